@@ -1,0 +1,95 @@
+using System.CommandLine;
+using DistributedTrainer.Client.Output;
+using DistributedTrainer.Data;
+using DistributedTrainer.Jobs;
+using DistributedTrainer.Numerics;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Training;
+
+namespace DistributedTrainer.Client.Commands;
+
+/// <summary>`trainctl train SPEC`: trains a job in this process.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var spec = new Argument<FileInfo>("SPEC") { Description = "Job spec file (YAML or JSON, the proto3 JSON mapping of trainer.v1.JobSpec)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Override the spec's number of epochs." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Output directory for checkpoints, metrics.csv and curves.svg (default: out/<spec name>)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON summary object on stdout; progress goes to stderr." };
+        var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: all cores)." };
+        var resume = new Option<DirectoryInfo?>("--resume") { Description = "Continue from this checkpoint directory." };
+        var command = new Command("train", "Train a job in this process.") { spec, epochs, output, json, threads, resume };
+        command.SetAction(parsed => Run(new TrainArguments(
+            parsed.GetValue(spec)!.FullName,
+            parsed.GetValue(epochs),
+            parsed.GetValue(output)?.FullName,
+            parsed.GetValue(json),
+            parsed.GetValue(threads),
+            parsed.GetValue(resume)?.FullName)));
+        return command;
+    }
+
+    internal static int Run(TrainArguments arguments, CancellationToken cancellation = default)
+    {
+        var diagnostics = arguments.Json ? Console.Error : Console.Out;
+        try
+        {
+            if (arguments.Threads is { } threadCount)
+            {
+                if (threadCount < 1)
+                {
+                    Console.Error.WriteLine($"--threads: must be >= 1, got {threadCount}");
+                    return ExitCodes.InvalidInput;
+                }
+                ComputeThreads.Count = threadCount;
+            }
+            var job = JobInput.Load(arguments.SpecPath, arguments.Epochs);
+            string outputDirectory = arguments.OutputDirectory ?? Path.GetFullPath(Path.Combine("out", job.Spec.Name));
+            Directory.CreateDirectory(outputDirectory);
+
+            using var trainer = SingleProcessTrainer.Create(job.Spec, job.Data,
+                Path.Combine(outputDirectory, "checkpoints"), arguments.ResumeFrom);
+            TrainingSummary summary;
+            if (!arguments.Json && !Console.IsOutputRedirected)
+            {
+                summary = TerminalProgress.Show(job.Spec.Epochs, display =>
+                    trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name), cancellation));
+            }
+            else
+            {
+                var display = new PlainProgress(diagnostics, job.Spec.Epochs);
+                summary = trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name), cancellation);
+            }
+            if (arguments.Json)
+            {
+                Console.Out.WriteLine(SummaryJson.Format(summary, outputDirectory));
+            }
+            else
+            {
+                diagnostics.WriteLine(
+                    $"done: test accuracy {summary.TestAccuracy:P2}, {summary.TrainSamplesPerSecond:F0} samples/s, {summary.WallSeconds:F1} s; outputs in {outputDirectory}");
+            }
+            return ExitCodes.Ok;
+        }
+        catch (JobInputException invalid)
+        {
+            Console.Error.WriteLine(invalid.Message);
+            return ExitCodes.InvalidInput;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("trainctl: cancelled; the last checkpoint is in the output directory.");
+            return ExitCodes.JobFailed;
+        }
+        catch (Exception unexpected) when (unexpected is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"trainctl: {unexpected.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+}
+
+/// <summary>The parsed flags of `trainctl train`.</summary>
+internal sealed record TrainArguments(string SpecPath, int? Epochs = null, string? OutputDirectory = null,
+    bool Json = false, int? Threads = null, string? ResumeFrom = null);

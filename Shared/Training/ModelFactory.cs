@@ -1,0 +1,62 @@
+using DistributedTrainer.Jobs;
+using DistributedTrainer.Numerics.Initializers;
+using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Protos.V1;
+
+namespace DistributedTrainer.Training;
+
+/// <summary>Turns a validated <see cref="ModelSpec"/> into layers with the project's default initializers.</summary>
+public static class ModelFactory
+{
+    /// <summary>Builds the network for samples of <paramref name="inputFeatures"/> features and binds it to a model.</summary>
+    /// <param name="maxBatch">Largest batch one forward pass will see (the micro-shard or evaluation chunk size).</param>
+    public static Model Build(ModelSpec spec, int inputFeatures, int maxBatch)
+    {
+        var network = BuildSequence("model", spec.Layers, inputFeatures);
+        return new Model(network, maxBatch);
+    }
+
+    private static Sequential BuildSequence(string name, IReadOnlyList<LayerSpec> specs, int inputFeatures)
+    {
+        var layers = new List<Layer>(specs.Count);
+        int features = inputFeatures;
+        for (int index = 0; index < specs.Count; index++)
+        {
+            var layer = BuildLayer(specs[index], LayerNaming.EffectiveName(specs[index], index), features);
+            layers.Add(layer);
+            features = layer.OutputSize;
+        }
+        return new Sequential(name, layers);
+    }
+
+    private static Layer BuildLayer(LayerSpec spec, string name, int inputFeatures) => spec.KindCase switch
+    {
+        LayerSpec.KindOneofCase.Dense => new Dense(name, inputFeatures, spec.Dense.Units,
+            InitializerFactory.Create(spec.Dense.WeightInit, new HeUniform(InitializerSpec.Types.FanMode.FanIn)),
+            InitializerFactory.Create(spec.Dense.BiasInit, new Zeros()),
+            spec.Dense.DropConnect),
+        LayerSpec.KindOneofCase.Activation => BuildActivation(spec.Activation, name, inputFeatures),
+        LayerSpec.KindOneofCase.Dropout => new Dropout(name, inputFeatures, spec.Dropout.Rate),
+        LayerSpec.KindOneofCase.BatchNorm => new BatchNorm(name, inputFeatures,
+            spec.BatchNorm.HasMomentum ? spec.BatchNorm.Momentum : 0.1f,
+            spec.BatchNorm.HasEpsilon ? spec.BatchNorm.Epsilon : 1e-5f),
+        LayerSpec.KindOneofCase.LayerNorm => new LayerNorm(name, inputFeatures,
+            spec.LayerNorm.HasEpsilon ? spec.LayerNorm.Epsilon : 1e-5f),
+        LayerSpec.KindOneofCase.Residual => new Residual(name, BuildSequence(name, spec.Residual.Layers, inputFeatures)),
+        LayerSpec.KindOneofCase.Highway => new Highway(name, BuildSequence(name, spec.Highway.Layers, inputFeatures),
+            spec.Highway.HasGateBias ? spec.Highway.GateBias : -1f,
+            new XavierUniform(1f)),
+        _ => throw new ArgumentException($"Layer {name}: no layer kind set."),
+    };
+
+    private static Layer BuildActivation(ActivationSpec spec, string name, int features) => spec.Kind switch
+    {
+        ActivationSpec.Types.Kind.Sigmoid => new Sigmoid(name, features),
+        ActivationSpec.Types.Kind.Tanh => new Tanh(name, features),
+        ActivationSpec.Types.Kind.Relu => new Relu(name, features),
+        ActivationSpec.Types.Kind.LeakyRelu => new LeakyRelu(name, features, spec.HasNegativeSlope ? spec.NegativeSlope : 0.01f),
+        ActivationSpec.Types.Kind.Prelu => new ParametricRelu(name, features, spec.HasNegativeSlope ? spec.NegativeSlope : 0.25f),
+        ActivationSpec.Types.Kind.Softmax => new Softmax(name, features),
+        _ => throw new ArgumentException($"Layer {name}: activation kind {spec.Kind} is not supported."),
+    };
+}

@@ -1,0 +1,12 @@
+namespace DistributedTrainer.Training;
+
+/// <summary>What one micro-shard contributed besides its gradient.</summary>
+/// <param name="LossSum">Sum of the per-sample losses (without regularization).</param>
+/// <param name="Correct">Samples predicted correctly.</param>
+/// <param name="Samples">Samples in the shard.</param>
+public readonly record struct ShardResult(double LossSum, int Correct, int Samples)
+{
+    /// <summary>The sum of two results.</summary>
+    public static ShardResult operator +(ShardResult left, ShardResult right) =>
+        new(left.LossSum + right.LossSum, left.Correct + right.Correct, left.Samples + right.Samples);
+}
