@@ -9,9 +9,12 @@ namespace DistributedTrainer.Numerics.Layers;
 /// Contract: <see cref="Backward"/> runs after the <see cref="Forward"/> of the same batch with the same
 /// input and output spans, so a layer may keep what it needs (masks, normalized values) in scratch sized by
 /// <see cref="Reserve"/>. Backward adds (+=) into parameter gradients, because gradients of several
-/// micro-batches accumulate before an optimizer step, and overwrites the input gradient.
+/// micro-batches accumulate before an optimizer step, and overwrites the input gradient. An empty input
+/// gradient span means nobody needs it (the model's first layer): the layer then computes only parameter
+/// gradients. Scratch buffers are native memory, freed by <see cref="Dispose()"/>; a composite layer disposes
+/// its children.
 /// </remarks>
-public abstract class Layer
+public abstract class Layer : IDisposable
 {
     protected Layer(string name, int inputSize)
     {
@@ -79,8 +82,20 @@ public abstract class Layer
 
     /// <summary>
     /// Given dL/d(output) (B, OutputSize), adds dL/d(parameters) into the store's gradients and writes
-    /// dL/d(input) (B, InputSize).
+    /// dL/d(input) (B, InputSize), or skips it when <paramref name="inputGradient"/> is empty.
     /// </summary>
     public abstract void Backward(StepContext context, ReadOnlySpan<float> input, ReadOnlySpan<float> output,
         ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch);
+
+    /// <summary>Frees this layer's scratch buffers and those of its children.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees scratch; <paramref name="disposing"/> is false only when called from a finalizer.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
 }
