@@ -44,8 +44,7 @@ public static class ModelFactory
             spec.LayerNorm.HasEpsilon ? spec.LayerNorm.Epsilon : 1e-5f),
         LayerSpec.KindOneofCase.Residual => new Residual(name, BuildSequence(name, spec.Residual.Layers, inputFeatures)),
         LayerSpec.KindOneofCase.Highway => new Highway(name, BuildSequence(name, spec.Highway.Layers, inputFeatures),
-            spec.Highway.HasGateBias ? spec.Highway.GateBias : -1f,
-            new XavierUniform(1f)),
+            new XavierUniform(1f), spec.Highway.HasGateBias ? spec.Highway.GateBias : -1f),
         _ => throw new ArgumentException($"Layer {name}: no layer kind set."),
     };
 

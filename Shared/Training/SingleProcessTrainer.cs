@@ -104,7 +104,7 @@ public sealed class SingleProcessTrainer : IDisposable
         long trainedSamples = 0;
         bool stoppedEarly = false;
         int trainCount = _data.Train.Count;
-        int[] permutation = [];
+        var permutation = new int[trainCount];
         int permutationEpoch = -1;
         if (_cursor.Step > 0)
         {
@@ -116,7 +116,7 @@ public sealed class SingleProcessTrainer : IDisposable
             var epochWatch = Stopwatch.StartNew();
             if (permutationEpoch != _cursor.Epoch)
             {
-                permutation = EpochPermutation.Create(_spec.Seed, _cursor.Epoch, trainCount);
+                EpochPermutation.Fill(permutation, _spec.Seed, _cursor.Epoch);
                 permutationEpoch = _cursor.Epoch;
             }
             var trainWatch = Stopwatch.StartNew();
@@ -236,6 +236,6 @@ public sealed class SingleProcessTrainer : IDisposable
     {
         _engine.Dispose();
         _evaluator.Dispose();
-        _model.Store.Dispose();
+        _model.Dispose();
     }
 }

@@ -98,6 +98,19 @@ public sealed class Model : IDisposable
             ? name
             : throw new ArgumentException($"Layer '{layer.Name}' is not part of this model.", nameof(layer));
 
+    /// <summary>Names the tensor and element at flat parameter index <paramref name="index"/> ("fc1.weight[12]").</summary>
+    public string DescribeParameter(int index)
+    {
+        foreach (var view in Store.Parameters)
+        {
+            if (index >= view.Offset && index < view.Offset + view.Length)
+            {
+                return $"{view.Name}[{index - view.Offset}]";
+            }
+        }
+        throw new ArgumentOutOfRangeException(nameof(index), index, $"The model has {Store.Count} parameters.");
+    }
+
     /// <summary>
     /// Fills every parameter and buffer with its initial value. Deterministic: layer i draws from its own
     /// <see cref="Random"/> seeded by a mix of <paramref name="seed"/> and i, so adding a layer at the end

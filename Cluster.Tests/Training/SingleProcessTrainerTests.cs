@@ -1,0 +1,97 @@
+using DistributedTrainer.Numerics;
+using DistributedTrainer.Training;
+
+namespace DistributedTrainer.Tests.Training;
+
+[Collection(ComputeThreadsCollection.Name)]
+public sealed class SingleProcessTrainerTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "dt-trainer-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private sealed class NullObserver : ITrainingObserver
+    {
+        public List<EpochReport> Epochs { get; } = [];
+
+        public void OnStep(StepReport report)
+        {
+        }
+
+        public void OnEpoch(EpochReport report) => Epochs.Add(report);
+
+        public void OnEvent(string message)
+        {
+        }
+    }
+
+    private static (float[] Parameters, float[] Buffers, TrainingSummary Summary) Train(
+        string? checkpoints = null, string? resume = null, long stopAfter = long.MaxValue)
+    {
+        using var trainer = SingleProcessTrainer.Create(SyntheticJobs.Spec(), SyntheticJobs.Blobs(), checkpoints, resume);
+        var summary = trainer.Run(new NullObserver(), stopAfterSteps: stopAfter);
+        return (trainer.Model.Store.Values.ToArray(), trainer.Model.Store.BufferValues.ToArray(), summary);
+    }
+
+    [Fact]
+    public void Run_SameSpecAndSeedTwice_GivesBitwiseIdenticalParameters()
+    {
+        var first = Train();
+        var second = Train();
+
+        Assert.Equal(first.Parameters, second.Parameters);
+        Assert.Equal(first.Buffers, second.Buffers);
+    }
+
+    [Fact]
+    public void Run_OneAndTwoGemmThreads_GiveBitwiseIdenticalParameters()
+    {
+        int saved = ComputeThreads.Count;
+        try
+        {
+            ComputeThreads.Count = 1;
+            var one = Train();
+            ComputeThreads.Count = 2;
+            var two = Train();
+
+            Assert.Equal(one.Parameters, two.Parameters);
+            Assert.Equal(one.Buffers, two.Buffers);
+        }
+        finally
+        {
+            ComputeThreads.Count = saved;
+        }
+    }
+
+    [Fact]
+    public void Run_SeparableBlobs_LearnsThem()
+    {
+        var result = Train();
+
+        Assert.True(result.Summary.TestAccuracy >= 0.9, $"test accuracy {result.Summary.TestAccuracy:P1}");
+        Assert.Equal(3, result.Summary.Epochs);
+        Assert.Equal(36, result.Summary.Steps);
+    }
+
+    [Fact]
+    public void Resume_FromCheckpointInTheMiddleOfAnEpoch_MatchesUninterruptedRunBitwise()
+    {
+        var uninterrupted = Train();
+
+        // 17 steps: one full epoch of 12 steps and 5 steps into the second.
+        var stopped = Train(checkpoints: _directory, stopAfter: 17);
+        Assert.Equal(17, stopped.Summary.Steps);
+        var resumed = Train(checkpoints: _directory + "-resumed", resume: stopped.Summary.Checkpoint);
+
+        Assert.Equal(uninterrupted.Parameters, resumed.Parameters);
+        Assert.Equal(uninterrupted.Buffers, resumed.Buffers);
+        Assert.Equal(uninterrupted.Summary.Steps, resumed.Summary.Steps);
+        Directory.Delete(_directory + "-resumed", recursive: true);
+    }
+}
