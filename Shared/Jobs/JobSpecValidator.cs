@@ -1,0 +1,678 @@
+using System.Globalization;
+using System.Reflection;
+using DistributedTrainer.Jobs.Internal;
+using DistributedTrainer.Protos.V1;
+using Google.Protobuf.Collections;
+using Google.Protobuf.Reflection;
+
+namespace DistributedTrainer.Jobs;
+
+/// <summary>
+/// Every check of a job spec's values, in one place: each field against its documented range, the fields that
+/// depend on one another, the limits of <see cref="JobLimits"/> and, when the data shape is known, the sizes that
+/// flow through the model. It collects all errors rather than stopping at the first, each with its field path.
+/// </summary>
+public sealed class JobSpecValidator
+{
+    // The proto's documented UNIFORM bounds, used when only one of low and high is set.
+    private const float DefaultUniformLow = -0.05f;
+    private const float DefaultUniformHigh = 0.05f;
+
+    private readonly JobLimits limits;
+    private readonly DataShape? shape;
+    private readonly List<ValidationError> errors = [];
+    private readonly List<string> layerNames = [];
+    private int layerCount;
+    private long parameterCount;
+    private bool parameterCountKnown;
+
+    private JobSpecValidator(JobLimits limits, DataShape? shape)
+    {
+        this.limits = limits;
+        this.shape = shape;
+        parameterCountKnown = shape is not null;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="spec"/> against its documented ranges and <paramref name="limits"/>. With
+    /// <paramref name="shape"/> (features and classes from the dataset header) it also follows feature counts through
+    /// the layers: residual and highway bodies must keep them, the output must fit the loss, SPARSE initializers must
+    /// fit the fan-in, and the parameter count must stay within the limit.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="shape"/> has a count that is not positive.</exception>
+    public static ValidationResult Validate(JobSpec spec, JobLimits limits, DataShape? shape = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (shape is { } given && (given.InputFeatures <= 0 || given.ClassCount <= 0))
+        {
+            throw new ArgumentException($"Invalid data shape: {given} (input features and class count must be > 0)", nameof(shape));
+        }
+
+        var validator = new JobSpecValidator(limits, shape);
+        validator.CheckJob(spec);
+        return new ValidationResult(validator.errors);
+    }
+
+    // Sections run in field order, so errors come out in the order the spec reads.
+    private void CheckJob(JobSpec spec)
+    {
+        var dataset = spec.Dataset ?? new DatasetSpec();
+        var model = spec.Model ?? new ModelSpec();
+        var optimizer = spec.Optimizer ?? new OptimizerSpec();
+        CheckDataset(dataset);
+        var outputs = CheckModel(model);
+        CheckLoss(spec.Loss ?? new LossSpec(), model, outputs, dataset);
+        CheckOptimizer(optimizer);
+        CheckSchedule(spec.Schedule, optimizer, dataset);
+        CheckRegularization(spec.Regularization);
+        CheckClipping(spec.Clipping);
+        Bounded("batch_size", spec.BatchSize, limits.MaxBatchSize, nameof(JobLimits.MaxBatchSize));
+        Bounded("epochs", spec.Epochs, limits.MaxEpochs, nameof(JobLimits.MaxEpochs));
+        CheckEarlyStopping(spec.EarlyStopping, dataset);
+        CheckCheckpoint(spec.Checkpoint);
+        CheckWorkers(spec.MinWorkers, spec.MaxWorkers);
+        CheckTransfer(spec.Transfer);
+    }
+
+    private void CheckDataset(DatasetSpec dataset)
+    {
+        RequireKind("dataset.format", dataset.Format);
+        RequireFile("dataset.train_path", dataset.TrainPath);
+        CheckLabelsFile("dataset.train_labels_path", dataset.TrainLabelsPath, dataset.Format);
+        RequireFile("dataset.test_path", dataset.TestPath);
+        CheckLabelsFile("dataset.test_labels_path", dataset.TestLabelsPath, dataset.Format);
+        Defined("dataset.normalization", dataset.Normalization);
+        InRange("dataset.validation_fraction", dataset.ValidationFraction, 0, true, 1, false);
+        AtLeast("dataset.label_column", dataset.LabelColumn, 0);
+        AtLeast("dataset.num_classes", dataset.NumClasses, 0);
+        if (shape is { } data && dataset.NumClasses > 0 && dataset.NumClasses < data.ClassCount)
+        {
+            Add("dataset.num_classes", $"must be >= {data.ClassCount}, the classes in the training labels, got {dataset.NumClasses}");
+        }
+    }
+
+    private void CheckLabelsFile(string path, string file, DatasetSpec.Types.Format format)
+    {
+        if (format == DatasetSpec.Types.Format.Idx)
+        {
+            RequireFile(path, file);
+        }
+        else if (format == DatasetSpec.Types.Format.Csv && file.Length > 0)
+        {
+            Add(path, "is unused for CSV (labels come from label_column); remove it");
+        }
+    }
+
+    private int? CheckModel(ModelSpec model)
+    {
+        if (model.Layers.Count == 0)
+        {
+            Add("model.layers", "must have at least one layer");
+            return null;
+        }
+
+        var outputs = CheckLayers(model.Layers, "model.layers", "", 0, shape?.InputFeatures);
+        if (layerCount > limits.MaxLayers)
+        {
+            Add("model.layers", $"has {layerCount} layers counting nested ones, more than the limit {limits.MaxLayers} (JobLimits.{nameof(JobLimits.MaxLayers)})");
+        }
+
+        if (parameterCountKnown && parameterCount > limits.MaxTotalParameters)
+        {
+            Add("model", $"has {parameterCount:N0} parameters, more than the limit {limits.MaxTotalParameters:N0} (JobLimits.{nameof(JobLimits.MaxTotalParameters)})");
+        }
+
+        return outputs;
+    }
+
+    // Returns the list's output feature count, or null when it is unknown (no data shape, or a broken layer).
+    private int? CheckLayers(RepeatedField<LayerSpec> layers, string path, string parentName, int depth, int? features)
+    {
+        var firstIndexOfName = new Dictionary<string, int>();
+        for (var index = 0; index < layers.Count; index++)
+        {
+            var layer = layers[index];
+            var layerPath = $"{path}[{index}]";
+            var name = LayerNaming.EffectiveName(layer, index);
+            var namePath = layer.Name.Length > 0 ? layerPath + ".name" : layerPath;
+            if (layer.Name.Length > 0 && !LayerNaming.IsValidName(layer.Name))
+            {
+                Add(namePath, $"\"{layer.Name}\" must hold only letters, digits, '_' and '-'");
+            }
+            else if (!firstIndexOfName.TryAdd(name, index))
+            {
+                Add(namePath, $"duplicate layer name \"{name}\" (also {path}[{firstIndexOfName[name]}])");
+            }
+
+            var qualifiedName = LayerNaming.QualifiedName(parentName, name);
+            layerNames.Add(qualifiedName);
+            layerCount++;
+            features = CheckLayer(layer, layerPath, qualifiedName, depth, features);
+        }
+
+        return features;
+    }
+
+    private int? CheckLayer(LayerSpec layer, string path, string qualifiedName, int depth, int? features)
+    {
+        switch (layer.KindCase)
+        {
+            case LayerSpec.KindOneofCase.Dense:
+                return CheckDense(layer.Dense, path + ".dense", features);
+            case LayerSpec.KindOneofCase.Activation:
+                RequireKind(path + ".activation.kind", layer.Activation.Kind);
+                if (layer.Activation.HasNegativeSlope)
+                {
+                    Finite(path + ".activation.negative_slope", layer.Activation.NegativeSlope);
+                }
+
+                if (layer.Activation.Kind == ActivationSpec.Types.Kind.Prelu)
+                {
+                    AddParameters(features);
+                }
+
+                return features;
+            case LayerSpec.KindOneofCase.Dropout:
+                InRange(path + ".dropout.rate", layer.Dropout.Rate, 0, true, 1, false);
+                return features;
+            case LayerSpec.KindOneofCase.BatchNorm:
+                if (layer.BatchNorm.HasMomentum)
+                {
+                    InRange(path + ".batch_norm.momentum", layer.BatchNorm.Momentum, 0, false, 1, true);
+                }
+
+                if (layer.BatchNorm.HasEpsilon)
+                {
+                    Positive(path + ".batch_norm.epsilon", layer.BatchNorm.Epsilon);
+                }
+
+                AddParameters(2L * features);
+                return features;
+            case LayerSpec.KindOneofCase.LayerNorm:
+                if (layer.LayerNorm.HasEpsilon)
+                {
+                    Positive(path + ".layer_norm.epsilon", layer.LayerNorm.Epsilon);
+                }
+
+                AddParameters(2L * features);
+                return features;
+            case LayerSpec.KindOneofCase.Residual:
+                CheckBody(layer.Residual.Layers, path + ".residual", qualifiedName, depth, features);
+                return features;
+            case LayerSpec.KindOneofCase.Highway:
+                if (layer.Highway.HasGateBias)
+                {
+                    Finite(path + ".highway.gate_bias", layer.Highway.GateBias);
+                }
+
+                // The gate T(x) = sigmoid(x W_T + b_T) is a square dense layer.
+                AddParameters(((long?)features * features) + features);
+                CheckBody(layer.Highway.Layers, path + ".highway", qualifiedName, depth, features);
+                return features;
+            default:
+                Add(path, "unknown layer (set one of " + string.Join(", ", LayerSpec.Descriptor.Oneofs[0].Fields.Select(f => f.Name)) + ")");
+                parameterCountKnown = false;
+                return null;
+        }
+    }
+
+    private int? CheckDense(DenseSpec dense, string path, int? features)
+    {
+        var unitsValid = Bounded(path + ".units", dense.Units, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        InRange(path + ".drop_connect", dense.DropConnect, 0, true, 1, false);
+        CheckInitializer(path + ".weight_init", dense.WeightInit, features);
+
+        // A bias is initialized as a vector: fan-in and fan-out are its length (see Initializer).
+        CheckInitializer(path + ".bias_init", dense.BiasInit, unitsValid ? dense.Units : null);
+        if (dense.Units <= 0)
+        {
+            parameterCountKnown = false;
+            return null;
+        }
+
+        AddParameters(((long?)features * dense.Units) + dense.Units);
+        return dense.Units;
+    }
+
+    // path names the residual or highway message; its body is path + ".layers".
+    private void CheckBody(RepeatedField<LayerSpec> body, string path, string qualifiedName, int depth, int? features)
+    {
+        var listPath = path + ".layers";
+        if (body.Count == 0)
+        {
+            Add(listPath, "must have at least one layer");
+            return;
+        }
+
+        if (depth + 1 > limits.MaxNestingDepth)
+        {
+            Add(listPath, $"nesting depth {depth + 1} exceeds the limit {limits.MaxNestingDepth} (JobLimits.{nameof(JobLimits.MaxNestingDepth)})");
+            parameterCountKnown = false;
+            return;
+        }
+
+        var outputs = CheckLayers(body, listPath, qualifiedName, depth + 1, features);
+        if (features is { } inputs && outputs is { } produced && produced != inputs)
+        {
+            Add(path, $"body maps {inputs} features to {produced}; it must keep the feature count");
+        }
+    }
+
+    private void CheckInitializer(string path, InitializerSpec? init, int? fanIn)
+    {
+        if (init is null)
+        {
+            return;
+        }
+
+        Defined(path + ".kind", init.Kind);
+        Defined(path + ".fan_mode", init.FanMode);
+        Finite(path + ".value", init.Value);
+        Finite(path + ".mean", init.Mean);
+        if (init.HasStd)
+        {
+            Positive(path + ".std", init.Std);
+        }
+
+        if (init.HasGain)
+        {
+            Positive(path + ".gain", init.Gain);
+        }
+
+        if (init.HasLow || init.HasHigh)
+        {
+            var low = init.HasLow ? init.Low : DefaultUniformLow;
+            var high = init.HasHigh ? init.High : DefaultUniformHigh;
+            if (Finite(path + ".low", low) && Finite(path + ".high", high) && !(low < high))
+            {
+                Add(path + ".low", $"must be < high ({Format(high)}), got {Format(low)}");
+            }
+        }
+
+        if (init.Kind == InitializerSpec.Types.Kind.Sparse)
+        {
+            if (init.SparseNonzero <= 0)
+            {
+                Add(path + ".sparse_nonzero", $"must be > 0 for SPARSE, got {init.SparseNonzero}");
+            }
+            else if (fanIn is { } inputs && init.SparseNonzero > inputs)
+            {
+                Add(path + ".sparse_nonzero", $"must be <= the fan-in {inputs}, got {init.SparseNonzero}");
+            }
+        }
+    }
+
+    private void CheckLoss(LossSpec loss, ModelSpec model, int? outputs, DatasetSpec dataset)
+    {
+        RequireKind("loss.kind", loss.Kind);
+        var lossName = ProtoName(loss.Kind);
+        var layers = model.Layers;
+
+        // The losses take logits and apply softmax or sigmoid themselves; a squashing layer before them squashes twice.
+        if (layers.Count > 0 && layers[^1].KindCase == LayerSpec.KindOneofCase.Activation)
+        {
+            var last = layers[^1].Activation.Kind;
+            var squashesTwice = loss.Kind switch
+            {
+                LossSpec.Types.Kind.SoftmaxCrossEntropy => last == ActivationSpec.Types.Kind.Softmax,
+                LossSpec.Types.Kind.BinaryCrossEntropy or LossSpec.Types.Kind.MultiLabelBinaryCrossEntropy => last == ActivationSpec.Types.Kind.Sigmoid,
+                _ => false,
+            };
+            if (squashesTwice)
+            {
+                Add($"model.layers[{layers.Count - 1}].activation.kind", $"{ProtoName(last)} before {lossName}: the loss expects logits and applies {ProtoName(last)} itself; remove this layer");
+            }
+        }
+
+        if (outputs is not { } produced || shape is not { } data)
+        {
+            return;
+        }
+
+        // num_classes may exceed the classes seen in training (a class only the test set has); fewer is reported above.
+        var classes = Math.Max(dataset.NumClasses, data.ClassCount);
+        var (needed, why) = loss.Kind switch
+        {
+            LossSpec.Types.Kind.SoftmaxCrossEntropy or LossSpec.Types.Kind.MultiLabelBinaryCrossEntropy => ((int?)classes, $"one output per class for {lossName}"),
+            LossSpec.Types.Kind.BinaryCrossEntropy => (1, $"one logit per sample for {lossName}"),
+            _ => (null, ""),
+        };
+        if (needed is { } expected && produced != expected)
+        {
+            // Bodies keep the feature count, so the last top-level dense layer sets the model's output size.
+            var lastDense = layers.ToList().FindLastIndex(layer => layer.KindCase == LayerSpec.KindOneofCase.Dense);
+            var path = lastDense < 0 ? "model.layers" : $"model.layers[{lastDense}].dense.units";
+            Add(path, $"the model's output must be {expected} ({why}), got {produced}");
+        }
+    }
+
+    private void CheckOptimizer(OptimizerSpec optimizer)
+    {
+        RequireKind("optimizer.kind", optimizer.Kind);
+        if (optimizer.HasLearningRate)
+        {
+            Positive("optimizer.learning_rate", optimizer.LearningRate);
+        }
+
+        if (optimizer.HasMomentum)
+        {
+            InRange("optimizer.momentum", optimizer.Momentum, 0, true, 1, false);
+        }
+
+        if (optimizer.HasBeta1)
+        {
+            InRange("optimizer.beta1", optimizer.Beta1, 0, true, 1, false);
+        }
+
+        if (optimizer.HasBeta2)
+        {
+            InRange("optimizer.beta2", optimizer.Beta2, 0, true, 1, false);
+        }
+
+        if (optimizer.HasEpsilon)
+        {
+            Positive("optimizer.epsilon", optimizer.Epsilon);
+        }
+
+        if (optimizer.HasRho)
+        {
+            InRange("optimizer.rho", optimizer.Rho, 0, true, 1, false);
+        }
+
+        if (optimizer.HasWeightDecay)
+        {
+            AtLeast("optimizer.weight_decay", optimizer.WeightDecay, 0);
+        }
+
+        if (optimizer.HasInitialAccumulator)
+        {
+            AtLeast("optimizer.initial_accumulator", optimizer.InitialAccumulator, 0);
+        }
+    }
+
+    private void CheckSchedule(ScheduleSpec? schedule, OptimizerSpec optimizer, DatasetSpec dataset)
+    {
+        if (schedule is null)
+        {
+            return;
+        }
+
+        Defined("schedule.kind", schedule.Kind);
+        if (schedule.Kind == ScheduleSpec.Types.Kind.Step && schedule.StepSize <= 0)
+        {
+            Add("schedule.step_size", $"must be > 0 for STEP, got {schedule.StepSize}");
+        }
+        else
+        {
+            AtLeast("schedule.step_size", schedule.StepSize, 0);
+        }
+
+        if (schedule.HasGamma)
+        {
+            InRange("schedule.gamma", schedule.Gamma, 0, false, 1, true);
+        }
+
+        AtLeast("schedule.decay", schedule.Decay, 0);
+        AtLeast("schedule.min_lr", schedule.MinLr, 0);
+        if (optimizer.HasLearningRate && schedule.MinLr > 0 && schedule.MinLr >= optimizer.LearningRate)
+        {
+            Add("schedule.min_lr", $"must be < optimizer.learning_rate ({Format(optimizer.LearningRate)}), got {Format(schedule.MinLr)}");
+        }
+
+        AtLeast("schedule.total_steps", schedule.TotalSteps, 0);
+        AtLeast("schedule.warmup_steps", schedule.WarmupSteps, 0);
+        if (schedule.TotalSteps > 0 && schedule.WarmupSteps > schedule.TotalSteps)
+        {
+            Add("schedule.warmup_steps", $"must be <= schedule.total_steps ({schedule.TotalSteps}), got {schedule.WarmupSteps}");
+        }
+
+        AtLeast("schedule.patience", schedule.Patience, 0);
+        if (schedule.HasFactor)
+        {
+            InRange("schedule.factor", schedule.Factor, 0, false, 1, false);
+        }
+
+        if (schedule.HasThreshold)
+        {
+            AtLeast("schedule.threshold", schedule.Threshold, 0);
+        }
+
+        if (schedule.Kind == ScheduleSpec.Types.Kind.Plateau && !(dataset.ValidationFraction > 0))
+        {
+            Add("schedule.kind", "PLATEAU watches the validation loss and needs validation data: set dataset.validation_fraction > 0");
+        }
+    }
+
+    private void CheckRegularization(RegularizationSpec? regularization)
+    {
+        if (regularization is not null)
+        {
+            AtLeast("regularization.l1", regularization.L1, 0);
+            AtLeast("regularization.l2", regularization.L2, 0);
+        }
+    }
+
+    private void CheckClipping(ClippingSpec? clipping)
+    {
+        if (clipping is not null)
+        {
+            AtLeast("clipping.max_global_norm", clipping.MaxGlobalNorm, 0);
+            AtLeast("clipping.clip_value", clipping.ClipValue, 0);
+        }
+    }
+
+    private void CheckEarlyStopping(EarlyStoppingSpec? stopping, DatasetSpec dataset)
+    {
+        if (stopping is null)
+        {
+            return;
+        }
+
+        Defined("early_stopping.metric", stopping.Metric);
+        AtLeast("early_stopping.patience", stopping.Patience, 0);
+        AtLeast("early_stopping.min_delta", stopping.MinDelta, 0);
+        if (stopping.Patience <= 0)
+        {
+            return;
+        }
+
+        if (stopping.Metric == EarlyStoppingSpec.Types.Metric.Unspecified)
+        {
+            Add("early_stopping.metric", "must be specified when patience > 0 (one of " + Names<EarlyStoppingSpec.Types.Metric>() + ")");
+        }
+
+        if (!(dataset.ValidationFraction > 0))
+        {
+            Add("early_stopping.patience", "early stopping watches validation data: set dataset.validation_fraction > 0, or patience 0 to disable it");
+        }
+    }
+
+    private void CheckCheckpoint(CheckpointSpec? checkpoint)
+    {
+        if (checkpoint is not null)
+        {
+            AtLeast("checkpoint.every_steps", checkpoint.EverySteps, 0);
+            AtLeast("checkpoint.keep", checkpoint.Keep, 0);
+        }
+    }
+
+    private void CheckWorkers(int minWorkers, int maxWorkers)
+    {
+        if (AtLeast("min_workers", minWorkers, 0) && minWorkers > limits.MaxWorkers)
+        {
+            Add("min_workers", $"must be <= {limits.MaxWorkers} (JobLimits.{nameof(JobLimits.MaxWorkers)}), got {minWorkers}");
+        }
+
+        if (AtLeast("max_workers", maxWorkers, 0) && maxWorkers > limits.MaxWorkers)
+        {
+            Add("max_workers", $"must be <= {limits.MaxWorkers} (JobLimits.{nameof(JobLimits.MaxWorkers)}), got {maxWorkers}");
+        }
+        else if (maxWorkers > 0 && minWorkers > maxWorkers)
+        {
+            Add("max_workers", $"must be >= min_workers ({minWorkers}) or 0 for no limit, got {maxWorkers}");
+        }
+    }
+
+    private void CheckTransfer(TransferSpec? transfer)
+    {
+        if (transfer is null)
+        {
+            return;
+        }
+
+        if (transfer.FromCheckpoint.Length > 0 && limits.CheckFilesExist && !Directory.Exists(transfer.FromCheckpoint))
+        {
+            Add("transfer.from_checkpoint", $"directory not found: {transfer.FromCheckpoint}");
+        }
+
+        if (transfer.ReplaceOutput && transfer.FromCheckpoint.Length == 0)
+        {
+            Add("transfer.replace_output", "needs transfer.from_checkpoint (there is no loaded output layer to replace)");
+        }
+
+        var known = layerNames.ToHashSet();
+        for (var index = 0; index < transfer.Freeze.Count; index++)
+        {
+            var name = transfer.Freeze[index];
+            if (!known.Contains(name))
+            {
+                var closest = ClosestName.Find(name, layerNames);
+                var hint = closest is null ? $"the model's layers are {string.Join(", ", layerNames)}" : $"did you mean \"{closest}\"?";
+                Add($"transfer.freeze[{index}]", $"no layer named \"{name}\" ({hint})");
+            }
+        }
+    }
+
+    private void AddParameters(long? count)
+    {
+        if (count is { } known)
+        {
+            parameterCount += known;
+        }
+        else
+        {
+            parameterCountKnown = false;
+        }
+    }
+
+    private void RequireFile(string path, string file)
+    {
+        if (file.Length == 0)
+        {
+            Add(path, "must be set");
+        }
+        else if (limits.CheckFilesExist && !File.Exists(file))
+        {
+            Add(path, $"file not found: {file}");
+        }
+    }
+
+    // An enum whose zero value ("unspecified") is not a valid choice.
+    private void RequireKind<T>(string path, T value)
+        where T : struct, Enum
+    {
+        if (Convert.ToInt32(value, CultureInfo.InvariantCulture) == 0)
+        {
+            Add(path, $"must be specified (one of {Names<T>()})");
+        }
+        else
+        {
+            Defined(path, value);
+        }
+    }
+
+    // JSON may carry enum numbers the proto does not define.
+    private void Defined<T>(string path, T value)
+        where T : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            Add(path, $"unknown value {Convert.ToInt32(value, CultureInfo.InvariantCulture)} (expected one of {Names<T>()})");
+        }
+    }
+
+    // value in (0, max]; returns whether it is.
+    private bool Bounded(string path, int value, int max, string limitName)
+    {
+        if (value <= 0)
+        {
+            Add(path, $"must be > 0, got {value}");
+            return false;
+        }
+
+        if (value > max)
+        {
+            Add(path, $"must be <= {max} (JobLimits.{limitName}), got {value}");
+            return false;
+        }
+
+        return true;
+    }
+
+    private bool AtLeast(string path, int value, int min)
+    {
+        if (value < min)
+        {
+            Add(path, $"must be >= {min}, got {value}");
+            return false;
+        }
+
+        return true;
+    }
+
+    private void AtLeast(string path, float value, float min)
+    {
+        if (Finite(path, value) && value < min)
+        {
+            Add(path, $"must be >= {Format(min)}, got {Format(value)}");
+        }
+    }
+
+    private void Positive(string path, float value)
+    {
+        if (Finite(path, value) && value <= 0)
+        {
+            Add(path, $"must be > 0, got {Format(value)}");
+        }
+    }
+
+    private void InRange(string path, float value, float low, bool lowInclusive, float high, bool highInclusive)
+    {
+        if (!Finite(path, value))
+        {
+            return;
+        }
+
+        var inside = (lowInclusive ? value >= low : value > low) && (highInclusive ? value <= high : value < high);
+        if (!inside)
+        {
+            var range = $"{(lowInclusive ? '[' : '(')}{Format(low)}, {Format(high)}{(highInclusive ? ']' : ')')}";
+            Add(path, $"must be in {range}, got {Format(value)}");
+        }
+    }
+
+    private bool Finite(string path, float value)
+    {
+        if (!float.IsFinite(value))
+        {
+            Add(path, $"must be finite, got {Format(value)}");
+            return false;
+        }
+
+        return true;
+    }
+
+    private void Add(string path, string reason) => errors.Add(new ValidationError(path, reason));
+
+    private static string Format(float value) => value.ToString(CultureInfo.InvariantCulture);
+
+    // The proto spelling of an enum value (SOFTMAX_CROSS_ENTROPY), which is what spec files use.
+    private static string ProtoName<T>(T value)
+        where T : struct, Enum =>
+        typeof(T).GetField(value.ToString())?.GetCustomAttribute<OriginalNameAttribute>()?.Name ?? value.ToString();
+
+    private static string Names<T>()
+        where T : struct, Enum =>
+        string.Join(", ", Enum.GetValues<T>().Skip(1).Select(ProtoName));
+}
