@@ -57,19 +57,17 @@ internal static class GoldenFiles
             }
         }
 
-        public void Add(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string where)
+        public void Add(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string where) =>
+            Add(Widen(expected), Widen(actual), where);
+
+        private static double[] Widen(ReadOnlySpan<float> values)
         {
-            double[] wide = new double[expected.Length];
-            double[] actualWide = new double[actual.Length];
-            for (int i = 0; i < wide.Length; i++)
+            double[] wide = new double[values.Length];
+            for (int i = 0; i < values.Length; i++)
             {
-                wide[i] = expected[i];
+                wide[i] = values[i];
             }
-            for (int i = 0; i < actualWide.Length; i++)
-            {
-                actualWide[i] = actual[i];
-            }
-            Add(wide, actualWide, where);
+            return wide;
         }
 
         /// <summary>Prints the largest differences and fails with the first element out of tolerance.</summary>

@@ -17,7 +17,7 @@ public sealed class CosineDecay : LearningRateSchedule
     public CosineDecay(float rate, long totalSteps, float minLr)
     {
         ScheduleCheck.AtLeastZero("learning_rate", rate);
-        ScheduleCheck.AboveZero("total_steps", totalSteps);
+        ScheduleCheck.Positive("total_steps", totalSteps);
         ScheduleCheck.AtLeastZero("min_lr", minLr);
         if (minLr > rate)
         {

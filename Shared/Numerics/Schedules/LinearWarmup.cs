@@ -17,7 +17,7 @@ public sealed class LinearWarmup : LearningRateSchedule
     public LinearWarmup(LearningRateSchedule inner, long warmupSteps)
     {
         ArgumentNullException.ThrowIfNull(inner);
-        ScheduleCheck.AboveZero("warmup_steps", warmupSteps);
+        ScheduleCheck.Positive("warmup_steps", warmupSteps);
         _inner = inner;
         _warmupSteps = warmupSteps;
     }

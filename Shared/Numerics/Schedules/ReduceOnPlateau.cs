@@ -33,7 +33,7 @@ public sealed class ReduceOnPlateau : LearningRateSchedule
         {
             throw ScheduleCheck.Invalid("factor", factor, "must be in (0, 1)");
         }
-        ScheduleCheck.AtLeastZero("patience", patience);
+        ScheduleCheck.NotNegative("patience", patience);
         ScheduleCheck.AtLeastZero("threshold", threshold);
         ScheduleCheck.AtLeastZero("min_lr", minLr);
         _rate = rate;

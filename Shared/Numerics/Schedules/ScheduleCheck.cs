@@ -23,6 +23,24 @@ internal static class ScheduleCheck
         }
     }
 
+    /// <summary>A count of steps or epochs &gt; 0.</summary>
+    public static void Positive(string name, long value)
+    {
+        if (value <= 0)
+        {
+            throw Invalid(name, value, "must be > 0");
+        }
+    }
+
+    /// <summary>A count of steps or epochs &gt;= 0.</summary>
+    public static void NotNegative(string name, long value)
+    {
+        if (value < 0)
+        {
+            throw Invalid(name, value, "must be >= 0");
+        }
+    }
+
     /// <summary>A decay multiplier in (0, 1].</summary>
     public static void Multiplier(string name, double value)
     {

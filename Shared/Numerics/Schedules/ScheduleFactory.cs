@@ -29,10 +29,7 @@ public static class ScheduleFactory
         {
             return new ConstantRate(baseLearningRate);
         }
-        if (spec.WarmupSteps < 0)
-        {
-            throw ScheduleCheck.Invalid("warmup_steps", spec.WarmupSteps, "must be >= 0");
-        }
+        ScheduleCheck.NotNegative("warmup_steps", spec.WarmupSteps);
         var schedule = Inner(spec, baseLearningRate, totalSteps);
         return spec.WarmupSteps > 0 ? new LinearWarmup(schedule, spec.WarmupSteps) : schedule;
     }

@@ -16,7 +16,7 @@ public sealed class StepDecay : LearningRateSchedule
     public StepDecay(float rate, long stepSize, float gamma)
     {
         ScheduleCheck.AtLeastZero("learning_rate", rate);
-        ScheduleCheck.AboveZero("step_size", stepSize);
+        ScheduleCheck.Positive("step_size", stepSize);
         ScheduleCheck.Multiplier("gamma", gamma);
         _rate = rate;
         _stepSize = stepSize;
