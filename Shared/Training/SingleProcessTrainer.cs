@@ -41,7 +41,7 @@ public sealed class SingleProcessTrainer : IDisposable
         _loss = LossFactory.Create(spec.Loss.Kind);
         var optimizer = OptimizerFactory.Create(spec.Optimizer, _model.Store.Count);
         long totalSteps = (long)spec.Epochs * StepsPerEpoch(data.Train.Count, spec.BatchSize);
-        var schedule = ScheduleFactory.Create(spec.Schedule, OptimizerFactory.LearningRateOf(spec.Optimizer), totalSteps);
+        var schedule = ScheduleFactory.Create(spec.Schedule, OptimizerFactory.BaseLearningRate(spec.Optimizer), totalSteps);
         _updater = new ParameterUpdater(_model.Store, optimizer, schedule,
             RegularizerFactory.Create(spec.Regularization), spec.Clipping);
         _engine = new GradientEngine(_model, _loss, data.Train, spec.Seed, _shardSize);
