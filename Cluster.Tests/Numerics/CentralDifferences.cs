@@ -32,7 +32,7 @@ internal static class CentralDifferences
     {
         Assert.Equal(numeric.Length, analytic.Length);
         double worst = 0;
-        int worstIndex = -1;
+        int worstIndex = 0;
         for (int i = 0; i < numeric.Length; i++)
         {
             double error = Math.Abs(analytic[i] - numeric[i]) / Math.Max(1.0, Math.Abs(numeric[i]));
