@@ -1,0 +1,9 @@
+namespace DistributedTrainer.Data;
+
+/// <summary>The splits of a job's data set, normalized with statistics of <paramref name="Train"/> only.</summary>
+/// <param name="Train">The training split (the training file minus the validation samples).</param>
+/// <param name="Validation">Held-out samples of the training file; null when the validation fraction is 0.</param>
+/// <param name="Test">The test file.</param>
+/// <param name="ClassCount">Number of classes (dataset.num_classes, or the largest training label + 1).</param>
+/// <param name="FeatureCount">Features per sample.</param>
+public sealed record LoadedData(Dataset Train, Dataset? Validation, Dataset Test, int ClassCount, int FeatureCount);
