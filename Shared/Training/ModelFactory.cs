@@ -32,8 +32,8 @@ public static class ModelFactory
     private static Layer BuildLayer(LayerSpec spec, string name, int inputFeatures) => spec.KindCase switch
     {
         LayerSpec.KindOneofCase.Dense => new Dense(name, inputFeatures, spec.Dense.Units,
-            InitializerFactory.Create(spec.Dense.WeightInit, new HeUniform(InitializerSpec.Types.FanMode.FanIn)),
-            InitializerFactory.Create(spec.Dense.BiasInit, new Zeros()),
+            InitializerFactory.Create(spec.Dense.WeightInit, new HeUniformInitializer(FanMode.FanIn)),
+            InitializerFactory.Create(spec.Dense.BiasInit, new ZerosInitializer()),
             spec.Dense.DropConnect),
         LayerSpec.KindOneofCase.Activation => BuildActivation(spec.Activation, name, inputFeatures),
         LayerSpec.KindOneofCase.Dropout => new Dropout(name, inputFeatures, spec.Dropout.Rate),
@@ -44,7 +44,7 @@ public static class ModelFactory
             spec.LayerNorm.HasEpsilon ? spec.LayerNorm.Epsilon : 1e-5f),
         LayerSpec.KindOneofCase.Residual => new Residual(name, BuildSequence(name, spec.Residual.Layers, inputFeatures)),
         LayerSpec.KindOneofCase.Highway => new Highway(name, BuildSequence(name, spec.Highway.Layers, inputFeatures),
-            new XavierUniform(1f), spec.Highway.HasGateBias ? spec.Highway.GateBias : -1f),
+            new XavierUniformInitializer(1f), spec.Highway.HasGateBias ? spec.Highway.GateBias : -1f),
         _ => throw new ArgumentException($"Layer {name}: no layer kind set."),
     };
 

@@ -48,7 +48,7 @@ public sealed class SingleProcessTrainer : IDisposable
         _evaluator = new Evaluator(_model, _loss, data.FeatureCount, EvaluationChunk);
         _gradientSum = new FixedPointAccumulator(_model.Store.Count);
         _bufferChanges = new FixedPointAccumulator(_model.Store.BufferValues.Length);
-        _earlyStopping = EarlyStoppingFactory.Create(spec.EarlyStopping);
+        _earlyStopping = EarlyStopping.Create(spec.EarlyStopping);
         if (checkpointDirectory is not null)
         {
             _checkpoints = new TrainingCheckpoints(checkpointDirectory, spec, _model, _updater, _earlyStopping);
