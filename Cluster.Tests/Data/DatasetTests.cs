@@ -47,6 +47,22 @@ public sealed class DatasetTests
     }
 
     [Fact]
+    public void Gather_Standardized_AllocatesNothing()
+    {
+        var data = Bytes().Subset([3, 2, 1, 0]);
+        data = data.WithNormalization(Normalization.Fit(NormalizationKind.Standardize, data));
+        var features = new float[9];
+        var labels = new int[3];
+        int[] indices = [2, 0, 3];
+        data.Gather(features, labels, indices);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        data.Gather(features, labels, indices);
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Subset_Gather_ReadsMappedSample()
     {
         var subset = Bytes().Subset([2, 3]);
