@@ -1,3 +1,4 @@
+using Xunit;
 namespace DistributedTrainer.Tests;
 
 /// <summary>Tests that change the process-wide kernel thread count run one at a time in this collection.</summary>

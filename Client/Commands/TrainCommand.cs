@@ -54,12 +54,12 @@ internal static class TrainCommand
             if (!arguments.Json && !Console.IsOutputRedirected)
             {
                 summary = TerminalProgress.Show(job.Spec.Epochs, display =>
-                    trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name), cancellation));
+                    trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name), cancellation: cancellation));
             }
             else
             {
                 var display = new PlainProgress(diagnostics, job.Spec.Epochs);
-                summary = trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name), cancellation);
+                summary = trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name), cancellation: cancellation);
             }
             if (arguments.Json)
             {

@@ -1,3 +1,4 @@
+using Xunit;
 using DistributedTrainer.Training;
 
 namespace DistributedTrainer.Tests.Training;

@@ -1,3 +1,4 @@
+using Xunit;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Training;
 

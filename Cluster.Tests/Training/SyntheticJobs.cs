@@ -1,3 +1,4 @@
+using Xunit;
 using DistributedTrainer.Data;
 using DistributedTrainer.Protos.V1;
 

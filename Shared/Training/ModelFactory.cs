@@ -16,7 +16,7 @@ public static class ModelFactory
         return new Model(network, maxBatch);
     }
 
-    private static Sequential BuildSequence(string name, IReadOnlyList<LayerSpec> specs, int inputFeatures)
+    private static Sequential BuildSequence(string name, Google.Protobuf.Collections.RepeatedField<LayerSpec> specs, int inputFeatures)
     {
         var layers = new List<Layer>(specs.Count);
         int features = inputFeatures;

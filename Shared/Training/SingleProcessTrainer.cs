@@ -97,7 +97,7 @@ public sealed class SingleProcessTrainer : IDisposable
     /// fires (then the run stops at a step boundary, writes a checkpoint when it can, and throws).
     /// </summary>
     /// <param name="stopAfterSteps">Stop (with a checkpoint) once this many steps are done; for tests and fault drills.</param>
-    public TrainingSummary Run(ITrainingObserver observer, CancellationToken cancellation = default, long stopAfterSteps = long.MaxValue)
+    public TrainingSummary Run(ITrainingObserver observer, long stopAfterSteps = long.MaxValue, CancellationToken cancellation = default)
     {
         var wall = Stopwatch.StartNew();
         double trainingSeconds = 0;
