@@ -1,0 +1,95 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Xml.Linq;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Client;
+
+public sealed class TrainCommandTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private readonly string _directory = Directory.CreateTempSubdirectory("dt-trainctl-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>A CSV problem (label, 4 features) the MLP separates easily, and a spec over it.</summary>
+    private string WriteSpec(int units = 8, int epochs = 2)
+    {
+        var random = new Random(5);
+        foreach (var (file, rows) in new[] { ("train.csv", 200), ("test.csv", 60) })
+        {
+            var csv = new StringBuilder("label,a,b,c,d\n");
+            for (int i = 0; i < rows; i++)
+            {
+                int label = i % 2;
+                csv.AppendLine(string.Join(',', new[] { label.ToString(CultureInfo.InvariantCulture) }
+                    .Concat(Enumerable.Range(0, 4).Select(_ => (label * 2 - 1 + random.NextDouble() - 0.5).ToString("F3", CultureInfo.InvariantCulture)))));
+            }
+            File.WriteAllText(Path.Combine(_directory, file), csv.ToString());
+        }
+        string spec = Path.Combine(_directory, "job.yaml");
+        File.WriteAllText(spec, $"""
+            name: csv-job
+            dataset: {"{"} format: CSV, train_path: train.csv, test_path: test.csv, has_header: true, normalization: NONE {"}"}
+            model:
+              layers:
+                - dense: {"{"} units: {units} {"}"}
+                - activation: {"{"} kind: RELU {"}"}
+                - dense: {"{"} units: 2 {"}"}
+            loss: {"{"} kind: SOFTMAX_CROSS_ENTROPY {"}"}
+            optimizer: {"{"} kind: ADAM, learning_rate: 0.01 {"}"}
+            batch_size: 16
+            epochs: {epochs}
+            seed: 3
+            """);
+        return spec;
+    }
+
+    [Fact]
+    public void Train_ValidSpecWithJson_PrintsSummaryAndWritesOutputs()
+    {
+        string output = Path.Combine(_directory, "out");
+
+        var result = TrainctlProcess.Run(Timeout, "train", WriteSpec(), "--json", "--out", output, "--threads", "1");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var summary = JsonDocument.Parse(result.Stdout);
+        Assert.True(summary.RootElement.GetProperty("test_accuracy").GetDouble() > 0.9, result.Stdout);
+        Assert.Equal(2, summary.RootElement.GetProperty("epochs").GetInt32());
+        Assert.True(summary.RootElement.GetProperty("train_samples_per_second").GetDouble() > 0);
+        Assert.True(summary.RootElement.GetProperty("wall_seconds").GetDouble() > 0);
+        var metrics = File.ReadAllLines(Path.Combine(output, "metrics.csv"));
+        Assert.Equal(3, metrics.Length);
+        Assert.StartsWith("epoch,step,train_loss", metrics[0], StringComparison.Ordinal);
+        Assert.Equal("svg", XDocument.Load(Path.Combine(output, "curves.svg")).Root!.Name.LocalName);
+        Assert.NotEmpty(Directory.GetDirectories(Path.Combine(output, "checkpoints"), "step-*"));
+    }
+
+    [Fact]
+    public void Train_InvalidUnits_ExitsWith2AndNamesTheField()
+    {
+        var result = TrainctlProcess.Run(Timeout, "train", WriteSpec(units: -4), "--out", Path.Combine(_directory, "out"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("model.layers[0].dense.units", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_MissingSpecFile_ExitsWith2()
+    {
+        var result = TrainctlProcess.Run(Timeout, "train", Path.Combine(_directory, "missing.yaml"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("missing.yaml", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_UnknownFlag_ExitsWith2()
+    {
+        var result = TrainctlProcess.Run(Timeout, "train", WriteSpec(), "--bogus");
+
+        Assert.Equal(2, result.ExitCode);
+    }
+}
