@@ -12,6 +12,7 @@ internal unsafe struct GemmMicroKernel128 : IGemmMicroKernel
 
     public static int Nr => 8;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool add)
     {
         Vector128<float> c00 = default, c01 = default;

@@ -13,6 +13,7 @@ internal unsafe struct GemmMicroKernel256 : IGemmMicroKernel
 
     public static int Nr => 24;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c02 = default;

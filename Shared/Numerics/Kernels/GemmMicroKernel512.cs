@@ -13,6 +13,7 @@ internal unsafe struct GemmMicroKernel512 : IGemmMicroKernel
 
     public static int Nr => 32;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace DistributedTrainer.Numerics.Kernels;
 
 /// <summary>4 x 4 tile in scalar code: the fallback for machines without accelerated vectors.</summary>
@@ -7,6 +8,7 @@ internal unsafe struct GemmMicroKernelScalar : IGemmMicroKernel
 
     public static int Nr => 4;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, bool add)
     {
         float* tile = stackalloc float[16];

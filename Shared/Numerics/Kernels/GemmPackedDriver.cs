@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace DistributedTrainer.Numerics.Kernels;
 
@@ -10,6 +11,7 @@ namespace DistributedTrainer.Numerics.Kernels;
 internal static unsafe class GemmPackedDriver
 {
     /// <summary>c[i0..i1, j0..j1] = (or +=) op(a)[i0..i1, :] · op(b)[:, j0..j1], using this thread's buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TKernel>(in GemmOperands op, int i0, int i1, int j0, int j1)
         where TKernel : struct, IGemmMicroKernel
     {
@@ -65,11 +67,29 @@ internal static unsafe class GemmPackedDriver
     /// The valid rows x cols corner of a scratch tile into C: c + t when adding, else t, the same single
     /// rounding the micro-kernels apply to full tiles.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Merge(float* c, nint ldc, float* tile, int tileStride, int rows, int cols, bool add)
     {
         for (int r = 0; r < rows; r++, c += ldc, tile += tileStride)
         {
-            for (int j = 0; j < cols; j++)
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                for (; j + 8 <= cols; j += 8)
+                {
+                    Vector256<float> t = Vector256.Load(tile + j);
+                    (add ? Vector256.Load(c + j) + t : t).Store(c + j);
+                }
+            }
+            if (Vector128.IsHardwareAccelerated)
+            {
+                for (; j + 4 <= cols; j += 4)
+                {
+                    Vector128<float> t = Vector128.Load(tile + j);
+                    (add ? Vector128.Load(c + j) + t : t).Store(c + j);
+                }
+            }
+            for (; j < cols; j++)
             {
                 c[j] = add ? c[j] + tile[j] : tile[j];
             }

@@ -17,6 +17,7 @@ internal static unsafe class GemmPacking
     /// of k into ceil(count / width) panels of (kc, width). Lane r at step p is read from
     /// src[r * laneStride + p * stepStride]; exactly one of the strides is 1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(float* dst, float* src, nint laneStride, nint stepStride, int count, int kc, int width)
     {
         for (int first = 0; first < count; first += width)
@@ -36,6 +37,7 @@ internal static unsafe class GemmPacking
     }
 
     // Lanes adjacent in memory (A stored transposed, B stored plain): each step is one short contiguous copy.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackContiguousLanes(float* dst, float* src, nint stepStride, int lanes, int kc, int width)
     {
         for (int p = 0; p < kc; p++, src += stepStride, dst += width)
@@ -67,68 +69,50 @@ internal static unsafe class GemmPacking
     }
 
     // Lanes are rows with k contiguous (A stored plain, B stored transposed): transpose 8 x 8 or 4 x 4 blocks
-    // in registers, so each source row is still read with unit stride.
+    // in registers, so each source row is still read with unit stride. A group of lanes past the edge loads
+    // zeros instead of rows, which pads the panel in the same stores.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackStridedLanes(float* dst, float* src, nint laneStride, int lanes, int kc, int width)
     {
-        int r = 0;
-        if (Avx.IsSupported)
+        int group = Avx.IsSupported && width % 8 == 0 ? 8 : Sse.IsSupported && width % 4 == 0 ? 4 : 1;
+        int vectorSteps = group == 1 ? 0 : kc - (kc % group);
+        for (int g = 0; g < width && vectorSteps > 0; g += group)
         {
-            for (; r + 8 <= lanes; r += 8)
+            int rows = Math.Clamp(lanes - g, 0, group);
+            float* groupSrc = src + (g * laneStride);
+            for (int p = 0; p < vectorSteps; p += group)
             {
-                int p = 0;
-                for (; p + 8 <= kc; p += 8)
+                if (group == 8)
                 {
-                    Transpose8x8(dst + (p * width) + r, width, src + (r * laneStride) + p, laneStride);
+                    Transpose8x8(dst + (p * width) + g, width, groupSrc + p, laneStride, rows);
                 }
-                CopyStridedScalar(dst, src, laneStride, r, r + 8, p, kc, width);
+                else
+                {
+                    Transpose4x4(dst + (p * width) + g, width, groupSrc + p, laneStride, rows);
+                }
             }
         }
-        if (Sse.IsSupported)
+        for (int p = vectorSteps; p < kc; p++)
         {
-            for (; r + 4 <= lanes; r += 4)
+            for (int r = 0; r < width; r++)
             {
-                int p = 0;
-                for (; p + 4 <= kc; p += 4)
-                {
-                    Transpose4x4(dst + (p * width) + r, width, src + (r * laneStride) + p, laneStride);
-                }
-                CopyStridedScalar(dst, src, laneStride, r, r + 4, p, kc, width);
-            }
-        }
-        CopyStridedScalar(dst, src, laneStride, r, lanes, 0, kc, width);
-        for (int p = 0; p < kc; p++)
-        {
-            for (int z = lanes; z < width; z++)
-            {
-                dst[(p * width) + z] = 0f;
+                dst[(p * width) + r] = r < lanes ? src[(r * laneStride) + p] : 0f;
             }
         }
     }
 
-    private static void CopyStridedScalar(float* dst, float* src, nint laneStride, int r0, int r1, int p0, int kc,
-        int width)
-    {
-        for (int r = r0; r < r1; r++)
-        {
-            for (int p = p0; p < kc; p++)
-            {
-                dst[(p * width) + r] = src[(r * laneStride) + p];
-            }
-        }
-    }
-
-    // dst[q * dstStride + i] = src[i * srcStride + q] for i, q < 8.
+    // dst[q * dstStride + i] = src[i * srcStride + q] for i, q < 8; rows at or past `rows` read as zero.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* dst, nint dstStride, float* src, nint srcStride)
+    private static void Transpose8x8(float* dst, nint dstStride, float* src, nint srcStride, int rows)
     {
-        Vector256<float> r0 = Avx.LoadVector256(src);
-        Vector256<float> r1 = Avx.LoadVector256(src + srcStride);
-        Vector256<float> r2 = Avx.LoadVector256(src + (2 * srcStride));
-        Vector256<float> r3 = Avx.LoadVector256(src + (3 * srcStride));
-        Vector256<float> r4 = Avx.LoadVector256(src + (4 * srcStride));
-        Vector256<float> r5 = Avx.LoadVector256(src + (5 * srcStride));
-        Vector256<float> r6 = Avx.LoadVector256(src + (6 * srcStride));
-        Vector256<float> r7 = Avx.LoadVector256(src + (7 * srcStride));
+        Vector256<float> r0 = rows > 0 ? Avx.LoadVector256(src) : Vector256<float>.Zero;
+        Vector256<float> r1 = rows > 1 ? Avx.LoadVector256(src + srcStride) : Vector256<float>.Zero;
+        Vector256<float> r2 = rows > 2 ? Avx.LoadVector256(src + (2 * srcStride)) : Vector256<float>.Zero;
+        Vector256<float> r3 = rows > 3 ? Avx.LoadVector256(src + (3 * srcStride)) : Vector256<float>.Zero;
+        Vector256<float> r4 = rows > 4 ? Avx.LoadVector256(src + (4 * srcStride)) : Vector256<float>.Zero;
+        Vector256<float> r5 = rows > 5 ? Avx.LoadVector256(src + (5 * srcStride)) : Vector256<float>.Zero;
+        Vector256<float> r6 = rows > 6 ? Avx.LoadVector256(src + (6 * srcStride)) : Vector256<float>.Zero;
+        Vector256<float> r7 = rows > 7 ? Avx.LoadVector256(src + (7 * srcStride)) : Vector256<float>.Zero;
         // Interleave pairs of rows, then pairs of pairs, within each 128-bit half ...
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
         Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
@@ -149,14 +133,14 @@ internal static unsafe class GemmPacking
         Avx.Store(dst + (7 * dstStride), Avx.Permute2x128(s3, s7, 0x31));
     }
 
-    // dst[q * dstStride + i] = src[i * srcStride + q] for i, q < 4.
+    // dst[q * dstStride + i] = src[i * srcStride + q] for i, q < 4; rows at or past `rows` read as zero.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose4x4(float* dst, nint dstStride, float* src, nint srcStride)
+    private static void Transpose4x4(float* dst, nint dstStride, float* src, nint srcStride, int rows)
     {
-        Vector128<float> r0 = Sse.LoadVector128(src);
-        Vector128<float> r1 = Sse.LoadVector128(src + srcStride);
-        Vector128<float> r2 = Sse.LoadVector128(src + (2 * srcStride));
-        Vector128<float> r3 = Sse.LoadVector128(src + (3 * srcStride));
+        Vector128<float> r0 = rows > 0 ? Sse.LoadVector128(src) : Vector128<float>.Zero;
+        Vector128<float> r1 = rows > 1 ? Sse.LoadVector128(src + srcStride) : Vector128<float>.Zero;
+        Vector128<float> r2 = rows > 2 ? Sse.LoadVector128(src + (2 * srcStride)) : Vector128<float>.Zero;
+        Vector128<float> r3 = rows > 3 ? Sse.LoadVector128(src + (3 * srcStride)) : Vector128<float>.Zero;
         Vector128<float> t0 = Sse.UnpackLow(r0, r1), t1 = Sse.UnpackHigh(r0, r1);
         Vector128<float> t2 = Sse.UnpackLow(r2, r3), t3 = Sse.UnpackHigh(r2, r3);
         Sse.Store(dst, Sse.MoveLowToHigh(t0, t2));

@@ -11,6 +11,7 @@ internal static unsafe class GemmSkinnyDriver
         GemmPacking.Pack(packedB, op.B, op.BLane, op.BStep, op.N, op.K, GemmSkinnyKernels.Nr);
 
     /// <summary>c[i0..i1, :] = (or +=) op(a)[i0..i1, :] · op(b).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TKernel>(in GemmOperands op, float* packedB, int i0, int i1)
         where TKernel : struct, IGemmSkinnyKernel
     {

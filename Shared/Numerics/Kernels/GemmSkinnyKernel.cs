@@ -37,6 +37,7 @@ internal unsafe struct GemmSkinnyKernel512 : IGemmSkinnyKernel
 {
     public static int Mr => 8;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int k, float* a, nint rowStride, nint stepStride, int rows, float* b, float* c, nint ldc,
         bool add)
     {
@@ -78,6 +79,7 @@ internal unsafe struct GemmSkinnyKernel256 : IGemmSkinnyKernel
 {
     public static int Mr => 6;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int k, float* a, nint rowStride, nint stepStride, int rows, float* b, float* c, nint ldc,
         bool add)
     {
