@@ -7,7 +7,9 @@ namespace DistributedTrainer.Numerics.Kernels;
 
 /// <summary>
 /// A register-blocked GEMM micro-kernel: one <see cref="Mr"/> x <see cref="Nr"/> tile of C from packed panels.
-/// Implemented by structs so the generic driver is compiled once per kernel with the calls inlined.
+/// Implemented by structs so the generic driver is compiled once per kernel with the calls inlined. Kernels,
+/// drivers and packing are marked AggressiveOptimization: tier-0 code of these loops runs several times slower
+/// and would otherwise serve the first calls of every training run.
 /// </summary>
 internal unsafe interface IGemmMicroKernel
 {
@@ -24,6 +26,12 @@ internal unsafe interface IGemmMicroKernel
     /// scratch tile and round exactly like full ones.
     /// </summary>
     static abstract void Run(int kc, float* a, float* b, float* c, nint ldc, bool add);
+
+    /// <summary>
+    /// <see cref="Run"/> for the first Mr / 2 rows only (the A panel is still Mr wide): edge tiles with that few
+    /// rows skip half the work, with the same operations per element, so results match bit for bit.
+    /// </summary>
+    static abstract void RunHalf(int kc, float* a, float* b, float* c, nint ldc, bool add);
 }
 
 /// <summary>Fused multiply-add per vector width: hardware FMA where the machine has it, else multiply then add.</summary>

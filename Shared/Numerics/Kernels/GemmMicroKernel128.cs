@@ -44,6 +44,28 @@ internal unsafe struct GemmMicroKernel128 : IGemmMicroKernel
         Store(c + (3 * ldc), c30, c31, add);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf(int kc, float* a, float* b, float* c, nint ldc, bool add)
+    {
+        Vector128<float> c00 = default, c01 = default;
+        Vector128<float> c10 = default, c11 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector128<float> b0 = Vector128.Load(b);
+            Vector128<float> b1 = Vector128.Load(b + 4);
+            Vector128<float> a0 = Vector128.Create(a[0]);
+            c00 = GemmFma.MulAdd(a0, b0, c00);
+            c01 = GemmFma.MulAdd(a0, b1, c01);
+            Vector128<float> a1 = Vector128.Create(a[1]);
+            c10 = GemmFma.MulAdd(a1, b0, c10);
+            c11 = GemmFma.MulAdd(a1, b1, c11);
+            a += 4;
+            b += 8;
+        }
+        Store(c, c00, c01, add);
+        Store(c + ldc, c10, c11, add);
+    }
+
     // One tile row: c = c + t when adding into C, else c = t.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* row, Vector128<float> t0, Vector128<float> t1, bool add)

@@ -50,6 +50,31 @@ internal unsafe struct GemmMicroKernel256 : IGemmMicroKernel
         Store(c + (3 * ldc), c30, c31, c32, add);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf(int kc, float* a, float* b, float* c, nint ldc, bool add)
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> b2 = Vector256.Load(b + 16);
+            Vector256<float> a0 = Vector256.Create(a[0]);
+            c00 = GemmFma.MulAdd(a0, b0, c00);
+            c01 = GemmFma.MulAdd(a0, b1, c01);
+            c02 = GemmFma.MulAdd(a0, b2, c02);
+            Vector256<float> a1 = Vector256.Create(a[1]);
+            c10 = GemmFma.MulAdd(a1, b0, c10);
+            c11 = GemmFma.MulAdd(a1, b1, c11);
+            c12 = GemmFma.MulAdd(a1, b2, c12);
+            a += 4;
+            b += 24;
+        }
+        Store(c, c00, c01, c02, add);
+        Store(c + ldc, c10, c11, c12, add);
+    }
+
     // One tile row: c = c + t when adding into C, else c = t.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* row, Vector256<float> t0, Vector256<float> t1, Vector256<float> t2, bool add)

@@ -65,6 +65,38 @@ internal unsafe struct GemmMicroKernel512 : IGemmMicroKernel
         Store(c + (7 * ldc), c70, c71, add);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf(int kc, float* a, float* b, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default;
+        Vector512<float> c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> a0 = Vector512.Create(a[0]);
+            c00 = GemmFma.MulAdd(a0, b0, c00);
+            c01 = GemmFma.MulAdd(a0, b1, c01);
+            Vector512<float> a1 = Vector512.Create(a[1]);
+            c10 = GemmFma.MulAdd(a1, b0, c10);
+            c11 = GemmFma.MulAdd(a1, b1, c11);
+            Vector512<float> a2 = Vector512.Create(a[2]);
+            c20 = GemmFma.MulAdd(a2, b0, c20);
+            c21 = GemmFma.MulAdd(a2, b1, c21);
+            Vector512<float> a3 = Vector512.Create(a[3]);
+            c30 = GemmFma.MulAdd(a3, b0, c30);
+            c31 = GemmFma.MulAdd(a3, b1, c31);
+            a += 8;
+            b += 32;
+        }
+        Store(c, c00, c01, add);
+        Store(c + ldc, c10, c11, add);
+        Store(c + (2 * ldc), c20, c21, add);
+        Store(c + (3 * ldc), c30, c31, add);
+    }
+
     // One tile row: c = c + t when adding into C, else c = t.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(float* row, Vector512<float> t0, Vector512<float> t1, bool add)

@@ -51,6 +51,11 @@ internal static unsafe class GemmPackedDriver
                             {
                                 TKernel.Run(kc, aPanel, bPanel, cTile, ldc, add);
                             }
+                            else if (rows <= mr / 2)
+                            {
+                                TKernel.RunHalf(kc, aPanel, bPanel, tile, nr, add: false);
+                                Merge(cTile, ldc, tile, nr, rows, cols, add);
+                            }
                             else
                             {
                                 TKernel.Run(kc, aPanel, bPanel, tile, nr, add: false);

@@ -36,20 +36,39 @@ internal static unsafe class GemmPacking
         }
     }
 
-    // Lanes adjacent in memory (A stored transposed, B stored plain): each step is one short contiguous copy.
+    // Lanes adjacent in memory (A stored transposed, B stored plain): each step is one short contiguous copy;
+    // a partial last group is a masked load, which neither reads past the edge nor leaves garbage lanes.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackContiguousLanes(float* dst, float* src, nint stepStride, int lanes, int kc, int width)
     {
+        if (Avx.IsSupported && width % 8 == 0)
+        {
+            int full = lanes - (lanes % 8);
+            Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(lanes - full)).AsSingle();
+            for (int p = 0; p < kc; p++, src += stepStride, dst += width)
+            {
+                int r = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    for (; r + 16 <= full; r += 16)
+                    {
+                        Vector512.Load(src + r).Store(dst + r);
+                    }
+                }
+                for (; r < full; r += 8)
+                {
+                    Avx.Store(dst + r, Avx.LoadVector256(src + r));
+                }
+                for (; r < width; r += 8)
+                {
+                    Avx.Store(dst + r, r < lanes ? Avx.MaskLoad(src + r, mask) : Vector256<float>.Zero);
+                }
+            }
+            return;
+        }
         for (int p = 0; p < kc; p++, src += stepStride, dst += width)
         {
             int r = 0;
-            if (Vector256.IsHardwareAccelerated)
-            {
-                for (; r + 8 <= lanes; r += 8)
-                {
-                    Vector256.Load(src + r).Store(dst + r);
-                }
-            }
             if (Vector128.IsHardwareAccelerated)
             {
                 for (; r + 4 <= lanes; r += 4)
