@@ -166,6 +166,19 @@ public class GemmTests
         Assert.Equal(results[0], results[2]);
     }
 
+    [Theory]
+    [MemberData(nameof(ParallelShapes))]
+    public void Multiply_ThreeThreads_MatchesScalarLoop(string set, int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        var random = new Random(Seed);
+        float[] a = RandomValues(random, m * k), b = RandomValues(random, k * n), start = RandomValues(random, m * n);
+        float[] c = (float[])start.Clone();
+
+        Gemm.Multiply(Parse(set), 3, c, a, b, m, n, k, transposeA, transposeB, accumulate: true);
+
+        AssertClose(Reference(a, b, start, m, n, k, transposeA, transposeB, accumulate: true), c, Tolerance(k, 1f, 1f, 1f));
+    }
+
     [Fact]
     public void Multiply_PublicOverload_MatchesScalarLoop()
     {
