@@ -28,28 +28,45 @@ internal static unsafe class GemmBenchmark
         blas?.SetThreads(threads);
         ComputeThreads.Count = threads;
         double roundSeconds = quick ? 0.02 : 0.05;
+        // On a machine with 512-bit vectors, also time the 256-bit kernels: what an AVX2-only machine would run.
+        bool also256 = GemmInstructionSets.Best > GemmInstructionSet.Vector256
+            && GemmInstructionSets.IsSupported(GemmInstructionSet.Vector256);
 
         Console.WriteLine($"Gemm: {GemmInstructionSets.Best} kernels, {threads} threads; " +
             (blas is null ? $"OpenBLAS skipped: {reason}" : $"OpenBLAS core {blas.CoreName}, {threads} threads"));
         Console.WriteLine($"Best of {Rounds} rounds of >= {roundSeconds * 1000:0} ms each.");
         Console.WriteLine();
-        Console.WriteLine("| Shape | M x N x K | Gemm GFLOP/s | OpenBLAS GFLOP/s | Ratio |");
-        Console.WriteLine("|---|---|---:|---:|---:|");
+        Console.WriteLine("| Shape | M x N x K | Gemm GFLOP/s | OpenBLAS GFLOP/s | Ratio |" +
+            (also256 ? " Gemm 256-bit GFLOP/s | Ratio 256-bit |" : ""));
+        Console.WriteLine("|---|---|---:|---:|---:|" + (also256 ? "---:|---:|" : ""));
         foreach (Shape shape in Shapes(quick))
         {
-            double ours = Measure(shape, roundSeconds, (c, a, b) =>
-                Gemm.Multiply(new Span<float>(c, shape.M * shape.N), new ReadOnlySpan<float>(a, shape.M * shape.K),
-                    new ReadOnlySpan<float>(b, shape.K * shape.N), shape.M, shape.N, shape.K, shape.TransposeA,
-                    shape.TransposeB, shape.Accumulate));
+            double ours = Measure(shape, roundSeconds, (c, a, b) => Multiply(GemmInstructionSets.Best, threads, shape, c, a, b));
             double theirs = blas is null ? double.NaN : Measure(shape, roundSeconds, (c, a, b) =>
                 blas.Multiply(c, a, b, shape.M, shape.N, shape.K, shape.TransposeA, shape.TransposeB, shape.Accumulate));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {shape.Name} | {shape.M} x {shape.N} x {shape.K} | {ours:0.0} | " +
-                $"{(blas is null ? "-" : theirs.ToString("0.0", CultureInfo.InvariantCulture))} | " +
-                $"{(blas is null ? "-" : (ours / theirs).ToString("0.00", CultureInfo.InvariantCulture))} |"));
+            string row = $"| {shape.Name} | {shape.M} x {shape.N} x {shape.K} | {Format(ours)} | {Format(theirs)} | " +
+                $"{Ratio(ours, theirs)} |";
+            if (also256)
+            {
+                double narrow = Measure(shape, roundSeconds, (c, a, b) =>
+                    Multiply(GemmInstructionSet.Vector256, threads, shape, c, a, b));
+                row += $" {Format(narrow)} | {Ratio(narrow, theirs)} |";
+            }
+            Console.WriteLine(row);
         }
         return 0;
     }
+
+    private static void Multiply(GemmInstructionSet set, int threads, Shape shape, float* c, float* a, float* b) =>
+        Gemm.Multiply(set, threads, new Span<float>(c, shape.M * shape.N), new ReadOnlySpan<float>(a, shape.M * shape.K),
+            new ReadOnlySpan<float>(b, shape.K * shape.N), shape.M, shape.N, shape.K, shape.TransposeA,
+            shape.TransposeB, shape.Accumulate);
+
+    private static string Format(double gflops) =>
+        double.IsNaN(gflops) ? "-" : gflops.ToString("0.0", CultureInfo.InvariantCulture);
+
+    private static string Ratio(double ours, double theirs) =>
+        double.IsNaN(theirs) ? "-" : (ours / theirs).ToString("0.00", CultureInfo.InvariantCulture);
 
     private static IEnumerable<Shape> Shapes(bool quick)
     {

@@ -14,8 +14,9 @@ internal unsafe interface IGemmSkinnyKernel
     static abstract int Mr { get; }
 
     /// <summary>
-    /// A rows read as a[r * rowStride + p * stepStride] for r &lt; <paramref name="rows"/> (rows past that
-    /// repeat the last one and are not stored by callers), packed B (k, 16) -> c (Mr, 16) with row stride
+    /// A rows read as a[r * rowStride + p * stepStride] for r &lt; <paramref name="rows"/> (tile rows past that
+    /// repeat the last row, so nothing past the edge is read; callers then pass a scratch tile and copy the valid
+    /// rows), packed B (k, 16) -> c (Mr, 16) with row stride
     /// <paramref name="ldc"/>: c + tile when <paramref name="add"/>, else tile; summed from zero over p in order.
     /// </summary>
     static abstract void Run(int k, float* a, nint rowStride, nint stepStride, int rows, float* b, float* c, nint ldc,
