@@ -10,7 +10,6 @@ namespace DistributedTrainer.Data;
 /// </summary>
 public static class DatasetLoader
 {
-    private const string FashionMnistDirectory = "/usr/share/datasets/fashion-mnist/";
 
     /// <summary>
     /// Reads the files, holds out <c>validation_fraction</c> of the training file (seeded by
@@ -99,10 +98,7 @@ public static class DatasetLoader
         {
             return;
         }
-        string hint = Path.GetFullPath(path).StartsWith(FashionMnistDirectory, StringComparison.Ordinal)
-            ? " (install the Debian package dataset-fashion-mnist)"
-            : "";
-        throw new FileNotFoundException($"dataset.{field}: file not found: {path}{hint}", path);
+        throw new FileNotFoundException($"dataset.{field}: file not found: {path}{MissingDataHint.For(path)}", path);
     }
 
     private static RawSplit ReadSplit(SpecFormat format, DatasetSpec spec, string field, string path, string labelsField, string labelsPath)

@@ -564,7 +564,7 @@ public sealed class JobSpecValidator
         }
         else if (limits.CheckFilesExist && !File.Exists(file))
         {
-            Add(path, $"file not found: {file}");
+            Add(path, $"file not found: {file}{Data.MissingDataHint.For(file)}");
         }
     }
 
