@@ -10,7 +10,6 @@ namespace DistributedTrainer.Data;
 /// </summary>
 public static class DatasetLoader
 {
-
     /// <summary>
     /// Reads the files, holds out <c>validation_fraction</c> of the training file (seeded by
     /// <paramref name="seed"/>), fits the normalization on the training split and applies it to all three.

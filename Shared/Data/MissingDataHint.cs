@@ -8,6 +8,6 @@ public static class MissingDataHint
     /// <summary>" (install the Debian package ...)" for a file a Debian package provides; empty otherwise.</summary>
     public static string For(string path) =>
         Path.GetFullPath(path).StartsWith(FashionMnistDirectory, StringComparison.Ordinal)
-            ? " (install the Debian package dataset-fashion-mnist: apt-get install dataset-fashion-mnist)"
+            ? " (install the Debian package dataset-fashion-mnist)"
             : "";
 }
