@@ -1,9 +1,10 @@
 using DistributedTrainer.Rpc;
+using DistributedTrainer.Tests.Rpc.Echo;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Rpc;
 
-/// <summary>A loopback server with Echo, health and reflection, and a channel to it; one per test class.</summary>
+/// <summary>A loopback server with Echo, Relay (no method bound), health and reflection, and a channel to it; one per test class.</summary>
 public sealed class EchoServerFixture : IAsyncLifetime, IAsyncDisposable
 {
     public const int MaxMessageSize = 1024 * 1024;
@@ -22,7 +23,10 @@ public sealed class EchoServerFixture : IAsyncLifetime, IAsyncDisposable
     public async Task InitializeAsync()
     {
         var router = new GrpcRouter(new GrpcServerOptions { MaxReceiveMessageSize = MaxMessageSize });
-        router.AddService(Echo.Definition).AddService(Health.Definition).AddService(new ReflectionService(router).Definition);
+        router.AddService(Echo.Definition)
+            .AddService(new GrpcServiceBuilder(RelayReflection.Descriptor.Services[0]).Build())
+            .AddService(Health.Definition)
+            .AddService(new ReflectionService(router).Definition);
         _host = await GrpcHost.StartAsync(router);
         _channel = new RpcChannel(_host.Address);
     }

@@ -13,13 +13,7 @@ internal sealed class RawGrpcClient : IDisposable
     public RawGrpcClient(Uri address)
     {
         var handler = new SocketsHttpHandler { UseProxy = false, EnableMultipleHttp2Connections = true };
-        _client = new HttpClient(handler)
-        {
-            BaseAddress = address,
-            DefaultRequestVersion = HttpVersion.Version20,
-            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = TimeSpan.FromSeconds(20),
-        };
+        _client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(20) };
     }
 
     /// <summary>A gRPC frame: flag, big-endian length (as given, which may lie), then the bytes.</summary>
@@ -34,7 +28,12 @@ internal sealed class RawGrpcClient : IDisposable
 
     public async Task<RawResponse> PostAsync(string path, byte[] body, string contentType = "application/grpc", params (string Name, string Value)[] headers)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new ByteArrayContent(body),
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         request.Headers.TryAddWithoutValidation("te", "trailers");
         foreach ((string name, string value) in headers)
