@@ -165,7 +165,7 @@ public sealed class GrpcRouterTests(EchoServerFixture server) : IClassFixture<Ec
     [Fact]
     public async Task Interceptor_ThrowsUnauthenticated_CallRejected()
     {
-        await using GrpcHost host = await StartWithBearerToken("s3cret");
+        await using GrpcHost host = await StartWithTokenInterceptor("s3cret");
         using var channel = new RpcChannel(host.Address);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(EchoMethods.Say, new EchoRequest()));
@@ -176,12 +176,28 @@ public sealed class GrpcRouterTests(EchoServerFixture server) : IClassFixture<Ec
     [Fact]
     public async Task Interceptor_Passes_CallServed()
     {
-        await using GrpcHost host = await StartWithBearerToken("s3cret");
+        await using GrpcHost host = await StartWithTokenInterceptor("s3cret");
         using var channel = new RpcChannel(host.Address);
 
-        EchoReply reply = await channel.UnaryAsync(EchoMethods.Say, new EchoRequest { Text = "in" }, new CallOptions(Headers: new Metadata().Add("authorization", "Bearer s3cret")));
+        EchoReply reply = await channel.UnaryAsync(EchoMethods.Say, new EchoRequest { Text = "in" }, new CallOptions(Headers: new Metadata().Add("x-token", "s3cret")));
 
         Assert.Equal("in", reply.Text);
+    }
+
+    [Fact]
+    public async Task Dispatch_MessagesLargerThanTheFlowControlWindows_RoundTrip()
+    {
+        const int size = 40 * 1024 * 1024;
+        var router = new GrpcRouter(new GrpcServerOptions { MaxReceiveMessageSize = size + 1024 });
+        router.AddService(new EchoService().Definition);
+        await using GrpcHost host = await GrpcHost.StartAsync(router);
+        using var channel = new RpcChannel(host.Address, new RpcChannelOptions { MaxReceiveMessageSize = size + 1024 });
+        byte[] payload = new byte[size];
+        new Random(5).NextBytes(payload);
+
+        EchoReply reply = await channel.UnaryAsync(EchoMethods.Say, new EchoRequest { Payload = ByteString.CopyFrom(payload) }, CallOptions.WithTimeout(TimeSpan.FromSeconds(30)));
+
+        Assert.True(payload.AsSpan().SequenceEqual(reply.Payload.Span));
     }
 
     [Fact]
@@ -199,13 +215,13 @@ public sealed class GrpcRouterTests(EchoServerFixture server) : IClassFixture<Ec
         Assert.Throws<ArgumentException>(() => new GrpcRouter(new GrpcServerOptions { MaxReceiveMessageSize = 0 }));
     }
 
-    private static async Task<GrpcHost> StartWithBearerToken(string token)
+    private static async Task<GrpcHost> StartWithTokenInterceptor(string token)
     {
         var router = new GrpcRouter(new GrpcServerOptions
         {
-            Interceptor = context => context.RequestHeaders.GetValue("authorization") == $"Bearer {token}"
+            Interceptor = context => context.RequestHeaders.GetValue("x-token") == token
                 ? Task.CompletedTask
-                : throw new RpcException(StatusCode.Unauthenticated, "Missing or wrong bearer token"),
+                : throw new RpcException(StatusCode.Unauthenticated, "Missing or wrong token"),
         });
         router.AddService(new EchoService().Definition);
         return await GrpcHost.StartAsync(router);

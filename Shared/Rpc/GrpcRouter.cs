@@ -2,9 +2,10 @@ using System.Collections.Frozen;
 using DistributedTrainer.Rpc.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 
 namespace DistributedTrainer.Rpc;
 
@@ -19,6 +20,7 @@ public sealed class GrpcRouter
     private FrozenDictionary<string, ServerMethod> _methods = FrozenDictionary<string, ServerMethod>.Empty;
     private IReadOnlyList<ServiceDescriptor> _services = [];
     private ILogger? _logger;
+    private CancellationToken? _stopping;
 
     /// <summary>Creates a router with <paramref name="options"/> (defaults when null).</summary>
     /// <exception cref="ArgumentException">A message size limit is not positive.</exception>
@@ -81,6 +83,7 @@ public sealed class GrpcRouter
         }
 
         ILogger logger = _logger ??= http.RequestServices?.GetService<ILoggerFactory>()?.CreateLogger<GrpcRouter>() ?? NullLogger<GrpcRouter>.Instance;
+        CancellationToken stopping = _stopping ??= http.RequestServices?.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
         if (!grpcContent)
         {
             Reject(http, logger, StatusCodes.Status415UnsupportedMediaType, StatusCode.Internal, $"Content-Type '{request.ContentType}' is not supported (expected {GrpcProtocol.ContentType})");
@@ -119,7 +122,7 @@ public sealed class GrpcRouter
             timeout = parsed;
         }
 
-        using var call = new ServerCall(http, Options, path, timeout, encoding);
+        using var call = new ServerCall(http, Options, path, timeout, encoding, stopping);
         await call.RunAsync(method!, logger);
     }
 

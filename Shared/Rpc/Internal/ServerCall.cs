@@ -1,7 +1,5 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedTrainer.Rpc.Internal;
@@ -20,12 +18,18 @@ internal sealed class ServerCall : IDisposable
     private readonly CancellationToken _stopping;
     private bool _headersPrepared;
 
-    public ServerCall(HttpContext http, GrpcServerOptions options, string method, TimeSpan? timeout, string? requestEncoding)
+    /// <param name="http">The request.</param>
+    /// <param name="options">The router's settings.</param>
+    /// <param name="method">The method path.</param>
+    /// <param name="timeout">The client's <c>grpc-timeout</c>, if any.</param>
+    /// <param name="requestEncoding">The client's <c>grpc-encoding</c>, if any.</param>
+    /// <param name="stopping">Fires when the server shuts down: calls in flight end with UNAVAILABLE.</param>
+    public ServerCall(HttpContext http, GrpcServerOptions options, string method, TimeSpan? timeout, string? requestEncoding, CancellationToken stopping)
     {
         Http = http;
         Options = options;
         RequestEncoding = requestEncoding;
-        _stopping = http.RequestServices?.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        _stopping = stopping;
         DateTime deadline = DateTime.MaxValue;
         if (timeout is { } t)
         {
