@@ -31,7 +31,9 @@ public sealed class GrpcRouterTests(EchoServerFixture server) : IClassFixture<Ec
         await using GrpcHost host = await GrpcHost.StartAsync(router);
         using var channel = new RpcChannel(host.Address);
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => channel.DuplexStreaming(EchoMethods.Chat).ResponseStream.MoveNext());
+        using DuplexStreamingCall<EchoRequest, EchoReply> call = channel.DuplexStreaming(EchoMethods.Chat, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
 
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
     }

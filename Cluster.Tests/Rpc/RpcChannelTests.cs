@@ -67,6 +67,26 @@ public sealed class RpcChannelTests(EchoServerFixture server) : IClassFixture<Ec
     }
 
     [Fact]
+    public async Task DuplexStreaming_ReadBeforeAnyWrite_RequestReachesTheServerEveryTime()
+    {
+        // The HTTP/2 handler holds request headers back until the body is flushed; a call that only reads must still be sent.
+        var router = new GrpcRouter();
+        router.AddService(new GrpcServiceBuilder(EchoReflection.Descriptor.Services[0])
+            .Unary<EchoRequest, EchoReply>("Say", (request, _) => Task.FromResult(new EchoReply())).Build());
+        await using GrpcHost host = await GrpcHost.StartAsync(router);
+        var codes = new List<StatusCode>();
+
+        for (int i = 0; i < 50; i++)
+        {
+            using var channel = new RpcChannel(host.Address);
+            using DuplexStreamingCall<EchoRequest, EchoReply> call = channel.DuplexStreaming(EchoMethods.Chat, CallOptions.WithTimeout(TimeSpan.FromSeconds(5)));
+            codes.Add((await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext())).StatusCode);
+        }
+
+        Assert.All(codes, code => Assert.Equal(StatusCode.Unimplemented, code));
+    }
+
+    [Fact]
     public async Task UnaryAsync_WithDeadline_ServerSeesIt()
     {
         EchoReply reply = await Channel.UnaryAsync(EchoMethods.Say, new EchoRequest { Text = "d" }, CallOptions.WithTimeout(TimeSpan.FromSeconds(5)));

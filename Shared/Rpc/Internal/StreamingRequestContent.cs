@@ -30,6 +30,9 @@ internal sealed class StreamingRequestContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        // The HTTP/2 handler holds the request headers back until the body's first flush; without this a call
+        // that reads before it writes may never reach the server.
+        await stream.FlushAsync(cancellationToken);
         _stream.TrySetResult(stream);
 
         // The handler cancels this token when the stream is reset or the call aborted.
