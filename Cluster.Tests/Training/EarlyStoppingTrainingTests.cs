@@ -7,21 +7,6 @@ namespace DistributedTrainer.Tests.Training;
 
 public sealed class EarlyStoppingTrainingTests
 {
-    private sealed class Events : ITrainingObserver
-    {
-        public List<string> Messages { get; } = [];
-
-        public void OnStep(StepReport report)
-        {
-        }
-
-        public void OnEpoch(EpochReport report)
-        {
-        }
-
-        public void OnEvent(string message) => Messages.Add(message);
-    }
-
     /// <summary>Blobs with a validation split, trained with a learning rate high enough to start overfitting noise.</summary>
     private static (JobSpec Spec, LoadedData Data) Job(int epochs, int patience)
     {
@@ -47,7 +32,7 @@ public sealed class EarlyStoppingTrainingTests
     {
         var (spec, data) = Job(epochs: 40, patience: 2);
         using var stopped = SingleProcessTrainer.Create(spec, data);
-        var events = new Events();
+        var events = new RecordingObserver();
 
         var summary = stopped.Run(events);
 
@@ -56,7 +41,7 @@ public sealed class EarlyStoppingTrainingTests
         int bestEpoch = int.Parse(restored.Split(' ')[^1].TrimEnd('.'), System.Globalization.CultureInfo.InvariantCulture);
         var (plainSpec, plainData) = Job(epochs: bestEpoch, patience: 0);
         using var reference = SingleProcessTrainer.Create(plainSpec, plainData);
-        reference.Run(new Events());
+        reference.Run(new RecordingObserver());
 
         Assert.Equal(reference.Model.Store.Values.ToArray(), stopped.Model.Store.Values.ToArray());
         Assert.Equal(reference.Model.Store.BufferValues.ToArray(), stopped.Model.Store.BufferValues.ToArray());

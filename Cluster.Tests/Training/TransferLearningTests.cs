@@ -12,21 +12,6 @@ public sealed class TransferLearningTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private sealed class Silent : ITrainingObserver
-    {
-        public void OnStep(StepReport report)
-        {
-        }
-
-        public void OnEpoch(EpochReport report)
-        {
-        }
-
-        public void OnEvent(string message)
-        {
-        }
-    }
-
     private static float[] Tensor(Model model, string name) =>
         model.Store.ValuesOf(model.Store.Parameters.Single(view => view.Name == name)).ToArray();
 
@@ -34,7 +19,7 @@ public sealed class TransferLearningTests : IDisposable
     {
         var spec = SyntheticJobs.Spec(epochs: 1);
         using var source = SingleProcessTrainer.Create(spec, SyntheticJobs.Blobs(), _directory);
-        source.Run(new Silent());
+        source.Run(new RecordingObserver());
         return _directory;
     }
 
@@ -67,7 +52,7 @@ public sealed class TransferLearningTests : IDisposable
         float[] fc1Before = Tensor(target.Model, "fc1.weight");
         float[] blockBefore = Tensor(target.Model, "block.fc.weight");
 
-        target.Run(new Silent());
+        target.Run(new RecordingObserver());
 
         Assert.Equal(fc1Before, Tensor(target.Model, "fc1.weight"));
         Assert.NotEqual(blockBefore, Tensor(target.Model, "block.fc.weight"));
