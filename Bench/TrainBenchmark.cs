@@ -45,12 +45,16 @@ internal static class TrainBenchmark
 
         if (args.Contains("--profile"))
         {
+            // One kernel thread: the work of one engine, without the noise of a second core that others share.
+            int threads = ComputeThreads.Count;
+            ComputeThreads.Count = 1;
             foreach (int shard in new[] { 32, 128 })
             {
                 using var profile = new StepProfile(job.Spec, job.Data, shard);
                 profile.Run(128, steps, Console.Out);
                 Console.WriteLine();
             }
+            ComputeThreads.Count = threads;
         }
 
         Console.WriteLine("| Batch | Micro-shard | C# samples/s | Allocated bytes per step | Gen-0 GCs per 1000 steps |");
