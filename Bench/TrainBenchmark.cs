@@ -57,20 +57,32 @@ internal static class TrainBenchmark
             ComputeThreads.Count = threads;
         }
 
-        Console.WriteLine("| Batch | Micro-shard | C# samples/s | Allocated bytes per step | Gen-0 GCs per 1000 steps |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        // Variants, measured round by round in turn: (label, kernel threads, engines side by side).
+        (string Label, int Threads, int Engines)[] variants =
+        [
+            ("1 thread", 1, 1),
+            ("2 threads in each GEMM", 2, 1),
+            ("2 threads over micro-shards", 2, 2),
+        ];
+        Console.WriteLine("| Batch | Micro-shard | " + string.Join(" | ", variants.Select(v => v.Label + " samples/s")) +
+            " | Allocated bytes per step | Gen-0 GCs per 1000 steps |");
+        Console.WriteLine("|---:|---:|" + string.Concat(variants.Select(_ => "---:|")) + "---:|---:|");
         var best = new Dictionary<int, double>();
         foreach ((int batch, int shard) in new[] { (128, 32), (128, 64), (128, 128), (512, 32), (512, 128), (512, 512) })
         {
-            var (samples, bytes, collections) = MeasureTrainer(job, batch, shard, steps, rounds);
-            best[batch] = Math.Max(best.GetValueOrDefault(batch), shard == MicroShards.DefaultSize ? samples : 0);
-            Console.WriteLine($"| {batch} | {shard} | {samples:0} | {bytes:0} | {collections:0.0} |");
+            var results = MeasureTrainer(job, batch, shard, steps, rounds, variants);
+            if (shard == MicroShards.DefaultSize)
+            {
+                best[batch] = results[^1].SamplesPerSecond;
+            }
+            Console.WriteLine($"| {batch} | {shard} | " + string.Join(" | ", results.Select(r => $"{r.SamplesPerSecond:0}")) +
+                $" | {results[^1].BytesPerStep:0} | {results[^1].CollectionsPer1000:0.0} |");
         }
         Console.WriteLine();
 
         if (torch)
         {
-            Console.WriteLine($"C# at the default micro-shard size ({MicroShards.DefaultSize}) against PyTorch in the same run:");
+            Console.WriteLine($"C# (2 threads over micro-shards of the default size {MicroShards.DefaultSize}) against PyTorch in the same run:");
             Console.WriteLine();
             Console.WriteLine("| Batch | PyTorch setting | PyTorch threads | PyTorch samples/s | C# samples/s | C# / PyTorch |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|");
@@ -95,8 +107,8 @@ internal static class TrainBenchmark
         return 0;
     }
 
-    private static (double SamplesPerSecond, double BytesPerStep, double CollectionsPer1000) MeasureTrainer(
-        JobInput job, int batch, int shard, int steps, int rounds)
+    private static (double SamplesPerSecond, double BytesPerStep, double CollectionsPer1000)[] MeasureTrainer(
+        JobInput job, int batch, int shard, int steps, int rounds, (string Label, int Threads, int Engines)[] variants)
     {
         var spec = job.Spec.Clone();
         spec.BatchSize = batch;
@@ -104,18 +116,26 @@ internal static class TrainBenchmark
         spec.Epochs = 1;
         steps = Math.Min(steps * 128 / batch, SingleProcessTrainer.StepsPerEpoch(job.Data.Train.Count, batch) - 1);
         int warmup = Math.Max(5, steps / 10);
-        double best = 0;
-        long bytes = 0, collections = 0;
+        var best = new double[variants.Length];
+        var bytes = new long[variants.Length];
+        var collections = new long[variants.Length];
+        int savedThreads = ComputeThreads.Count;
         for (int round = 0; round < rounds; round++)
         {
-            using var trainer = SingleProcessTrainer.Create(spec, job.Data);
-            var observer = new TimingObserver(warmup);
-            trainer.Run(observer, stopAfterSteps: warmup + steps);
-            best = Math.Max(best, (double)steps * batch / observer.Seconds);
-            bytes += observer.AllocatedBytes;
-            collections += observer.Collections;
+            for (int v = 0; v < variants.Length; v++)
+            {
+                ComputeThreads.Count = variants[v].Threads;
+                using var trainer = SingleProcessTrainer.Create(spec, job.Data, null, null, variants[v].Engines);
+                var observer = new TimingObserver(warmup);
+                trainer.Run(observer, stopAfterSteps: warmup + steps);
+                best[v] = Math.Max(best[v], (double)steps * batch / observer.Seconds);
+                bytes[v] += observer.AllocatedBytes;
+                collections[v] += observer.Collections;
+            }
         }
-        return (best, (double)bytes / (steps * rounds), 1000.0 * collections / (steps * rounds));
+        ComputeThreads.Count = savedThreads;
+        return [.. Enumerable.Range(0, variants.Length).Select(v =>
+            (best[v], (double)bytes[v] / (steps * rounds), 1000.0 * collections[v] / (steps * rounds)))];
     }
 
     private static void ReportTimeToAccuracy(JobInput job, string? script)

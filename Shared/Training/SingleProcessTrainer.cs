@@ -31,7 +31,7 @@ public sealed class SingleProcessTrainer : IDisposable
     private readonly int _shardSize;
     private TrainingCursor _cursor = TrainingCursor.Start;
 
-    private SingleProcessTrainer(JobSpec spec, LoadedData data, string? checkpointDirectory)
+    private SingleProcessTrainer(JobSpec spec, LoadedData data, string? checkpointDirectory, int shardEngines)
     {
         _spec = spec;
         _data = data;
@@ -44,7 +44,7 @@ public sealed class SingleProcessTrainer : IDisposable
         var schedule = ScheduleFactory.Create(spec.Schedule, OptimizerFactory.BaseLearningRate(spec.Optimizer), totalSteps);
         _updater = new ParameterUpdater(_model.Store, optimizer, schedule,
             RegularizerFactory.Create(spec.Regularization), spec.Clipping);
-        _shards = new MicroShardRunner(spec.Model, _model, _loss, data.Train, spec.Seed, _shardSize);
+        _shards = new MicroShardRunner(spec.Model, _model, _loss, data.Train, spec.Seed, _shardSize, shardEngines);
         _evaluator = new Evaluator(_model, _loss, data.FeatureCount, EvaluationChunk);
         _gradientSum = new FixedPointAccumulator(_model.Store.Count);
         _bufferChanges = new FixedPointAccumulator(_model.Store.BufferValues.Length);
@@ -66,9 +66,16 @@ public sealed class SingleProcessTrainer : IDisposable
     /// checkpoints are written there; with <paramref name="resumeFrom"/> the run continues from that checkpoint.
     /// </summary>
     public static SingleProcessTrainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory = null,
-        string? resumeFrom = null)
+        string? resumeFrom = null) => Create(spec, data, checkpointDirectory, resumeFrom, shardEngines: 0);
+
+    /// <summary>
+    /// As the public overload, computing micro-shards on at most <paramref name="shardEngines"/> engines side by side
+    /// (0: <see cref="Numerics.ComputeThreads.Count"/>; 1: one after another, each GEMM threaded); benchmarks compare both.
+    /// </summary>
+    internal static SingleProcessTrainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory,
+        string? resumeFrom, int shardEngines)
     {
-        var trainer = new SingleProcessTrainer(spec, data, checkpointDirectory);
+        var trainer = new SingleProcessTrainer(spec, data, checkpointDirectory, shardEngines);
         try
         {
             if (spec.Transfer is { FromCheckpoint.Length: > 0 } transfer)
