@@ -7,5 +7,5 @@ namespace DistributedTrainer.Training;
 /// <param name="SamplesPerEpoch">Training samples per epoch.</param>
 /// <param name="Loss">Mean data loss of this step's batch.</param>
 /// <param name="Update">What the central update did.</param>
-public sealed record StepReport(int Epoch, long Step, int SamplesDoneInEpoch, int SamplesPerEpoch, double Loss,
+public readonly record struct StepReport(int Epoch, long Step, int SamplesDoneInEpoch, int SamplesPerEpoch, double Loss,
     UpdateResult Update);

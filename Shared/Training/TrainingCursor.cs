@@ -9,7 +9,7 @@ namespace DistributedTrainer.Training;
 /// <param name="SamplesDone">Samples of this epoch's permutation already trained.</param>
 /// <param name="EpochLossSum">Loss sum of this epoch's trained samples so far (for the epoch's report).</param>
 /// <param name="EpochCorrect">Correct predictions of this epoch so far.</param>
-public sealed record TrainingCursor(long Step, int Epoch, int SamplesDone, double EpochLossSum, long EpochCorrect)
+public readonly record struct TrainingCursor(long Step, int Epoch, int SamplesDone, double EpochLossSum, long EpochCorrect)
 {
     /// <summary>The start of a run.</summary>
     public static TrainingCursor Start { get; } = new(0, 0, 0, 0.0, 0);
