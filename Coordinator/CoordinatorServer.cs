@@ -21,6 +21,7 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     private readonly JobScheduler _scheduler;
     private readonly JobGrainHost _grains;
     private readonly ILoggerFactory _loggers;
+    private int _disposed;
 
     private CoordinatorServer(GrpcHost host, JobScheduler scheduler, JobGrainHost grains, ILoggerFactory loggers)
     {
@@ -80,6 +81,10 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     /// <summary>Stops serving, then stops the running job at a step boundary (it stays RUNNING and resumes at the next start).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _host.DisposeAsync();
         await _scheduler.DisposeAsync();
         _grains.Close();

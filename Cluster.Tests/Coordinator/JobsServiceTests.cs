@@ -24,7 +24,7 @@ public sealed class JobsServiceTests : IAsyncLifetime
 
         Assert.Equal(JobEvent.EventOneofCase.Snapshot, events[0].EventCase);
         Assert.Equal(jobId, events[0].Snapshot.JobId);
-        Assert.Equal(JobState.Succeeded, events.Last(e => e.EventCase == JobEvent.EventOneofCase.State).State);
+        Assert.Equal(JobState.Succeeded, TestCoordinator.FinalState(events));
         int[] epochs = [.. events.Where(e => e.EventCase == JobEvent.EventOneofCase.Epoch).Select(e => e.Epoch.Epoch)];
         int seenBefore = events[0].Snapshot.Epochs.Count;
         Assert.Equal(Enumerable.Range(seenBefore + 1, 3 - seenBefore), epochs);
@@ -196,7 +196,7 @@ public sealed class JobsServiceTests : IAsyncLifetime
         Assert.All(received, events =>
         {
             Assert.Equal(3, events.Count(e => e.EventCase == JobEvent.EventOneofCase.Epoch));
-            Assert.Equal(JobState.Succeeded, events.Last(e => e.EventCase == JobEvent.EventOneofCase.State).State);
+            Assert.Equal(JobState.Succeeded, TestCoordinator.FinalState(events));
         });
     }
 

@@ -56,6 +56,10 @@ internal sealed class TestCoordinator : IAsyncDisposable
         return events;
     }
 
+    /// <summary>The state a watch ended in: its last state event, or its snapshot's when the job had ended before the watch began.</summary>
+    public static JobState FinalState(IReadOnlyList<JobEvent> events) =>
+        events.LastOrDefault(e => e.EventCase == JobEvent.EventOneofCase.State)?.State ?? events[0].Snapshot.State;
+
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
