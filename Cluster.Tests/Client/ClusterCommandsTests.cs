@@ -95,6 +95,27 @@ public sealed class ClusterCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Watch_FinishedJob_ExitsWith0()
+    {
+        string jobId = TrainctlProcess.Run(Timeout, "submit", TestJobs.WriteSpecFile(_directory, epochs: 1), "--coordinator", Url).Stdout.Trim();
+
+        var result = TrainctlProcess.Run(Timeout, "watch", jobId, "--coordinator", Url);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+    }
+
+    [Fact]
+    public void Watch_CancelledJob_ExitsWith3()
+    {
+        string jobId = TrainctlProcess.Run(Timeout, "submit", TestJobs.WriteSpecFile(_directory, epochs: 10_000), "--coordinator", Url).Stdout.Trim();
+        var cancelled = TrainctlProcess.Run(Timeout, "cancel", jobId, "--coordinator", Url);
+
+        var result = TrainctlProcess.Run(Timeout, "watch", jobId, "--json", "--coordinator", Url);
+
+        Assert.Equal((0, 3), (cancelled.ExitCode, result.ExitCode));
+    }
+
+    [Fact]
     public void Cancel_UnknownJob_ExitsWith2()
     {
         var result = TrainctlProcess.Run(Timeout, "cancel", "j-000000000000", "--coordinator", Url);

@@ -16,18 +16,24 @@ public sealed class JobsServiceTests : IAsyncLifetime
     public async Task DisposeAsync() => await _coordinator.DisposeAsync();
 
     [Fact]
-    public async Task WatchJob_SubmittedJob_SnapshotFirstThenEpochsThenSucceeded()
+    public async Task WatchJob_QueuedJob_SnapshotFirstThenEveryEpochThenSucceeded()
     {
+        string blocker = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 10_000));
         string jobId = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 3));
+        using var call = _coordinator.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, _coordinator.Call());
+        var events = new List<JobEvent>();
+        Assert.True(await call.ResponseStream.MoveNext());
+        events.Add(call.ResponseStream.Current);
 
-        var events = await _coordinator.WatchToEndAsync(jobId);
+        await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = blocker }, _coordinator.Call());
+        await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
+        {
+            events.Add(jobEvent);
+        }
 
-        Assert.Equal(JobEvent.EventOneofCase.Snapshot, events[0].EventCase);
-        Assert.Equal(jobId, events[0].Snapshot.JobId);
+        Assert.Equal((JobEvent.EventOneofCase.Snapshot, JobState.Queued), (events[0].EventCase, events[0].Snapshot.State));
+        Assert.Equal([1, 2, 3], events.Where(e => e.EventCase == JobEvent.EventOneofCase.Epoch).Select(e => e.Epoch.Epoch));
         Assert.Equal(JobState.Succeeded, TestCoordinator.FinalState(events));
-        int[] epochs = [.. events.Where(e => e.EventCase == JobEvent.EventOneofCase.Epoch).Select(e => e.Epoch.Epoch)];
-        int seenBefore = events[0].Snapshot.Epochs.Count;
-        Assert.Equal(Enumerable.Range(seenBefore + 1, 3 - seenBefore), epochs);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ internal sealed class FileJobStorage(CoordinatorPaths paths) : IGrainStorage<Job
         {
             return Parser.Parse<Job>(text);
         }
-        catch (InvalidProtocolBufferException malformed)
+        catch (Exception malformed) when (malformed is InvalidProtocolBufferException or InvalidJsonException)
         {
             throw new InvalidDataException($"Invalid job state file {path}: {malformed.Message}", malformed);
         }
