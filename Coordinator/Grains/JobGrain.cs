@@ -109,6 +109,12 @@ internal sealed class JobGrain(string jobId, IGrainStorage<Job> storage, JobStop
         {
             return;
         }
+        // A run resumed from an older checkpoint (the newest was unreadable) reports those epochs again.
+        var repeated = _job.Epochs.Where(seen => seen.Epoch >= epoch.Epoch).ToList();
+        foreach (var seen in repeated)
+        {
+            _job.Epochs.Remove(seen);
+        }
         _job.Epochs.Add(epoch);
         _job.Progress.Epoch = epoch.Epoch;
         _job.Progress.Step = epoch.Step;
