@@ -15,7 +15,7 @@ public sealed class CoordinatorRestartTests : IDisposable
     public async Task Restart_KilledWhileRunning_JobListedAgainAndCompletes()
     {
         string state = Path.Combine(_directory, "state");
-        var spec = TestJobs.Spec(_directory, epochs: 40, trainRows: 400);
+        var spec = TestJobs.Spec(_directory, epochs: 30, trainRows: 2000);
         string jobId;
         using (var first = await CoordinatorProcess.StartAsync(state))
         using (var channel = new RpcChannel(first.Address))
@@ -44,7 +44,7 @@ public sealed class CoordinatorRestartTests : IDisposable
         Assert.Equal([jobId], listed.Jobs.Select(listedJob => listedJob.JobId));
         Assert.True(listed.Jobs[0].Epochs.Count >= 2, $"listed with {listed.Jobs[0].Epochs.Count} epochs");
         Assert.Equal(JobState.Succeeded, job.State);
-        Assert.Equal(40, job.Result.Epochs);
+        Assert.Equal(30, job.Result.Epochs);
         Assert.Contains($"Job {jobId} resumes from checkpoint step-", second.Stderr, StringComparison.Ordinal);
     }
 
