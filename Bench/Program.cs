@@ -1,15 +1,23 @@
 using DistributedTrainer.Bench;
 
 // Dispatcher: `dotnet run -c Release --project Bench -- <benchmark> [options]`.
-return args.Length > 0 && args[0] == "gemm"
-    ? GemmBenchmark.Run(args[1..])
-    : args.Length > 0 && args[0] == "stream" ? StreamBenchmark.Run(args[1..])
-    : Usage();
+return args.Length == 0 ? Usage() : args[0] switch
+{
+    "gemm" => GemmBenchmark.Run(args[1..]),
+    "train" => TrainBenchmark.Run(args[1..]),
+    "optimizer" => OptimizerBenchmark.Run(args[1..]),
+    "stream" => StreamBenchmark.Run(args[1..]),
+    _ => Usage(),
+};
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: Bench <benchmark> [options]");
     Console.Error.WriteLine("  gemm [--quick] [--threads N]   GEMM GFLOP/s for squares and the MLP's shapes, beside OpenBLAS (N threads each, default 2)");
+    Console.Error.WriteLine("  train [--quick] [--steps N] [--profile] [--accuracy] [--no-pytorch] [--spec FILE]");
+    Console.Error.WriteLine("                                 training samples/s of the reference MLP beside PyTorch; --profile: phase profile of a step;");
+    Console.Error.WriteLine("                                 --accuracy: training time to 88 % test accuracy");
+    Console.Error.WriteLine("  optimizer [--quick]            Adam step bandwidth as a fraction of a copy of the same bytes; the MLP's central update");
     Console.Error.WriteLine("  stream [--messages N] [--rounds R]   one bidi stream of 1 MiB messages: C# server vs Python grpcio server, MiB/s");
     return 2;
 }

@@ -35,8 +35,8 @@ internal sealed class TerminalProgress(ProgressContext context, int epochs) : IT
         }
     }
 
-    public void OnEvent(string message) =>
-        context.AddTask(Markup.Escape(message), autoStart: false, maxValue: 1).Value = 1;
+    // Spectre's live display draws console output written meanwhile above the bars.
+    public void OnEvent(string message) => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(message));
 
     /// <summary>Runs <paramref name="work"/> under a live progress display.</summary>
     public static T Show<T>(int epochs, Func<ITrainingObserver, T> work) =>

@@ -1,3 +1,4 @@
+using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Numerics.Optimizers;
 using Xunit;
 using Xunit.Abstractions;
@@ -46,5 +47,37 @@ public sealed class AdamTests(ITestOutputHelper output)
     public void AdamWDefaults_WeightDecay_IsTorchDefault()
     {
         Assert.Equal(0.01f, AdamOptions.AdamWDefaults.WeightDecay);
+    }
+
+    [Fact]
+    public void Step_EveryLength_VectorLanesMatchOneElementScalarSteps()
+    {
+        var random = new Random(23);
+        var options = new AdamOptions { WeightDecay = 0.01f };
+        for (int length = 1; length <= 80; length++)
+        {
+            var parameters = Enumerable.Range(0, length).Select(_ => random.NextSingle() - 0.5f).ToArray();
+            var gradients = Enumerable.Range(0, length).Select(_ => (random.NextSingle() - 0.5f) * 1e-2f).ToArray();
+            var expected = (float[])parameters.Clone();
+            var whole = new Adam(length, options);
+            var view = new[] { new ParameterView("w", 0, [length], ParameterRole.Weight, "layer") };
+
+            for (int step = 0; step < 3; step++)
+            {
+                whole.Step(parameters, gradients, 1e-3f, view);
+            }
+            // A one-element tensor always takes the scalar loop: the definition every vector width must match.
+            for (int i = 0; i < length; i++)
+            {
+                var single = new Adam(1, options);
+                var singleView = new[] { new ParameterView("w", 0, [1], ParameterRole.Weight, "layer") };
+                for (int step = 0; step < 3; step++)
+                {
+                    single.Step(expected.AsSpan(i, 1), gradients.AsSpan(i, 1), 1e-3f, singleView);
+                }
+            }
+
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), parameters.Select(BitConverter.SingleToInt32Bits));
+        }
     }
 }

@@ -8,18 +8,6 @@ namespace DistributedTrainer.Tests.Training;
 /// <summary>The reference job, shortened to 3 epochs, on the real Fashion-MNIST data (.ci/run installs it).</summary>
 public sealed class FashionMnistTrainingTests(ITestOutputHelper output)
 {
-    private sealed class EpochLog(ITestOutputHelper output) : ITrainingObserver
-    {
-        public void OnStep(StepReport report)
-        {
-        }
-
-        public void OnEpoch(EpochReport report) =>
-            output.WriteLine($"epoch {report.Epoch}: train {report.TrainAccuracy:P2}, test {report.TestAccuracy:P2}, {report.SamplesPerSecond:F0} samples/s");
-
-        public void OnEvent(string message) => output.WriteLine(message);
-    }
-
     [Fact]
     public void ReferenceExample_ThreeEpochs_ReachesAtLeast85PercentTestAccuracy()
     {
@@ -27,7 +15,7 @@ public sealed class FashionMnistTrainingTests(ITestOutputHelper output)
         var job = JobInput.Load(spec, epochs: 3);
         using var trainer = SingleProcessTrainer.Create(job.Spec, job.Data);
 
-        var summary = trainer.Run(new EpochLog(output));
+        var summary = trainer.Run(new RecordingObserver(output.WriteLine));
 
         Assert.True(summary.TestAccuracy >= 0.85, $"test accuracy {summary.TestAccuracy:P2} after 3 epochs");
     }

@@ -82,4 +82,111 @@ public class FixedPointAccumulatorTests
         Assert.Contains("4", error.Message);
         Assert.Contains("3", error.Message);
     }
+
+    // Values at the edges of the conversion: the range limit 2^24 and just below it, NaN, infinities, signed
+    // zeros, subnormals, and ties of the rounding to 2^-32 units (0.5, 1.5 and 2.5 units round to 0, 2 and 2).
+    private static readonly float[] s_edges =
+    [
+        16777216f, -16777216f, 16777215f, -16777215f, float.NaN, float.PositiveInfinity, float.NegativeInfinity,
+        0f, -0f, float.Epsilon, -float.Epsilon, 1e-38f, MathF.ScaleB(1f, -33), -MathF.ScaleB(1f, -33),
+        MathF.ScaleB(3f, -33), -MathF.ScaleB(3f, -33), MathF.ScaleB(5f, -33), MathF.ScaleB(1f, -32), 1f, -1f,
+        8388607.5f, 3e7f, float.MaxValue, float.MinValue,
+    ];
+
+    private static float[] EdgeMix(int length, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            // Mostly ordinary gradients with an edge value now and then, so most vectors take the fast path.
+            values[i] = random.Next(8) == 0
+                ? s_edges[random.Next(s_edges.Length)]
+                : (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-12, 8)));
+        }
+        return values;
+    }
+
+    [Theory]
+    [InlineData((int)FixedPointWidth.Vector256)]
+    [InlineData((int)FixedPointWidth.Vector512)]
+    public void Add_VectorWidth_MatchesScalarBitwise(int widthValue)
+    {
+        var width = (FixedPointWidth)widthValue;
+        for (int length = 0; length <= 300; length += length < 70 ? 1 : 23)
+        {
+            var scalar = new FixedPointAccumulator(length);
+            var vector = new FixedPointAccumulator(length);
+            for (int round = 0; round < 3; round++)
+            {
+                var values = EdgeMix(length, seed: length * 3 + round);
+                scalar.Add(values, FixedPointWidth.Scalar);
+                vector.Add(values, width);
+            }
+
+            Assert.True(scalar.Values.SequenceEqual(vector.Values), $"length {length}");
+            Assert.Equal((scalar.IsFinite, scalar.FirstNonFiniteIndex), (vector.IsFinite, vector.FirstNonFiniteIndex));
+        }
+    }
+
+    [Fact]
+    public void Add_EdgeValues_RoundToNearestEvenUnitsAndRejectTheLimit()
+    {
+        var sum = new FixedPointAccumulator(6);
+
+        sum.Add([MathF.ScaleB(1f, -33), MathF.ScaleB(3f, -33), MathF.ScaleB(5f, -33), -MathF.ScaleB(3f, -33), 16777215f, 16777216f]);
+
+        Assert.Equal(new long[] { 0, 2, 2, -2, 16777215L << 32, 0 }, sum.Values.ToArray());
+        Assert.Equal(5, sum.FirstNonFiniteIndex);
+    }
+
+    [Theory]
+    [InlineData((int)FixedPointWidth.Vector256)]
+    [InlineData((int)FixedPointWidth.Vector512)]
+    public void CopyTo_VectorWidth_MatchesScalarBitwise(int widthValue)
+    {
+        var width = (FixedPointWidth)widthValue;
+        var random = new Random(17);
+        for (int length = 0; length <= 300; length += length < 70 ? 1 : 23)
+        {
+            var sum = new FixedPointAccumulator(length);
+            for (int i = 0; i < length; i++)
+            {
+                // Up to 2^62 in magnitude, so long to double rounds too, plus zeros and the extremes.
+                sum.Values[i] = (i % 11) switch
+                {
+                    0 => 0,
+                    1 => long.MaxValue,
+                    2 => long.MinValue + 1,
+                    _ => (long)((random.NextDouble() - 0.5) * Math.Pow(2, random.Next(0, 63))),
+                };
+            }
+            var scalar = new float[length];
+            var vector = new float[length];
+
+            sum.CopyTo(scalar, 1.0 / 3, FixedPointWidth.Scalar);
+            sum.CopyTo(vector, 1.0 / 3, width);
+
+            Assert.True(scalar.AsSpan().SequenceEqual(vector), $"length {length}");
+        }
+    }
+
+    [Fact]
+    public void Add_Accumulator_SumsAndKeepsLowestOffendingIndex()
+    {
+        var first = new FixedPointAccumulator(40);
+        var second = new FixedPointAccumulator(40);
+        var bad = new float[40];
+        bad[30] = float.NaN;
+        first.Add(bad);
+        bad[30] = 0f;
+        bad[7] = float.PositiveInfinity;
+        second.Add(bad);
+        second.Add(Enumerable.Repeat(1f, 40).ToArray());
+
+        first.Add(second);
+
+        Assert.Equal(7, first.FirstNonFiniteIndex);
+        Assert.Equal(1L << 32, first.Values[0]);
+    }
 }

@@ -17,26 +17,11 @@ public sealed class SingleProcessTrainerTests : IDisposable
         }
     }
 
-    private sealed class NullObserver : ITrainingObserver
-    {
-        public List<EpochReport> Epochs { get; } = [];
-
-        public void OnStep(StepReport report)
-        {
-        }
-
-        public void OnEpoch(EpochReport report) => Epochs.Add(report);
-
-        public void OnEvent(string message)
-        {
-        }
-    }
-
     private static (float[] Parameters, float[] Buffers, TrainingSummary Summary) Train(
         string? checkpoints = null, string? resume = null, long stopAfter = long.MaxValue)
     {
         using var trainer = SingleProcessTrainer.Create(SyntheticJobs.Spec(), SyntheticJobs.Blobs(), checkpoints, resume);
-        var summary = trainer.Run(new NullObserver(), stopAfterSteps: stopAfter);
+        var summary = trainer.Run(new RecordingObserver(), stopAfterSteps: stopAfter);
         return (trainer.Model.Store.Values.ToArray(), trainer.Model.Store.BufferValues.ToArray(), summary);
     }
 

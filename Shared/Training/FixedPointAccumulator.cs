@@ -1,3 +1,8 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace DistributedTrainer.Training;
 
 /// <summary>
@@ -9,6 +14,9 @@ namespace DistributedTrainer.Training;
 /// Resolution is 2^-32 (2.3e-10) per added element and each added element must be below 2^24 in magnitude;
 /// with at most 128 additions per element the sum cannot overflow. A value outside the range, NaN or
 /// infinity marks the sum as not finite: the step is then skipped like any non-finite gradient.
+/// The conversions run on the widest vectors the machine accelerates; every width gives bitwise the same sums
+/// as the scalar loop (float to double and the scaling by 2^32 are exact, rounding is to nearest even in
+/// both, and a vector holding an offending element is redone element by element).
 /// </remarks>
 public sealed class FixedPointAccumulator
 {
@@ -34,7 +42,9 @@ public sealed class FixedPointAccumulator
     /// <summary>False once any added element was NaN, infinite or out of range.</summary>
     public bool IsFinite { get; private set; } = true;
 
-    /// <summary>Index of the first offending element when <see cref="IsFinite"/> is false; -1 otherwise.</summary>
+    /// <summary>
+    /// Lowest index of an offending element in any added vector when <see cref="IsFinite"/> is false; -1 otherwise.
+    /// </summary>
     public int FirstNonFiniteIndex { get; private set; } = -1;
 
     /// <summary>Resets to zero and finite.</summary>
@@ -46,16 +56,137 @@ public sealed class FixedPointAccumulator
     }
 
     /// <summary>sum += round(values * 2^32), element by element.</summary>
-    public void Add(ReadOnlySpan<float> values)
+    public void Add(ReadOnlySpan<float> values) => Add(values, FixedPointWidths.Best);
+
+    /// <summary>As <see cref="Add(ReadOnlySpan{float})"/> on vectors of <paramref name="width"/> (tests pin each one).</summary>
+    internal void Add(ReadOnlySpan<float> values, FixedPointWidth width)
     {
         CheckLength(values.Length);
-        for (int i = 0; i < values.Length; i++)
+        // values (N) -> sum (N) += round(values * 2^32)
+        ref float source = ref MemoryMarshal.GetReference(values);
+        ref long sum = ref MemoryMarshal.GetArrayDataReference(_sum);
+        int length = values.Length;
+        int i = 0;
+        if (width == FixedPointWidth.Vector512 && Vector512.IsHardwareAccelerated)
         {
-            double scaled = values[i] * Scale;
+            var limit = Vector512.Create((float)Limit);
+            var scale = Vector512.Create(Scale);
+            for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var value = Vector512.LoadUnsafe(ref source, (nuint)i);
+                // NaN fails the comparison, so a vector holding one takes the scalar path too.
+                if (!Vector512.LessThanAll(Vector512.Abs(value), limit))
+                {
+                    AddScalar(values, i, i + Vector512<float>.Count);
+                    continue;
+                }
+                var (lower, upper) = Vector512.Widen(value);
+                ref long target = ref Unsafe.Add(ref sum, i);
+                (Vector512.LoadUnsafe(ref target) + Vector512.ConvertToInt64(Vector512.Round(lower * scale)))
+                    .StoreUnsafe(ref target);
+                (Vector512.LoadUnsafe(ref target, (nuint)Vector512<double>.Count)
+                    + Vector512.ConvertToInt64(Vector512.Round(upper * scale)))
+                    .StoreUnsafe(ref target, (nuint)Vector512<double>.Count);
+            }
+        }
+        if (width >= FixedPointWidth.Vector256 && Vector256.IsHardwareAccelerated)
+        {
+            var limit = Vector256.Create((float)Limit);
+            var scale = Vector256.Create(Scale);
+            for (; i <= length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var value = Vector256.LoadUnsafe(ref source, (nuint)i);
+                if (!Vector256.LessThanAll(Vector256.Abs(value), limit))
+                {
+                    AddScalar(values, i, i + Vector256<float>.Count);
+                    continue;
+                }
+                var (lower, upper) = Vector256.Widen(value);
+                ref long target = ref Unsafe.Add(ref sum, i);
+                (Vector256.LoadUnsafe(ref target) + Vector256.ConvertToInt64(Vector256.Round(lower * scale)))
+                    .StoreUnsafe(ref target);
+                (Vector256.LoadUnsafe(ref target, (nuint)Vector256<double>.Count)
+                    + Vector256.ConvertToInt64(Vector256.Round(upper * scale)))
+                    .StoreUnsafe(ref target, (nuint)Vector256<double>.Count);
+            }
+        }
+        AddScalar(values, i, length);
+    }
+
+    /// <summary>sum += other, for partial sums that arrive from other processes.</summary>
+    public void Add(ReadOnlySpan<long> other, bool otherIsFinite = true)
+    {
+        CheckLength(other.Length);
+        TensorPrimitives.Add(_sum, other, _sum);
+        if (!otherIsFinite)
+        {
+            MarkNonFinite(0);
+        }
+    }
+
+    /// <summary>sum += other.sum; a non-finite other carries its lowest offending index over.</summary>
+    public void Add(FixedPointAccumulator other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        CheckLength(other.Length);
+        TensorPrimitives.Add(_sum, other._sum, _sum);
+        if (!other.IsFinite)
+        {
+            MarkNonFinite(other.FirstNonFiniteIndex);
+        }
+    }
+
+    /// <summary>destination = sum * multiplier / 2^32, in double precision and rounded once to float.</summary>
+    public void CopyTo(Span<float> destination, double multiplier = 1.0) =>
+        CopyTo(destination, multiplier, FixedPointWidths.Best);
+
+    /// <summary>As <see cref="CopyTo(Span{float}, double)"/> on vectors of <paramref name="width"/>.</summary>
+    internal void CopyTo(Span<float> destination, double multiplier, FixedPointWidth width)
+    {
+        CheckLength(destination.Length);
+        double factor = multiplier / Scale;
+        // sum (N) -> destination (N)
+        ref long sum = ref MemoryMarshal.GetArrayDataReference(_sum);
+        ref float target = ref MemoryMarshal.GetReference(destination);
+        int length = _sum.Length;
+        int i = 0;
+        // long to double and double to float round to nearest even in the vector instructions as in the scalar
+        // conversions, and the multiply is the same IEEE operation, so every width gives the same floats.
+        if (width == FixedPointWidth.Vector512 && Vector512.IsHardwareAccelerated)
+        {
+            var factorV = Vector512.Create(factor);
+            for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var lower = Vector512.ConvertToDouble(Vector512.LoadUnsafe(ref sum, (nuint)i)) * factorV;
+                var upper = Vector512.ConvertToDouble(Vector512.LoadUnsafe(ref sum, (nuint)(i + Vector512<double>.Count))) * factorV;
+                Vector512.Narrow(lower, upper).StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+        if (width >= FixedPointWidth.Vector256 && Vector256.IsHardwareAccelerated)
+        {
+            var factorV = Vector256.Create(factor);
+            for (; i <= length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var lower = Vector256.ConvertToDouble(Vector256.LoadUnsafe(ref sum, (nuint)i)) * factorV;
+                var upper = Vector256.ConvertToDouble(Vector256.LoadUnsafe(ref sum, (nuint)(i + Vector256<double>.Count))) * factorV;
+                Vector256.Narrow(lower, upper).StoreUnsafe(ref target, (nuint)i);
+            }
+        }
+        for (; i < length; i++)
+        {
+            destination[i] = (float)(_sum[i] * factor);
+        }
+    }
+
+    /// <summary>The scalar definition of <see cref="Add(ReadOnlySpan{float})"/> over elements [start, end).</summary>
+    private void AddScalar(ReadOnlySpan<float> values, int start, int end)
+    {
+        for (int i = start; i < end; i++)
+        {
             // NaN fails every comparison, so it lands in the else branch too.
             if (Math.Abs(values[i]) < Limit)
             {
-                _sum[i] += (long)Math.Round(scaled, MidpointRounding.ToEven);
+                _sum[i] += (long)Math.Round(values[i] * Scale, MidpointRounding.ToEven);
             }
             else
             {
@@ -64,34 +195,10 @@ public sealed class FixedPointAccumulator
         }
     }
 
-    /// <summary>sum += other, for partial sums that arrive from other processes.</summary>
-    public void Add(ReadOnlySpan<long> other, bool otherIsFinite = true)
-    {
-        CheckLength(other.Length);
-        for (int i = 0; i < other.Length; i++)
-        {
-            _sum[i] += other[i];
-        }
-        if (!otherIsFinite)
-        {
-            MarkNonFinite(0);
-        }
-    }
-
-    /// <summary>destination = sum * multiplier / 2^32, in double precision and rounded once to float.</summary>
-    public void CopyTo(Span<float> destination, double multiplier = 1.0)
-    {
-        CheckLength(destination.Length);
-        double factor = multiplier / Scale;
-        for (int i = 0; i < _sum.Length; i++)
-        {
-            destination[i] = (float)(_sum[i] * factor);
-        }
-    }
-
     private void MarkNonFinite(int index)
     {
-        if (IsFinite)
+        // The lowest offending index, so the report does not depend on the order in which vectors were added.
+        if (IsFinite || index < FirstNonFiniteIndex)
         {
             IsFinite = false;
             FirstNonFiniteIndex = index;

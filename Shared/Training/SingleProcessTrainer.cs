@@ -21,7 +21,7 @@ public sealed class SingleProcessTrainer : IDisposable
     private readonly LoadedData _data;
     private readonly Model _model;
     private readonly Loss _loss;
-    private readonly GradientEngine _engine;
+    private readonly MicroShardRunner _shards;
     private readonly Evaluator _evaluator;
     private readonly ParameterUpdater _updater;
     private readonly EarlyStopping? _earlyStopping;
@@ -31,7 +31,7 @@ public sealed class SingleProcessTrainer : IDisposable
     private readonly int _shardSize;
     private TrainingCursor _cursor = TrainingCursor.Start;
 
-    private SingleProcessTrainer(JobSpec spec, LoadedData data, string? checkpointDirectory)
+    private SingleProcessTrainer(JobSpec spec, LoadedData data, string? checkpointDirectory, int shardEngines)
     {
         _spec = spec;
         _data = data;
@@ -44,7 +44,7 @@ public sealed class SingleProcessTrainer : IDisposable
         var schedule = ScheduleFactory.Create(spec.Schedule, OptimizerFactory.BaseLearningRate(spec.Optimizer), totalSteps);
         _updater = new ParameterUpdater(_model.Store, optimizer, schedule,
             RegularizerFactory.Create(spec.Regularization), spec.Clipping);
-        _engine = new GradientEngine(_model, _loss, data.Train, spec.Seed, _shardSize);
+        _shards = new MicroShardRunner(spec.Model, _model, _loss, data.Train, spec.Seed, _shardSize, shardEngines);
         _evaluator = new Evaluator(_model, _loss, data.FeatureCount, EvaluationChunk);
         _gradientSum = new FixedPointAccumulator(_model.Store.Count);
         _bufferChanges = new FixedPointAccumulator(_model.Store.BufferValues.Length);
@@ -66,9 +66,16 @@ public sealed class SingleProcessTrainer : IDisposable
     /// checkpoints are written there; with <paramref name="resumeFrom"/> the run continues from that checkpoint.
     /// </summary>
     public static SingleProcessTrainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory = null,
-        string? resumeFrom = null)
+        string? resumeFrom = null) => Create(spec, data, checkpointDirectory, resumeFrom, shardEngines: 0);
+
+    /// <summary>
+    /// As the public overload, computing micro-shards on at most <paramref name="shardEngines"/> engines side by side
+    /// (0: <see cref="Numerics.ComputeThreads.Count"/>; 1: one after another, each GEMM threaded); benchmarks compare both.
+    /// </summary>
+    internal static SingleProcessTrainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory,
+        string? resumeFrom, int shardEngines)
     {
-        var trainer = new SingleProcessTrainer(spec, data, checkpointDirectory);
+        var trainer = new SingleProcessTrainer(spec, data, checkpointDirectory, shardEngines);
         try
         {
             if (spec.Transfer is { FromCheckpoint.Length: > 0 } transfer)
@@ -129,7 +136,7 @@ public sealed class SingleProcessTrainer : IDisposable
                     return Summary(wall, trainingSeconds + trainWatch.Elapsed.TotalSeconds, trainedSamples, stoppedEarly, saved);
                 }
                 int batch = Math.Min(_spec.BatchSize, trainCount - _cursor.SamplesDone);
-                var step = TrainStep(permutation.AsSpan(_cursor.SamplesDone, batch));
+                var step = TrainStep(permutation, _cursor.SamplesDone, batch);
                 trainedSamples += batch;
                 _cursor = _cursor with
                 {
@@ -180,17 +187,12 @@ public sealed class SingleProcessTrainer : IDisposable
             wall.Elapsed.TotalSeconds, stoppedEarly, checkpoint);
     }
 
-    private (ShardResult Result, UpdateResult Update) TrainStep(ReadOnlySpan<int> batch)
+    private (ShardResult Result, UpdateResult Update) TrainStep(int[] permutation, int start, int batch)
     {
         _gradientSum.Clear();
         _bufferChanges.Clear();
-        var total = default(ShardResult);
-        int shards = MicroShards.Count(batch.Length, _shardSize);
-        for (int shard = 0; shard < shards; shard++)
-        {
-            total += _engine.Compute(_cursor.Step, MicroShards.Slice(batch, shard, _shardSize), _gradientSum, _bufferChanges);
-        }
-        var update = _updater.Apply(_cursor.Step, _gradientSum, _bufferChanges, batch.Length);
+        var total = _shards.Compute(_cursor.Step, permutation, start, batch, _gradientSum, _bufferChanges);
+        var update = _updater.Apply(_cursor.Step, _gradientSum, _bufferChanges, batch);
         return (total, update);
     }
 
@@ -234,7 +236,7 @@ public sealed class SingleProcessTrainer : IDisposable
 
     public void Dispose()
     {
-        _engine.Dispose();
+        _shards.Dispose();
         _evaluator.Dispose();
         _model.Dispose();
     }

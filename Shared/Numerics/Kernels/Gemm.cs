@@ -13,12 +13,12 @@ public static class Gemm
     /// c (M, N) = op(a) (M, K) · op(b) (K, N), or c += ... when <paramref name="accumulate"/>.
     /// a is stored (M, K), or (K, M) when <paramref name="transposeA"/>; b is stored (K, N), or (N, K) when
     /// <paramref name="transposeB"/>. Results do not depend on <see cref="ComputeThreads.Count"/>, read once per
-    /// call. Only the first M·N, M·K and K·N elements of the spans are used; c must not overlap a or b.
+    /// call (a thread that is itself one of several parallel workers uses only its share). Only the first M·N, M·K and K·N elements of the spans are used; c must not overlap a or b.
     /// Allocates nothing in steady state (packing buffers are per thread and kept).
     /// </summary>
     public static void Multiply(Span<float> c, ReadOnlySpan<float> a, ReadOnlySpan<float> b, int m, int n, int k,
         bool transposeA = false, bool transposeB = false, bool accumulate = false) =>
-        Multiply(GemmInstructionSets.Best, ComputeThreads.Count, c, a, b, m, n, k, transposeA, transposeB, accumulate);
+        Multiply(GemmInstructionSets.Best, ComputeThreads.ForCurrentThread, c, a, b, m, n, k, transposeA, transposeB, accumulate);
 
     /// <summary>As the public overload, with the instruction set and thread count given (tests pin both).</summary>
     internal static unsafe void Multiply(GemmInstructionSet set, int threads, Span<float> c, ReadOnlySpan<float> a,

@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace DistributedTrainer.Numerics.Layers;
 
@@ -31,8 +33,34 @@ public sealed class Relu : Layer
             return;
         }
         int length = batch * InputSize;
+        if (input.Length < length || outputGradient.Length < length || inputGradient.Length < length)
+        {
+            throw new ArgumentException(
+                $"Relu '{Name}' backward over {batch} rows of {InputSize} needs {length} floats in input, output gradient " +
+                $"and input gradient; got {input.Length}, {outputGradient.Length} and {inputGradient.Length}.");
+        }
+        ref float x = ref MemoryMarshal.GetReference(input);
+        ref float dy = ref MemoryMarshal.GetReference(outputGradient);
+        ref float dx = ref MemoryMarshal.GetReference(inputGradient);
+        int i = 0;
         // forward: y = max(x, 0)  =>  dx = dy where x > 0, else 0
-        for (int i = 0; i < length; i++)
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var positive = Vector512.GreaterThan(Vector512.LoadUnsafe(ref x, (nuint)i), Vector512<float>.Zero);
+                (Vector512.LoadUnsafe(ref dy, (nuint)i) & positive).StoreUnsafe(ref dx, (nuint)i);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref x, (nuint)i), Vector256<float>.Zero);
+                (Vector256.LoadUnsafe(ref dy, (nuint)i) & positive).StoreUnsafe(ref dx, (nuint)i);
+            }
+        }
+        for (; i < length; i++)
         {
             inputGradient[i] = input[i] > 0f ? outputGradient[i] : 0f;
         }

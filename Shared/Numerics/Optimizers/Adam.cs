@@ -56,6 +56,28 @@ public sealed class Adam : Optimizer
         float epsilon = Options.Epsilon;
         nuint length = (nuint)parameters.Length;
         nuint i = 0;
+        // Every width runs the same IEEE operations per element as the scalar loop, so results match bit for bit.
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var keepV = Vector512.Create(keep);
+            var beta1V = Vector512.Create(beta1);
+            var beta2V = Vector512.Create(beta2);
+            var rest1V = Vector512.Create(rest1);
+            var rest2V = Vector512.Create(rest2);
+            var stepV = Vector512.Create(negativeStep);
+            var rootV = Vector512.Create(correction2Root);
+            var epsilonV = Vector512.Create(epsilon);
+            for (; i + (nuint)Vector512<float>.Count <= length; i += (nuint)Vector512<float>.Count)
+            {
+                var gv = Vector512.LoadUnsafe(ref g, i);
+                var mv = Vector512.FusedMultiplyAdd(gv, rest1V, Vector512.LoadUnsafe(ref m, i) * beta1V);
+                var vv = Vector512.FusedMultiplyAdd(rest2V * gv, gv, Vector512.LoadUnsafe(ref v, i) * beta2V);
+                mv.StoreUnsafe(ref m, i);
+                vv.StoreUnsafe(ref v, i);
+                var denominator = (Vector512.Sqrt(vv) / rootV) + epsilonV;
+                ((Vector512.LoadUnsafe(ref p, i) * keepV) + (stepV * mv / denominator)).StoreUnsafe(ref p, i);
+            }
+        }
         if (Vector256.IsHardwareAccelerated)
         {
             var keepV = Vector256.Create(keep);

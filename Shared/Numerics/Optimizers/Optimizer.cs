@@ -50,8 +50,10 @@ public abstract class Optimizer
                 $"Optimizer holds {ParameterCount} parameters but got {parameters.Length} values and {gradients.Length} gradients.");
         }
         StepCount++;
-        foreach (var view in views)
+        // An index loop: foreach over the interface would allocate an enumerator on every step.
+        for (int index = 0; index < views.Count; index++)
         {
+            var view = views[index];
             if (view.Frozen)
             {
                 continue;

@@ -85,11 +85,14 @@ public static class OptimizerFactory
     };
 
     private static T Common<T>(OptimizerSpec spec, T defaults)
-        where T : OptimizerOptions => defaults with
+        where T : OptimizerOptions
     {
-        LearningRate = spec.HasLearningRate ? spec.LearningRate : defaults.LearningRate,
-        WeightDecay = spec.HasWeightDecay ? spec.WeightDecay : defaults.WeightDecay,
-    };
+        return defaults with
+        {
+            LearningRate = spec.HasLearningRate ? spec.LearningRate : defaults.LearningRate,
+            WeightDecay = spec.HasWeightDecay ? spec.WeightDecay : defaults.WeightDecay,
+        };
+    }
 
     /// <summary>A field set for a kind that ignores it is almost always a mistake in the spec; say so.</summary>
     private static void RejectUnused(OptimizerSpec spec)

@@ -27,8 +27,10 @@ public abstract class Regularizer
                 $"Invalid gradients length: {gradients.Length} (must equal the {parameters.Length} parameters)", nameof(gradients));
         }
         double penalty = 0;
-        foreach (var view in views)
+        // An index loop: foreach over the interface would allocate an enumerator on every step.
+        for (int index = 0; index < views.Count; index++)
         {
+            var view = views[index];
             if (view.Role != ParameterRole.Weight || view.Frozen)
             {
                 continue;

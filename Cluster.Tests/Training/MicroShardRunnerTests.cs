@@ -1,0 +1,121 @@
+using Xunit;
+using DistributedTrainer.Numerics;
+using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Numerics.Losses;
+using DistributedTrainer.Numerics.Optimizers;
+using DistributedTrainer.Numerics.Regularization;
+using DistributedTrainer.Numerics.Schedules;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Training;
+
+namespace DistributedTrainer.Tests.Training;
+
+// Measures process-wide allocation, so it must not run beside other tests.
+[Collection(ComputeThreadsCollection.Name)]
+public sealed class MicroShardRunnerTests
+{
+    private const int Batch = 40;
+
+    private sealed class Setup : IDisposable
+    {
+        public Setup(int engines, int shard = 8)
+        {
+            Spec = SyntheticJobs.Spec(shard: shard);
+            var data = SyntheticJobs.Blobs();
+            Model = ModelFactory.Build(Spec.Model, data.FeatureCount, shard);
+            Model.Initialize(Spec.Seed);
+            var loss = LossFactory.Create(Spec.Loss.Kind);
+            Runner = new MicroShardRunner(Spec.Model, Model, loss, data.Train, Spec.Seed, shard, engines);
+            Gradients = new FixedPointAccumulator(Model.Store.Count);
+            Buffers = new FixedPointAccumulator(Model.Store.BufferValues.Length);
+            Updater = new ParameterUpdater(Model.Store, OptimizerFactory.Create(Spec.Optimizer, Model.Store.Count),
+                ScheduleFactory.Create(Spec.Schedule, OptimizerFactory.BaseLearningRate(Spec.Optimizer), 100),
+                RegularizerFactory.Create(Spec.Regularization), Spec.Clipping);
+            Ids = [.. Enumerable.Range(0, Batch).Select(i => (i * 37) % data.Train.Count)];
+        }
+
+        public JobSpec Spec { get; }
+
+        public Model Model { get; }
+
+        public MicroShardRunner Runner { get; }
+
+        public FixedPointAccumulator Gradients { get; }
+
+        public FixedPointAccumulator Buffers { get; }
+
+        public ParameterUpdater Updater { get; }
+
+        public int[] Ids { get; }
+
+        public ShardResult Step(long step)
+        {
+            Gradients.Clear();
+            Buffers.Clear();
+            var result = Runner.Compute(step, Ids, 0, Batch, Gradients, Buffers);
+            Updater.Apply(step, Gradients, Buffers, Batch);
+            return result;
+        }
+
+        public void Dispose()
+        {
+            Runner.Dispose();
+            Model.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Compute_OneTwoAndThreeEngines_GiveBitwiseIdenticalSumsAndResults()
+    {
+        var outcomes = new List<(long[] Gradients, long[] Buffers, ShardResult Result, float[] Parameters)>();
+        foreach (int engines in new[] { 1, 2, 3 })
+        {
+            using var setup = new Setup(engines);
+            ShardResult result = default;
+            for (long step = 0; step < 3; step++)
+            {
+                result = setup.Step(step);
+            }
+            outcomes.Add((setup.Gradients.Values.ToArray(), setup.Buffers.Values.ToArray(), result,
+                setup.Model.Store.Values.ToArray()));
+        }
+
+        foreach (var other in outcomes.Skip(1))
+        {
+            Assert.Equal(outcomes[0].Gradients, other.Gradients);
+            Assert.Equal(outcomes[0].Buffers, other.Buffers);
+            Assert.Equal(outcomes[0].Result, other.Result);
+            Assert.Equal(outcomes[0].Parameters, other.Parameters);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Step_SteadyState_AllocatesNothing(int engines)
+    {
+        int saved = ComputeThreads.Count;
+        ComputeThreads.Count = engines;
+        try
+        {
+            using var setup = new Setup(engines);
+            for (long step = 0; step < 5; step++)
+            {
+                setup.Step(step);
+            }
+
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            for (long step = 5; step < 25; step++)
+            {
+                setup.Step(step);
+            }
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+            Assert.Equal(0, allocated);
+        }
+        finally
+        {
+            ComputeThreads.Count = saved;
+        }
+    }
+}
