@@ -71,6 +71,11 @@ internal sealed class JobScheduler : IAsyncDisposable
                     await RunAsync(jobId, grain, spec, input, stop.Token);
                 }
             }
+            catch (Exception failure) when (failure is IOException or UnauthorizedAccessException or InvalidDataException)
+            {
+                // The grain could not persist its state (a full or read-only disk); the queue goes on with the next job.
+                CoordinatorLog.JobFailed(_logger, jobId, failure);
+            }
             finally
             {
                 _stopSignals.Unregister(jobId);
