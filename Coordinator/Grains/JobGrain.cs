@@ -26,7 +26,7 @@ internal sealed class JobGrain(string jobId, IGrainStorage<Job> storage, JobStop
             throw new InvalidOperationException($"Job {jobId} already exists.");
         }
         _job = new Job { JobId = jobId, Spec = spec.Clone(), State = JobState.Queued, CreatedUnixMs = Now(), Message = "Waiting for the jobs ahead of it." };
-        _job.Progress = new JobProgress { Epochs = spec.Epochs, Workers = 0 };
+        _job.Progress = new JobProgress { Epochs = spec.Epochs };
         await storage.WriteAsync(jobId, _job);
         CoordinatorLog.JobSubmitted(logger, jobId, spec.Name);
         return _job.Clone();
