@@ -6,6 +6,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "gemm" => GemmBenchmark.Run(args[1..]),
     "train" => TrainBenchmark.Run(args[1..]),
     "optimizer" => OptimizerBenchmark.Run(args[1..]),
+    "stream" => StreamBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -17,5 +18,6 @@ static int Usage()
     Console.Error.WriteLine("                                 training samples/s of the reference MLP beside PyTorch; --profile: phase profile of a step;");
     Console.Error.WriteLine("                                 --accuracy: training time to 88 % test accuracy");
     Console.Error.WriteLine("  optimizer [--quick]            Adam step bandwidth as a fraction of a copy of the same bytes; the MLP's central update");
+    Console.Error.WriteLine("  stream [--messages N] [--rounds R]   one bidi stream of 1 MiB messages: C# server vs Python grpcio server, MiB/s");
     return 2;
 }

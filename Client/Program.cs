@@ -4,6 +4,11 @@ using DistributedTrainer.Client.Commands;
 
 var root = new RootCommand("trainctl: train neural networks in one process or on a DistributedTrainer cluster.");
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(SubmitCommand.Create());
+root.Subcommands.Add(WatchCommand.Create());
+root.Subcommands.Add(ListCommand.Create());
+root.Subcommands.Add(CancelCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

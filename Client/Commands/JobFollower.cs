@@ -1,0 +1,74 @@
+using DistributedTrainer.Client.Output;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using DistributedTrainer.Training;
+using Google.Protobuf;
+
+namespace DistributedTrainer.Client.Commands;
+
+/// <summary>Follows a job's events to its end, showing them with the same progress displays as `trainctl train`.</summary>
+internal static class JobFollower
+{
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
+
+    /// <summary>Watches <paramref name="jobId"/> until it ends; prints the final job (as JSON with <paramref name="json"/>) and returns the exit code of its state.</summary>
+    public static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, int epochs, bool json, CancellationToken cancellation)
+    {
+        var diagnostics = json ? Console.Error : Console.Out;
+        if (!json && !Console.IsOutputRedirected)
+        {
+            TerminalProgress.Show(epochs, display =>
+            {
+                WatchAsync(connection, jobId, display, cancellation).GetAwaiter().GetResult();
+                return true;
+            });
+        }
+        else
+        {
+            await WatchAsync(connection, jobId, new PlainProgress(diagnostics, epochs), cancellation);
+        }
+        var job = await connection.Channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, connection.Call(cancellation));
+        if (json)
+        {
+            Console.Out.WriteLine(Format(job));
+        }
+        else
+        {
+            diagnostics.WriteLine($"{job.JobId} {job.State}: {job.Message}");
+        }
+        return ExitCode(job.State);
+    }
+
+    public static string Format(IMessage message) => Formatter.Format(message);
+
+    public static int ExitCode(JobState state) => state == JobState.Succeeded ? ExitCodes.Ok : ExitCodes.JobFailed;
+
+    private static async Task WatchAsync(CoordinatorConnection connection, string jobId, ITrainingObserver display, CancellationToken cancellation)
+    {
+        using var call = connection.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, connection.Call(cancellation));
+        await foreach (var jobEvent in call.ResponseStream.ReadAllAsync(cancellation))
+        {
+            switch (jobEvent.EventCase)
+            {
+                case JobEvent.EventOneofCase.Step:
+                    display.OnStep(ToReport(jobEvent.Step));
+                    break;
+                case JobEvent.EventOneofCase.Epoch:
+                    display.OnEpoch(ToReport(jobEvent.Epoch));
+                    break;
+                case JobEvent.EventOneofCase.Message:
+                    display.OnEvent(jobEvent.Message);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private static StepReport ToReport(StepMetrics step) => new(step.Epoch, step.Step, step.SamplesDoneInEpoch, step.SamplesPerEpoch, step.Loss,
+        new UpdateResult(!step.Skipped, step.LearningRate, step.GradientNorm, step.ClipScale, 0.0, -1));
+
+    private static EpochReport ToReport(EpochMetrics epoch) => new(epoch.Epoch, epoch.Step, epoch.TrainLoss, epoch.TrainAccuracy,
+        epoch.ValidationLoss, epoch.ValidationAccuracy, epoch.TestLoss, epoch.TestAccuracy, epoch.LearningRate, epoch.SamplesPerSecond,
+        epoch.Seconds);
+}

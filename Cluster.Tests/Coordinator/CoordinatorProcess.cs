@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace DistributedTrainer.Tests.Coordinator;
+
+/// <summary>The built Coordinator (beside the test assembly) as a child process on a free loopback port.</summary>
+internal sealed class CoordinatorProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+
+    private CoordinatorProcess(Process process) => _process = process;
+
+    /// <summary>The address from the "listening on" line.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>What the coordinator wrote to stderr (its logs) so far.</summary>
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a coordinator on <paramref name="stateDirectory"/> and waits for its "listening on URL" line.</summary>
+    public static async Task<CoordinatorProcess> StartAsync(string stateDirectory, params string[] extraArguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Coordinator.dll"));
+        foreach (var argument in new[] { "--port", "0", "--state-dir", stateDirectory }.Concat(extraArguments))
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var process = Process.Start(start)!;
+        var result = new CoordinatorProcess(process);
+        process.ErrorDataReceived += (_, line) =>
+        {
+            lock (result._stderr)
+            {
+                result._stderr.AppendLine(line.Data);
+            }
+        };
+        process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            string? line = await process.StandardOutput.ReadLineAsync(timeout.Token);
+            const string Prefix = "listening on ";
+            if (line is null || !line.StartsWith(Prefix, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"Coordinator did not start: stdout '{line}', stderr {result.Stderr}");
+            }
+            result.Address = new Uri(line[Prefix.Length..]);
+            return result;
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Ends the process at once, as a crash would.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+        _process.Dispose();
+    }
+}

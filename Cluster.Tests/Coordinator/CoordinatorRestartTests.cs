@@ -1,0 +1,52 @@
+using DistributedTrainer.Client.Commands;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Coordinator;
+
+public sealed class CoordinatorRestartTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dt-restart-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Restart_KilledWhileRunning_JobListedAgainAndCompletes()
+    {
+        string state = Path.Combine(_directory, "state");
+        var spec = TestJobs.Spec(_directory, epochs: 30, trainRows: 2000);
+        string jobId;
+        using (var first = await CoordinatorProcess.StartAsync(state))
+        using (var channel = new RpcChannel(first.Address))
+        {
+            jobId = (await channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
+            using var call = channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Timeout());
+            await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
+            {
+                if (jobEvent.EventCase == JobEvent.EventOneofCase.Epoch && jobEvent.Epoch.Epoch >= 2)
+                {
+                    break;
+                }
+            }
+            first.Kill();
+        }
+
+        using var second = await CoordinatorProcess.StartAsync(state);
+        using var again = new RpcChannel(second.Address);
+        var listed = await again.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), Timeout());
+        using var watch = again.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Timeout());
+        await foreach (var _ in watch.ResponseStream.ReadAllAsync())
+        {
+        }
+        var job = await again.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, Timeout());
+
+        Assert.Equal([jobId], listed.Jobs.Select(listedJob => listedJob.JobId));
+        Assert.True(listed.Jobs[0].Epochs.Count >= 2, $"listed with {listed.Jobs[0].Epochs.Count} epochs");
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(30, job.Result.Epochs);
+        Assert.Contains($"Job {jobId} resumes from checkpoint step-", second.Stderr, StringComparison.Ordinal);
+    }
+
+    private static CallOptions Timeout() => CallOptions.WithTimeout(TimeSpan.FromSeconds(60));
+}

@@ -1,0 +1,69 @@
+using DistributedTrainer.Client.Commands;
+using DistributedTrainer.Coordinator;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedTrainer.Tests.Coordinator;
+
+/// <summary>An in-process coordinator on a loopback port over a temporary state directory, and a channel to it.</summary>
+internal sealed class TestCoordinator : IAsyncDisposable
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+    private readonly string? _token;
+
+    private TestCoordinator(CoordinatorServer server, string directory, string? token)
+    {
+        Server = server;
+        Directory = directory;
+        _token = token;
+        Channel = new RpcChannel(server.Address);
+    }
+
+    public CoordinatorServer Server { get; }
+
+    /// <summary>The temporary directory: data and specs at its root, coordinator state under <c>state/</c>.</summary>
+    public string Directory { get; }
+
+    public RpcChannel Channel { get; }
+
+    public static async Task<TestCoordinator> StartAsync(string? token = null, ILoggerProvider? logs = null)
+    {
+        string directory = System.IO.Directory.CreateTempSubdirectory("dt-coordinator-").FullName;
+        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(directory, "state"), Token: token),
+            logs is null ? null : builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        return new TestCoordinator(server, directory, token);
+    }
+
+    /// <summary>Call options with the token (when the coordinator has one) and a timeout.</summary>
+    public CallOptions Call() => new(DateTime.UtcNow + CallTimeout,
+        _token is null ? null : new Metadata().Add("authorization", "Bearer " + _token));
+
+    public async Task<string> SubmitAsync(JobSpec spec) =>
+        (await Channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, Call())).JobId;
+
+    public Task<Job> GetAsync(string jobId) => Channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, Call());
+
+    /// <summary>Every event of one watch, to the end of the stream.</summary>
+    public async Task<List<JobEvent>> WatchToEndAsync(string jobId)
+    {
+        using var call = Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Call());
+        var events = new List<JobEvent>();
+        await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
+        {
+            events.Add(jobEvent);
+        }
+        return events;
+    }
+
+    /// <summary>The state a watch ended in: its last state event, or its snapshot's when the job had ended before the watch began.</summary>
+    public static JobState FinalState(IReadOnlyList<JobEvent> events) =>
+        events.LastOrDefault(e => e.EventCase == JobEvent.EventOneofCase.State)?.State ?? events[0].Snapshot.State;
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await Server.DisposeAsync();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}

@@ -1,0 +1,35 @@
+using DistributedTrainer.Protos.V1;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedTrainer.Coordinator;
+
+/// <summary>Every log message of the coordinator, declared once. Tokens and other secrets are never arguments.</summary>
+internal static partial class CoordinatorLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listening on {Address} (state in {StateDirectory}, authentication {Authentication})")]
+    public static partial void Listening(ILogger logger, Uri address, string stateDirectory, string authentication);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Job {JobId} submitted ({Name})")]
+    public static partial void JobSubmitted(ILogger logger, string jobId, string name);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Job {JobId} started")]
+    public static partial void JobStarted(ILogger logger, string jobId);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Job {JobId} resumes from checkpoint {Checkpoint}")]
+    public static partial void JobResuming(ILogger logger, string jobId, string checkpoint);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Job {JobId} ended {State}: {Message}")]
+    public static partial void JobEnded(ILogger logger, string jobId, JobState state, string message);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "Job {JobId} failed")]
+    public static partial void JobFailed(ILogger logger, string jobId, Exception failure);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Job {JobId} interrupted by shutdown; it resumes on the next start")]
+    public static partial void JobInterrupted(ILogger logger, string jobId);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Recovered {Count} unfinished jobs from the state directory")]
+    public static partial void JobsRecovered(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Rejected job spec: {Reason}")]
+    public static partial void SpecRejected(ILogger logger, string reason);
+}

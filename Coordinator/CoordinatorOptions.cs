@@ -1,0 +1,60 @@
+using System.Globalization;
+using System.Net;
+
+namespace DistributedTrainer.Coordinator;
+
+/// <summary>How a coordinator is started.</summary>
+/// <param name="StateDirectory">Where job state, checkpoints and reports live.</param>
+/// <param name="Port">TCP port; 0 picks a free one.</param>
+/// <param name="Host">Address to bind (default 127.0.0.1).</param>
+/// <param name="Token">Bearer token every call but health must carry; null: no authentication.</param>
+/// <param name="TlsCertificate">PEM certificate file; with <paramref name="TlsKey"/>, serve TLS instead of h2c.</param>
+/// <param name="TlsKey">PEM private key file.</param>
+internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, IPAddress? Host = null, string? Token = null,
+    string? TlsCertificate = null, string? TlsKey = null)
+{
+    public const string TokenVariable = "DT_COORDINATOR_TOKEN";
+
+    /// <summary>Parses <c>--port P --state-dir DIR [--host A] [--token T] [--tls-cert F --tls-key F]</c>; the token may come from DT_COORDINATOR_TOKEN.</summary>
+    /// <exception cref="ArgumentException">A flag is unknown, lacks its value or has a bad one.</exception>
+    public static CoordinatorOptions Parse(IReadOnlyList<string> args, string? environmentToken)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        string[] known = ["--port", "--state-dir", "--host", "--token", "--tls-cert", "--tls-key"];
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (!known.Contains(args[i], StringComparer.Ordinal))
+            {
+                throw new ArgumentException($"Invalid argument: '{args[i]}' (expected one of {string.Join(", ", known)})");
+            }
+            if (i + 1 >= args.Count)
+            {
+                throw new ArgumentException($"Invalid argument: {args[i]} needs a value");
+            }
+            values[args[i]] = args[++i];
+        }
+        if (!values.TryGetValue("--state-dir", out var stateDirectory) || stateDirectory.Length == 0)
+        {
+            throw new ArgumentException("Invalid arguments: --state-dir DIR is required");
+        }
+        int port = 0;
+        if (values.TryGetValue("--port", out var portText)
+            && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535))
+        {
+            throw new ArgumentException($"Invalid --port: '{portText}' (must be an integer in [0, 65535])");
+        }
+        IPAddress? host = null;
+        if (values.TryGetValue("--host", out var hostText) && !IPAddress.TryParse(hostText, out host))
+        {
+            throw new ArgumentException($"Invalid --host: '{hostText}' (must be an IP address, e.g. 0.0.0.0)");
+        }
+        values.TryGetValue("--tls-cert", out var certificate);
+        values.TryGetValue("--tls-key", out var key);
+        if ((certificate is null) != (key is null))
+        {
+            throw new ArgumentException("Invalid arguments: --tls-cert and --tls-key go together");
+        }
+        string? token = values.GetValueOrDefault("--token") ?? environmentToken;
+        return new CoordinatorOptions(stateDirectory, port, host, string.IsNullOrEmpty(token) ? null : token, certificate, key);
+    }
+}

@@ -1,0 +1,38 @@
+using DistributedTrainer.Protos.V1;
+
+namespace DistributedTrainer.Coordinator.Grains;
+
+/// <summary>
+/// One training job, keyed by its job id, in the Orleans grain shape: every method is a message the grain
+/// handles one at a time, and every payload is a copy the caller may keep. A job that was never submitted
+/// answers null.
+/// </summary>
+internal interface IJobGrain
+{
+    /// <summary>Creates the job, QUEUED; throws <see cref="InvalidOperationException"/> when the id is taken.</summary>
+    Task<Job> Submit(JobSpec spec);
+
+    /// <summary>The job as it is now.</summary>
+    Task<Job?> Get();
+
+    /// <summary>Ends a queued job at once and asks a running one to stop at its next step boundary.</summary>
+    Task<Job?> Cancel();
+
+    /// <summary>Subscribes to the job's events; the first event is the snapshot, the last the terminal state.</summary>
+    Task<JobWatch?> Watch();
+
+    /// <summary>QUEUED or RUNNING (after a restart) becomes RUNNING; returns the spec to train, or null when the job is not to run.</summary>
+    Task<JobSpec?> Start();
+
+    /// <summary>One optimizer step finished.</summary>
+    Task ReportStep(StepMetrics step);
+
+    /// <summary>One epoch finished and was evaluated; <paramref name="checkpoint"/> is the newest checkpoint, if any.</summary>
+    Task ReportEpoch(EpochMetrics epoch, string? checkpoint);
+
+    /// <summary>A notable event in words.</summary>
+    Task ReportEvent(string message);
+
+    /// <summary>The run ended in <paramref name="state"/> (SUCCEEDED, FAILED or CANCELLED).</summary>
+    Task Finish(JobState state, string message, JobResult? result, string? checkpoint);
+}

@@ -1,0 +1,32 @@
+using DistributedTrainer.Checkpoints;
+using DistributedTrainer.Coordinator.Grains;
+using DistributedTrainer.Reports;
+using DistributedTrainer.Training;
+
+namespace DistributedTrainer.Coordinator.Jobs;
+
+/// <summary>
+/// Sends a training run's progress to its grain without waiting (the mailbox keeps the order), and keeps
+/// metrics.csv and curves.svg in the job directory current after every epoch.
+/// </summary>
+internal sealed class GrainReportingObserver(IJobGrain grain, string jobDirectory, string checkpointDirectory, string title)
+    : ITrainingObserver
+{
+    private readonly List<EpochReport> _epochs = [];
+
+    public void OnStep(StepReport report) => _ = grain.ReportStep(JobMetrics.FromReport(report));
+
+    public void OnEpoch(EpochReport report)
+    {
+        _epochs.Add(report);
+        AtomicFile.WriteAllText(Path.Combine(jobDirectory, "metrics.csv"), MetricsCsv.Format(_epochs));
+        AtomicFile.WriteAllText(Path.Combine(jobDirectory, "curves.svg"), TrainingCurvesSvg.Render(_epochs, title));
+        _ = grain.ReportEpoch(JobMetrics.FromReport(report), NewestCheckpoint(checkpointDirectory));
+    }
+
+    public void OnEvent(string message) => _ = grain.ReportEvent(message);
+
+    /// <summary>The directory name of the newest checkpoint under <paramref name="directory"/>, or null.</summary>
+    public static string? NewestCheckpoint(string directory) =>
+        Directory.Exists(directory) && new CheckpointStore(directory).List() is [var newest, ..] ? Path.GetFileName(newest) : null;
+}
