@@ -3,6 +3,7 @@ using DistributedTrainer.Bench;
 // Dispatcher: `dotnet run -c Release --project Bench -- <benchmark> [options]`.
 return args.Length > 0 && args[0] == "gemm"
     ? GemmBenchmark.Run(args[1..])
+    : args.Length > 0 && args[0] == "ring" ? RingBenchmark.Run(args[1..])
     : Usage();
 
 static int Usage()
