@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using DistributedTrainer.Training.Collective;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Training.Collective;
+
+public sealed class RingAllReduceTests
+{
+    public static TheoryData<int, int> SizesAndLengths()
+    {
+        var data = new TheoryData<int, int>();
+        for (int size = 1; size <= 8; size++)
+        {
+            foreach (int length in new[] { 0, 1, size - 1, 7, 100_003 }.Distinct())
+            {
+                data.Add(size, length);
+            }
+        }
+
+        data.Add(3, 1_000_003);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(SizesAndLengths))]
+    public async Task AllReduceAsync_AnySizeAndLength_EveryRankHoldsThePlainSum(int size, int length)
+    {
+        long[][] vectors = RingHarness.RandomVectors(size, length, seed: size * 31 + length);
+        long[] expected = RingHarness.PlainSum(vectors, length);
+        RingAllReduce[] ring = CreateRing(size);
+
+        await Task.WhenAll(ring.Select((r, i) => r.AllReduceAsync(vectors[i], step: 3)));
+
+        Assert.All(vectors, vector => Assert.Equal(expected, vector));
+    }
+
+    [Theory]
+    [MemberData(nameof(SizesAndLengths))]
+    public async Task ReduceScatterAsync_AnySizeAndLength_RankHoldsTheSumOfItsSegment(int size, int length)
+    {
+        long[][] vectors = RingHarness.RandomVectors(size, length, seed: size * 17 + length);
+        long[] expected = RingHarness.PlainSum(vectors, length);
+        RingAllReduce[] ring = CreateRing(size);
+
+        await Task.WhenAll(ring.Select((r, i) => r.ReduceScatterAsync(vectors[i], step: 3)));
+
+        Assert.All(Enumerable.Range(0, size), i =>
+            Assert.Equal(RingHarness.Segment(expected, size, i), RingHarness.Segment(vectors[i], size, i)));
+    }
+
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(3, 1000)]
+    [InlineData(5, 4099)]
+    [InlineData(8, 100_003)]
+    public async Task ReduceScatterThenAllGather_SmallPieces_EveryRankHoldsThePlainSum(int size, int length)
+    {
+        long[][] vectors = RingHarness.RandomVectors(size, length, seed: length);
+        long[] expected = RingHarness.PlainSum(vectors, length);
+        RingAllReduce[] ring = CreateRing(size, new RingOptions { MaxPieceBytes = 8 * 13 });
+
+        await Task.WhenAll(ring.Select((r, i) => r.ReduceScatterAsync(vectors[i], step: 9)));
+        await Task.WhenAll(ring.Select((r, i) => r.AllGatherAsync<long>(vectors[i], step: 9)));
+
+        Assert.All(vectors, vector => Assert.Equal(expected, vector));
+    }
+
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(2, 0)]
+    [InlineData(3, 2)]
+    [InlineData(4, 100_003)]
+    [InlineData(7, 1001)]
+    public async Task AllGatherAsync_FloatParameters_EveryRankHoldsAnExactCopy(int size, int length)
+    {
+        float[] reference = RingHarness.RandomFloats(length, seed: size + length);
+        float[][] vectors = [.. Enumerable.Range(0, size).Select(r => RingHarness.OwnSegmentOnly(reference, size, r))];
+        RingAllReduce[] ring = CreateRing(size, new RingOptions { MaxPieceBytes = 4000 });
+
+        await Task.WhenAll(ring.Select((r, i) => r.AllGatherAsync<float>(vectors[i], step: 1)));
+
+        int[] expectedBits = [.. reference.Select(BitConverter.SingleToInt32Bits)];
+        Assert.All(vectors, vector => Assert.Equal(expectedBits, vector.Select(BitConverter.SingleToInt32Bits)));
+    }
+
+    [Fact]
+    public async Task ReduceScatterAsync_PreviousRankNeverSends_NamesPeerPhaseRoundAndChunkWithinDeadline()
+    {
+        IReadOnlyList<InProcessRingTransport> links = InProcessRingTransport.CreateRing(3);
+        var options = new RingOptions { PieceTimeout = TimeSpan.FromMilliseconds(300) };
+        var rank2 = new RingAllReduce(links[2], 2, 3, options);
+        var stopwatch = Stopwatch.StartNew();
+
+        RingException error = await Assert.ThrowsAsync<RingException>(() => rank2.ReduceScatterAsync(new long[10], step: 5));
+
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
+        Assert.Equal("rank 2 received no chunk 0 of reduce-scatter round 0 of step 5 from rank 1 within 0.3 s", error.Message);
+    }
+
+    [Fact]
+    public async Task ReduceScatterAsync_PreviousRankNeverSends_ExceptionNamesThePeer()
+    {
+        IReadOnlyList<InProcessRingTransport> links = InProcessRingTransport.CreateRing(3);
+        var rank2 = new RingAllReduce(links[2], 2, 3, new RingOptions { PieceTimeout = TimeSpan.FromMilliseconds(100) });
+
+        RingException error = await Assert.ThrowsAsync<RingException>(() => rank2.ReduceScatterAsync(new long[10], step: 5));
+
+        Assert.Equal((1, CollectivePhase.ReduceScatter, 0, 0, true), (error.PeerRank, error.Phase, error.Round, error.ChunkIndex, error.IsTimeout));
+    }
+
+    [Fact]
+    public async Task AllReduceAsync_RanksDisagreeOnStep_ThrowsNamingBothPieces()
+    {
+        IReadOnlyList<InProcessRingTransport> links = InProcessRingTransport.CreateRing(2);
+        var options = new RingOptions { PieceTimeout = TimeSpan.FromSeconds(2) };
+        Task rank0 = new RingAllReduce(links[0], 0, 2, options).AllReduceAsync(new long[4], step: 7);
+
+        RingException error = await Assert.ThrowsAsync<RingException>(() => new RingAllReduce(links[1], 1, 2, options).AllReduceAsync(new long[4], step: 8));
+
+        Assert.Equal("rank 1 expected chunk 0 of reduce-scatter round 0 of step 8 from rank 0 (offset 2, 16 bytes) but received chunk 0 of reduce-scatter round 0 of step 7 from rank 0 (offset 2, 16 bytes)", error.Message);
+        await Assert.ThrowsAnyAsync<Exception>(() => rank0);
+    }
+
+    [Fact]
+    public async Task AllReduceAsync_CallerCancels_ThrowsOperationCanceled()
+    {
+        IReadOnlyList<InProcessRingTransport> links = InProcessRingTransport.CreateRing(2);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var rank0 = new RingAllReduce(links[0], 0, 2);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => rank0.AllReduceAsync(new long[100], step: 1, cancel.Token));
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(2, 2)]
+    [InlineData(-1, 2)]
+    public void Constructor_InvalidRankOrSize_Throws(int rank, int size)
+    {
+        Assert.Throws<ArgumentException>(() => new RingAllReduce(InProcessRingTransport.CreateRing(1)[0], rank, size));
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(RingOptions.MaxPieceBytesLimit + 1)]
+    public void Constructor_InvalidPieceSize_Throws(int maxPieceBytes)
+    {
+        Assert.Throws<ArgumentException>(() => new RingAllReduce(InProcessRingTransport.CreateRing(1)[0], 0, 1, new RingOptions { MaxPieceBytes = maxPieceBytes }));
+    }
+
+    private static RingAllReduce[] CreateRing(int size, RingOptions? options = null) =>
+        [.. InProcessRingTransport.CreateRing(size).Select((link, rank) => new RingAllReduce(link, rank, size, options))];
+}

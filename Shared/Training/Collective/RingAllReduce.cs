@@ -1,0 +1,285 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+
+namespace DistributedTrainer.Training.Collective;
+
+/// <summary>
+/// Ring all-reduce over an <see cref="IRingTransport"/>: reduce-scatter (rank i ends with the exact sum of
+/// segment i over all ranks) and all-gather (every rank ends with every rank's own segment), as split by
+/// <see cref="RingSegments.Range"/>. Each rank sends and receives about (size - 1) / size of the vector per
+/// phase, whatever the number of ranks.
+/// </summary>
+/// <remarks>
+/// <para>Reduce-scatter round r: rank i sends segment (i - r - 1) mod size to rank i + 1 and adds the segment
+/// (i - r - 2) mod size it receives from rank i - 1. All-gather round r: rank i sends segment (i - r) mod size
+/// and copies the segment (i - r - 1) mod size it receives. A segment travels as pieces of at most
+/// <see cref="RingOptions.MaxPieceBytes"/>; piece k of a round leaves as soon as piece k of the previous round
+/// has arrived, so the rounds overlap rather than wait for each other.</para>
+/// <para>Reduce-scatter sums 64-bit fixed-point values (<see cref="FixedPointAccumulator.Values"/>): integer
+/// addition is associative, so every ring size and order gives the identical sum. One instance per rank and
+/// ring layout; calls on one instance must not overlap. Buffers are one piece long and pooled: the vector is
+/// never copied whole.</para>
+/// </remarks>
+public sealed class RingAllReduce
+{
+    private readonly IRingTransport _transport;
+    private readonly RingOptions _options;
+
+    /// <param name="transport">This rank's link: to rank + 1 and from rank - 1 (mod size).</param>
+    /// <param name="rank">This rank, in [0, size).</param>
+    /// <param name="size">Number of ranks in the ring, at least 1. With 1 the calls return at once.</param>
+    /// <param name="options">Deadlines and piece size; defaults when null.</param>
+    public RingAllReduce(IRingTransport transport, int rank, int size, RingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(transport);
+        if (size < 1)
+        {
+            throw new ArgumentException($"Invalid size: {size} (must be >= 1)", nameof(size));
+        }
+
+        if (rank < 0 || rank >= size)
+        {
+            throw new ArgumentException($"Invalid rank: {rank} (must be in [0, {size}))", nameof(rank));
+        }
+
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("The ring sends raw little-endian elements; this machine is big-endian");
+        }
+
+        _options = options ?? new RingOptions();
+        _options.Validate();
+        _transport = transport;
+        Rank = rank;
+        Size = size;
+    }
+
+    public int Rank { get; }
+
+    public int Size { get; }
+
+    private int Next => (Rank + 1) % Size;
+
+    private int Previous => (Rank + Size - 1) % Size;
+
+    /// <summary>
+    /// Sums <paramref name="vector"/> over all ranks, segment by segment: afterwards segment <see cref="Rank"/>
+    /// holds the sum of every rank's segment <see cref="Rank"/>; the other segments hold partial sums.
+    /// </summary>
+    /// <param name="vector">This rank's fixed-point values; the same length on every rank.</param>
+    /// <param name="step">Training step, checked on every received piece.</param>
+    /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
+    public Task ReduceScatterAsync(Memory<long> vector, long step, CancellationToken cancellationToken = default) =>
+        RunAsync(CollectivePhase.ReduceScatter, vector, step, cancellationToken);
+
+    /// <summary>
+    /// Copies each rank's segment to every rank: afterwards every rank's <paramref name="vector"/> holds rank j's
+    /// segment j for every j. Works for any element type: fixed-point sums or float parameters.
+    /// </summary>
+    /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
+    public Task AllGatherAsync<T>(Memory<T> vector, long step, CancellationToken cancellationToken = default)
+        where T : unmanaged =>
+        RunAsync(CollectivePhase.AllGather, vector, step, cancellationToken);
+
+    /// <summary>Reduce-scatter then all-gather: every rank ends with the exact sum of all ranks' vectors.</summary>
+    /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
+    public async Task AllReduceAsync(Memory<long> vector, long step, CancellationToken cancellationToken = default)
+    {
+        await ReduceScatterAsync(vector, step, cancellationToken);
+        await AllGatherAsync(vector, step, cancellationToken);
+    }
+
+    private async Task RunAsync<T>(CollectivePhase phase, Memory<T> vector, long step, CancellationToken cancellationToken)
+        where T : unmanaged
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Size == 1 || vector.IsEmpty)
+        {
+            return;
+        }
+
+        // A failure on either side cancels the other, so a broken link surfaces at once, not at the next deadline.
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var arrived = new SemaphoreSlim(0);
+        Task sending = SendAllAsync(phase, vector, step, arrived, call);
+        Task receiving = ReceiveAllAsync(phase, vector, step, arrived, call);
+        try
+        {
+            await Task.WhenAll(sending, receiving);
+        }
+        catch when (!cancellationToken.IsCancellationRequested)
+        {
+            // Report the failure that came first: the other side only saw the resulting cancellation.
+            Exception? cause = FirstRingFailure(receiving) ?? FirstRingFailure(sending);
+            if (cause is not null)
+            {
+                ExceptionDispatchInfo.Throw(cause);
+            }
+
+            throw;
+        }
+    }
+
+    private static Exception? FirstRingFailure(Task task) =>
+        task.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException);
+
+    private async Task SendAllAsync<T>(CollectivePhase phase, Memory<T> vector, long step, SemaphoreSlim arrived, CancellationTokenSource call)
+        where T : unmanaged
+    {
+        int perPiece = _options.MaxPieceBytes / Unsafe.SizeOf<T>();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(perPiece * Unsafe.SizeOf<T>());
+        using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
+        int round = 0;
+        int chunk = 0;
+        try
+        {
+            for (round = 0; round < Size - 1; round++)
+            {
+                (int offset, int length) = RingSegments.Range(vector.Length, Size, SentSegment(phase, round));
+                for (chunk = 0; chunk * perPiece < length; chunk++)
+                {
+                    if (round > 0)
+                    {
+                        // The piece this round forwards is the one received in the same place last round.
+                        await arrived.WaitAsync(call.Token);
+                    }
+
+                    int start = offset + chunk * perPiece;
+                    int count = Math.Min(perPiece, offset + length - start);
+                    int bytes = CopyOut(buffer, vector.Span.Slice(start, count));
+                    var header = new RingPieceHeader(step, phase, round, chunk, start, Rank);
+                    CancellationToken token = timer.Start();
+                    try
+                    {
+                        await _transport.SendAsync(header, buffer.AsMemory(0, bytes), token);
+                    }
+                    catch (OperationCanceledException e) when (timer.Expired)
+                    {
+                        throw Failure($"rank {Rank} could not send chunk {chunk} of {Name(phase)} round {round} of step {step} to rank {Next} within {Seconds(_options.PieceTimeout)}",
+                            Next, phase, round, chunk, new TimeoutException(e.Message, e));
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        throw Failure($"rank {Rank} failed to send chunk {chunk} of {Name(phase)} round {round} of step {step} to rank {Next}: {e.Message}",
+                            Next, phase, round, chunk, e);
+                    }
+
+                    timer.Stop();
+                }
+            }
+        }
+        catch
+        {
+            await call.CancelAsync();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task ReceiveAllAsync<T>(CollectivePhase phase, Memory<T> vector, long step, SemaphoreSlim arrived, CancellationTokenSource call)
+        where T : unmanaged
+    {
+        int perPiece = _options.MaxPieceBytes / Unsafe.SizeOf<T>();
+        using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
+        try
+        {
+            for (int round = 0; round < Size - 1; round++)
+            {
+                (int offset, int length) = RingSegments.Range(vector.Length, Size, ReceivedSegment(phase, round));
+                for (int chunk = 0; chunk * perPiece < length; chunk++)
+                {
+                    int start = offset + chunk * perPiece;
+                    int count = Math.Min(perPiece, offset + length - start);
+                    var expected = new RingPieceHeader(step, phase, round, chunk, start, Previous);
+                    CancellationToken token = timer.Start();
+                    RingPiece piece;
+                    try
+                    {
+                        piece = await _transport.ReceiveAsync(token);
+                    }
+                    catch (OperationCanceledException e) when (timer.Expired)
+                    {
+                        throw Failure($"rank {Rank} received no chunk {chunk} of {Name(phase)} round {round} of step {step} from rank {Previous} within {Seconds(_options.PieceTimeout)}",
+                            Previous, phase, round, chunk, new TimeoutException(e.Message, e));
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        throw Failure($"rank {Rank} failed to receive chunk {chunk} of {Name(phase)} round {round} of step {step} from rank {Previous}: {e.Message}",
+                            Previous, phase, round, chunk, e);
+                    }
+
+                    timer.Stop();
+                    using (piece)
+                    {
+                        int bytes = count * Unsafe.SizeOf<T>();
+                        if (piece.Header != expected || piece.Payload.Length != bytes)
+                        {
+                            throw Failure($"rank {Rank} expected {Describe(expected, bytes)} but received {Describe(piece.Header, piece.Payload.Length)}",
+                                Previous, phase, round, chunk);
+                        }
+
+                        Apply(phase, vector.Span.Slice(start, count), piece.Payload.Span);
+                    }
+
+                    arrived.Release();
+                }
+            }
+        }
+        catch
+        {
+            await call.CancelAsync();
+            throw;
+        }
+    }
+
+    private int SentSegment(CollectivePhase phase, int round) =>
+        Mod(phase == CollectivePhase.ReduceScatter ? Rank - round - 1 : Rank - round);
+
+    private int ReceivedSegment(CollectivePhase phase, int round) =>
+        Mod(phase == CollectivePhase.ReduceScatter ? Rank - round - 2 : Rank - round - 1);
+
+    private int Mod(int segment) => ((segment % Size) + Size) % Size;
+
+    private static int CopyOut<T>(byte[] buffer, ReadOnlySpan<T> source)
+        where T : unmanaged
+    {
+        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(source);
+        bytes.CopyTo(buffer);
+        return bytes.Length;
+    }
+
+    private static void Apply<T>(CollectivePhase phase, Span<T> destination, ReadOnlySpan<byte> payload)
+        where T : unmanaged
+    {
+        if (phase == CollectivePhase.AllGather)
+        {
+            payload.CopyTo(MemoryMarshal.AsBytes(destination));
+            return;
+        }
+
+        // Reduce-scatter runs on long only (see ReduceScatterAsync); the payload may be unaligned, which x64 and Arm64 loads allow.
+        Span<long> sums = MemoryMarshal.Cast<T, long>(destination);
+        TensorPrimitives.Add(sums, MemoryMarshal.Cast<byte, long>(payload), sums);
+    }
+
+    private RingException Failure(string message, int peer, CollectivePhase phase, int round, int chunk, Exception? inner = null) =>
+        new(message, Rank, peer, phase, round, chunk, inner);
+
+    private static string Describe(RingPieceHeader header, int bytes) =>
+        $"chunk {header.ChunkIndex} of {Name(header.Phase)} round {header.Round} of step {header.Step} from rank {header.FromRank} (offset {header.Offset}, {bytes} bytes)";
+
+    private static string Name(CollectivePhase phase) => phase switch
+    {
+        CollectivePhase.ReduceScatter => "reduce-scatter",
+        CollectivePhase.AllGather => "all-gather",
+        _ => phase.ToString(),
+    };
+
+    private static string Seconds(TimeSpan timeout) => $"{timeout.TotalSeconds:0.###} s";
+}

@@ -1,0 +1,51 @@
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Training.Collective;
+using Google.Protobuf;
+
+namespace DistributedTrainer.Worker.Collective;
+
+/// <summary>Maps trainer.v1.RingChunk to the ring's pieces and back; the only place that knows both.</summary>
+internal static class RingChunkMapping
+{
+    /// <summary>
+    /// Fills <paramref name="chunk"/> for sending. The payload is wrapped, not copied: the chunk must be written
+    /// before the caller reuses the buffer (a stream write serializes it before it returns).
+    /// </summary>
+    public static void Fill(RingChunk chunk, string jobId, RingPieceHeader header, ReadOnlyMemory<byte> payload)
+    {
+        chunk.JobId = jobId;
+        chunk.Step = header.Step;
+        chunk.Phase = ToProto(header.Phase);
+        chunk.Round = header.Round;
+        chunk.ChunkIndex = header.ChunkIndex;
+        chunk.Offset = header.Offset;
+        chunk.FromRank = header.FromRank;
+        chunk.Payload = UnsafeByteOperations.UnsafeWrap(payload);
+    }
+
+    public static RingPiece ToPiece(RingChunk chunk) =>
+        new(new RingPieceHeader(chunk.Step, FromProto(chunk.Phase), chunk.Round, chunk.ChunkIndex, chunk.Offset, chunk.FromRank), chunk.Payload.Memory);
+
+    /// <summary>The reason a received chunk cannot be queued, or null when it is well formed.</summary>
+    public static string? Problem(RingChunk chunk) =>
+        chunk.JobId.Length == 0 ? "job_id is empty"
+        : chunk.FromRank < 0 ? $"from_rank {chunk.FromRank} is negative"
+        : chunk.Phase is not (RingPhase.ReduceScatter or RingPhase.AllGather) ? $"phase {chunk.Phase} is not REDUCE_SCATTER or ALL_GATHER"
+        : chunk.Round < 0 || chunk.ChunkIndex < 0 || chunk.Offset < 0 ? $"round {chunk.Round}, chunk_index {chunk.ChunkIndex} and offset {chunk.Offset} must be >= 0"
+        : chunk.Payload.Length % 4 != 0 ? $"payload of {chunk.Payload.Length} bytes is not whole elements"
+        : null;
+
+    private static RingPhase ToProto(CollectivePhase phase) => phase switch
+    {
+        CollectivePhase.ReduceScatter => RingPhase.ReduceScatter,
+        CollectivePhase.AllGather => RingPhase.AllGather,
+        _ => throw new ArgumentException($"Invalid phase: {phase} (not a ring phase)", nameof(phase)),
+    };
+
+    private static CollectivePhase FromProto(RingPhase phase) => phase switch
+    {
+        RingPhase.ReduceScatter => CollectivePhase.ReduceScatter,
+        RingPhase.AllGather => CollectivePhase.AllGather,
+        _ => throw new ArgumentException($"Invalid phase: {phase} (not a ring phase)", nameof(phase)),
+    };
+}
