@@ -4,6 +4,7 @@ using DistributedTrainer.Data;
 using DistributedTrainer.Jobs;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Reports.TensorBoard;
 using DistributedTrainer.Training;
 
 namespace DistributedTrainer.Client.Commands;
@@ -15,7 +16,7 @@ internal static class TrainCommand
     {
         var spec = new Argument<FileInfo>("SPEC") { Description = "Job spec file (YAML or JSON, the proto3 JSON mapping of trainer.v1.JobSpec)." };
         var epochs = new Option<int?>("--epochs") { Description = "Override the spec's number of epochs." };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Output directory for checkpoints, metrics.csv and curves.svg (default: out/<spec name>)." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = "Output directory for checkpoints, metrics.csv, curves.svg and tensorboard/ (default: out/<spec name>)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary object on stdout; progress goes to stderr." };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: all cores)." };
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "Continue from this checkpoint directory." };
@@ -50,16 +51,17 @@ internal static class TrainCommand
 
             using var trainer = SingleProcessTrainer.Create(job.Spec, job.Data,
                 Path.Combine(outputDirectory, "checkpoints"), arguments.ResumeFrom);
+            using var tensorBoard = new TensorBoardObserver(Path.Combine(outputDirectory, RunOutputs.TensorBoardDirectory), trainer.Model.Store);
             TrainingSummary summary;
             if (!arguments.Json && !Console.IsOutputRedirected)
             {
                 summary = TerminalProgress.Show(job.Spec.Epochs, display =>
-                    trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name), cancellation: cancellation));
+                    trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name, tensorBoard), cancellation: cancellation));
             }
             else
             {
                 var display = new PlainProgress(diagnostics, job.Spec.Epochs);
-                summary = trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name), cancellation: cancellation);
+                summary = trainer.Run(new RecordingObserver(display, outputDirectory, job.Spec.Name, tensorBoard), cancellation: cancellation);
             }
             if (arguments.Json)
             {

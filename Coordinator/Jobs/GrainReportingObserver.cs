@@ -1,26 +1,32 @@
 using DistributedTrainer.Checkpoints;
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Reports;
+using DistributedTrainer.Reports.TensorBoard;
 using DistributedTrainer.Training;
 
 namespace DistributedTrainer.Coordinator.Jobs;
 
 /// <summary>
-/// Sends a training run's progress to its grain without waiting (the mailbox keeps the order), and keeps
-/// metrics.csv and curves.svg in the job directory current after every epoch.
+/// Sends a training run's progress to its grain without waiting (the mailbox keeps the order), records it as
+/// TensorBoard events, and keeps metrics.csv and curves.svg in the job directory current after every epoch.
 /// </summary>
-internal sealed class GrainReportingObserver(IJobGrain grain, string jobDirectory, string checkpointDirectory, string title)
-    : ITrainingObserver
+internal sealed class GrainReportingObserver(IJobGrain grain, string jobDirectory, string checkpointDirectory, string title,
+    TensorBoardObserver tensorBoard) : ITrainingObserver
 {
     private readonly List<EpochReport> _epochs = [];
 
-    public void OnStep(StepReport report) => _ = grain.ReportStep(JobMetrics.FromReport(report));
+    public void OnStep(StepReport report)
+    {
+        tensorBoard.OnStep(report);
+        _ = grain.ReportStep(JobMetrics.FromReport(report));
+    }
 
     public void OnEpoch(EpochReport report)
     {
         _epochs.Add(report);
         AtomicFile.WriteAllText(Path.Combine(jobDirectory, "metrics.csv"), MetricsCsv.Format(_epochs));
         AtomicFile.WriteAllText(Path.Combine(jobDirectory, "curves.svg"), TrainingCurvesSvg.Render(_epochs, title));
+        tensorBoard.OnEpoch(report);
         _ = grain.ReportEpoch(JobMetrics.FromReport(report), NewestCheckpoint(checkpointDirectory));
     }
 

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using DistributedTrainer.Checkpoints;
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Reports.TensorBoard;
 using DistributedTrainer.Training;
 using Microsoft.Extensions.Logging;
 
@@ -97,11 +98,11 @@ internal sealed class JobScheduler : IAsyncDisposable
                 string checkpointName = Path.GetFileName(resumeFrom);
                 CoordinatorLog.JobResuming(_logger, jobId, checkpointName);
             }
-            var observer = new GrainReportingObserver(grain, jobDirectory, checkpoints, spec.Name);
             var summary = await Task.Factory.StartNew(() =>
             {
                 using var trainer = SingleProcessTrainer.Create(input.Spec, input.Data, checkpoints, resumeFrom);
-                return trainer.Run(observer, cancellation: stop);
+                using var tensorBoard = new TensorBoardObserver(Path.Combine(jobDirectory, "tensorboard"), trainer.Model.Store);
+                return trainer.Run(new GrainReportingObserver(grain, jobDirectory, checkpoints, spec.Name, tensorBoard), cancellation: stop);
             }, stop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             string? checkpoint = summary.Checkpoint is null ? null : Path.GetFileName(summary.Checkpoint);
             await grain.Finish(JobState.Succeeded,

@@ -1,0 +1,73 @@
+using DistributedTrainer.Protos.TensorBoard;
+
+namespace DistributedTrainer.Reports.TensorBoard;
+
+/// <summary>
+/// TensorFlow's default histogram (tensorflow/core/lib/histogram/histogram.cc): bucket limits ±1e-12 · 1.1^k
+/// up to 1e20, then ±DBL_MAX, with 0 in the middle; a value falls in the first bucket whose limit exceeds it.
+/// </summary>
+internal static class Histogram
+{
+    /// <summary>The bucket limits, ascending: -DBL_MAX, ..., -1e-12, 0, 1e-12, ..., DBL_MAX.</summary>
+    public static readonly double[] DefaultLimits = BuildLimits();
+
+    /// <summary>
+    /// The histogram of the finite values in <paramref name="values"/> (NaN and infinity are left out, as they
+    /// would make min, max and sum meaningless); runs of empty buckets collapse into one, as TensorFlow encodes them.
+    /// </summary>
+    public static HistogramProto Build(ReadOnlySpan<float> values)
+    {
+        var counts = new double[DefaultLimits.Length];
+        double min = double.MaxValue, max = -double.MaxValue, sum = 0, sumSquares = 0, count = 0;
+        foreach (float single in values)
+        {
+            if (!float.IsFinite(single))
+            {
+                continue;
+            }
+            double value = single;
+            int found = Array.BinarySearch(DefaultLimits, value);
+            // Equal to a limit: the next bucket (upper_bound); otherwise the first limit above it.
+            counts[found >= 0 ? found + 1 : ~found]++;
+            min = Math.Min(min, value);
+            max = Math.Max(max, value);
+            sum += value;
+            sumSquares += value * value;
+            count++;
+        }
+
+        var histogram = new HistogramProto { Min = min, Max = max, Num = count, Sum = sum, SumSquares = sumSquares };
+        for (int bucket = 0; bucket < counts.Length;)
+        {
+            double limit = DefaultLimits[bucket];
+            double bucketCount = counts[bucket];
+            bucket++;
+            if (bucketCount <= 0)
+            {
+                while (bucket < counts.Length && counts[bucket] <= 0)
+                {
+                    limit = DefaultLimits[bucket];
+                    bucket++;
+                }
+            }
+            histogram.BucketLimit.Add(limit);
+            histogram.Bucket.Add(bucketCount);
+        }
+        return histogram;
+    }
+
+    private static double[] BuildLimits()
+    {
+        var positive = new List<double>();
+        for (double limit = 1e-12; limit < 1e20; limit *= 1.1)
+        {
+            positive.Add(limit);
+        }
+        positive.Add(double.MaxValue);
+        var limits = new List<double>(2 * positive.Count + 1);
+        limits.AddRange(positive.AsEnumerable().Reverse().Select(limit => -limit));
+        limits.Add(0.0);
+        limits.AddRange(positive);
+        return [.. limits];
+    }
+}

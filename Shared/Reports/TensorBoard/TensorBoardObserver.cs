@@ -1,0 +1,75 @@
+using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Training;
+
+namespace DistributedTrainer.Reports.TensorBoard;
+
+/// <summary>
+/// Records a training run as TensorBoard events in <paramref name="logDirectory"/>: per step "step/loss",
+/// "step/learning_rate", "step/gradient_norm" and "step/clip_scale" (the last two only for applied steps); per
+/// epoch "epoch/train_loss", "epoch/train_accuracy", "epoch/validation_loss", "epoch/validation_accuracy" (with
+/// a validation split), "epoch/test_loss", "epoch/test_accuracy" and "epoch/samples_per_second", all at the
+/// global step; and every <paramref name="histogramEverySteps"/> steps the histograms "weights/&lt;tensor&gt;"
+/// and "gradients/&lt;tensor&gt;" of each trainable tensor of <paramref name="store"/> (the gradient the
+/// update applied: averaged, regularized and clipped). The file is flushed after every epoch.
+/// </summary>
+/// <param name="logDirectory">Directory of the event file; created if missing.</param>
+/// <param name="store">The model's parameters, read on the training thread during <see cref="OnStep"/>.</param>
+/// <param name="histogramEverySteps">Steps between histograms (default 100); 0 writes none.</param>
+public sealed class TensorBoardObserver(string logDirectory, ParameterStore store, int histogramEverySteps = 100)
+    : ITrainingObserver, IDisposable
+{
+    /// <summary>Default steps between weight and gradient histograms.</summary>
+    public const int DefaultHistogramEverySteps = 100;
+
+    private readonly int _histogramEverySteps = histogramEverySteps >= 0
+        ? histogramEverySteps
+        : throw new ArgumentException($"Invalid histogramEverySteps: {histogramEverySteps} (must be >= 0)", nameof(histogramEverySteps));
+
+    // After the check above, so that a bad argument leaves no file behind.
+    private readonly TensorBoardWriter _writer = new(logDirectory);
+
+    /// <summary>Full path of the event file.</summary>
+    public string FilePath => _writer.FilePath;
+
+    public void OnStep(StepReport report)
+    {
+        _writer.AddScalar("step/loss", report.Step, (float)report.Loss);
+        _writer.AddScalar("step/learning_rate", report.Step, report.Update.LearningRate);
+        if (report.Update.Applied)
+        {
+            _writer.AddScalar("step/gradient_norm", report.Step, (float)report.Update.GradientNorm);
+            _writer.AddScalar("step/clip_scale", report.Step, report.Update.ClipScale);
+        }
+        if (_histogramEverySteps > 0 && report.Step % _histogramEverySteps == 0)
+        {
+            foreach (var view in store.Parameters)
+            {
+                _writer.AddHistogram($"weights/{view.Name}", report.Step, store.ValuesOf(view));
+                _writer.AddHistogram($"gradients/{view.Name}", report.Step, store.GradientsOf(view));
+            }
+        }
+    }
+
+    public void OnEpoch(EpochReport report)
+    {
+        _writer.AddScalar("epoch/train_loss", report.Step, (float)report.TrainLoss);
+        _writer.AddScalar("epoch/train_accuracy", report.Step, (float)report.TrainAccuracy);
+        if (!double.IsNaN(report.ValidationLoss))
+        {
+            _writer.AddScalar("epoch/validation_loss", report.Step, (float)report.ValidationLoss);
+            _writer.AddScalar("epoch/validation_accuracy", report.Step, (float)report.ValidationAccuracy);
+        }
+        _writer.AddScalar("epoch/test_loss", report.Step, (float)report.TestLoss);
+        _writer.AddScalar("epoch/test_accuracy", report.Step, (float)report.TestAccuracy);
+        _writer.AddScalar("epoch/samples_per_second", report.Step, (float)report.SamplesPerSecond);
+        _writer.Flush();
+    }
+
+    /// <summary>Events are text; TensorBoard's scalar and histogram dashboards have no place for them.</summary>
+    public void OnEvent(string message)
+    {
+    }
+
+    /// <summary>Flushes and closes the event file.</summary>
+    public void Dispose() => _writer.Dispose();
+}
