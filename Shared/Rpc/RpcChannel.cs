@@ -11,6 +11,9 @@ namespace DistributedTrainer.Rpc;
 /// </summary>
 public sealed class RpcChannel : IDisposable
 {
+    // The largest stream window SocketsHttpHandler takes, like the server's (GrpcKestrel.StreamWindowSize).
+    private const int StreamWindowSize = 16 * 1024 * 1024;
+
     private readonly HttpMessageInvoker _invoker;
 
     /// <summary>Creates a channel to <paramref name="address"/>; connections open on the first call.</summary>
@@ -119,6 +122,10 @@ public sealed class RpcChannel : IDisposable
             // grpcio servers answer frequent pings on idle streams with GOAWAY too_many_pings.
             KeepAlivePingDelay = Timeout.InfiniteTimeSpan,
             ConnectTimeout = options.ConnectTimeout,
+
+            // Large response streams: the 64 KiB default makes the server wait for a window update every few
+            // frames on loopback, where the handler's window scaling (driven by round-trip time) barely grows.
+            InitialHttp2StreamWindowSize = StreamWindowSize,
             AutomaticDecompression = DecompressionMethods.None,
             AllowAutoRedirect = false,
             UseCookies = false,

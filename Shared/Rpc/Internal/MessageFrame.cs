@@ -57,9 +57,14 @@ internal static class MessageFrame
     /// <summary>Writes the 5-byte header of a frame whose payload is <paramref name="length"/> bytes.</summary>
     public static void WriteHeader(IBufferWriter<byte> output, bool compressed, int length)
     {
-        Span<byte> header = output.GetSpan(HeaderSize);
-        header[0] = compressed ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteUInt32BigEndian(header[1..], (uint)length);
+        WriteHeader(output.GetSpan(HeaderSize), compressed, length);
         output.Advance(HeaderSize);
+    }
+
+    /// <summary>Writes the 5-byte header of a frame into the start of <paramref name="header"/>.</summary>
+    public static void WriteHeader(Span<byte> header, bool compressed, int length)
+    {
+        header[0] = compressed ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt32BigEndian(header[1..HeaderSize], (uint)length);
     }
 }

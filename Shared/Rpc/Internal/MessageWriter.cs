@@ -24,7 +24,20 @@ internal static class MessageWriter
             return;
         }
 
-        MessageFrame.WriteHeader(output, compressed: false, size);
-        message.WriteTo(output);
+        // One contiguous span for the whole frame: a pipe then hands the transport one large write per message
+        // (the HTTP/2 layer cuts it into full DATA frames) instead of one small write per 4 KiB segment that
+        // protobuf would fill through IBufferWriter. Pipes rent sizes beyond their pool from ArrayPool.
+        long frameSize = (long)MessageFrame.HeaderSize + size;
+        if (frameSize > int.MaxValue)
+        {
+            MessageFrame.WriteHeader(output, compressed: false, size);
+            message.WriteTo(output);
+            return;
+        }
+
+        Span<byte> frame = output.GetSpan((int)frameSize)[..(int)frameSize];
+        MessageFrame.WriteHeader(frame, compressed: false, size);
+        message.WriteTo(frame[MessageFrame.HeaderSize..]);
+        output.Advance((int)frameSize);
     }
 }

@@ -28,7 +28,7 @@ internal sealed class RequestStreamReader<T> : IAsyncStreamReader<T>
 
         try
         {
-            using CancellationTokenSource? linked = cancellationToken.CanBeCanceled
+            using CancellationTokenSource? linked = _call.NeedsLink(cancellationToken)
                 ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _call.CancellationToken)
                 : null;
             T? message = await MessageReader.ReadAsync(

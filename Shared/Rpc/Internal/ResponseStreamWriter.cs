@@ -37,7 +37,7 @@ internal sealed class ResponseStreamWriter<T> : IServerStreamWriter<T>
             _call.MessageWritten = true;
             if (_flushEachMessage)
             {
-                using CancellationTokenSource? linked = cancellationToken.CanBeCanceled
+                using CancellationTokenSource? linked = _call.NeedsLink(cancellationToken)
                     ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _call.CancellationToken)
                     : null;
                 await body.FlushAsync(linked?.Token ?? _call.CancellationToken);

@@ -56,6 +56,13 @@ internal sealed class ServerCall : IDisposable
 
     public CancellationToken CancellationToken => _callCts.Token;
 
+    /// <summary>
+    /// Whether a read or write given <paramref name="token"/> must also watch a linked source: not when the token
+    /// cannot fire or is the call's own (handlers usually pass <c>context.CancellationToken</c>), which saves a
+    /// linked source per message.
+    /// </summary>
+    public bool NeedsLink(CancellationToken token) => token.CanBeCanceled && token != CancellationToken;
+
     /// <summary>Set by the response writer once a message went into the body, flushed or not.</summary>
     public bool MessageWritten { get; set; }
 
