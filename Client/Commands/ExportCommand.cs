@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Reports;
 using DistributedTrainer.Rpc;
 
 namespace DistributedTrainer.Client.Commands;
@@ -34,13 +35,9 @@ internal static class ExportCommand
             Checkpoint = checkpoint,
             File = path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? "model.safetensors" : "",
         };
-        string directory = Path.GetDirectoryName(path)!;
-        Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
-            var (total, sha256, name) = await DownloadAsync(connection, request, temporary, cancellation);
-            File.Move(temporary, path, overwrite: true);
+            var (total, sha256, name) = await AtomicFile.WriteAsync(path, file => DownloadAsync(connection, request, file, cancellation));
             Console.Out.WriteLine(json
                 ? JsonSerializer.Serialize(new Dictionary<string, object> { ["path"] = path, ["checkpoint"] = name, ["bytes"] = total, ["sha256"] = sha256 })
                 : $"wrote {path} ({total} bytes, {name}, sha256 {sha256})");
@@ -51,14 +48,10 @@ internal static class ExportCommand
             Console.Error.WriteLine($"trainctl: {corrupt.Message}");
             return ExitCodes.Failure;
         }
-        finally
-        {
-            File.Delete(temporary);
-        }
     }
 
     private static async Task<(long Total, string Sha256, string Checkpoint)> DownloadAsync(CoordinatorConnection connection,
-        DownloadCheckpointRequest request, string temporary, CancellationToken cancellation)
+        DownloadCheckpointRequest request, FileStream file, CancellationToken cancellation)
     {
         using var call = connection.Channel.ServerStreaming(JobsMethods.DownloadCheckpoint, request, connection.Call(cancellation));
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -66,23 +59,19 @@ internal static class ExportCommand
         long total = -1;
         string expected = "";
         string name = "";
-        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellation))
         {
-            await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellation))
+            if (chunk.Offset != received)
             {
-                if (chunk.Offset != received)
-                {
-                    throw new InvalidDataException($"Download of {request.JobId} broken: chunk at offset {chunk.Offset}, expected {received}.");
-                }
-                if (received == 0)
-                {
-                    (total, expected, name) = (chunk.TotalSize, chunk.Sha256, chunk.Checkpoint);
-                }
-                hash.AppendData(chunk.Data.Span);
-                await file.WriteAsync(chunk.Data.Memory, cancellation);
-                received += chunk.Data.Length;
+                throw new InvalidDataException($"Download of {request.JobId} broken: chunk at offset {chunk.Offset}, expected {received}.");
             }
-            await file.FlushAsync(cancellation);
+            if (received == 0)
+            {
+                (total, expected, name) = (chunk.TotalSize, chunk.Sha256, chunk.Checkpoint);
+            }
+            hash.AppendData(chunk.Data.Span);
+            await file.WriteAsync(chunk.Data.Memory, cancellation);
+            received += chunk.Data.Length;
         }
         string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (received != total || !string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DistributedTrainer.Reports;
 using DistributedTrainer.Client.Output;
 using DistributedTrainer.Data;
 using DistributedTrainer.Jobs;

@@ -1,3 +1,4 @@
+using DistributedTrainer.Reports;
 using DistributedTrainer.Reports.TensorBoard;
 using DistributedTrainer.Training;
 

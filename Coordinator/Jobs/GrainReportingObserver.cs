@@ -24,8 +24,7 @@ internal sealed class GrainReportingObserver(IJobGrain grain, string jobDirector
     public void OnEpoch(EpochReport report)
     {
         _epochs.Add(report);
-        AtomicFile.WriteAllText(Path.Combine(jobDirectory, "metrics.csv"), MetricsCsv.Format(_epochs));
-        AtomicFile.WriteAllText(Path.Combine(jobDirectory, "curves.svg"), TrainingCurvesSvg.Render(_epochs, title));
+        RunOutputs.Write(jobDirectory, title, _epochs);
         tensorBoard.OnEpoch(report);
         _ = grain.ReportEpoch(JobMetrics.FromReport(report), NewestCheckpoint(checkpointDirectory));
     }

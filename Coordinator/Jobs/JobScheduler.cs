@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using DistributedTrainer.Reports;
 using DistributedTrainer.Checkpoints;
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Protos.V1;
@@ -101,7 +102,7 @@ internal sealed class JobScheduler : IAsyncDisposable
             var summary = await Task.Factory.StartNew(() =>
             {
                 using var trainer = SingleProcessTrainer.Create(input.Spec, input.Data, checkpoints, resumeFrom);
-                using var tensorBoard = new TensorBoardObserver(Path.Combine(jobDirectory, "tensorboard"), trainer.Model.Store);
+                using var tensorBoard = new TensorBoardObserver(Path.Combine(jobDirectory, RunOutputs.TensorBoardDirectory), trainer.Model.Store);
                 return trainer.Run(new GrainReportingObserver(grain, jobDirectory, checkpoints, spec.Name, tensorBoard), cancellation: stop);
             }, stop, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             string? checkpoint = summary.Checkpoint is null ? null : Path.GetFileName(summary.Checkpoint);
