@@ -113,7 +113,7 @@ internal static class TrainBenchmark
         spec.BatchSize = batch;
         spec.MicroShardSize = shard;
         spec.Epochs = 1;
-        steps = Math.Min(steps * 128 / batch, SingleProcessTrainer.StepsPerEpoch(job.Data.Train.Count, batch) - 1);
+        steps = Math.Min(steps * 128 / batch, Trainer.StepsPerEpoch(job.Data.Train.Count, batch) - 1);
         int warmup = Math.Max(5, steps / 10);
         var best = new double[variants.Length];
         var bytes = new long[variants.Length];
@@ -124,7 +124,7 @@ internal static class TrainBenchmark
             for (int v = 0; v < variants.Length; v++)
             {
                 ComputeThreads.Count = variants[v].Threads;
-                using var trainer = SingleProcessTrainer.Create(spec, job.Data, null, null, variants[v].Engines);
+                using var trainer = Trainer.Create(spec, job.Data, null, null, variants[v].Engines);
                 var observer = new TimingObserver(warmup);
                 trainer.Run(observer, stopAfterSteps: warmup + steps);
                 best[v] = Math.Max(best[v], (double)steps * batch / observer.Seconds);
@@ -143,7 +143,7 @@ internal static class TrainBenchmark
         spec.Epochs = 20;
         using var cancel = new CancellationTokenSource();
         var observer = new AccuracyObserver(TargetAccuracy, job.Data.Train.Count, cancel);
-        using (var trainer = SingleProcessTrainer.Create(spec, job.Data))
+        using (var trainer = Trainer.Create(spec, job.Data))
         {
             try
             {

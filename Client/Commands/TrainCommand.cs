@@ -50,7 +50,7 @@ internal static class TrainCommand
             string outputDirectory = arguments.OutputDirectory ?? Path.GetFullPath(Path.Combine("out", job.Spec.Name));
             Directory.CreateDirectory(outputDirectory);
 
-            using var trainer = SingleProcessTrainer.Create(job.Spec, job.Data,
+            using var trainer = Trainer.Create(job.Spec, job.Data,
                 Path.Combine(outputDirectory, "checkpoints"), arguments.ResumeFrom);
             using var tensorBoard = new TensorBoardObserver(Path.Combine(outputDirectory, RunOutputs.TensorBoardDirectory), trainer.Model.Store);
             TrainingSummary summary;

@@ -31,7 +31,7 @@ public sealed class EarlyStoppingTrainingTests
     public void Run_ValidationLossStopsImproving_StopsAndRestoresTheBestEpochsParameters()
     {
         var (spec, data) = Job(epochs: 40, patience: 2);
-        using var stopped = SingleProcessTrainer.Create(spec, data);
+        using var stopped = Trainer.Create(spec, data);
         var events = new RecordingObserver();
 
         var summary = stopped.Run(events);
@@ -40,7 +40,7 @@ public sealed class EarlyStoppingTrainingTests
         string restored = Assert.Single(events.Messages, m => m.StartsWith("Early stopping: restored", StringComparison.Ordinal));
         int bestEpoch = int.Parse(restored.Split(' ')[^1].TrimEnd('.'), System.Globalization.CultureInfo.InvariantCulture);
         var (plainSpec, plainData) = Job(epochs: bestEpoch, patience: 0);
-        using var reference = SingleProcessTrainer.Create(plainSpec, plainData);
+        using var reference = Trainer.Create(plainSpec, plainData);
         reference.Run(new RecordingObserver());
 
         Assert.Equal(reference.Model.Store.Values.ToArray(), stopped.Model.Store.Values.ToArray());

@@ -13,7 +13,7 @@ public sealed class FashionMnistTrainingTests(ITestOutputHelper output)
     {
         string spec = Path.Combine(RepositoryRoot.Directory, "examples", "fashion-mnist-mlp.yaml");
         var job = JobInput.Load(spec, epochs: 3);
-        using var trainer = SingleProcessTrainer.Create(job.Spec, job.Data);
+        using var trainer = Trainer.Create(job.Spec, job.Data);
 
         var summary = trainer.Run(new RecordingObserver(output.WriteLine));
 

@@ -52,7 +52,7 @@ public sealed class MicroShardRunnerTests
         {
             Gradients.Clear();
             Buffers.Clear();
-            var result = Runner.Compute(step, Ids, 0, Batch, Gradients, Buffers);
+            var result = Runner.Compute(step, Ids, Gradients, Buffers);
             Updater.Apply(step, Gradients, Buffers, Batch);
             return result;
         }

@@ -18,7 +18,7 @@ public sealed class TransferLearningTests : IDisposable
     private string TrainSource()
     {
         var spec = SyntheticJobs.Spec(epochs: 1);
-        using var source = SingleProcessTrainer.Create(spec, SyntheticJobs.Blobs(), _directory);
+        using var source = Trainer.Create(spec, SyntheticJobs.Blobs(), _directory);
         source.Run(new RecordingObserver());
         return _directory;
     }
@@ -38,7 +38,7 @@ public sealed class TransferLearningTests : IDisposable
         float[] savedFc1 = saved.Model.Single(t => t.Name == "fc1.weight").Data;
         float[] savedOut = saved.Model.Single(t => t.Name == "out.weight").Data;
 
-        using var target = SingleProcessTrainer.Create(TransferSpec(_directory), SyntheticJobs.Blobs());
+        using var target = Trainer.Create(TransferSpec(_directory), SyntheticJobs.Blobs());
 
         Assert.Equal(savedFc1, Tensor(target.Model, "fc1.weight"));
         Assert.NotEqual(savedOut, Tensor(target.Model, "out.weight"));
@@ -48,7 +48,7 @@ public sealed class TransferLearningTests : IDisposable
     public void Run_WithFrozenLayer_LeavesItUnchangedAndTrainsTheRest()
     {
         TrainSource();
-        using var target = SingleProcessTrainer.Create(TransferSpec(_directory), SyntheticJobs.Blobs());
+        using var target = Trainer.Create(TransferSpec(_directory), SyntheticJobs.Blobs());
         float[] fc1Before = Tensor(target.Model, "fc1.weight");
         float[] blockBefore = Tensor(target.Model, "block.fc.weight");
 
@@ -63,7 +63,7 @@ public sealed class TransferLearningTests : IDisposable
     {
         string empty = Directory.CreateDirectory(Path.Combine(_directory, "empty")).FullName;
 
-        var error = Assert.Throws<InvalidDataException>(() => SingleProcessTrainer.Create(TransferSpec(empty), SyntheticJobs.Blobs()));
+        var error = Assert.Throws<InvalidDataException>(() => Trainer.Create(TransferSpec(empty), SyntheticJobs.Blobs()));
 
         Assert.Contains("transfer.from_checkpoint", error.Message, StringComparison.Ordinal);
     }

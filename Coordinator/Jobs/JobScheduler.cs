@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace DistributedTrainer.Coordinator.Jobs;
 
 /// <summary>
-/// Runs queued jobs one at a time, in the order they were queued, with <see cref="SingleProcessTrainer"/> in this
+/// Runs queued jobs one at a time, in the order they were queued, with <see cref="Trainer"/> in this
 /// process. A run resumes from the job's newest readable checkpoint when it has one (after a coordinator restart).
 /// On shutdown the running job stops at a step boundary with a checkpoint and stays RUNNING, to resume next start.
 /// </summary>
@@ -101,7 +101,7 @@ internal sealed class JobScheduler : IAsyncDisposable
             }
             var summary = await Task.Factory.StartNew(() =>
             {
-                using var trainer = SingleProcessTrainer.Create(input.Spec, input.Data, checkpoints, resumeFrom);
+                using var trainer = Trainer.Create(input.Spec, input.Data, checkpoints, resumeFrom);
                 using var tensorBoard = new TensorBoardObserver(Path.Combine(jobDirectory, RunOutputs.TensorBoardDirectory), trainer.Model.Store);
                 return trainer.Run(new GrainReportingObserver(grain, jobDirectory, checkpoints, spec.Name, tensorBoard), cancellation: stop);
             }, stop, TaskCreationOptions.LongRunning, TaskScheduler.Default);

@@ -195,8 +195,13 @@ public sealed class FixedPointAccumulator
         }
     }
 
-    private void MarkNonFinite(int index)
+    /// <summary>
+    /// Marks the sum as not finite because element <paramref name="index"/> of an added vector was, e.g. as
+    /// reported by a worker whose partial sum was written into <see cref="Values"/> directly.
+    /// </summary>
+    public void MarkNonFinite(int index)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
         // The lowest offending index, so the report does not depend on the order in which vectors were added.
         if (IsFinite || index < FirstNonFiniteIndex)
         {

@@ -19,7 +19,7 @@ namespace DistributedTrainer.Training;
 /// several per shard, and the fixed-point conversion runs in parallel too. Each engine's kernels get an even
 /// share of <see cref="ComputeThreads.Count"/>.
 /// </remarks>
-internal sealed class MicroShardRunner : IDisposable
+public sealed class MicroShardRunner : IDisposable
 {
     private readonly Model _model;
     private readonly int _shardSize;
@@ -31,10 +31,10 @@ internal sealed class MicroShardRunner : IDisposable
     private readonly Action<int> _work;
     private readonly int _threads;
     private ShardResult[] _results = [];
-    // The step being computed, read by the workers.
-    private int[] _batchSource = [];
-    private int _batchStart;
-    private int _batchLength;
+    // The step being computed, read by the workers: shard s holds _ids[_shardStarts[s] .. + _shardLengths[s]].
+    private int[] _ids = [];
+    private int[] _shardStarts = [];
+    private int[] _shardLengths = [];
     private long _step;
     private int _shards;
     private int _nextShard;
@@ -82,25 +82,93 @@ internal sealed class MicroShardRunner : IDisposable
     public int Engines => _engines.Length;
 
     /// <summary>
-    /// Forward and backward over the micro-shards of <paramref name="batchLength"/> sample ids starting at
-    /// <paramref name="batchStart"/> in <paramref name="batchSource"/>, at optimizer step <paramref name="step"/>;
+    /// Forward and backward over the micro-shards of the sample ids in <paramref name="batch"/>, at optimizer step <paramref name="step"/>;
     /// adds into <paramref name="gradients"/> and <paramref name="bufferChanges"/> as
     /// <see cref="GradientEngine.Compute"/> does for each shard, and returns the sum of the shards' results.
     /// </summary>
-    public ShardResult Compute(long step, int[] batchSource, int batchStart, int batchLength,
-        FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges)
+    public ShardResult Compute(long step, ReadOnlySpan<int> batch, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges)
     {
+        int batchLength = batch.Length;
         int shards = MicroShards.Count(batchLength, _shardSize);
+        EnsureShardCapacity(shards, batchLength);
+        batch.CopyTo(_ids);
+        for (int shard = 0; shard < shards; shard++)
+        {
+            _shardStarts[shard] = shard * _shardSize;
+            _shardLengths[shard] = Math.Min(_shardSize, batchLength - shard * _shardSize);
+        }
+        Run(step, shards, gradients, bufferChanges);
+        var sum = default(ShardResult);
+        for (int shard = 0; shard < shards; shard++)
+        {
+            sum += _results[shard];
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// Forward and backward over arbitrary micro-shards, the way a worker gets them: shard k holds the next
+    /// <paramref name="shardLengths"/>[k] ids of <paramref name="sampleIds"/>. Adds into the sums as
+    /// <see cref="Compute"/> does and writes
+    /// each shard's result to <paramref name="results"/>[k].
+    /// </summary>
+    public void ComputeShards(long step, ReadOnlySpan<int> sampleIds, ReadOnlySpan<int> shardLengths,
+        FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, Span<ShardResult> results)
+    {
+        int shards = shardLengths.Length;
+        if (results.Length < shards)
+        {
+            throw new ArgumentException($"Invalid results: room for {results.Length} shards, {shards} given", nameof(results));
+        }
+        EnsureShardCapacity(shards, sampleIds.Length);
+        int start = 0;
+        for (int shard = 0; shard < shards; shard++)
+        {
+            int length = shardLengths[shard];
+            if (length < 1 || length > _shardSize || start + length > sampleIds.Length)
+            {
+                throw new ArgumentException(
+                    $"Invalid shard_lengths[{shard}]: {length} (must be in [1, {_shardSize}] and within the {sampleIds.Length} sample ids)",
+                    nameof(shardLengths));
+            }
+            _shardStarts[shard] = start;
+            _shardLengths[shard] = length;
+            start += length;
+        }
+        if (start != sampleIds.Length)
+        {
+            throw new ArgumentException($"Invalid shard_lengths: they cover {start} of the {sampleIds.Length} sample ids", nameof(shardLengths));
+        }
+        sampleIds.CopyTo(_ids);
+        Run(step, shards, gradients, bufferChanges);
+        _results.AsSpan(0, shards).CopyTo(results);
+    }
+
+    private void EnsureShardCapacity(int shards, int samples)
+    {
+        if (_results.Length < shards)
+        {
+            _results = new ShardResult[shards];
+            _shardStarts = new int[shards];
+            _shardLengths = new int[shards];
+        }
+        if (_ids.Length < samples)
+        {
+            _ids = new int[samples];
+        }
+    }
+
+    private void Run(long step, int shards, FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges)
+    {
         int members = Math.Min(_engines.Length, shards);
         if (members <= 1)
         {
-            var total = default(ShardResult);
             for (int shard = 0; shard < shards; shard++)
             {
-                var ids = MicroShards.Slice(batchSource.AsSpan(batchStart, batchLength), shard, _shardSize);
-                total += _engines[0].Compute(step, ids, gradients, bufferChanges);
+                _results[shard] = _engines[0].Compute(step, ShardIds(shard), gradients, bufferChanges);
             }
-            return total;
+            return;
         }
 
         for (int i = 1; i < members; i++)
@@ -112,12 +180,7 @@ internal sealed class MicroShardRunner : IDisposable
         }
         _gradientSums[0] = gradients;
         _bufferSums[0] = bufferChanges;
-        if (_results.Length < shards)
-        {
-            _results = new ShardResult[shards];
-        }
-        (_batchSource, _batchStart, _batchLength, _step, _shards, _nextShard, _members) =
-            (batchSource, batchStart, batchLength, step, shards, 0, members);
+        (_step, _shards, _nextShard, _members) = (step, shards, 0, members);
         try
         {
             _team!.Run(members, _work);
@@ -126,20 +189,15 @@ internal sealed class MicroShardRunner : IDisposable
         {
             _gradientSums[0] = null!;
             _bufferSums[0] = null!;
-            _batchSource = [];
         }
         for (int i = 1; i < members; i++)
         {
             gradients.Add(_gradientSums[i]);
             bufferChanges.Add(_bufferSums[i]);
         }
-        var sum = default(ShardResult);
-        for (int shard = 0; shard < shards; shard++)
-        {
-            sum += _results[shard];
-        }
-        return sum;
     }
+
+    private ReadOnlySpan<int> ShardIds(int shard) => _ids.AsSpan(_shardStarts[shard], _shardLengths[shard]);
 
     private void Work(int member)
     {
@@ -149,8 +207,7 @@ internal sealed class MicroShardRunner : IDisposable
             int shard;
             while ((shard = Interlocked.Increment(ref _nextShard) - 1) < _shards)
             {
-                var ids = MicroShards.Slice(_batchSource.AsSpan(_batchStart, _batchLength), shard, _shardSize);
-                _results[shard] = _engines[member].Compute(_step, ids, _gradientSums[member], _bufferSums[member]);
+                _results[shard] = _engines[member].Compute(_step, ShardIds(shard), _gradientSums[member], _bufferSums[member]);
             }
         }
         finally

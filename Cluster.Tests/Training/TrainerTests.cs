@@ -5,7 +5,7 @@ using DistributedTrainer.Training;
 namespace DistributedTrainer.Tests.Training;
 
 [Collection(ComputeThreadsCollection.Name)]
-public sealed class SingleProcessTrainerTests : IDisposable
+public sealed class TrainerTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "dt-trainer-" + Guid.NewGuid().ToString("N"));
 
@@ -20,7 +20,7 @@ public sealed class SingleProcessTrainerTests : IDisposable
     private static (float[] Parameters, float[] Buffers, TrainingSummary Summary) Train(
         string? checkpoints = null, string? resume = null, long stopAfter = long.MaxValue)
     {
-        using var trainer = SingleProcessTrainer.Create(SyntheticJobs.Spec(), SyntheticJobs.Blobs(), checkpoints, resume);
+        using var trainer = Trainer.Create(SyntheticJobs.Spec(), SyntheticJobs.Blobs(), checkpoints, resume);
         var summary = trainer.Run(new RecordingObserver(), stopAfterSteps: stopAfter);
         return (trainer.Model.Store.Values.ToArray(), trainer.Model.Store.BufferValues.ToArray(), summary);
     }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using DistributedTrainer.Data;
 using DistributedTrainer.Numerics.Layers;
-using DistributedTrainer.Numerics.Losses;
 using DistributedTrainer.Numerics.Optimizers;
 using DistributedTrainer.Numerics.Regularization;
 using DistributedTrainer.Numerics.Schedules;
@@ -10,48 +9,53 @@ using DistributedTrainer.Protos.V1;
 namespace DistributedTrainer.Training;
 
 /// <summary>
-/// Trains a job in this process: the same micro-shards, exact sums and central update as the cluster, with
-/// one gradient engine doing every shard. `trainctl train` runs it; the cluster must match it bit for bit.
+/// Runs a job's training loop: the data cursor, the central update, evaluation, early stopping and checkpoints.
+/// Micro-shards are computed by an <see cref="IGradientBackend"/>: in this process for `trainctl train`, on the
+/// workers for a cluster job (the coordinator's job grain). The backend's sums are exact, so every backend gives
+/// bitwise the same parameters.
 /// </summary>
-public sealed class SingleProcessTrainer : IDisposable
+public sealed class Trainer : IDisposable
 {
-    private const int EvaluationChunk = 512;
+    /// <summary>Samples per evaluation forward pass; evaluation results are summed over chunks of this size in order.</summary>
+    public const int EvaluationChunk = 512;
 
     private readonly JobSpec _spec;
     private readonly LoadedData _data;
     private readonly Model _model;
-    private readonly Loss _loss;
-    private readonly MicroShardRunner _shards;
-    private readonly Evaluator _evaluator;
+    private readonly IGradientBackend _backend;
     private readonly ParameterUpdater _updater;
     private readonly EarlyStopping? _earlyStopping;
     private readonly TrainingCheckpoints? _checkpoints;
     private readonly FixedPointAccumulator _gradientSum;
     private readonly FixedPointAccumulator _bufferChanges;
-    private readonly int _shardSize;
     private TrainingCursor _cursor = TrainingCursor.Start;
 
-    private SingleProcessTrainer(JobSpec spec, LoadedData data, string? checkpointDirectory, int shardEngines)
+    private Trainer(JobSpec spec, LoadedData data, string? checkpointDirectory, Func<Model, IGradientBackend> backend)
     {
         _spec = spec;
         _data = data;
-        _shardSize = MicroShards.SizeOf(spec);
-        _model = ModelFactory.Build(spec.Model, data.FeatureCount, Math.Max(_shardSize, EvaluationChunk));
+        _model = ModelFactory.Build(spec.Model, data.FeatureCount, Math.Max(MicroShards.SizeOf(spec), EvaluationChunk));
         _model.Initialize(spec.Seed);
-        _loss = LossFactory.Create(spec.Loss.Kind);
         var optimizer = OptimizerFactory.Create(spec.Optimizer, _model.Store.Count);
         long totalSteps = (long)spec.Epochs * StepsPerEpoch(data.Train.Count, spec.BatchSize);
         var schedule = ScheduleFactory.Create(spec.Schedule, OptimizerFactory.BaseLearningRate(spec.Optimizer), totalSteps);
         _updater = new ParameterUpdater(_model.Store, optimizer, schedule,
             RegularizerFactory.Create(spec.Regularization), spec.Clipping);
-        _shards = new MicroShardRunner(spec.Model, _model, _loss, data.Train, spec.Seed, _shardSize, shardEngines);
-        _evaluator = new Evaluator(_model, _loss, data.FeatureCount, EvaluationChunk);
         _gradientSum = new FixedPointAccumulator(_model.Store.Count);
         _bufferChanges = new FixedPointAccumulator(_model.Store.BufferValues.Length);
         _earlyStopping = EarlyStopping.Create(spec.EarlyStopping);
         if (checkpointDirectory is not null)
         {
             _checkpoints = new TrainingCheckpoints(checkpointDirectory, spec, _model, _updater, _earlyStopping);
+        }
+        try
+        {
+            _backend = backend(_model);
+        }
+        catch
+        {
+            _model.Dispose();
+            throw;
         }
     }
 
@@ -62,20 +66,30 @@ public sealed class SingleProcessTrainer : IDisposable
     public TrainingCursor Cursor => _cursor;
 
     /// <summary>
-    /// Builds everything the spec describes over already loaded data. With <paramref name="checkpointDirectory"/>
-    /// checkpoints are written there; with <paramref name="resumeFrom"/> the run continues from that checkpoint.
+    /// Builds everything the spec describes over already loaded data, computing in this process. With
+    /// <paramref name="checkpointDirectory"/> checkpoints are written there; with <paramref name="resumeFrom"/> the
+    /// run continues from that checkpoint.
     /// </summary>
-    public static SingleProcessTrainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory = null,
+    public static Trainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory = null,
         string? resumeFrom = null) => Create(spec, data, checkpointDirectory, resumeFrom, shardEngines: 0);
 
     /// <summary>
     /// As the public overload, computing micro-shards on at most <paramref name="shardEngines"/> engines side by side
     /// (0: <see cref="Numerics.ComputeThreads.Count"/>; 1: one after another, each GEMM threaded); benchmarks compare both.
     /// </summary>
-    internal static SingleProcessTrainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory,
-        string? resumeFrom, int shardEngines)
+    internal static Trainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory,
+        string? resumeFrom, int shardEngines) =>
+        Create(spec, data, model => new LocalGradientBackend(spec, data, model, shardEngines), checkpointDirectory, resumeFrom);
+
+    /// <summary>
+    /// Builds a run whose micro-shards and evaluations <paramref name="backend"/> computes; it gets the model (with
+    /// its initial parameters) and is disposed with the trainer. <paramref name="data"/> gives the split sizes; only
+    /// a local backend reads its samples.
+    /// </summary>
+    public static Trainer Create(JobSpec spec, LoadedData data, Func<Model, IGradientBackend> backend,
+        string? checkpointDirectory = null, string? resumeFrom = null)
     {
-        var trainer = new SingleProcessTrainer(spec, data, checkpointDirectory, shardEngines);
+        var trainer = new Trainer(spec, data, checkpointDirectory, backend);
         try
         {
             if (spec.Transfer is { FromCheckpoint.Length: > 0 } transfer)
@@ -104,7 +118,12 @@ public sealed class SingleProcessTrainer : IDisposable
     /// fires (then the run stops at a step boundary, writes a checkpoint when it can, and throws).
     /// </summary>
     /// <param name="stopAfterSteps">Stop (with a checkpoint) once this many steps are done; for tests and fault drills.</param>
-    public TrainingSummary Run(ITrainingObserver observer, long stopAfterSteps = long.MaxValue, CancellationToken cancellation = default)
+    public TrainingSummary Run(ITrainingObserver observer, long stopAfterSteps = long.MaxValue, CancellationToken cancellation = default) =>
+        RunAsync(observer, stopAfterSteps, cancellation).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>As <see cref="Run"/>, for backends that wait on workers.</summary>
+    public async ValueTask<TrainingSummary> RunAsync(ITrainingObserver observer, long stopAfterSteps = long.MaxValue,
+        CancellationToken cancellation = default)
     {
         var wall = Stopwatch.StartNew();
         double trainingSeconds = 0;
@@ -133,10 +152,20 @@ public sealed class SingleProcessTrainer : IDisposable
                 {
                     string? saved = _checkpoints?.Save(_cursor);
                     cancellation.ThrowIfCancellationRequested();
-                    return Summary(wall, trainingSeconds + trainWatch.Elapsed.TotalSeconds, trainedSamples, stoppedEarly, saved);
+                    return await SummaryAsync(wall, trainingSeconds + trainWatch.Elapsed.TotalSeconds, trainedSamples, stoppedEarly, saved, cancellation);
                 }
                 int batch = Math.Min(_spec.BatchSize, trainCount - _cursor.SamplesDone);
-                var step = TrainStep(permutation, _cursor.SamplesDone, batch);
+                (ShardResult Result, UpdateResult Update) step;
+                try
+                {
+                    step = await TrainStepAsync(permutation.AsMemory(_cursor.SamplesDone, batch), cancellation);
+                }
+                catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+                {
+                    // A step stopped half way changed nothing, so the checkpoint holds the state before it.
+                    _checkpoints?.Save(_cursor);
+                    throw;
+                }
                 trainedSamples += batch;
                 _cursor = _cursor with
                 {
@@ -160,7 +189,7 @@ public sealed class SingleProcessTrainer : IDisposable
             trainingSeconds += trainWatch.Elapsed.TotalSeconds;
             double epochTrainSeconds = trainWatch.Elapsed.TotalSeconds;
 
-            var report = EndEpoch(epochWatch, epochTrainSeconds, trainCount);
+            var report = await EndEpochAsync(epochWatch, epochTrainSeconds, trainCount, cancellation);
             _cursor = new TrainingCursor(_cursor.Step, _cursor.Epoch + 1, 0, 0.0, 0);
             stoppedEarly = ObserveEarlyStopping(report, observer);
             string? checkpoint = _checkpoints?.Save(_cursor);
@@ -176,30 +205,33 @@ public sealed class SingleProcessTrainer : IDisposable
             _earlyStopping!.RestoreBest(_model.Store.Values, _model.Store.BufferValues);
             observer.OnEvent($"Early stopping: restored the parameters of epoch {_earlyStopping.BestEpoch}.");
         }
-        return Summary(wall, trainingSeconds, trainedSamples, stoppedEarly, _checkpoints?.Save(_cursor));
+        return await SummaryAsync(wall, trainingSeconds, trainedSamples, stoppedEarly, _checkpoints?.Save(_cursor), cancellation);
     }
 
-    private TrainingSummary Summary(Stopwatch wall, double trainingSeconds, long trainedSamples, bool stoppedEarly, string? checkpoint)
+    private async ValueTask<TrainingSummary> SummaryAsync(Stopwatch wall, double trainingSeconds, long trainedSamples,
+        bool stoppedEarly, string? checkpoint, CancellationToken cancellation)
     {
-        var test = _evaluator.Evaluate(_data.Test);
+        var test = await _backend.EvaluateAsync(DataSplit.Test, cancellation);
         return new TrainingSummary(_cursor.Epoch, _cursor.Step, (double)test.Correct / test.Samples,
             test.LossSum / test.Samples, trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0.0,
             wall.Elapsed.TotalSeconds, stoppedEarly, checkpoint);
     }
 
-    private (ShardResult Result, UpdateResult Update) TrainStep(int[] permutation, int start, int batch)
+    private async ValueTask<(ShardResult Result, UpdateResult Update)> TrainStepAsync(ReadOnlyMemory<int> batch,
+        CancellationToken cancellation)
     {
         _gradientSum.Clear();
         _bufferChanges.Clear();
-        var total = _shards.Compute(_cursor.Step, permutation, start, batch, _gradientSum, _bufferChanges);
-        var update = _updater.Apply(_cursor.Step, _gradientSum, _bufferChanges, batch);
+        var total = await _backend.ComputeAsync(_cursor.Step, batch, _gradientSum, _bufferChanges, cancellation);
+        var update = _updater.Apply(_cursor.Step, _gradientSum, _bufferChanges, batch.Length);
         return (total, update);
     }
 
-    private EpochReport EndEpoch(Stopwatch epochWatch, double trainSeconds, int trainCount)
+    private async ValueTask<EpochReport> EndEpochAsync(Stopwatch epochWatch, double trainSeconds, int trainCount,
+        CancellationToken cancellation)
     {
-        var validation = _data.Validation is { Count: > 0 } split ? _evaluator.Evaluate(split) : default;
-        var test = _evaluator.Evaluate(_data.Test);
+        var validation = _data.Validation is { Count: > 0 } ? await _backend.EvaluateAsync(DataSplit.Validation, cancellation) : default;
+        var test = await _backend.EvaluateAsync(DataSplit.Test, cancellation);
         double validationLoss = validation.Samples > 0 ? validation.LossSum / validation.Samples : double.NaN;
         _updater.Schedule.OnEpochEnd(validationLoss);
         return new EpochReport(
@@ -236,8 +268,7 @@ public sealed class SingleProcessTrainer : IDisposable
 
     public void Dispose()
     {
-        _shards.Dispose();
-        _evaluator.Dispose();
+        _backend.Dispose();
         _model.Dispose();
     }
 }

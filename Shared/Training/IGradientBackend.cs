@@ -1,0 +1,24 @@
+namespace DistributedTrainer.Training;
+
+/// <summary>
+/// Where a step's micro-shards are computed and where evaluation runs: in this process
+/// (<see cref="LocalGradientBackend"/>) or on a cluster's workers. Either way the backend uses the model's
+/// current parameters and buffers, and the sums it returns are exact, so the <see cref="Trainer"/> above it
+/// gives bitwise the same run on every backend.
+/// </summary>
+public interface IGradientBackend : IDisposable
+{
+    /// <summary>
+    /// Forward and backward over the micro-shards of <paramref name="batch"/> (sample ids of the training split, cut
+    /// by <see cref="MicroShards"/>) at optimizer step <paramref name="step"/>; adds the gradient sums and the
+    /// sample-weighted buffer changes into the accumulators and returns the shards' results summed in shard order.
+    /// </summary>
+    ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Loss sum, correct count and sample count over the whole <paramref name="split"/>, summed over
+    /// <see cref="Trainer.EvaluationChunk"/>-sample chunks in order.
+    /// </summary>
+    ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken);
+}
