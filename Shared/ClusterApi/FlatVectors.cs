@@ -1,0 +1,41 @@
+using DistributedTrainer.Numerics.Layers;
+
+namespace DistributedTrainer.ClusterApi;
+
+/// <summary>
+/// The two flat vectors a step moves (cluster.proto): parameters (trainable values, then buffers, float32) from
+/// the coordinator to the workers, and gradients (fixed-point gradient sums, then buffer changes, int64) from
+/// the workers to the coordinator. Each is cut into ring segments by <c>RingSegments.Range</c>.
+/// </summary>
+public static class FlatVectors
+{
+    /// <summary>Length of the parameter vector of <paramref name="store"/>.</summary>
+    public static int ParameterLength(ParameterStore store) => store.Count + store.BufferValues.Length;
+
+    /// <summary>Length of the gradient vector of <paramref name="store"/>.</summary>
+    public static int GradientLength(ParameterStore store) => store.Count + store.BufferValues.Length;
+
+    /// <summary>Writes the model's parameters and buffers into <paramref name="destination"/>.</summary>
+    public static void CopyParameters(Span<float> destination, ParameterStore store)
+    {
+        CheckLength(destination.Length, ParameterLength(store), "parameter");
+        store.Values.CopyTo(destination);
+        store.BufferValues.CopyTo(destination[store.Count..]);
+    }
+
+    /// <summary>Loads the model's parameters and buffers from <paramref name="source"/>.</summary>
+    public static void LoadParameters(ParameterStore store, ReadOnlySpan<float> source)
+    {
+        CheckLength(source.Length, ParameterLength(store), "parameter");
+        source[..store.Count].CopyTo(store.Values);
+        source[store.Count..].CopyTo(store.BufferValues);
+    }
+
+    private static void CheckLength(int actual, int expected, string vector)
+    {
+        if (actual != expected)
+        {
+            throw new ArgumentException($"Invalid {vector} vector: {actual} elements (the model has {expected})");
+        }
+    }
+}
