@@ -237,9 +237,9 @@ internal sealed class JobScheduler : IAsyncDisposable
     }
 
     /// <summary>
-    /// Trains <paramref name="spec"/> to its end state. A worker failure surfaces as the cluster backend's exception
-    /// and ends the job FAILED with its message, which names the worker; catching that exception here is where a
-    /// step can later be re-run on the surviving workers.
+    /// Trains <paramref name="spec"/> to its end state. A worker failure surfaces as the cluster backend's
+    /// <see cref="WorkerFailedException"/> and ends the job FAILED with its message, which names the worker, its rank
+    /// and the step.
     /// </summary>
     private async Task TrainAsync(string jobId, IJobGrain grain, JobSpec spec, JobInput? input, WorkerLease? lease, CancellationToken stop)
     {
@@ -283,6 +283,12 @@ internal sealed class JobScheduler : IAsyncDisposable
         catch (JobInputException invalid)
         {
             await grain.Finish(JobState.Failed, invalid.Message, null, null);
+        }
+        catch (WorkerFailedException lost)
+        {
+            // The seam for elastic recovery: here the step can be re-run on the surviving workers instead.
+            CoordinatorLog.JobLostWorker(_logger, jobId, lost.WorkerId, lost.Step, lost);
+            await grain.Finish(JobState.Failed, lost.Message, null, GrainReportingObserver.NewestCheckpoint(checkpoints));
         }
         catch (Exception failure)
         {
