@@ -36,6 +36,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     private FixedPointAccumulator? _syncGradients;
     private FixedPointAccumulator? _syncBufferChanges;
     private bool _prepared;
+    // Set once PrepareJob was sent: workers that did prepare are told to stop on dispose even if another one failed.
+    private bool _stopOnDispose;
     // The step number the next collective uses: a parameter sync before an evaluation takes the step after the last one.
     private long _nextStep;
 
@@ -189,7 +191,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     /// <summary>Asks every worker to forget the job (best effort, short deadline), then closes the channels.</summary>
     public void Dispose()
     {
-        if (_prepared)
+        if (_stopOnDispose)
         {
             Task.WhenAll(_workers.Select(worker => worker.StopAsync(_jobId, _options.StopTimeout))).GetAwaiter().GetResult();
         }
@@ -217,8 +219,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             Generation = Generation,
             Threads = worker.Endpoint.Threads,
         }, _options.PrepareTimeout, round.Token))).ToArray();
-        // Set before waiting: workers that did prepare are told to stop on dispose even if another one failed.
-        _prepared = true;
+        _stopOnDispose = true;
         await round.WhenAllAsync();
 
         long parameters = _parameters.Length;
@@ -232,6 +233,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
                     $"its model has {response.ParameterCount} parameters and {response.GradientCount} gradient elements; the coordinator's has {parameters} and {gradientLength}");
             }
         }
+        _prepared = true;
         _onEvent($"Job {_jobId} runs on {_workers.Length} workers: " +
             string.Join(", ", _workers.Select(worker => $"{worker.Endpoint.Id} (rank {worker.Rank}, {worker.Endpoint.Address})")));
     }
