@@ -1,4 +1,6 @@
+using DistributedTrainer.Rpc.Internal;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -46,6 +48,7 @@ public sealed class GrpcHost : IAsyncDisposable
             kestrel.Listen(options.BindAddress, options.Port, listen => listen.UseGrpcProtocols(options.Certificate));
         });
         builder.Services.AddLogging(logging => options.ConfigureLogging?.Invoke(logging));
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
         WebApplication app = builder.Build();
         app.UseGrpc(router);
         await app.StartAsync(cancellationToken);
