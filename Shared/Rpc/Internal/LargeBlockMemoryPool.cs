@@ -15,8 +15,8 @@ internal sealed class LargeBlockMemoryPool : MemoryPool<byte>
     /// <summary>Bytes per block.</summary>
     public const int BlockSize = 64 * 1024;
 
-    // 64 MiB of idle blocks at most: a few streams' full flow-control windows.
-    private const int MaxIdleBlocks = 1024;
+    // 32 MiB of idle blocks at most: one full connection window (GrpcKestrel.ConnectionWindowSize).
+    private const int MaxIdleBlocks = GrpcKestrel.ConnectionWindowSize / BlockSize;
 
     private readonly ConcurrentQueue<Block> _idle = new();
     private int _idleCount;
