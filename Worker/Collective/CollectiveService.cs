@@ -70,17 +70,14 @@ public sealed class CollectiveService
             }
 
             RingPiece piece = RingChunkMapping.ToPiece(chunk);
-            if (!inbox!.TryWrite(piece))
+            try
             {
-                try
-                {
-                    await inbox.WriteAsync(piece, context.CancellationToken);
-                }
-                catch
-                {
-                    piece.Dispose();
-                    throw;
-                }
+                await inbox!.WriteAsync(piece, context.CancellationToken);
+            }
+            catch
+            {
+                piece.Dispose();
+                throw;
             }
 
             count++;
