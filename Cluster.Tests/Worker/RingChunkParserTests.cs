@@ -13,7 +13,13 @@ public sealed class RingChunkParserTests
     {
         var chunk = new RingChunk
         {
-            JobId = "j-ü", Step = 1L << 40, Phase = RingPhase.AllGather, Round = 3, ChunkIndex = 7, Offset = 5_000_000_000, FromRank = 2,
+            JobId = "j-ü",
+            Step = 1L << 40,
+            Phase = RingPhase.AllGather,
+            Round = 3,
+            ChunkIndex = 7,
+            Offset = 5_000_000_000,
+            FromRank = 2,
             Payload = ByteString.CopyFrom([1, 2, 3, 4, 5, 6, 7, 8]),
         };
 
