@@ -20,6 +20,6 @@ static int Usage()
     Console.Error.WriteLine("                                 --accuracy: training time to 88 % test accuracy");
     Console.Error.WriteLine("  optimizer [--quick]            Adam step bandwidth as a fraction of a copy of the same bytes; the MLP's central update");
     Console.Error.WriteLine("  stream [--messages N] [--rounds R]   one bidi stream of 1 MiB messages: C# server vs Python grpcio server, MiB/s");
-    Console.Error.WriteLine("  ring [--quick] [--piece-bytes N]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo");
+    Console.Error.WriteLine("  ring [--quick] [--ranks 2,3,4] [--sizes 1,4,16,64] [--piece-bytes N]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo");
     return 2;
 }
