@@ -21,6 +21,14 @@ public sealed class SpanRecordTests
     }
 
     [Fact]
+    public void Parse_IntegerAttribute_ReadsLong()
+    {
+        SpanRecord parsed = SpanRecord.Parse(Write(Sample));
+
+        Assert.IsType<long>(parsed.Attribute("train.step"));
+    }
+
+    [Fact]
     public void Parse_RootSpan_ParentIsNull()
     {
         SpanRecord parsed = SpanRecord.Parse(Write(Sample with { ParentSpanId = null }));

@@ -25,7 +25,7 @@ public sealed class TrainingMetricsTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument == TrainingMetrics.QueueDepth)
+            if (IsTraining(instrument, "trainer.queue.depth"))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -58,7 +58,7 @@ public sealed class TrainingMetricsTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument == TrainingMetrics.RingBytesSent)
+            if (IsTraining(instrument, "ring.bytes_sent"))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -77,4 +77,9 @@ public sealed class TrainingMetricsTests
 
         Assert.Equal("2->0", link);
     }
+
+    // By name, not by reference: the listener may see the instrument while TrainingMetrics is still being
+    // initialized (its first use in the test), when its static fields are not yet set.
+    private static bool IsTraining(Instrument instrument, string name) =>
+        instrument.Meter.Name == TrainingDiagnostics.MeterName && instrument.Name == name;
 }
