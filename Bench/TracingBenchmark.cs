@@ -102,7 +102,7 @@ internal static class TracingBenchmark
             MetricExportInterval = TimeSpan.FromSeconds(1),
             GetEnvironmentVariable = _ => null,
         });
-        using var trainer = SingleProcessTrainer.Create(spec, job.Data);
+        using var trainer = Trainer.Create(spec, job.Data);
         const int Warmup = 10;
         var observer = new StepObserver(Warmup);
         trainer.Run(observer, stopAfterSteps: Warmup + steps);
