@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using DistributedTrainer.Coordinator;
+using DistributedTrainer.Telemetry;
 using Microsoft.Extensions.Logging;
 
 // The coordinator process: `Coordinator --port P --state-dir DIR [--host A] [--token T] [--tls-cert F --tls-key F]`.
@@ -14,6 +15,10 @@ catch (ArgumentException invalid)
     Console.Error.WriteLine($"Coordinator: {invalid.Message}");
     return 2;
 }
+
+// Traces and metrics: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else JSON lines for `trainctl trace`.
+using var telemetry = TelemetrySetup.Start("coordinator",
+    Environment.GetEnvironmentVariable(TrainerTelemetry.DirectoryVariable) ?? Path.Combine(options.StateDirectory, "telemetry"));
 
 var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 void Stop(PosixSignalContext context)

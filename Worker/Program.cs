@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using DistributedTrainer.Numerics;
+using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 using Microsoft.Extensions.Logging;
 
@@ -20,6 +21,9 @@ if (options.Threads > 0)
     // The process computes for one job at a time, so its kernels may use all the threads it was given.
     ComputeThreads.Count = options.Threads;
 }
+
+// Traces and metrics: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else JSON lines in DT_TELEMETRY_DIR if set.
+using var telemetry = TelemetrySetup.Start("worker", fileDirectory: null);
 
 var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 void Stop(PosixSignalContext context)

@@ -7,7 +7,7 @@ namespace DistributedTrainer.Client.Commands;
 
 /// <summary>
 /// `trainctl trace JOB --step N [--dir DIR] [--json]`: the span tree of one training step, from the span files
-/// (<c>*.traces.jsonl</c>) every process of the job wrote into DIR (default <c>state/jobs/JOB/telemetry</c>,
+/// (<c>*.traces.jsonl</c>) every process of the job wrote into DIR (default <c>state/telemetry</c>, a coordinator's with <c>--state-dir state</c>,
 /// relative to the working directory: the coordinator's layout when run from its directory).
 /// </summary>
 internal static class TraceCommand
@@ -16,7 +16,7 @@ internal static class TraceCommand
     {
         var job = new Argument<string>("JOB") { Description = "Job id." };
         var step = new Option<long>("--step") { Description = "Step number (from 1).", Required = true };
-        var directory = new Option<DirectoryInfo?>("--dir") { Description = "Directory of the *.traces.jsonl files (default: state/jobs/JOB/telemetry)." };
+        var directory = new Option<DirectoryInfo?>("--dir") { Description = "Directory of the *.traces.jsonl files (default: state/telemetry)." };
         var json = new Option<bool>("--json") { Description = "Print the spans as one JSON array, depth first." };
         var command = new Command("trace", "Print the span tree of one training step, with durations per process.") { job, step, directory, json };
         command.SetAction(parsed => Run(new TraceArguments(parsed.GetValue(job)!, parsed.GetValue(step), parsed.GetValue(directory)?.FullName,
@@ -33,7 +33,7 @@ internal static class TraceCommand
             return ExitCodes.InvalidInput;
         }
 
-        string directory = arguments.Directory ?? Path.Combine("state", "jobs", jobId, "telemetry");
+        string directory = arguments.Directory ?? Path.Combine("state", "telemetry");
         if (!Directory.Exists(directory))
         {
             error.WriteLine($"trainctl: no telemetry directory {Path.GetFullPath(directory)} (looked for the span files of job {jobId}; pass --dir)");

@@ -34,6 +34,9 @@ internal sealed class ActivityRecorder : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
+    /// <summary>Every span that stopped so far.</summary>
+    public IReadOnlyList<Activity> Stopped => _stopped.ToList();
+
     /// <summary>The spans of <paramref name="traceId"/> that stopped so far.</summary>
     public IReadOnlyList<Activity> InTrace(ActivityTraceId traceId) => _stopped.Where(a => a.TraceId == traceId).ToList();
 

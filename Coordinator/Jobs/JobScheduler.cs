@@ -264,6 +264,7 @@ internal sealed class JobScheduler : IAsyncDisposable
                 using var trainer = backend is null
                     ? Trainer.Create(loaded.Spec, loaded.Data, checkpoints, resumeFrom)
                     : Trainer.Create(loaded.Spec, loaded.Data, backend, checkpoints, resumeFrom);
+                trainer.JobId = jobId;
                 using var tensorBoard = new TensorBoardObserver(Path.Combine(jobDirectory, RunOutputs.TensorBoardDirectory), trainer.Model.Store);
                 return await trainer.RunAsync(new GrainReportingObserver(grain, jobDirectory, checkpoints, spec.Name, tensorBoard), cancellation: stop);
             }, stop, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();

@@ -1,3 +1,4 @@
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Numerics.Optimizers;
@@ -49,6 +50,7 @@ public sealed class ParameterUpdater
             return UpdateResult.Skipped(rate, gradientSum.IsFinite ? -1 : gradientSum.FirstNonFiniteIndex);
         }
         var gradients = _store.Gradients;
+        var clipSpan = TrainingDiagnostics.Source.StartActivity(TrainingSpans.Clip);
         gradientSum.CopyTo(gradients, 1.0 / batchSize);
 
         double penalty = _regularizer?.AddPenalty(gradients, _store.Values, _store.Parameters) ?? 0.0;
@@ -68,12 +70,16 @@ public sealed class ParameterUpdater
         {
             norm = GradientClipping.GlobalNorm(gradients);
         }
+        clipSpan?.Dispose();
         if (!double.IsFinite(norm))
         {
             return UpdateResult.Skipped(rate, -1);
         }
 
-        Optimizer.Step(_store.Values, gradients, rate, _store.Parameters);
+        using (TrainingDiagnostics.Source.StartActivity(TrainingSpans.Optimizer))
+        {
+            Optimizer.Step(_store.Values, gradients, rate, _store.Parameters);
+        }
 
         if (bufferChanges.Length > 0)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistributedTrainer.Data;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Numerics.Optimizers;
 using DistributedTrainer.Numerics.Regularization;
@@ -58,6 +59,9 @@ public sealed class Trainer : IDisposable
             throw;
         }
     }
+
+    /// <summary>The name of the run in traces and metrics (<c>job.id</c>); the spec's name unless set, e.g. to a job id.</summary>
+    public string JobId { get; set; } = "";
 
     /// <summary>The model being trained.</summary>
     public Model Model => _model;
@@ -150,12 +154,14 @@ public sealed class Trainer : IDisposable
             {
                 if (cancellation.IsCancellationRequested || _cursor.Step >= stopAfterSteps)
                 {
-                    string? saved = _checkpoints?.Save(_cursor);
+                    string? saved = SaveCheckpoint();
                     cancellation.ThrowIfCancellationRequested();
                     return await SummaryAsync(wall, trainingSeconds + trainWatch.Elapsed.TotalSeconds, trainedSamples, stoppedEarly, saved, cancellation);
                 }
                 int batch = Math.Min(_spec.BatchSize, trainCount - _cursor.SamplesDone);
                 (ShardResult Result, UpdateResult Update) step;
+                // One trace per step: the backend's calls to workers made inside it carry its context.
+                using var stepSpan = TrainingDiagnostics.StartStep(RunName, _cursor.Step + 1, _cursor.Epoch + 1);
                 try
                 {
                     step = await TrainStepAsync(permutation.AsMemory(_cursor.SamplesDone, batch), cancellation);
@@ -163,7 +169,7 @@ public sealed class Trainer : IDisposable
                 catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
                 {
                     // A step stopped half way changed nothing, so the checkpoint holds the state before it.
-                    _checkpoints?.Save(_cursor);
+                    SaveCheckpoint();
                     throw;
                 }
                 trainedSamples += batch;
@@ -179,11 +185,13 @@ public sealed class Trainer : IDisposable
                     observer.OnEvent($"Step {_cursor.Step} skipped: the gradient holds NaN or infinity" +
                         (step.Update.NonFiniteIndex >= 0 ? $" (first at {_model.DescribeParameter(step.Update.NonFiniteIndex)})." : "."));
                 }
-                observer.OnStep(new StepReport(_cursor.Epoch + 1, _cursor.Step, _cursor.SamplesDone, trainCount,
-                    step.Result.LossSum / batch, step.Update));
+                var stepReport = new StepReport(_cursor.Epoch + 1, _cursor.Step, _cursor.SamplesDone, trainCount,
+                    step.Result.LossSum / batch, step.Update);
+                MetricsRecorder.OnStep(RunName, stepReport);
+                observer.OnStep(stepReport);
                 if (_checkpoints is not null && _spec.Checkpoint?.EverySteps > 0 && _cursor.Step % _spec.Checkpoint.EverySteps == 0)
                 {
-                    _checkpoints.Save(_cursor);
+                    SaveCheckpoint();
                 }
             }
             trainingSeconds += trainWatch.Elapsed.TotalSeconds;
@@ -192,8 +200,10 @@ public sealed class Trainer : IDisposable
             var report = await EndEpochAsync(epochWatch, epochTrainSeconds, trainCount, cancellation);
             _cursor = new TrainingCursor(_cursor.Step, _cursor.Epoch + 1, 0, 0.0, 0);
             stoppedEarly = ObserveEarlyStopping(report, observer);
-            string? checkpoint = _checkpoints?.Save(_cursor);
-            observer.OnEpoch(report with { Seconds = epochWatch.Elapsed.TotalSeconds });
+            string? checkpoint = SaveCheckpoint();
+            report = report with { Seconds = epochWatch.Elapsed.TotalSeconds };
+            MetricsRecorder.OnEpoch(RunName, report);
+            observer.OnEpoch(report);
             if (checkpoint is not null)
             {
                 observer.OnEvent($"Checkpoint written: {checkpoint}");
@@ -205,7 +215,20 @@ public sealed class Trainer : IDisposable
             _earlyStopping!.RestoreBest(_model.Store.Values, _model.Store.BufferValues);
             observer.OnEvent($"Early stopping: restored the parameters of epoch {_earlyStopping.BestEpoch}.");
         }
-        return await SummaryAsync(wall, trainingSeconds, trainedSamples, stoppedEarly, _checkpoints?.Save(_cursor), cancellation);
+        return await SummaryAsync(wall, trainingSeconds, trainedSamples, stoppedEarly, SaveCheckpoint(), cancellation);
+    }
+
+    private string RunName => JobId.Length > 0 ? JobId : _spec.Name;
+
+    private string? SaveCheckpoint()
+    {
+        if (_checkpoints is null)
+        {
+            return null;
+        }
+        using var span = TrainingDiagnostics.Source.StartActivity(TrainingSpans.CheckpointWrite);
+        span?.SetTag(TrainingAttributes.Step, _cursor.Step);
+        return _checkpoints.Save(_cursor);
     }
 
     private async ValueTask<TrainingSummary> SummaryAsync(Stopwatch wall, double trainingSeconds, long trainedSamples,

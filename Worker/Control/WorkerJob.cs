@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Data;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Numerics.Losses;
 using DistributedTrainer.Protos.V1;
@@ -141,18 +142,29 @@ internal sealed class WorkerJob : IAsyncDisposable
             await ReceiveParametersAsync(requests, token);
             try
             {
-                await link.Ring.AllGatherAsync<float>(_parameters, header.Step, token);
+                using (StartRingSpan("all-gather", link, _parameters.Length * sizeof(float)))
+                {
+                    await link.Ring.AllGatherAsync<float>(_parameters, header.Step, token);
+                }
                 FlatVectors.LoadParameters(_model.Store, _parameters);
                 _hasParameters = true;
                 _gradients.Clear();
                 _buffers.Clear();
                 var watch = Stopwatch.StartNew();
-                _runner.ComputeShards(header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards),
-                    _gradients, _buffers, _results);
+                using (var compute = TrainingDiagnostics.Source.StartActivity(TrainingSpans.WorkerCompute))
+                {
+                    compute?.SetTag(TrainingAttributes.WorkerRank, link.Ring.Rank);
+                    compute?.SetTag(TrainingAttributes.MicroShards, shards);
+                    _runner.ComputeShards(header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards),
+                        _gradients, _buffers, _results);
+                }
                 double computeSeconds = watch.Elapsed.TotalSeconds;
                 _gradients.Values.CopyTo(_flatGradients);
                 _buffers.Values.CopyTo(_flatGradients.AsSpan(_gradients.Length));
-                await link.Ring.ReduceScatterAsync(_flatGradients, header.Step, token);
+                using (StartRingSpan("reduce-scatter", link, _flatGradients.Length * sizeof(long)))
+                {
+                    await link.Ring.ReduceScatterAsync(_flatGradients, header.Step, token);
+                }
                 await SendGradientsAsync(responses, token);
                 await responses.WriteAsync(new StepResponse { Result = Result(header, shards, computeSeconds) }, token);
             }
@@ -167,6 +179,16 @@ internal sealed class WorkerJob : IAsyncDisposable
         {
             _turn.Release();
         }
+    }
+
+    // The ring stream outlives the step, so its spans are started here, in the step's flow, to join the step's trace.
+    private static Activity? StartRingSpan(string phase, RingLink link, long vectorBytes)
+    {
+        var span = TrainingDiagnostics.Source.StartActivity(TrainingSpans.Ring);
+        span?.SetTag(TrainingAttributes.RingPhase, phase);
+        span?.SetTag(TrainingAttributes.WorkerRank, link.Ring.Rank);
+        span?.SetTag(TrainingAttributes.Bytes, vectorBytes);
+        return span;
     }
 
     /// <summary>One outcome per chunk of [start, end) of the split, with the parameters of the last step.</summary>

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using DistributedTrainer.Coordinator.Cluster;
+using DistributedTrainer.Diagnostics;
+using DistributedTrainer.Rpc;
+using DistributedTrainer.Tests.Data;
+using DistributedTrainer.Tests.Rpc;
+using DistributedTrainer.Tests.Training;
+using DistributedTrainer.Training;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Cluster;
+
+/// <summary>One trace per step across the coordinator's trainer and every worker, with correct parent links.</summary>
+public sealed class StepTraceTests
+{
+    private static readonly ClusterBackendOptions ShortDeadlines = new()
+    {
+        PrepareTimeout = TimeSpan.FromSeconds(30),
+        StepTimeout = TimeSpan.FromSeconds(20),
+        EvaluateTimeout = TimeSpan.FromSeconds(20),
+    };
+
+    [Fact]
+    public async Task RunAsync_TwoWorkers_OneStepIsOneTraceWithWorkerSpansUnderTheirCalls()
+    {
+        using var recorder = new ActivityRecorder(TrainingDiagnostics.SourceName, RpcDiagnostics.ActivitySourceName);
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path, epochs: 1));
+        await using var fleet = await WorkerFleet.StartAsync(2);
+        string jobId = $"j-trace-{Guid.NewGuid():N}";
+
+        using (var trainer = Trainer.Create(job.Spec, job.Data,
+            model => new ClusterGradientBackend(jobId, job.Spec, job.Data, model, fleet.Endpoints, ShortDeadlines, _ => { })))
+        {
+            trainer.JobId = jobId;
+            await trainer.RunAsync(new RecordingObserver(), stopAfterSteps: 3);
+        }
+
+        var root = Assert.Single(recorder.Stopped,
+            span => span.OperationName == TrainingSpans.Step
+                && Equals(span.GetTagItem(TrainingAttributes.JobId), jobId)
+                && Equals(span.GetTagItem(TrainingAttributes.Step), 2L));
+        // Per worker: the Step client and server spans, two ring phases and the compute; then clip and optimizer.
+        var spans = await recorder.WaitForTraceAsync(root.TraceId, 1 + 2 * 5 + 2);
+        Assert.Equal(default, root.ParentSpanId);
+
+        var clients = spans.Where(s => s.Kind == ActivityKind.Client && s.OperationName == "trainer.v1.WorkerControl/Step").ToList();
+        var servers = spans.Where(s => s.Kind == ActivityKind.Server && s.OperationName == "trainer.v1.WorkerControl/Step").ToList();
+        Assert.Equal(2, clients.Count);
+        Assert.Equal(2, servers.Count);
+        Assert.All(clients, client => Assert.Equal(root.SpanId, client.ParentSpanId));
+        Assert.All(servers, server => Assert.Contains(clients, client => client.SpanId == server.ParentSpanId));
+
+        var workerSpans = spans.Where(s => s.OperationName is TrainingSpans.WorkerCompute or TrainingSpans.Ring).ToList();
+        Assert.Equal(6, workerSpans.Count);
+        Assert.All(workerSpans, span => Assert.Contains(servers, server => server.SpanId == span.ParentSpanId));
+        Assert.Equal(2, workerSpans.Count(s => Equals(s.GetTagItem(TrainingAttributes.RingPhase), "reduce-scatter")));
+
+        foreach (string central in new[] { TrainingSpans.Clip, TrainingSpans.Optimizer })
+        {
+            Assert.Equal(root.SpanId, Assert.Single(spans, s => s.OperationName == central).ParentSpanId);
+        }
+    }
+}
