@@ -48,7 +48,8 @@ public sealed class TensorBoardTrainCommandTests : IDisposable
         var scalars = EventFileReader.Read(eventFile).Scalars;
         Assert.Equal(
             ["epoch/samples_per_second", "epoch/test_accuracy", "epoch/test_loss", "epoch/train_accuracy", "epoch/train_loss",
-                "step/clip_scale", "step/gradient_norm", "step/learning_rate", "step/loss"],
+                "health/gradient_norm/dense0.bias", "health/gradient_norm/dense0.weight", "health/update_ratio/dense0.bias",
+                "health/update_ratio/dense0.weight", "step/clip_scale", "step/gradient_norm", "step/learning_rate", "step/loss"],
             scalars.Select(point => point.Tag).Distinct().Order(StringComparer.Ordinal));
         Assert.Equal(8, scalars.Count(point => point.Tag == "step/loss"));
     }

@@ -6,18 +6,26 @@ namespace DistributedTrainer.Coordinator.Jobs;
 /// <summary>Maps the trainer's reports to the Jobs API messages.</summary>
 internal static class JobMetrics
 {
-    public static StepMetrics FromReport(StepReport report) => new()
+    public static StepMetrics FromReport(StepReport report)
     {
-        Step = report.Step,
-        Epoch = report.Epoch,
-        Loss = report.Loss,
-        LearningRate = report.Update.LearningRate,
-        GradientNorm = report.Update.GradientNorm,
-        ClipScale = report.Update.ClipScale,
-        Skipped = !report.Update.Applied,
-        SamplesDoneInEpoch = report.SamplesDoneInEpoch,
-        SamplesPerEpoch = report.SamplesPerEpoch,
-    };
+        var metrics = new StepMetrics
+        {
+            Step = report.Step,
+            Epoch = report.Epoch,
+            Loss = report.Loss,
+            LearningRate = report.Update.LearningRate,
+            GradientNorm = report.Update.GradientNorm,
+            ClipScale = report.Update.ClipScale,
+            Skipped = !report.Update.Applied,
+            SamplesDoneInEpoch = report.SamplesDoneInEpoch,
+            SamplesPerEpoch = report.SamplesPerEpoch,
+        };
+        foreach (var tensor in report.Update.Health ?? [])
+        {
+            metrics.Tensors.Add(new Protos.V1.TensorHealth { Name = tensor.Name, GradientNorm = tensor.GradientNorm, UpdateRatio = tensor.UpdateRatio });
+        }
+        return metrics;
+    }
 
     public static EpochMetrics FromReport(EpochReport report) => new()
     {

@@ -14,6 +14,10 @@ public static class MetricsRecorder
         TrainingMetrics.RecordLoss(jobId, report.Loss);
         UpdateResult update = report.Update;
         TrainingMetrics.RecordUpdate(jobId, update.LearningRate, update.GradientNorm, update.ClipScale, update.Applied);
+        if (update.Health is { } health)
+        {
+            TrainingMetrics.RecordTensorHealth(jobId, health);
+        }
     }
 
     /// <summary>Records an epoch: loss and accuracy per split (validation only when the job has one) and samples/s.</summary>

@@ -42,6 +42,9 @@ public static class TrainingAttributes
     /// <summary>Metric tag: the name of a queue.</summary>
     public const string Queue = "queue";
 
+    /// <summary>A parameter tensor's full name, e.g. <c>fc1.weight</c>.</summary>
+    public const string Tensor = "tensor";
+
     /// <summary>Metric tag: what the central update did: <c>applied</c>, <c>clipped</c> or <c>skipped</c>.</summary>
     public const string Outcome = "outcome";
 }

@@ -1,3 +1,4 @@
+using DistributedTrainer.Training;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
@@ -33,6 +34,12 @@ public static class TrainingMetrics
     public static readonly Gauge<double> ClipRatio = Meter.CreateGauge<double>("train.gradient.clip_ratio", unit: "1", description: "Factor the last step's gradient was scaled by (1: not clipped).");
 
     /// <summary>Steps by what the central update did (<c>train.steps</c>, tagged <c>outcome</c>).</summary>
+    /// <summary>L2 norm of one tensor's gradient in the last measured step (gradient health), tagged <c>tensor</c>.</summary>
+    public static readonly Gauge<double> TensorGradientNorm = Meter.CreateGauge<double>("train.tensor.gradient_norm", description: "L2 norm of one parameter tensor's averaged gradient before clipping, in the last measured step.");
+
+    /// <summary>||update|| / ||weights|| of one tensor in the last measured step, tagged <c>tensor</c>.</summary>
+    public static readonly Gauge<double> TensorUpdateRatio = Meter.CreateGauge<double>("train.tensor.update_ratio", unit: "1", description: "Size of one parameter tensor's update relative to its values, in the last measured step.");
+
     public static readonly Counter<long> Steps = Meter.CreateCounter<long>("train.steps", unit: "{step}", description: "Optimizer steps, by outcome: applied, clipped or skipped.");
 
     /// <summary>Training samples per second, of a worker or (without <c>worker.id</c>) of the job (<c>train.samples_per_second</c>).</summary>
@@ -76,6 +83,18 @@ public static class TrainingMetrics
 
         string outcome = !applied ? "skipped" : clipScale < 1 ? "clipped" : "applied";
         Steps.Add(1, job, new KeyValuePair<string, object?>(TrainingAttributes.Outcome, outcome));
+    }
+
+    /// <summary>Records the per-tensor gradient norms and update-to-weight ratios of a measured step, tagged <c>tensor</c>.</summary>
+    public static void RecordTensorHealth(string jobId, IReadOnlyList<TensorHealth> tensors)
+    {
+        KeyValuePair<string, object?> job = JobTag(jobId);
+        foreach (var tensor in tensors)
+        {
+            var name = new KeyValuePair<string, object?>(TrainingAttributes.Tensor, tensor.Name);
+            TensorGradientNorm.Record(tensor.GradientNorm, job, name);
+            TensorUpdateRatio.Record(tensor.UpdateRatio, job, name);
+        }
     }
 
     /// <summary>Records a worker's training throughput; a null <paramref name="workerId"/> records the job's.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Numerics.Layers;
@@ -19,6 +20,7 @@ public sealed class ParameterUpdater
     private readonly Regularizer? _regularizer;
     private readonly ClippingSpec _clipping;
     private readonly float[] _bufferMean;
+    private readonly float[] _valuesBefore;
 
     public ParameterUpdater(ParameterStore store, Optimizer optimizer, LearningRateSchedule schedule,
         Regularizer? regularizer, ClippingSpec? clipping)
@@ -29,7 +31,14 @@ public sealed class ParameterUpdater
         _regularizer = regularizer;
         _clipping = clipping ?? new ClippingSpec();
         _bufferMean = new float[store.BufferValues.Length];
+        _valuesBefore = new float[store.Count];
     }
+
+    /// <summary>
+    /// Every this many steps (and the first) the result carries <see cref="UpdateResult.Health"/>; 0 never.
+    /// The measure costs two passes over the parameters, so it is sampled, not taken every step.
+    /// </summary>
+    public int HealthInterval { get; init; } = 50;
 
     /// <summary>The optimizer, whose state is checkpointed.</summary>
     public Optimizer Optimizer { get; }
@@ -76,17 +85,52 @@ public sealed class ParameterUpdater
             return UpdateResult.Skipped(rate, -1);
         }
 
+        TensorHealth[]? health = HealthInterval > 0 && step % HealthInterval == 0 ? MeasureGradients(gradients, scale) : null;
         using (TrainingDiagnostics.Source.StartActivity(TrainingSpans.Optimizer))
         {
             Optimizer.Step(_store.Values, gradients, rate, _store.Parameters);
+        }
+        if (health is not null)
+        {
+            MeasureUpdates(health);
         }
 
         if (bufferChanges.Length > 0)
         {
             // Non-trainable state moves by the sample-weighted mean of the micro-shards' changes.
             bufferChanges.CopyTo(_bufferMean, 1.0 / batchSize);
-            System.Numerics.Tensors.TensorPrimitives.Add(_store.BufferValues, _bufferMean, _store.BufferValues);
+            TensorPrimitives.Add(_store.BufferValues, _bufferMean, _store.BufferValues);
         }
-        return new UpdateResult(true, rate, norm, scale, penalty, -1);
+        return new UpdateResult(true, rate, norm, scale, penalty, -1) { Health = health };
+    }
+
+    // Before the optimizer (which may fold weight decay into the gradient): each tensor's gradient norm as the
+    // workers sent it, averaged, after value clipping; the global clip scale divides back out. Keeps the old values.
+    private TensorHealth[] MeasureGradients(ReadOnlySpan<float> gradients, float clipScale)
+    {
+        _store.Values.CopyTo(_valuesBefore);
+        var health = new TensorHealth[_store.Parameters.Count];
+        for (int i = 0; i < health.Length; i++)
+        {
+            var view = _store.Parameters[i];
+            double norm = TensorPrimitives.Norm(gradients.Slice(view.Offset, view.Length)) / (clipScale > 0f ? clipScale : 1f);
+            health[i] = new TensorHealth(view.Name, norm, 0);
+        }
+        return health;
+    }
+
+    private void MeasureUpdates(TensorHealth[] health)
+    {
+        for (int i = 0; i < health.Length; i++)
+        {
+            var view = _store.Parameters[i];
+            var before = _valuesBefore.AsSpan(view.Offset, view.Length);
+            var after = _store.ValuesOf(view);
+            double updateNorm = TensorPrimitives.Distance(after, before);
+            // The larger of the two norms keeps a tensor that starts at zero (a bias) finite: its first update is all of it.
+            double scale = Math.Max(TensorPrimitives.Norm(before), TensorPrimitives.Norm(after));
+            double ratio = updateNorm == 0 ? 0 : updateNorm / scale;
+            health[i] = health[i] with { UpdateRatio = ratio };
+        }
     }
 }

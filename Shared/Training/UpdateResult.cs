@@ -10,6 +10,9 @@ namespace DistributedTrainer.Training;
 public readonly record struct UpdateResult(bool Applied, float LearningRate, double GradientNorm, float ClipScale,
     double Penalty, int NonFiniteIndex)
 {
+    /// <summary>Per-tensor gradient norms and update ratios, on the steps <see cref="ParameterUpdater"/> measures them; else null.</summary>
+    public IReadOnlyList<TensorHealth>? Health { get; init; }
+
     /// <summary>A skipped step.</summary>
     public static UpdateResult Skipped(float learningRate, int nonFiniteIndex) =>
         new(false, learningRate, double.NaN, 0f, 0.0, nonFiniteIndex);

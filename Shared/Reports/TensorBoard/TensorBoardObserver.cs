@@ -40,6 +40,11 @@ public sealed class TensorBoardObserver(string logDirectory, ParameterStore stor
             _writer.AddScalar("step/gradient_norm", report.Step, (float)report.Update.GradientNorm);
             _writer.AddScalar("step/clip_scale", report.Step, report.Update.ClipScale);
         }
+        foreach (var tensor in report.Update.Health ?? [])
+        {
+            _writer.AddScalar($"health/gradient_norm/{tensor.Name}", report.Step, (float)tensor.GradientNorm);
+            _writer.AddScalar($"health/update_ratio/{tensor.Name}", report.Step, (float)tensor.UpdateRatio);
+        }
         if (_histogramEverySteps > 0 && report.Step % _histogramEverySteps == 0)
         {
             foreach (var view in store.Parameters)
