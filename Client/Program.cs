@@ -4,6 +4,7 @@ using DistributedTrainer.Client.Commands;
 
 var root = new RootCommand("trainctl: train neural networks in one process or on a DistributedTrainer cluster.");
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(LocalCommand.Create());
 root.Subcommands.Add(SubmitCommand.Create());
 root.Subcommands.Add(WatchCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
