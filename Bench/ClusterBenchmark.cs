@@ -78,8 +78,10 @@ internal static class ClusterBenchmark
             "--json", "--out", Path.Combine(directory, "out")]);
         if (exitCode != 0)
         {
-            string last = stderr.TrimEnd().Split('\n').LastOrDefault(line => line.Trim().Length > 0)?.Trim() ?? "";
-            return (0, $"trainctl exit code {exitCode}: {last.Replace('|', '/')}");
+            // trainctl's own error line ("trainctl: worker-1 (pid N) exited with code 1 ..."), else its last line.
+            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            string reason = lines.LastOrDefault(line => line.StartsWith("trainctl:", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? "";
+            return (0, $"exit code {exitCode}, {reason.Replace('|', '/')}");
         }
         using var summary = JsonDocument.Parse(stdout);
         return (summary.RootElement.GetProperty("train_samples_per_second").GetDouble(), null);
