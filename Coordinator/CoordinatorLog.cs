@@ -32,4 +32,19 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Rejected job spec: {Reason}")]
     public static partial void SpecRejected(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Worker {WorkerId} registered at {Address} ({Threads} threads)")]
+    public static partial void WorkerRegistered(ILogger logger, string workerId, Uri address, int threads);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Worker {WorkerId} at {Address} lost: {Reason}")]
+    public static partial void WorkerLost(ILogger logger, string workerId, Uri address, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Rejected worker registration: {Reason}")]
+    public static partial void RegistrationRejected(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Job {JobId} runs on {Workers}")]
+    public static partial void JobPlaced(ILogger logger, string jobId, string workers);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Job {JobId} lost worker {WorkerId} at step {Step}")]
+    public static partial void JobLostWorker(ILogger logger, string jobId, string workerId, long step, Exception failure);
 }

@@ -10,10 +10,14 @@ namespace DistributedTrainer.Coordinator;
 /// <param name="Token">Bearer token every call but health must carry; null: no authentication.</param>
 /// <param name="TlsCertificate">PEM certificate file; with <paramref name="TlsKey"/>, serve TLS instead of h2c.</param>
 /// <param name="TlsKey">PEM private key file.</param>
+/// <param name="HeartbeatIntervalMs">How often workers heartbeat, in milliseconds; one silent for three intervals is dropped.</param>
 internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, IPAddress? Host = null, string? Token = null,
-    string? TlsCertificate = null, string? TlsKey = null)
+    string? TlsCertificate = null, string? TlsKey = null, int HeartbeatIntervalMs = CoordinatorOptions.DefaultHeartbeatIntervalMs)
 {
     public const string TokenVariable = "DT_COORDINATOR_TOKEN";
+
+    /// <summary>Default worker heartbeat interval: 2 s, so a silent worker is dropped after 6 s.</summary>
+    public const int DefaultHeartbeatIntervalMs = 2000;
 
     /// <summary>Parses <c>--port P --state-dir DIR [--host A] [--token T] [--tls-cert F --tls-key F]</c>; the token may come from DT_COORDINATOR_TOKEN.</summary>
     /// <exception cref="ArgumentException">A flag is unknown, lacks its value or has a bad one.</exception>

@@ -33,7 +33,7 @@ public sealed class JobGrainTests
         await grain.Submit(new JobSpec { Name = "n", Epochs = 2 });
         using var stop = new CancellationTokenSource();
         _stopSignals.Register(JobId, stop);
-        await grain.Start();
+        await grain.Start(1, "Training in the coordinator process.");
 
         var job = await grain.Cancel();
 
@@ -45,11 +45,11 @@ public sealed class JobGrainTests
     {
         var first = NewGrain();
         await first.Submit(new JobSpec { Name = "n", Epochs = 2 });
-        await first.Start();
+        await first.Start(1, "Training in the coordinator process.");
         var restarted = NewGrain();
         await restarted.Activate();
 
-        var spec = await restarted.Start();
+        var spec = await restarted.Start(1, "Training in the coordinator process.");
 
         Assert.Equal("n", spec?.Name);
     }
@@ -59,7 +59,7 @@ public sealed class JobGrainTests
     {
         var grain = NewGrain();
         await grain.Submit(new JobSpec { Name = "n", Epochs = 3 });
-        await grain.Start();
+        await grain.Start(1, "Training in the coordinator process.");
 
         await grain.ReportEpoch(new EpochMetrics { Epoch = 1, TrainLoss = 1 }, null);
         await grain.ReportEpoch(new EpochMetrics { Epoch = 2, TrainLoss = 2 }, null);

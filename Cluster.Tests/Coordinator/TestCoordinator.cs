@@ -1,5 +1,7 @@
 using DistributedTrainer.Client.Commands;
+using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Coordinator;
+using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Rpc;
 using Microsoft.Extensions.Logging;
@@ -27,11 +29,17 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     public RpcChannel Channel { get; }
 
-    public static async Task<TestCoordinator> StartAsync(string? token = null, ILoggerProvider? logs = null)
+    /// <param name="token">Bearer token the coordinator requires; none when null.</param>
+    /// <param name="logs">Receives the coordinator's logs.</param>
+    /// <param name="clusterBackends">Backend of jobs placed on workers; null: the gRPC cluster backend.</param>
+    /// <param name="heartbeatIntervalMs">Worker heartbeat interval (long, for workers that never heartbeat).</param>
+    public static async Task<TestCoordinator> StartAsync(string? token = null, ILoggerProvider? logs = null,
+        ClusterBackendFactory? clusterBackends = null, int heartbeatIntervalMs = CoordinatorOptions.DefaultHeartbeatIntervalMs)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("dt-coordinator-").FullName;
-        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(directory, "state"), Token: token),
-            logs is null ? null : builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        var server = await CoordinatorServer.StartAsync(
+            new CoordinatorOptions(Path.Combine(directory, "state"), Token: token, HeartbeatIntervalMs: heartbeatIntervalMs),
+            logs is null ? null : builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(logs), clusterBackends);
         return new TestCoordinator(server, directory, token);
     }
 
@@ -41,6 +49,10 @@ internal sealed class TestCoordinator : IAsyncDisposable
 
     public async Task<string> SubmitAsync(JobSpec spec) =>
         (await Channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, Call())).JobId;
+
+    /// <summary>Registers a worker at <paramref name="address"/> over the Cluster API; returns its id.</summary>
+    public async Task<string> RegisterWorkerAsync(string address, int threads = 1, string name = "") =>
+        (await Channel.UnaryAsync(ClusterMethods.Register, new RegisterWorkerRequest { Address = address, Threads = threads, Name = name }, Call())).WorkerId;
 
     public Task<Job> GetAsync(string jobId) => Channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, Call());
 

@@ -15,14 +15,23 @@ internal interface IJobGrain
     /// <summary>The job as it is now.</summary>
     Task<Job?> Get();
 
-    /// <summary>Ends a queued job at once and asks a running one to stop at its next step boundary.</summary>
+    /// <summary>Ends a queued or waiting job at once and asks a running one to stop at its next step boundary.</summary>
     Task<Job?> Cancel();
 
     /// <summary>Subscribes to the job's events; the first event is the snapshot, the last the terminal state.</summary>
     Task<JobWatch?> Watch();
 
-    /// <summary>QUEUED or RUNNING (after a restart) becomes RUNNING; returns the spec to train, or null when the job is not to run.</summary>
-    Task<JobSpec?> Start();
+    /// <summary>
+    /// A job not running yet says what it waits for: QUEUED (free workers, or the job ahead in this process) or
+    /// WAITING_FOR_WORKERS (too few registered), with <paramref name="message"/>. Ended jobs are unchanged.
+    /// </summary>
+    Task Wait(JobState state, string message);
+
+    /// <summary>
+    /// The job becomes RUNNING on <paramref name="workers"/> workers, <paramref name="message"/> saying where; returns
+    /// the spec to train, or null when the job is not to run (it ended, e.g. cancelled while it waited).
+    /// </summary>
+    Task<JobSpec?> Start(int workers, string message);
 
     /// <summary>One optimizer step finished.</summary>
     Task ReportStep(StepMetrics step);

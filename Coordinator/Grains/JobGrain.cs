@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace DistributedTrainer.Coordinator.Grains;
 
 /// <summary>
-/// The state machine of one job: QUEUED → RUNNING → SUCCEEDED | FAILED | CANCELLED. It keeps the job's status,
+/// The state machine of one job: QUEUED ⇄ WAITING_FOR_WORKERS → RUNNING → SUCCEEDED | FAILED | CANCELLED (a
+/// coordinator restart takes RUNNING back to waiting until its workers return). It keeps the job's status,
 /// persists it on every state change, epoch and checkpoint, and fans events out to its watchers. Only the grain
 /// host calls it, one message at a time.
 /// </summary>
@@ -40,9 +41,11 @@ internal sealed class JobGrain(string jobId, IGrainStorage<Job> storage, JobStop
         {
             return null;
         }
-        if (_job.State == JobState.Queued)
+        if (_job.State is JobState.Queued or JobState.WaitingForWorkers)
         {
             await ChangeState(JobState.Cancelled, "Cancelled before it started.");
+            // Tells the scheduler to drop the job from its queue now rather than when it next looks.
+            stopSignals.Stop(jobId);
         }
         else if (_job.State == JobState.Running)
         {
@@ -72,16 +75,33 @@ internal sealed class JobGrain(string jobId, IGrainStorage<Job> storage, JobStop
         return Task.FromResult<JobWatch?>(watch);
     }
 
-    public async Task<JobSpec?> Start()
+    public async Task Wait(JobState state, string message)
+    {
+        if (_job is null || IsEnded(_job.State) || (_job.State == state && _job.Message == message))
+        {
+            return;
+        }
+        _job.Progress.Workers = 0;
+        if (_job.State == state)
+        {
+            _job.Message = message;
+            await storage.WriteAsync(jobId, _job);
+            Publish(new JobEvent { Message = message });
+            return;
+        }
+        await ChangeState(state, message);
+    }
+
+    public async Task<JobSpec?> Start(int workers, string message)
     {
         if (_job is null || IsEnded(_job.State))
         {
             return null;
         }
-        bool resumed = _job.State == JobState.Running;
+        bool resumed = _job.StartedUnixMs != 0;
         _job.StartedUnixMs = resumed ? _job.StartedUnixMs : Now();
-        await ChangeState(JobState.Running, resumed ? "Resumed after a coordinator restart." : "Training in the coordinator process.");
-        _job.Progress.Workers = 1;
+        _job.Progress.Workers = workers;
+        await ChangeState(JobState.Running, resumed ? $"Resumed after a coordinator restart. {message}" : message);
         return _job.Spec.Clone();
     }
 

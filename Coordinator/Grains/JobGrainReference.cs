@@ -15,7 +15,9 @@ internal sealed class JobGrainReference(JobGrain grain, GrainMailbox mailbox) : 
 
     public Task<JobWatch?> Watch() => mailbox.Post(grain.Watch);
 
-    public Task<JobSpec?> Start() => mailbox.Post(grain.Start);
+    public Task Wait(JobState state, string message) => mailbox.Post(() => grain.Wait(state, message));
+
+    public Task<JobSpec?> Start(int workers, string message) => mailbox.Post(() => grain.Start(workers, message));
 
     public Task ReportStep(StepMetrics step) => mailbox.Post(() => grain.ReportStep(step));
 

@@ -40,7 +40,7 @@ internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, C
         }
         string jobId = JobIds.New();
         await grains.GetGrain(jobId).Submit(input.Spec);
-        scheduler.Enqueue(jobId, input);
+        scheduler.Enqueue(jobId, input.Spec, input);
         return new SubmitJobResponse { JobId = jobId };
     }
 

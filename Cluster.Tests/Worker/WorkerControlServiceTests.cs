@@ -1,0 +1,224 @@
+using DistributedTrainer.ClusterApi;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using DistributedTrainer.Tests.Cluster;
+using DistributedTrainer.Tests.Data;
+using Google.Protobuf;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Worker;
+
+/// <summary>WorkerControl on one real worker (a ring of one): every malformed call is refused with the field named.</summary>
+public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
+{
+    private const string JobId = "j-1";
+    private readonly TemporaryDirectory _directory = new();
+    private WorkerFleet _fleet = null!;
+    private RpcChannel _channel = null!;
+    private JobSpec _spec = null!;
+    private PrepareJobResponse _prepared = null!;
+
+    public async Task InitializeAsync()
+    {
+        _spec = ClusterJobs.WriteSpec(_directory.Path);
+        _fleet = await WorkerFleet.StartAsync(1);
+        _channel = new RpcChannel(_fleet.Servers[0].Address);
+        _prepared = await _channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare(JobId), Deadline());
+    }
+
+    public async Task DisposeAsync() => await _fleet.DisposeAsync();
+
+    public void Dispose()
+    {
+        _channel?.Dispose();
+        _directory.Dispose();
+    }
+
+    private static CallOptions Deadline() => CallOptions.WithTimeout(TimeSpan.FromSeconds(20));
+
+    private PrepareJobRequest Prepare(string jobId, long generation = 1) => new()
+    {
+        JobId = jobId,
+        Spec = _spec,
+        Rank = 0,
+        WorldSize = 1,
+        Ring = { _fleet.Servers[0].Address.ToString() },
+        Generation = generation,
+    };
+
+    private static StepHeader Header(long generation = 1) => new() { JobId = JobId, Generation = generation, Step = 0 };
+
+    /// <summary>The header, then <paramref name="pieces"/> (default: the whole parameter vector as valid pieces); the answers.</summary>
+    private async Task<List<StepResponse>> StepAsync(StepHeader header, IEnumerable<ParameterPiece>? pieces = null)
+    {
+        using var call = _channel.DuplexStreaming(WorkerControlMethods.Step, Deadline());
+        await call.RequestStream.WriteAsync(new StepRequest { Header = header });
+        foreach (var piece in pieces ?? WholeVector())
+        {
+            await call.RequestStream.WriteAsync(new StepRequest { Parameters = piece });
+        }
+        await call.RequestStream.CompleteAsync();
+        var responses = new List<StepResponse>();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            responses.Add(call.ResponseStream.Current);
+        }
+        return responses;
+    }
+
+    private IEnumerable<ParameterPiece> WholeVector()
+    {
+        var values = new float[_prepared.ParameterCount];
+        Array.Fill(values, 0.01f);
+        yield return new ParameterPiece { Offset = 0, Values = RawElements.ToBytes<float>(values) };
+    }
+
+    private async Task<RpcException> StepFailsAsync(StepHeader header, IEnumerable<ParameterPiece>? pieces = null) =>
+        await Assert.ThrowsAsync<RpcException>(() => StepAsync(header, pieces));
+
+    [Fact]
+    public void PrepareJob_SyntheticSpec_ReportsTheFlatVectorLengths()
+    {
+        Assert.True(_prepared.ParameterCount > 0);
+        Assert.Equal(_prepared.ParameterCount, _prepared.GradientCount);
+    }
+
+    [Fact]
+    public async Task Step_WholeVectorAndOneShard_AnswersGradientsThenResult()
+    {
+        var header = Header();
+        header.SampleIds.AddRange([0, 1, 2, 3]);
+        header.ShardLengths.Add(4);
+        header.ShardIndices.Add(5);
+
+        var responses = await StepAsync(header);
+
+        Assert.Equal(StepResponse.KindOneofCase.Result, responses[^1].KindCase);
+        var shard = Assert.Single(responses[^1].Result.Shards);
+        Assert.Equal((5, 4), (shard.ShardIndex, shard.Samples));
+        Assert.Equal(_prepared.GradientCount * sizeof(long), responses.SkipLast(1).Sum(piece => (long)piece.Gradients.Values.Length));
+    }
+
+    [Fact]
+    public async Task Step_OldGeneration_FailsPreconditionNamingGeneration()
+    {
+        var failure = await StepFailsAsync(Header(generation: 7));
+
+        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
+        Assert.Contains("Invalid generation: 7", failure.Detail);
+    }
+
+    [Fact]
+    public async Task Step_ShardLongerThanMicroShardSize_IsInvalidArgument()
+    {
+        var header = Header();
+        header.SampleIds.AddRange(Enumerable.Range(0, 9));
+        header.ShardLengths.Add(9);
+        header.ShardIndices.Add(0);
+
+        var failure = await StepFailsAsync(header);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("shard_lengths[0]: 9", failure.Detail);
+    }
+
+    [Fact]
+    public async Task Step_SampleIdOutsideTrainingSplit_IsInvalidArgument()
+    {
+        var header = Header();
+        header.SampleIds.AddRange([0, 100000]);
+        header.ShardLengths.Add(2);
+        header.ShardIndices.Add(0);
+
+        var failure = await StepFailsAsync(header);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("sample_ids[1]: 100000", failure.Detail);
+    }
+
+    [Fact]
+    public async Task Step_OversizePiece_IsInvalidArgument()
+    {
+        var oversize = new ParameterPiece { Offset = 0, Values = ByteString.CopyFrom(new byte[RawElements.MaxPieceBytes + 4]) };
+
+        var failure = await StepFailsAsync(Header(), [oversize]);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("parameters[0].values", failure.Detail);
+    }
+
+    [Fact]
+    public async Task Step_PiecesMissingTheSegmentEnd_IsInvalidArgument()
+    {
+        var half = new ParameterPiece { Offset = 0, Values = RawElements.ToBytes<float>(new float[_prepared.ParameterCount / 2]) };
+
+        var failure = await StepFailsAsync(Header(), [half]);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("Invalid parameters: the pieces cover", failure.Detail);
+    }
+
+    [Fact]
+    public async Task Evaluate_BeforeAnyStep_FailsPrecondition()
+    {
+        var request = new EvaluateRequest { JobId = JobId, Generation = 1, Split = EvaluateRequest.Types.Split.Test, Start = 0, End = 90, Chunk = 512 };
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(WorkerControlMethods.Evaluate, request, Deadline()));
+
+        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
+    }
+
+    [Fact]
+    public async Task Evaluate_AfterParameterSync_AnswersOneOutcomePerChunk()
+    {
+        await StepAsync(Header());
+        var request = new EvaluateRequest { JobId = JobId, Generation = 1, Split = EvaluateRequest.Types.Split.Test, Start = 0, End = 90, Chunk = 512 };
+
+        var response = await _channel.UnaryAsync(WorkerControlMethods.Evaluate, request, Deadline());
+
+        var chunk = Assert.Single(response.Chunks);
+        Assert.Equal(90, chunk.Samples);
+    }
+
+    [Fact]
+    public async Task PrepareJob_AnotherJobWhileBusy_FailsPrecondition()
+    {
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare("j-2"), Deadline()));
+
+        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
+        Assert.Contains("busy with job j-1", failure.Detail);
+    }
+
+    [Fact]
+    public async Task PrepareJob_NewGeneration_KeepsTheJobAndRefusesTheOldGeneration()
+    {
+        await _channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare(JobId, generation: 2), Deadline());
+
+        var failure = await StepFailsAsync(Header(generation: 1));
+        var responses = await StepAsync(Header(generation: 2));
+
+        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
+        Assert.Equal(StepResponse.KindOneofCase.Result, responses[^1].KindCase);
+    }
+
+    [Fact]
+    public async Task StopJob_ThenPrepareAnotherJob_Succeeds()
+    {
+        await _channel.UnaryAsync(WorkerControlMethods.StopJob, new StopJobRequest { JobId = JobId }, Deadline());
+
+        var prepared = await _channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare("j-2"), Deadline());
+
+        Assert.Equal(_prepared.ParameterCount, prepared.ParameterCount);
+    }
+
+    [Fact]
+    public async Task PrepareJob_WithoutTokenOnAWorkerThatRequiresOne_IsUnauthenticated()
+    {
+        await using var guarded = await WorkerFleet.StartAsync(1, token: "secret");
+        using var channel = new RpcChannel(guarded.Servers[0].Address);
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare("j-9"), Deadline()));
+
+        Assert.Equal(StatusCode.Unauthenticated, failure.StatusCode);
+    }
+}

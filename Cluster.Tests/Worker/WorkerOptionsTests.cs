@@ -1,0 +1,47 @@
+using System.Net;
+using DistributedTrainer.Worker;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Worker;
+
+public sealed class WorkerOptionsTests
+{
+    [Fact]
+    public void Parse_AllFlags_ReadsEveryValue()
+    {
+        var options = WorkerOptions.Parse(["--coordinator", "http://10.0.0.1:5000", "--port", "6000", "--host", "0.0.0.0",
+            "--advertise", "http://10.0.0.7:6000", "--threads", "4", "--name", "pod-3", "--token", "secret"], environmentToken: null);
+
+        Assert.Equal(new Uri("http://10.0.0.1:5000"), options.Coordinator);
+        Assert.Equal(6000, options.Port);
+        Assert.Equal(IPAddress.Any, options.Host);
+        Assert.Equal(new Uri("http://10.0.0.7:6000"), options.Advertise);
+        Assert.Equal(4, options.Threads);
+        Assert.Equal("pod-3", options.Name);
+        Assert.Equal("secret", options.Token);
+    }
+
+    [Fact]
+    public void Parse_OnlyCoordinator_DefaultsToFreeLoopbackPortAndEnvironmentToken()
+    {
+        var options = WorkerOptions.Parse(["--coordinator", "http://127.0.0.1:5000"], environmentToken: "from-env");
+
+        Assert.Equal((0, null, null, 0, null, "from-env"), (options.Port, options.Host, options.Advertise, options.Threads, options.Name, options.Token));
+    }
+
+    [Theory]
+    [InlineData("--port 1", "--coordinator URL is required")]
+    [InlineData("--coordinator ftp://x", "Invalid --coordinator: 'ftp://x'")]
+    [InlineData("--coordinator http://c:1 --port 70000", "Invalid --port: '70000'")]
+    [InlineData("--coordinator http://c:1 --threads 0", "Invalid --threads: '0'")]
+    [InlineData("--coordinator http://c:1 --host nowhere", "Invalid --host: 'nowhere'")]
+    [InlineData("--coordinator http://c:1 --host 0.0.0.0", "--advertise URL is required with --host 0.0.0.0")]
+    [InlineData("--coordinator http://c:1 --bogus 1", "Invalid argument: '--bogus'")]
+    [InlineData("--coordinator", "--coordinator needs a value")]
+    public void Parse_BadArguments_ThrowNamingTheFlag(string arguments, string expected)
+    {
+        var failure = Assert.Throws<ArgumentException>(() => WorkerOptions.Parse(arguments.Split(' '), environmentToken: null));
+
+        Assert.Contains(expected, failure.Message);
+    }
+}

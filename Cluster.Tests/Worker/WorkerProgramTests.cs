@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Worker;
+
+/// <summary>The Worker executable: starts, says where it listens, stops on SIGTERM and refuses bad flags.</summary>
+public sealed class WorkerProgramTests
+{
+    [Fact]
+    public async Task Main_PortZero_PrintsLoopbackAddressAndExitsZeroOnSigterm()
+    {
+        // Nothing listens on port 1: the worker keeps retrying registration and still serves.
+        using var worker = await WorkerProcess.StartAsync("--coordinator", "http://127.0.0.1:1", "--port", "0", "--threads", "1");
+
+        bool exited = worker.Terminate(TimeSpan.FromSeconds(30));
+
+        Assert.Equal("127.0.0.1", worker.Address.Host);
+        Assert.True(exited, $"the worker did not exit on SIGTERM; stderr: {worker.Stderr}");
+        Assert.Equal(0, worker.ExitCode);
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(worker.Id));
+    }
+
+    [Fact]
+    public async Task Main_Killed_LeavesNoProcess()
+    {
+        var worker = await WorkerProcess.StartAsync("--coordinator", "http://127.0.0.1:1", "--port", "0");
+        int id = worker.Id;
+
+        worker.Dispose();
+
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(id));
+    }
+
+    [Fact]
+    public void Main_UnknownFlag_ExitsTwoNamingIt()
+    {
+        var (exitCode, stderr) = WorkerProcess.Run(TimeSpan.FromSeconds(30), "--coordinator", "http://127.0.0.1:1", "--bogus", "1");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("'--bogus'", stderr);
+    }
+
+    [Fact]
+    public void Main_PortInUse_ExitsTwoNamingTheAddress()
+    {
+        var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            string port = ((IPEndPoint)taken.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+
+            var (exitCode, stderr) = WorkerProcess.Run(TimeSpan.FromSeconds(30), "--coordinator", "http://127.0.0.1:1", "--port", port);
+
+            Assert.Equal(2, exitCode);
+            Assert.Contains($"cannot listen on 127.0.0.1:{port}", stderr);
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+}

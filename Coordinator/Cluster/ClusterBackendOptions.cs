@@ -1,0 +1,33 @@
+namespace DistributedTrainer.Coordinator.Cluster;
+
+/// <summary>Deadlines and credentials of a <see cref="ClusterGradientBackend"/>'s calls to its workers.</summary>
+internal sealed record ClusterBackendOptions
+{
+    /// <summary>PrepareJob, which loads the job's data on the worker (default 2 min).</summary>
+    public TimeSpan PrepareTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>One Step call: parameters in, collectives, compute, gradients out (default 60 s).</summary>
+    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>One Evaluate call over a worker's run of chunks (default 2 min).</summary>
+    public TimeSpan EvaluateTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>StopJob when the backend is disposed; best effort (default 2 s).</summary>
+    public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Bearer token the workers require (their --token); null sends none.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Throws when a deadline is not positive.</summary>
+    public void Validate()
+    {
+        foreach (var (name, value) in new[] { (nameof(PrepareTimeout), PrepareTimeout), (nameof(StepTimeout), StepTimeout),
+            (nameof(EvaluateTimeout), EvaluateTimeout), (nameof(StopTimeout), StopTimeout) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                throw new ArgumentException($"Invalid {name}: {value} (must be positive)");
+            }
+        }
+    }
+}

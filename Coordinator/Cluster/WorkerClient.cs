@@ -1,0 +1,199 @@
+using System.Runtime.InteropServices;
+using DistributedTrainer.ClusterApi;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using DistributedTrainer.Training;
+using DistributedTrainer.Training.Collective;
+using Google.Protobuf;
+
+namespace DistributedTrainer.Coordinator.Cluster;
+
+/// <summary>
+/// The coordinator's side of one worker's WorkerControl calls: every call has a deadline, and every failure comes
+/// out as a <see cref="WorkerFailedException"/> that names the worker, its rank, the step and the phase.
+/// </summary>
+internal sealed class WorkerClient : IDisposable
+{
+    // Pieces are at most 1 MiB (RawElements.MaxPieceBytes): the gRPC default 4 MiB limit holds them with room.
+    private const int MessageLimit = 4 * 1024 * 1024;
+
+    private readonly RpcChannel _channel;
+    private readonly Metadata? _headers;
+    // One parameter piece, reused: a stream write serializes the message before it returns.
+    private readonly byte[] _piece = new byte[RawElements.MaxPieceBytes];
+    private readonly StepRequest _pieceRequest = new() { Parameters = new ParameterPiece() };
+
+    public WorkerClient(WorkerEndpoint endpoint, int rank, string? token)
+    {
+        Endpoint = endpoint;
+        Rank = rank;
+        _channel = new RpcChannel(endpoint.Address, new RpcChannelOptions { MaxSendMessageSize = MessageLimit, MaxReceiveMessageSize = MessageLimit });
+        _headers = token is null ? null : new Metadata().Add("authorization", "Bearer " + token);
+    }
+
+    public WorkerEndpoint Endpoint { get; }
+
+    public int Rank { get; }
+
+    public async Task<PrepareJobResponse> PrepareAsync(PrepareJobRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _channel.UnaryAsync(WorkerControlMethods.PrepareJob, request, Options(timeout, cancellationToken));
+        }
+        catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
+        {
+            throw Failed(0, "prepare", failure);
+        }
+        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
+        {
+            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// One Step call: sends <paramref name="header"/> and this rank's segment of <paramref name="parameters"/>,
+    /// writes the returned gradient segment into <paramref name="gradients"/> (flat indices below its length) and
+    /// <paramref name="bufferChanges"/> (the rest), and returns the worker's result.
+    /// </summary>
+    public async Task<StepResult> StepAsync(StepHeader header, ReadOnlyMemory<float> parameters, int gradientLength,
+        FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, int worldSize, string phase,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var call = _channel.DuplexStreaming(WorkerControlMethods.Step, Options(timeout, cancellationToken));
+            await call.RequestStream.WriteAsync(new StepRequest { Header = header }, cancellationToken);
+            await SendParametersAsync(call.RequestStream, parameters, worldSize, cancellationToken);
+            await call.RequestStream.CompleteAsync();
+
+            var (offset, length) = RingSegments.Range(gradientLength, worldSize, Rank);
+            long expected = offset;
+            while (await call.ResponseStream.MoveNext(cancellationToken))
+            {
+                var response = call.ResponseStream.Current;
+                if (response.KindCase == StepResponse.KindOneofCase.Result)
+                {
+                    if (expected != offset + length)
+                    {
+                        throw new InvalidDataException($"its gradient pieces cover [{offset}, {expected}) of its segment [{offset}, {offset + length})");
+                    }
+                    return response.Result;
+                }
+                expected = CopyGradients(response.Gradients, expected, offset + length, gradients, bufferChanges);
+            }
+            throw new InvalidDataException("its answer ended without a StepResult");
+        }
+        catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
+        {
+            throw Failed(header.Step, phase, failure);
+        }
+        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
+        {
+            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
+        }
+    }
+
+    public async Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _channel.UnaryAsync(WorkerControlMethods.Evaluate, request, Options(timeout, cancellationToken));
+        }
+        catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
+        {
+            throw Failed(step, "evaluate", failure);
+        }
+        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
+        {
+            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
+        }
+    }
+
+    /// <summary>Asks the worker to forget the job; a worker that does not answer is left alone.</summary>
+    public async Task StopAsync(string jobId, TimeSpan timeout)
+    {
+        try
+        {
+            await _channel.UnaryAsync(WorkerControlMethods.StopJob, new StopJobRequest { JobId = jobId }, Options(timeout, CancellationToken.None));
+        }
+        catch (Exception failure) when (failure is RpcException or HttpRequestException or IOException)
+        {
+            // Best effort: a worker that is gone has nothing to free, and one that comes back is prepared anew.
+        }
+    }
+
+    /// <summary>Elements and where they go are checked: a piece must continue the segment in order.</summary>
+    private static long CopyGradients(GradientPiece? piece, long expected, long end, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges)
+    {
+        if (piece is null)
+        {
+            throw new InvalidDataException("it answered an empty message");
+        }
+        if (piece.Values.Length % sizeof(long) != 0)
+        {
+            throw new InvalidDataException($"its gradient piece at {piece.Offset} holds {piece.Values.Length} bytes, not whole int64 elements");
+        }
+        int count = piece.Values.Length / sizeof(long);
+        if (piece.Offset != expected || expected + count > end)
+        {
+            throw new InvalidDataException($"it sent {count} gradient elements at offset {piece.Offset}; expected the segment to continue at {expected} up to {end}");
+        }
+        var values = MemoryMarshal.Cast<byte, long>(piece.Values.Span);
+        int at = (int)piece.Offset;
+        int split = Math.Clamp(gradients.Length - at, 0, count);
+        values[..split].CopyTo(gradients.Values[at..]);
+        if (split < count)
+        {
+            values[split..].CopyTo(bufferChanges.Values[(at + split - gradients.Length)..]);
+        }
+        return expected + count;
+    }
+
+    private async Task SendParametersAsync(IClientStreamWriter<StepRequest> requests, ReadOnlyMemory<float> parameters,
+        int worldSize, CancellationToken cancellationToken)
+    {
+        var (offset, length) = RingSegments.Range(parameters.Length, worldSize, Rank);
+        int perPiece = RawElements.PerPiece<float>();
+        var piece = _pieceRequest.Parameters;
+        try
+        {
+            for (int start = offset; start < offset + length; start += perPiece)
+            {
+                int count = Math.Min(perPiece, offset + length - start);
+                var bytes = MemoryMarshal.AsBytes(parameters.Span.Slice(start, count));
+                bytes.CopyTo(_piece);
+                piece.Offset = start;
+                piece.Values = UnsafeByteOperations.UnsafeWrap(_piece.AsMemory(0, bytes.Length));
+                await requests.WriteAsync(_pieceRequest, cancellationToken);
+            }
+        }
+        finally
+        {
+            piece.Values = ByteString.Empty;
+        }
+    }
+
+    private CallOptions Options(TimeSpan timeout, CancellationToken cancellationToken) =>
+        new(DateTime.UtcNow + timeout, _headers, cancellationToken);
+
+    /// <summary>A failure of this call, as opposed to the caller cancelling it.</summary>
+    private static bool IsCallFailure(Exception failure, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested
+        && failure is RpcException or HttpRequestException or IOException or InvalidDataException or OperationCanceledException;
+
+    /// <summary>The caller cancelled: the channel reports it as CANCELLED, callers expect an OperationCanceledException.</summary>
+    private static bool IsCancellation(Exception failure, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested && failure is not OperationCanceledException;
+
+    private WorkerFailedException Failed(long step, string phase, Exception failure) =>
+        new(Endpoint.Id, Rank, step, phase, failure switch
+        {
+            RpcException rpc when rpc.StatusCode == StatusCode.DeadlineExceeded => $"no answer within its deadline ({rpc.Detail})",
+            RpcException rpc => $"{rpc.StatusCode} {rpc.Detail}",
+            _ => failure.Message,
+        }, failure);
+
+    public void Dispose() => _channel.Dispose();
+}

@@ -1,0 +1,80 @@
+using System.Text.RegularExpressions;
+using DistributedTrainer.ClusterApi;
+using DistributedTrainer.Coordinator.Cluster;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedTrainer.Coordinator.Services;
+
+/// <summary>trainer.v1.Cluster over the <see cref="WorkerRegistry"/>: workers register and heartbeat here.</summary>
+internal sealed partial class ClusterService(WorkerRegistry registry, ILogger logger)
+{
+    /// <summary>Longest worker name accepted (a DNS label, as a Kubernetes pod name).</summary>
+    public const int MaxNameLength = 63;
+
+    /// <summary>The service definition to add to a router.</summary>
+    public GrpcServiceDefinition Definition() => new GrpcServiceBuilder(ClusterMethods.Service)
+        .Unary<RegisterWorkerRequest, RegisterWorkerResponse>("Register", (request, _) => Task.FromResult(Register(request)))
+        .Unary<HeartbeatRequest, HeartbeatResponse>("Heartbeat", (request, _) => Task.FromResult(Heartbeat(request)))
+        .Build();
+
+    private RegisterWorkerResponse Register(RegisterWorkerRequest request)
+    {
+        var address = ParseAddress(request.Address);
+        if (request.Threads < 1)
+        {
+            throw Reject($"threads: must be >= 1, got {request.Threads}");
+        }
+        if (request.Name.Length > 0 && (request.Name.Length > MaxNameLength || !NamePattern().IsMatch(request.Name)))
+        {
+            throw Reject($"name: must be 1 to {MaxNameLength} letters, digits, '.', '_' or '-', starting with a letter or digit, got '{request.Name}'");
+        }
+        WorkerEndpoint worker;
+        try
+        {
+            worker = registry.Register(address, request.Threads, request.Name);
+        }
+        catch (InvalidOperationException full)
+        {
+            throw new RpcException(StatusCode.ResourceExhausted, full.Message);
+        }
+        return new RegisterWorkerResponse
+        {
+            WorkerId = worker.Id,
+            HeartbeatIntervalMs = (int)registry.HeartbeatInterval.TotalMilliseconds,
+        };
+    }
+
+    private HeartbeatResponse Heartbeat(HeartbeatRequest request)
+    {
+        if (request.WorkerId.Length == 0)
+        {
+            throw Reject("worker_id: required");
+        }
+        return new HeartbeatResponse { Known = registry.Heartbeat(request.WorkerId) };
+    }
+
+    private Uri ParseAddress(string text)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var address)
+            || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)
+            || address.Host.Length == 0)
+        {
+            // Printed bounded: the text comes from the network.
+            throw Reject($"address: must be an absolute http(s) URL such as http://10.0.0.7:6000, got '{Truncate(text)}'");
+        }
+        return address;
+    }
+
+    private RpcException Reject(string reason)
+    {
+        CoordinatorLog.RegistrationRejected(logger, reason);
+        return new RpcException(StatusCode.InvalidArgument, reason);
+    }
+
+    private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "...";
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,202 @@
+using DistributedTrainer.ClusterApi;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using DistributedTrainer.Training;
+using DistributedTrainer.Training.Collective;
+using DistributedTrainer.Worker.Collective;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedTrainer.Worker.Control;
+
+/// <summary>
+/// The worker's trainer.v1.WorkerControl service: checks each call's envelope, hands it to the one
+/// <see cref="WorkerJob"/> the worker holds, and maps failures to a status in one place.
+/// </summary>
+internal sealed class WorkerControlService : IAsyncDisposable
+{
+    private readonly CollectiveService _collective;
+    private readonly int _defaultThreads;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private WorkerJob? _job;
+
+    /// <param name="collective">This worker's Collective service, the receiving end of its ring links.</param>
+    /// <param name="defaultThreads">Engines per job when PrepareJob asks for 0.</param>
+    public WorkerControlService(CollectiveService collective, int defaultThreads, ILogger logger)
+    {
+        _collective = collective;
+        _defaultThreads = defaultThreads;
+        _logger = logger;
+        Definition = new GrpcServiceBuilder(WorkerControlMethods.Service)
+            .Unary<PrepareJobRequest, PrepareJobResponse>("PrepareJob", (request, context) => Guard("PrepareJob", () => PrepareJobAsync(request, context)))
+            .DuplexStreaming<StepRequest, StepResponse>("Step", (requests, responses, context) => Guard("Step", () => StepAsync(requests, responses, context)))
+            .Unary<EvaluateRequest, EvaluateResponse>("Evaluate", (request, context) => Guard("Evaluate", () => EvaluateAsync(request, context)))
+            .Unary<StopJobRequest, StopJobResponse>("StopJob", (request, context) => Guard("StopJob", () => StopJobAsync(request)))
+            .Build();
+    }
+
+    /// <summary>Add to the worker's <see cref="GrpcRouter"/>.</summary>
+    public GrpcServiceDefinition Definition { get; }
+
+    private async Task<PrepareJobResponse> PrepareJobAsync(PrepareJobRequest request, ServerCallContext context)
+    {
+        CheckJobId(request.JobId);
+        if (request.Spec is null)
+        {
+            throw new ArgumentException("Invalid spec: missing");
+        }
+        if (request.WorldSize < 1)
+        {
+            throw new ArgumentException($"Invalid world_size: {request.WorldSize} (must be >= 1)");
+        }
+        if (request.Rank < 0 || request.Rank >= request.WorldSize)
+        {
+            throw new ArgumentException($"Invalid rank: {request.Rank} (must be in [0, {request.WorldSize}))");
+        }
+        if (request.Ring.Count != request.WorldSize)
+        {
+            throw new ArgumentException($"Invalid ring: {request.Ring.Count} addresses for world_size {request.WorldSize}");
+        }
+        var ring = new Uri[request.Ring.Count];
+        for (int i = 0; i < ring.Length; i++)
+        {
+            if (!Uri.TryCreate(request.Ring[i], UriKind.Absolute, out var address) || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new ArgumentException($"Invalid ring[{i}]: '{request.Ring[i]}' (must be an http:// or https:// URL)");
+            }
+            ring[i] = address;
+        }
+        if (request.Generation < 1)
+        {
+            throw new ArgumentException($"Invalid generation: {request.Generation} (must be >= 1)");
+        }
+        if (request.Threads < 0)
+        {
+            throw new ArgumentException($"Invalid threads: {request.Threads} (must be >= 0; 0 uses the worker's --threads)");
+        }
+
+        await _gate.WaitAsync(context.CancellationToken);
+        try
+        {
+            if (_job is not null && _job.JobId != request.JobId)
+            {
+                throw new InvalidOperationException($"Worker is busy with job {_job.JobId}; stop it before preparing job {request.JobId}");
+            }
+            if (_job is null)
+            {
+                int threads = request.Threads > 0 ? request.Threads : _defaultThreads;
+                // Loading the data takes a while; keep it off the request's thread.
+                _job = await Task.Run(() => WorkerJob.Create(request.JobId, request.Spec, threads, _collective), context.CancellationToken);
+            }
+            await _job.ConnectAsync(request.Rank, ring, request.Generation, context.CancellationToken);
+            WorkerLog.JobPrepared(_logger, request.JobId, request.Rank, request.WorldSize, request.Generation);
+            return new PrepareJobResponse { ParameterCount = _job.ParameterCount, GradientCount = _job.GradientCount };
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task StepAsync(IAsyncStreamReader<StepRequest> requests, IServerStreamWriter<StepResponse> responses, ServerCallContext context)
+    {
+        if (!await requests.MoveNext(context.CancellationToken))
+        {
+            throw new ArgumentException("Invalid request stream: empty (the first message must be the StepHeader)");
+        }
+        if (requests.Current.KindCase != StepRequest.KindOneofCase.Header)
+        {
+            throw new ArgumentException($"Invalid request 0: {requests.Current.KindCase} (the first message must be the StepHeader)");
+        }
+        var header = requests.Current.Header;
+        await Job(header.JobId).StepAsync(header, requests, responses, context.CancellationToken);
+    }
+
+    private Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, ServerCallContext context) =>
+        Job(request.JobId).EvaluateAsync(request, context.CancellationToken);
+
+    private async Task<StopJobResponse> StopJobAsync(StopJobRequest request)
+    {
+        CheckJobId(request.JobId);
+        await _gate.WaitAsync();
+        try
+        {
+            if (_job is not null && _job.JobId == request.JobId)
+            {
+                await _job.DisposeAsync();
+                _job = null;
+                WorkerLog.JobStopped(_logger, request.JobId);
+            }
+            return new StopJobResponse();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private WorkerJob Job(string jobId)
+    {
+        CheckJobId(jobId);
+        var job = Volatile.Read(ref _job);
+        if (job is null || job.JobId != jobId)
+        {
+            throw new InvalidOperationException($"Invalid job_id: {jobId} is not prepared on this worker ({(job is null ? "it holds no job" : $"it holds job {job.JobId}")})");
+        }
+        return job;
+    }
+
+    private static void CheckJobId(string jobId)
+    {
+        if (string.IsNullOrEmpty(jobId))
+        {
+            throw new ArgumentException("Invalid job_id: empty");
+        }
+    }
+
+    /// <summary>The one place where failures become statuses.</summary>
+    private async Task<T> Guard<T>(string method, Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception failure) when (ToStatus(failure) is { } status)
+        {
+            WorkerLog.CallFailed(_logger, method, status.StatusCode.ToString(), status.Detail);
+            throw status;
+        }
+    }
+
+    private async Task Guard(string method, Func<Task> call) => await Guard(method, async () =>
+    {
+        await call();
+        return true;
+    });
+
+    private static RpcException? ToStatus(Exception failure) => failure switch
+    {
+        JobInputException invalid => new RpcException(StatusCode.InvalidArgument, $"Invalid spec: {invalid.Message}"),
+        ArgumentException or InvalidDataException => new RpcException(StatusCode.InvalidArgument, failure.Message),
+        InvalidOperationException => new RpcException(StatusCode.FailedPrecondition, failure.Message),
+        RingException ring => new RpcException(StatusCode.Aborted, $"ring {ring.Phase} failed: {ring.Message}"),
+        _ => null,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_job is not null)
+            {
+                await _job.DisposeAsync();
+                _job = null;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

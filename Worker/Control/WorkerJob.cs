@@ -1,0 +1,399 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using DistributedTrainer.ClusterApi;
+using DistributedTrainer.Data;
+using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Numerics.Losses;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using DistributedTrainer.Training;
+using DistributedTrainer.Training.Collective;
+using DistributedTrainer.Worker.Collective;
+using Google.Protobuf;
+
+namespace DistributedTrainer.Worker.Control;
+
+/// <summary>
+/// A job as one worker holds it: its data (loaded once), the model, the micro-shard engines and evaluator, the flat
+/// parameter and gradient vectors (allocated once, so memory does not grow with steps) and the ring link of the
+/// current generation. Steps and evaluations take turns.
+/// </summary>
+/// <remarks>
+/// Errors: <see cref="ArgumentException"/> and <see cref="InvalidDataException"/> for a malformed request,
+/// <see cref="InvalidOperationException"/> for a request that does not fit the job's state (wrong generation,
+/// broken ring), <see cref="RingException"/> for a peer that failed; the service maps them to a status.
+/// </remarks>
+internal sealed class WorkerJob : IAsyncDisposable
+{
+    private readonly CollectiveService _collective;
+    private readonly LoadedData _data;
+    private readonly Model _model;
+    private readonly MicroShardRunner _runner;
+    private readonly Evaluator _evaluator;
+    private readonly FixedPointAccumulator _gradients;
+    private readonly FixedPointAccumulator _buffers;
+    private readonly float[] _parameters;
+    private readonly long[] _flatGradients;
+    // One piece of the answer, reused: a stream write serializes the message before it returns.
+    private readonly byte[] _piece = new byte[RawElements.MaxPieceBytes];
+    private readonly StepResponse _pieceResponse = new() { Gradients = new GradientPiece() };
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly int _shardSize;
+    private int[] _ids = [];
+    private int[] _lengths = [];
+    private ShardResult[] _results = [];
+    private RingLink? _link;
+    private bool _hasParameters;
+    private bool _stopped;
+
+    private WorkerJob(string jobId, CollectiveService collective, JobSpec spec, LoadedData data, int threads)
+    {
+        JobId = jobId;
+        _collective = collective;
+        _data = data;
+        _shardSize = MicroShards.SizeOf(spec);
+        var loss = LossFactory.Create(spec.Loss.Kind);
+        _model = ModelFactory.Build(spec.Model, data.FeatureCount, Math.Max(_shardSize, Trainer.EvaluationChunk));
+        try
+        {
+            _runner = new MicroShardRunner(spec.Model, _model, loss, data.Train, spec.Seed, _shardSize, threads);
+            _evaluator = new Evaluator(_model, loss, data.FeatureCount, Trainer.EvaluationChunk);
+        }
+        catch
+        {
+            _runner?.Dispose();
+            _model.Dispose();
+            throw;
+        }
+        _gradients = new FixedPointAccumulator(_model.Store.Count);
+        _buffers = new FixedPointAccumulator(_model.Store.BufferValues.Length);
+        _parameters = new float[FlatVectors.ParameterLength(_model.Store)];
+        _flatGradients = new long[FlatVectors.GradientLength(_model.Store)];
+    }
+
+    public string JobId { get; }
+
+    public int Rank { get; private set; }
+
+    public int WorldSize { get; private set; }
+
+    /// <summary>The generation of the current ring; 0 before the first <see cref="ConnectAsync"/>.</summary>
+    public long Generation => _link?.Generation ?? 0;
+
+    public int ParameterCount => _parameters.Length;
+
+    public int GradientCount => _flatGradients.Length;
+
+    /// <summary>Loads the spec's data and builds the model and engines.</summary>
+    /// <exception cref="JobInputException">The spec or its data is invalid.</exception>
+    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective)
+    {
+        var input = JobInput.FromSpec(spec);
+        return new WorkerJob(jobId, collective, input.Spec, input.Data, threads);
+    }
+
+    /// <summary>
+    /// Joins generation <paramref name="generation"/> of the ring as <paramref name="rank"/>: closes the link of the
+    /// previous generation and opens one to the next rank. Data and engines stay.
+    /// </summary>
+    public async Task ConnectAsync(int rank, IReadOnlyList<Uri> ring, long generation, CancellationToken cancellationToken)
+    {
+        if (generation < Generation)
+        {
+            throw new InvalidOperationException($"Invalid generation: {generation} (job {JobId} is already at generation {Generation})");
+        }
+        await _turn.WaitAsync(cancellationToken);
+        try
+        {
+            if (_stopped)
+            {
+                throw new InvalidOperationException($"Job {JobId} was stopped on this worker");
+            }
+            if (_link is not null)
+            {
+                await _link.DisposeAsync();
+                _link = null;
+            }
+            _link = RingLink.Open(_collective, JobId, generation, rank, ring);
+            (Rank, WorldSize) = (rank, ring.Count);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    /// <summary>
+    /// One step (cluster.proto): receives this rank's parameter segment, all-gathers the parameters, computes the
+    /// header's micro-shards, reduce-scatters the gradients and answers with this rank's segment and the results.
+    /// </summary>
+    public async Task StepAsync(StepHeader header, IAsyncStreamReader<StepRequest> requests,
+        IServerStreamWriter<StepResponse> responses, CancellationToken cancellationToken)
+    {
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        var token = call.Token;
+        await _turn.WaitAsync(token);
+        try
+        {
+            var link = CurrentLink(header.Generation);
+            int shards = CheckHeader(header);
+            await ReceiveParametersAsync(requests, token);
+            try
+            {
+                await link.Ring.AllGatherAsync<float>(_parameters, header.Step, token);
+                FlatVectors.LoadParameters(_model.Store, _parameters);
+                _hasParameters = true;
+                _gradients.Clear();
+                _buffers.Clear();
+                var watch = Stopwatch.StartNew();
+                _runner.ComputeShards(header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards),
+                    _gradients, _buffers, _results);
+                double computeSeconds = watch.Elapsed.TotalSeconds;
+                _gradients.Values.CopyTo(_flatGradients);
+                _buffers.Values.CopyTo(_flatGradients.AsSpan(_gradients.Length));
+                await link.Ring.ReduceScatterAsync(_flatGradients, header.Step, token);
+                await SendGradientsAsync(responses, token);
+                await responses.WriteAsync(new StepResponse { Result = Result(header, shards, computeSeconds) }, token);
+            }
+            catch
+            {
+                // A collective left half way may leave stale pieces in the inbox or a broken stream.
+                link.Broken = true;
+                throw;
+            }
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    /// <summary>One outcome per chunk of [start, end) of the split, with the parameters of the last step.</summary>
+    public async Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, CancellationToken cancellationToken)
+    {
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        await _turn.WaitAsync(call.Token);
+        try
+        {
+            CheckGeneration(request.Generation);
+            if (!_hasParameters)
+            {
+                throw new InvalidOperationException($"Job {JobId} has no parameters yet: send a Step (a header without shards syncs them) before Evaluate");
+            }
+            Dataset data = request.Split switch
+            {
+                EvaluateRequest.Types.Split.Validation => _data.Validation
+                    ?? throw new ArgumentException($"Invalid split: VALIDATION (job {JobId} holds no validation split)"),
+                EvaluateRequest.Types.Split.Test => _data.Test,
+                _ => throw new ArgumentException($"Invalid split: {request.Split} (must be VALIDATION or TEST)"),
+            };
+            if (request.Chunk != Trainer.EvaluationChunk)
+            {
+                throw new ArgumentException($"Invalid chunk: {request.Chunk} (this worker evaluates in chunks of {Trainer.EvaluationChunk})");
+            }
+            if (request.Start < 0 || request.End < request.Start || request.End > data.Count)
+            {
+                throw new ArgumentException($"Invalid start/end: [{request.Start}, {request.End}) (must lie within the split's {data.Count} samples)");
+            }
+            var response = new EvaluateResponse();
+            int index = 0;
+            for (int first = request.Start; first < request.End; first += request.Chunk, index++)
+            {
+                call.Token.ThrowIfCancellationRequested();
+                var result = _evaluator.Evaluate(data, first, Math.Min(first + request.Chunk, request.End));
+                response.Chunks.Add(new ShardOutcome { ShardIndex = index, LossSum = result.LossSum, Correct = result.Correct, Samples = result.Samples });
+            }
+            return response;
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    private RingLink CurrentLink(long generation)
+    {
+        CheckGeneration(generation);
+        // CheckGeneration refuses a stopped job: stopping drops the link.
+        var link = _link!;
+        if (link.Broken)
+        {
+            throw new InvalidOperationException(
+                $"Job {JobId}'s ring of generation {generation} broke in an earlier step; prepare the job again with a new generation");
+        }
+        return link;
+    }
+
+    private void CheckGeneration(long generation)
+    {
+        if (_stopped)
+        {
+            throw new InvalidOperationException($"Job {JobId} was stopped on this worker");
+        }
+        if (_link is null || generation != _link.Generation)
+        {
+            throw new InvalidOperationException($"Invalid generation: {generation} (job {JobId} is prepared at generation {Generation})");
+        }
+    }
+
+    /// <summary>Checks the header's shards against the training split; copies them into the reused buffers.</summary>
+    private int CheckHeader(StepHeader header)
+    {
+        if (header.Step < 0)
+        {
+            throw new ArgumentException($"Invalid step: {header.Step} (must be >= 0)");
+        }
+        int shards = header.ShardLengths.Count;
+        if (header.ShardIndices.Count != shards)
+        {
+            throw new ArgumentException($"Invalid shard_indices: {header.ShardIndices.Count} entries for {shards} shard_lengths");
+        }
+        int samples = header.SampleIds.Count;
+        if (_ids.Length < samples)
+        {
+            _ids = new int[samples];
+        }
+        if (_lengths.Length < shards)
+        {
+            _lengths = new int[shards];
+            _results = new ShardResult[shards];
+        }
+        long covered = 0;
+        for (int k = 0; k < shards; k++)
+        {
+            int length = header.ShardLengths[k];
+            if (length < 1 || length > _shardSize)
+            {
+                throw new ArgumentException($"Invalid shard_lengths[{k}]: {length} (must be in [1, {_shardSize}], the job's micro_shard_size)");
+            }
+            if (header.ShardIndices[k] < 0)
+            {
+                throw new ArgumentException($"Invalid shard_indices[{k}]: {header.ShardIndices[k]} (must be >= 0)");
+            }
+            _lengths[k] = length;
+            covered += length;
+        }
+        if (covered != samples)
+        {
+            throw new ArgumentException($"Invalid shard_lengths: they cover {covered} samples, sample_ids holds {samples}");
+        }
+        int trainCount = _data.Train.Count;
+        for (int i = 0; i < samples; i++)
+        {
+            int id = header.SampleIds[i];
+            if (id < 0 || id >= trainCount)
+            {
+                throw new ArgumentException($"Invalid sample_ids[{i}]: {id} (the training split holds samples [0, {trainCount}))");
+            }
+            _ids[i] = id;
+        }
+        return shards;
+    }
+
+    /// <summary>Copies the pieces of this rank's parameter segment, which must arrive in order and cover it exactly.</summary>
+    private async Task ReceiveParametersAsync(IAsyncStreamReader<StepRequest> requests, CancellationToken cancellationToken)
+    {
+        var (offset, length) = RingSegments.Range(_parameters.Length, WorldSize, Rank);
+        long expected = offset;
+        int index = 0;
+        while (await requests.MoveNext(cancellationToken))
+        {
+            var request = requests.Current;
+            if (request.KindCase != StepRequest.KindOneofCase.Parameters)
+            {
+                throw new ArgumentException($"Invalid request {index + 1}: {request.KindCase} after the header (only parameter pieces may follow it)");
+            }
+            var piece = request.Parameters;
+            if (piece.Values.Length > RawElements.MaxPieceBytes)
+            {
+                throw new ArgumentException($"Invalid parameters[{index}].values: {piece.Values.Length} bytes (at most {RawElements.MaxPieceBytes} per piece)");
+            }
+            if (piece.Offset != expected)
+            {
+                throw new ArgumentException(
+                    $"Invalid parameters[{index}].offset: {piece.Offset} (expected {expected}: pieces cover rank {Rank}'s segment [{offset}, {offset + length}) in order)");
+            }
+            int count = piece.Values.Length / sizeof(float);
+            if (expected + count > offset + length)
+            {
+                throw new ArgumentException(
+                    $"Invalid parameters[{index}]: {count} elements at offset {piece.Offset} run past rank {Rank}'s segment [{offset}, {offset + length})");
+            }
+            RawElements.CopyInto<float>(_parameters, piece.Offset, piece.Values, $"parameters[{index}].values");
+            expected += count;
+            index++;
+        }
+        if (expected != offset + length)
+        {
+            throw new ArgumentException($"Invalid parameters: the pieces cover [{offset}, {expected}) of rank {Rank}'s segment [{offset}, {offset + length})");
+        }
+    }
+
+    private async Task SendGradientsAsync(IServerStreamWriter<StepResponse> responses, CancellationToken cancellationToken)
+    {
+        var (offset, length) = RingSegments.Range(_flatGradients.Length, WorldSize, Rank);
+        int perPiece = RawElements.PerPiece<long>();
+        var piece = _pieceResponse.Gradients;
+        try
+        {
+            for (int start = offset; start < offset + length; start += perPiece)
+            {
+                int count = Math.Min(perPiece, offset + length - start);
+                var bytes = MemoryMarshal.AsBytes(_flatGradients.AsSpan(start, count));
+                bytes.CopyTo(_piece);
+                piece.Offset = start;
+                piece.Values = UnsafeByteOperations.UnsafeWrap(_piece.AsMemory(0, bytes.Length));
+                await responses.WriteAsync(_pieceResponse, cancellationToken);
+            }
+        }
+        finally
+        {
+            piece.Values = ByteString.Empty;
+        }
+    }
+
+    private StepResult Result(StepHeader header, int shards, double computeSeconds)
+    {
+        var result = new StepResult
+        {
+            // The lowest offending index in the flat vector: gradient sums come before buffer changes.
+            FirstNonFiniteIndex = !_gradients.IsFinite ? _gradients.FirstNonFiniteIndex
+                : !_buffers.IsFinite ? _gradients.Length + (long)_buffers.FirstNonFiniteIndex
+                : -1,
+            // The engines add every shard into shared sums, so which shard held the value is not known here.
+            NonFiniteShard = -1,
+            ComputeSeconds = computeSeconds,
+        };
+        for (int k = 0; k < shards; k++)
+        {
+            var shard = _results[k];
+            result.Shards.Add(new ShardOutcome { ShardIndex = header.ShardIndices[k], LossSum = shard.LossSum, Correct = shard.Correct, Samples = shard.Samples });
+        }
+        return result;
+    }
+
+    /// <summary>Cancels a step or evaluation in flight, closes the ring link and frees the engines and data.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _turn.WaitAsync();
+        try
+        {
+            if (_link is not null)
+            {
+                await _link.DisposeAsync();
+                _link = null;
+            }
+            _runner.Dispose();
+            _evaluator.Dispose();
+            _model.Dispose();
+        }
+        finally
+        {
+            // _stopping stays undisposed: a call that took this job just before it stopped may still link to it.
+            _stopped = true;
+            _turn.Release();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using DistributedTrainer.ClusterApi;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedTrainer.Worker.Registration;
+
+/// <summary>
+/// Keeps the worker registered: registers, heartbeats at the interval the coordinator gives, registers again when
+/// a heartbeat says the worker is unknown (the coordinator restarted or dropped it), and retries with a capped
+/// exponential backoff while the coordinator does not answer. Each change of state is logged once.
+/// </summary>
+internal sealed class CoordinatorRegistration : IAsyncDisposable
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    private readonly RpcChannel _channel;
+    private readonly RegisterWorkerRequest _request;
+    private readonly Metadata? _headers;
+    private readonly TimeSpan _maxRetryDelay;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private volatile string? _workerId;
+
+    private CoordinatorRegistration(Uri coordinator, RegisterWorkerRequest request, string? token, TimeSpan maxRetryDelay, ILogger logger)
+    {
+        _channel = new RpcChannel(coordinator);
+        _request = request;
+        _headers = token is null ? null : new Metadata().Add("authorization", "Bearer " + token);
+        _maxRetryDelay = maxRetryDelay;
+        _logger = logger;
+        _loop = Task.Run(() => RunAsync(_stopping.Token));
+    }
+
+    /// <summary>The id the coordinator gave, or null while the worker is not registered.</summary>
+    public string? WorkerId => _workerId;
+
+    /// <summary>Starts registering <paramref name="request"/> with <paramref name="coordinator"/> in the background.</summary>
+    public static CoordinatorRegistration Start(Uri coordinator, RegisterWorkerRequest request, string? token,
+        TimeSpan maxRetryDelay, ILogger logger) => new(coordinator, request, token, maxRetryDelay, logger);
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        var retryDelay = FirstRetryDelay;
+        bool reachable = true;
+        var interval = TimeSpan.Zero;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                if (_workerId is null)
+                {
+                    var registered = await _channel.UnaryAsync(ClusterMethods.Register, _request, Options(stopping));
+                    _workerId = registered.WorkerId;
+                    interval = TimeSpan.FromMilliseconds(Math.Max(100, registered.HeartbeatIntervalMs));
+                    MarkReachable(ref reachable);
+                    WorkerLog.Registered(_logger, _channel.Address, registered.WorkerId, registered.HeartbeatIntervalMs);
+                }
+                else
+                {
+                    var heartbeat = await _channel.UnaryAsync(ClusterMethods.Heartbeat, new HeartbeatRequest { WorkerId = _workerId }, Options(stopping));
+                    MarkReachable(ref reachable);
+                    if (!heartbeat.Known)
+                    {
+                        WorkerLog.Forgotten(_logger, _workerId);
+                        _workerId = null;
+                        continue;
+                    }
+                }
+                retryDelay = FirstRetryDelay;
+                await Task.Delay(interval, stopping);
+            }
+            catch (Exception failure) when (!stopping.IsCancellationRequested && failure is RpcException or HttpRequestException or IOException)
+            {
+                if (reachable)
+                {
+                    reachable = false;
+                    WorkerLog.Unreachable(_logger, _channel.Address, failure is RpcException rpc ? $"{rpc.StatusCode} {rpc.Detail}" : failure.Message, _maxRetryDelay);
+                }
+                await Task.Delay(retryDelay, stopping).ContinueWith(static _ => { }, TaskScheduler.Default);
+                retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, _maxRetryDelay.Ticks));
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                // Stopping cancels the call or the wait in flight, whatever it surfaces as.
+                return;
+            }
+        }
+    }
+
+    private void MarkReachable(ref bool reachable)
+    {
+        if (!reachable)
+        {
+            reachable = true;
+            WorkerLog.Reachable(_logger, _channel.Address);
+        }
+    }
+
+    private CallOptions Options(CancellationToken stopping) => new(DateTime.UtcNow + CallTimeout, _headers, stopping);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _loop;
+        _stopping.Dispose();
+        _channel.Dispose();
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace DistributedTrainer.Worker;
+
+/// <summary>Every log message of the worker, declared once. Tokens are never arguments.</summary>
+internal static partial class WorkerLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listening on {Address} (advertised as {Advertised}, {Threads} threads, authentication {Authentication})")]
+    public static partial void Listening(ILogger logger, Uri address, Uri advertised, int threads, string authentication);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Registered with {Coordinator} as {WorkerId} (heartbeat every {IntervalMs} ms)")]
+    public static partial void Registered(ILogger logger, Uri coordinator, string workerId, int intervalMs);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "The coordinator no longer knows {WorkerId}; registering again")]
+    public static partial void Forgotten(ILogger logger, string workerId);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Cannot reach the coordinator at {Coordinator}: {Reason}; retrying with backoff up to {MaxDelay}")]
+    public static partial void Unreachable(ILogger logger, Uri coordinator, string reason, TimeSpan maxDelay);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "The coordinator at {Coordinator} answers again")]
+    public static partial void Reachable(ILogger logger, Uri coordinator);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Job {JobId} prepared: rank {Rank} of {WorldSize}, generation {Generation}")]
+    public static partial void JobPrepared(ILogger logger, string jobId, int rank, int worldSize, long generation);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Job {JobId} stopped")]
+    public static partial void JobStopped(ILogger logger, string jobId);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Method} failed: {Status} {Detail}")]
+    public static partial void CallFailed(ILogger logger, string method, string status, string detail);
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Net;
+
+namespace DistributedTrainer.Worker;
+
+/// <summary>How a worker is started.</summary>
+/// <param name="Coordinator">The coordinator to register with; null serves without registering (tests that drive the worker directly).</param>
+/// <param name="Port">TCP port; 0 picks a free one.</param>
+/// <param name="Host">Address to bind (default 127.0.0.1).</param>
+/// <param name="Advertise">The address the coordinator and ring peers reach this worker at; default the bound address.</param>
+/// <param name="Threads">Kernel threads the worker computes with; 0: <see cref="Numerics.ComputeThreads.Count"/>.</param>
+/// <param name="Name">Stable name to register under (e.g. the pod name); null lets the coordinator assign "w-N".</param>
+/// <param name="Token">Bearer token sent to the coordinator and required on WorkerControl calls; null: none.</param>
+internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? Host = null, Uri? Advertise = null,
+    int Threads = 0, string? Name = null, string? Token = null)
+{
+    public const string TokenVariable = "DT_COORDINATOR_TOKEN";
+
+    /// <summary>Longest wait between attempts to reach a coordinator that does not answer (default 10 s).</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Parses <c>--coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T]</c>;
+    /// the token may come from DT_COORDINATOR_TOKEN.
+    /// </summary>
+    /// <exception cref="ArgumentException">A flag is unknown, lacks its value or has a bad one.</exception>
+    public static WorkerOptions Parse(IReadOnlyList<string> args, string? environmentToken)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token"];
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (!known.Contains(args[i], StringComparer.Ordinal))
+            {
+                throw new ArgumentException($"Invalid argument: '{args[i]}' (expected one of {string.Join(", ", known)})");
+            }
+            if (i + 1 >= args.Count)
+            {
+                throw new ArgumentException($"Invalid argument: {args[i]} needs a value");
+            }
+            values[args[i]] = args[++i];
+        }
+        if (!values.TryGetValue("--coordinator", out var coordinatorText))
+        {
+            throw new ArgumentException("Invalid arguments: --coordinator URL is required");
+        }
+        Uri coordinator = ParseHttpUri("--coordinator", coordinatorText);
+        int port = 0;
+        if (values.TryGetValue("--port", out var portText)
+            && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535))
+        {
+            throw new ArgumentException($"Invalid --port: '{portText}' (must be an integer in [0, 65535])");
+        }
+        IPAddress? host = null;
+        if (values.TryGetValue("--host", out var hostText) && !IPAddress.TryParse(hostText, out host))
+        {
+            throw new ArgumentException($"Invalid --host: '{hostText}' (must be an IP address, e.g. 0.0.0.0)");
+        }
+        Uri? advertise = values.TryGetValue("--advertise", out var advertiseText) ? ParseHttpUri("--advertise", advertiseText) : null;
+        if (advertise is null && host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any)))
+        {
+            // Peers cannot dial a wildcard address: the worker must say where it is reachable.
+            throw new ArgumentException($"Invalid arguments: --advertise URL is required with --host {host} (peers cannot reach a wildcard address)");
+        }
+        int threads = 0;
+        if (values.TryGetValue("--threads", out var threadsText)
+            && (!int.TryParse(threadsText, NumberStyles.None, CultureInfo.InvariantCulture, out threads) || threads < 1 || threads > 1024))
+        {
+            throw new ArgumentException($"Invalid --threads: '{threadsText}' (must be an integer in [1, 1024])");
+        }
+        string? name = values.GetValueOrDefault("--name");
+        if (name is not null && (name.Length == 0 || name.Length > 253 || name.Any(char.IsWhiteSpace)))
+        {
+            throw new ArgumentException($"Invalid --name: '{name}' (must be 1 to 253 characters without spaces)");
+        }
+        string? token = values.GetValueOrDefault("--token") ?? environmentToken;
+        return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token);
+    }
+
+    private static Uri ParseHttpUri(string flag, string text)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"Invalid {flag}: '{text}' (must be an http:// or https:// URL, e.g. http://10.0.0.7:6000)");
+        }
+        return uri;
+    }
+}
