@@ -27,6 +27,9 @@ internal sealed class CoordinatorConnection : IDisposable
     public CallOptions Call(CancellationToken cancellation) =>
         new(Headers: _token is null ? null : new Metadata().Add("authorization", "Bearer " + _token), CancellationToken: cancellation);
 
+    /// <summary>A connection without credentials to <paramref name="address"/> (a coordinator this trainctl started).</summary>
+    public static CoordinatorConnection Open(Uri address) => new(new RpcChannel(address), token: null);
+
     public void Dispose() => Channel.Dispose();
 
     /// <summary>The shared flags of the cluster commands.</summary>
@@ -70,7 +73,8 @@ internal sealed class CoordinatorConnection : IDisposable
         }
     }
 
-    private static int Report(RpcException failure, Uri coordinator)
+    /// <summary>Prints what went wrong with a call to <paramref name="coordinator"/> and returns the exit code for it.</summary>
+    public static int Report(RpcException failure, Uri coordinator)
     {
         switch (failure.StatusCode)
         {

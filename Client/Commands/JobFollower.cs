@@ -14,6 +14,21 @@ internal static class JobFollower
     /// <summary>Watches <paramref name="jobId"/> until it ends; prints the final job (as JSON with <paramref name="json"/>) and returns the exit code of its state.</summary>
     public static async Task<int> FollowAsync(CoordinatorConnection connection, string jobId, int epochs, bool json, CancellationToken cancellation)
     {
+        var job = await WatchToEndAsync(connection, jobId, epochs, json, cancellation);
+        if (json)
+        {
+            Console.Out.WriteLine(Format(job));
+        }
+        else
+        {
+            Console.Out.WriteLine($"{job.JobId} {job.State}: {job.Message}");
+        }
+        return ExitCode(job.State);
+    }
+
+    /// <summary>Shows <paramref name="jobId"/>'s progress until it ends (on stderr with <paramref name="json"/>) and returns the final job.</summary>
+    public static async Task<Job> WatchToEndAsync(CoordinatorConnection connection, string jobId, int epochs, bool json, CancellationToken cancellation)
+    {
         var diagnostics = json ? Console.Error : Console.Out;
         if (!json && !Console.IsOutputRedirected)
         {
@@ -27,16 +42,7 @@ internal static class JobFollower
         {
             await WatchAsync(connection, jobId, new PlainProgress(diagnostics, epochs), cancellation);
         }
-        var job = await connection.Channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, connection.Call(cancellation));
-        if (json)
-        {
-            Console.Out.WriteLine(Format(job));
-        }
-        else
-        {
-            diagnostics.WriteLine($"{job.JobId} {job.State}: {job.Message}");
-        }
-        return ExitCode(job.State);
+        return await connection.Channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, connection.Call(cancellation));
     }
 
     public static string Format(IMessage message) => Formatter.Format(message);

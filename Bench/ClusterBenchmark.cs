@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Training;
+using Google.Protobuf;
+
+namespace DistributedTrainer.Bench;
+
+/// <summary>
+/// Training samples/s of the local cluster against PyTorch DistributedDataParallel, side by side in one run, on the
+/// reference MLP (examples/fashion-mnist-mlp.yaml) at batch 128 and 512:
+/// - the cluster: `trainctl local SPEC --workers 2 --threads-per-worker 1 --epochs 1 --json` (a coordinator and two
+///   worker processes on loopback); its figure is the job's own train_samples_per_second over the epoch (evaluation,
+///   process start and worker registration excluded, the first steps' JIT warm-up included);
+/// - DDP: Bench/pytorch_ddp.py, 2 processes x 1 thread on gloo, each rank half of the same global batch, timed over
+///   the same number of steps after a warm-up.
+/// Each row measures the cluster first, then DDP, so both see about the same load; a figure is the best of the rounds.
+/// trainctl is the one built beside Bench (Bench.csproj builds Client, which builds Coordinator and Worker).
+/// </summary>
+internal static class ClusterBenchmark
+{
+    private const string DefaultSpec = "examples/fashion-mnist-mlp.yaml";
+    private const string Python = "/usr/bin/python3";
+    private const int Workers = 2;
+
+    public static int Run(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        int rounds = quick ? 1 : 2;
+        string trainctl = LocateTrainctl();
+        string script = Path.Combine(AppContext.BaseDirectory, "pytorch_ddp.py");
+        var job = JobInput.Load(DefaultSpec);
+        string scratch = Directory.CreateTempSubdirectory("dt-bench-cluster-").FullName;
+        try
+        {
+            Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {DefaultSpec}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; " +
+                $"cluster: trainctl local, {Workers} workers x 1 thread, one epoch; DDP: gloo, {Workers} processes x 1 thread; best of {rounds} round(s).");
+            Console.WriteLine();
+            Console.WriteLine("| Batch | Steps | Cluster samples/s | DDP samples/s | Cluster / DDP | Load average after |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---|");
+            foreach (int batch in new[] { 128, 512 })
+            {
+                int steps = Trainer.StepsPerEpoch(job.Data.Train.Count, batch);
+                double cluster = 0;
+                double ddp = 0;
+                string? clusterFailure = null;
+                for (int round = 0; round < rounds; round++)
+                {
+                    var (samplesPerSecond, failure) = RunCluster(trainctl, job.Spec, batch, Path.Combine(scratch, $"b{batch}-r{round}"));
+                    cluster = Math.Max(cluster, samplesPerSecond);
+                    clusterFailure ??= failure;
+                    ddp = Math.Max(ddp, RunDdp(script, batch, steps));
+                }
+                string clusterText = cluster > 0 ? $"{cluster:0}" : $"failed: {clusterFailure}";
+                string ratio = cluster > 0 ? $"{cluster / ddp:0.00}" : "n/a";
+                Console.WriteLine($"| {batch} | {steps} | {clusterText} | {ddp:0} | {ratio} | {LoadAverage()} |");
+            }
+            Console.WriteLine();
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    /// <summary>One epoch of the spec at <paramref name="batch"/> on `trainctl local`; its samples/s, or 0 and why it failed.</summary>
+    private static (double SamplesPerSecond, string? Failure) RunCluster(string trainctl, JobSpec reference, int batch, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var spec = reference.Clone();
+        spec.BatchSize = batch;
+        spec.Epochs = 1;
+        string specPath = Path.Combine(directory, "spec.json");
+        File.WriteAllText(specPath, JsonFormatter.Default.Format(spec));
+        var (exitCode, stdout, stderr) = Execute("dotnet", [trainctl, "local", specPath, "--workers", Text(Workers), "--threads-per-worker", "1",
+            "--json", "--out", Path.Combine(directory, "out")]);
+        if (exitCode != 0)
+        {
+            // trainctl's own error line ("trainctl: worker-1 (pid N) exited with code 1 ..."), else its last line.
+            var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            string reason = lines.LastOrDefault(line => line.StartsWith("trainctl:", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? "";
+            return (0, $"exit code {exitCode}, {reason.Replace('|', '/')}");
+        }
+        using var summary = JsonDocument.Parse(stdout);
+        return (summary.RootElement.GetProperty("train_samples_per_second").GetDouble(), null);
+    }
+
+    /// <summary>Best global samples/s of DDP over <paramref name="steps"/> steps of <paramref name="batch"/> samples.</summary>
+    private static double RunDdp(string script, int batch, int steps)
+    {
+        var (exitCode, stdout, stderr) = Execute(Python, [script, "--ranks", Text(Workers), "--batch", Text(batch), "--steps", Text(steps),
+            "--warmup", "20", "--rounds", "1"]);
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"{Python} {script} exited with code {exitCode}: {stderr}");
+        }
+        using var result = JsonDocument.Parse(stdout.TrimEnd().Split('\n')[^1]);
+        return result.RootElement.GetProperty("samples_per_second").GetDouble();
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) Execute(string program, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>trainctl.dll of the same configuration: Bench runs from Bench/bin/CONFIG/TFM/, trainctl from Client/bin/CONFIG/TFM/.</summary>
+    private static string LocateTrainctl()
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string? root = here.Parent?.Parent?.Parent?.Parent?.FullName;
+        string path = root is null ? "" : Path.Combine(root, "Client", "bin", here.Parent!.Name, here.Name, "trainctl.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"trainctl.dll not found at '{path}'; build it with `dotnet build Client -c {here.Parent?.Name}`.", path);
+    }
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+}

@@ -1,0 +1,86 @@
+"""PyTorch DistributedDataParallel side of `Bench -- cluster`: the reference MLP 784-256-128-10 (ReLU, softmax
+cross-entropy, Adam 1e-3, as in pytorch_mlp.py) on Fashion-MNIST, trained by RANKS processes on gloo over loopback,
+one compute thread each (torch.set_num_threads(1)). Every step takes the next --batch samples of one shared
+permutation (the global batch) and gives each rank its contiguous share; DDP averages the gradients.
+
+Times --steps steps after --warmup steps, --rounds times, between barriers, and prints on its last line one JSON
+object: {"samples_per_second": best global samples/s, "ranks": ..., "threads": ..., "torch": ...}.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.nn.parallel import DistributedDataParallel
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pytorch_mlp  # noqa: E402  (the same data reader and model as the single-process benchmark)
+
+
+def run(rank, args, port):
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=args.ranks)
+    (x, y), _ = pytorch_mlp.load(args.data)
+    model, _, loss_fn = pytorch_mlp.build(args.seed)
+    ddp = DistributedDataParallel(model)
+    optimizer = torch.optim.Adam(ddp.parameters(), lr=1e-3)
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(args.seed))
+    share = args.batch // args.ranks
+    steps_per_epoch = len(x) // args.batch
+
+    def step(position):
+        start = (position % steps_per_epoch) * args.batch + rank * share
+        indices = order[start:start + share]
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(ddp(x[indices]), y[indices])
+        loss.backward()
+        optimizer.step()
+
+    position = 0
+    for _ in range(args.warmup):
+        step(position)
+        position += 1
+    best = 0.0
+    for _ in range(args.rounds):
+        dist.barrier()
+        start = time.perf_counter()
+        for _ in range(args.steps):
+            step(position)
+            position += 1
+        dist.barrier()
+        best = max(best, args.steps * args.batch / (time.perf_counter() - start))
+    if rank == 0:
+        print(json.dumps({"samples_per_second": best, "ranks": args.ranks, "threads": torch.get_num_threads(),
+                          "torch": torch.__version__}), flush=True)
+    dist.destroy_process_group()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=128, help="global batch, split evenly across the ranks")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    if args.batch % args.ranks != 0:
+        parser.error(f"--batch {args.batch} must be a multiple of --ranks {args.ranks}")
+    mp.spawn(run, args=(args, free_port()), nprocs=args.ranks, join=True)
+
+
+if __name__ == "__main__":
+    main()

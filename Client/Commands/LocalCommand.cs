@@ -1,0 +1,232 @@
+using System.CommandLine;
+using DistributedTrainer.Client.Local;
+using DistributedTrainer.Client.Output;
+using DistributedTrainer.Jobs;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using DistributedTrainer.Training;
+
+namespace DistributedTrainer.Client.Commands;
+
+/// <summary>
+/// `trainctl local SPEC --workers N`: starts a coordinator and N workers as child processes on free loopback ports,
+/// trains the job on them, leaves the outputs of `trainctl train` in --out and prints the same summary; every process
+/// it started is stopped when it ends, on success, failure, Ctrl-C or SIGTERM.
+/// </summary>
+internal static class LocalCommand
+{
+    /// <summary>How long each child may take to print its "listening on" line (a cold start on a busy machine).</summary>
+    public static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(60);
+
+    public static Command Create()
+    {
+        var spec = new Argument<FileInfo>("SPEC") { Description = "Job spec file (YAML or JSON); relative data paths resolve against its directory." };
+        var workers = new Option<int>("--workers") { Description = "Worker processes to start; the job's min_workers and max_workers are set to it.", Required = true };
+        var threads = new Option<int?>("--threads-per-worker") { Description = "Kernel threads of each worker (default: cores / workers, at least 1)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Override the spec's number of epochs." };
+        var output = new Option<DirectoryInfo?>("--out")
+        {
+            Description = "Output directory: checkpoints/, metrics.csv, curves.svg, tensorboard/ as with `train`, plus logs/, pids and the coordinator's state/ (default: out/<spec name>).",
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON summary object on stdout (as `train --json`); progress goes to stderr." };
+        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json };
+        command.SetAction((parsed, cancellation) => RunAsync(new LocalArguments(
+            parsed.GetValue(spec)!.FullName,
+            parsed.GetValue(workers),
+            parsed.GetValue(threads),
+            parsed.GetValue(epochs),
+            parsed.GetValue(output)?.FullName,
+            parsed.GetValue(json)), cancellation));
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(LocalArguments arguments, CancellationToken cancellation)
+    {
+        var diagnostics = arguments.Json ? Console.Error : Console.Out;
+        if (Validate(arguments) is { } invalid)
+        {
+            Console.Error.WriteLine(invalid);
+            return ExitCodes.InvalidInput;
+        }
+        JobSpec spec;
+        try
+        {
+            spec = LoadSpec(arguments, diagnostics);
+        }
+        catch (JobInputException failure)
+        {
+            Console.Error.WriteLine(failure.Message);
+            return ExitCodes.InvalidInput;
+        }
+        ClusterExecutables executables;
+        try
+        {
+            executables = ClusterExecutables.Locate(AppContext.BaseDirectory);
+        }
+        catch (FileNotFoundException missing)
+        {
+            Console.Error.WriteLine($"trainctl: {missing.Message}");
+            return ExitCodes.Failure;
+        }
+        string outputDirectory = arguments.OutputDirectory ?? Path.GetFullPath(Path.Combine("out", spec.Name));
+        Directory.CreateDirectory(outputDirectory);
+        int threadsPerWorker = arguments.ThreadsPerWorker ?? Math.Max(1, Environment.ProcessorCount / arguments.Workers);
+
+        LocalCluster cluster;
+        try
+        {
+            // Synchronous, and before the first await: the children are forked from the main thread, which lives as
+            // long as trainctl (their parent-death signal is tied to the forking thread).
+            cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline);
+        }
+        catch (ChildProcessException failed)
+        {
+            Console.Error.WriteLine($"trainctl: {failed.Message}");
+            return ExitCodes.Failure;
+        }
+        using (cluster)
+        {
+            diagnostics.WriteLine($"local cluster: coordinator {cluster.CoordinatorAddress.ToString().TrimEnd('/')}, {arguments.Workers} worker(s) x {threadsPerWorker} thread(s); " +
+                $"logs in {Path.Combine(outputDirectory, LocalCluster.LogsDirectory)}");
+            using var connection = CoordinatorConnection.Open(cluster.CoordinatorAddress);
+            string? jobId = null;
+            try
+            {
+                var submitted = await connection.Channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, connection.Call(cancellation));
+                jobId = submitted.JobId;
+                diagnostics.WriteLine($"submitted {jobId}");
+                return await FollowAsync(cluster, connection, jobId, spec.Epochs, arguments.Json, outputDirectory, cancellation);
+            }
+            catch (Exception) when (cancellation.IsCancellationRequested)
+            {
+                cluster.Dispose();
+                await CopyOutputsAsync(cluster, jobId, outputDirectory);
+                Console.Error.WriteLine($"trainctl: cancelled; stopped the coordinator and {arguments.Workers} workers; the last checkpoint is in {outputDirectory}.");
+                return ExitCodes.JobFailed;
+            }
+            catch (RpcException failure)
+            {
+                return CoordinatorConnection.Report(failure, cluster.CoordinatorAddress);
+            }
+        }
+    }
+
+    private static async Task<int> FollowAsync(LocalCluster cluster, CoordinatorConnection connection, string jobId, int epochs, bool json,
+        string outputDirectory, CancellationToken cancellation)
+    {
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var follow = JobFollower.WatchToEndAsync(connection, jobId, epochs, json, watching.Token);
+        var exited = cluster.FirstExitAsync();
+        if (await Task.WhenAny(follow, exited) == exited)
+        {
+            // Ctrl-C on a terminal reaches the children too (one process group), and they exit on SIGINT: that is
+            // the cancellation, not a crash.
+            cancellation.ThrowIfCancellationRequested();
+            await watching.CancelAsync();
+            var child = await exited;
+            try
+            {
+                await follow;
+            }
+            catch (Exception) when (watching.IsCancellationRequested)
+            {
+                // The watch was cancelled above, or failed because the coordinator is the child that died.
+            }
+            cluster.Dispose();
+            await CopyOutputsAsync(cluster, jobId, outputDirectory);
+            Console.Error.WriteLine($"trainctl: {child.Describe($"exited with code {child.Exited.Result} while job {jobId} was running")}");
+            return ExitCodes.Failure;
+        }
+        var job = await follow;
+        cluster.Dispose();
+        await CopyOutputsAsync(cluster, jobId, outputDirectory);
+        if (job.State != JobState.Succeeded)
+        {
+            Console.Error.WriteLine($"trainctl: job {jobId} {job.State}: {job.Message}");
+            return JobFollower.ExitCode(job.State);
+        }
+        var summary = LocalJobOutputs.Summary(job, outputDirectory);
+        if (json)
+        {
+            Console.Out.WriteLine(SummaryJson.Format(summary, outputDirectory));
+        }
+        else
+        {
+            Console.Out.WriteLine(
+                $"done: test accuracy {summary.TestAccuracy:P2}, {summary.TrainSamplesPerSecond:F0} samples/s, {summary.WallSeconds:F1} s; outputs in {outputDirectory}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static async Task CopyOutputsAsync(LocalCluster cluster, string? jobId, string outputDirectory)
+    {
+        if (jobId is not null)
+        {
+            await LocalJobOutputs.CopyAsync(LocalJobOutputs.JobDirectory(cluster.StateDirectory, jobId), outputDirectory);
+        }
+    }
+
+    /// <summary>The first invalid flag, as a message naming it; null when all are valid.</summary>
+    internal static string? Validate(LocalArguments arguments)
+    {
+        if (arguments.Workers < 1 || arguments.Workers > JobLimits.Default.MaxWorkers)
+        {
+            return $"--workers: must be in [1, {JobLimits.Default.MaxWorkers}], got {arguments.Workers}";
+        }
+        if (arguments.ThreadsPerWorker is < 1)
+        {
+            return $"--threads-per-worker: must be >= 1, got {arguments.ThreadsPerWorker}";
+        }
+        if (arguments.Epochs is < 1)
+        {
+            return $"--epochs: must be >= 1, got {arguments.Epochs}";
+        }
+        return null;
+    }
+
+    /// <summary>Reads and checks the spec, applies --epochs, and sets min_workers = max_workers = --workers (saying so when that changes them).</summary>
+    private static JobSpec LoadSpec(LocalArguments arguments, TextWriter diagnostics)
+    {
+        JobSpec spec;
+        try
+        {
+            spec = JobSpecLoader.LoadFile(arguments.SpecPath);
+        }
+        catch (JobSpecException invalid)
+        {
+            throw new JobInputException(invalid.Message);
+        }
+        catch (FileNotFoundException missing)
+        {
+            throw new JobInputException($"spec: file not found: {missing.FileName ?? arguments.SpecPath}");
+        }
+        catch (ArgumentException unsupported)
+        {
+            throw new JobInputException($"spec: {unsupported.Message}");
+        }
+        if (spec.Name.Length == 0)
+        {
+            spec.Name = Path.GetFileNameWithoutExtension(arguments.SpecPath);
+        }
+        if (arguments.Epochs is { } epochs)
+        {
+            spec.Epochs = epochs;
+        }
+        if (spec.MinWorkers != arguments.Workers || spec.MaxWorkers != arguments.Workers)
+        {
+            diagnostics.WriteLine($"trainctl local: using min_workers = max_workers = {arguments.Workers} (--workers); the spec says min_workers {spec.MinWorkers}, max_workers {spec.MaxWorkers}");
+            spec.MinWorkers = arguments.Workers;
+            spec.MaxWorkers = arguments.Workers;
+        }
+        var validation = JobSpecValidator.Validate(spec, JobLimits.Default);
+        if (!validation.IsValid)
+        {
+            throw new JobInputException(validation.ToString());
+        }
+        return spec;
+    }
+}
+
+/// <summary>The parsed flags of `trainctl local`.</summary>
+internal sealed record LocalArguments(string SpecPath, int Workers, int? ThreadsPerWorker = null, int? Epochs = null,
+    string? OutputDirectory = null, bool Json = false);

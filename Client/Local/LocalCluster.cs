@@ -1,0 +1,130 @@
+using DistributedTrainer.Reports;
+
+namespace DistributedTrainer.Client.Local;
+
+/// <summary>
+/// The processes of `trainctl local`: one coordinator (state under <c>OUT/state</c>) and N workers registered with it,
+/// all on free loopback ports, logging to <c>OUT/logs/NAME.log</c>, their pids listed in <c>OUT/pids</c> ("NAME PID" lines).
+/// Disposing kills and reaps every one of them; so does the end of trainctl (ProcessExit) and, on Linux, its death
+/// (see <see cref="ChildProcess"/>).
+/// </summary>
+internal sealed class LocalCluster : IDisposable
+{
+    public const string PidsFile = "pids";
+    public const string LogsDirectory = "logs";
+    public const string StateDirectoryName = "state";
+
+    private readonly List<ChildProcess> _children = [];
+    private readonly string _pidsPath;
+    private readonly EventHandler _onProcessExit;
+    private bool _stopped;
+    private bool _disposed;
+
+    private LocalCluster(string outputDirectory)
+    {
+        StateDirectory = Path.Combine(outputDirectory, StateDirectoryName);
+        _pidsPath = Path.Combine(outputDirectory, PidsFile);
+        _onProcessExit = (_, _) => Stop();
+        AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
+    }
+
+    /// <summary>The coordinator's address, from its "listening on" line.</summary>
+    public Uri CoordinatorAddress { get; private set; } = null!;
+
+    /// <summary>The coordinator's state directory (its job directories are under <c>jobs/</c>).</summary>
+    public string StateDirectory { get; }
+
+    /// <summary>Every process started, coordinator first.</summary>
+    public IReadOnlyList<ChildProcess> Children => _children;
+
+    /// <summary>
+    /// Starts the coordinator, then <paramref name="workers"/> workers with <paramref name="threadsPerWorker"/> threads each,
+    /// and blocks until each has printed its address, allowing each <paramref name="startupDeadline"/>. Call it on a
+    /// thread that outlives the cluster (the main thread), for the parent-death signal.
+    /// </summary>
+    /// <exception cref="ChildProcessException">A process exited or stayed silent; every process started is stopped.</exception>
+    public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline)
+    {
+        var cluster = new LocalCluster(outputDirectory);
+        try
+        {
+            string logs = Path.Combine(outputDirectory, LogsDirectory);
+            var coordinator = cluster.Add(ChildProcess.Start("coordinator", executables.Coordinator,
+                ["--port", "0", "--state-dir", cluster.StateDirectory], Path.Combine(logs, "coordinator.log")));
+            cluster.CoordinatorAddress = coordinator.WaitForAddress(startupDeadline);
+            string coordinatorUrl = cluster.CoordinatorAddress.ToString().TrimEnd('/');
+            var started = new List<ChildProcess>();
+            for (int i = 1; i <= workers; i++)
+            {
+                string name = $"worker-{i}";
+                started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
+                    ["--coordinator", coordinatorUrl, "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                    Path.Combine(logs, name + ".log"))));
+            }
+            foreach (var worker in started)
+            {
+                worker.WaitForAddress(startupDeadline);
+            }
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Completes with the first child that exits (none should before <see cref="Dispose"/>).</summary>
+    public Task<ChildProcess> FirstExitAsync() =>
+        Task.WhenAny(_children.Select(async child =>
+        {
+            await child.Exited.ConfigureAwait(false);
+            return child;
+        })).Unwrap();
+
+    /// <summary>Kills and reaps every child, workers first.</summary>
+    public void Dispose()
+    {
+        Stop();
+        lock (_children)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+        }
+        AppDomain.CurrentDomain.ProcessExit -= _onProcessExit;
+        foreach (var child in _children)
+        {
+            child.Dispose();
+        }
+    }
+
+    private void Stop()
+    {
+        lock (_children)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+            _stopped = true;
+            // Workers first: a worker whose coordinator vanished would log connection errors while it waits to be stopped.
+            for (int i = _children.Count - 1; i >= 0; i--)
+            {
+                _children[i].Stop();
+            }
+        }
+    }
+
+    private ChildProcess Add(ChildProcess child)
+    {
+        lock (_children)
+        {
+            _children.Add(child);
+            AtomicFile.WriteAllText(_pidsPath, string.Concat(_children.Select(c => $"{c.Name} {c.Id}\n")));
+        }
+        return child;
+    }
+}

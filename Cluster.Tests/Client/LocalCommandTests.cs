@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Xml.Linq;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Client;
+
+/// <summary>`trainctl local` run as a process, as a user runs it, with the built Coordinator and Worker beside it.</summary>
+public sealed class LocalCommandTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
+    private readonly string _directory = Directory.CreateTempSubdirectory("dt-local-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Theory]
+    [InlineData("--workers", "0")]
+    [InlineData("--threads-per-worker", "0")]
+    [InlineData("--epochs", "0")]
+    public void Local_FlagBelowOne_ExitsWith2AndNamesTheFlag(string flag, string value)
+    {
+        var arguments = new List<string> { "local", WriteSpec(), "--out", Path.Combine(_directory, "out") };
+        if (flag != "--workers")
+        {
+            arguments.AddRange(["--workers", "2"]);
+        }
+        arguments.AddRange([flag, value]);
+
+        var result = TrainctlProcess.Run(Timeout, [.. arguments]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(flag + ":", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_directory, "out", "pids")), "no process may be started for bad flags");
+    }
+
+    [Fact]
+    public void Local_WithoutWorkers_ExitsWith2AndNamesTheFlag()
+    {
+        var result = TrainctlProcess.Run(Timeout, "local", WriteSpec());
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--workers", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Local_InvalidSpec_ExitsWith2AndNamesTheField()
+    {
+        var result = TrainctlProcess.Run(Timeout, "local", WriteSpec(units: -4), "--workers", "2", "--out", Path.Combine(_directory, "out"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("model.layers[0].dense.units", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_directory, "out", "pids")), "no process may be started for a bad spec");
+    }
+
+    [Fact]
+    public void Local_TwoWorkersWithJson_PrintsSummaryWritesOutputsAndLeavesNoProcess()
+    {
+        string output = Path.Combine(_directory, "out");
+        try
+        {
+            var result = TrainctlProcess.Run(Timeout, "local", WriteSpec(), "--workers", "2", "--threads-per-worker", "1", "--json", "--out", output);
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            using var summary = JsonDocument.Parse(result.Stdout);
+            Assert.True(summary.RootElement.GetProperty("test_accuracy").GetDouble() > 0.9, result.Stdout);
+            Assert.Equal(2, summary.RootElement.GetProperty("epochs").GetInt32());
+            Assert.True(summary.RootElement.GetProperty("train_samples_per_second").GetDouble() > 0, result.Stdout);
+            Assert.Equal(output, summary.RootElement.GetProperty("output_directory").GetString());
+            Assert.True(Directory.Exists(summary.RootElement.GetProperty("checkpoint").GetString()), result.Stdout);
+            Assert.Contains("min_workers = max_workers = 2", result.Stderr, StringComparison.Ordinal);
+            var metrics = File.ReadAllLines(Path.Combine(output, "metrics.csv"));
+            Assert.Equal(3, metrics.Length);
+            Assert.Equal("svg", XDocument.Load(Path.Combine(output, "curves.svg")).Root!.Name.LocalName);
+            Assert.NotEmpty(Directory.GetFiles(Path.Combine(output, "tensorboard"), "*", SearchOption.AllDirectories));
+            Assert.NotEmpty(Directory.GetDirectories(Path.Combine(output, "checkpoints"), "step-*"));
+            Assert.True(File.Exists(Path.Combine(output, "logs", "worker-2.log")));
+            var pids = ReadPids(output);
+            Assert.Equal(["coordinator", "worker-1", "worker-2"], pids.Keys.Order(StringComparer.Ordinal));
+            Assert.Empty(Remaining(pids));
+        }
+        finally
+        {
+            KillRemaining(output);
+        }
+    }
+
+    [Fact]
+    public async Task Local_SigtermWhileTraining_StopsEveryChildAndExitsWith3()
+    {
+        string output = Path.Combine(_directory, "out");
+        var (trainctl, stderr) = await StartTrainingAsync(output);
+        try
+        {
+            var pids = ReadPids(output);
+            Assert.Equal(3, pids.Count);
+
+            await SignalAsync(trainctl, "-TERM");
+
+            using (var deadline = new CancellationTokenSource(Timeout))
+            {
+                await trainctl.WaitForExitAsync(deadline.Token);
+            }
+            Assert.True(trainctl.ExitCode == 3, $"exit code {trainctl.ExitCode}: {stderr}");
+            Assert.Empty(Remaining(pids));
+        }
+        finally
+        {
+            Stop(trainctl);
+            KillRemaining(output);
+        }
+    }
+
+    [Fact]
+    public async Task Local_TrainctlKilled_ChildrenDieWithIt()
+    {
+        string output = Path.Combine(_directory, "out");
+        var (trainctl, _) = await StartTrainingAsync(output);
+        try
+        {
+            var pids = ReadPids(output);
+
+            // SIGKILL: trainctl runs no cleanup; the parent-death signal set by setpriv must end the children.
+            await SignalAsync(trainctl, "-KILL");
+            await trainctl.WaitForExitAsync();
+
+            // The kernel delivers the signal when trainctl's thread ends, and the new parent reaps: wait for both.
+            using var deadline = new CancellationTokenSource(Timeout);
+            while (Remaining(pids, countZombies: false).Count > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
+            }
+            Assert.Empty(Remaining(pids, countZombies: false));
+        }
+        finally
+        {
+            Stop(trainctl);
+            KillRemaining(output);
+        }
+    }
+
+    /// <summary>Starts `trainctl local` on a long job and returns once it has submitted it (all children are up).</summary>
+    private async Task<(Process Trainctl, StringBuilder Stderr)> StartTrainingAsync(string output)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "trainctl.dll"), "local", WriteSpec(epochs: 10_000), "--workers", "2", "--threads-per-worker", "1", "--json", "--out", output })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        var trainctl = Process.Start(start)!;
+        var stderr = new StringBuilder();
+        var submitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        trainctl.ErrorDataReceived += (_, line) =>
+        {
+            lock (stderr)
+            {
+                stderr.AppendLine(line.Data);
+            }
+            if (line.Data?.StartsWith("submitted ", StringComparison.Ordinal) == true)
+            {
+                submitted.TrySetResult();
+            }
+        };
+        trainctl.BeginErrorReadLine();
+        _ = trainctl.StandardOutput.ReadToEndAsync();
+        try
+        {
+            await Task.WhenAny(submitted.Task, trainctl.WaitForExitAsync()).WaitAsync(Timeout);
+            Assert.True(submitted.Task.IsCompleted, $"trainctl exited before it submitted: {stderr}");
+            return (trainctl, stderr);
+        }
+        catch
+        {
+            Stop(trainctl);
+            KillRemaining(output);
+            throw;
+        }
+    }
+
+    private static async Task SignalAsync(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    private static void Stop(Process trainctl)
+    {
+        if (!trainctl.HasExited)
+        {
+            trainctl.Kill(entireProcessTree: true);
+            trainctl.WaitForExit();
+        }
+        trainctl.Dispose();
+    }
+
+    /// <summary>The "NAME PID" lines trainctl writes to OUT/pids.</summary>
+    private static Dictionary<string, int> ReadPids(string output) => File.ReadAllLines(Path.Combine(output, "pids"))
+        .Select(line => line.Split(' '))
+        .ToDictionary(parts => parts[0], parts => int.Parse(parts[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+
+    /// <summary>
+    /// The children still present: running with the Coordinator or Worker assembly on their command line (a reused pid
+    /// runs something else), or zombies nobody reaped (with <paramref name="countZombies"/>).
+    /// </summary>
+    private static List<string> Remaining(Dictionary<string, int> pids, bool countZombies = true)
+    {
+        var remaining = new List<string>();
+        foreach (var (name, pid) in pids)
+        {
+            string stat;
+            string commandLine;
+            try
+            {
+                stat = File.ReadAllText($"/proc/{pid}/stat");
+                commandLine = File.ReadAllText($"/proc/{pid}/cmdline");
+            }
+            catch (Exception gone) when (gone is FileNotFoundException or DirectoryNotFoundException or IOException)
+            {
+                continue;
+            }
+            // stat: "pid (comm) S ...", the state after the last ')'.
+            char state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            if ((countZombies && state == 'Z') || commandLine.Contains("Coordinator.dll", StringComparison.Ordinal) || commandLine.Contains("Worker.dll", StringComparison.Ordinal))
+            {
+                remaining.Add($"{name} (pid {pid}, state {state})");
+            }
+        }
+        return remaining;
+    }
+
+    /// <summary>Kills whatever trainctl left behind, so a failing test leaves no process either.</summary>
+    private static void KillRemaining(string output)
+    {
+        if (!File.Exists(Path.Combine(output, "pids")))
+        {
+            return;
+        }
+        var pids = ReadPids(output);
+        foreach (var leftover in pids.Where(pair => Remaining(new() { [pair.Key] = pair.Value }).Count > 0))
+        {
+            try
+            {
+                using var process = Process.GetProcessById(leftover.Value);
+                process.Kill();
+            }
+            catch (Exception gone) when (gone is ArgumentException or InvalidOperationException)
+            {
+                // Exited in the meantime.
+            }
+        }
+    }
+
+    /// <summary>A CSV problem (label, 4 features) the MLP separates easily, and a spec over it.</summary>
+    private string WriteSpec(int units = 8, int epochs = 2)
+    {
+        var random = new Random(5);
+        foreach (var (file, rows) in new[] { ("train.csv", 200), ("test.csv", 60) })
+        {
+            var csv = new StringBuilder("label,a,b,c,d\n");
+            for (int i = 0; i < rows; i++)
+            {
+                int label = i % 2;
+                csv.AppendLine(string.Join(',', new[] { label.ToString(CultureInfo.InvariantCulture) }
+                    .Concat(Enumerable.Range(0, 4).Select(_ => (label * 2 - 1 + random.NextDouble() - 0.5).ToString("F3", CultureInfo.InvariantCulture)))));
+            }
+            File.WriteAllText(Path.Combine(_directory, file), csv.ToString());
+        }
+        string spec = Path.Combine(_directory, "job.yaml");
+        File.WriteAllText(spec, $"""
+            name: csv-job
+            dataset: {"{"} format: CSV, train_path: train.csv, test_path: test.csv, has_header: true, normalization: NONE {"}"}
+            model:
+              layers:
+                - dense: {"{"} units: {units} {"}"}
+                - activation: {"{"} kind: RELU {"}"}
+                - dense: {"{"} units: 2 {"}"}
+            loss: {"{"} kind: SOFTMAX_CROSS_ENTROPY {"}"}
+            optimizer: {"{"} kind: ADAM, learning_rate: 0.01 {"}"}
+            batch_size: 16
+            epochs: {epochs}
+            seed: 3
+            """);
+        return spec;
+    }
+}
