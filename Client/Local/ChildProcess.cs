@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace DistributedTrainer.Client.Local;
 
@@ -12,7 +13,7 @@ namespace DistributedTrainer.Client.Local;
 /// children must be started from a thread that lives as long as trainctl (<see cref="LocalCluster"/> starts them
 /// from the main thread).
 /// </remarks>
-internal sealed class ChildProcess : IDisposable
+internal sealed partial class ChildProcess : IDisposable
 {
     private const string ListeningPrefix = "listening on ";
     private const int KeptStderrLines = 20;
@@ -43,8 +44,12 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>Completes with the exit code when the process has exited.</summary>
     public Task<int> Exited { get; }
 
-    /// <summary>Starts <c>dotnet <paramref name="assembly"/> <paramref name="arguments"/></c>, logging to <paramref name="logPath"/>.</summary>
-    public static ChildProcess Start(string name, string assembly, IEnumerable<string> arguments, string logPath)
+    /// <summary>
+    /// Starts <c>dotnet <paramref name="assembly"/> <paramref name="arguments"/></c>, logging to <paramref name="logPath"/>,
+    /// with <paramref name="environment"/> added to this process's environment.
+    /// </summary>
+    public static ChildProcess Start(string name, string assembly, IEnumerable<string> arguments, string logPath,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo
         {
@@ -52,6 +57,10 @@ internal sealed class ChildProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (variable, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[variable] = value;
+        }
         if (OperatingSystem.IsLinux() && File.Exists(Setpriv))
         {
             start.FileName = Setpriv;
@@ -117,11 +126,30 @@ internal sealed class ChildProcess : IDisposable
         return $"{Name} (pid {Id}) {what}{lines}\n  full log: {LogPath}";
     }
 
-    /// <summary>Kills the child (and anything it started) and reaps it; when it returns, <see cref="Exited"/> is complete.</summary>
-    public void Stop()
+    /// <summary>
+    /// Asks the child to stop (SIGTERM: the coordinator and workers then close their servers and flush their span and
+    /// metric files); a no-op where there are no signals or the child has exited.
+    /// </summary>
+    public void RequestStop()
+    {
+        if (OperatingSystem.IsLinux() && !_process.HasExited)
+        {
+            _ = SendSignal(_process.Id, Sigterm);
+        }
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="grace"/> for the child to exit, then kills it (and anything it started) and reaps it;
+    /// when it returns, <see cref="Exited"/> is complete.
+    /// </summary>
+    public void Stop(TimeSpan grace = default)
     {
         try
         {
+            if (grace > TimeSpan.Zero)
+            {
+                _process.WaitForExit(grace);
+            }
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);
@@ -197,4 +225,9 @@ internal sealed class ChildProcess : IDisposable
             }
         }
     }
+
+    private const int Sigterm = 15;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
 }

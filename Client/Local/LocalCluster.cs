@@ -1,4 +1,5 @@
 using DistributedTrainer.Reports;
+using DistributedTrainer.Telemetry;
 
 namespace DistributedTrainer.Client.Local;
 
@@ -28,6 +29,12 @@ internal sealed class LocalCluster : IDisposable
         AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
     }
 
+    /// <summary>Where every process of the cluster writes its trace and metric files, under the output directory.</summary>
+    public const string TelemetryDirectory = "telemetry";
+
+    // How long a child may take to stop after SIGTERM before it is killed.
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+
     /// <summary>The coordinator's address, from its "listening on" line.</summary>
     public Uri CoordinatorAddress { get; private set; } = null!;
 
@@ -49,8 +56,14 @@ internal sealed class LocalCluster : IDisposable
         try
         {
             string logs = Path.Combine(outputDirectory, LogsDirectory);
+            // Every process writes its spans and metrics into one directory, for `trainctl trace --dir OUT/telemetry`.
+            var environment = new Dictionary<string, string>
+            {
+                [TrainerTelemetry.DirectoryVariable] = Environment.GetEnvironmentVariable(TrainerTelemetry.DirectoryVariable)
+                    ?? Path.GetFullPath(Path.Combine(outputDirectory, TelemetryDirectory)),
+            };
             var coordinator = cluster.Add(ChildProcess.Start("coordinator", executables.Coordinator,
-                ["--port", "0", "--state-dir", cluster.StateDirectory], Path.Combine(logs, "coordinator.log")));
+                ["--port", "0", "--state-dir", cluster.StateDirectory], Path.Combine(logs, "coordinator.log"), environment));
             cluster.CoordinatorAddress = coordinator.WaitForAddress(startupDeadline);
             string coordinatorUrl = cluster.CoordinatorAddress.ToString().TrimEnd('/');
             var started = new List<ChildProcess>();
@@ -59,7 +72,7 @@ internal sealed class LocalCluster : IDisposable
                 string name = $"worker-{i}";
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
                     ["--coordinator", coordinatorUrl, "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-                    Path.Combine(logs, name + ".log"))));
+                    Path.Combine(logs, name + ".log"), environment)));
             }
             foreach (var worker in started)
             {
@@ -111,9 +124,14 @@ internal sealed class LocalCluster : IDisposable
             }
             _stopped = true;
             // Workers first: a worker whose coordinator vanished would log connection errors while it waits to be stopped.
+            // All are asked at once, then each gets a few seconds to flush its files before it is killed.
             for (int i = _children.Count - 1; i >= 0; i--)
             {
-                _children[i].Stop();
+                _children[i].RequestStop();
+            }
+            for (int i = _children.Count - 1; i >= 0; i--)
+            {
+                _children[i].Stop(StopGrace);
             }
         }
     }

@@ -79,6 +79,16 @@ public sealed class LocalCommandTests : IDisposable
             var pids = ReadPids(output);
             Assert.Equal(["coordinator", "worker-1", "worker-2"], pids.Keys.Order(StringComparer.Ordinal));
             Assert.Empty(Remaining(pids));
+
+            // Every process wrote its spans into OUT/telemetry, and one step reads back as one tree across them.
+            string telemetry = Path.Combine(output, "telemetry");
+            Assert.Single(Directory.GetFiles(telemetry, "coordinator-*.traces.jsonl"));
+            Assert.Equal(2, Directory.GetFiles(telemetry, "worker-*.traces.jsonl").Length);
+            string jobId = System.Text.RegularExpressions.Regex.Match(result.Stderr, @"submitted (j-[0-9a-f]+)").Groups[1].Value;
+            var trace = TrainctlProcess.Run(Timeout, "trace", jobId, "--step", "2", "--dir", telemetry);
+            Assert.True(trace.ExitCode == 0, trace.Stderr);
+            Assert.Contains("train.step", trace.Stdout, StringComparison.Ordinal);
+            Assert.Contains("worker.compute", trace.Stdout, StringComparison.Ordinal);
         }
         finally
         {
