@@ -7,14 +7,43 @@ namespace DistributedTrainer.Tests.Diagnostics;
 public sealed class TrainingMetricsTests
 {
     [Fact]
-    public void TrackQueue_NameAlreadyTracked_ThrowsNamingQueue()
+    public void TrackQueue_SameNameTwice_ReportsBothUntilEachIsDisposed()
     {
         string name = $"queue-{Guid.NewGuid():N}";
+        var seen = new List<long>();
+        using var listener = QueueListener(name, seen);
         using IDisposable first = TrainingMetrics.TrackQueue(name, () => 1);
+        IDisposable second = TrainingMetrics.TrackQueue(name, () => 2);
 
-        var error = Assert.Throws<ArgumentException>(() => TrainingMetrics.TrackQueue(name, () => 2));
+        listener.RecordObservableInstruments();
+        second.Dispose();
+        listener.RecordObservableInstruments();
 
-        Assert.Contains(name, error.Message, StringComparison.Ordinal);
+        Assert.Equal([1L, 1L, 2L], seen.Order());
+    }
+
+    private static MeterListener QueueListener(string name, List<long> seen)
+    {
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (IsTraining(instrument, "trainer.queue.depth"))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == TrainingAttributes.Queue && (string?)tag.Value == name)
+                {
+                    seen.Add(value);
+                }
+            }
+        });
+        listener.Start();
+        return listener;
     }
 
     [Fact]

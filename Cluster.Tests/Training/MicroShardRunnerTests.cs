@@ -1,3 +1,4 @@
+using DistributedTrainer.Data;
 using Xunit;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Numerics.Layers;
@@ -87,6 +88,32 @@ public sealed class MicroShardRunnerTests
             Assert.Equal(outcomes[0].Result, other.Result);
             Assert.Equal(outcomes[0].Parameters, other.Parameters);
         }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void ComputeShards_NaNSampleInThirdShard_NamesThatShard(int engines)
+    {
+        var spec = SyntheticJobs.Spec(shard: 4);
+        var blobs = SyntheticJobs.Blobs();
+        var features = new float[blobs.Train.Count * blobs.FeatureCount];
+        var labels = new int[blobs.Train.Count];
+        blobs.Train.Gather(features, labels, [.. Enumerable.Range(0, blobs.Train.Count)]);
+        features[17 * blobs.FeatureCount] = float.NaN;
+        var data = Dataset.FromFloats(features, labels, blobs.FeatureCount, blobs.ClassCount);
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, 4);
+        model.Initialize(spec.Seed);
+        using var runner = new MicroShardRunner(spec.Model, model, LossFactory.Create(spec.Loss.Kind), data, spec.Seed, 4, engines);
+        var gradients = new FixedPointAccumulator(model.Store.Count);
+        var buffers = new FixedPointAccumulator(model.Store.BufferValues.Length);
+        var results = new ShardResult[4];
+
+        // Shards: [0..3], [4..7], [16..19] (holds sample 17), [20..23].
+        runner.ComputeShards(0, [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23], [4, 4, 4, 4], gradients, buffers, results);
+
+        Assert.False(gradients.IsFinite);
+        Assert.Equal(2, runner.FirstNonFiniteShard);
     }
 
     // Counted on this thread only: other tests' servers and timers allocate on theirs meanwhile. With one

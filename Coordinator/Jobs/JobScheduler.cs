@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using DistributedTrainer.Checkpoints;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Coordinator.Grains;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Reports;
@@ -41,6 +42,7 @@ internal sealed class JobScheduler : IAsyncDisposable
     private readonly CoordinatorPaths _paths;
     private readonly ILogger _logger;
     private readonly Task _loop;
+    private readonly IDisposable _queueDepth;
     private bool _localRunning;
 
     /// <param name="grains">The job grains.</param>
@@ -59,7 +61,16 @@ internal sealed class JobScheduler : IAsyncDisposable
         _paths = paths;
         _logger = logger;
         _registry.Changed += Wake;
+        _queueDepth = TrainingMetrics.TrackQueue("jobs.pending", PendingCount);
         _loop = Task.Run(DispatchLoopAsync);
+    }
+
+    private long PendingCount()
+    {
+        lock (_gate)
+        {
+            return _pending.Count;
+        }
     }
 
     /// <summary>Queues <paramref name="jobId"/>; <paramref name="input"/> is its already loaded data, if the caller has it.</summary>
@@ -78,6 +89,7 @@ internal sealed class JobScheduler : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _queueDepth.Dispose();
         _registry.Changed -= Wake;
         await _shutdown.CancelAsync();
         _wake.Writer.TryComplete();

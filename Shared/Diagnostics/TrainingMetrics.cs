@@ -13,7 +13,9 @@ namespace DistributedTrainer.Diagnostics;
 public static class TrainingMetrics
 {
     private static readonly Meter Meter = TrainingDiagnostics.Meter;
-    private static readonly ConcurrentDictionary<string, Func<long>> Queues = new(StringComparer.Ordinal);
+    // By registration, not by name: several hosts in one process (tests, a coordinator beside its workers) may
+    // each track a queue of the same name; each reports its own point.
+    private static readonly ConcurrentDictionary<QueueRegistration, Func<long>> Queues = new();
 
     /// <summary>Mean data loss of a step's batch (<c>train.loss</c>).</summary>
     public static readonly Gauge<double> Loss = Meter.CreateGauge<double>("train.loss", description: "Mean data loss of the last step's batch.");
@@ -128,31 +130,29 @@ public static class TrainingMetrics
     /// Reports the depth of queue <paramref name="name"/> through <paramref name="depth"/> at every collection,
     /// until the returned handle is disposed. The callback runs on the exporter's thread: keep it a cheap read.
     /// </summary>
-    /// <exception cref="ArgumentException">A queue of that name is already tracked.</exception>
     public static IDisposable TrackQueue(string name, Func<long> depth)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(depth);
-        if (!Queues.TryAdd(name, depth))
-        {
-            throw new ArgumentException($"Invalid queue name: '{name}' is already tracked", nameof(name));
-        }
-
-        return new QueueRegistration(name);
+        var registration = new QueueRegistration(name);
+        Queues[registration] = depth;
+        return registration;
     }
 
     private static KeyValuePair<string, object?> JobTag(string jobId) => new(TrainingAttributes.JobId, jobId);
 
     private static IEnumerable<Measurement<long>> ObserveQueues()
     {
-        foreach ((string name, Func<long> depth) in Queues)
+        foreach ((QueueRegistration registration, Func<long> depth) in Queues)
         {
-            yield return new Measurement<long>(depth(), new KeyValuePair<string, object?>(TrainingAttributes.Queue, name));
+            yield return new Measurement<long>(depth(), new KeyValuePair<string, object?>(TrainingAttributes.Queue, registration.Name));
         }
     }
 
     private sealed class QueueRegistration(string name) : IDisposable
     {
-        public void Dispose() => Queues.TryRemove(name, out _);
+        public string Name { get; } = name;
+
+        public void Dispose() => Queues.TryRemove(this, out _);
     }
 }

@@ -39,6 +39,7 @@ public sealed class MicroShardRunner : IDisposable
     private int _shards;
     private int _nextShard;
     private int _members;
+    private int _firstNonFiniteShard;
 
     /// <param name="modelSpec">The model's spec, to build replicas.</param>
     /// <param name="model">The model; its parameters are read, its gradients overwritten.</param>
@@ -77,6 +78,13 @@ public sealed class MicroShardRunner : IDisposable
         }
         _work = Work;
     }
+
+    /// <summary>
+    /// The lowest shard (index into the last call's shards) whose gradient or buffer change held NaN, infinity or a value
+    /// out of fixed-point range; -1 when every shard was finite. Known because an engine's sums turn non-finite exactly
+    /// when such a shard is added.
+    /// </summary>
+    public int FirstNonFiniteShard { get; private set; } = -1;
 
     /// <summary>Engines available (the most that run at once).</summary>
     public int Engines => _engines.Length;
@@ -162,12 +170,20 @@ public sealed class MicroShardRunner : IDisposable
     private void Run(long step, int shards, FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges)
     {
         int members = Math.Min(_engines.Length, shards);
+        _firstNonFiniteShard = int.MaxValue;
         if (members <= 1)
         {
+            bool finite = gradients.IsFinite && bufferChanges.IsFinite;
             for (int shard = 0; shard < shards; shard++)
             {
                 _results[shard] = _engines[0].Compute(step, ShardIds(shard), gradients, bufferChanges);
+                if (finite && !(gradients.IsFinite && bufferChanges.IsFinite))
+                {
+                    finite = false;
+                    _firstNonFiniteShard = shard;
+                }
             }
+            FirstNonFiniteShard = _firstNonFiniteShard == int.MaxValue ? -1 : _firstNonFiniteShard;
             return;
         }
 
@@ -195,6 +211,21 @@ public sealed class MicroShardRunner : IDisposable
             gradients.Add(_gradientSums[i]);
             bufferChanges.Add(_bufferSums[i]);
         }
+        FirstNonFiniteShard = _firstNonFiniteShard == int.MaxValue ? -1 : _firstNonFiniteShard;
+    }
+
+    private static void InterlockedMin(ref int target, int value)
+    {
+        int current = Volatile.Read(ref target);
+        while (value < current)
+        {
+            int seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+            current = seen;
+        }
     }
 
     private ReadOnlySpan<int> ShardIds(int shard) => _ids.AsSpan(_shardStarts[shard], _shardLengths[shard]);
@@ -205,9 +236,18 @@ public sealed class MicroShardRunner : IDisposable
         try
         {
             int shard;
+            var gradients = _gradientSums[member];
+            var buffers = _bufferSums[member];
+            bool finite = gradients.IsFinite && buffers.IsFinite;
             while ((shard = Interlocked.Increment(ref _nextShard) - 1) < _shards)
             {
-                _results[shard] = _engines[member].Compute(_step, ShardIds(shard), _gradientSums[member], _bufferSums[member]);
+                _results[shard] = _engines[member].Compute(_step, ShardIds(shard), gradients, buffers);
+                if (finite && !(gradients.IsFinite && buffers.IsFinite))
+                {
+                    // Each member takes shards in increasing order, so its first offender is its lowest.
+                    finite = false;
+                    InterlockedMin(ref _firstNonFiniteShard, shard);
+                }
             }
         }
         finally

@@ -245,8 +245,12 @@ public sealed class Trainer : IDisposable
     {
         _gradientSum.Clear();
         _bufferChanges.Clear();
+        long start = Stopwatch.GetTimestamp();
         var total = await _backend.ComputeAsync(_cursor.Step, batch, _gradientSum, _bufferChanges, cancellation);
+        long computed = Stopwatch.GetTimestamp();
         var update = _updater.Apply(_cursor.Step, _gradientSum, _bufferChanges, batch.Length);
+        TrainingMetrics.RecordPhase(RunName, "compute", Stopwatch.GetElapsedTime(start, computed));
+        TrainingMetrics.RecordPhase(RunName, "update", Stopwatch.GetElapsedTime(computed));
         return (total, update);
     }
 

@@ -165,6 +165,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 {
                     await link.Ring.ReduceScatterAsync(_flatGradients, header.Step, token);
                 }
+                RecordRingTraffic(link);
                 await SendGradientsAsync(responses, token);
                 await responses.WriteAsync(new StepResponse { Result = Result(header, shards, computeSeconds) }, token);
             }
@@ -179,6 +180,18 @@ internal sealed class WorkerJob : IAsyncDisposable
         {
             _turn.Release();
         }
+    }
+
+    // Each phase sends (size - 1) segments of its vector to the next rank.
+    private void RecordRingTraffic(RingLink link)
+    {
+        int size = link.Ring.Size;
+        if (size < 2)
+        {
+            return;
+        }
+        long bytes = ((long)_parameters.Length * sizeof(float) + (long)_flatGradients.Length * sizeof(long)) * (size - 1) / size;
+        TrainingMetrics.RecordRingBytes(JobId, link.Ring.Rank, (link.Ring.Rank + 1) % size, bytes);
     }
 
     // The ring stream outlives the step, so its spans are started here, in the step's flow, to join the step's trace.
@@ -383,8 +396,7 @@ internal sealed class WorkerJob : IAsyncDisposable
             FirstNonFiniteIndex = !_gradients.IsFinite ? _gradients.FirstNonFiniteIndex
                 : !_buffers.IsFinite ? _gradients.Length + (long)_buffers.FirstNonFiniteIndex
                 : -1,
-            // The engines add every shard into shared sums, so which shard held the value is not known here.
-            NonFiniteShard = -1,
+            NonFiniteShard = _runner.FirstNonFiniteShard < 0 ? -1 : header.ShardIndices[_runner.FirstNonFiniteShard],
             ComputeSeconds = computeSeconds,
         };
         for (int k = 0; k < shards; k++)
