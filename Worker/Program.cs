@@ -30,11 +30,22 @@ void Stop(PosixSignalContext context)
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-await using (var server = await WorkerServer.StartAsync(options, logging => logging
-    .SetMinimumLevel(LogLevel.Information)
-    .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
-    .AddSimpleConsole(console => console.SingleLine = true)
-    .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)))
+WorkerServer server;
+try
+{
+    server = await WorkerServer.StartAsync(options, logging => logging
+        .SetMinimumLevel(LogLevel.Information)
+        .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+        .AddSimpleConsole(console => console.SingleLine = true)
+        .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+}
+catch (IOException bind)
+{
+    // The flags name an address this machine cannot serve (port taken, address not local): a usage error.
+    Console.Error.WriteLine($"Worker: cannot listen on {options.Host?.ToString() ?? "127.0.0.1"}:{options.Port}: {bind.Message}");
+    return 2;
+}
+await using (server)
 {
     Console.Out.WriteLine($"listening on {server.Address.ToString().TrimEnd('/')}");
     Console.Out.Flush();

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Worker;
@@ -38,5 +41,25 @@ public sealed class WorkerProgramTests
 
         Assert.Equal(2, exitCode);
         Assert.Contains("'--bogus'", stderr);
+    }
+
+    [Fact]
+    public void Main_PortInUse_ExitsTwoNamingTheAddress()
+    {
+        var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            string port = ((IPEndPoint)taken.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+
+            var (exitCode, stderr) = WorkerProcess.Run(TimeSpan.FromSeconds(30), "--coordinator", "http://127.0.0.1:1", "--port", port);
+
+            Assert.Equal(2, exitCode);
+            Assert.Contains($"cannot listen on 127.0.0.1:{port}", stderr);
+        }
+        finally
+        {
+            taken.Stop();
+        }
     }
 }

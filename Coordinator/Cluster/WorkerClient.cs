@@ -45,6 +45,10 @@ internal sealed class WorkerClient : IDisposable
         {
             throw Failed(0, "prepare", failure);
         }
+        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
+        {
+            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
+        }
     }
 
     /// <summary>
@@ -84,6 +88,10 @@ internal sealed class WorkerClient : IDisposable
         {
             throw Failed(header.Step, phase, failure);
         }
+        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
+        {
+            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
+        }
     }
 
     public async Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken)
@@ -95,6 +103,10 @@ internal sealed class WorkerClient : IDisposable
         catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
         {
             throw Failed(step, "evaluate", failure);
+        }
+        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
+        {
+            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
         }
     }
 
@@ -170,6 +182,10 @@ internal sealed class WorkerClient : IDisposable
     private static bool IsCallFailure(Exception failure, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested
         && failure is RpcException or HttpRequestException or IOException or InvalidDataException or OperationCanceledException;
+
+    /// <summary>The caller cancelled: the channel reports it as CANCELLED, callers expect an OperationCanceledException.</summary>
+    private static bool IsCancellation(Exception failure, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested && failure is not OperationCanceledException;
 
     private WorkerFailedException Failed(long step, string phase, Exception failure) =>
         new(Endpoint.Id, Rank, step, phase, failure switch

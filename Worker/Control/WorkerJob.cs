@@ -45,6 +45,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     private ShardResult[] _results = [];
     private RingLink? _link;
     private bool _hasParameters;
+    private bool _stopped;
 
     private WorkerJob(string jobId, CollectiveService collective, JobSpec spec, LoadedData data, int threads)
     {
@@ -105,6 +106,10 @@ internal sealed class WorkerJob : IAsyncDisposable
         await _turn.WaitAsync(cancellationToken);
         try
         {
+            if (_stopped)
+            {
+                throw new InvalidOperationException($"Job {JobId} was stopped on this worker");
+            }
             if (_link is not null)
             {
                 await _link.DisposeAsync();
@@ -210,6 +215,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     private RingLink CurrentLink(long generation)
     {
         CheckGeneration(generation);
+        // CheckGeneration refuses a stopped job: stopping drops the link.
         var link = _link!;
         if (link.Broken)
         {
@@ -221,6 +227,10 @@ internal sealed class WorkerJob : IAsyncDisposable
 
     private void CheckGeneration(long generation)
     {
+        if (_stopped)
+        {
+            throw new InvalidOperationException($"Job {JobId} was stopped on this worker");
+        }
         if (_link is null || generation != _link.Generation)
         {
             throw new InvalidOperationException($"Invalid generation: {generation} (job {JobId} is prepared at generation {Generation})");
@@ -381,8 +391,9 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
         finally
         {
+            // _stopping stays undisposed: a call that took this job just before it stopped may still link to it.
+            _stopped = true;
             _turn.Release();
-            _stopping.Dispose();
         }
     }
 }
