@@ -191,6 +191,12 @@ public class JobSpecValidatorTests
         ["max workers negative"] = new(s => s.MaxWorkers = -1, "max_workers", "must be >= 0"),
         ["min workers above max workers"] = new(s => s.MinWorkers = 5, "max_workers", "must be >= min_workers (5)"),
         ["max workers over limit"] = new(s => s.MaxWorkers = 2000, "max_workers", "must be <= 1024"),
+        ["deadline factor below 1"] = new(s => s.FaultTolerance = new FaultToleranceSpec { DeadlineFactor = 0.5f }, "fault_tolerance.deadline_factor", "must be in [1, 1000]"),
+        ["deadline floor negative"] = new(s => s.FaultTolerance = new FaultToleranceSpec { DeadlineFloorSeconds = -1 }, "fault_tolerance.deadline_floor_seconds", "must be >= 0"),
+        ["deadline ceiling below floor"] = new(
+            s => s.FaultTolerance = new FaultToleranceSpec { DeadlineFloorSeconds = 5, DeadlineCeilingSeconds = 3 },
+            "fault_tolerance.deadline_ceiling_seconds",
+            "must be >= the deadline floor (5 s), got 3"),
         ["min workers over limit"] = new(
             s =>
             {

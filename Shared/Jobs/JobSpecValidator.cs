@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using DistributedTrainer.Jobs.Internal;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Training;
 using Google.Protobuf.Collections;
 using Google.Protobuf.Reflection;
 
@@ -73,6 +74,7 @@ public sealed class JobSpecValidator
         CheckCheckpoint(spec.Checkpoint);
         CheckWorkers(spec.MinWorkers, spec.MaxWorkers);
         CheckTransfer(spec.Transfer);
+        CheckFaultTolerance(spec.FaultTolerance);
     }
 
     private void CheckDataset(DatasetSpec dataset)
@@ -450,6 +452,26 @@ public sealed class JobSpecValidator
         {
             AtLeast("regularization.l1", regularization.L1, 0);
             AtLeast("regularization.l2", regularization.L2, 0);
+        }
+    }
+
+    private void CheckFaultTolerance(FaultToleranceSpec? faultTolerance)
+    {
+        if (faultTolerance is null)
+        {
+            return;
+        }
+        if (faultTolerance.DeadlineFactor != 0f)
+        {
+            InRange("fault_tolerance.deadline_factor", faultTolerance.DeadlineFactor, 1f, true, 1000f, true);
+        }
+        AtLeast("fault_tolerance.deadline_floor_seconds", faultTolerance.DeadlineFloorSeconds, 0);
+        AtLeast("fault_tolerance.deadline_ceiling_seconds", faultTolerance.DeadlineCeilingSeconds, 0);
+        float floor = faultTolerance.DeadlineFloorSeconds > 0f ? faultTolerance.DeadlineFloorSeconds : StepDeadlines.DefaultFloorSeconds;
+        if (faultTolerance.DeadlineCeilingSeconds > 0f && faultTolerance.DeadlineCeilingSeconds < floor)
+        {
+            Add("fault_tolerance.deadline_ceiling_seconds",
+                $"must be >= the deadline floor ({Format(floor)} s), got {Format(faultTolerance.DeadlineCeilingSeconds)}");
         }
     }
 
