@@ -14,16 +14,16 @@ internal sealed class FakeClusterBackends
     public ConcurrentDictionary<string, IReadOnlyList<string>> Placements { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Computes in this process.</summary>
-    public ClusterBackendFactory Local => (jobId, spec, data, model, workers, _) =>
+    public ClusterBackendFactory Local => (jobId, spec, data, model, pool, _) =>
     {
-        Placements[jobId] = [.. workers.Select(worker => worker.Id)];
+        Placements[jobId] = [.. pool.Workers.Select(worker => worker.Id)];
         return new LocalGradientBackend(spec, data, model, shardEngines: 1);
     };
 
     /// <summary>Fails the first step with <paramref name="message"/>, as a backend does when a worker is lost.</summary>
-    public ClusterBackendFactory Failing(string message) => (jobId, _, _, _, workers, _) =>
+    public ClusterBackendFactory Failing(string message) => (jobId, _, _, _, pool, _) =>
     {
-        Placements[jobId] = [.. workers.Select(worker => worker.Id)];
+        Placements[jobId] = [.. pool.Workers.Select(worker => worker.Id)];
         return new FailingBackend(message);
     };
 

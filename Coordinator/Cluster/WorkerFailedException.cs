@@ -3,16 +3,23 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// <summary>
 /// A worker's call failed or missed its deadline. The message names the worker, its rank, the step and the
 /// phase, e.g. "worker w-2 (rank 1) failed step 1042 (step): ABORTED ring ReduceScatter failed: ...".
+/// <see cref="Kind"/> and <see cref="PeerRank"/> say who is at fault: the worker itself, or the ring peer it
+/// could not hear from or send to.
 /// </summary>
 internal sealed class WorkerFailedException : Exception
 {
-    public WorkerFailedException(string workerId, int rank, long step, string phase, string detail, Exception? inner = null)
+    public WorkerFailedException(string workerId, int rank, long step, string phase, string detail, Exception? inner = null,
+        WorkerFailureKind kind = WorkerFailureKind.Refused, int? peerRank = null, string? ringPiece = null)
         : base($"worker {workerId} (rank {rank}) failed step {step} ({phase}): {detail}", inner)
     {
         WorkerId = workerId;
         Rank = rank;
         Step = step;
         Phase = phase;
+        Detail = detail;
+        Kind = kind;
+        PeerRank = peerRank;
+        RingPiece = ringPiece;
     }
 
     public string WorkerId { get; }
@@ -23,4 +30,15 @@ internal sealed class WorkerFailedException : Exception
 
     /// <summary>"prepare", "step", "parameter sync", "evaluate".</summary>
     public string Phase { get; }
+
+    /// <summary>What went wrong, without the worker, step and phase.</summary>
+    public string Detail { get; }
+
+    public WorkerFailureKind Kind { get; }
+
+    /// <summary>For <see cref="WorkerFailureKind.PeerFailed"/>: the ring rank the worker could not hear from or send to.</summary>
+    public int? PeerRank { get; }
+
+    /// <summary>For <see cref="WorkerFailureKind.PeerFailed"/>: the piece that did not arrive or go, e.g. "reduce-scatter chunk 2".</summary>
+    public string? RingPiece { get; }
 }

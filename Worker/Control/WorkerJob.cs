@@ -9,6 +9,7 @@ using DistributedTrainer.Rpc;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Worker.Collective;
+using DistributedTrainer.Worker.Faults;
 using Google.Protobuf;
 
 namespace DistributedTrainer.Worker.Control;
@@ -26,6 +27,7 @@ namespace DistributedTrainer.Worker.Control;
 internal sealed class WorkerJob : IAsyncDisposable
 {
     private readonly CollectiveService _collective;
+    private readonly RingFaults _faults;
     private readonly LoadedData _data;
     private readonly Model _model;
     private readonly MicroShardRunner _runner;
@@ -47,10 +49,11 @@ internal sealed class WorkerJob : IAsyncDisposable
     private bool _hasParameters;
     private bool _stopped;
 
-    private WorkerJob(string jobId, CollectiveService collective, JobSpec spec, LoadedData data, int threads)
+    private WorkerJob(string jobId, CollectiveService collective, RingFaults faults, JobSpec spec, LoadedData data, int threads)
     {
         JobId = jobId;
         _collective = collective;
+        _faults = faults;
         _data = data;
         _shardSize = MicroShards.SizeOf(spec);
         var loss = LossFactory.Create(spec.Loss.Kind);
@@ -85,12 +88,12 @@ internal sealed class WorkerJob : IAsyncDisposable
 
     public int GradientCount => _flatGradients.Length;
 
-    /// <summary>Loads the spec's data and builds the model and engines.</summary>
+    /// <summary>Loads the spec's data and builds the model and engines; the ring links inject <paramref name="faults"/>.</summary>
     /// <exception cref="JobInputException">The spec or its data is invalid.</exception>
-    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective)
+    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective, RingFaults faults)
     {
         var input = JobInput.FromSpec(spec);
-        return new WorkerJob(jobId, collective, input.Spec, input.Data, threads);
+        return new WorkerJob(jobId, collective, faults, input.Spec, input.Data, threads);
     }
 
     /// <summary>
@@ -115,7 +118,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 await _link.DisposeAsync();
                 _link = null;
             }
-            _link = RingLink.Open(_collective, JobId, generation, rank, ring);
+            _link = RingLink.Open(_collective, JobId, generation, rank, ring, _faults);
             (Rank, WorldSize) = (rank, ring.Count);
         }
         finally
@@ -138,10 +141,11 @@ internal sealed class WorkerJob : IAsyncDisposable
         {
             var link = CurrentLink(header.Generation);
             int shards = CheckHeader(header);
+            var ring = link.Ring(TimeSpan.FromMilliseconds(header.RingTimeoutMs));
             await ReceiveParametersAsync(requests, token);
             try
             {
-                await link.Ring.AllGatherAsync<float>(_parameters, header.Step, token);
+                await ring.AllGatherAsync<float>(_parameters, header.Step, token);
                 FlatVectors.LoadParameters(_model.Store, _parameters);
                 _hasParameters = true;
                 _gradients.Clear();
@@ -152,7 +156,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 double computeSeconds = watch.Elapsed.TotalSeconds;
                 _gradients.Values.CopyTo(_flatGradients);
                 _buffers.Values.CopyTo(_flatGradients.AsSpan(_gradients.Length));
-                await link.Ring.ReduceScatterAsync(_flatGradients, header.Step, token);
+                await ring.ReduceScatterAsync(_flatGradients, header.Step, token);
                 await SendGradientsAsync(responses, token);
                 await responses.WriteAsync(new StepResponse { Result = Result(header, shards, computeSeconds) }, token);
             }
@@ -243,6 +247,10 @@ internal sealed class WorkerJob : IAsyncDisposable
         if (header.Step < 0)
         {
             throw new ArgumentException($"Invalid step: {header.Step} (must be >= 0)");
+        }
+        if (header.RingTimeoutMs < 0)
+        {
+            throw new ArgumentException($"Invalid ring_timeout_ms: {header.RingTimeoutMs} (must be >= 0; 0 takes the default)");
         }
         int shards = header.ShardLengths.Count;
         if (header.ShardIndices.Count != shards)
