@@ -44,4 +44,7 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Job {JobId} runs on {Workers}")]
     public static partial void JobPlaced(ILogger logger, string jobId, string workers);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Job {JobId} lost worker {WorkerId} at step {Step}")]
+    public static partial void JobLostWorker(ILogger logger, string jobId, string workerId, long step, Exception failure);
 }

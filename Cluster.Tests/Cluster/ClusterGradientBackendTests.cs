@@ -21,6 +21,8 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         EvaluateTimeout = TimeSpan.FromSeconds(20),
     };
 
+    private static readonly int[] TwoSamples = [0, 1];
+
     private sealed record Run(int[] ParameterBits, int[] BufferBits, List<EpochReport> Epochs, TrainingSummary Summary, List<string> Events);
 
     private static Run Train(JobInput job, Func<Model, IGradientBackend> backend, long stopAfter = long.MaxValue, Action<string>? log = null)
@@ -181,6 +183,25 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) => inner.EvaluateAsync(split, cancellationToken);
 
         public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public async Task ComputeAsync_WorkerCannotReadTheData_ThrowsWorkerFailedInPrepare()
+    {
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
+        var unreadable = job.Spec.Clone();
+        unreadable.Dataset.TrainPath = Path.Combine(directory.Path, "missing.csv");
+        await using var fleet = await WorkerFleet.StartAsync(2);
+        using var model = ModelFactory.Build(job.Spec.Model, job.Data.FeatureCount, Trainer.EvaluationChunk);
+        using var backend = new ClusterGradientBackend("j-bad", unreadable, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, _ => { });
+
+        var failure = await Assert.ThrowsAsync<WorkerFailedException>(() => backend.ComputeAsync(0, TwoSamples,
+            new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.BufferValues.Length), CancellationToken.None).AsTask());
+
+        Assert.Equal("prepare", failure.Phase);
+        Assert.Contains("InvalidArgument", failure.Message);
+        Assert.Contains("missing.csv", failure.Message);
     }
 
     [Fact]

@@ -20,21 +20,21 @@ internal sealed class FakeClusterBackends
         return new LocalGradientBackend(spec, data, model, shardEngines: 1);
     };
 
-    /// <summary>Fails the first step with <paramref name="message"/>, as a backend does when a worker is lost.</summary>
-    public ClusterBackendFactory Failing(string message) => (jobId, _, _, _, pool, _) =>
+    /// <summary>Fails every step as the cluster backend does when its last worker stops answering.</summary>
+    public ClusterBackendFactory LosingTheLastWorker => (jobId, _, _, _, pool, _) =>
     {
         Placements[jobId] = [.. pool.Workers.Select(worker => worker.Id)];
-        return new FailingBackend(message);
+        return new FailingBackend(pool.Workers[^1].Id, pool.Workers.Count - 1);
     };
 
-    private sealed class FailingBackend(string message) : IGradientBackend
+    private sealed class FailingBackend(string workerId, int rank) : IGradientBackend
     {
         public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
             FixedPointAccumulator bufferChanges, CancellationToken cancellationToken) =>
-            ValueTask.FromException<ShardResult>(new IOException(message));
+            ValueTask.FromException<ShardResult>(new WorkerFailedException(workerId, rank, step, "step", "connection refused"));
 
         public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) =>
-            ValueTask.FromException<ShardResult>(new IOException(message));
+            ValueTask.FromException<ShardResult>(new WorkerFailedException(workerId, rank, 0, "evaluate", "connection refused"));
 
         public void Dispose()
         {

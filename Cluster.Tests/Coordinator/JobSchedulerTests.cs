@@ -126,19 +126,20 @@ public sealed class JobSchedulerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SubmitJob_BackendLosesAWorker_FailedNamingItAndTheWorkerIsFreedForTheNextJob()
+    public async Task SubmitJob_BackendLosesAWorker_FailedNamingItAndTheWorkersAreFreedForTheNextJob()
     {
-        await using var coordinator = await Start(_backends.Failing("worker w-1 (rank 0) failed step 0: connection refused"));
+        await using var coordinator = await Start(_backends.LosingTheLastWorker);
         await coordinator.RegisterWorkerAsync(WorkerA);
+        await coordinator.RegisterWorkerAsync(WorkerB);
 
-        string failing = await coordinator.SubmitAsync(Spec(minWorkers: 1));
+        string failing = await coordinator.SubmitAsync(Spec(minWorkers: 2));
         await coordinator.WatchToEndAsync(failing);
         var failed = await coordinator.GetAsync(failing);
-        string next = await coordinator.SubmitAsync(Spec(minWorkers: 1));
+        string next = await coordinator.SubmitAsync(Spec(minWorkers: 2));
         await coordinator.WatchToEndAsync(next);
 
-        Assert.Equal((JobState.Failed, "worker w-1 (rank 0) failed step 0: connection refused"), (failed.State, failed.Message));
-        Assert.Equal(["w-1"], _backends.Placements[next]);
+        Assert.Equal((JobState.Failed, "worker w-2 (rank 1) failed step 0 (step): connection refused"), (failed.State, failed.Message));
+        Assert.Equal(["w-1", "w-2"], _backends.Placements[next]);
     }
 
     [Fact]

@@ -107,7 +107,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
                 _nextStep = step + 1;
                 return result;
             }
-            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested)
+            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && !failure.IsInvalidRequest)
             {
                 await DropAsync(failure, cancellationToken);
                 retry = true;
@@ -128,7 +128,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             {
                 return await EvaluateOnRingAsync(split, data, cancellationToken);
             }
-            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested)
+            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && !failure.IsInvalidRequest)
             {
                 await DropAsync(failure, cancellationToken);
             }

@@ -1,3 +1,5 @@
+using DistributedTrainer.Rpc;
+
 namespace DistributedTrainer.Coordinator.Cluster;
 
 /// <summary>
@@ -41,4 +43,10 @@ internal sealed class WorkerFailedException : Exception
 
     /// <summary>For <see cref="WorkerFailureKind.PeerFailed"/>: the piece that did not arrive or go, e.g. "reduce-scatter chunk 2".</summary>
     public string? RingPiece { get; }
+
+    /// <summary>
+    /// The worker refused the request as invalid (INVALID_ARGUMENT, e.g. a spec whose data it cannot read): every
+    /// worker would, so the job fails rather than dropping workers one by one.
+    /// </summary>
+    public bool IsInvalidRequest => InnerException is RpcException { StatusCode: StatusCode.InvalidArgument };
 }

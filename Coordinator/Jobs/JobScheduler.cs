@@ -238,8 +238,9 @@ internal sealed class JobScheduler : IAsyncDisposable
 
     /// <summary>
     /// Trains <paramref name="spec"/> to its end state. A worker that fails is dropped by the cluster backend, which
-    /// re-runs the step on the others (waiting for workers when fewer than min_workers are left); damaged
-    /// checkpoints skipped on resume are reported as events.
+    /// re-runs the step on the others (waiting for workers when fewer than min_workers are left); a
+    /// <see cref="WorkerFailedException"/> that still reaches here (no worker left to re-run on) ends the job FAILED
+    /// naming the worker, its rank and the step. Damaged checkpoints skipped on resume are reported as events.
     /// </summary>
     private async Task TrainAsync(string jobId, IJobGrain grain, JobSpec spec, JobInput? input, WorkerLease? lease, CancellationToken stop)
     {
@@ -294,6 +295,12 @@ internal sealed class JobScheduler : IAsyncDisposable
         catch (JobInputException invalid)
         {
             await grain.Finish(JobState.Failed, invalid.Message, null, null);
+        }
+        catch (WorkerFailedException lost)
+        {
+            // The seam for elastic recovery: here the step can be re-run on the surviving workers instead.
+            CoordinatorLog.JobLostWorker(_logger, jobId, lost.WorkerId, lost.Step, lost);
+            await grain.Finish(JobState.Failed, lost.Message, null, GrainReportingObserver.NewestCheckpoint(checkpoints));
         }
         catch (Exception failure)
         {
