@@ -97,7 +97,7 @@ internal static class ElasticBenchmark
     /// <summary>Times every step; kills a worker while step <c>killAt</c> is in flight and times the recovery from then.</summary>
     private sealed class TimedBackend(long killAt, Func<Task> kill) : IGradientBackend
     {
-        public IGradientBackend Inner { get; set; } = null!;
+        public ClusterGradientBackend? Inner { get; set; }
 
         public List<double> StepSeconds { get; } = [];
 
@@ -107,7 +107,7 @@ internal static class ElasticBenchmark
             FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
         {
             long started = Stopwatch.GetTimestamp();
-            var compute = Inner.ComputeAsync(step, batch, gradients, bufferChanges, cancellationToken).AsTask();
+            var compute = Inner!.ComputeAsync(step, batch, gradients, bufferChanges, cancellationToken).AsTask();
             long killed = 0;
             if (step == killAt)
             {
@@ -123,9 +123,9 @@ internal static class ElasticBenchmark
             return result;
         }
 
-        public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) => Inner.EvaluateAsync(split, cancellationToken);
+        public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) => Inner!.EvaluateAsync(split, cancellationToken);
 
-        public void Dispose() => Inner.Dispose();
+        public void Dispose() => Inner?.Dispose();
     }
 
     private sealed class SilentObserver : ITrainingObserver

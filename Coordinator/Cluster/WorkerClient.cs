@@ -198,7 +198,19 @@ internal sealed class WorkerClient : IDisposable
             RpcException rpc => $"{rpc.StatusCode} {rpc.Detail}",
             _ => failure.Message,
         };
-        return new WorkerFailedException(Endpoint.Id, Rank, step, phase, detail, failure, kind, peer, peer is null ? null : piece);
+        return new WorkerFailedException(Endpoint.Id, Rank, step, phase, detail, failure, kind, peer, peer is null ? null : piece,
+            peer is null ? null : Position((failure as RpcException)?.Trailers.GetValue(WorkerControlMethods.RingPositionTrailer)));
+    }
+
+    /// <summary>"PHASE ROUND" as the worker's ring-position trailer says; null when absent or malformed.</summary>
+    private static (int Phase, int Round)? Position(string? text)
+    {
+        var parts = text?.Split(' ');
+        return parts is [var phase, var round]
+            && int.TryParse(phase, NumberStyles.None, CultureInfo.InvariantCulture, out int p)
+            && int.TryParse(round, NumberStyles.None, CultureInfo.InvariantCulture, out int r)
+            ? (p, r)
+            : null;
     }
 
     /// <summary>

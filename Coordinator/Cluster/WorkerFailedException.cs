@@ -11,7 +11,7 @@ namespace DistributedTrainer.Coordinator.Cluster;
 internal sealed class WorkerFailedException : Exception
 {
     public WorkerFailedException(string workerId, int rank, long step, string phase, string detail, Exception? inner = null,
-        WorkerFailureKind kind = WorkerFailureKind.Refused, int? peerRank = null, string? ringPiece = null)
+        WorkerFailureKind kind = WorkerFailureKind.Refused, int? peerRank = null, string? ringPiece = null, (int Phase, int Round)? ringPosition = null)
         : base($"worker {workerId} (rank {rank}) failed step {step} ({phase}): {detail}", inner)
     {
         WorkerId = workerId;
@@ -22,6 +22,7 @@ internal sealed class WorkerFailedException : Exception
         Kind = kind;
         PeerRank = peerRank;
         RingPiece = ringPiece;
+        RingPosition = ringPosition;
     }
 
     public string WorkerId { get; }
@@ -43,6 +44,12 @@ internal sealed class WorkerFailedException : Exception
 
     /// <summary>For <see cref="WorkerFailureKind.PeerFailed"/>: the piece that did not arrive or go, e.g. "reduce-scatter chunk 2".</summary>
     public string? RingPiece { get; }
+
+    /// <summary>
+    /// For <see cref="WorkerFailureKind.PeerFailed"/>: where in the step the ring failed (phase 0: all-gather, 1:
+    /// reduce-scatter; then the round). The earliest report names the rank that started a cascade.
+    /// </summary>
+    public (int Phase, int Round)? RingPosition { get; }
 
     /// <summary>
     /// The worker refused the request as invalid (INVALID_ARGUMENT, e.g. a spec whose data it cannot read): every

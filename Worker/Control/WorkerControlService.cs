@@ -189,7 +189,9 @@ internal sealed class WorkerControlService : IAsyncDisposable
             new Metadata()
                 .Add(WorkerControlMethods.PeerRankTrailer, ring.PeerRank.ToString(CultureInfo.InvariantCulture))
                 .Add(WorkerControlMethods.RingPieceTrailer, string.Create(CultureInfo.InvariantCulture,
-                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? "reduce-scatter" : "all-gather")} chunk {ring.ChunkIndex}"))),
+                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? "reduce-scatter" : "all-gather")} chunk {ring.ChunkIndex}"))
+                .Add(WorkerControlMethods.RingPositionTrailer, string.Create(CultureInfo.InvariantCulture,
+                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? 1 : 0)} {ring.Round}"))),
         _ => null,
     };
 
