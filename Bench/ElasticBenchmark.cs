@@ -4,6 +4,7 @@ using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Data;
 using DistributedTrainer.Training;
 using DistributedTrainer.Worker;
+using DistributedTrainer.Worker.Faults;
 
 namespace DistributedTrainer.Bench;
 
@@ -12,7 +13,9 @@ namespace DistributedTrainer.Bench;
 /// workers over gRPC on loopback; while step --kill-at is in flight the worker of rank 2 is disposed (its server
 /// stops, its connections close, as when the process dies). Prints the median step time before the loss, the step
 /// deadline then in force (<see cref="StepDeadlines"/>), the time from the kill to the end of the re-run step, and
-/// the steps after it on two workers. Options: --steps N (default 40), --kill-at K (default 20), --spec FILE.
+/// the steps after it on two workers. With --silent the worker of rank 2 is not killed but goes silent (it drops
+/// every ring piece from step K on, <c>--fault drop-ring@K</c>), the case the step deadline exists for. Options:
+/// --steps N (default 40), --kill-at K (default 20), --silent, --spec FILE.
 /// </summary>
 internal static class ElasticBenchmark
 {
@@ -25,17 +28,19 @@ internal static class ElasticBenchmark
         string specPath = Option(args, "--spec") ?? DefaultSpec;
         int steps = int.Parse(Option(args, "--steps") ?? "40", CultureInfo.InvariantCulture);
         int killAt = int.Parse(Option(args, "--kill-at") ?? "20", CultureInfo.InvariantCulture);
+        bool silent = args.Contains("--silent");
         var job = JobInput.Load(specPath);
         var servers = new List<WorkerServer>();
         try
         {
             for (int i = 0; i < 3; i++)
             {
-                servers.Add(await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Threads: 1)));
+                var faults = silent && i == 2 ? RingFaults.None.With(FormattableString.Invariant($"drop-ring@{killAt}")) : RingFaults.None;
+                servers.Add(await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Threads: 1) { Faults = faults }));
             }
             var workers = servers.Select((server, rank) => new WorkerEndpoint($"w-{rank + 1}", server.Address, 1)).ToList();
             var events = new List<string>();
-            var timing = new TimedBackend(killAt, () => servers[2].DisposeAsync().AsTask());
+            var timing = new TimedBackend(killAt, () => silent ? Task.CompletedTask : servers[2].DisposeAsync().AsTask());
             using var trainer = Trainer.Create(job.Spec, job.Data, model =>
             {
                 timing.Inner = new ClusterGradientBackend("bench-elastic", job.Spec, job.Data, model, new FixedWorkerPool(workers),
@@ -60,7 +65,8 @@ internal static class ElasticBenchmark
             }
             Console.WriteLine(FormattableString.Invariant($"| median step, 3 workers (steps 3..{killAt - 1}) | {median * 1e3:0} ms |"));
             Console.WriteLine(FormattableString.Invariant($"| step deadline at step {killAt} | {deadlines.Current.TotalSeconds:0.0} s |"));
-            Console.WriteLine(FormattableString.Invariant($"| kill -> step {killAt} done on 2 workers | {recovery * 1e3:0} ms |"));
+            string loss = silent ? "silent from" : "kill ->";
+            Console.WriteLine(FormattableString.Invariant($"| {loss} step {killAt} done on 2 workers | {recovery * 1e3:0} ms |"));
             Console.WriteLine(FormattableString.Invariant($"| median step after, 2 workers ({after.Length} steps) | {Median(after) * 1e3:0} ms |"));
             Console.WriteLine(FormattableString.Invariant(
                 $"| goal: deadline + 2 median steps | {(deadlines.Current.TotalSeconds + 2 * median) * 1e3:0} ms |"));

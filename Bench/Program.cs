@@ -22,6 +22,6 @@ static int Usage()
     Console.Error.WriteLine("  optimizer [--quick]            Adam step bandwidth as a fraction of a copy of the same bytes; the MLP's central update");
     Console.Error.WriteLine("  stream [--messages N] [--rounds R]   one bidi stream of 1 MiB messages: C# server vs Python grpcio server, MiB/s");
     Console.Error.WriteLine("  ring [--quick] [--piece-bytes N]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo");
-    Console.Error.WriteLine("  elastic [--steps N] [--kill-at K] [--spec FILE]   recovery time after losing one of 3 workers mid-step");
+    Console.Error.WriteLine("  elastic [--steps N] [--kill-at K] [--silent] [--spec FILE]   recovery after losing one of 3 workers mid-step");
     return 2;
 }
