@@ -8,6 +8,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "optimizer" => OptimizerBenchmark.Run(args[1..]),
     "stream" => StreamBenchmark.Run(args[1..]),
     "ring" => RingBenchmark.Run(args[1..]),
+    "tracing" => TracingBenchmark.Run(args[1..]),
     "elastic" => ElasticBenchmark.Run(args[1..]),
     _ => Usage(),
 };
@@ -21,7 +22,8 @@ static int Usage()
     Console.Error.WriteLine("                                 --accuracy: training time to 88 % test accuracy");
     Console.Error.WriteLine("  optimizer [--quick]            Adam step bandwidth as a fraction of a copy of the same bytes; the MLP's central update");
     Console.Error.WriteLine("  stream [--messages N] [--rounds R]   one bidi stream of 1 MiB messages: C# server vs Python grpcio server, MiB/s");
-    Console.Error.WriteLine("  ring [--quick] [--piece-bytes N]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo");
+    Console.Error.WriteLine("  ring [--quick] [--ranks 2,3,4] [--sizes 1,4,16,64] [--piece-bytes N]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo");
+    Console.Error.WriteLine("  tracing [--quick]              training samples/s and loopback unary calls/s with and without telemetry to JSON-lines files");
     Console.Error.WriteLine("  elastic [--steps N] [--kill-at K] [--silent] [--spec FILE]   recovery after losing one of 3 workers mid-step");
     return 2;
 }

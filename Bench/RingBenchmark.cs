@@ -7,7 +7,9 @@ namespace DistributedTrainer.Bench;
 /// Ring all-reduce time and bus bandwidth (2(n-1)/n · bytes / time, the nccl-tests convention) of
 /// <see cref="Training.Collective.RingAllReduce"/> over gRPC between n child processes on loopback, beside
 /// PyTorch's gloo all-reduce (Bench/gloo_allreduce.py) with the same int64 vectors, ranks and iterations.
-/// Prints a Markdown table. Options: --quick (2 ranks, 1 and 4 MiB), --piece-bytes N (default 1 MiB).
+/// Prints a Markdown table, with each side's CPU time per call on rank 0 (user + system; the load on a shared
+/// machine disturbs it far less than wall time). Options: --quick (2 ranks, 1 and 4 MiB), --ranks 2,3,4,
+/// --sizes 1,4,16,64 (MiB), --piece-bytes N (default 1 MiB).
 /// `Bench ring --peer RANK SIZE PLAN PIECE_BYTES` is the child mode.
 /// </summary>
 internal static class RingBenchmark
@@ -22,29 +24,28 @@ internal static class RingBenchmark
         }
 
         bool quick = args.Contains("--quick");
-        int at = Array.IndexOf(args, "--piece-bytes");
-        int pieceBytes = at >= 0 && at + 1 < args.Length ? Int(args[at + 1]) : new Training.Collective.RingOptions().MaxPieceBytes;
-        int[] sizesMb = quick ? [1, 4] : [1, 4, 16, 64];
-        int[] ranks = quick ? [2] : [2, 3, 4];
+        int pieceBytes = Option(args, "--piece-bytes") is { } piece ? Int(piece) : new Training.Collective.RingOptions().MaxPieceBytes;
+        int[] sizesMb = Option(args, "--sizes") is { } sizes ? Ints(sizes) : quick ? [1, 4] : [1, 4, 16, 64];
+        int[] ranks = Option(args, "--ranks") is { } counts ? Ints(counts) : quick ? [2] : [2, 3, 4];
         string plan = string.Join(',', sizesMb.Select(mb => FormattableString.Invariant($"{mb * 1024L * 1024}:{Iterations(mb)}")));
         string gloo = Path.Combine(AppContext.BaseDirectory, "gloo_allreduce.py");
 
-        Console.WriteLine($"Ring all-reduce of int64 vectors, {Environment.ProcessorCount} cores, gRPC pieces of {pieceBytes} bytes; mean of a timed series after one untimed call.");
+        Console.WriteLine($"Ring all-reduce of int64 vectors, {Environment.ProcessorCount} cores, gRPC pieces of {pieceBytes} bytes; mean of a timed series after as many untimed calls.");
         Console.WriteLine("busbw = 2(n-1)/n · bytes / time. Ratio = gRPC ring busbw / gloo busbw (above 1: faster than gloo).");
         Console.WriteLine();
-        Console.WriteLine("| Ranks | Size | Iterations | gRPC ring ms | gRPC ring busbw MB/s | gloo ms | gloo busbw MB/s | Ratio |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| Ranks | Size | Iterations | gRPC ring ms | gRPC ring busbw MB/s | gloo ms | gloo busbw MB/s | Ratio | Ring CPU ms | gloo CPU ms |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (int n in ranks)
         {
-            Dictionary<long, double> ours = RunRing(n, plan, pieceBytes);
-            Dictionary<long, double> theirs = File.Exists(Python) ? RunGloo(gloo, n, plan) : [];
+            Dictionary<long, (double Seconds, double Cpu)> ours = RunRing(n, plan, pieceBytes);
+            Dictionary<long, (double Seconds, double Cpu)> theirs = File.Exists(Python) ? RunGloo(gloo, n, plan) : [];
             foreach (int mb in sizesMb)
             {
                 long bytes = mb * 1024L * 1024;
-                double a = ours[bytes];
-                double b = theirs.TryGetValue(bytes, out double t) ? t : double.NaN;
+                (double a, double aCpu) = ours[bytes];
+                (double b, double bCpu) = theirs.TryGetValue(bytes, out var t) ? t : (double.NaN, double.NaN);
                 Console.WriteLine(FormattableString.Invariant(
-                    $"| {n} | {mb} MiB | {Iterations(mb)} | {a * 1e3:0.0} | {BusBandwidth(n, bytes, a):0} | {b * 1e3:0.0} | {BusBandwidth(n, bytes, b):0} | {b / a:0.00} |"));
+                    $"| {n} | {mb} MiB | {Iterations(mb)} | {a * 1e3:0.00} | {BusBandwidth(n, bytes, a):0} | {b * 1e3:0.00} | {BusBandwidth(n, bytes, b):0} | {b / a:0.00} | {aCpu * 1e3:0.00} | {bCpu * 1e3:0.00} |"));
             }
         }
 
@@ -56,7 +57,7 @@ internal static class RingBenchmark
 
     private static double BusBandwidth(int n, long bytes, double seconds) => 2.0 * (n - 1) / n * bytes / seconds / 1e6;
 
-    private static Dictionary<long, double> RunRing(int n, string plan, int pieceBytes)
+    private static Dictionary<long, (double Seconds, double Cpu)> RunRing(int n, string plan, int pieceBytes)
     {
         var peers = new List<Process>();
         try
@@ -73,7 +74,7 @@ internal static class RingBenchmark
             }
 
             // Rank 0's "done" ends its results; the others print only "done".
-            Dictionary<long, double> results = ReadResults(peers[0]);
+            Dictionary<long, (double Seconds, double Cpu)> results = ReadResults(peers[0]);
             foreach (Process peer in peers.Skip(1))
             {
                 ExpectLine(peer, "done");
@@ -105,25 +106,26 @@ internal static class RingBenchmark
         }
     }
 
-    private static Dictionary<long, double> RunGloo(string script, int n, string plan)
+    private static Dictionary<long, (double Seconds, double Cpu)> RunGloo(string script, int n, string plan)
     {
         using Process python = Start(Python, [script, n.ToString(CultureInfo.InvariantCulture), plan]);
-        Dictionary<long, double> results = ReadResults(python);
+        Dictionary<long, (double Seconds, double Cpu)> results = ReadResults(python);
         python.WaitForExit();
         return results;
     }
 
-    /// <summary>Reads "result BYTES ITERATIONS SECONDS" lines until "done" or the end: seconds per call by size.</summary>
-    private static Dictionary<long, double> ReadResults(Process process)
+    /// <summary>Reads "result BYTES ITERATIONS SECONDS CPU_SECONDS" lines until "done" or the end: seconds and CPU seconds per call by size.</summary>
+    private static Dictionary<long, (double Seconds, double Cpu)> ReadResults(Process process)
     {
-        var results = new Dictionary<long, double>();
+        var results = new Dictionary<long, (double Seconds, double Cpu)>();
         while (process.StandardOutput.ReadLine() is { } line && line != "done")
         {
             string[] parts = line.Split(' ');
-            if (parts is ["result", _, _, _])
+            if (parts is ["result", _, _, _, _])
             {
+                int iterations = Int(parts[2]);
                 results[long.Parse(parts[1], CultureInfo.InvariantCulture)] =
-                    double.Parse(parts[3], CultureInfo.InvariantCulture) / Int(parts[2]);
+                    (Double(parts[3]) / iterations, Double(parts[4]) / iterations);
             }
         }
 
@@ -164,7 +166,17 @@ internal static class RingBenchmark
     private static List<(long Bytes, int Iterations)> ParsePlan(string plan) =>
         [.. plan.Split(',').Select(item => item.Split(':')).Select(p => (long.Parse(p[0], CultureInfo.InvariantCulture), Int(p[1])))];
 
+    private static string? Option(string[] args, string name)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    private static int[] Ints(string list) => [.. list.Split(',').Select(Int)];
+
     private static int Int(string text) => int.Parse(text, CultureInfo.InvariantCulture);
+
+    private static double Double(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

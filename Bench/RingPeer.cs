@@ -9,7 +9,8 @@ namespace DistributedTrainer.Bench;
 /// <summary>
 /// One rank of the ring benchmark, run as a child process of <see cref="RingBenchmark"/>: it serves
 /// trainer.v1.Collective on a loopback port, prints "port P", reads "peers P0 P1 ..." from stdin, then for each
-/// size runs one untimed all-reduce and a timed series, and rank 0 prints "result BYTES ITERATIONS SECONDS".
+/// size runs as many untimed all-reduces as timed ones, then the timed series, and rank 0 prints "result BYTES ITERATIONS SECONDS
+/// CPU_SECONDS" (CPU: its own process's user + system time over the series, which the load disturbs far less).
 /// </summary>
 internal static class RingPeer
 {
@@ -28,16 +29,27 @@ internal static class RingPeer
         {
             long[] vector = new long[bytes / sizeof(long)];
             vector.AsSpan().Fill(1);
-            await ring.AllReduceAsync(vector, step++);
+            // As many untimed calls as timed ones: the JIT's tiering (about 30 calls, then a recompile in the
+            // background) settles before the clock starts, so the series measures the steady state a training
+            // job runs in.
+            for (int i = 0; i < iterations; i++)
+            {
+                await ring.AllReduceAsync(vector, step++);
+            }
+
+            using var self = Process.GetCurrentProcess();
+            TimeSpan cpu = self.TotalProcessorTime;
             var stopwatch = Stopwatch.StartNew();
             for (int i = 0; i < iterations; i++)
             {
                 await ring.AllReduceAsync(vector, step++);
             }
 
+            double seconds = stopwatch.Elapsed.TotalSeconds;
+            self.Refresh();
             if (rank == 0)
             {
-                Console.WriteLine(FormattableString.Invariant($"result {bytes} {iterations} {stopwatch.Elapsed.TotalSeconds:R}"));
+                Console.WriteLine(FormattableString.Invariant($"result {bytes} {iterations} {seconds:R} {(self.TotalProcessorTime - cpu).TotalSeconds:R}"));
             }
         }
 

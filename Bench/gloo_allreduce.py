@@ -1,8 +1,8 @@
 """PyTorch gloo all-reduce on loopback: the reference for `Bench ring`.
 
 usage: /usr/bin/python3 gloo_allreduce.py RANKS BYTES:ITERATIONS[,BYTES:ITERATIONS...]
-Spawns RANKS processes; for each size, all-reduces an int64 tensor once untimed, then ITERATIONS times timed.
-Rank 0 prints "result BYTES ITERATIONS SECONDS" per size, then "done" (the format RingBenchmark reads).
+Spawns RANKS processes; for each size, all-reduces an int64 tensor ITERATIONS times untimed, then ITERATIONS times timed.
+Rank 0 prints "result BYTES ITERATIONS SECONDS CPU_SECONDS" per size (CPU: rank 0's process, user + system), then "done" (the format RingBenchmark reads).
 """
 import socket
 import sys
@@ -19,14 +19,17 @@ def run(rank, world_size, port, plan):
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
     for size_bytes, iterations in plan:
         tensor = torch.ones(size_bytes // 8, dtype=torch.int64)
-        dist.all_reduce(tensor)
+        for _ in range(iterations):  # untimed, as many as timed: the same warm-up as the C# ring's
+            dist.all_reduce(tensor)
         dist.barrier()
         start = time.perf_counter()
+        cpu_start = time.process_time()
         for _ in range(iterations):
             dist.all_reduce(tensor)
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start
         if rank == 0:
-            print(f"result {size_bytes} {iterations} {elapsed!r}", flush=True)
+            print(f"result {size_bytes} {iterations} {elapsed!r} {cpu!r}", flush=True)
     dist.barrier()
     dist.destroy_process_group()
 

@@ -9,6 +9,7 @@ root.Subcommands.Add(WatchCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(CancelCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(TraceCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -36,4 +36,20 @@ public sealed class GrpcServiceBuilderTests
 
         Assert.Throws<ArgumentException>(() => _builder.Unary<EchoRequest, EchoReply>("Say", (r, c) => Task.FromResult(new EchoReply())));
     }
+
+    [Fact]
+    public void ClientStreamingRaw_UnaryMethod_Throws()
+    {
+        var error = Assert.Throws<ArgumentException>(() => _builder.ClientStreamingRaw<EchoReply>("Say", (r, c) => Task.FromResult(new EchoReply())));
+
+        Assert.Contains("not ClientStreaming", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ClientStreamingRaw_WrongResponseType_Throws()
+    {
+        var error = Assert.Throws<ArgumentException>(() => _builder.ClientStreamingRaw<HealthCheckResponse>("Collect", (r, c) => Task.FromResult(new HealthCheckResponse())));
+
+        Assert.Contains("HealthCheckResponse", error.Message, StringComparison.Ordinal);
+    }
 }

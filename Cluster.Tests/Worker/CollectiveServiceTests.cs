@@ -1,5 +1,6 @@
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Rpc;
+using DistributedTrainer.Tests.Rpc;
 using DistributedTrainer.Worker.Collective;
 using Google.Protobuf;
 using Xunit;
@@ -42,7 +43,7 @@ public sealed class CollectiveServiceTests : IAsyncLifetime, IAsyncDisposable
         RingExchangeSummary summary = await call.ResponseAsync;
 
         var inbox = _service.Inbox("j-1", 2);
-        int[] indices = [(await inbox.ReadAsync()).ChunkIndex, (await inbox.ReadAsync()).ChunkIndex];
+        int[] indices = [(await inbox.ReadAsync()).Header.ChunkIndex, (await inbox.ReadAsync()).Header.ChunkIndex];
         Assert.Equal("2 chunks: 0, 1", $"{summary.Chunks} chunks: {string.Join(", ", indices)}");
     }
 
@@ -82,6 +83,34 @@ public sealed class CollectiveServiceTests : IAsyncLifetime, IAsyncDisposable
         });
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task Exchange_BytesThatAreNotARingChunk_InternalNamingTheChunk()
+    {
+        using var raw = new RawGrpcClient(_host!.Address);
+
+        // Field 7 (payload) claims 100 bytes but the message ends after 2.
+        RawGrpcClient.RawResponse response = await raw.PostAsync("/trainer.v1.Collective/Exchange", RawGrpcClient.Frame([0x3A, 100, 1, 2]));
+
+        Assert.Equal((int)StatusCode.Internal, response.GrpcStatus);
+    }
+
+    [Fact]
+    public async Task Exchange_ChunkOverTheServerLimit_ResourceExhausted()
+    {
+        using var call = Channel.ClientStreaming(CollectiveMethods.Exchange, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        RingChunk chunk = Chunk("j-1", fromRank: 0, chunkIndex: 0);
+        chunk.Payload = ByteString.CopyFrom(new byte[4 * 1024 * 1024]);
+
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(chunk);
+            await call.RequestStream.CompleteAsync();
+            await call.ResponseAsync;
+        });
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
     }
 
     private static RingChunk Chunk(string jobId, int fromRank, int chunkIndex) => new()

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Diagnostics;
 using DistributedTrainer.Rpc.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -122,8 +123,17 @@ public sealed class GrpcRouter
             timeout = parsed;
         }
 
-        using var call = new ServerCall(http, Options, path, timeout, encoding, stopping);
-        await call.RunAsync(method!, logger);
+        Activity? activity = RpcActivity.StartServer(method!.Descriptor, method.SpanName, http);
+        (StatusCode code, string detail) = (StatusCode.Unknown, "Call did not end");
+        try
+        {
+            using var call = new ServerCall(http, Options, path, timeout, encoding, stopping);
+            (code, detail) = await call.RunAsync(method, logger);
+        }
+        finally
+        {
+            RpcActivity.Stop(activity, code, detail, server: true);
+        }
     }
 
     private static void Reject(HttpContext http, ILogger logger, int httpStatus, StatusCode code, string detail)

@@ -72,6 +72,38 @@ public sealed class GrpcServiceBuilder
         });
     }
 
+    /// <summary>
+    /// Binds a client-streaming method whose handler reads the request messages unparsed
+    /// (<see cref="RawMessageReader"/>): for messages with large <c>bytes</c> fields that the handler copies
+    /// into buffers of its own. On the wire the method is the same; clients send ordinary messages.
+    /// </summary>
+    /// <exception cref="ArgumentException">No such method, it is not client streaming, its response type differs, or it is already bound.</exception>
+    public GrpcServiceBuilder ClientStreamingRaw<TResponse>(string methodName, Func<RawMessageReader, ServerCallContext, Task<TResponse>> handler)
+        where TResponse : class, IMessage<TResponse>
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        MethodDescriptor descriptor = FindMethod(methodName);
+        if (!descriptor.IsClientStreaming || descriptor.IsServerStreaming)
+        {
+            throw new ArgumentException($"Invalid binding of /{_service.FullName}/{descriptor.Name}: it is not ClientStreaming", nameof(methodName));
+        }
+
+        if (descriptor.OutputType.ClrType != typeof(TResponse))
+        {
+            throw new ArgumentException(
+                $"Invalid response type for /{_service.FullName}/{descriptor.Name}: {typeof(TResponse).Name} (the descriptor says {descriptor.OutputType.FullName})",
+                nameof(methodName));
+        }
+
+        var method = new RawServerMethod<TResponse>(descriptor, handler);
+        if (!_methods.TryAdd(method.Path, method))
+        {
+            throw new ArgumentException($"Invalid binding of {method.Path}: already bound", nameof(methodName));
+        }
+
+        return this;
+    }
+
     /// <summary>Binds a bidirectional-streaming method.</summary>
     /// <exception cref="ArgumentException">No such method, it is not duplex, its types differ, or it is already bound.</exception>
     public GrpcServiceBuilder DuplexStreaming<TRequest, TResponse>(
@@ -93,9 +125,7 @@ public sealed class GrpcServiceBuilder
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
-        MethodDescriptor descriptor = _service.FindMethodByName(methodName)
-            ?? throw new ArgumentException($"Invalid method name: '{methodName}' (service {_service.FullName} has no such method)", nameof(methodName));
-        var method = new Method<TRequest, TResponse>(descriptor);
+        var method = new Method<TRequest, TResponse>(FindMethod(methodName));
         if (method.Type != expected)
         {
             throw new ArgumentException($"Invalid binding of {method.FullName}: it is {method.Type}, not {expected}", nameof(methodName));
@@ -108,4 +138,8 @@ public sealed class GrpcServiceBuilder
 
         return this;
     }
+
+    private MethodDescriptor FindMethod(string methodName) =>
+        _service.FindMethodByName(methodName)
+            ?? throw new ArgumentException($"Invalid method name: '{methodName}' (service {_service.FullName} has no such method)", nameof(methodName));
 }

@@ -132,6 +132,10 @@ public sealed class RpcChannel : IDisposable
 
             // Cluster traffic goes straight to its peer; an HTTP proxy from the environment would break h2c.
             UseProxy = false,
+
+            // Each call sends the trace context of its own client span (RpcDiagnostics), which covers the whole
+            // call; the handler's would name a span that ends at the response headers and is rarely recorded.
+            ActivityHeadersPropagator = null,
         };
         handler.SslOptions.ApplicationProtocols = [SslApplicationProtocol.Http2];
         if (options.ServerCertificateValidation is { } validation)

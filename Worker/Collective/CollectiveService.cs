@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Rpc;
+using DistributedTrainer.Training.Collective;
 
 namespace DistributedTrainer.Worker.Collective;
 
@@ -9,19 +10,20 @@ namespace DistributedTrainer.Worker.Collective;
 /// The worker's trainer.v1.Collective service: the receiving end of the ring. Each incoming Exchange stream
 /// carries one job's pieces from one previous rank; they are queued in a bounded inbox per (job, sender) that
 /// the local <see cref="GrpcRingTransport"/> reads. A full inbox stops reading the stream, so HTTP/2 flow
-/// control holds the sender back rather than memory growing.
+/// control holds the sender back rather than memory growing. Chunks are read from their serialized bytes
+/// (<see cref="RingChunkParser"/>) and each payload is copied once, into a pooled buffer: no array per piece.
 /// </summary>
 public sealed class CollectiveService
 {
     /// <summary>Pieces queued per (job, sender) before the stream waits: 8 pieces, 8 MiB at the default piece size.</summary>
     internal const int InboxCapacity = 8;
 
-    private readonly ConcurrentDictionary<(string JobId, int FromRank), Channel<RingChunk>> _inboxes = new();
+    private readonly ConcurrentDictionary<(string JobId, int FromRank), Channel<RingPiece>> _inboxes = new();
 
     public CollectiveService()
     {
         Definition = new GrpcServiceBuilder(CollectiveMethods.Service)
-            .ClientStreaming<RingChunk, RingExchangeSummary>("Exchange", ExchangeAsync)
+            .ClientStreamingRaw<RingExchangeSummary>("Exchange", ExchangeAsync)
             .Build();
     }
 
@@ -29,23 +31,28 @@ public sealed class CollectiveService
     public GrpcServiceDefinition Definition { get; }
 
     /// <summary>The queue of pieces of <paramref name="jobId"/> from <paramref name="fromRank"/>, created on first use by either side.</summary>
-    internal ChannelReader<RingChunk> Inbox(string jobId, int fromRank) => GetInbox(jobId, fromRank).Reader;
+    internal ChannelReader<RingPiece> Inbox(string jobId, int fromRank) => GetInbox(jobId, fromRank).Reader;
 
     /// <summary>Forgets the queue (the transport that read it was disposed); a later stream starts a new one.</summary>
     internal void Remove(string jobId, int fromRank) => _inboxes.TryRemove((jobId, fromRank), out _);
 
-    private Channel<RingChunk> GetInbox(string jobId, int fromRank) =>
-        _inboxes.GetOrAdd((jobId, fromRank), static _ => Channel.CreateBounded<RingChunk>(
+    private Channel<RingPiece> GetInbox(string jobId, int fromRank) =>
+        _inboxes.GetOrAdd((jobId, fromRank), static _ => Channel.CreateBounded<RingPiece>(
             new BoundedChannelOptions(InboxCapacity) { SingleReader = true, SingleWriter = true }));
 
-    private async Task<RingExchangeSummary> ExchangeAsync(IAsyncStreamReader<RingChunk> requests, ServerCallContext context)
+    private async Task<RingExchangeSummary> ExchangeAsync(RawMessageReader requests, ServerCallContext context)
     {
         long count = 0;
         (string JobId, int FromRank)? source = null;
-        ChannelWriter<RingChunk>? inbox = null;
-        while (await requests.MoveNext(context.CancellationToken))
+        ChannelWriter<RingPiece>? inbox = null;
+        while (await requests.MoveNextAsync(context.CancellationToken))
         {
-            RingChunk chunk = requests.Current;
+            if (RingChunkParser.TryParse(requests.Current, out RingChunkView chunk) is { } malformed)
+            {
+                // What a generated parser reports for bytes that are not the message.
+                throw new RpcException(StatusCode.Internal, $"Failed to parse RingChunk {count}: {malformed}");
+            }
+
             if (RingChunkMapping.Problem(chunk) is { } problem)
             {
                 throw new RpcException(StatusCode.InvalidArgument, $"Invalid ring chunk {count}: {problem}");
@@ -62,7 +69,17 @@ public sealed class CollectiveService
                     $"Invalid ring chunk {count}: job {chunk.JobId} from rank {chunk.FromRank} on a stream of job {source.Value.JobId} from rank {source.Value.FromRank} (one stream per job and sender)");
             }
 
-            await inbox!.WriteAsync(chunk, context.CancellationToken);
+            RingPiece piece = RingChunkMapping.ToPiece(chunk);
+            try
+            {
+                await inbox!.WriteAsync(piece, context.CancellationToken);
+            }
+            catch
+            {
+                piece.Dispose();
+                throw;
+            }
+
             count++;
         }
 

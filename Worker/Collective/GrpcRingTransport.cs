@@ -19,7 +19,7 @@ public sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
 {
     private readonly CollectiveService _local;
     private readonly ClientStreamingCall<RingChunk, RingExchangeSummary> _call;
-    private readonly ChannelReader<RingChunk> _inbox;
+    private readonly ChannelReader<RingPiece> _inbox;
     private readonly RingChunk _outgoing = new();
     private readonly int _previous;
 
@@ -82,8 +82,7 @@ public sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         }
     }
 
-    public async ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken) =>
-        RingChunkMapping.ToPiece(await _inbox.ReadAsync(cancellationToken));
+    public ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken) => _inbox.ReadAsync(cancellationToken);
 
     /// <summary>Completes the stream (the next rank's handler ends cleanly) and releases the inbox.</summary>
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using System.Buffers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training.Collective;
 using Google.Protobuf;
@@ -23,11 +24,21 @@ internal static class RingChunkMapping
         chunk.Payload = UnsafeByteOperations.UnsafeWrap(payload);
     }
 
-    public static RingPiece ToPiece(RingChunk chunk) =>
-        new(new RingPieceHeader(chunk.Step, FromProto(chunk.Phase), chunk.Round, chunk.ChunkIndex, chunk.Offset, chunk.FromRank), chunk.Payload.Memory);
+    /// <summary>
+    /// The piece of a received chunk, its payload copied into a buffer rented from <see cref="ArrayPool{T}.Shared"/>
+    /// (returned when the piece is disposed): the chunk's bytes belong to the request body, which moves on.
+    /// </summary>
+    public static RingPiece ToPiece(in RingChunkView chunk)
+    {
+        int length = checked((int)chunk.Payload.Length);
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        chunk.Payload.CopyTo(rented);
+        return new RingPiece(
+            new RingPieceHeader(chunk.Step, FromProto(chunk.Phase), chunk.Round, chunk.ChunkIndex, chunk.Offset, chunk.FromRank), rented, length);
+    }
 
     /// <summary>The reason a received chunk cannot be queued, or null when it is well formed.</summary>
-    public static string? Problem(RingChunk chunk) =>
+    public static string? Problem(in RingChunkView chunk) =>
         chunk.JobId.Length == 0 ? "job_id is empty"
         : chunk.FromRank < 0 ? $"from_rank {chunk.FromRank} is negative"
         : chunk.Phase is not (RingPhase.ReduceScatter or RingPhase.AllGather) ? $"phase {chunk.Phase} is not REDUCE_SCATTER or ALL_GATHER"

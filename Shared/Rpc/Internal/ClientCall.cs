@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
@@ -36,6 +37,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     private PipeReader? _responseBody;
     private string? _responseEncoding;
     private Metadata? _responseHeaders;
+    private Activity? _activity;
     private TResponse? _current;
     private int _reading;
     private int _writing;
@@ -82,6 +84,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         HttpRequestHeaders headers = message.Headers;
+        _activity = RpcActivity.StartClient(_method.Descriptor, _method.FullName, _channel.Address, headers);
         headers.TryAddWithoutValidation(GrpcProtocol.TeHeader, GrpcProtocol.TeTrailers);
         headers.TryAddWithoutValidation("user-agent", GrpcProtocol.UserAgent);
         headers.TryAddWithoutValidation(GrpcProtocol.AcceptEncodingHeader, GrpcProtocol.AcceptEncodingValue);
@@ -459,7 +462,14 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
     private void SetStatus(CallStatus status)
     {
-        if (_status.TrySetResult(status) && status.Code != StatusCode.OK)
+        if (!_status.TrySetResult(status))
+        {
+            return;
+        }
+
+        // The status is set once, when the call ends for the caller: that ends the span that covers the call.
+        RpcActivity.Stop(_activity, status.Code, status.Detail, server: false);
+        if (status.Code != StatusCode.OK)
         {
             _requestContent?.Abort();
         }

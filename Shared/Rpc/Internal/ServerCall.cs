@@ -13,6 +13,9 @@ internal sealed class ServerCall : IDisposable
     // CancellationTokenSource timers take at most uint.MaxValue - 1 ms; longer deadlines need no timer.
     private static readonly TimeSpan MaxTimer = TimeSpan.FromDays(49);
 
+    // What a call the client abandoned ended with, as this side saw it; nothing is sent.
+    private static readonly (StatusCode, string) ClientGone = (StatusCode.Cancelled, "Client cancelled the call or disconnected");
+
     private readonly CancellationTokenSource? _deadlineCts;
     private readonly CancellationTokenSource _callCts;
     private readonly CancellationToken _stopping;
@@ -66,8 +69,8 @@ internal sealed class ServerCall : IDisposable
     /// <summary>Set by the response writer once a message went into the body, flushed or not.</summary>
     public bool MessageWritten { get; set; }
 
-    /// <summary>Runs the interceptor and the handler, then ends the call with its status.</summary>
-    public async Task RunAsync(ServerMethod method, ILogger logger)
+    /// <summary>Runs the interceptor and the handler, then ends the call with its status, which it returns.</summary>
+    public async Task<(StatusCode Code, string Detail)> RunAsync(ServerMethod method, ILogger logger)
     {
         StatusCode code = StatusCode.OK;
         string detail = string.Empty;
@@ -84,7 +87,7 @@ internal sealed class ServerCall : IDisposable
         catch (Exception) when (Http.RequestAborted.IsCancellationRequested)
         {
             // The client is gone (cancel or disconnect): nobody reads a status.
-            return;
+            return ClientGone;
         }
         catch (Exception) when (_deadlineCts?.IsCancellationRequested == true)
         {
@@ -112,7 +115,7 @@ internal sealed class ServerCall : IDisposable
 
         if (Http.RequestAborted.IsCancellationRequested)
         {
-            return;
+            return ClientGone;
         }
 
         if (_deadlineCts?.IsCancellationRequested == true)
@@ -123,6 +126,7 @@ internal sealed class ServerCall : IDisposable
         }
 
         WriteStatus(code, detail, extraTrailers);
+        return (code, detail);
     }
 
     /// <summary>Fills in the response headers (not yet sent). Idempotent.</summary>

@@ -10,12 +10,16 @@ internal abstract class ServerMethod
     {
         Descriptor = descriptor;
         Path = $"/{descriptor.Service.FullName}/{descriptor.Name}";
+        SpanName = RpcActivity.SpanName(Path);
     }
 
     public MethodDescriptor Descriptor { get; }
 
     /// <summary>The HTTP/2 path: <c>/{package.Service}/{Method}</c>.</summary>
     public string Path { get; }
+
+    /// <summary>The name of the call's server span: <c>package.Service/Method</c>.</summary>
+    public string SpanName { get; }
 
     public abstract Task InvokeAsync(ServerCall call);
 }

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace DistributedTrainer.Diagnostics;
+
+/// <summary>
+/// The training metrics, on <see cref="TrainingDiagnostics.Meter"/>. Every method tags its measurement with
+/// the job id (and worker, phase, link or queue where it says so); without a listener it returns at once.
+/// Gauges hold the last value; counters and the histogram accumulate.
+/// </summary>
+public static class TrainingMetrics
+{
+    private static readonly Meter Meter = TrainingDiagnostics.Meter;
+    private static readonly ConcurrentDictionary<string, Func<long>> Queues = new(StringComparer.Ordinal);
+
+    /// <summary>Mean data loss of a step's batch (<c>train.loss</c>).</summary>
+    public static readonly Gauge<double> Loss = Meter.CreateGauge<double>("train.loss", description: "Mean data loss of the last step's batch.");
+
+    /// <summary>Loss of an epoch on a split (<c>train.epoch.loss</c>, tagged <c>split</c>).</summary>
+    public static readonly Gauge<double> EpochLoss = Meter.CreateGauge<double>("train.epoch.loss", description: "Mean loss of the last epoch on a split.");
+
+    /// <summary>Accuracy of an epoch on a split, 0 to 1 (<c>train.accuracy</c>, tagged <c>split</c>).</summary>
+    public static readonly Gauge<double> Accuracy = Meter.CreateGauge<double>("train.accuracy", unit: "1", description: "Fraction of samples predicted correctly in the last epoch on a split.");
+
+    /// <summary>The scheduled learning rate of a step (<c>train.learning_rate</c>).</summary>
+    public static readonly Gauge<double> LearningRate = Meter.CreateGauge<double>("train.learning_rate", description: "Learning rate of the last step.");
+
+    /// <summary>Global L2 norm of the averaged gradient before clipping (<c>train.gradient.norm</c>).</summary>
+    public static readonly Gauge<double> GradientNorm = Meter.CreateGauge<double>("train.gradient.norm", description: "Global L2 norm of the last step's gradient before clipping.");
+
+    /// <summary>The factor clipping scaled the gradient by, 1 when not clipped (<c>train.gradient.clip_ratio</c>).</summary>
+    public static readonly Gauge<double> ClipRatio = Meter.CreateGauge<double>("train.gradient.clip_ratio", unit: "1", description: "Factor the last step's gradient was scaled by (1: not clipped).");
+
+    /// <summary>Steps by what the central update did (<c>train.steps</c>, tagged <c>outcome</c>).</summary>
+    public static readonly Counter<long> Steps = Meter.CreateCounter<long>("train.steps", unit: "{step}", description: "Optimizer steps, by outcome: applied, clipped or skipped.");
+
+    /// <summary>Training samples per second, of a worker or (without <c>worker.id</c>) of the job (<c>train.samples_per_second</c>).</summary>
+    public static readonly Gauge<double> SamplesPerSecond = Meter.CreateGauge<double>("train.samples_per_second", unit: "{sample}/s", description: "Training samples per second of wall time, per worker or per job.");
+
+    /// <summary>Seconds one phase of a step took (<c>train.step.duration</c>, tagged <c>phase</c>).</summary>
+    public static readonly Histogram<double> StepDuration = Meter.CreateHistogram<double>("train.step.duration", unit: "s", description: "Time of one phase of a step.");
+
+    /// <summary>Bytes sent over a ring link (<c>ring.bytes_sent</c>, tagged <c>link</c>).</summary>
+    public static readonly Counter<long> RingBytesSent = Meter.CreateCounter<long>("ring.bytes_sent", unit: "By", description: "Payload bytes sent over a ring link.");
+
+    /// <summary>The depth of the queues registered with <see cref="TrackQueue"/> (<c>trainer.queue.depth</c>, tagged <c>queue</c>).</summary>
+    public static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge("trainer.queue.depth", ObserveQueues, unit: "{item}", description: "Items waiting in a queue.");
+
+    /// <summary>Records the loss of a step.</summary>
+    public static void RecordLoss(string jobId, double loss) => Loss.Record(loss, JobTag(jobId));
+
+    /// <summary>Records the loss and accuracy of an epoch on <paramref name="split"/> (train, validation or test).</summary>
+    public static void RecordEvaluation(string jobId, string split, double loss, double accuracy)
+    {
+        var tags = new TagList { { TrainingAttributes.JobId, jobId }, { TrainingAttributes.Split, split } };
+        EpochLoss.Record(loss, tags);
+        Accuracy.Record(accuracy, tags);
+    }
+
+    /// <summary>Records the central update of a step: learning rate, gradient norm, clip ratio and its outcome.</summary>
+    /// <param name="jobId">The job id.</param>
+    /// <param name="learningRate">The scheduled learning rate.</param>
+    /// <param name="gradientNorm">The global norm before clipping; NaN for a skipped step (then not recorded).</param>
+    /// <param name="clipScale">The factor the gradient was scaled by (1: not clipped).</param>
+    /// <param name="applied">False when the step was skipped for a non-finite gradient.</param>
+    public static void RecordUpdate(string jobId, double learningRate, double gradientNorm, double clipScale, bool applied)
+    {
+        KeyValuePair<string, object?> job = JobTag(jobId);
+        LearningRate.Record(learningRate, job);
+        if (applied)
+        {
+            GradientNorm.Record(gradientNorm, job);
+            ClipRatio.Record(clipScale, job);
+        }
+
+        string outcome = !applied ? "skipped" : clipScale < 1 ? "clipped" : "applied";
+        Steps.Add(1, job, new KeyValuePair<string, object?>(TrainingAttributes.Outcome, outcome));
+    }
+
+    /// <summary>Records a worker's training throughput; a null <paramref name="workerId"/> records the job's.</summary>
+    public static void RecordSamplesPerSecond(string jobId, string? workerId, double samplesPerSecond)
+    {
+        if (workerId is null)
+        {
+            SamplesPerSecond.Record(samplesPerSecond, JobTag(jobId));
+            return;
+        }
+
+        SamplesPerSecond.Record(samplesPerSecond, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.WorkerId, workerId));
+    }
+
+    /// <summary>Records the time of one phase of a step (a <see cref="TrainingSpans"/> name, e.g. <c>forward</c>).</summary>
+    public static void RecordPhase(string jobId, string phase, TimeSpan elapsed) =>
+        StepDuration.Record(elapsed.TotalSeconds, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.Phase, phase));
+
+    /// <summary>Counts <paramref name="bytes"/> sent from ring rank <paramref name="fromRank"/> to <paramref name="toRank"/>.</summary>
+    public static void RecordRingBytes(string jobId, int fromRank, int toRank, long bytes)
+    {
+        if (!RingBytesSent.Enabled)
+        {
+            return;
+        }
+
+        RingBytesSent.Add(bytes, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.Link, $"{fromRank}->{toRank}"));
+    }
+
+    /// <summary>
+    /// Reports the depth of queue <paramref name="name"/> through <paramref name="depth"/> at every collection,
+    /// until the returned handle is disposed. The callback runs on the exporter's thread: keep it a cheap read.
+    /// </summary>
+    /// <exception cref="ArgumentException">A queue of that name is already tracked.</exception>
+    public static IDisposable TrackQueue(string name, Func<long> depth)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(depth);
+        if (!Queues.TryAdd(name, depth))
+        {
+            throw new ArgumentException($"Invalid queue name: '{name}' is already tracked", nameof(name));
+        }
+
+        return new QueueRegistration(name);
+    }
+
+    private static KeyValuePair<string, object?> JobTag(string jobId) => new(TrainingAttributes.JobId, jobId);
+
+    private static IEnumerable<Measurement<long>> ObserveQueues()
+    {
+        foreach ((string name, Func<long> depth) in Queues)
+        {
+            yield return new Measurement<long>(depth(), new KeyValuePair<string, object?>(TrainingAttributes.Queue, name));
+        }
+    }
+
+    private sealed class QueueRegistration(string name) : IDisposable
+    {
+        public void Dispose() => Queues.TryRemove(name, out _);
+    }
+}

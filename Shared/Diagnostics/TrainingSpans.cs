@@ -1,0 +1,50 @@
+namespace DistributedTrainer.Diagnostics;
+
+/// <summary>
+/// The names of the spans of one training step, so that every process names the same work the same way and
+/// <c>trainctl trace</c> and trace backends group them. Start them from <see cref="TrainingDiagnostics.Source"/>.
+/// </summary>
+public static class TrainingSpans
+{
+    /// <summary>The root span of one step, on the coordinator (<see cref="TrainingDiagnostics.StartStep"/>).</summary>
+    public const string Step = "train.step";
+
+    /// <summary>A worker's gradient computation over its micro-shards.</summary>
+    public const string WorkerCompute = "worker.compute";
+
+    /// <summary>Reading a micro-shard's samples.</summary>
+    public const string DataRead = "data.read";
+
+    /// <summary>The forward pass.</summary>
+    public const string Forward = "forward";
+
+    /// <summary>The backward pass.</summary>
+    public const string Backward = "backward";
+
+    /// <summary>The ring reduce-scatter or all-gather of a worker; <see cref="TrainingAttributes.RingPhase"/> says which.</summary>
+    public const string Ring = "ring";
+
+    /// <summary>One chunk sent to the next worker of the ring.</summary>
+    public const string RingSend = "ring.send";
+
+    /// <summary>One chunk received from the previous worker of the ring.</summary>
+    public const string RingReceive = "ring.receive";
+
+    /// <summary>The coordinator gathering the reduced chunks of the workers.</summary>
+    public const string Gather = "coordinator.gather";
+
+    /// <summary>Global gradient norm, clipping and the non-finite check.</summary>
+    public const string Clip = "coordinator.clip";
+
+    /// <summary>The optimizer update of the master parameters.</summary>
+    public const string Optimizer = "coordinator.optimizer";
+
+    /// <summary>The coordinator sending the new parameter chunks to the workers.</summary>
+    public const string Scatter = "coordinator.scatter";
+
+    /// <summary>Writing a checkpoint.</summary>
+    public const string CheckpointWrite = "checkpoint.write";
+
+    /// <summary>Evaluating a shard or split.</summary>
+    public const string Evaluate = "evaluate";
+}

@@ -1,0 +1,37 @@
+using DistributedTrainer.Diagnostics;
+using DistributedTrainer.Rpc;
+
+namespace DistributedTrainer.Telemetry;
+
+/// <summary>
+/// The names the telemetry of a trainer process is made of: the span sources and meters a provider subscribes
+/// to, the environment variables it reads and the files it writes. Span names and attribute keys are in
+/// <see cref="TrainingSpans"/> and <see cref="TrainingAttributes"/>, beside the source, for code that does not
+/// reference this project.
+/// </summary>
+public static class TrainerTelemetry
+{
+    /// <summary>The span sources of the project: training (<see cref="TrainingDiagnostics.SourceName"/>) and gRPC calls (<see cref="RpcDiagnostics.ActivitySourceName"/>).</summary>
+    public static readonly IReadOnlyList<string> ActivitySourceNames = [TrainingDiagnostics.SourceName, RpcDiagnostics.ActivitySourceName];
+
+    /// <summary>The meters of the project (<see cref="TrainingDiagnostics.MeterName"/>).</summary>
+    public static readonly IReadOnlyList<string> MeterNames = [TrainingDiagnostics.MeterName];
+
+    /// <summary>The directory for the JSON-lines files when none is given in code and no OTLP endpoint is set.</summary>
+    public const string DirectoryVariable = "DT_TELEMETRY_DIR";
+
+    /// <summary>The standard OTLP endpoint of all signals; when set (or a signal's own), that signal goes to OTLP.</summary>
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    /// <summary>The standard OTLP endpoint of traces only.</summary>
+    public const string OtlpTracesEndpointVariable = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+
+    /// <summary>The standard OTLP endpoint of metrics only.</summary>
+    public const string OtlpMetricsEndpointVariable = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+
+    /// <summary>The suffix of span files: <c>&lt;service&gt;-&lt;pid&gt;.traces.jsonl</c>, one span per line.</summary>
+    public const string TracesFileSuffix = ".traces.jsonl";
+
+    /// <summary>The suffix of metric files: <c>&lt;service&gt;-&lt;pid&gt;.metrics.jsonl</c>, one point per line.</summary>
+    public const string MetricsFileSuffix = ".metrics.jsonl";
+}
