@@ -223,8 +223,11 @@ internal sealed class WorkerClient : IDisposable
             when int.TryParse(rpc.Trailers.GetValue(WorkerControlMethods.PeerRankTrailer), NumberStyles.None, CultureInfo.InvariantCulture, out int peer) =>
             (WorkerFailureKind.PeerFailed, peer),
         RpcException { StatusCode: StatusCode.DeadlineExceeded } or OperationCanceledException => (WorkerFailureKind.NoAnswer, null),
-        // Unavailable: refused or reset; Cancelled that the coordinator did not ask for: the server dropped the call.
-        RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled } or HttpRequestException or IOException => (WorkerFailureKind.Gone, null),
+        // Unavailable: connection refused or lost; Cancelled that the coordinator did not ask for, or Internal (the
+        // client's status for a stream the peer reset, e.g. a server shutting down): the server dropped the call. The
+        // worker's own errors come as INVALID_ARGUMENT, FAILED_PRECONDITION or ABORTED.
+        RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.Internal } or HttpRequestException or IOException =>
+            (WorkerFailureKind.Gone, null),
         _ => (WorkerFailureKind.Refused, null),
     };
 
