@@ -104,12 +104,12 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     public async Task Job_CoordinatorRestartedMidEpoch_WorkersReRegisterAndTheJobCompletesBitwiseEqual()
     {
         var first = await StartCoordinatorAsync();
-        var spec = Spec(epochs: 3);
+        // Six epochs of 10 steps: still running when the watch, which may lag behind the job, sees step 12.
+        var spec = Spec(epochs: 6);
         string local = await RunToEndAsync(first, spec);
         spec.MinWorkers = 2;
         await StartWorkersAsync(first, 2);
         string clustered = await SubmitAsync(first, spec);
-        // Mid-epoch: an epoch has 10 steps.
         await WatchAsync(first, clustered, jobEvent => jobEvent.Step?.Step >= 12 ? Task.FromException(new OperationCanceledException()) : null);
         await first.DisposeAsync();
 
@@ -126,20 +126,27 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     public async Task Job_NewestCheckpointDamaged_ResumesFromThePreviousOneAndSaysSo()
     {
         var first = await StartCoordinatorAsync();
-        // Long enough to be still running when the coordinator stops.
-        var spec = Spec(epochs: 40);
+        // Far too long to end within the test: it stops with the coordinator, the second one resumes it, and the
+        // test ends once it has said where it resumed (disposing the coordinator stops it again).
+        var spec = Spec(epochs: 10_000);
+        spec.MinWorkers = 1;
+        await StartWorkersAsync(first, 1);
         string jobId = await SubmitAsync(first, spec);
         await WatchAsync(first, jobId, jobEvent => jobEvent.Epoch?.Epoch >= 2 ? Task.FromException(new OperationCanceledException()) : null);
         await first.DisposeAsync();
+        await _workers[0].DisposeAsync();
         var checkpoints = new CheckpointStore(CheckpointDirectory(jobId)).List();
         await File.WriteAllBytesAsync(Path.Combine(checkpoints[0], CheckpointStore.ModelFile), [1, 2, 3]);
 
+        // The job waits for a worker until the watch is there, so the watch sees every event of the resume.
         var second = await StartCoordinatorAsync(first.Address.Port);
-        var events = await WatchAsync(second, jobId);
-        var job = await GetAsync(second, jobId);
+        var events = await WatchAsync(second, jobId,
+            jobEvent => jobEvent.Snapshot is not null ? StartWorkersAsync(second, 1) : null,
+            jobEvent => jobEvent.Message.StartsWith("Resuming from checkpoint ", StringComparison.Ordinal)
+                ? Task.FromException(new OperationCanceledException())
+                : null);
 
         var messages = Messages(events);
-        Assert.Equal(JobState.Succeeded, job.State);
         Assert.Contains(messages, message => message.StartsWith($"Checkpoint {Path.GetFileName(checkpoints[0])} is damaged and was skipped: ", StringComparison.Ordinal));
         Assert.Contains($"Resuming from checkpoint {Path.GetFileName(checkpoints[1])}", messages);
     }
