@@ -10,6 +10,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "ring" => RingBenchmark.Run(args[1..]),
     "tracing" => TracingBenchmark.Run(args[1..]),
     "cluster" => ClusterBenchmark.Run(args[1..]),
+    "elastic" => ElasticBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -25,5 +26,6 @@ static int Usage()
     Console.Error.WriteLine("  ring [--quick] [--ranks 2,3,4] [--sizes 1,4,16,64] [--piece-bytes N]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo");
     Console.Error.WriteLine("  tracing [--quick]              training samples/s and loopback unary calls/s with and without telemetry to JSON-lines files");
     Console.Error.WriteLine("  cluster [--quick]              training samples/s of trainctl local (2 workers x 1 thread) beside PyTorch DDP on gloo (2 x 1)");
+    Console.Error.WriteLine("  elastic [--steps N] [--kill-at K] [--silent] [--spec FILE]   recovery after losing one of 3 workers mid-step");
     return 2;
 }

@@ -58,8 +58,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
         var registry = new WorkerRegistry(TimeProvider.System, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger);
         // Workers require the coordinator's token on WorkerControl, as the coordinator requires it on Register.
         var backendOptions = new ClusterBackendOptions { Token = options.Token };
-        clusterBackends ??= (jobId, spec, data, model, workers, onEvent) =>
-            new ClusterGradientBackend(jobId, spec, data, model, workers, backendOptions, onEvent);
+        clusterBackends ??= (jobId, spec, data, model, pool, onEvent) =>
+            new ClusterGradientBackend(jobId, spec, data, model, pool, backendOptions, onEvent);
         var scheduler = new JobScheduler(grains, stopSignals, registry, clusterBackends, paths, logger);
 
         var unfinished = (await grains.ListAsync())

@@ -4,7 +4,7 @@ using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 using Microsoft.Extensions.Logging;
 
-// The worker process: `Worker --coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T]`.
+// The worker process: `Worker --coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T] [--fault F]...`.
 // Stdout carries one line, "listening on URL", for parents that started it with --port 0; logs go to stderr.
 WorkerOptions options;
 try

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using DistributedTrainer.Worker.Faults;
 
 namespace DistributedTrainer.Worker;
 
@@ -19,15 +20,19 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     /// <summary>Longest wait between attempts to reach a coordinator that does not answer (default 10 s).</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Faults injected into the worker's ring traffic (<c>--fault</c>, for drills and tests); none by default.</summary>
+    public RingFaults Faults { get; init; } = RingFaults.None;
+
     /// <summary>
-    /// Parses <c>--coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T]</c>;
-    /// the token may come from DT_COORDINATOR_TOKEN.
+    /// Parses <c>--coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T]
+    /// [--fault F]...</c>; the token may come from DT_COORDINATOR_TOKEN. <c>--fault</c> may repeat (see <see cref="RingFaults"/>).
     /// </summary>
     /// <exception cref="ArgumentException">A flag is unknown, lacks its value or has a bad one.</exception>
     public static WorkerOptions Parse(IReadOnlyList<string> args, string? environmentToken)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token"];
+        var faults = RingFaults.None;
+        string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--fault"];
         for (int i = 0; i < args.Count; i++)
         {
             if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -37,6 +42,11 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             if (i + 1 >= args.Count)
             {
                 throw new ArgumentException($"Invalid argument: {args[i]} needs a value");
+            }
+            if (args[i] == "--fault")
+            {
+                faults = faults.With(args[++i]);
+                continue;
             }
             values[args[i]] = args[++i];
         }
@@ -74,7 +84,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             throw new ArgumentException($"Invalid --name: '{name}' (must be 1 to 253 characters without spaces)");
         }
         string? token = values.GetValueOrDefault("--token") ?? environmentToken;
-        return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token);
+        return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token) { Faults = faults };
     }
 
     private static Uri ParseHttpUri(string flag, string text)

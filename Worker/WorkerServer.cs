@@ -56,7 +56,7 @@ internal sealed class WorkerServer : IAsyncDisposable
             Interceptor = options.Token is null ? null : BearerTokenAuth.Create(options.Token, "grpc.health.v1.Health", CollectiveServiceName),
         });
         var collective = new CollectiveService();
-        var control = new WorkerControlService(collective, threads, logger);
+        var control = new WorkerControlService(collective, threads, options.Faults, logger);
         var health = new HealthService();
         health.SetStatus(WorkerControlServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus(CollectiveServiceName, HealthCheckResponse.Types.ServingStatus.Serving);

@@ -20,6 +20,21 @@ public sealed class CallRoundTests
     }
 
     [Fact]
+    public async Task WhenAllAsync_RingReportsInACycle_WaitsForAllAndThrowsTheEarliestWithoutCancelling()
+    {
+        // Rank 1 went silent: rank 2 failed first in the step (all-gather round 0), rank 0 next, rank 1 last.
+        using var round = new CallRound(CancellationToken.None);
+        _ = round.Add(Task.FromException<int>(Peer(1, 0, (1, 0))));
+        _ = round.Add(Task.FromException<int>(Peer(2, 1, (0, 0))));
+        _ = round.Add(Task.FromException<int>(Peer(0, 2, (0, 1))));
+
+        var failure = await Assert.ThrowsAsync<WorkerFailedException>(round.WhenAllAsync);
+
+        Assert.Equal((2, 1), (failure.Rank, failure.PeerRank));
+        Assert.False(round.Token.IsCancellationRequested);
+    }
+
+    [Fact]
     public async Task WhenAllAsync_AllSucceed_LeavesTheTokenUncancelled()
     {
         using var round = new CallRound(CancellationToken.None);
@@ -31,4 +46,7 @@ public sealed class CallRoundTests
         Assert.Equal((1, 2), (await first, await second));
         Assert.False(round.Token.IsCancellationRequested);
     }
+
+    private static WorkerFailedException Peer(int rank, int peer, (int Phase, int Round) position) =>
+        new($"w-{rank + 1}", rank, 7, "step", "ABORTED ring timed out", null, WorkerFailureKind.PeerFailed, peer, "all-gather chunk 0", position);
 }

@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Data;
 using DistributedTrainer.Tests.Jobs;
 using DistributedTrainer.Tests.Training;
 using DistributedTrainer.Training;
+using DistributedTrainer.Worker.Faults;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -15,7 +18,6 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     private static readonly ClusterBackendOptions ShortDeadlines = new()
     {
         PrepareTimeout = TimeSpan.FromSeconds(30),
-        StepTimeout = TimeSpan.FromSeconds(20),
         EvaluateTimeout = TimeSpan.FromSeconds(20),
     };
 
@@ -37,7 +39,7 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     private static Run TrainOnCluster(JobInput job, WorkerFleet fleet, string jobId, long stopAfter = long.MaxValue, Action<string>? log = null)
     {
         var events = new List<string>();
-        return Train(job, model => new ClusterGradientBackend(jobId, job.Spec, job.Data, model, fleet.Endpoints, ShortDeadlines, events.Add), stopAfter, log);
+        return Train(job, model => new ClusterGradientBackend(jobId, job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, events.Add), stopAfter, log);
     }
 
     private static void AssertSameRun(Run expected, Run actual)
@@ -85,26 +87,102 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ComputeAsync_WorkerGone_ThrowsWorkerFailedNamingWorkerRankAndStep()
+    public async Task RunAsync_OneOfThreeWorkersGoneMidStep_ReRunsTheStepOnTheOthersBitwiseEqualToLocal()
     {
         using var directory = new TemporaryDirectory();
-        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
-        await using var fleet = await WorkerFleet.StartAsync(2);
+        var job = JobInput.FromSpec(WithDeadlines(ClusterJobs.WriteSpec(directory.Path, epochs: 2), ceilingSeconds: 6));
+        await using var fleet = await WorkerFleet.StartAsync(3);
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model, shardEngines: 1));
+        var events = new List<string>();
+
+        // The worker of rank 1 goes away while step 3 is in flight.
+        var cluster = Train(job, model => new InterruptedBackend(
+            new ClusterGradientBackend("j-gone", job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, events.Add),
+            3, () => fleet.Servers[1].DisposeAsync().AsTask()));
+
+        events.ForEach(output.WriteLine);
+        AssertSameRun(local, cluster);
+        Assert.Contains(events, e => e.StartsWith("worker w-2 (rank 1) is gone", StringComparison.Ordinal) && e.Contains("at step 3")
+            && e.EndsWith("re-running the step on w-1, w-3", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.StartsWith("Job j-gone runs on 2 workers from step 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_WorkerDropsItsRingMessages_NamedWithinTheDeadlineAndTheResultUnchanged()
+    {
+        using var directory = new TemporaryDirectory();
+        const float ceilingSeconds = 6;
+        var job = JobInput.FromSpec(WithDeadlines(ClusterJobs.WriteSpec(directory.Path, epochs: 1), ceilingSeconds));
+        // Rank 1 sends nothing from step 2 on: it is alive and answers, but its next peer hears nothing.
+        await using var fleet = await WorkerFleet.StartAsync(3, faults: rank => rank == 1 ? RingFaults.None.With("drop-ring@2") : RingFaults.None);
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model, shardEngines: 1));
+        var events = new List<string>();
+        TimeSpan slowest = TimeSpan.Zero;
+
+        var cluster = Train(job, model => new InterruptedBackend(
+            new ClusterGradientBackend("j-silent", job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, events.Add),
+            2, () => Task.CompletedTask, elapsed => slowest = elapsed > slowest ? elapsed : slowest));
+
+        events.ForEach(output.WriteLine);
+        output.WriteLine($"slowest step {slowest.TotalSeconds:F2} s");
+        AssertSameRun(local, cluster);
+        Assert.Contains(events, e => e.StartsWith("worker w-2 (rank 1) missed ", StringComparison.Ordinal) && e.Contains(" of step 2 "));
+        // Detection takes half the step deadline (the ring's piece timeout, 3 s here), then the silent worker is told to
+        // stop (at most 2 s) and the step re-run on two workers: seconds, not minutes.
+        Assert.True(slowest < TimeSpan.FromSeconds(10), $"the step with the silent worker took {slowest.TotalSeconds:F1} s");
+    }
+
+    [Fact]
+    public async Task ComputeAsync_LastWorkerGone_ThrowsWorkerFailedNamingWorkerRankAndStep()
+    {
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(WithDeadlines(ClusterJobs.WriteSpec(directory.Path), ceilingSeconds: 6));
+        await using var fleet = await WorkerFleet.StartAsync(1);
         using var model = ModelFactory.Build(job.Spec.Model, job.Data.FeatureCount, Trainer.EvaluationChunk);
         model.Initialize(job.Spec.Seed);
-        using var backend = new ClusterGradientBackend("j-gone", job.Spec, job.Data, model, fleet.Endpoints, ShortDeadlines, _ => { });
+        using var backend = new ClusterGradientBackend("j-last", job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, _ => { });
         var gradients = new FixedPointAccumulator(model.Store.Count);
         var buffers = new FixedPointAccumulator(model.Store.BufferValues.Length);
         int[] batch = [.. Enumerable.Range(0, 20)];
         await backend.ComputeAsync(0, batch, gradients, buffers, CancellationToken.None);
-        await fleet.Servers[1].DisposeAsync();
+        await fleet.Servers[0].DisposeAsync();
 
         var failure = await Assert.ThrowsAsync<WorkerFailedException>(
             () => backend.ComputeAsync(1, batch, gradients, buffers, CancellationToken.None).AsTask());
 
         output.WriteLine(failure.Message);
-        Assert.Contains("step 1", failure.Message);
-        Assert.Matches(@"worker w-\d \(rank \d\)", failure.Message);
+        Assert.Equal(("w-1", 0, 1L, WorkerFailureKind.Gone), (failure.WorkerId, failure.Rank, failure.Step, failure.Kind));
+    }
+
+    private static JobSpec WithDeadlines(JobSpec spec, float ceilingSeconds)
+    {
+        spec.FaultTolerance = new FaultToleranceSpec { DeadlineFloorSeconds = 2, DeadlineCeilingSeconds = ceilingSeconds };
+        return spec;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="interrupt"/> while step <paramref name="step"/> is in flight on the inner backend, and
+    /// tells <paramref name="timed"/> how long each step took.
+    /// </summary>
+    private sealed class InterruptedBackend(IGradientBackend inner, long step, Func<Task> interrupt, Action<TimeSpan>? timed = null) : IGradientBackend
+    {
+        public async ValueTask<ShardResult> ComputeAsync(long current, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
+            FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var compute = inner.ComputeAsync(current, batch, gradients, bufferChanges, cancellationToken).AsTask();
+            if (current == step)
+            {
+                await interrupt();
+            }
+            var result = await compute;
+            timed?.Invoke(Stopwatch.GetElapsedTime(started));
+            return result;
+        }
+
+        public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) => inner.EvaluateAsync(split, cancellationToken);
+
+        public void Dispose() => inner.Dispose();
     }
 
     [Fact]
@@ -116,7 +194,7 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         unreadable.Dataset.TrainPath = Path.Combine(directory.Path, "missing.csv");
         await using var fleet = await WorkerFleet.StartAsync(2);
         using var model = ModelFactory.Build(job.Spec.Model, job.Data.FeatureCount, Trainer.EvaluationChunk);
-        using var backend = new ClusterGradientBackend("j-bad", unreadable, job.Data, model, fleet.Endpoints, ShortDeadlines, _ => { });
+        using var backend = new ClusterGradientBackend("j-bad", unreadable, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, _ => { });
 
         var failure = await Assert.ThrowsAsync<WorkerFailedException>(() => backend.ComputeAsync(0, TwoSamples,
             new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.BufferValues.Length), CancellationToken.None).AsTask());

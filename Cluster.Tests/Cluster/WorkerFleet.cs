@@ -1,5 +1,6 @@
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Worker;
+using DistributedTrainer.Worker.Faults;
 
 namespace DistributedTrainer.Tests.Cluster;
 
@@ -18,14 +19,20 @@ internal sealed class WorkerFleet : IAsyncDisposable
     public IReadOnlyList<WorkerEndpoint> Endpoints =>
         [.. _servers.Select((server, rank) => new WorkerEndpoint($"w-{rank + 1}", server.Address, 1))];
 
-    public static async Task<WorkerFleet> StartAsync(int count, string? token = null)
+    /// <param name="count">Workers to start.</param>
+    /// <param name="token">Bearer token the workers require.</param>
+    /// <param name="faults">Ring faults of the worker at each rank; none when null.</param>
+    public static async Task<WorkerFleet> StartAsync(int count, string? token = null, Func<int, RingFaults>? faults = null)
     {
         var fleet = new WorkerFleet();
         try
         {
             for (int i = 0; i < count; i++)
             {
-                fleet._servers.Add(await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Threads: 1, Token: token)));
+                fleet._servers.Add(await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Threads: 1, Token: token)
+                {
+                    Faults = faults?.Invoke(i) ?? RingFaults.None,
+                }));
             }
             return fleet;
         }

@@ -164,4 +164,45 @@ public sealed class WorkerRegistryTests : IDisposable
 
         Assert.Equal((1, 1), (_registry.FreeCount, changes));
     }
+
+    [Fact]
+    public void Drop_ProcessGone_LeavesTheLeaseAndTheRegistry()
+    {
+        _registry.Register(Address(6001), 1, "");
+        var second = _registry.Register(Address(6002), 1, "");
+        using var lease = _registry.TryLease("j-1", 1, 0)!;
+
+        _registry.Drop(lease, second, gone: true);
+
+        Assert.Equal(["w-1"], lease.Workers.Select(worker => worker.Id));
+        Assert.Equal((1, 0), (_registry.LiveCount, _registry.FreeCount));
+    }
+
+    [Fact]
+    public void Drop_Alive_LeavesTheLeaseAndIsFreeForOtherJobs()
+    {
+        _registry.Register(Address(6001), 1, "");
+        var second = _registry.Register(Address(6002), 1, "");
+        using var lease = _registry.TryLease("j-1", 1, 0)!;
+
+        _registry.Drop(lease, second, gone: false);
+
+        Assert.Equal(["w-1"], lease.Workers.Select(worker => worker.Id));
+        Assert.Equal((2, 1), (_registry.LiveCount, _registry.FreeCount));
+    }
+
+    [Fact]
+    public void LeaseMore_FreeWorkersAfterTheLease_AddsThemExceptTheExcluded()
+    {
+        _registry.Register(Address(6001), 1, "");
+        using var lease = _registry.TryLease("j-1", 1, 0)!;
+        _registry.Register(Address(6002), 1, "");
+        _registry.Register(Address(6003), 1, "");
+
+        var added = _registry.LeaseMore(lease, 5, new HashSet<string>(["w-2"], StringComparer.Ordinal));
+
+        Assert.Equal(["w-3"], added.Select(worker => worker.Id));
+        Assert.Equal(["w-1", "w-3"], lease.Workers.Select(worker => worker.Id));
+        Assert.Equal(1, _registry.FreeCount);
+    }
 }

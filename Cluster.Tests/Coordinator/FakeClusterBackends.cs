@@ -14,17 +14,17 @@ internal sealed class FakeClusterBackends
     public ConcurrentDictionary<string, IReadOnlyList<string>> Placements { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Computes in this process.</summary>
-    public ClusterBackendFactory Local => (jobId, spec, data, model, workers, _) =>
+    public ClusterBackendFactory Local => (jobId, spec, data, model, pool, _) =>
     {
-        Placements[jobId] = [.. workers.Select(worker => worker.Id)];
+        Placements[jobId] = [.. pool.Workers.Select(worker => worker.Id)];
         return new LocalGradientBackend(spec, data, model, shardEngines: 1);
     };
 
     /// <summary>Fails every step as the cluster backend does when its last worker stops answering.</summary>
-    public ClusterBackendFactory LosingTheLastWorker => (jobId, _, _, _, workers, _) =>
+    public ClusterBackendFactory LosingTheLastWorker => (jobId, _, _, _, pool, _) =>
     {
-        Placements[jobId] = [.. workers.Select(worker => worker.Id)];
-        return new FailingBackend(workers[^1].Id, workers.Count - 1);
+        Placements[jobId] = [.. pool.Workers.Select(worker => worker.Id)];
+        return new FailingBackend(pool.Workers[^1].Id, pool.Workers.Count - 1);
     };
 
     private sealed class FailingBackend(string workerId, int rank) : IGradientBackend

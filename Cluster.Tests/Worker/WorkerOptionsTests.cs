@@ -22,6 +22,22 @@ public sealed class WorkerOptionsTests
     }
 
     [Fact]
+    public void Parse_RepeatedFault_ReadsEveryFault()
+    {
+        var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--fault", "drop-ring@7", "--fault", "delay-ring=20"], environmentToken: null);
+
+        Assert.Equal((7L, TimeSpan.FromMilliseconds(20)), (options.Faults.DropFromStep, options.Faults.Delay));
+    }
+
+    [Fact]
+    public void Parse_NoFault_NoFaults()
+    {
+        var options = WorkerOptions.Parse(["--coordinator", "http://c:1"], environmentToken: null);
+
+        Assert.True(options.Faults.IsNone);
+    }
+
+    [Fact]
     public void Parse_OnlyCoordinator_DefaultsToFreeLoopbackPortAndEnvironmentToken()
     {
         var options = WorkerOptions.Parse(["--coordinator", "http://127.0.0.1:5000"], environmentToken: "from-env");

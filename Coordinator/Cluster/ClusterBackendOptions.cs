@@ -1,13 +1,13 @@
 namespace DistributedTrainer.Coordinator.Cluster;
 
-/// <summary>Deadlines and credentials of a <see cref="ClusterGradientBackend"/>'s calls to its workers.</summary>
+/// <summary>
+/// Deadlines and credentials of a <see cref="ClusterGradientBackend"/>'s calls to its workers. A step's deadline is
+/// not here: it follows the job's pace (<see cref="Training.StepDeadlines"/>, the spec's fault_tolerance).
+/// </summary>
 internal sealed record ClusterBackendOptions
 {
     /// <summary>PrepareJob, which loads the job's data on the worker (default 2 min).</summary>
     public TimeSpan PrepareTimeout { get; init; } = TimeSpan.FromMinutes(2);
-
-    /// <summary>One Step call: parameters in, collectives, compute, gradients out (default 60 s).</summary>
-    public TimeSpan StepTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>One Evaluate call over a worker's run of chunks (default 2 min).</summary>
     public TimeSpan EvaluateTimeout { get; init; } = TimeSpan.FromMinutes(2);
@@ -21,7 +21,7 @@ internal sealed record ClusterBackendOptions
     /// <summary>Throws when a deadline is not positive.</summary>
     public void Validate()
     {
-        foreach (var (name, value) in new[] { (nameof(PrepareTimeout), PrepareTimeout), (nameof(StepTimeout), StepTimeout),
+        foreach (var (name, value) in new[] { (nameof(PrepareTimeout), PrepareTimeout),
             (nameof(EvaluateTimeout), EvaluateTimeout), (nameof(StopTimeout), StopTimeout) })
         {
             if (value <= TimeSpan.Zero)

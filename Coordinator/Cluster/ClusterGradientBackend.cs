@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Data;
 using DistributedTrainer.Numerics.Layers;
@@ -11,57 +12,58 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// gets its contiguous run of micro-shards and its segment of the master parameters, the workers all-gather the
 /// parameters and reduce-scatter the exact fixed-point gradient sums over their ring, and each answers with its
 /// segment of the sums. Results are summed in shard order, so the <see cref="Trainer"/> above gets bitwise what
-/// <see cref="LocalGradientBackend"/> gives.
+/// <see cref="LocalGradientBackend"/> gives, on any number of workers.
 /// </summary>
 /// <remarks>
-/// The workers are prepared (data loaded, ring linked, generation 1) on first use. Any failed or late call ends the
-/// step with a <see cref="WorkerFailedException"/> and cancels the other workers' calls of that step; the backend
-/// does not re-form the ring itself.
+/// Elastic: a step's calls have the deadline <see cref="StepDeadlines"/> gives (the running median step time,
+/// within the spec's floor and ceiling), and the workers' ring pieces half of it, so a silent peer is named by its
+/// neighbour before the coordinator's deadline passes. When a call fails, the worker at fault (the caller itself,
+/// or the ring peer it names) is named in an event and dropped from the pool, the others are prepared again as a
+/// new ring generation, and the same step is re-run from the unchanged master parameters: survivors keep their data
+/// and engines, and no checkpoint is reloaded. Workers that joined the pool are taken in at the next step.
 /// </remarks>
 internal sealed class ClusterGradientBackend : IGradientBackend
 {
-    private const long Generation = 1;
-
     private readonly string _jobId;
     private readonly JobSpec _spec;
     private readonly LoadedData _data;
     private readonly Model _model;
     private readonly ClusterBackendOptions _options;
     private readonly Action<string> _onEvent;
-    private readonly WorkerClient[] _workers;
+    private readonly IWorkerPool _pool;
+    private readonly StepDeadlines _deadlines;
     private readonly int _shardSize;
     private readonly float[] _parameters;
-    private readonly StepResult[] _stepResults;
+    private WorkerClient[] _workers = [];
+    private StepResult[] _stepResults = [];
     private ShardResult[] _shardResults = [];
     private FixedPointAccumulator? _syncGradients;
     private FixedPointAccumulator? _syncBufferChanges;
+    // Rings are numbered from the wall clock, so a coordinator restarted mid-job starts above the generation its
+    // predecessor left on the workers (a worker refuses an older generation than the one it holds).
+    private long _generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     private bool _prepared;
-    // Set once PrepareJob was sent: workers that did prepare are told to stop on dispose even if another one failed.
-    private bool _stopOnDispose;
+    private bool _everPrepared;
     // The step number the next collective uses: a parameter sync before an evaluation takes the step after the last one.
     private long _nextStep;
 
     /// <param name="jobId">The job; workers hold it under this id.</param>
-    /// <param name="spec">The job's spec, with data paths the workers can read.</param>
+    /// <param name="spec">The job's spec, with data paths the workers can read; fault_tolerance sets the deadlines.</param>
     /// <param name="data">The job's data as loaded here (split sizes).</param>
     /// <param name="model">The master model; its parameters are read at every step.</param>
-    /// <param name="workers">The ring, by rank.</param>
-    /// <param name="options">Deadlines and the workers' token.</param>
+    /// <param name="pool">The job's workers; failed ones are dropped from it, joined ones taken from it.</param>
+    /// <param name="options">Deadlines of the calls other than steps, and the workers' token.</param>
     /// <param name="onEvent">Receives one line per notable event (the job's event log).</param>
     public ClusterGradientBackend(string jobId, JobSpec spec, LoadedData data, Model model,
-        IReadOnlyList<WorkerEndpoint> workers, ClusterBackendOptions options, Action<string> onEvent)
+        IWorkerPool pool, ClusterBackendOptions options, Action<string> onEvent)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(workers);
+        ArgumentNullException.ThrowIfNull(pool);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(onEvent);
-        if (workers.Count == 0)
-        {
-            throw new ArgumentException("Invalid workers: none (a cluster job needs at least one)", nameof(workers));
-        }
         options.Validate();
         _jobId = jobId;
         _spec = spec;
@@ -69,20 +71,139 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         _model = model;
         _options = options;
         _onEvent = onEvent;
+        _pool = pool;
+        _deadlines = StepDeadlines.FromSpec(spec.FaultTolerance);
         _shardSize = MicroShards.SizeOf(spec);
         _parameters = new float[FlatVectors.ParameterLength(model.Store)];
-        _workers = [.. workers.Select((endpoint, rank) => new WorkerClient(endpoint, rank, options.Token))];
-        _stepResults = new StepResult[_workers.Length];
     }
 
     public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
         FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
     {
-        await EnsurePreparedAsync(cancellationToken);
+        // A step boundary: workers that registered since join now, so the ring never changes within a step.
+        var joined = await _pool.JoinAsync();
+        if (joined.Count > 0)
+        {
+            _prepared = false;
+            _onEvent($"{string.Join(", ", joined.Select(worker => worker.Id))} joined job {_jobId} at step {step}");
+        }
         int shards = MicroShards.Count(batch.Length, _shardSize);
-        await StepAllAsync(step, batch, shards, gradients, bufferChanges, "step", cancellationToken);
-        _nextStep = step + 1;
+        bool retry = false;
+        while (true)
+        {
+            try
+            {
+                if (retry)
+                {
+                    // Pieces of the failed attempt and its non-finite marks must not survive into the re-run.
+                    gradients.Clear();
+                    bufferChanges.Clear();
+                }
+                await EnsurePreparedAsync(step, cancellationToken);
+                var started = Stopwatch.GetTimestamp();
+                await StepAllAsync(step, batch, shards, gradients, bufferChanges, "step", cancellationToken);
+                var result = Collect(step, shards, gradients, bufferChanges);
+                _deadlines.Record(Stopwatch.GetElapsedTime(started));
+                _nextStep = step + 1;
+                return result;
+            }
+            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && !failure.IsInvalidRequest)
+            {
+                await DropAsync(failure, cancellationToken);
+                retry = true;
+            }
+        }
+    }
 
+    public async ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken)
+    {
+        Dataset? data = split == DataSplit.Validation ? _data.Validation : _data.Test;
+        if (data is null)
+        {
+            return default;
+        }
+        while (true)
+        {
+            try
+            {
+                return await EvaluateOnRingAsync(split, data, cancellationToken);
+            }
+            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && !failure.IsInvalidRequest)
+            {
+                await DropAsync(failure, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Asks every worker to forget the job (best effort, short deadline), then closes the channels.</summary>
+    public void Dispose()
+    {
+        if (_everPrepared)
+        {
+            Task.WhenAll(_workers.Select(worker => worker.StopAsync(_jobId, _options.StopTimeout))).GetAwaiter().GetResult();
+        }
+        foreach (var worker in _workers)
+        {
+            worker.Dispose();
+        }
+    }
+
+    private async Task<ShardResult> EvaluateOnRingAsync(DataSplit split, Dataset data, CancellationToken cancellationToken)
+    {
+        await EnsurePreparedAsync(_nextStep, cancellationToken);
+        // The trainer changes the master after every step and may restore other parameters (early stopping), so
+        // the workers get the current ones before every evaluation.
+        await StepAllAsync(_nextStep, ReadOnlyMemory<int>.Empty, 0, null, null, "parameter sync", cancellationToken);
+
+        int chunk = Trainer.EvaluationChunk;
+        int chunks = (data.Count + chunk - 1) / chunk;
+        var calls = new Task<EvaluateResponse>?[_workers.Length];
+        using var round = new CallRound(cancellationToken);
+        for (int rank = 0; rank < _workers.Length; rank++)
+        {
+            var (first, count) = Run(rank, chunks);
+            if (count == 0)
+            {
+                continue;
+            }
+            var request = new EvaluateRequest
+            {
+                JobId = _jobId,
+                Generation = _generation,
+                Split = split == DataSplit.Validation ? EvaluateRequest.Types.Split.Validation : EvaluateRequest.Types.Split.Test,
+                Start = first * chunk,
+                End = Math.Min((first + count) * chunk, data.Count),
+                Chunk = chunk,
+            };
+            calls[rank] = round.Add(_workers[rank].EvaluateAsync(request, _nextStep, _options.EvaluateTimeout, round.Token));
+        }
+        await round.WhenAllAsync();
+
+        var sum = default(ShardResult);
+        for (int rank = 0; rank < _workers.Length; rank++)
+        {
+            if (calls[rank] is not { } call)
+            {
+                continue;
+            }
+            var response = call.Result;
+            int expected = Run(rank, chunks).Count;
+            if (response.Chunks.Count != expected)
+            {
+                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, _nextStep, "evaluate",
+                    $"it answered {response.Chunks.Count} chunk outcomes for its {expected} chunks");
+            }
+            foreach (var outcome in response.Chunks)
+            {
+                sum += new ShardResult(outcome.LossSum, outcome.Correct, outcome.Samples);
+            }
+        }
+        return sum;
+    }
+
+    /// <summary>Checks the workers' results of a step, marks non-finite sums and adds the shard results in shard order.</summary>
+    private ShardResult Collect(long step, int shards, FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges)
+    {
         if (_shardResults.Length < shards)
         {
             _shardResults = new ShardResult[shards];
@@ -130,83 +251,64 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         return sum;
     }
 
-    public async ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken)
+    /// <summary>
+    /// Names the worker at fault for <paramref name="failure"/>, drops it from the pool (waiting for workers when too
+    /// few are left) and marks the ring for a new generation. Throws the failure when no worker is left.
+    /// </summary>
+    private async Task DropAsync(WorkerFailedException failure, CancellationToken cancellationToken)
     {
-        Dataset? data = split == DataSplit.Validation ? _data.Validation : _data.Test;
-        if (data is null)
+        // A worker that names a ring peer blames that peer; anything else is the worker's own failure.
+        var culprit = failure.PeerRank is { } peer && peer >= 0 && peer < _workers.Length && peer != failure.Rank
+            ? _workers[peer]
+            : _workers.First(worker => worker.Endpoint.Id == failure.WorkerId);
+        bool gone = failure.Kind == WorkerFailureKind.Gone && culprit.Endpoint.Id == failure.WorkerId;
+        string what = failure.Kind switch
         {
-            return default;
-        }
-        await EnsurePreparedAsync(cancellationToken);
-        // The trainer changes the master after every step and may restore other parameters (early stopping), so
-        // the workers get the current ones before every evaluation.
-        await StepAllAsync(_nextStep, ReadOnlyMemory<int>.Empty, 0, null, null, "parameter sync", cancellationToken);
+            WorkerFailureKind.PeerFailed when culprit.Endpoint.Id != failure.WorkerId =>
+                $"worker {culprit.Endpoint.Id} (rank {culprit.Rank}) missed {failure.RingPiece ?? "a ring piece"} of step {failure.Step} ({failure.Phase}; reported by {failure.WorkerId}, rank {failure.Rank})",
+            WorkerFailureKind.Gone => $"worker {culprit.Endpoint.Id} (rank {culprit.Rank}) is gone ({failure.Detail}) at step {failure.Step} ({failure.Phase})",
+            WorkerFailureKind.NoAnswer => $"worker {culprit.Endpoint.Id} (rank {culprit.Rank}) did not answer {failure.Phase} of step {failure.Step} in time ({failure.Detail})",
+            _ => $"worker {culprit.Endpoint.Id} (rank {culprit.Rank}) failed {failure.Phase} of step {failure.Step}: {failure.Detail}",
+        };
+        var survivors = _workers.Where(worker => worker != culprit).Select(worker => worker.Endpoint.Id).ToList();
+        _onEvent(survivors.Count >= _pool.Minimum
+            ? $"{what}; re-running the step on {string.Join(", ", survivors)}"
+            : $"{what}; {survivors.Count} of {_pool.Minimum} workers left, waiting for more");
 
-        int chunk = Trainer.EvaluationChunk;
-        int chunks = (data.Count + chunk - 1) / chunk;
-        var calls = new Task<EvaluateResponse>?[_workers.Length];
-        using var round = new CallRound(cancellationToken);
-        for (int rank = 0; rank < _workers.Length; rank++)
+        if (!gone)
         {
-            var (first, count) = Run(rank, chunks);
-            if (count == 0)
-            {
-                continue;
-            }
-            var request = new EvaluateRequest
-            {
-                JobId = _jobId,
-                Generation = Generation,
-                Split = split == DataSplit.Validation ? EvaluateRequest.Types.Split.Validation : EvaluateRequest.Types.Split.Test,
-                Start = first * chunk,
-                End = Math.Min((first + count) * chunk, data.Count),
-                Chunk = chunk,
-            };
-            calls[rank] = round.Add(_workers[rank].EvaluateAsync(request, _nextStep, _options.EvaluateTimeout, round.Token));
+            // Alive but failed: it should not hold the job's data and engines while it is out of the ring.
+            await culprit.StopAsync(_jobId, _options.StopTimeout);
         }
-        await round.WhenAllAsync();
-
-        var sum = default(ShardResult);
-        for (int rank = 0; rank < _workers.Length; rank++)
+        _prepared = false;
+        if (!await _pool.DropAsync(culprit.Endpoint, gone, cancellationToken))
         {
-            if (calls[rank] is not { } call)
-            {
-                continue;
-            }
-            var response = call.Result;
-            int expected = Run(rank, chunks).Count;
-            if (response.Chunks.Count != expected)
-            {
-                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, _nextStep, "evaluate",
-                    $"it answered {response.Chunks.Count} chunk outcomes for its {expected} chunks");
-            }
-            foreach (var outcome in response.Chunks)
-            {
-                sum += new ShardResult(outcome.LossSum, outcome.Correct, outcome.Samples);
-            }
-        }
-        return sum;
-    }
-
-    /// <summary>Asks every worker to forget the job (best effort, short deadline), then closes the channels.</summary>
-    public void Dispose()
-    {
-        if (_stopOnDispose)
-        {
-            Task.WhenAll(_workers.Select(worker => worker.StopAsync(_jobId, _options.StopTimeout))).GetAwaiter().GetResult();
-        }
-        foreach (var worker in _workers)
-        {
-            worker.Dispose();
+            throw failure;
         }
     }
 
-    private async Task EnsurePreparedAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Prepares the pool's workers as a new ring generation when it changed (first use, a worker dropped or joined):
+    /// the workers that already hold the job keep its data and engines and only re-link.
+    /// </summary>
+    private async Task EnsurePreparedAsync(long step, CancellationToken cancellationToken)
     {
         if (_prepared)
         {
             return;
         }
+        var workers = _pool.Workers;
+        var kept = _workers.ToDictionary(worker => worker.Endpoint);
+        foreach (var worker in _workers.Where(worker => !workers.Contains(worker.Endpoint)))
+        {
+            worker.Dispose();
+        }
+        _workers = [.. workers.Select((endpoint, rank) => kept.TryGetValue(endpoint, out var client) && client.Rank == rank
+            ? client
+            : Replace(client, new WorkerClient(endpoint, rank, _options.Token)))];
+        _stepResults = new StepResult[_workers.Length];
+        long generation = ++_generation;
+
         var ring = _workers.Select(worker => worker.Endpoint.Address.ToString().TrimEnd('/')).ToArray();
         using var round = new CallRound(cancellationToken);
         var calls = _workers.Select(worker => round.Add(worker.PrepareAsync(new PrepareJobRequest
@@ -216,10 +318,11 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             Rank = worker.Rank,
             WorldSize = _workers.Length,
             Ring = { ring },
-            Generation = Generation,
+            Generation = generation,
             Threads = worker.Endpoint.Threads,
-        }, _options.PrepareTimeout, round.Token))).ToArray();
-        _stopOnDispose = true;
+        }, step, _options.PrepareTimeout, round.Token))).ToArray();
+        // Set before waiting: workers that did prepare are told to stop on dispose even if another one failed.
+        _everPrepared = true;
         await round.WhenAllAsync();
 
         long parameters = _parameters.Length;
@@ -229,13 +332,20 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             var response = calls[rank].Result;
             if (response.ParameterCount != parameters || response.GradientCount != gradientLength)
             {
-                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, 0, "prepare",
+                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, step, "prepare",
                     $"its model has {response.ParameterCount} parameters and {response.GradientCount} gradient elements; the coordinator's has {parameters} and {gradientLength}");
             }
         }
         _prepared = true;
-        _onEvent($"Job {_jobId} runs on {_workers.Length} workers: " +
+        _onEvent($"Job {_jobId} runs on {_workers.Length} workers from step {step} (ring generation {generation}): " +
             string.Join(", ", _workers.Select(worker => $"{worker.Endpoint.Id} (rank {worker.Rank}, {worker.Endpoint.Address})")));
+    }
+
+    /// <summary>A worker whose rank changed gets a new client (the client carries the rank); the old one is closed.</summary>
+    private static WorkerClient Replace(WorkerClient? old, WorkerClient replacement)
+    {
+        old?.Dispose();
+        return replacement;
     }
 
     /// <summary>
@@ -250,15 +360,20 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         gradients ??= _syncGradients ??= new FixedPointAccumulator(_model.Store.Count);
         bufferChanges ??= _syncBufferChanges ??= new FixedPointAccumulator(_model.Store.BufferValues.Length);
         int gradientLength = gradients.Length + bufferChanges.Length;
+        var deadline = _deadlines.Current;
+        // Half the step's deadline for one ring piece: a silent peer is named by its neighbour before the
+        // coordinator's own deadline ends every call at once.
+        int ringTimeoutMs = (int)Math.Max(1, deadline.TotalMilliseconds / 2);
         using var round = new CallRound(cancellationToken);
         var calls = new Task<StepResult>[_workers.Length];
         for (int rank = 0; rank < _workers.Length; rank++)
         {
             var header = Header(step, batch, shards, rank);
+            header.RingTimeoutMs = ringTimeoutMs;
             var worker = _workers[rank];
             // Each call on its own thread-pool task: serializing the parameter pieces should not hold back the others.
             calls[rank] = round.Add(Task.Run(() => worker.StepAsync(header, _parameters, gradientLength, gradients, bufferChanges,
-                _workers.Length, phase, _options.StepTimeout, round.Token), round.Token));
+                _workers.Length, phase, deadline, round.Token), round.Token));
         }
         await round.WhenAllAsync();
         for (int rank = 0; rank < _workers.Length; rank++)
@@ -269,7 +384,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
 
     private StepHeader Header(long step, ReadOnlyMemory<int> batch, int shards, int rank)
     {
-        var header = new StepHeader { JobId = _jobId, Generation = Generation, Step = step };
+        var header = new StepHeader { JobId = _jobId, Generation = _generation, Step = step };
         var (first, count) = Run(rank, shards);
         if (count == 0)
         {

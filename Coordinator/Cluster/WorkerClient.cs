@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
@@ -35,7 +36,7 @@ internal sealed class WorkerClient : IDisposable
 
     public int Rank { get; }
 
-    public async Task<PrepareJobResponse> PrepareAsync(PrepareJobRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<PrepareJobResponse> PrepareAsync(PrepareJobRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
@@ -43,7 +44,7 @@ internal sealed class WorkerClient : IDisposable
         }
         catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
         {
-            throw Failed(0, "prepare", failure);
+            throw Failed(step, "prepare", failure);
         }
         catch (Exception failure) when (IsCancellation(failure, cancellationToken))
         {
@@ -187,13 +188,48 @@ internal sealed class WorkerClient : IDisposable
     private static bool IsCancellation(Exception failure, CancellationToken cancellationToken) =>
         cancellationToken.IsCancellationRequested && failure is not OperationCanceledException;
 
-    private WorkerFailedException Failed(long step, string phase, Exception failure) =>
-        new(Endpoint.Id, Rank, step, phase, failure switch
+    private WorkerFailedException Failed(long step, string phase, Exception failure)
+    {
+        var (kind, peer) = Classify(failure);
+        string? piece = (failure as RpcException)?.Trailers.GetValue(WorkerControlMethods.RingPieceTrailer);
+        string detail = failure switch
         {
             RpcException rpc when rpc.StatusCode == StatusCode.DeadlineExceeded => $"no answer within its deadline ({rpc.Detail})",
             RpcException rpc => $"{rpc.StatusCode} {rpc.Detail}",
             _ => failure.Message,
-        }, failure);
+        };
+        return new WorkerFailedException(Endpoint.Id, Rank, step, phase, detail, failure, kind, peer, peer is null ? null : piece,
+            peer is null ? null : Position((failure as RpcException)?.Trailers.GetValue(WorkerControlMethods.RingPositionTrailer)));
+    }
+
+    /// <summary>"PHASE ROUND" as the worker's ring-position trailer says; null when absent or malformed.</summary>
+    private static (int Phase, int Round)? Position(string? text)
+    {
+        var parts = text?.Split(' ');
+        return parts is [var phase, var round]
+            && int.TryParse(phase, NumberStyles.None, CultureInfo.InvariantCulture, out int p)
+            && int.TryParse(round, NumberStyles.None, CultureInfo.InvariantCulture, out int r)
+            ? (p, r)
+            : null;
+    }
+
+    /// <summary>
+    /// Who is at fault: a worker that names a ring peer (the worker's trailer, not its text) blames the peer; a
+    /// refused or reset connection means the process is gone; a missed deadline is the worker's own.
+    /// </summary>
+    private static (WorkerFailureKind Kind, int? PeerRank) Classify(Exception failure) => failure switch
+    {
+        RpcException { StatusCode: StatusCode.Aborted } rpc
+            when int.TryParse(rpc.Trailers.GetValue(WorkerControlMethods.PeerRankTrailer), NumberStyles.None, CultureInfo.InvariantCulture, out int peer) =>
+            (WorkerFailureKind.PeerFailed, peer),
+        RpcException { StatusCode: StatusCode.DeadlineExceeded } or OperationCanceledException => (WorkerFailureKind.NoAnswer, null),
+        // Unavailable: connection refused or lost; Cancelled that the coordinator did not ask for, or Internal (the
+        // client's status for a stream the peer reset, e.g. a server shutting down): the server dropped the call. The
+        // worker's own errors come as INVALID_ARGUMENT, FAILED_PRECONDITION or ABORTED.
+        RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Cancelled or StatusCode.Internal } or HttpRequestException or IOException =>
+            (WorkerFailureKind.Gone, null),
+        _ => (WorkerFailureKind.Refused, null),
+    };
 
     public void Dispose() => _channel.Dispose();
 }

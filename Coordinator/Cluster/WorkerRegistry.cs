@@ -161,6 +161,60 @@ internal sealed class WorkerRegistry : IDisposable
         }
     }
 
+    /// <summary>
+    /// Adds to <paramref name="lease"/> up to <paramref name="count"/> free workers, the earliest registered first,
+    /// except those in <paramref name="excluded"/>; returns the ones added.
+    /// </summary>
+    public IReadOnlyList<WorkerEndpoint> LeaseMore(WorkerLease lease, int count, IReadOnlySet<string> excluded)
+    {
+        List<WorkerEndpoint> added;
+        lock (_gate)
+        {
+            added = [.. _live.Values
+                .Where(entry => entry.LeasedBy is null && !excluded.Contains(entry.Worker.Id))
+                .OrderBy(entry => entry.Order)
+                .Take(count)
+                .Select(entry =>
+                {
+                    entry.LeasedBy = lease.JobId;
+                    return entry.Worker;
+                })];
+            lease.Add(added);
+        }
+        return added;
+    }
+
+    /// <summary>
+    /// Takes <paramref name="worker"/> out of <paramref name="lease"/> after it failed in its job. A worker whose
+    /// process is gone (<paramref name="gone"/>) is dropped from the registry, so it counts again only once it has
+    /// registered anew; one that is alive becomes free for other jobs.
+    /// </summary>
+    public void Drop(WorkerLease lease, WorkerEndpoint worker, bool gone)
+    {
+        bool lost = false;
+        lock (_gate)
+        {
+            lease.Remove(worker);
+            if (_live.TryGetValue(worker.Id, out var entry) && entry.Worker == worker)
+            {
+                if (gone)
+                {
+                    _live.Remove(worker.Id);
+                    lost = true;
+                }
+                else if (entry.LeasedBy == lease.JobId)
+                {
+                    entry.LeasedBy = null;
+                }
+            }
+        }
+        if (lost)
+        {
+            CoordinatorLog.WorkerLost(_logger, worker.Id, worker.Address, $"its process is gone (job {lease.JobId})");
+        }
+        Changed?.Invoke();
+    }
+
     /// <summary>Drops every worker whose last heartbeat is <see cref="MissedHeartbeats"/> intervals old or older.</summary>
     public void ExpireSilent()
     {

@@ -33,6 +33,13 @@ internal interface IJobGrain
     /// </summary>
     Task<JobSpec?> Start(int workers, string message);
 
+    /// <summary>
+    /// A running job's ring changed, or a job that waited for workers mid-run (WAITING_FOR_WORKERS) has enough
+    /// again: it is RUNNING on <paramref name="workers"/> workers, <paramref name="message"/> saying why. Ended jobs
+    /// are unchanged.
+    /// </summary>
+    Task Continue(int workers, string message);
+
     /// <summary>One optimizer step finished.</summary>
     Task ReportStep(StepMetrics step);
 

@@ -105,6 +105,23 @@ internal sealed class JobGrain(string jobId, IGrainStorage<Job> storage, JobStop
         return _job.Spec.Clone();
     }
 
+    public async Task Continue(int workers, string message)
+    {
+        if (_job is null || IsEnded(_job.State))
+        {
+            return;
+        }
+        _job.Progress.Workers = workers;
+        if (_job.State == JobState.Running)
+        {
+            _job.Message = message;
+            await storage.WriteAsync(jobId, _job);
+            Publish(new JobEvent { Message = message });
+            return;
+        }
+        await ChangeState(JobState.Running, message);
+    }
+
     public Task ReportStep(StepMetrics step)
     {
         if (_job is null)

@@ -19,6 +19,8 @@ internal sealed class JobGrainReference(JobGrain grain, GrainMailbox mailbox) : 
 
     public Task<JobSpec?> Start(int workers, string message) => mailbox.Post(() => grain.Start(workers, message));
 
+    public Task Continue(int workers, string message) => mailbox.Post(() => grain.Continue(workers, message));
+
     public Task ReportStep(StepMetrics step) => mailbox.Post(() => grain.ReportStep(step));
 
     public Task ReportEpoch(EpochMetrics epoch, string? checkpoint) => mailbox.Post(() => grain.ReportEpoch(epoch, checkpoint));

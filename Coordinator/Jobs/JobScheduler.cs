@@ -249,9 +249,10 @@ internal sealed class JobScheduler : IAsyncDisposable
     }
 
     /// <summary>
-    /// Trains <paramref name="spec"/> to its end state. A worker failure surfaces as the cluster backend's
-    /// <see cref="WorkerFailedException"/> and ends the job FAILED with its message, which names the worker, its rank
-    /// and the step.
+    /// Trains <paramref name="spec"/> to its end state. A worker that fails is dropped by the cluster backend, which
+    /// re-runs the step on the others (waiting for workers when fewer than min_workers are left); a
+    /// <see cref="WorkerFailedException"/> that still reaches here (no worker left to re-run on) ends the job FAILED
+    /// naming the worker, its rank and the step. Damaged checkpoints skipped on resume are reported as events.
     /// </summary>
     private async Task TrainAsync(string jobId, IJobGrain grain, JobSpec spec, JobInput? input, WorkerLease? lease, CancellationToken stop)
     {
@@ -261,15 +262,26 @@ internal sealed class JobScheduler : IAsyncDisposable
         try
         {
             var loaded = input ?? await Task.Run(() => JobInput.FromSpec(spec), stop);
-            string? resumeFrom = Directory.Exists(checkpoints) ? new CheckpointStore(checkpoints).LoadLatest().Directory : null;
+            string? resumeFrom = null;
+            if (Directory.Exists(checkpoints))
+            {
+                var latest = new CheckpointStore(checkpoints).LoadLatest();
+                foreach (var skipped in latest.Skipped)
+                {
+                    await grain.ReportEvent($"Checkpoint {Path.GetFileName(skipped.Directory)} is damaged and was skipped: {skipped.Reason}");
+                }
+                resumeFrom = latest.Directory;
+            }
             if (resumeFrom is not null)
             {
                 string checkpointName = Path.GetFileName(resumeFrom);
                 CoordinatorLog.JobResuming(_logger, jobId, checkpointName);
+                await grain.ReportEvent($"Resuming from checkpoint {checkpointName}");
             }
             Func<Model, IGradientBackend>? backend = lease is null
                 ? null
-                : model => _clusterBackends(jobId, loaded.Spec, loaded.Data, model, lease.Workers, message => _ = grain.ReportEvent(message));
+                : model => _clusterBackends(jobId, loaded.Spec, loaded.Data, model, new LeasedWorkerPool(_registry, lease, loaded.Spec, grain),
+                    message => _ = grain.ReportEvent(message));
             // A local run computes on this thread for hours: a dedicated thread, not one of the pool's.
             var summary = await Task.Factory.StartNew(async () =>
             {

@@ -1,6 +1,7 @@
 using DistributedTrainer.Rpc;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Worker.Collective;
+using DistributedTrainer.Worker.Faults;
 
 namespace DistributedTrainer.Worker.Control;
 
@@ -14,20 +15,25 @@ internal sealed class RingLink : IAsyncDisposable
     // Ring pieces are at most 1 MiB (RingOptions.MaxPieceBytes), far below the 4 MiB the peer accepts.
     private const int MessageLimit = 4 * 1024 * 1024;
 
+    private readonly IRingTransport _ring;
+    private readonly int _rank;
+    private readonly int _size;
     private readonly RpcChannel? _channel;
     private readonly GrpcRingTransport? _transport;
+    private RingAllReduce? _allReduce;
+    private TimeSpan _pieceTimeout;
 
-    private RingLink(long generation, RingAllReduce ring, RpcChannel? channel, GrpcRingTransport? transport)
+    private RingLink(long generation, IRingTransport ring, int rank, int size, RpcChannel? channel, GrpcRingTransport? transport)
     {
         Generation = generation;
-        Ring = ring;
+        _ring = ring;
+        _rank = rank;
+        _size = size;
         _channel = channel;
         _transport = transport;
     }
 
     public long Generation { get; }
-
-    public RingAllReduce Ring { get; }
 
     /// <summary>
     /// True once a collective failed or was cancelled half way: the stream may be broken or hold stale pieces,
@@ -38,18 +44,37 @@ internal sealed class RingLink : IAsyncDisposable
     /// <summary>The ring id both ends of every link of this generation use.</summary>
     public static string RingId(string jobId, long generation) => $"{jobId}/g{generation}";
 
-    /// <summary>Opens this rank's link of <paramref name="ring"/> (addresses by rank); a ring of one needs none.</summary>
-    public static RingLink Open(CollectiveService local, string jobId, long generation, int rank, IReadOnlyList<Uri> ring)
+    /// <summary>
+    /// The all-reduce over this link whose pieces each wait at most <paramref name="pieceTimeout"/> (the step's
+    /// ring_timeout_ms); zero: the ring's default. Kept while the timeout stays the same.
+    /// </summary>
+    public RingAllReduce Ring(TimeSpan pieceTimeout)
+    {
+        if (_allReduce is null || _pieceTimeout != pieceTimeout)
+        {
+            var options = pieceTimeout > TimeSpan.Zero ? new RingOptions { PieceTimeout = pieceTimeout } : new RingOptions();
+            _allReduce = new RingAllReduce(_ring, _rank, _size, options);
+            _pieceTimeout = pieceTimeout;
+        }
+        return _allReduce;
+    }
+
+    /// <summary>
+    /// Opens this rank's link of <paramref name="ring"/> (addresses by rank); a ring of one needs none. The sends
+    /// go through <paramref name="faults"/> when any are set.
+    /// </summary>
+    public static RingLink Open(CollectiveService local, string jobId, long generation, int rank, IReadOnlyList<Uri> ring, RingFaults faults)
     {
         if (ring.Count == 1)
         {
-            return new RingLink(generation, new RingAllReduce(InProcessRingTransport.CreateRing(1)[0], 0, 1), null, null);
+            return new RingLink(generation, InProcessRingTransport.CreateRing(1)[0], 0, 1, null, null);
         }
         var channel = new RpcChannel(ring[(rank + 1) % ring.Count], new RpcChannelOptions { MaxSendMessageSize = MessageLimit });
         try
         {
             var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count);
-            return new RingLink(generation, new RingAllReduce(transport, rank, ring.Count), channel, transport);
+            IRingTransport sending = faults.IsNone ? transport : new FaultyRingTransport(transport, faults);
+            return new RingLink(generation, sending, rank, ring.Count, channel, transport);
         }
         catch
         {

@@ -1,9 +1,11 @@
+using System.Globalization;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Rpc;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Worker.Collective;
+using DistributedTrainer.Worker.Faults;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedTrainer.Worker.Control;
@@ -15,6 +17,7 @@ namespace DistributedTrainer.Worker.Control;
 internal sealed class WorkerControlService : IAsyncDisposable
 {
     private readonly CollectiveService _collective;
+    private readonly RingFaults _faults;
     private readonly int _defaultThreads;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -22,9 +25,11 @@ internal sealed class WorkerControlService : IAsyncDisposable
 
     /// <param name="collective">This worker's Collective service, the receiving end of its ring links.</param>
     /// <param name="defaultThreads">Engines per job when PrepareJob asks for 0.</param>
-    public WorkerControlService(CollectiveService collective, int defaultThreads, ILogger logger)
+    /// <param name="faults">Faults the jobs' ring links inject (drills and tests); <see cref="RingFaults.None"/> normally.</param>
+    public WorkerControlService(CollectiveService collective, int defaultThreads, RingFaults faults, ILogger logger)
     {
         _collective = collective;
+        _faults = faults;
         _defaultThreads = defaultThreads;
         _logger = logger;
         Definition = new GrpcServiceBuilder(WorkerControlMethods.Service)
@@ -86,7 +91,7 @@ internal sealed class WorkerControlService : IAsyncDisposable
             {
                 int threads = request.Threads > 0 ? request.Threads : _defaultThreads;
                 // Loading the data takes a while; keep it off the request's thread.
-                _job = await Task.Run(() => WorkerJob.Create(request.JobId, request.Spec, threads, _collective), context.CancellationToken);
+                _job = await Task.Run(() => WorkerJob.Create(request.JobId, request.Spec, threads, _collective, _faults), context.CancellationToken);
             }
             await _job.ConnectAsync(request.Rank, ring, request.Generation, context.CancellationToken);
             WorkerLog.JobPrepared(_logger, request.JobId, request.Rank, request.WorldSize, request.Generation);
@@ -179,7 +184,14 @@ internal sealed class WorkerControlService : IAsyncDisposable
         JobInputException invalid => new RpcException(StatusCode.InvalidArgument, $"Invalid spec: {invalid.Message}"),
         ArgumentException or InvalidDataException => new RpcException(StatusCode.InvalidArgument, failure.Message),
         InvalidOperationException => new RpcException(StatusCode.FailedPrecondition, failure.Message),
-        RingException ring => new RpcException(StatusCode.Aborted, $"ring {ring.Phase} failed: {ring.Message}"),
+        // The peer rank travels as a trailer, so the coordinator learns whom to drop without reading the text.
+        RingException ring => new RpcException(StatusCode.Aborted, $"ring {ring.Phase} failed: {ring.Message}",
+            new Metadata()
+                .Add(WorkerControlMethods.PeerRankTrailer, ring.PeerRank.ToString(CultureInfo.InvariantCulture))
+                .Add(WorkerControlMethods.RingPieceTrailer, string.Create(CultureInfo.InvariantCulture,
+                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? "reduce-scatter" : "all-gather")} chunk {ring.ChunkIndex}"))
+                .Add(WorkerControlMethods.RingPositionTrailer, string.Create(CultureInfo.InvariantCulture,
+                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? 1 : 0)} {ring.Round}"))),
         _ => null,
     };
 

@@ -10,6 +10,7 @@ using DistributedTrainer.Rpc;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Worker.Collective;
+using DistributedTrainer.Worker.Faults;
 using Google.Protobuf;
 
 namespace DistributedTrainer.Worker.Control;
@@ -27,6 +28,7 @@ namespace DistributedTrainer.Worker.Control;
 internal sealed class WorkerJob : IAsyncDisposable
 {
     private readonly CollectiveService _collective;
+    private readonly RingFaults _faults;
     private readonly LoadedData _data;
     private readonly Model _model;
     private readonly MicroShardRunner _runner;
@@ -48,10 +50,11 @@ internal sealed class WorkerJob : IAsyncDisposable
     private bool _hasParameters;
     private bool _stopped;
 
-    private WorkerJob(string jobId, CollectiveService collective, JobSpec spec, LoadedData data, int threads)
+    private WorkerJob(string jobId, CollectiveService collective, RingFaults faults, JobSpec spec, LoadedData data, int threads)
     {
         JobId = jobId;
         _collective = collective;
+        _faults = faults;
         _data = data;
         _shardSize = MicroShards.SizeOf(spec);
         var loss = LossFactory.Create(spec.Loss.Kind);
@@ -86,12 +89,12 @@ internal sealed class WorkerJob : IAsyncDisposable
 
     public int GradientCount => _flatGradients.Length;
 
-    /// <summary>Loads the spec's data and builds the model and engines.</summary>
+    /// <summary>Loads the spec's data and builds the model and engines; the ring links inject <paramref name="faults"/>.</summary>
     /// <exception cref="JobInputException">The spec or its data is invalid.</exception>
-    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective)
+    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective, RingFaults faults)
     {
         var input = JobInput.FromSpec(spec);
-        return new WorkerJob(jobId, collective, input.Spec, input.Data, threads);
+        return new WorkerJob(jobId, collective, faults, input.Spec, input.Data, threads);
     }
 
     /// <summary>
@@ -116,7 +119,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 await _link.DisposeAsync();
                 _link = null;
             }
-            _link = RingLink.Open(_collective, JobId, generation, rank, ring);
+            _link = RingLink.Open(_collective, JobId, generation, rank, ring, _faults);
             (Rank, WorldSize) = (rank, ring.Count);
         }
         finally
@@ -139,12 +142,13 @@ internal sealed class WorkerJob : IAsyncDisposable
         {
             var link = CurrentLink(header.Generation);
             int shards = CheckHeader(header);
+            var ring = link.Ring(TimeSpan.FromMilliseconds(header.RingTimeoutMs));
             await ReceiveParametersAsync(requests, token);
             try
             {
-                using (StartRingSpan("all-gather", link, _parameters.Length * sizeof(float)))
+                using (StartRingSpan("all-gather", ring, _parameters.Length * sizeof(float)))
                 {
-                    await link.Ring.AllGatherAsync<float>(_parameters, header.Step, token);
+                    await ring.AllGatherAsync<float>(_parameters, header.Step, token);
                 }
                 FlatVectors.LoadParameters(_model.Store, _parameters);
                 _hasParameters = true;
@@ -153,7 +157,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 var watch = Stopwatch.StartNew();
                 using (var compute = TrainingDiagnostics.Source.StartActivity(TrainingSpans.WorkerCompute))
                 {
-                    compute?.SetTag(TrainingAttributes.WorkerRank, link.Ring.Rank);
+                    compute?.SetTag(TrainingAttributes.WorkerRank, ring.Rank);
                     compute?.SetTag(TrainingAttributes.MicroShards, shards);
                     _runner.ComputeShards(header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards),
                         _gradients, _buffers, _results);
@@ -161,11 +165,11 @@ internal sealed class WorkerJob : IAsyncDisposable
                 double computeSeconds = watch.Elapsed.TotalSeconds;
                 _gradients.Values.CopyTo(_flatGradients);
                 _buffers.Values.CopyTo(_flatGradients.AsSpan(_gradients.Length));
-                using (StartRingSpan("reduce-scatter", link, _flatGradients.Length * sizeof(long)))
+                using (StartRingSpan("reduce-scatter", ring, _flatGradients.Length * sizeof(long)))
                 {
-                    await link.Ring.ReduceScatterAsync(_flatGradients, header.Step, token);
+                    await ring.ReduceScatterAsync(_flatGradients, header.Step, token);
                 }
-                RecordRingTraffic(link);
+                RecordRingTraffic(ring);
                 await SendGradientsAsync(responses, token);
                 await responses.WriteAsync(new StepResponse { Result = Result(header, shards, computeSeconds) }, token);
             }
@@ -183,23 +187,23 @@ internal sealed class WorkerJob : IAsyncDisposable
     }
 
     // Each phase sends (size - 1) segments of its vector to the next rank.
-    private void RecordRingTraffic(RingLink link)
+    private void RecordRingTraffic(RingAllReduce ring)
     {
-        int size = link.Ring.Size;
+        int size = ring.Size;
         if (size < 2)
         {
             return;
         }
         long bytes = ((long)_parameters.Length * sizeof(float) + (long)_flatGradients.Length * sizeof(long)) * (size - 1) / size;
-        TrainingMetrics.RecordRingBytes(JobId, link.Ring.Rank, (link.Ring.Rank + 1) % size, bytes);
+        TrainingMetrics.RecordRingBytes(JobId, ring.Rank, (ring.Rank + 1) % size, bytes);
     }
 
     // The ring stream outlives the step, so its spans are started here, in the step's flow, to join the step's trace.
-    private static Activity? StartRingSpan(string phase, RingLink link, long vectorBytes)
+    private static Activity? StartRingSpan(string phase, RingAllReduce ring, long vectorBytes)
     {
         var span = TrainingDiagnostics.Source.StartActivity(TrainingSpans.Ring);
         span?.SetTag(TrainingAttributes.RingPhase, phase);
-        span?.SetTag(TrainingAttributes.WorkerRank, link.Ring.Rank);
+        span?.SetTag(TrainingAttributes.WorkerRank, ring.Rank);
         span?.SetTag(TrainingAttributes.Bytes, vectorBytes);
         return span;
     }
@@ -278,6 +282,10 @@ internal sealed class WorkerJob : IAsyncDisposable
         if (header.Step < 0)
         {
             throw new ArgumentException($"Invalid step: {header.Step} (must be >= 0)");
+        }
+        if (header.RingTimeoutMs < 0)
+        {
+            throw new ArgumentException($"Invalid ring_timeout_ms: {header.RingTimeoutMs} (must be >= 0; 0 takes the default)");
         }
         int shards = header.ShardLengths.Count;
         if (header.ShardIndices.Count != shards)

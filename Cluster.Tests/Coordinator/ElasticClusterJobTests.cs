@@ -1,0 +1,251 @@
+using DistributedTrainer.Checkpoints;
+using DistributedTrainer.Client.Commands;
+using DistributedTrainer.Coordinator;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Rpc;
+using DistributedTrainer.Tests.Cluster;
+using DistributedTrainer.Worker;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace DistributedTrainer.Tests.Coordinator;
+
+/// <summary>
+/// A real coordinator and real workers in this process over gRPC on loopback, while workers fail and join and the
+/// coordinator restarts: every job completes with bitwise the parameters of an undisturbed run.
+/// </summary>
+public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dt-elastic-").FullName;
+    private readonly List<WorkerServer> _workers = [];
+    private readonly List<CoordinatorServer> _coordinators = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var worker in _workers)
+        {
+            await worker.DisposeAsync();
+        }
+        foreach (var coordinator in _coordinators)
+        {
+            await coordinator.DisposeAsync();
+        }
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Job_OneOfThreeWorkersKilledMidStep_CompletesOnTheOthersBitwiseEqualToTheInProcessRun()
+    {
+        var coordinator = await StartCoordinatorAsync();
+        var spec = Spec(epochs: 3);
+        string local = await RunToEndAsync(coordinator, spec);
+        spec.MinWorkers = 2;
+        await StartWorkersAsync(coordinator, 3);
+
+        string clustered = await SubmitAsync(coordinator, spec);
+        var killed = _workers[1];
+        string killedId = killed.WorkerId!;
+        var events = await WatchAsync(coordinator, clustered, jobEvent => jobEvent.Step?.Step >= 5 ? killed.DisposeAsync().AsTask() : null);
+        var job = await GetAsync(coordinator, clustered);
+
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(ModelBytes(local), ModelBytes(clustered));
+        Assert.Contains(Messages(events), message => message.StartsWith($"worker {killedId} (rank ", StringComparison.Ordinal)
+            && message.Contains(") is gone (", StringComparison.Ordinal)
+            && message.Contains("at step ", StringComparison.Ordinal) && message.Contains("re-running the step on ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Job_FewerThanMinWorkersLeft_WaitsForWorkersThenContinuesBitwiseEqual()
+    {
+        var coordinator = await StartCoordinatorAsync();
+        var spec = Spec(epochs: 3);
+        string local = await RunToEndAsync(coordinator, spec);
+        spec.MinWorkers = 2;
+        await StartWorkersAsync(coordinator, 2);
+
+        string clustered = await SubmitAsync(coordinator, spec);
+        var events = await WatchAsync(coordinator, clustered,
+            jobEvent => jobEvent.Step?.Step >= 5 ? _workers[1].DisposeAsync().AsTask() : null,
+            jobEvent => jobEvent.State == JobState.WaitingForWorkers ? StartWorkersAsync(coordinator, 1) : null);
+        var job = await GetAsync(coordinator, clustered);
+
+        var messages = Messages(events);
+        Assert.Equal((JobState.Succeeded, 2), (job.State, job.Progress.Workers));
+        Assert.Equal(ModelBytes(local), ModelBytes(clustered));
+        Assert.Contains(messages, message => message.StartsWith("waiting for workers: 1 of 2 after losing ", StringComparison.Ordinal));
+        Assert.Contains(messages, message => message.StartsWith("Workers are back: running on ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Job_WorkerAddedMidJob_JoinsAtTheNextStepAndTheResultIsUnchanged()
+    {
+        var coordinator = await StartCoordinatorAsync();
+        var spec = Spec(epochs: 3);
+        string local = await RunToEndAsync(coordinator, spec);
+        spec.MinWorkers = 1;
+        spec.MaxWorkers = 2;
+        await StartWorkersAsync(coordinator, 1);
+
+        string clustered = await SubmitAsync(coordinator, spec);
+        var events = await WatchAsync(coordinator, clustered, jobEvent => jobEvent.Step?.Step >= 3 && _workers.Count == 1
+            ? StartWorkersAsync(coordinator, 1)
+            : null);
+        var job = await GetAsync(coordinator, clustered);
+
+        Assert.Equal((JobState.Succeeded, 2), (job.State, job.Progress.Workers));
+        Assert.Equal(ModelBytes(local), ModelBytes(clustered));
+        Assert.Contains(Messages(events), message => message.StartsWith($"{_workers[1].WorkerId} joined job {clustered} at step ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Job_CoordinatorRestartedMidEpoch_WorkersReRegisterAndTheJobCompletesBitwiseEqual()
+    {
+        var first = await StartCoordinatorAsync();
+        // Six epochs of 10 steps: still running when the watch, which may lag behind the job, sees step 12.
+        var spec = Spec(epochs: 6);
+        string local = await RunToEndAsync(first, spec);
+        spec.MinWorkers = 2;
+        await StartWorkersAsync(first, 2);
+        string clustered = await SubmitAsync(first, spec);
+        await WatchAsync(first, clustered, jobEvent => jobEvent.Step?.Step >= 12 ? Task.FromException(new OperationCanceledException()) : null);
+        await first.DisposeAsync();
+
+        var second = await StartCoordinatorAsync(first.Address.Port);
+        var events = await WatchAsync(second, clustered);
+        var job = await GetAsync(second, clustered);
+
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.Equal(ModelBytes(local), ModelBytes(clustered));
+        Assert.Contains(Messages(events), message => message.StartsWith("Resuming from checkpoint step-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Job_NewestCheckpointDamaged_ResumesFromThePreviousOneAndSaysSo()
+    {
+        var first = await StartCoordinatorAsync();
+        // Far too long to end within the test: it stops with the coordinator, the second one resumes it, and the
+        // test ends once it has said where it resumed (disposing the coordinator stops it again).
+        var spec = Spec(epochs: 10_000);
+        spec.MinWorkers = 1;
+        await StartWorkersAsync(first, 1);
+        string jobId = await SubmitAsync(first, spec);
+        await WatchAsync(first, jobId, jobEvent => jobEvent.Epoch?.Epoch >= 2 ? Task.FromException(new OperationCanceledException()) : null);
+        await first.DisposeAsync();
+        await _workers[0].DisposeAsync();
+        var checkpoints = new CheckpointStore(CheckpointDirectory(jobId)).List();
+        await File.WriteAllBytesAsync(Path.Combine(checkpoints[0], CheckpointStore.ModelFile), [1, 2, 3]);
+
+        // The job waits for a worker until the watch is there, so the watch sees every event of the resume.
+        var second = await StartCoordinatorAsync(first.Address.Port);
+        var events = await WatchAsync(second, jobId,
+            jobEvent => jobEvent.Snapshot is not null ? StartWorkersAsync(second, 1) : null,
+            jobEvent => jobEvent.Message.StartsWith("Resuming from checkpoint ", StringComparison.Ordinal)
+                ? Task.FromException(new OperationCanceledException())
+                : null);
+
+        var messages = Messages(events);
+        Assert.Contains(messages, message => message.StartsWith($"Checkpoint {Path.GetFileName(checkpoints[0])} is damaged and was skipped: ", StringComparison.Ordinal));
+        Assert.Contains($"Resuming from checkpoint {Path.GetFileName(checkpoints[1])}", messages);
+    }
+
+    private JobSpec Spec(int epochs)
+    {
+        var spec = ClusterJobs.WriteSpec(_directory, epochs);
+        // Small deadlines: a lost worker is named within seconds on this busy machine.
+        spec.FaultTolerance = new FaultToleranceSpec { DeadlineFloorSeconds = 2, DeadlineCeilingSeconds = 8 };
+        return spec;
+    }
+
+    private async Task<CoordinatorServer> StartCoordinatorAsync(int port = 0)
+    {
+        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(_directory, "state"), Port: port, HeartbeatIntervalMs: 500));
+        _coordinators.Add(server);
+        return server;
+    }
+
+    /// <summary>Starts workers that register with <paramref name="coordinator"/> and waits until they have.</summary>
+    private async Task StartWorkersAsync(CoordinatorServer coordinator, int count)
+    {
+        int expected = coordinator.Workers.LiveCount + count;
+        for (int i = 0; i < count; i++)
+        {
+            // Retries quickly, so the workers find a restarted coordinator within a second.
+            _workers.Add(await WorkerServer.StartAsync(new WorkerOptions(coordinator.Address, Threads: 1) { MaxRetryDelay = TimeSpan.FromMilliseconds(300) }));
+        }
+        using var waiting = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (coordinator.Workers.LiveCount < expected || _workers.Any(worker => worker.WorkerId is null))
+        {
+            await Task.Delay(50, waiting.Token);
+        }
+    }
+
+    private static async Task<string> SubmitAsync(CoordinatorServer coordinator, JobSpec spec)
+    {
+        using var channel = new RpcChannel(coordinator.Address);
+        return (await channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
+    }
+
+    private static async Task<Job> GetAsync(CoordinatorServer coordinator, string jobId)
+    {
+        using var channel = new RpcChannel(coordinator.Address);
+        return await channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, Timeout());
+    }
+
+    private static async Task<string> RunToEndAsync(CoordinatorServer coordinator, JobSpec spec)
+    {
+        string jobId = await SubmitAsync(coordinator, spec);
+        await WatchAsync(coordinator, jobId);
+        return jobId;
+    }
+
+    /// <summary>
+    /// Watches the job to its end. Each of <paramref name="actions"/> runs once, at the first event it returns a task
+    /// for; a cancelled task ends the watch there.
+    /// </summary>
+    private static async Task<List<JobEvent>> WatchAsync(CoordinatorServer coordinator, string jobId, params Func<JobEvent, Task?>[] actions)
+    {
+        using var channel = new RpcChannel(coordinator.Address);
+        using var call = channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Timeout());
+        var events = new List<JobEvent>();
+        var pending = actions.ToList();
+        await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
+        {
+            events.Add(jobEvent);
+            foreach (var onEvent in pending.ToList())
+            {
+                if (onEvent(jobEvent) is not { } action)
+                {
+                    continue;
+                }
+                pending.Remove(onEvent);
+                try
+                {
+                    await action;
+                }
+                catch (OperationCanceledException)
+                {
+                    return events;
+                }
+            }
+        }
+        return events;
+    }
+
+    private List<string> Messages(List<JobEvent> events)
+    {
+        var messages = events.Where(e => e.EventCase == JobEvent.EventOneofCase.Message).Select(e => e.Message).ToList();
+        messages.ForEach(output.WriteLine);
+        return messages;
+    }
+
+    private string CheckpointDirectory(string jobId) => Path.Combine(_directory, "state", "jobs", jobId, "checkpoints");
+
+    /// <summary>The model file of the job's newest checkpoint.</summary>
+    private byte[] ModelBytes(string jobId) =>
+        File.ReadAllBytes(Path.Combine(new CheckpointStore(CheckpointDirectory(jobId)).List()[0], CheckpointStore.ModelFile));
+
+    private static CallOptions Timeout() => CallOptions.WithTimeout(TimeSpan.FromSeconds(120));
+}

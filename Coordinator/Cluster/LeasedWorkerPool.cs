@@ -1,0 +1,83 @@
+using DistributedTrainer.Coordinator.Grains;
+using DistributedTrainer.Protos.V1;
+
+namespace DistributedTrainer.Coordinator.Cluster;
+
+/// <summary>
+/// A job's workers as the registry leases them: a failed worker leaves the lease (and the registry, when its
+/// process is gone), workers that register while the job runs join up to max_workers, and with fewer than
+/// min_workers left the job shows WAITING_FOR_WORKERS until enough are back, then RUNNING again.
+/// </summary>
+/// <remarks>
+/// A worker dropped while alive (it missed a deadline or refused a call) is not leased to this job again: it would
+/// most likely fail the next step too. It is free for other jobs; once it registers anew it counts as new.
+/// </remarks>
+internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease lease, JobSpec spec, IJobGrain grain) : IWorkerPool
+{
+    private readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<WorkerEndpoint> Workers => lease.Workers;
+
+    public int Minimum => Math.Max(1, spec.MinWorkers);
+
+    public async Task<bool> DropAsync(WorkerEndpoint worker, bool gone, CancellationToken cancellationToken)
+    {
+        if (!gone)
+        {
+            _excluded.Add(worker.Id);
+        }
+        registry.Drop(lease, worker, gone);
+        if (lease.Workers.Count >= Minimum)
+        {
+            await grain.Continue(lease.Workers.Count, $"Running on {Names()} after losing {worker.Id}.");
+            return true;
+        }
+        bool waited = false;
+        while (true)
+        {
+            // Subscribed before looking, so a registration between the look and the wait is not missed.
+            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            void OnChanged() => changed.TrySetResult();
+            registry.Changed += OnChanged;
+            try
+            {
+                LeaseFree();
+                int count = lease.Workers.Count;
+                if (count >= Minimum)
+                {
+                    await grain.Continue(count, waited
+                        ? $"Workers are back: running on {Names()}."
+                        : $"Running on {Names()} after losing {worker.Id}.");
+                    return true;
+                }
+                await grain.Wait(JobState.WaitingForWorkers,
+                    $"waiting for workers: {count} of {Minimum} after losing {worker.Id}; training continues from the same step once enough have registered");
+                waited = true;
+                await changed.Task.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                registry.Changed -= OnChanged;
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<WorkerEndpoint>> JoinAsync()
+    {
+        var added = LeaseFree();
+        if (added.Count > 0)
+        {
+            await grain.Continue(lease.Workers.Count, $"{string.Join(", ", added.Select(worker => worker.Id))} joined: running on {Names()}.");
+        }
+        return added;
+    }
+
+    /// <summary>Leases free workers up to max_workers (0: no limit).</summary>
+    private IReadOnlyList<WorkerEndpoint> LeaseFree()
+    {
+        int room = spec.MaxWorkers > 0 ? spec.MaxWorkers - lease.Workers.Count : int.MaxValue;
+        return room <= 0 ? [] : registry.LeaseMore(lease, room, _excluded);
+    }
+
+    private string Names() => string.Join(", ", lease.Workers.Select(worker => worker.Id));
+}

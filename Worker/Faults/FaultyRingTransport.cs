@@ -1,0 +1,25 @@
+using DistributedTrainer.Training.Collective;
+
+namespace DistributedTrainer.Worker.Faults;
+
+/// <summary>
+/// A ring link that misbehaves as <see cref="RingFaults"/> says on the sending side; receiving is untouched, so
+/// the worker itself keeps running and answering while its next peer hears nothing (or hears late).
+/// </summary>
+internal sealed class FaultyRingTransport(IRingTransport inner, RingFaults faults) : IRingTransport
+{
+    public async ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        if (faults.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(faults.Delay, cancellationToken);
+        }
+        if (faults.DropFromStep is { } from && header.Step >= from)
+        {
+            return;
+        }
+        await inner.SendAsync(header, payload, cancellationToken);
+    }
+
+    public ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken) => inner.ReceiveAsync(cancellationToken);
+}
