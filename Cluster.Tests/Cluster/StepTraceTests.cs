@@ -16,7 +16,6 @@ public sealed class StepTraceTests
     private static readonly ClusterBackendOptions ShortDeadlines = new()
     {
         PrepareTimeout = TimeSpan.FromSeconds(30),
-        StepTimeout = TimeSpan.FromSeconds(20),
         EvaluateTimeout = TimeSpan.FromSeconds(20),
     };
 
@@ -30,7 +29,7 @@ public sealed class StepTraceTests
         string jobId = $"j-trace-{Guid.NewGuid():N}";
 
         using (var trainer = Trainer.Create(job.Spec, job.Data,
-            model => new ClusterGradientBackend(jobId, job.Spec, job.Data, model, fleet.Endpoints, ShortDeadlines, _ => { })))
+            model => new ClusterGradientBackend(jobId, job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, _ => { })))
         {
             trainer.JobId = jobId;
             await trainer.RunAsync(new RecordingObserver(), stopAfterSteps: 3);

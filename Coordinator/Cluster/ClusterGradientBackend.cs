@@ -232,14 +232,20 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             if (result.FirstNonFiniteIndex >= 0)
             {
                 long index = result.FirstNonFiniteIndex;
+                string where;
                 if (index < gradients.Length)
                 {
                     gradients.MarkNonFinite((int)index);
+                    where = _model.DescribeParameter((int)index);
                 }
                 else
                 {
                     bufferChanges.MarkNonFinite((int)(index - gradients.Length));
+                    where = $"buffer element {index - gradients.Length}";
                 }
+                // Gradient health: which worker, which micro-shard of the batch and which layer held the NaN or infinity.
+                string shard = result.NonFiniteShard >= 0 ? $"micro-shard {result.NonFiniteShard}" : "an unknown micro-shard";
+                _onEvent($"Step {step + 1}: worker {_workers[rank].Endpoint.Id} (rank {rank}) found NaN or infinity in {shard}, first at {where}");
             }
         }
         // From default in shard order, exactly as MicroShardRunner.Compute sums.
