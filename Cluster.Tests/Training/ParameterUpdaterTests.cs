@@ -17,7 +17,8 @@ public sealed class ParameterUpdaterTests
         float[] values = [3f, 4f, 0f, 0f];
         values.CopyTo(store.Values);
         var updater = new ParameterUpdater(store, new Sgd(store.Count, new SgdOptions { LearningRate = 0.1f }),
-            new ConstantRate(0.1f), null, null) { HealthInterval = healthInterval };
+            new ConstantRate(0.1f), null, null)
+        { HealthInterval = healthInterval };
         return (store, updater);
     }
 
