@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using DistributedTrainer.Tests.Coordinator;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Client;
@@ -262,35 +263,5 @@ public sealed class LocalCommandTests : IDisposable
     }
 
     /// <summary>A CSV problem (label, 4 features) the MLP separates easily, and a spec over it.</summary>
-    private string WriteSpec(int units = 8, int epochs = 2)
-    {
-        var random = new Random(5);
-        foreach (var (file, rows) in new[] { ("train.csv", 200), ("test.csv", 60) })
-        {
-            var csv = new StringBuilder("label,a,b,c,d\n");
-            for (int i = 0; i < rows; i++)
-            {
-                int label = i % 2;
-                csv.AppendLine(string.Join(',', new[] { label.ToString(CultureInfo.InvariantCulture) }
-                    .Concat(Enumerable.Range(0, 4).Select(_ => (label * 2 - 1 + random.NextDouble() - 0.5).ToString("F3", CultureInfo.InvariantCulture)))));
-            }
-            File.WriteAllText(Path.Combine(_directory, file), csv.ToString());
-        }
-        string spec = Path.Combine(_directory, "job.yaml");
-        File.WriteAllText(spec, $"""
-            name: csv-job
-            dataset: {"{"} format: CSV, train_path: train.csv, test_path: test.csv, has_header: true, normalization: NONE {"}"}
-            model:
-              layers:
-                - dense: {"{"} units: {units} {"}"}
-                - activation: {"{"} kind: RELU {"}"}
-                - dense: {"{"} units: 2 {"}"}
-            loss: {"{"} kind: SOFTMAX_CROSS_ENTROPY {"}"}
-            optimizer: {"{"} kind: ADAM, learning_rate: 0.01 {"}"}
-            batch_size: 16
-            epochs: {epochs}
-            seed: 3
-            """);
-        return spec;
-    }
+    private string WriteSpec(int units = 8, int epochs = 2) => TestJobs.WriteSpecFile(_directory, epochs, units);
 }
