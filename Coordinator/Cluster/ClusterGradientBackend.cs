@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Data;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
@@ -8,8 +9,8 @@ using DistributedTrainer.Training;
 namespace DistributedTrainer.Coordinator.Cluster;
 
 /// <summary>
-/// Computes a job's micro-shards and evaluations on its workers (cluster.proto, CLUSTER.md): each step every worker
-/// gets its contiguous run of micro-shards and its segment of the master parameters, the workers all-gather the
+/// Computes a job's micro-shards and evaluations on its workers (the protocol at the top of cluster.proto): each step every worker
+/// gets its contiguous run of micro-shards, sized by its measured throughput (<see cref="ShardBalancer"/>), and its segment of the master parameters, the workers all-gather the
 /// parameters and reduce-scatter the exact fixed-point gradient sums over their ring, and each answers with its
 /// segment of the sums. Results are summed in shard order, so the <see cref="Trainer"/> above gets bitwise what
 /// <see cref="LocalGradientBackend"/> gives, on any number of workers.
@@ -35,6 +36,9 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     private readonly int _shardSize;
     private readonly float[] _parameters;
     private WorkerClient[] _workers = [];
+    private readonly ShardBalancer _balancer = new();
+    // This attempt's micro-shards by rank, from the balancer: the headers and the collection read the same split.
+    private (int First, int Count)[] _assignment = [];
     private StepResult[] _stepResults = [];
     private ShardResult[] _shardResults = [];
     private FixedPointAccumulator? _syncGradients;
@@ -104,6 +108,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
                 await StepAllAsync(step, batch, shards, gradients, bufferChanges, "step", cancellationToken);
                 var result = Collect(step, shards, gradients, bufferChanges);
                 _deadlines.Record(Stopwatch.GetElapsedTime(started));
+                Balance(batch.Length);
                 _nextStep = step + 1;
                 return result;
             }
@@ -211,7 +216,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         for (int rank = 0; rank < _workers.Length; rank++)
         {
             var result = _stepResults[rank];
-            var (first, count) = Run(rank, shards);
+            var (first, count) = _assignment[rank];
             if (result.Shards.Count != count)
             {
                 throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, step, "step",
@@ -370,11 +375,12 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         // Half the step's deadline for one ring piece: a silent peer is named by its neighbour before the
         // coordinator's own deadline ends every call at once.
         int ringTimeoutMs = (int)Math.Max(1, deadline.TotalMilliseconds / 2);
+        _assignment = _balancer.Split([.. _workers.Select(worker => worker.Endpoint.Id)], shards);
         using var round = new CallRound(cancellationToken);
         var calls = new Task<StepResult>[_workers.Length];
         for (int rank = 0; rank < _workers.Length; rank++)
         {
-            var header = Header(step, batch, shards, rank);
+            var header = Header(step, batch, rank);
             header.RingTimeoutMs = ringTimeoutMs;
             var worker = _workers[rank];
             // Each call on its own thread-pool task: serializing the parameter pieces should not hold back the others.
@@ -388,10 +394,30 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         }
     }
 
-    private StepHeader Header(long step, ReadOnlyMemory<int> batch, int shards, int rank)
+    // Feeds the workers' compute times of the step just collected to the balancer; names chronic stragglers.
+    private void Balance(int batchLength)
+    {
+        var ids = _workers.Select(worker => worker.Endpoint.Id).ToArray();
+        var samples = _assignment.Select(run => run.Count == 0 ? 0
+            : Math.Min((run.First + run.Count) * _shardSize, batchLength) - run.First * _shardSize).ToArray();
+        var seconds = _stepResults.Select(result => result.ComputeSeconds).ToArray();
+        foreach (string message in _balancer.Observe(ids, samples, seconds))
+        {
+            _onEvent(message);
+        }
+        for (int rank = 0; rank < ids.Length; rank++)
+        {
+            if (_balancer.RateOf(ids[rank]) is { } rate)
+            {
+                TrainingMetrics.RecordSamplesPerSecond(_jobId, ids[rank], rate);
+            }
+        }
+    }
+
+    private StepHeader Header(long step, ReadOnlyMemory<int> batch, int rank)
     {
         var header = new StepHeader { JobId = _jobId, Generation = _generation, Step = step };
-        var (first, count) = Run(rank, shards);
+        var (first, count) = _assignment[rank];
         if (count == 0)
         {
             return header;
