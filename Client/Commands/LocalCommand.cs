@@ -29,14 +29,22 @@ internal static class LocalCommand
             Description = "Output directory: checkpoints/, metrics.csv, curves.svg, tensorboard/ as with `train`, plus logs/, pids and the coordinator's state/ (default: out/<spec name>).",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary object on stdout (as `train --json`); progress goes to stderr." };
-        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json };
+        var faults = new Option<string[]>("--fault")
+        {
+            Description = "Fault drill, repeatable: K:drop-ring@STEP (worker K stops sending ring pieces from STEP on) or K:delay-ring=MS " +
+                "(worker K holds each ring piece MS ms). min_workers becomes --workers minus the workers with a drop-ring fault.",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults };
         command.SetAction((parsed, cancellation) => RunAsync(new LocalArguments(
             parsed.GetValue(spec)!.FullName,
             parsed.GetValue(workers),
             parsed.GetValue(threads),
             parsed.GetValue(epochs),
             parsed.GetValue(output)?.FullName,
-            parsed.GetValue(json)), cancellation));
+            parsed.GetValue(json),
+            parsed.GetValue(faults) ?? []), cancellation));
         return command;
     }
 
@@ -77,7 +85,8 @@ internal static class LocalCommand
         {
             // Synchronous, and before the first await: the children are forked from the main thread, which lives as
             // long as trainctl (their parent-death signal is tied to the forking thread).
-            cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline);
+            cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline,
+                WorkerFaults(arguments));
         }
         catch (ChildProcessException failed)
         {
@@ -181,8 +190,39 @@ internal static class LocalCommand
         {
             return $"--epochs: must be >= 1, got {arguments.Epochs}";
         }
+        foreach (string fault in arguments.Faults)
+        {
+            int colon = fault.IndexOf(':', StringComparison.Ordinal);
+            if (colon < 1 || !int.TryParse(fault.AsSpan(0, colon), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out int worker) || worker < 1 || worker > arguments.Workers)
+            {
+                return $"--fault: '{fault}' must start with a worker number in [1, {arguments.Workers}] and a colon, e.g. 2:drop-ring@100";
+            }
+            string kind = fault[(colon + 1)..];
+            if (!kind.StartsWith("drop-ring@", StringComparison.Ordinal) && !kind.StartsWith("delay-ring=", StringComparison.Ordinal))
+            {
+                return $"--fault: '{fault}' must be K:drop-ring@STEP or K:delay-ring=MS";
+            }
+        }
+        if (DroppedWorkers(arguments) >= arguments.Workers)
+        {
+            return $"--fault: drop-ring on every one of the {arguments.Workers} workers leaves none to finish the job";
+        }
         return null;
     }
+
+    /// <summary>The --fault values of each worker, by worker number from 1 (the worker's own --fault checks the rest).</summary>
+    private static Dictionary<int, IReadOnlyList<string>> WorkerFaults(LocalArguments arguments) =>
+        arguments.Faults
+            .GroupBy(fault => int.Parse(fault.AsSpan(0, fault.IndexOf(':', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture))
+            .ToDictionary(group => group.Key, group => (IReadOnlyList<string>)[.. group.Select(fault => fault[(fault.IndexOf(':', StringComparison.Ordinal) + 1)..])]);
+
+    // A worker that drops its ring pieces is dropped from the job; the others must be allowed to go on without it.
+    private static int DroppedWorkers(LocalArguments arguments) => arguments.Faults
+        .Where(fault => fault.Contains(":drop-ring@", StringComparison.Ordinal))
+        .Select(fault => fault[..fault.IndexOf(':', StringComparison.Ordinal)])
+        .Distinct(StringComparer.Ordinal)
+        .Count();
 
     /// <summary>Reads and checks the spec, applies --epochs, and sets min_workers = max_workers = --workers (saying so when that changes them).</summary>
     private static JobSpec LoadSpec(LocalArguments arguments, TextWriter diagnostics)
@@ -212,10 +252,13 @@ internal static class LocalCommand
         {
             spec.Epochs = epochs;
         }
-        if (spec.MinWorkers != arguments.Workers || spec.MaxWorkers != arguments.Workers)
+        int minimum = arguments.Workers - DroppedWorkers(arguments);
+        if (spec.MinWorkers != minimum || spec.MaxWorkers != arguments.Workers)
         {
-            diagnostics.WriteLine($"trainctl local: using min_workers = max_workers = {arguments.Workers} (--workers); the spec says min_workers {spec.MinWorkers}, max_workers {spec.MaxWorkers}");
-            spec.MinWorkers = arguments.Workers;
+            diagnostics.WriteLine(minimum == arguments.Workers
+                ? $"trainctl local: using min_workers = max_workers = {arguments.Workers} (--workers); the spec says min_workers {spec.MinWorkers}, max_workers {spec.MaxWorkers}"
+                : $"trainctl local: using min_workers = {minimum}, max_workers = {arguments.Workers} (--workers less the workers with a drop-ring fault); the spec says min_workers {spec.MinWorkers}, max_workers {spec.MaxWorkers}");
+            spec.MinWorkers = minimum;
             spec.MaxWorkers = arguments.Workers;
         }
         var validation = JobSpecValidator.Validate(spec, JobLimits.Default);
@@ -229,4 +272,8 @@ internal static class LocalCommand
 
 /// <summary>The parsed flags of `trainctl local`.</summary>
 internal sealed record LocalArguments(string SpecPath, int Workers, int? ThreadsPerWorker = null, int? Epochs = null,
-    string? OutputDirectory = null, bool Json = false);
+    string? OutputDirectory = null, bool Json = false, IReadOnlyList<string>? FaultList = null)
+{
+    /// <summary>--fault values, "K:SPEC" each; empty without drills.</summary>
+    public IReadOnlyList<string> Faults => FaultList ?? [];
+}

@@ -50,7 +50,9 @@ internal sealed class LocalCluster : IDisposable
     /// thread that outlives the cluster (the main thread), for the parent-death signal.
     /// </summary>
     /// <exception cref="ChildProcessException">A process exited or stayed silent; every process started is stopped.</exception>
-    public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline)
+    /// <param name="faults">Each worker's --fault values, by worker number from 1 (fault drills); null: none.</param>
+    public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline,
+        IReadOnlyDictionary<int, IReadOnlyList<string>>? faults = null)
     {
         var cluster = new LocalCluster(outputDirectory);
         try
@@ -70,8 +72,9 @@ internal sealed class LocalCluster : IDisposable
             for (int i = 1; i <= workers; i++)
             {
                 string name = $"worker-{i}";
+                IEnumerable<string> workerFaults = faults?.GetValueOrDefault(i)?.SelectMany(fault => new[] { "--fault", fault }) ?? [];
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
-                    ["--coordinator", coordinatorUrl, "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+                    ["--coordinator", coordinatorUrl, "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults],
                     Path.Combine(logs, name + ".log"), environment)));
             }
             foreach (var worker in started)

@@ -45,6 +45,52 @@ public sealed class LocalCommandTests : IDisposable
         Assert.Contains("--workers", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("3:drop-ring@2")]
+    [InlineData("2:crash")]
+    [InlineData("1:drop-ring@2", "2:drop-ring@2")]
+    public void Local_BadFault_ExitsWith2AndNamesTheFlag(params string[] faults)
+    {
+        var arguments = new List<string> { "local", WriteSpec(), "--workers", "2", "--out", Path.Combine(_directory, "out") };
+        arguments.AddRange(faults.SelectMany(fault => new[] { "--fault", fault }));
+
+        var result = TrainctlProcess.Run(Timeout, [.. arguments]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--fault", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_directory, "out", "pids")), "no process may be started for bad flags");
+    }
+
+    [Fact]
+    public void Local_WorkerDropsItsRingPieces_JobFinishesOnTheOtherNamingItWithTheUndisturbedResult()
+    {
+        string undisturbed = Path.Combine(_directory, "undisturbed");
+        string drilled = Path.Combine(_directory, "drilled");
+        try
+        {
+            var expected = TrainctlProcess.Run(Timeout, "local", WriteSpec(), "--workers", "2", "--threads-per-worker", "1", "--json", "--out", undisturbed);
+            var actual = TrainctlProcess.Run(Timeout, "local", WriteSpec(), "--workers", "2", "--threads-per-worker", "1", "--json", "--out", drilled,
+                "--fault", "2:drop-ring@3");
+
+            Assert.True(expected.ExitCode == 0, expected.Stderr);
+            Assert.True(actual.ExitCode == 0, actual.Stderr);
+            Assert.Contains("min_workers = 1, max_workers = 2", actual.Stderr, StringComparison.Ordinal);
+            Assert.Matches(@"worker w-\d+ \(rank \d\) missed [^\n]*step 3", actual.Stderr);
+            using var expectedSummary = JsonDocument.Parse(expected.Stdout);
+            using var actualSummary = JsonDocument.Parse(actual.Stdout);
+            foreach (string field in new[] { "test_accuracy", "test_loss", "steps" })
+            {
+                Assert.Equal(expectedSummary.RootElement.GetProperty(field).GetRawText(), actualSummary.RootElement.GetProperty(field).GetRawText());
+            }
+            Assert.Empty(Remaining(ReadPids(drilled)));
+        }
+        finally
+        {
+            KillRemaining(undisturbed);
+            KillRemaining(drilled);
+        }
+    }
+
     [Fact]
     public void Local_InvalidSpec_ExitsWith2AndNamesTheField()
     {
