@@ -102,9 +102,12 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
 
         events.ForEach(output.WriteLine);
         AssertSameRun(local, cluster);
-        Assert.Contains(events, e => e.StartsWith("worker w-2 (rank 1) is gone", StringComparison.Ordinal) && e.Contains("at step 3")
+        // The server stops while step 3 is in flight; when its calls of step 3 had already ended, step 4 finds it gone.
+        Assert.Contains(events, e => e.StartsWith("worker w-2 (rank 1) is gone", StringComparison.Ordinal)
+            && (e.Contains("at step 3", StringComparison.Ordinal) || e.Contains("at step 4", StringComparison.Ordinal))
             && e.EndsWith("re-running the step on w-1, w-3", StringComparison.Ordinal));
-        Assert.Contains(events, e => e.StartsWith("Job j-gone runs on 2 workers from step 3", StringComparison.Ordinal));
+        Assert.Contains(events, e => e.StartsWith("Job j-gone runs on 2 workers from step 3", StringComparison.Ordinal)
+            || e.StartsWith("Job j-gone runs on 2 workers from step 4", StringComparison.Ordinal));
     }
 
     [Fact]
