@@ -9,8 +9,10 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// min_workers left the job shows WAITING_FOR_WORKERS until enough are back, then RUNNING again.
 /// </summary>
 /// <remarks>
-/// A worker dropped while alive (it missed a deadline or refused a call) is not leased to this job again: it would
-/// most likely fail the next step too. It is free for other jobs; once it registers anew it counts as new.
+/// A worker dropped while alive (it missed a deadline or refused a call) is not leased to this job again while the job
+/// has min_workers without it: it would most likely fail the next step too. It is free for other jobs. Below
+/// min_workers it may be leased again rather than leave the job waiting for good (e.g. a worker that was blamed for a
+/// step cut short by a coordinator restart).
 /// </remarks>
 internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease lease, JobSpec spec, IJobGrain grain) : IWorkerPool
 {
@@ -41,7 +43,8 @@ internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease leas
             registry.Changed += OnChanged;
             try
             {
-                LeaseFree();
+                // Below min_workers a suspect worker is better than none: the excluded ones may come back here.
+                LeaseFree(includeExcluded: true);
                 int count = lease.Workers.Count;
                 if (count >= Minimum)
                 {
@@ -72,11 +75,20 @@ internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease leas
         return added;
     }
 
-    /// <summary>Leases free workers up to max_workers (0: no limit).</summary>
-    private IReadOnlyList<WorkerEndpoint> LeaseFree()
+    /// <summary>Leases free workers up to max_workers (0: no limit), leaving out the excluded ones unless told otherwise.</summary>
+    private IReadOnlyList<WorkerEndpoint> LeaseFree(bool includeExcluded = false)
     {
         int room = spec.MaxWorkers > 0 ? spec.MaxWorkers - lease.Workers.Count : int.MaxValue;
-        return room <= 0 ? [] : registry.LeaseMore(lease, room, _excluded);
+        if (room <= 0)
+        {
+            return [];
+        }
+        var added = registry.LeaseMore(lease, room, includeExcluded ? new HashSet<string>(StringComparer.Ordinal) : _excluded);
+        if (includeExcluded)
+        {
+            _excluded.ExceptWith(added.Select(worker => worker.Id));
+        }
+        return added;
     }
 
     private string Names() => string.Join(", ", lease.Workers.Select(worker => worker.Id));
