@@ -42,24 +42,9 @@ internal sealed class CoordinatorProcess : IDisposable
         }
         var process = Process.Start(start)!;
         var result = new CoordinatorProcess(process);
-        process.ErrorDataReceived += (_, line) =>
-        {
-            lock (result._stderr)
-            {
-                result._stderr.AppendLine(line.Data);
-            }
-        };
-        process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
-            string? line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-            const string Prefix = "listening on ";
-            if (line is null || !line.StartsWith(Prefix, StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"Coordinator did not start: stdout '{line}', stderr {result.Stderr}");
-            }
-            result.Address = new Uri(line[Prefix.Length..]);
+            result.Address = await ListeningAddress.ReadAsync(process, result._stderr, "Coordinator");
             return result;
         }
         catch

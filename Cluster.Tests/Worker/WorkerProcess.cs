@@ -36,25 +36,9 @@ internal sealed class WorkerProcess : IDisposable
     public static async Task<WorkerProcess> StartAsync(params string[] arguments)
     {
         var result = new WorkerProcess(Start(arguments));
-        var process = result._process;
-        process.ErrorDataReceived += (_, line) =>
-        {
-            lock (result._stderr)
-            {
-                result._stderr.AppendLine(line.Data);
-            }
-        };
-        process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
-            string? line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-            const string Prefix = "listening on ";
-            if (line is null || !line.StartsWith(Prefix, StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"Worker did not start: stdout '{line}', stderr {result.Stderr}");
-            }
-            result.Address = new Uri(line[Prefix.Length..]);
+            result.Address = await ListeningAddress.ReadAsync(result._process, result._stderr, "Worker");
             return result;
         }
         catch
