@@ -35,7 +35,7 @@ internal static class ElasticBenchmark
         {
             for (int i = 0; i < 3; i++)
             {
-                var faults = silent && i == 2 ? RingFaults.None.With(FormattableString.Invariant($"drop-ring@{killAt}")) : RingFaults.None;
+                var faults = silent && i == 2 ? WorkerFaults.None.With(FormattableString.Invariant($"drop-ring@{killAt}")) : WorkerFaults.None;
                 servers.Add(await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Threads: 1) { Faults = faults }));
             }
             var workers = servers.Select((server, rank) => new WorkerEndpoint($"w-{rank + 1}", server.Address, 1)).ToList();

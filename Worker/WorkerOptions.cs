@@ -21,17 +21,17 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Faults injected into the worker's ring traffic (<c>--fault</c>, for drills and tests); none by default.</summary>
-    public RingFaults Faults { get; init; } = RingFaults.None;
+    public WorkerFaults Faults { get; init; } = WorkerFaults.None;
 
     /// <summary>
     /// Parses <c>--coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T]
-    /// [--fault F]...</c>; the token may come from DT_COORDINATOR_TOKEN. <c>--fault</c> may repeat (see <see cref="RingFaults"/>).
+    /// [--fault F]...</c>; the token may come from DT_COORDINATOR_TOKEN. <c>--fault</c> may repeat (see <see cref="WorkerFaults"/>).
     /// </summary>
     /// <exception cref="ArgumentException">A flag is unknown, lacks its value or has a bad one.</exception>
     public static WorkerOptions Parse(IReadOnlyList<string> args, string? environmentToken)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        var faults = RingFaults.None;
+        var faults = WorkerFaults.None;
         string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--fault"];
         for (int i = 0; i < args.Count; i++)
         {

@@ -4,6 +4,7 @@ using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Rpc;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Control;
+using DistributedTrainer.Worker.Faults;
 using DistributedTrainer.Worker.Registration;
 using Grpc.Health.V1;
 using Microsoft.Extensions.Logging;
@@ -56,7 +57,7 @@ internal sealed class WorkerServer : IAsyncDisposable
             Interceptor = options.Token is null ? null : BearerTokenAuth.Create(options.Token, "grpc.health.v1.Health", CollectiveServiceName),
         });
         var collective = new CollectiveService();
-        var control = new WorkerControlService(collective, threads, options.Faults, logger);
+        var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), logger);
         var health = new HealthService();
         health.SetStatus(WorkerControlServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus(CollectiveServiceName, HealthCheckResponse.Types.ServingStatus.Serving);

@@ -31,8 +31,10 @@ internal static class LocalCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON summary object on stdout (as `train --json`); progress goes to stderr." };
         var faults = new Option<string[]>("--fault")
         {
-            Description = "Fault drill, repeatable: K:drop-ring@STEP (worker K stops sending ring pieces from STEP on) or K:delay-ring=MS " +
-                "(worker K holds each ring piece MS ms). min_workers becomes --workers minus the workers with a drop-ring fault.",
+            Description = "Fault drill, repeatable: K:exit@STEP (worker K kills itself mid-step STEP), K:drop-ring@STEP (worker K stops " +
+                "sending ring pieces from STEP on), K:delay-ring=MS (worker K holds each ring piece MS ms), K:slow=FACTOR (worker K " +
+                "computes FACTOR times slower), coordinator:restart@STEP (the coordinator is killed after step STEP and started again). " +
+                "min_workers becomes --workers minus the workers with an exit or drop-ring fault.",
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
@@ -56,10 +58,11 @@ internal static class LocalCommand
             Console.Error.WriteLine(invalid);
             return ExitCodes.InvalidInput;
         }
+        var faults = LocalFaults.Parse(arguments.Faults, arguments.Workers);
         JobSpec spec;
         try
         {
-            spec = LoadSpec(arguments, diagnostics);
+            spec = LoadSpec(arguments, faults, diagnostics);
         }
         catch (JobInputException failure)
         {
@@ -85,8 +88,7 @@ internal static class LocalCommand
         {
             // Synchronous, and before the first await: the children are forked from the main thread, which lives as
             // long as trainctl (their parent-death signal is tied to the forking thread).
-            cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline,
-                WorkerFaults(arguments));
+            cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline, faults);
         }
         catch (ChildProcessException failed)
         {
@@ -104,7 +106,8 @@ internal static class LocalCommand
                 var submitted = await connection.Channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, connection.Call(cancellation));
                 jobId = submitted.JobId;
                 diagnostics.WriteLine($"submitted {jobId}");
-                return await FollowAsync(cluster, connection, jobId, spec.Epochs, arguments.Json, outputDirectory, cancellation);
+                var drill = faults.CoordinatorRestartStep is { } step ? new CoordinatorRestartDrill(cluster, step, StartupDeadline) : null;
+                return await FollowAsync(cluster, connection, jobId, spec.Epochs, arguments.Json, outputDirectory, drill, cancellation);
             }
             catch (Exception) when (cancellation.IsCancellationRequested)
             {
@@ -117,16 +120,35 @@ internal static class LocalCommand
             {
                 return CoordinatorConnection.Report(failure, cluster.CoordinatorAddress);
             }
+            catch (ChildProcessException failed)
+            {
+                cluster.Dispose();
+                await CopyOutputsAsync(cluster, jobId, outputDirectory);
+                Console.Error.WriteLine($"trainctl: {failed.Message}");
+                return ExitCodes.Failure;
+            }
         }
     }
 
     private static async Task<int> FollowAsync(LocalCluster cluster, CoordinatorConnection connection, string jobId, int epochs, bool json,
-        string outputDirectory, CancellationToken cancellation)
+        string outputDirectory, CoordinatorRestartDrill? drill, CancellationToken cancellation)
     {
+        var diagnostics = json ? Console.Error : Console.Out;
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var drilling = drill?.RunAsync(connection, jobId, diagnostics, watching.Token) ?? Task.FromResult(false);
         var follow = JobFollower.WatchToEndAsync(connection, jobId, epochs, json, watching.Token);
-        var exited = cluster.FirstExitAsync();
-        if (await Task.WhenAny(follow, exited) == exited)
+        var exited = cluster.UnexpectedExit;
+        bool followingRestarted = false;
+        Task first;
+        while ((first = await Task.WhenAny(follow, exited)) == follow && !follow.IsCompletedSuccessfully
+            && drill is { Killed.IsCompleted: true } && !followingRestarted)
+        {
+            // The drill killed the coordinator under the watch: follow the job again once the new one listens.
+            await drilling;
+            followingRestarted = true;
+            follow = JobFollower.WatchToEndAsync(connection, jobId, epochs, json, watching.Token);
+        }
+        if (first == exited)
         {
             // Ctrl-C on a terminal reaches the children too (one process group), and they exit on SIGINT: that is
             // the cancellation, not a crash.
@@ -147,6 +169,11 @@ internal static class LocalCommand
             return ExitCodes.Failure;
         }
         var job = await follow;
+        await watching.CancelAsync();
+        if (drill is not null && !drill.Killed.IsCompleted)
+        {
+            diagnostics.WriteLine($"trainctl: the coordinator restart drill did not run: job {jobId} ended before step {drill.Step}");
+        }
         cluster.Dispose();
         await CopyOutputsAsync(cluster, jobId, outputDirectory);
         if (job.State != JobState.Succeeded)
@@ -190,42 +217,19 @@ internal static class LocalCommand
         {
             return $"--epochs: must be >= 1, got {arguments.Epochs}";
         }
-        foreach (string fault in arguments.Faults)
+        try
         {
-            int colon = fault.IndexOf(':', StringComparison.Ordinal);
-            if (colon < 1 || !int.TryParse(fault.AsSpan(0, colon), System.Globalization.NumberStyles.None,
-                System.Globalization.CultureInfo.InvariantCulture, out int worker) || worker < 1 || worker > arguments.Workers)
-            {
-                return $"--fault: '{fault}' must start with a worker number in [1, {arguments.Workers}] and a colon, e.g. 2:drop-ring@100";
-            }
-            string kind = fault[(colon + 1)..];
-            if (!kind.StartsWith("drop-ring@", StringComparison.Ordinal) && !kind.StartsWith("delay-ring=", StringComparison.Ordinal))
-            {
-                return $"--fault: '{fault}' must be K:drop-ring@STEP or K:delay-ring=MS";
-            }
+            LocalFaults.Parse(arguments.Faults, arguments.Workers);
         }
-        if (DroppedWorkers(arguments) >= arguments.Workers)
+        catch (ArgumentException invalid)
         {
-            return $"--fault: drop-ring on every one of the {arguments.Workers} workers leaves none to finish the job";
+            return invalid.Message;
         }
         return null;
     }
 
-    /// <summary>The --fault values of each worker, by worker number from 1 (the worker's own --fault checks the rest).</summary>
-    private static Dictionary<int, IReadOnlyList<string>> WorkerFaults(LocalArguments arguments) =>
-        arguments.Faults
-            .GroupBy(fault => int.Parse(fault.AsSpan(0, fault.IndexOf(':', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture))
-            .ToDictionary(group => group.Key, group => (IReadOnlyList<string>)[.. group.Select(fault => fault[(fault.IndexOf(':', StringComparison.Ordinal) + 1)..])]);
-
-    // A worker that drops its ring pieces is dropped from the job; the others must be allowed to go on without it.
-    private static int DroppedWorkers(LocalArguments arguments) => arguments.Faults
-        .Where(fault => fault.Contains(":drop-ring@", StringComparison.Ordinal))
-        .Select(fault => fault[..fault.IndexOf(':', StringComparison.Ordinal)])
-        .Distinct(StringComparer.Ordinal)
-        .Count();
-
     /// <summary>Reads and checks the spec, applies --epochs, and sets min_workers = max_workers = --workers (saying so when that changes them).</summary>
-    private static JobSpec LoadSpec(LocalArguments arguments, TextWriter diagnostics)
+    private static JobSpec LoadSpec(LocalArguments arguments, LocalFaults faults, TextWriter diagnostics)
     {
         JobSpec spec;
         try
@@ -252,12 +256,13 @@ internal static class LocalCommand
         {
             spec.Epochs = epochs;
         }
-        int minimum = arguments.Workers - DroppedWorkers(arguments);
+        // A worker that leaves by its drill is dropped from the job; the others must be allowed to go on without it.
+        int minimum = arguments.Workers - faults.LeavingWorkers.Count;
         if (spec.MinWorkers != minimum || spec.MaxWorkers != arguments.Workers)
         {
             diagnostics.WriteLine(minimum == arguments.Workers
                 ? $"trainctl local: using min_workers = max_workers = {arguments.Workers} (--workers); the spec says min_workers {spec.MinWorkers}, max_workers {spec.MaxWorkers}"
-                : $"trainctl local: using min_workers = {minimum}, max_workers = {arguments.Workers} (--workers less the workers with a drop-ring fault); the spec says min_workers {spec.MinWorkers}, max_workers {spec.MaxWorkers}");
+                : $"trainctl local: using min_workers = {minimum}, max_workers = {arguments.Workers} (--workers less the workers with an exit or drop-ring fault); the spec says min_workers {spec.MinWorkers}, max_workers {spec.MaxWorkers}");
             spec.MinWorkers = minimum;
             spec.MaxWorkers = arguments.Workers;
         }

@@ -16,15 +16,33 @@ internal sealed class LocalCluster : IDisposable
     public const string StateDirectoryName = "state";
 
     private readonly List<ChildProcess> _children = [];
+    // Children whose exit is part of a drill (a worker's exit@STEP, a coordinator killed to be restarted).
+    private readonly HashSet<ChildProcess> _expectedExits = [];
+    private readonly TaskCompletionSource<ChildProcess> _unexpectedExit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Set at Dispose: releases the threads that started restarted coordinators (see RestartCoordinator).
+    private readonly ManualResetEventSlim _released = new();
     private readonly string _pidsPath;
     private readonly EventHandler _onProcessExit;
     private bool _stopped;
     private bool _disposed;
 
-    private LocalCluster(string outputDirectory)
+    private readonly ClusterExecutables _executables;
+    private readonly string _logs;
+    private readonly Dictionary<string, string> _environment;
+    private int _coordinatorRestarts;
+
+    private LocalCluster(ClusterExecutables executables, string outputDirectory)
     {
+        _executables = executables;
         StateDirectory = Path.Combine(outputDirectory, StateDirectoryName);
         _pidsPath = Path.Combine(outputDirectory, PidsFile);
+        _logs = Path.Combine(outputDirectory, LogsDirectory);
+        // Every process writes its spans and metrics into one directory, for `trainctl trace --dir OUT/telemetry`.
+        _environment = new Dictionary<string, string>
+        {
+            [TrainerTelemetry.DirectoryVariable] = Environment.GetEnvironmentVariable(TrainerTelemetry.DirectoryVariable)
+                ?? Path.GetFullPath(Path.Combine(outputDirectory, TelemetryDirectory)),
+        };
         _onProcessExit = (_, _) => Stop();
         AppDomain.CurrentDomain.ProcessExit += _onProcessExit;
     }
@@ -35,7 +53,7 @@ internal sealed class LocalCluster : IDisposable
     // How long a child may take to stop after SIGTERM before it is killed.
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
-    /// <summary>The coordinator's address, from its "listening on" line.</summary>
+    /// <summary>The coordinator's address, from its "listening on" line; a restarted coordinator keeps it.</summary>
     public Uri CoordinatorAddress { get; private set; } = null!;
 
     /// <summary>The coordinator's state directory (its job directories are under <c>jobs/</c>).</summary>
@@ -50,32 +68,24 @@ internal sealed class LocalCluster : IDisposable
     /// thread that outlives the cluster (the main thread), for the parent-death signal.
     /// </summary>
     /// <exception cref="ChildProcessException">A process exited or stayed silent; every process started is stopped.</exception>
-    /// <param name="faults">Each worker's --fault values, by worker number from 1 (fault drills); null: none.</param>
+    /// <param name="faults">The workers' drills (their exits are expected); the coordinator's is run by <see cref="RestartCoordinator"/>.</param>
     public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline,
-        IReadOnlyDictionary<int, IReadOnlyList<string>>? faults = null)
+        LocalFaults faults)
     {
-        var cluster = new LocalCluster(outputDirectory);
+        var cluster = new LocalCluster(executables, outputDirectory);
         try
         {
-            string logs = Path.Combine(outputDirectory, LogsDirectory);
-            // Every process writes its spans and metrics into one directory, for `trainctl trace --dir OUT/telemetry`.
-            var environment = new Dictionary<string, string>
-            {
-                [TrainerTelemetry.DirectoryVariable] = Environment.GetEnvironmentVariable(TrainerTelemetry.DirectoryVariable)
-                    ?? Path.GetFullPath(Path.Combine(outputDirectory, TelemetryDirectory)),
-            };
-            var coordinator = cluster.Add(ChildProcess.Start("coordinator", executables.Coordinator,
-                ["--port", "0", "--state-dir", cluster.StateDirectory], Path.Combine(logs, "coordinator.log"), environment));
-            cluster.CoordinatorAddress = coordinator.WaitForAddress(startupDeadline);
+            cluster.Coordinator = cluster.StartCoordinator("coordinator", port: 0);
+            cluster.CoordinatorAddress = cluster.Coordinator.WaitForAddress(startupDeadline);
             string coordinatorUrl = cluster.CoordinatorAddress.ToString().TrimEnd('/');
             var started = new List<ChildProcess>();
             for (int i = 1; i <= workers; i++)
             {
                 string name = $"worker-{i}";
-                IEnumerable<string> workerFaults = faults?.GetValueOrDefault(i)?.SelectMany(fault => new[] { "--fault", fault }) ?? [];
+                IEnumerable<string> workerFaults = faults.Workers.GetValueOrDefault(i)?.SelectMany(fault => new[] { "--fault", fault }) ?? [];
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
-                    ["--coordinator", coordinatorUrl, "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults],
-                    Path.Combine(logs, name + ".log"), environment)));
+                    ["--coordinator", coordinatorUrl, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults],
+                    Path.Combine(cluster._logs, name + ".log"), cluster._environment), expectExit: faults.ExitingWorkers.Contains(i)));
             }
             foreach (var worker in started)
             {
@@ -90,13 +100,52 @@ internal sealed class LocalCluster : IDisposable
         }
     }
 
-    /// <summary>Completes with the first child that exits (none should before <see cref="Dispose"/>).</summary>
-    public Task<ChildProcess> FirstExitAsync() =>
-        Task.WhenAny(_children.Select(async child =>
+    /// <summary>The coordinator now running (a new one after <see cref="RestartCoordinator"/>).</summary>
+    public ChildProcess Coordinator { get; private set; } = null!;
+
+    /// <summary>
+    /// Completes with the first child that exits other than by a drill (none should before <see cref="Dispose"/>),
+    /// children started later included.
+    /// </summary>
+    public Task<ChildProcess> UnexpectedExit => _unexpectedExit.Task;
+
+    /// <summary>
+    /// The coordinator drill: kills the coordinator (SIGKILL: no checkpoint or state is flushed) and starts a new one on
+    /// the same port and state directory, then blocks until it listens; it resumes the running job from its checkpoint
+    /// once the workers have registered again.
+    /// </summary>
+    /// <exception cref="ChildProcessException">The new coordinator exited or stayed silent.</exception>
+    public void RestartCoordinator(TimeSpan startupDeadline)
+    {
+        var old = Coordinator;
+        lock (_children)
         {
-            await child.Exited.ConfigureAwait(false);
-            return child;
-        })).Unwrap();
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            _expectedExits.Add(old);
+        }
+        old.Stop();
+        string name = $"coordinator-restart-{++_coordinatorRestarts}";
+        // The parent-death signal follows the forking thread: start the new coordinator from a thread that lives until
+        // the cluster is disposed, not from a pool thread that may retire first.
+        var started = new TaskCompletionSource<ChildProcess>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var spawner = new Thread(() =>
+        {
+            try
+            {
+                started.SetResult(StartCoordinator(name, CoordinatorAddress.Port));
+            }
+            catch (Exception failure)
+            {
+                started.SetException(failure);
+                return;
+            }
+            _released.Wait();
+        })
+        { IsBackground = true, Name = name };
+        spawner.Start();
+        Coordinator = started.Task.GetAwaiter().GetResult();
+        Coordinator.WaitForAddress(startupDeadline);
+    }
 
     /// <summary>Kills and reaps every child, workers first.</summary>
     public void Dispose()
@@ -115,6 +164,7 @@ internal sealed class LocalCluster : IDisposable
         {
             child.Dispose();
         }
+        _released.Set();
     }
 
     private void Stop()
@@ -139,13 +189,37 @@ internal sealed class LocalCluster : IDisposable
         }
     }
 
-    private ChildProcess Add(ChildProcess child)
+    /// <summary>
+    /// The name worker <paramref name="number"/> registers under: its number in `--fault K:...` and in its log file's name
+    /// (worker-K.log) is the one in the job's events (w-K).
+    /// </summary>
+    public static string WorkerName(int number) => $"w-{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    private ChildProcess StartCoordinator(string name, int port) => Add(ChildProcess.Start(name, _executables.Coordinator,
+        ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--state-dir", StateDirectory],
+        Path.Combine(_logs, name + ".log"), _environment));
+
+    private ChildProcess Add(ChildProcess child, bool expectExit = false)
     {
         lock (_children)
         {
             _children.Add(child);
+            if (expectExit)
+            {
+                _expectedExits.Add(child);
+            }
             AtomicFile.WriteAllText(_pidsPath, string.Concat(_children.Select(c => $"{c.Name} {c.Id}\n")));
         }
+        child.Exited.ContinueWith(_ =>
+        {
+            lock (_children)
+            {
+                if (!_stopped && !_expectedExits.Contains(child))
+                {
+                    _unexpectedExit.TrySetResult(child);
+                }
+            }
+        }, TaskScheduler.Default);
         return child;
     }
 }

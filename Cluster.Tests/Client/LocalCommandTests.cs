@@ -49,6 +49,8 @@ public sealed class LocalCommandTests : IDisposable
     [InlineData("3:drop-ring@2")]
     [InlineData("2:crash")]
     [InlineData("1:drop-ring@2", "2:drop-ring@2")]
+    [InlineData("1:exit@2", "2:drop-ring@2")]
+    [InlineData("coordinator:restart@0")]
     public void Local_BadFault_ExitsWith2AndNamesTheFlag(params string[] faults)
     {
         var arguments = new List<string> { "local", WriteSpec(), "--workers", "2", "--out", Path.Combine(_directory, "out") };
@@ -87,6 +89,42 @@ public sealed class LocalCommandTests : IDisposable
         finally
         {
             KillRemaining(undisturbed);
+            KillRemaining(drilled);
+        }
+    }
+
+    [Fact]
+    public void Local_WorkerKilledMidStepAndCoordinatorRestarted_JobFinishesBitwiseAsTrain()
+    {
+        string single = Path.Combine(_directory, "single");
+        string drilled = Path.Combine(_directory, "drilled");
+        try
+        {
+            // 20 epochs of 13 steps: the coordinator drill after step 100 lands well before the end.
+            string spec = WriteSpec(epochs: 20);
+            var expected = TrainctlProcess.Run(Timeout, "train", spec, "--json", "--out", single);
+            var actual = TrainctlProcess.Run(Timeout, "local", spec, "--workers", "3", "--threads-per-worker", "1", "--json", "--out", drilled,
+                "--fault", "2:exit@30", "--fault", "coordinator:restart@100");
+
+            Assert.True(expected.ExitCode == 0, expected.Stderr);
+            Assert.True(actual.ExitCode == 0, actual.Stderr);
+            Assert.Contains("min_workers = 2, max_workers = 3", actual.Stderr, StringComparison.Ordinal);
+            Assert.Matches(@"worker w-2 \(rank \d\) (is gone|missed)[^\n]*step 30", actual.Stderr);
+            Assert.Contains("killing this worker in step 30", File.ReadAllText(Path.Combine(drilled, "logs", "worker-2.log")), StringComparison.Ordinal);
+            Assert.Contains("fault drill: killing the coordinator", actual.Stderr, StringComparison.Ordinal);
+            Assert.Matches(@"Resumed at step \d+", actual.Stderr);
+            using var expectedSummary = JsonDocument.Parse(expected.Stdout);
+            using var actualSummary = JsonDocument.Parse(actual.Stdout);
+            Assert.Equal(260, actualSummary.RootElement.GetProperty("steps").GetInt32());
+            Assert.Equal(
+                File.ReadAllBytes(Path.Combine(expectedSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")),
+                File.ReadAllBytes(Path.Combine(actualSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")));
+            var pids = ReadPids(drilled);
+            Assert.Equal(["coordinator", "coordinator-restart-1", "worker-1", "worker-2", "worker-3"], pids.Keys.Order(StringComparer.Ordinal));
+            Assert.Empty(Remaining(pids));
+        }
+        finally
+        {
             KillRemaining(drilled);
         }
     }

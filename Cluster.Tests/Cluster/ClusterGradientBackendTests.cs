@@ -117,7 +117,7 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         const float ceilingSeconds = 6;
         var job = JobInput.FromSpec(WithDeadlines(ClusterJobs.WriteSpec(directory.Path, epochs: 1), ceilingSeconds));
         // Rank 1 sends nothing from step 2 on: it is alive and answers, but its next peer hears nothing.
-        await using var fleet = await WorkerFleet.StartAsync(3, faults: rank => rank == 1 ? RingFaults.None.With("drop-ring@2") : RingFaults.None);
+        await using var fleet = await WorkerFleet.StartAsync(3, faults: rank => rank == 1 ? WorkerFaults.None.With("drop-ring@2") : WorkerFaults.None);
         var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model, shardEngines: 1));
         var events = new List<string>();
         TimeSpan slowest = TimeSpan.Zero;

@@ -22,7 +22,7 @@ internal sealed class WorkerFleet : IAsyncDisposable
     /// <param name="count">Workers to start.</param>
     /// <param name="token">Bearer token the workers require.</param>
     /// <param name="faults">Ring faults of the worker at each rank; none when null.</param>
-    public static async Task<WorkerFleet> StartAsync(int count, string? token = null, Func<int, RingFaults>? faults = null)
+    public static async Task<WorkerFleet> StartAsync(int count, string? token = null, Func<int, WorkerFaults>? faults = null)
     {
         var fleet = new WorkerFleet();
         try
@@ -31,7 +31,7 @@ internal sealed class WorkerFleet : IAsyncDisposable
             {
                 fleet._servers.Add(await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Threads: 1, Token: token)
                 {
-                    Faults = faults?.Invoke(i) ?? RingFaults.None,
+                    Faults = faults?.Invoke(i) ?? WorkerFaults.None,
                 }));
             }
             return fleet;

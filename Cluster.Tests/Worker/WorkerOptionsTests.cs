@@ -26,7 +26,7 @@ public sealed class WorkerOptionsTests
     {
         var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--fault", "drop-ring@7", "--fault", "delay-ring=20"], environmentToken: null);
 
-        Assert.Equal((7L, TimeSpan.FromMilliseconds(20)), (options.Faults.DropFromStep, options.Faults.Delay));
+        Assert.Equal((7L, TimeSpan.FromMilliseconds(20)), (options.Faults.DropRingFromStep, options.Faults.RingDelay));
     }
 
     [Fact]

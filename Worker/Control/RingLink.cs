@@ -63,7 +63,7 @@ internal sealed class RingLink : IAsyncDisposable
     /// Opens this rank's link of <paramref name="ring"/> (addresses by rank); a ring of one needs none. The sends
     /// go through <paramref name="faults"/> when any are set.
     /// </summary>
-    public static RingLink Open(CollectiveService local, string jobId, long generation, int rank, IReadOnlyList<Uri> ring, RingFaults faults)
+    public static RingLink Open(CollectiveService local, string jobId, long generation, int rank, IReadOnlyList<Uri> ring, WorkerFaults faults)
     {
         if (ring.Count == 1)
         {
@@ -73,7 +73,7 @@ internal sealed class RingLink : IAsyncDisposable
         try
         {
             var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count);
-            IRingTransport sending = faults.IsNone ? transport : new FaultyRingTransport(transport, faults);
+            IRingTransport sending = faults.HasRingFaults ? new FaultyRingTransport(transport, faults) : transport;
             return new RingLink(generation, sending, rank, ring.Count, channel, transport);
         }
         catch

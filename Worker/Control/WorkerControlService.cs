@@ -17,7 +17,7 @@ namespace DistributedTrainer.Worker.Control;
 internal sealed class WorkerControlService : IAsyncDisposable
 {
     private readonly CollectiveService _collective;
-    private readonly RingFaults _faults;
+    private readonly FaultDrill _faults;
     private readonly int _defaultThreads;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -25,8 +25,8 @@ internal sealed class WorkerControlService : IAsyncDisposable
 
     /// <param name="collective">This worker's Collective service, the receiving end of its ring links.</param>
     /// <param name="defaultThreads">Engines per job when PrepareJob asks for 0.</param>
-    /// <param name="faults">Faults the jobs' ring links inject (drills and tests); <see cref="RingFaults.None"/> normally.</param>
-    public WorkerControlService(CollectiveService collective, int defaultThreads, RingFaults faults, ILogger logger)
+    /// <param name="faults">Faults the jobs inject (drills and tests); none normally.</param>
+    public WorkerControlService(CollectiveService collective, int defaultThreads, FaultDrill faults, ILogger logger)
     {
         _collective = collective;
         _faults = faults;

@@ -28,7 +28,7 @@ namespace DistributedTrainer.Worker.Control;
 internal sealed class WorkerJob : IAsyncDisposable
 {
     private readonly CollectiveService _collective;
-    private readonly RingFaults _faults;
+    private readonly FaultDrill _faults;
     private readonly LoadedData _data;
     private readonly Model _model;
     private readonly MicroShardRunner _runner;
@@ -50,7 +50,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     private bool _hasParameters;
     private bool _stopped;
 
-    private WorkerJob(string jobId, CollectiveService collective, RingFaults faults, JobSpec spec, LoadedData data, int threads)
+    private WorkerJob(string jobId, CollectiveService collective, FaultDrill faults, JobSpec spec, LoadedData data, int threads)
     {
         JobId = jobId;
         _collective = collective;
@@ -89,9 +89,9 @@ internal sealed class WorkerJob : IAsyncDisposable
 
     public int GradientCount => _flatGradients.Length;
 
-    /// <summary>Loads the spec's data and builds the model and engines; the ring links inject <paramref name="faults"/>.</summary>
+    /// <summary>Loads the spec's data and builds the model and engines; steps and ring links inject <paramref name="faults"/>.</summary>
     /// <exception cref="JobInputException">The spec or its data is invalid.</exception>
-    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective, RingFaults faults)
+    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective, FaultDrill faults)
     {
         var input = JobInput.FromSpec(spec);
         return new WorkerJob(jobId, collective, faults, input.Spec, input.Data, threads);
@@ -119,7 +119,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 await _link.DisposeAsync();
                 _link = null;
             }
-            _link = RingLink.Open(_collective, JobId, generation, rank, ring, _faults);
+            _link = RingLink.Open(_collective, JobId, generation, rank, ring, _faults.Faults);
             (Rank, WorldSize) = (rank, ring.Count);
         }
         finally
@@ -161,8 +161,11 @@ internal sealed class WorkerJob : IAsyncDisposable
                     compute?.SetTag(TrainingAttributes.MicroShards, shards);
                     _runner.ComputeShards(header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards),
                         _gradients, _buffers, _results);
+                    await _faults.StretchAsync(watch.Elapsed, token);
                 }
+                // A drilled slowdown counts as computation: the coordinator balances shards by this time.
                 double computeSeconds = watch.Elapsed.TotalSeconds;
+                _faults.ExitIfDue(header.Step);
                 _gradients.Values.CopyTo(_flatGradients);
                 _buffers.Values.CopyTo(_flatGradients.AsSpan(_gradients.Length));
                 using (StartRingSpan("reduce-scatter", ring, _flatGradients.Length * sizeof(long)))

@@ -3,18 +3,18 @@ using DistributedTrainer.Training.Collective;
 namespace DistributedTrainer.Worker.Faults;
 
 /// <summary>
-/// A ring link that misbehaves as <see cref="RingFaults"/> says on the sending side; receiving is untouched, so
+/// A ring link that misbehaves as <see cref="WorkerFaults"/> says on the sending side; receiving is untouched, so
 /// the worker itself keeps running and answering while its next peer hears nothing (or hears late).
 /// </summary>
-internal sealed class FaultyRingTransport(IRingTransport inner, RingFaults faults) : IRingTransport
+internal sealed class FaultyRingTransport(IRingTransport inner, WorkerFaults faults) : IRingTransport
 {
     public async ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        if (faults.Delay > TimeSpan.Zero)
+        if (faults.RingDelay > TimeSpan.Zero)
         {
-            await Task.Delay(faults.Delay, cancellationToken);
+            await Task.Delay(faults.RingDelay, cancellationToken);
         }
-        if (faults.DropFromStep is { } from && header.Step >= from)
+        if (faults.DropRingFromStep is { } from && header.Step >= from)
         {
             return;
         }

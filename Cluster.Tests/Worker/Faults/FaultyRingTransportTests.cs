@@ -10,7 +10,7 @@ public sealed class FaultyRingTransportTests
     public async Task SendAsync_FromTheDropStepOn_NothingArrives()
     {
         var ring = InProcessRingTransport.CreateRing(2);
-        var faulty = new FaultyRingTransport(ring[0], RingFaults.None.With("drop-ring@5"));
+        var faulty = new FaultyRingTransport(ring[0], WorkerFaults.None.With("drop-ring@5"));
         byte[] payload = [1, 2, 3, 4, 5, 6, 7, 8];
 
         await faulty.SendAsync(new RingPieceHeader(4, CollectivePhase.AllGather, 0, 0, 0, 0), payload, CancellationToken.None);
