@@ -4,6 +4,7 @@ using System.Text.Json;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using Google.Protobuf;
+using static DistributedTrainer.Bench.BenchEnvironment;
 
 namespace DistributedTrainer.Bench;
 
@@ -124,7 +125,4 @@ internal static class ClusterBenchmark
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 }

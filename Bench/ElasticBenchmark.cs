@@ -5,6 +5,7 @@ using DistributedTrainer.Data;
 using DistributedTrainer.Training;
 using DistributedTrainer.Worker;
 using DistributedTrainer.Worker.Faults;
+using static DistributedTrainer.Bench.BenchEnvironment;
 
 namespace DistributedTrainer.Bench;
 
@@ -79,25 +80,6 @@ internal static class ElasticBenchmark
                 await server.DisposeAsync();
             }
         }
-    }
-
-    private static double Median(double[] values)
-    {
-        if (values.Length == 0)
-        {
-            return double.NaN;
-        }
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    private static string? Option(string[] args, string name)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
     }
 
     /// <summary>Times every step; kills a worker while step <c>killAt</c> is in flight and times the recovery from then.</summary>

@@ -11,6 +11,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "tracing" => TracingBenchmark.Run(args[1..]),
     "cluster" => ClusterBenchmark.Run(args[1..]),
     "elastic" => ElasticBenchmark.Run(args[1..]),
+    "straggler" => StragglerBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -27,5 +28,7 @@ static int Usage()
     Console.Error.WriteLine("  tracing [--quick]              training samples/s and loopback unary calls/s with and without telemetry to JSON-lines files");
     Console.Error.WriteLine("  cluster [--quick]              training samples/s of trainctl local (2 workers x 1 thread) beside PyTorch DDP on gloo (2 x 1)");
     Console.Error.WriteLine("  elastic [--steps N] [--kill-at K] [--silent] [--spec FILE]   recovery after losing one of 3 workers mid-step");
+    Console.Error.WriteLine("  straggler [--workers W] [--batches 128,512] [--steps N] [--warmup N] [--rounds R] [--slow FACTOR] [--spec FILE]");
+    Console.Error.WriteLine("                                 samples/s of W workers (default 2) beside the same with one FACTOR times slower");
     return 2;
 }

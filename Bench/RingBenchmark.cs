@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using static DistributedTrainer.Bench.BenchEnvironment;
 
 namespace DistributedTrainer.Bench;
 
@@ -165,12 +166,6 @@ internal static class RingBenchmark
 
     private static List<(long Bytes, int Iterations)> ParsePlan(string plan) =>
         [.. plan.Split(',').Select(item => item.Split(':')).Select(p => (long.Parse(p[0], CultureInfo.InvariantCulture), Int(p[1])))];
-
-    private static string? Option(string[] args, string name)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-    }
 
     private static int[] Ints(string list) => [.. list.Split(',').Select(Int)];
 

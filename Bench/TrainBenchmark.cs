@@ -4,6 +4,7 @@ using System.Text.Json;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
+using static DistributedTrainer.Bench.BenchEnvironment;
 
 namespace DistributedTrainer.Bench;
 
@@ -198,16 +199,7 @@ internal static class TrainBenchmark
         return JsonDocument.Parse(last).RootElement.Clone();
     }
 
-    private static string? Option(string[] args, string name)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
-    }
-
     private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     /// <summary>Times the steps after the first <c>warmup</c>, and counts what they allocate and collect.</summary>
     private sealed class TimingObserver(int warmup) : ITrainingObserver
