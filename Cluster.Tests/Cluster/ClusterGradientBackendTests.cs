@@ -208,6 +208,25 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RunAsync_OneWorkerRefusesTheJobAsInvalid_DroppedByNameAndTheResultUnchanged()
+    {
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path, epochs: 1));
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
+        await using var fleet = await WorkerFleet.StartAsync(2);
+        await using var refusing = await RefusingWorker.StartAsync("Invalid train_path: not found on this worker");
+        WorkerEndpoint[] ring = [fleet.Endpoints[0], new WorkerEndpoint("w-bad", refusing.Address, 1), fleet.Endpoints[1]];
+        var events = new List<string>();
+
+        var cluster = Train(job, model => new ClusterGradientBackend("j-refused", job.Spec, job.Data, model, new FixedWorkerPool(ring), ShortDeadlines, events.Add));
+
+        events.ForEach(output.WriteLine);
+        AssertSameRun(local, cluster);
+        Assert.Contains(events, e => e.StartsWith("worker w-bad (rank 1) failed prepare of step 0", StringComparison.Ordinal)
+            && e.Contains("not found on this worker", StringComparison.Ordinal) && e.EndsWith("re-running the step on w-1, w-2", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Dispose_AfterSteps_FreesTheWorkersForAnotherJob()
     {
         using var directory = new TemporaryDirectory();

@@ -50,6 +50,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     private bool _everPrepared;
     // The step number the next collective uses: a parameter sync before an evaluation takes the step after the last one.
     private long _nextStep;
+    // The step in which a worker was last dropped for refusing a request as invalid; -1: none yet.
+    private long _invalidRefusalStep = -1;
 
     /// <param name="jobId">The job; workers hold it under this id.</param>
     /// <param name="spec">The job's spec, with data paths the workers can read; fault_tolerance sets the deadlines.</param>
@@ -112,7 +114,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
                 _nextStep = step + 1;
                 return result;
             }
-            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && !failure.IsInvalidRequest)
+            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && IsWorkersFault(failure, step))
             {
                 await DropAsync(failure, cancellationToken);
                 retry = true;
@@ -133,7 +135,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             {
                 return await EvaluateOnRingAsync(split, data, cancellationToken);
             }
-            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && !failure.IsInvalidRequest)
+            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && IsWorkersFault(failure, _nextStep))
             {
                 await DropAsync(failure, cancellationToken);
             }
@@ -260,6 +262,26 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             sum += _shardResults[shard];
         }
         return sum;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="failure"/> in <paramref name="step"/> is the worker's fault, so that dropping it helps.
+    /// A request one worker refuses as invalid is taken as that worker's problem (its node cannot read the dataset, or
+    /// runs another version): it is dropped and the step re-run without it. A second such refusal in the same step
+    /// blames the request, which every worker would refuse: the job fails then, instead of draining its ring.
+    /// </summary>
+    private bool IsWorkersFault(WorkerFailedException failure, long step)
+    {
+        if (!failure.IsInvalidRequest)
+        {
+            return true;
+        }
+        if (_invalidRefusalStep == step)
+        {
+            return false;
+        }
+        _invalidRefusalStep = step;
+        return true;
     }
 
     /// <summary>
