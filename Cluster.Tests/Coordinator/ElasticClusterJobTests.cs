@@ -104,8 +104,8 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     public async Task Job_CoordinatorRestartedMidEpoch_WorkersReRegisterAndTheJobCompletesBitwiseEqual()
     {
         var first = await StartCoordinatorAsync();
-        // Six epochs of 10 steps: still running when the watch, which may lag behind the job, sees step 12.
-        var spec = Spec(epochs: 6);
+        // 30 epochs of 10 steps: still running when the watch, which may lag behind the job on a loaded machine, sees step 12.
+        var spec = Spec(epochs: 30);
         string local = await RunToEndAsync(first, spec);
         spec.MinWorkers = 2;
         await StartWorkersAsync(first, 2);
