@@ -13,12 +13,13 @@ namespace DistributedTrainer.Bench;
 /// <summary>
 /// What one slow worker costs: the reference job (or --spec) trains on W in-process workers over gRPC on loopback,
 /// once with all at full speed and once with the last rank computing FACTOR times slower (<c>--fault slow=FACTOR</c>,
-/// which waits out the extra time), side by side at each batch size. The micro-shards follow each worker's measured
-/// throughput (<see cref="ShardBalancer"/>), so the slow worker should cost only its share: with 2 workers and FACTOR 2
-/// the job keeps (1 + 1/2) / 2 = 0.75 of its samples/s, where an even split would hold every step to the slow
-/// worker's pace (0.5). W defaults to 2, one single-threaded worker per core here, as if each had its machine: with
+/// which waits out the extra time), and once more with the slow worker but an even split of the micro-shards
+/// (<see cref="ClusterBackendOptions.BalanceByThroughput"/> false), side by side at each batch size. The micro-shards
+/// follow each worker's measured throughput (<see cref="ShardBalancer"/>), so the slow worker should cost only its
+/// share: with 2 workers and FACTOR 2 the job keeps (1 + 1/2) / 2 = 0.75 of its samples/s, where an even split holds
+/// every step to the slow worker's pace. W defaults to 2, one single-threaded worker per core here, as if each had its machine: with
 /// more workers than cores, the slow worker's idle wait would hand its core to the others. Steps are timed after a
-/// warm-up long enough for the throughput averages to settle; the two runs alternate --rounds times and each figure is
+/// warm-up long enough for the throughput averages to settle; the three runs alternate --rounds times and each figure is
 /// the median of its rounds, since this machine is shared. Options: --workers W (default 2), --batches 128,512,
 /// --steps N (timed, default 40), --warmup N (default 15), --rounds R (default 3), --slow FACTOR (default 2), --spec FILE.
 /// </summary>
@@ -41,8 +42,8 @@ internal static class StragglerBenchmark
         double share = (workers - 1 + 1 / slow) / workers;
         Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {specPath}; {workers} in-process workers x 1 thread on {Environment.ProcessorCount} cores; " +
             $"rank {workers - 1} at 1/{slow.ToString(CultureInfo.InvariantCulture)} speed; median of {steps} steps after {warmup}, median of {rounds} alternating rounds; load average {LoadAverage()}");
-        Console.WriteLine("| batch | micro-shards | all full speed, samples/s | one slow, samples/s | ratio | its share (goal) | even split |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine("| batch | micro-shards | all full speed, samples/s | one slow, balanced | ratio | one slow, even split | ratio | its share (goal) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|");
         foreach (int batch in batches)
         {
             var spec = job.Spec.Clone();
@@ -50,21 +51,27 @@ internal static class StragglerBenchmark
             var slowFault = WorkerFaults.None.With(FormattableString.Invariant($"slow={slow}"));
             var fullRounds = new List<double>();
             var slowRounds = new List<double>();
+            var evenRounds = new List<double>();
             for (int round = 0; round < rounds; round++)
             {
-                fullRounds.Add(await SamplesPerSecondAsync(spec, job.Data, workers, WorkerFaults.None, warmup, steps));
-                slowRounds.Add(await SamplesPerSecondAsync(spec, job.Data, workers, slowFault, warmup, steps));
+                fullRounds.Add(await SamplesPerSecondAsync(spec, job.Data, workers, WorkerFaults.None, balance: true, warmup, steps));
+                slowRounds.Add(await SamplesPerSecondAsync(spec, job.Data, workers, slowFault, balance: true, warmup, steps));
+                evenRounds.Add(await SamplesPerSecondAsync(spec, job.Data, workers, slowFault, balance: false, warmup, steps));
             }
             double full = Median(fullRounds);
             double straggling = Median(slowRounds);
+            double even = Median(evenRounds);
             Console.WriteLine(FormattableString.Invariant(
-                $"| {batch} | {batch / MicroShards.SizeOf(spec)} | {full:0} | {straggling:0} | {straggling / full:0.00} | {share:0.00} | {1 / slow:0.00} |"));
+                $"| {batch} | {batch / MicroShards.SizeOf(spec)} | {full:0} | {straggling:0} | {straggling / full:0.00} | {even:0} | {even / full:0.00} | {share:0.00} |"));
         }
         return 0;
     }
 
-    /// <summary>Median samples/s over <paramref name="steps"/> steps after <paramref name="warmup"/>, the last rank with <paramref name="lastFaults"/>.</summary>
-    private static async Task<double> SamplesPerSecondAsync(JobSpec spec, LoadedData data, int workers, WorkerFaults lastFaults, int warmup, int steps)
+    /// <summary>
+    /// Median samples/s over <paramref name="steps"/> steps after <paramref name="warmup"/>, the last rank with
+    /// <paramref name="lastFaults"/>, the micro-shards following throughput when <paramref name="balance"/>.
+    /// </summary>
+    private static async Task<double> SamplesPerSecondAsync(JobSpec spec, LoadedData data, int workers, WorkerFaults lastFaults, bool balance, int warmup, int steps)
     {
         var servers = new List<WorkerServer>();
         try
@@ -75,7 +82,7 @@ internal static class StragglerBenchmark
             }
             var endpoints = servers.Select((server, rank) => new WorkerEndpoint($"w-{rank + 1}", server.Address, 1)).ToList();
             using var trainer = Trainer.Create(spec, data, model =>
-                new ClusterGradientBackend("bench-straggler", spec, data, model, new FixedWorkerPool(endpoints), new ClusterBackendOptions(), _ => { }));
+                new ClusterGradientBackend("bench-straggler", spec, data, model, new FixedWorkerPool(endpoints), new ClusterBackendOptions { BalanceByThroughput = balance }, _ => { }));
             var clock = new StepClock();
             await trainer.RunAsync(clock, warmup + steps);
             var timed = clock.StepSeconds.Skip(warmup).ToArray();

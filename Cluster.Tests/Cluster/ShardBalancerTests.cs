@@ -27,6 +27,17 @@ public sealed class ShardBalancerTests
     }
 
     [Fact]
+    public void Split_NotFollowingThroughputWithAWorkerAtHalfSpeed_SplitsEvenly()
+    {
+        var balancer = new ShardBalancer(followThroughput: false);
+        balancer.Observe(Ring, [32, 32, 32], [0.01, 0.02, 0.01]);
+
+        var runs = balancer.Split(Ring, 10);
+
+        Assert.Equal([(0, 4), (4, 3), (7, 3)], runs);
+    }
+
+    [Fact]
     public void Split_UnmeasuredWorker_CountsAsTheAverage()
     {
         var balancer = new ShardBalancer();

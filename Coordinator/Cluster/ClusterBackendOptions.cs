@@ -15,6 +15,12 @@ internal sealed record ClusterBackendOptions
     /// <summary>StopJob when the backend is disposed; best effort (default 2 s).</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Whether a step's micro-shards follow each worker's measured throughput (default true); false splits them evenly,
+    /// the comparison for <c>Bench -- straggler</c>. Results are bitwise the same either way.
+    /// </summary>
+    public bool BalanceByThroughput { get; init; } = true;
+
     /// <summary>Bearer token the workers require (their --token); null sends none.</summary>
     public string? Token { get; init; }
 

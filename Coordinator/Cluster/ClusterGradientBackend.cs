@@ -36,7 +36,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     private readonly int _shardSize;
     private readonly float[] _parameters;
     private WorkerClient[] _workers = [];
-    private readonly ShardBalancer _balancer = new();
+    private readonly ShardBalancer _balancer;
     // This attempt's micro-shards by rank, from the balancer: the headers and the collection read the same split.
     private (int First, int Count)[] _assignment = [];
     private StepResult[] _stepResults = [];
@@ -76,6 +76,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         _data = data;
         _model = model;
         _options = options;
+        _balancer = new ShardBalancer(options.BalanceByThroughput);
         _onEvent = onEvent;
         _pool = pool;
         _deadlines = StepDeadlines.FromSpec(spec.FaultTolerance);

@@ -7,7 +7,8 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// changes only which worker computes which shard: sums are exact and results are added in shard order, so the
 /// parameters stay bitwise the same. A worker far slower than the others for many steps is named once.
 /// </summary>
-internal sealed class ShardBalancer
+/// <param name="followThroughput">False splits evenly whatever the measurements (to compare against); slow workers are still named.</param>
+internal sealed class ShardBalancer(bool followThroughput = true)
 {
     /// <summary>Weight of the newest measurement in the average.</summary>
     private const double Smoothing = 0.2;
@@ -27,14 +28,15 @@ internal sealed class ShardBalancer
 
     /// <summary>
     /// Contiguous runs of <paramref name="items"/> by rank, sized in proportion to the workers' throughput (largest
-    /// remainder; an unmeasured worker counts as the average of the measured ones, and with none measured all are equal).
+    /// remainder; an unmeasured worker counts as the average of the measured ones, and with none measured, or without
+    /// following throughput, all are equal).
     /// </summary>
     public (int First, int Count)[] Split(IReadOnlyList<string> workerIds, int items)
     {
         int size = workerIds.Count;
-        var measured = workerIds.Where(_rates.ContainsKey).Select(id => _rates[id]).ToList();
+        var measured = followThroughput ? workerIds.Where(_rates.ContainsKey).Select(id => _rates[id]).ToList() : [];
         double fallback = measured.Count > 0 ? measured.Average() : 1.0;
-        var weights = workerIds.Select(id => _rates.TryGetValue(id, out double rate) && rate > 0 ? rate : fallback).ToArray();
+        var weights = workerIds.Select(id => followThroughput && _rates.TryGetValue(id, out double rate) && rate > 0 ? rate : fallback).ToArray();
         double total = weights.Sum();
         var counts = new int[size];
         var remainders = new double[size];
