@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Data;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using DistributedTrainer.Worker;
@@ -42,38 +43,47 @@ internal static class StragglerBenchmark
         double share = (workers - 1 + 1 / slow) / workers;
         Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {specPath}; {workers} in-process workers x 1 thread on {Environment.ProcessorCount} cores; " +
             $"rank {workers - 1} at 1/{slow.ToString(CultureInfo.InvariantCulture)} speed; median of {steps} steps after {warmup}, median of {rounds} alternating rounds; load average {LoadAverage()}");
-        Console.WriteLine("| batch | micro-shards | all full speed, samples/s | one slow, balanced | ratio | one slow, even split | ratio | its share (goal) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("Wall: samples/s of whole steps. Compute: the batch over the slowest worker's compute time in the step (the");
+        Console.WriteLine("critical path the split decides, free of this machine's contention between workers and coordinator).");
+        Console.WriteLine();
+        Console.WriteLine("| batch | micro-shards | run | wall samples/s | ratio | compute samples/s | ratio |");
+        Console.WriteLine("|---|---|---|---:|---:|---:|---:|");
         foreach (int batch in batches)
         {
             var spec = job.Spec.Clone();
             spec.BatchSize = batch;
             var slowFault = WorkerFaults.None.With(FormattableString.Invariant($"slow={slow}"));
-            var fullRounds = new List<double>();
-            var slowRounds = new List<double>();
-            var evenRounds = new List<double>();
+            (string Name, WorkerFaults Faults, bool Balance)[] runs =
+                [("all at full speed", WorkerFaults.None, true), ("one slow, balanced", slowFault, true), ("one slow, even split", slowFault, false)];
+            var measured = runs.Select(_ => new List<Throughput>()).ToArray();
             for (int round = 0; round < rounds; round++)
             {
-                fullRounds.Add(await SamplesPerSecondAsync(spec, job.Data, workers, WorkerFaults.None, balance: true, warmup, steps));
-                slowRounds.Add(await SamplesPerSecondAsync(spec, job.Data, workers, slowFault, balance: true, warmup, steps));
-                evenRounds.Add(await SamplesPerSecondAsync(spec, job.Data, workers, slowFault, balance: false, warmup, steps));
+                for (int run = 0; run < runs.Length; run++)
+                {
+                    measured[run].Add(await MeasureAsync(spec, job.Data, workers, runs[run].Faults, runs[run].Balance, warmup, steps));
+                }
             }
-            double full = Median(fullRounds);
-            double straggling = Median(slowRounds);
-            double even = Median(evenRounds);
-            Console.WriteLine(FormattableString.Invariant(
-                $"| {batch} | {batch / MicroShards.SizeOf(spec)} | {full:0} | {straggling:0} | {straggling / full:0.00} | {even:0} | {even / full:0.00} | {share:0.00} |"));
+            var medians = measured.Select(list => new Throughput(Median([.. list.Select(t => t.Wall)]), Median([.. list.Select(t => t.Compute)]))).ToArray();
+            for (int run = 0; run < runs.Length; run++)
+            {
+                Console.WriteLine(FormattableString.Invariant(
+                    $"| {batch} | {batch / MicroShards.SizeOf(spec)} | {runs[run].Name} | {medians[run].Wall:0} | {medians[run].Wall / medians[0].Wall:0.00} | {medians[run].Compute:0} | {medians[run].Compute / medians[0].Compute:0.00} |"));
+            }
         }
+        Console.WriteLine(FormattableString.Invariant($"Goal: one slow worker costs only its share, a ratio of {share:0.00}; an even split gives {1 / slow:0.00} of the compute rate."));
         return 0;
     }
+
+    private readonly record struct Throughput(double Wall, double Compute);
 
     /// <summary>
     /// Median samples/s over <paramref name="steps"/> steps after <paramref name="warmup"/>, the last rank with
     /// <paramref name="lastFaults"/>, the micro-shards following throughput when <paramref name="balance"/>.
     /// </summary>
-    private static async Task<double> SamplesPerSecondAsync(JobSpec spec, LoadedData data, int workers, WorkerFaults lastFaults, bool balance, int warmup, int steps)
+    private static async Task<Throughput> MeasureAsync(JobSpec spec, LoadedData data, int workers, WorkerFaults lastFaults, bool balance, int warmup, int steps)
     {
         var servers = new List<WorkerServer>();
+        using var computeSpans = new ComputeSpans();
         try
         {
             for (int rank = 0; rank < workers; rank++)
@@ -85,8 +95,10 @@ internal static class StragglerBenchmark
                 new ClusterGradientBackend("bench-straggler", spec, data, model, new FixedWorkerPool(endpoints), new ClusterBackendOptions { BalanceByThroughput = balance }, _ => { }));
             var clock = new StepClock();
             await trainer.RunAsync(clock, warmup + steps);
-            var timed = clock.StepSeconds.Skip(warmup).ToArray();
-            return spec.BatchSize / Median(timed);
+            var wall = clock.StepSeconds.Skip(warmup).ToArray();
+            // One compute span per worker and step: no evaluation, so no parameter sync, happens within the run.
+            var slowest = computeSpans.SlowestPerStep(workers).Skip(warmup).Take(steps).ToArray();
+            return new Throughput(spec.BatchSize / Median(wall), spec.BatchSize / Median(slowest));
         }
         finally
         {
@@ -95,6 +107,45 @@ internal static class StragglerBenchmark
                 await server.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The in-process workers' <c>worker.compute</c> spans, in order by rank.</summary>
+    private sealed class ComputeSpans : IDisposable
+    {
+        private readonly ActivityListener _listener;
+        private readonly Dictionary<int, List<double>> _byRank = [];
+
+        public ComputeSpans()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == TrainingDiagnostics.SourceName,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+                ActivityStopped = activity =>
+                {
+                    if (activity.OperationName == TrainingSpans.WorkerCompute && activity.GetTagItem(TrainingAttributes.WorkerRank) is int rank)
+                    {
+                        lock (_byRank)
+                        {
+                            (_byRank.TryGetValue(rank, out var list) ? list : _byRank[rank] = []).Add(activity.Duration.TotalSeconds);
+                        }
+                    }
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        /// <summary>Step by step, the longest compute of the <paramref name="workers"/> ranks.</summary>
+        public IEnumerable<double> SlowestPerStep(int workers)
+        {
+            lock (_byRank)
+            {
+                int steps = Enumerable.Range(0, workers).Min(rank => _byRank.TryGetValue(rank, out var list) ? list.Count : 0);
+                return [.. Enumerable.Range(0, steps).Select(step => Enumerable.Range(0, workers).Max(rank => _byRank[rank][step]))];
+            }
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>The time between consecutive step reports: a whole step, the coordinator's update included.</summary>

@@ -10,9 +10,32 @@ internal sealed class FaultDrill(WorkerFaults faults)
 {
     public WorkerFaults Faults { get; } = faults;
 
-    /// <summary>Waits out the slowdown after a computation that took <paramref name="computed"/>; at once without one.</summary>
-    public Task StretchAsync(TimeSpan computed, CancellationToken cancellationToken) =>
-        Faults.SlowFactor > 1 ? Task.Delay(computed * (Faults.SlowFactor - 1), cancellationToken) : Task.CompletedTask;
+    // Timer waits end a millisecond or more late: the last stretch of a slowdown is spun, so that a step of a few
+    // milliseconds is stretched by the factor asked for, not by several times it.
+    private static readonly TimeSpan SpunTail = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// Keeps the computation that took <paramref name="computed"/> busy until it has taken FACTOR times as long, as on a
+    /// machine that computes FACTOR times slower; returns at once without a slowdown.
+    /// </summary>
+    public async Task StretchAsync(TimeSpan computed, CancellationToken cancellationToken)
+    {
+        if (Faults.SlowFactor <= 1)
+        {
+            return;
+        }
+        long end = Stopwatch.GetTimestamp() + (long)(computed.TotalSeconds * (Faults.SlowFactor - 1) * Stopwatch.Frequency);
+        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), end);
+        if (left > SpunTail)
+        {
+            await Task.Delay(left - SpunTail, cancellationToken);
+        }
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Thread.SpinWait(64);
+        }
+    }
 
     /// <summary>
     /// Kills this process with SIGKILL when <paramref name="step"/> is the step of the <c>exit@STEP</c> fault: nothing is
