@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -64,6 +65,57 @@ public sealed class RpcChannelTests(EchoServerFixture server) : IClassFixture<Ec
 
         Assert.Equal(["m0", "m1", "m2"], texts);
         Assert.False(more);
+    }
+
+    [Fact]
+    public async Task DuplexStreamingRaw_WriteThenRead_CurrentIsTheSerializedReply()
+    {
+        using DuplexStreamingCall<EchoRequest, ReadOnlySequence<byte>> call = Channel.DuplexStreamingRaw(EchoMethods.Chat);
+        var payload = ByteString.CopyFrom(Enumerable.Range(0, 200_000).Select(i => (byte)i).ToArray());
+        var replies = new List<EchoReply>();
+        for (int i = 0; i < 2; i++)
+        {
+            await call.RequestStream.WriteAsync(new EchoRequest { Text = $"m{i}", Payload = payload });
+            Assert.True(await call.ResponseStream.MoveNext());
+            replies.Add(EchoReply.Parser.ParseFrom(call.ResponseStream.Current));
+        }
+
+        await call.RequestStream.CompleteAsync();
+        bool more = await call.ResponseStream.MoveNext();
+
+        Assert.Equal([new EchoReply { Text = "m0", Payload = payload }, new EchoReply { Text = "m1", Index = 1, Payload = payload }], replies);
+        Assert.False(more);
+    }
+
+    [Fact]
+    public async Task DuplexStreamingRaw_ServerEndsCallWithError_MoveNextThrowsServerStatus()
+    {
+        using DuplexStreamingCall<EchoRequest, ReadOnlySequence<byte>> call = Channel.DuplexStreamingRaw(EchoMethods.Chat);
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "ok" });
+        await call.RequestStream.WriteAsync(new EchoRequest { FailCode = (int)StatusCode.PermissionDenied, FailMessage = "no" });
+        Assert.True(await call.ResponseStream.MoveNext());
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+
+        Assert.Equal((StatusCode.PermissionDenied, "no"), (error.StatusCode, error.Detail));
+    }
+
+    [Fact]
+    public async Task DuplexStreamingRaw_ResponseOverClientLimit_ThrowsResourceExhausted()
+    {
+        using var channel = new RpcChannel(server.Host.Address, new RpcChannelOptions { MaxReceiveMessageSize = 1000 });
+        using DuplexStreamingCall<EchoRequest, ReadOnlySequence<byte>> call = channel.DuplexStreamingRaw(EchoMethods.Chat);
+        await call.RequestStream.WriteAsync(new EchoRequest { Payload = ByteString.CopyFrom(new byte[2000]) });
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+    }
+
+    [Fact]
+    public void DuplexStreamingRaw_UnaryMethod_ThrowsArgumentException()
+    {
+        Assert.Throws<ArgumentException>(() => Channel.DuplexStreamingRaw(EchoMethods.Say));
     }
 
     [Fact]

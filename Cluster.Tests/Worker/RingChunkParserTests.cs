@@ -57,7 +57,7 @@ public sealed class RingChunkParserTests
     {
         byte[] bytes = new RingChunk { JobId = "j", Payload = ByteString.CopyFrom(Enumerable.Range(0, 64).Select(i => (byte)i).ToArray()) }.ToByteArray();
 
-        RingChunkParser.TryParse(Segmented(bytes, 5), out RingChunkView view);
+        RingChunkParser.TryParse(SegmentedSequence.Of(bytes, 5), out RingChunkView view);
 
         Assert.Equal(Enumerable.Range(0, 64).Select(i => (byte)i), view.Payload.ToArray());
     }
@@ -72,33 +72,5 @@ public sealed class RingChunkParserTests
         string? problem = RingChunkParser.TryParse(new ReadOnlySequence<byte>(message), out _);
 
         Assert.Equal(expected, problem);
-    }
-
-    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int segmentSize)
-    {
-        Segment first = new(bytes.AsMemory(0, Math.Min(segmentSize, bytes.Length)), 0);
-        Segment last = first;
-        for (int at = segmentSize; at < bytes.Length; at += segmentSize)
-        {
-            last = last.Append(bytes.AsMemory(at, Math.Min(segmentSize, bytes.Length - at)));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using DistributedTrainer.ClusterApi;
@@ -63,7 +64,8 @@ internal sealed class WorkerClient : IDisposable
     {
         try
         {
-            using var call = _channel.DuplexStreaming(WorkerControlMethods.Step, Options(timeout, cancellationToken));
+            // Responses read as bytes: each gradient piece is copied once, from the received bytes into the sums.
+            using var call = _channel.DuplexStreamingRaw(WorkerControlMethods.Step, Options(timeout, cancellationToken));
             await call.RequestStream.WriteAsync(new StepRequest { Header = header }, cancellationToken);
             await SendParametersAsync(call.RequestStream, parameters, worldSize, cancellationToken);
             await call.RequestStream.CompleteAsync();
@@ -72,16 +74,20 @@ internal sealed class WorkerClient : IDisposable
             long expected = offset;
             while (await call.ResponseStream.MoveNext(cancellationToken))
             {
-                var response = call.ResponseStream.Current;
-                if (response.KindCase == StepResponse.KindOneofCase.Result)
+                if (StepResponseParser.TryParse(call.ResponseStream.Current, out var response) is { } malformed)
+                {
+                    // What the generated parser reports for bytes that are not the message.
+                    throw new RpcException(StatusCode.Internal, $"Failed to parse StepResponse: {malformed}");
+                }
+                if (response.Kind == StepResponse.KindOneofCase.Result)
                 {
                     if (expected != offset + length)
                     {
                         throw new InvalidDataException($"its gradient pieces cover [{offset}, {expected}) of its segment [{offset}, {offset + length})");
                     }
-                    return response.Result;
+                    return response.Result!;
                 }
-                expected = CopyGradients(response.Gradients, expected, offset + length, gradients, bufferChanges);
+                expected = CopyGradients(response, expected, offset + length, gradients, bufferChanges);
             }
             throw new InvalidDataException("its answer ended without a StepResult");
         }
@@ -125,10 +131,10 @@ internal sealed class WorkerClient : IDisposable
     }
 
     /// <summary>Elements and where they go are checked: a piece must continue the segment in order.</summary>
-    private static long CopyGradients(GradientPiece? piece, long expected, long end, FixedPointAccumulator gradients,
+    private static long CopyGradients(StepResponseView piece, long expected, long end, FixedPointAccumulator gradients,
         FixedPointAccumulator bufferChanges)
     {
-        if (piece is null)
+        if (piece.Kind != StepResponse.KindOneofCase.Gradients)
         {
             throw new InvalidDataException("it answered an empty message");
         }
@@ -136,18 +142,18 @@ internal sealed class WorkerClient : IDisposable
         {
             throw new InvalidDataException($"its gradient piece at {piece.Offset} holds {piece.Values.Length} bytes, not whole int64 elements");
         }
-        int count = piece.Values.Length / sizeof(long);
+        long count = piece.Values.Length / sizeof(long);
         if (piece.Offset != expected || expected + count > end)
         {
             throw new InvalidDataException($"it sent {count} gradient elements at offset {piece.Offset}; expected the segment to continue at {expected} up to {end}");
         }
-        var values = MemoryMarshal.Cast<byte, long>(piece.Values.Span);
         int at = (int)piece.Offset;
-        int split = Math.Clamp(gradients.Length - at, 0, count);
-        values[..split].CopyTo(gradients.Values[at..]);
+        int split = (int)Math.Clamp(gradients.Length - at, 0, count);
+        piece.Values.Slice(0, split * sizeof(long)).CopyTo(MemoryMarshal.AsBytes(gradients.Values.Slice(at, split)));
         if (split < count)
         {
-            values[split..].CopyTo(bufferChanges.Values[(at + split - gradients.Length)..]);
+            piece.Values.Slice(split * sizeof(long)).CopyTo(
+                MemoryMarshal.AsBytes(bufferChanges.Values.Slice(at + split - gradients.Length, (int)count - split)));
         }
         return expected + count;
     }

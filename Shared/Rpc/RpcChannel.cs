@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.Security;
 using DistributedTrainer.Rpc.Internal;
@@ -96,6 +97,29 @@ public sealed class RpcChannel : IDisposable
         var call = new ClientCall<TRequest, TResponse>(this, method, options);
         call.Start(null);
         return new DuplexStreamingCall<TRequest, TResponse>(call, call, call.GetResponseHeadersAsync, call.GetTrailers, call.Dispose);
+    }
+
+    /// <summary>
+    /// Starts a bidirectional-streaming call whose responses are read as their serialized bytes, not parsed: a caller
+    /// that moves large <c>bytes</c> fields copies them from where they were received straight into buffers of its
+    /// own, instead of the fresh array per message that <c>ByteString</c> parsing allocates (the client-side
+    /// counterpart of <see cref="GrpcServiceBuilder.ClientStreamingRaw{TResponse}"/>).
+    /// </summary>
+    /// <remarks>
+    /// <see cref="IAsyncStreamReader{T}.Current"/> holds the message's bytes (decompressed when the server compressed
+    /// it) until the next <see cref="IAsyncStreamReader{T}.MoveNext"/>, a request write that fails (it reads on to
+    /// the status), or the call's disposal; it holds the stream's flow-control window meanwhile. Limits, deadlines and
+    /// statuses are those of <see cref="DuplexStreaming{TRequest, TResponse}"/>.
+    /// </remarks>
+    public DuplexStreamingCall<TRequest, ReadOnlySequence<byte>> DuplexStreamingRaw<TRequest, TResponse>(Method<TRequest, TResponse> method, CallOptions options = default)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+    {
+        CheckType(method, MethodType.DuplexStreaming);
+        var call = new ClientCall<TRequest, TResponse>(this, method, options, rawResponses: true);
+        call.Start(null);
+        return new DuplexStreamingCall<TRequest, ReadOnlySequence<byte>>(call, new RawResponseReader<TRequest, TResponse>(call),
+            call.GetResponseHeadersAsync, call.GetTrailers, call.Dispose);
     }
 
     /// <summary>Closes the connections; calls in flight fail.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
 
 namespace DistributedTrainer.Worker.Collective;
@@ -41,7 +42,7 @@ internal static class RingChunkParser
         while (!reader.End)
         {
             long at = reader.Consumed;
-            if (!TryReadVarint(ref reader, out ulong tag) || (tag >> 3) == 0)
+            if (!WireReader.TryReadVarint(ref reader, out ulong tag) || (tag >> 3) == 0)
             {
                 return $"bad field tag at byte {at}";
             }
@@ -49,7 +50,7 @@ internal static class RingChunkParser
             switch (tag)
             {
                 case JobIdTag:
-                    if (!TryReadLengthDelimited(ref reader, out ReadOnlySequence<byte> text))
+                    if (!WireReader.TryReadLengthDelimited(ref reader, out ReadOnlySequence<byte> text))
                     {
                         return $"job_id at byte {at} runs past the end";
                     }
@@ -57,14 +58,14 @@ internal static class RingChunkParser
                     jobId = Encoding.UTF8.GetString(text);
                     break;
                 case PayloadTag:
-                    if (!TryReadLengthDelimited(ref reader, out payload))
+                    if (!WireReader.TryReadLengthDelimited(ref reader, out payload))
                     {
                         return $"payload at byte {at} runs past the end";
                     }
 
                     break;
                 case StepTag or PhaseTag or RoundTag or ChunkIndexTag or OffsetTag or FromRankTag:
-                    if (!TryReadVarint(ref reader, out ulong value))
+                    if (!WireReader.TryReadVarint(ref reader, out ulong value))
                     {
                         return $"field {tag >> 3} at byte {at} is a truncated varint";
                     }
@@ -82,7 +83,7 @@ internal static class RingChunkParser
 
                     break;
                 default:
-                    if (SkipField(ref reader, tag) is { } problem)
+                    if (WireReader.SkipField(ref reader, tag) is { } problem)
                     {
                         return $"field {tag >> 3} at byte {at}: {problem}";
                     }
@@ -93,58 +94,5 @@ internal static class RingChunkParser
 
         chunk = new RingChunkView(jobId, step, (RingPhase)phase, round, chunkIndex, offset, fromRank, payload);
         return null;
-    }
-
-    private static string? SkipField(ref SequenceReader<byte> reader, ulong tag) => (tag & 7) switch
-    {
-        0 => TryReadVarint(ref reader, out _) ? null : "truncated varint",
-        1 => TryAdvance(ref reader, 8) ? null : "truncated fixed64",
-        2 => TryReadLengthDelimited(ref reader, out _) ? null : "length runs past the end",
-        5 => TryAdvance(ref reader, 4) ? null : "truncated fixed32",
-        _ => $"wire type {tag & 7} is not supported",
-    };
-
-    private static bool TryAdvance(ref SequenceReader<byte> reader, int count)
-    {
-        if (reader.Remaining < count)
-        {
-            return false;
-        }
-
-        reader.Advance(count);
-        return true;
-    }
-
-    private static bool TryReadLengthDelimited(ref SequenceReader<byte> reader, out ReadOnlySequence<byte> value)
-    {
-        value = default;
-        if (!TryReadVarint(ref reader, out ulong length) || length > (ulong)reader.Remaining)
-        {
-            return false;
-        }
-
-        value = reader.UnreadSequence.Slice(0, (long)length);
-        reader.Advance((long)length);
-        return true;
-    }
-
-    private static bool TryReadVarint(ref SequenceReader<byte> reader, out ulong value)
-    {
-        value = 0;
-        for (int shift = 0; shift < 70; shift += 7)
-        {
-            if (!reader.TryRead(out byte b))
-            {
-                return false;
-            }
-
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

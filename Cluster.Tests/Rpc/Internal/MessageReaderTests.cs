@@ -111,6 +111,53 @@ public sealed class MessageReaderTests
         Assert.InRange(worstAllocation, long.MinValue, 6L * MaxSize);
     }
 
+    [Fact]
+    public async Task ReadRawAsync_TwoFramesThenEnd_EachPayloadUntilAdvancedThenEnd()
+    {
+        PipeReader reader = Completed([.. Frame("a"), .. Frame("b")]);
+        var texts = new List<string>();
+
+        RawMessage message;
+        while (!(message = await MessageReader.ReadRawAsync(reader, MaxSize, null, CancellationToken.None)).IsEnd)
+        {
+            texts.Add(EchoRequest.Parser.ParseFrom(message.Payload).Text);
+            reader.AdvanceTo(message.Consumed!.Value);
+        }
+
+        Assert.Equal(["a", "b"], texts);
+    }
+
+    [Fact]
+    public async Task ReadRawAsync_GzipFrame_DecompressedAndAlreadyReleased()
+    {
+        PipeReader reader = Completed(RawGrpcClient.Frame(GzipCodec.Compress(new EchoRequest { Text = "z" }.ToByteArray()), flag: 1));
+
+        RawMessage message = await MessageReader.ReadRawAsync(reader, MaxSize, "gzip", CancellationToken.None);
+
+        Assert.Equal(("z", (SequencePosition?)null), (EchoRequest.Parser.ParseFrom(message.Payload).Text, message.Consumed));
+        Assert.True((await MessageReader.ReadRawAsync(reader, MaxSize, "gzip", CancellationToken.None)).IsEnd);
+    }
+
+    [Fact]
+    public async Task ReadRawAsync_GzipFrameOnIdentityStream_Internal()
+    {
+        PipeReader reader = Completed(RawGrpcClient.Frame(GzipCodec.Compress(new EchoRequest { Text = "z" }.ToByteArray()), flag: 1));
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await MessageReader.ReadRawAsync(reader, MaxSize, null, CancellationToken.None));
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReadRawAsync_StreamEndsInsideFrame_Internal()
+    {
+        PipeReader reader = Completed(Frame("hello")[..^2]);
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () => await MessageReader.ReadRawAsync(reader, MaxSize, null, CancellationToken.None));
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+    }
+
     private static ValueTask<EchoRequest?> Read(PipeReader reader) =>
         MessageReader.ReadAsync(reader, EchoRequest.Parser, MaxSize, null, CancellationToken.None);
 

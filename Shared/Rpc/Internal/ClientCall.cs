@@ -39,15 +39,25 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     private Metadata? _responseHeaders;
     private Activity? _activity;
     private TResponse? _current;
+    // Raw responses (RpcChannel.DuplexStreamingRaw): the current message's bytes stay in the pipe until the next read.
+    private readonly bool _rawResponses;
+    private ReadOnlySequence<byte> _rawCurrent;
+    private SequencePosition? _rawConsumed;
+    private bool _hasRawCurrent;
     private int _reading;
     private int _writing;
     private bool _requestCompleted;
 
-    public ClientCall(RpcChannel channel, Method<TRequest, TResponse> method, CallOptions options)
+    /// <param name="channel">The channel the call runs on.</param>
+    /// <param name="method">The method called.</param>
+    /// <param name="options">Deadline, metadata and cancellation.</param>
+    /// <param name="rawResponses">Responses are read with <see cref="MoveNextRaw"/> as their serialized bytes, not parsed.</param>
+    public ClientCall(RpcChannel channel, Method<TRequest, TResponse> method, CallOptions options, bool rawResponses = false)
     {
         _channel = channel;
         _method = method;
         _options = options;
+        _rawResponses = rawResponses;
         if (options.Deadline is { } deadline)
         {
             TimeSpan remaining = deadline.ToUniversalTime() - DateTime.UtcNow;
@@ -68,6 +78,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     }
 
     public TResponse Current => _current ?? throw new InvalidOperationException("No message was read yet");
+
+    /// <summary>The serialized bytes of the message the last <see cref="MoveNextRaw"/> reached; valid until the next read.</summary>
+    public ReadOnlySequence<byte> RawCurrent => _hasRawCurrent ? _rawCurrent : throw new InvalidOperationException("No message was read yet");
 
     /// <summary>Sends the request headers, and the single request of a unary or server-streaming call.</summary>
     public void Start(TRequest? request)
@@ -137,6 +150,42 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             }
 
             _current = message;
+            return true;
+        }
+        finally
+        {
+            Volatile.Write(ref _reading, 0);
+        }
+    }
+
+    /// <summary>Releases the previous raw message and reads the next one into <see cref="RawCurrent"/>.</summary>
+    public async Task<bool> MoveNextRaw(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _reading, 1) == 1)
+        {
+            throw new InvalidOperationException("A read is already in progress; await each MoveNext before the next");
+        }
+
+        try
+        {
+            _hasRawCurrent = false;
+            _rawCurrent = default;
+            if (_rawConsumed is { } consumed)
+            {
+                _rawConsumed = null;
+                _responseBody!.AdvanceTo(consumed);
+            }
+
+            using CancellationTokenRegistration registration = cancellationToken.Register(Cancel);
+            RawMessage message = await ReadNextRawAsync();
+            if (message.IsEnd)
+            {
+                return false;
+            }
+
+            _rawCurrent = message.Payload;
+            _rawConsumed = message.Consumed;
+            _hasRawCurrent = true;
             return true;
         }
         finally
@@ -288,6 +337,42 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
     private static TResponse? ThrowOrEnd(CallStatus status) =>
         status.Code == StatusCode.OK ? null : throw status.ToException();
 
+    /// <summary>As <see cref="ReadNextAsync"/>, leaving the message unparsed in the pipe.</summary>
+    private async ValueTask<RawMessage> ReadNextRawAsync()
+    {
+        if (_status.Task.IsCompleted || !await EnsureResponseAsync())
+        {
+            ThrowOrEnd(await _status.Task);
+            return RawMessage.End;
+        }
+
+        RawMessage message;
+        try
+        {
+            message = await MessageReader.ReadRawAsync(_responseBody!, _channel.Options.MaxReceiveMessageSize, _responseEncoding, _token);
+        }
+        catch (RpcException e)
+        {
+            SetStatus(CallStatus.Of(e));
+            Cancel();
+            throw;
+        }
+        catch (Exception e)
+        {
+            SetStatus(_token.IsCancellationRequested ? CancelledStatus() : StatusMapping.FromTransportException(e, _channel.Address));
+            throw (await _status.Task).ToException();
+        }
+
+        if (!message.IsEnd)
+        {
+            return message;
+        }
+
+        SetStatus(StatusFromTrailers(_response!.TrailingHeaders));
+        ThrowOrEnd(await _status.Task);
+        return RawMessage.End;
+    }
+
     /// <summary>Waits for the response headers; false when the call already ended (failure or trailers-only).</summary>
     private Task<bool> EnsureResponseAsync()
     {
@@ -409,7 +494,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             // Nobody is reading: drain the rest of the response to reach the status in its trailers.
             try
             {
-                while (await MoveNext())
+                while (await (_rawResponses ? MoveNextRaw() : MoveNext()))
                 {
                 }
             }
