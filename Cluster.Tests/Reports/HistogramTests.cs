@@ -51,4 +51,28 @@ public sealed class HistogramTests
         Assert.Equal([0.0, 1.0, 0.0], histogram.Bucket);
         Assert.Equal(double.MaxValue, histogram.BucketLimit[^1]);
     }
+
+    [Fact]
+    public void BucketOf_ValuesOfEveryMagnitudeAndEveryLimit_AsTheUpperBoundOfTheLimits()
+    {
+        var random = new Random(7);
+        var values = new List<double> { 0.0, -0.0, 1e-13, -1e-13, float.MaxValue, float.MinValue, float.Epsilon, -float.Epsilon };
+        foreach (double limit in Histogram.DefaultLimits.Where(double.IsFinite).Where(limit => Math.Abs(limit) < double.MaxValue))
+        {
+            values.AddRange([limit, Math.BitDecrement(limit), Math.BitIncrement(limit)]);
+        }
+        for (int i = 0; i < 100_000; i++)
+        {
+            double magnitude = Math.Pow(10, random.NextDouble() * 40 - 20);
+            values.Add(random.Next(2) == 0 ? magnitude : -magnitude);
+            values.Add((float)(random.NextDouble() * 2 - 1));
+        }
+
+        foreach (double value in values)
+        {
+            int found = Array.BinarySearch(Histogram.DefaultLimits, value);
+            int expected = found >= 0 ? found + 1 : ~found;
+            Assert.True(expected == Histogram.BucketOf(value), $"value {value:R}: bucket {Histogram.BucketOf(value)}, expected {expected}");
+        }
+    }
 }

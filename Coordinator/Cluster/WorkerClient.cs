@@ -85,6 +85,11 @@ internal sealed class WorkerClient : IDisposable
                     {
                         throw new InvalidDataException($"its gradient pieces cover [{offset}, {expected}) of its segment [{offset}, {offset + length})");
                     }
+                    // Read on to the trailers: the call ends with the worker's OK instead of being cancelled under it.
+                    if (await call.ResponseStream.MoveNext(cancellationToken))
+                    {
+                        throw new InvalidDataException("it answered more after its StepResult");
+                    }
                     return response.Result!;
                 }
                 expected = CopyGradients(response, expected, offset + length, gradients, bufferChanges);
