@@ -50,14 +50,14 @@ internal sealed class WorkerServer : IAsyncDisposable
         var logger = loggers.CreateLogger("DistributedTrainer.Worker");
         int threads = options.Threads > 0 ? options.Threads : ComputeThreads.Count;
 
-        // Ring peers do not carry the token (the ring transport sends no metadata), so Collective stays open
-        // like health; the coordinator's calls must carry it.
+        // The coordinator's calls and the ring peers' streams carry the token (the workers of a cluster share it);
+        // health stays open for probes.
         var router = new GrpcRouter(new GrpcServerOptions
         {
-            Interceptor = options.Token is null ? null : BearerTokenAuth.Create(options.Token, "grpc.health.v1.Health", CollectiveServiceName),
+            Interceptor = options.Token is null ? null : BearerTokenAuth.Create(options.Token, "grpc.health.v1.Health"),
         });
         var collective = new CollectiveService();
-        var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), logger);
+        var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger);
         var health = new HealthService();
         health.SetStatus(WorkerControlServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus(CollectiveServiceName, HealthCheckResponse.Types.ServingStatus.Serving);

@@ -208,6 +208,20 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task RunAsync_WorkersRequireAToken_TheRingStreamsCarryItAndTheResultMatchesLocal()
+    {
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path, epochs: 1));
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
+        await using var fleet = await WorkerFleet.StartAsync(3, token: "secret");
+
+        var cluster = Train(job, model => new ClusterGradientBackend("j-token", job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints),
+            ShortDeadlines with { Token = "secret" }, _ => { }));
+
+        AssertSameRun(local, cluster);
+    }
+
+    [Fact]
     public async Task RunAsync_OneWorkerRefusesTheJobAsInvalid_DroppedByNameAndTheResultUnchanged()
     {
         using var directory = new TemporaryDirectory();

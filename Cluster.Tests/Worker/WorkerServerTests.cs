@@ -1,5 +1,6 @@
 using DistributedTrainer.Rpc;
 using DistributedTrainer.Worker;
+using DistributedTrainer.Worker.Collective;
 using Grpc.Health.V1;
 using Xunit;
 
@@ -52,6 +53,18 @@ public sealed class WorkerServerTests
         await using var coordinator = await FakeCoordinator.StartAsync(port);
 
         Assert.True(await FakeCoordinator.WaitUntilAsync(() => worker.WorkerId is not null, Patience));
+    }
+
+    [Fact]
+    public async Task Collective_WithoutTheTokenOnAWorkerThatRequiresOne_IsUnauthenticated()
+    {
+        await using var worker = await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Token: "secret"));
+        using var channel = new RpcChannel(worker.Address);
+        using var call = channel.ClientStreaming(CollectiveMethods.Exchange, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+
+        Assert.Equal(StatusCode.Unauthenticated, failure.StatusCode);
     }
 
     [Fact]

@@ -30,7 +30,7 @@ internal sealed class WorkerClient : IDisposable
         Endpoint = endpoint;
         Rank = rank;
         _channel = new RpcChannel(endpoint.Address, new RpcChannelOptions { MaxSendMessageSize = MessageLimit, MaxReceiveMessageSize = MessageLimit });
-        _headers = token is null ? null : new Metadata().Add("authorization", "Bearer " + token);
+        _headers = BearerTokenAuth.Headers(token);
     }
 
     public WorkerEndpoint Endpoint { get; }

@@ -33,4 +33,7 @@ public static class BearerTokenAuth
             return Task.CompletedTask;
         };
     }
+
+    /// <summary>The headers a client sends to present <paramref name="token"/>; null (none) without a token.</summary>
+    public static Metadata? Headers(string? token) => token is null ? null : new Metadata().Add("authorization", "Bearer " + token);
 }

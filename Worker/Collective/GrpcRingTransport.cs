@@ -23,14 +23,14 @@ public sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
     private readonly RingChunk _outgoing = new();
     private readonly int _previous;
 
-    private GrpcRingTransport(CollectiveService local, RpcChannel next, string jobId, int rank, int size)
+    private GrpcRingTransport(CollectiveService local, RpcChannel next, string jobId, int rank, int size, Metadata? headers)
     {
         _local = local;
         JobId = jobId;
         Rank = rank;
         _previous = (rank + size - 1) % size;
         _inbox = local.Inbox(jobId, _previous);
-        _call = next.ClientStreaming(CollectiveMethods.Exchange);
+        _call = next.ClientStreaming(CollectiveMethods.Exchange, new CallOptions(Headers: headers));
     }
 
     public string JobId { get; }
@@ -46,7 +46,8 @@ public sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
     /// <param name="jobId">The ring's job id, the same on every rank.</param>
     /// <param name="rank">This rank, in [0, size).</param>
     /// <param name="size">Ranks in the ring, at least 2 (a single rank needs no link).</param>
-    public static GrpcRingTransport Open(CollectiveService local, RpcChannel next, string jobId, int rank, int size)
+    /// <param name="headers">Sent with the stream: the bearer token the next rank requires (<see cref="BearerTokenAuth.Headers"/>); null for none.</param>
+    public static GrpcRingTransport Open(CollectiveService local, RpcChannel next, string jobId, int rank, int size, Metadata? headers = null)
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(next);
@@ -65,7 +66,7 @@ public sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
             throw new ArgumentException($"Invalid rank: {rank} (must be in [0, {size}))", nameof(rank));
         }
 
-        return new GrpcRingTransport(local, next, jobId, rank, size);
+        return new GrpcRingTransport(local, next, jobId, rank, size, headers);
     }
 
     public async ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)

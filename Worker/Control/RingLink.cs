@@ -61,9 +61,10 @@ internal sealed class RingLink : IAsyncDisposable
 
     /// <summary>
     /// Opens this rank's link of <paramref name="ring"/> (addresses by rank); a ring of one needs none. The sends
-    /// go through <paramref name="faults"/> when any are set.
+    /// go through <paramref name="faults"/> when any are set; <paramref name="token"/> (the workers' bearer token, null
+    /// for none) goes with the stream, as the next rank requires it.
     /// </summary>
-    public static RingLink Open(CollectiveService local, string jobId, long generation, int rank, IReadOnlyList<Uri> ring, WorkerFaults faults)
+    public static RingLink Open(CollectiveService local, string jobId, long generation, int rank, IReadOnlyList<Uri> ring, WorkerFaults faults, string? token)
     {
         if (ring.Count == 1)
         {
@@ -72,7 +73,7 @@ internal sealed class RingLink : IAsyncDisposable
         var channel = new RpcChannel(ring[(rank + 1) % ring.Count], new RpcChannelOptions { MaxSendMessageSize = MessageLimit });
         try
         {
-            var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count);
+            var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count, BearerTokenAuth.Headers(token));
             IRingTransport sending = faults.HasRingFaults ? new FaultyRingTransport(transport, faults) : transport;
             return new RingLink(generation, sending, rank, ring.Count, channel, transport);
         }

@@ -18,6 +18,7 @@ internal sealed class WorkerControlService : IAsyncDisposable
 {
     private readonly CollectiveService _collective;
     private readonly FaultDrill _faults;
+    private readonly string? _token;
     private readonly int _defaultThreads;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -26,10 +27,12 @@ internal sealed class WorkerControlService : IAsyncDisposable
     /// <param name="collective">This worker's Collective service, the receiving end of its ring links.</param>
     /// <param name="defaultThreads">Engines per job when PrepareJob asks for 0.</param>
     /// <param name="faults">Faults the jobs inject (drills and tests); none normally.</param>
-    public WorkerControlService(CollectiveService collective, int defaultThreads, FaultDrill faults, ILogger logger)
+    /// <param name="token">The workers' bearer token, which the jobs' ring links present to the next rank; null for none.</param>
+    public WorkerControlService(CollectiveService collective, int defaultThreads, FaultDrill faults, string? token, ILogger logger)
     {
         _collective = collective;
         _faults = faults;
+        _token = token;
         _defaultThreads = defaultThreads;
         _logger = logger;
         Definition = new GrpcServiceBuilder(WorkerControlMethods.Service)
@@ -91,7 +94,7 @@ internal sealed class WorkerControlService : IAsyncDisposable
             {
                 int threads = request.Threads > 0 ? request.Threads : _defaultThreads;
                 // Loading the data takes a while; keep it off the request's thread.
-                _job = await Task.Run(() => WorkerJob.Create(request.JobId, request.Spec, threads, _collective, _faults), context.CancellationToken);
+                _job = await Task.Run(() => WorkerJob.Create(request.JobId, request.Spec, threads, _collective, _faults, _token), context.CancellationToken);
             }
             await _job.ConnectAsync(request.Rank, ring, request.Generation, context.CancellationToken);
             WorkerLog.JobPrepared(_logger, request.JobId, request.Rank, request.WorldSize, request.Generation);

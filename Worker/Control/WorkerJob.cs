@@ -29,6 +29,7 @@ internal sealed class WorkerJob : IAsyncDisposable
 {
     private readonly CollectiveService _collective;
     private readonly FaultDrill _faults;
+    private readonly string? _token;
     private readonly LoadedData _data;
     private readonly Model _model;
     private readonly MicroShardRunner _runner;
@@ -50,11 +51,12 @@ internal sealed class WorkerJob : IAsyncDisposable
     private bool _hasParameters;
     private bool _stopped;
 
-    private WorkerJob(string jobId, CollectiveService collective, FaultDrill faults, JobSpec spec, LoadedData data, int threads)
+    private WorkerJob(string jobId, CollectiveService collective, FaultDrill faults, string? token, JobSpec spec, LoadedData data, int threads)
     {
         JobId = jobId;
         _collective = collective;
         _faults = faults;
+        _token = token;
         _data = data;
         _shardSize = MicroShards.SizeOf(spec);
         var loss = LossFactory.Create(spec.Loss.Kind);
@@ -89,12 +91,15 @@ internal sealed class WorkerJob : IAsyncDisposable
 
     public int GradientCount => _flatGradients.Length;
 
-    /// <summary>Loads the spec's data and builds the model and engines; steps and ring links inject <paramref name="faults"/>.</summary>
+    /// <summary>
+    /// Loads the spec's data and builds the model and engines; steps and ring links inject <paramref name="faults"/>,
+    /// and ring links present <paramref name="token"/> (the workers' bearer token; null for none).
+    /// </summary>
     /// <exception cref="JobInputException">The spec or its data is invalid.</exception>
-    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective, FaultDrill faults)
+    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective, FaultDrill faults, string? token)
     {
         var input = JobInput.FromSpec(spec);
-        return new WorkerJob(jobId, collective, faults, input.Spec, input.Data, threads);
+        return new WorkerJob(jobId, collective, faults, token, input.Spec, input.Data, threads);
     }
 
     /// <summary>
@@ -119,7 +124,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 await _link.DisposeAsync();
                 _link = null;
             }
-            _link = RingLink.Open(_collective, JobId, generation, rank, ring, _faults.Faults);
+            _link = RingLink.Open(_collective, JobId, generation, rank, ring, _faults.Faults, _token);
             (Rank, WorldSize) = (rank, ring.Count);
         }
         finally

@@ -28,7 +28,7 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
     {
         _channel = new RpcChannel(coordinator);
         _request = request;
-        _headers = token is null ? null : new Metadata().Add("authorization", "Bearer " + token);
+        _headers = BearerTokenAuth.Headers(token);
         _maxRetryDelay = maxRetryDelay;
         _logger = logger;
         _loop = Task.Run(() => RunAsync(_stopping.Token));
