@@ -302,15 +302,15 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
 
     private async ValueTask<TResponse?> ReadNextAsync()
     {
-        if (_status.Task.IsCompleted || !await EnsureResponseAsync())
+        RawMessage message = await ReadNextRawAsync();
+        if (message.IsEnd)
         {
-            return ThrowOrEnd(await _status.Task);
+            return null;
         }
 
-        TResponse? message;
         try
         {
-            message = await MessageReader.ReadAsync(_responseBody!, _method.ResponseParser, _channel.Options.MaxReceiveMessageSize, _responseEncoding, _token);
+            return MessageReader.Parse(_method.ResponseParser, message.Payload);
         }
         catch (RpcException e)
         {
@@ -319,30 +319,32 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             Cancel();
             throw;
         }
-        catch (Exception e)
+        finally
         {
-            SetStatus(_token.IsCancellationRequested ? CancelledStatus() : StatusMapping.FromTransportException(e, _channel.Address));
-            throw (await _status.Task).ToException();
+            if (message.Consumed is { } consumed)
+            {
+                _responseBody!.AdvanceTo(consumed);
+            }
         }
-
-        if (message is not null)
-        {
-            return message;
-        }
-
-        SetStatus(StatusFromTrailers(_response!.TrailingHeaders));
-        return ThrowOrEnd(await _status.Task);
     }
 
-    private static TResponse? ThrowOrEnd(CallStatus status) =>
-        status.Code == StatusCode.OK ? null : throw status.ToException();
+    private static void ThrowUnlessOk(CallStatus status)
+    {
+        if (status.Code != StatusCode.OK)
+        {
+            throw status.ToException();
+        }
+    }
 
-    /// <summary>As <see cref="ReadNextAsync"/>, leaving the message unparsed in the pipe.</summary>
+    /// <summary>
+    /// The next response message, its bytes left in the pipe (the caller advances past <see cref="RawMessage.Consumed"/>),
+    /// or <see cref="RawMessage.End"/> once the call ended with OK; any other ending is thrown.
+    /// </summary>
     private async ValueTask<RawMessage> ReadNextRawAsync()
     {
         if (_status.Task.IsCompleted || !await EnsureResponseAsync())
         {
-            ThrowOrEnd(await _status.Task);
+            ThrowUnlessOk(await _status.Task);
             return RawMessage.End;
         }
 
@@ -353,6 +355,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         }
         catch (RpcException e)
         {
+            // A message this side cannot accept ends the call here; the reset tells the server.
             SetStatus(CallStatus.Of(e));
             Cancel();
             throw;
@@ -369,7 +372,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
         }
 
         SetStatus(StatusFromTrailers(_response!.TrailingHeaders));
-        ThrowOrEnd(await _status.Task);
+        ThrowUnlessOk(await _status.Task);
         return RawMessage.End;
     }
 

@@ -19,36 +19,22 @@ internal static class MessageReader
         PipeReader reader, MessageParser<T> parser, int maxSize, string? encoding, CancellationToken cancellationToken)
         where T : class, IMessage<T>
     {
-        while (true)
+        RawMessage message = await ReadRawAsync(reader, maxSize, encoding, cancellationToken);
+        if (message.IsEnd)
         {
-            ReadResult result = await reader.ReadAsync(cancellationToken);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            if (MessageFrame.TryRead(ref buffer, maxSize, out bool compressed, out ReadOnlySequence<byte> payload))
+            return null;
+        }
+
+        try
+        {
+            return Parse(parser, message.Payload);
+        }
+        finally
+        {
+            if (message.Consumed is { } consumed)
             {
-                try
-                {
-                    return Parse(parser, payload, compressed, maxSize, encoding);
-                }
-                finally
-                {
-                    reader.AdvanceTo(buffer.Start);
-                }
+                reader.AdvanceTo(consumed);
             }
-
-            if (result.IsCompleted)
-            {
-                long buffered = buffer.Length;
-                reader.AdvanceTo(buffer.End);
-                if (buffered == 0)
-                {
-                    return null;
-                }
-
-                throw new RpcException(StatusCode.Internal, $"Incomplete message: the stream ended {buffered} bytes into a frame");
-            }
-
-            // Mark everything examined so the pipe waits for more bytes (and reopens the flow-control window).
-            reader.AdvanceTo(buffer.Start, buffer.End);
         }
     }
 
@@ -100,17 +86,14 @@ internal static class MessageReader
         }
     }
 
-    private static T Parse<T>(MessageParser<T> parser, ReadOnlySequence<byte> payload, bool compressed, int maxSize, string? encoding)
+    /// <summary>Parses a message's payload (as <see cref="ReadRawAsync"/> gives it).</summary>
+    /// <exception cref="RpcException">INTERNAL when the payload is not a <typeparamref name="T"/>.</exception>
+    public static T Parse<T>(MessageParser<T> parser, ReadOnlySequence<byte> payload)
         where T : class, IMessage<T>
     {
         try
         {
-            if (!compressed)
-            {
-                return parser.ParseFrom(payload);
-            }
-
-            return parser.ParseFrom(Decompress(payload, maxSize, encoding));
+            return parser.ParseFrom(payload);
         }
         catch (InvalidProtocolBufferException e)
         {
