@@ -135,7 +135,7 @@ internal static class LocalCommand
     {
         var diagnostics = json ? Console.Error : Console.Out;
         using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        var drilling = drill?.RunAsync(connection, jobId, diagnostics, watching.Token) ?? Task.FromResult(false);
+        var drilling = drill?.RunAsync(connection, jobId, diagnostics, watching.Token) ?? Task.CompletedTask;
         var follow = JobFollower.WatchToEndAsync(connection, jobId, epochs, json, watching.Token);
         var exited = cluster.UnexpectedExit;
         bool followingRestarted = false;

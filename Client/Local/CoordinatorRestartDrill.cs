@@ -20,11 +20,11 @@ internal sealed class CoordinatorRestartDrill(LocalCluster cluster, long step, T
     public Task Killed => _killed.Task;
 
     /// <summary>
-    /// Runs the drill: completes when the restarted coordinator listens, or at once when the job ends before
-    /// <see cref="Step"/> (the return value says whether the drill ran).
+    /// Runs the drill: completes when the restarted coordinator listens, or when the job ends before <see cref="Step"/>
+    /// (then <see cref="Killed"/> never completes).
     /// </summary>
     /// <exception cref="ChildProcessException">The restarted coordinator did not start.</exception>
-    public async Task<bool> RunAsync(CoordinatorConnection connection, string jobId, TextWriter diagnostics, CancellationToken cancellation)
+    public async Task RunAsync(CoordinatorConnection connection, string jobId, TextWriter diagnostics, CancellationToken cancellation)
     {
         using (var call = connection.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, connection.Call(cancellation)))
         {
@@ -39,13 +39,12 @@ internal sealed class CoordinatorRestartDrill(LocalCluster cluster, long step, T
             }
             if (!reached)
             {
-                return false;
+                return;
             }
         }
         diagnostics.WriteLine($"fault drill: killing the coordinator (pid {cluster.Coordinator.Id}) after step {Step} and starting it again");
         _killed.SetResult();
         await Task.Run(() => cluster.RestartCoordinator(startupDeadline), cancellation);
         diagnostics.WriteLine($"fault drill: the coordinator is back (pid {cluster.Coordinator.Id}); it resumes job {jobId} from its last checkpoint");
-        return true;
     }
 }
