@@ -10,7 +10,9 @@ namespace DistributedTrainer.Reports.TensorBoard;
 /// a validation split), "epoch/test_loss", "epoch/test_accuracy" and "epoch/samples_per_second", all at the
 /// global step; and every <paramref name="histogramEverySteps"/> steps the histograms "weights/&lt;tensor&gt;"
 /// and "gradients/&lt;tensor&gt;" of each trainable tensor of <paramref name="store"/> (the gradient the
-/// update applied: averaged, regularized and clipped). The file is flushed after every epoch.
+/// update applied: averaged, regularized and clipped). The file is flushed after every epoch. Histograms are built
+/// in the background from a copy of the tensors, off the training step's path (two histograms of the reference MLP
+/// take about 20 ms, every 100 steps); each epoch's flush and the disposal wait for them.
 /// </summary>
 /// <param name="logDirectory">Directory of the event file; created if missing.</param>
 /// <param name="store">The model's parameters, read on the training thread during <see cref="OnStep"/>.</param>
@@ -27,6 +29,9 @@ public sealed class TensorBoardObserver(string logDirectory, ParameterStore stor
 
     // After the check above, so that a bad argument leaves no file behind.
     private readonly TensorBoardWriter _writer = new(logDirectory);
+
+    // The histograms being built, one batch after another in step order.
+    private Task _histograms = Task.CompletedTask;
 
     /// <summary>Full path of the event file.</summary>
     public string FilePath => _writer.FilePath;
@@ -47,11 +52,18 @@ public sealed class TensorBoardObserver(string logDirectory, ParameterStore stor
         }
         if (_histogramEverySteps > 0 && report.Step % _histogramEverySteps == 0)
         {
-            foreach (var view in store.Parameters)
+            long step = report.Step;
+            var tensors = store.Parameters.Select(view => (view.Name, Weights: store.ValuesOf(view).ToArray(), Gradients: store.GradientsOf(view).ToArray())).ToList();
+            var previous = _histograms;
+            _histograms = Task.Run(async () =>
             {
-                _writer.AddHistogram($"weights/{view.Name}", report.Step, store.ValuesOf(view));
-                _writer.AddHistogram($"gradients/{view.Name}", report.Step, store.GradientsOf(view));
-            }
+                await previous.ConfigureAwait(false);
+                foreach (var (name, weights, gradients) in tensors)
+                {
+                    _writer.AddHistogram($"weights/{name}", step, weights);
+                    _writer.AddHistogram($"gradients/{name}", step, gradients);
+                }
+            });
         }
     }
 
@@ -67,6 +79,7 @@ public sealed class TensorBoardObserver(string logDirectory, ParameterStore stor
         _writer.AddScalar("epoch/test_loss", report.Step, (float)report.TestLoss);
         _writer.AddScalar("epoch/test_accuracy", report.Step, (float)report.TestAccuracy);
         _writer.AddScalar("epoch/samples_per_second", report.Step, (float)report.SamplesPerSecond);
+        _histograms.GetAwaiter().GetResult();
         _writer.Flush();
     }
 
@@ -75,6 +88,16 @@ public sealed class TensorBoardObserver(string logDirectory, ParameterStore stor
     {
     }
 
-    /// <summary>Flushes and closes the event file.</summary>
-    public void Dispose() => _writer.Dispose();
+    /// <summary>Waits for the histograms being built, then flushes and closes the event file.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _histograms.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            _writer.Dispose();
+        }
+    }
 }
