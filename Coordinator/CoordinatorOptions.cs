@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using DistributedTrainer.Rpc;
 
 namespace DistributedTrainer.Coordinator;
 
@@ -41,17 +42,8 @@ internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, I
         {
             throw new ArgumentException("Invalid arguments: --state-dir DIR is required");
         }
-        int port = 0;
-        if (values.TryGetValue("--port", out var portText)
-            && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535))
-        {
-            throw new ArgumentException($"Invalid --port: '{portText}' (must be an integer in [0, 65535])");
-        }
-        IPAddress? host = null;
-        if (values.TryGetValue("--host", out var hostText) && !IPAddress.TryParse(hostText, out host))
-        {
-            throw new ArgumentException($"Invalid --host: '{hostText}' (must be an IP address, e.g. 0.0.0.0)");
-        }
+        int port = ListenFlags.Port(values);
+        IPAddress? host = ListenFlags.Host(values);
         values.TryGetValue("--tls-cert", out var certificate);
         values.TryGetValue("--tls-key", out var key);
         if ((certificate is null) != (key is null))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using DistributedTrainer.Rpc;
 using DistributedTrainer.Worker.Faults;
 
 namespace DistributedTrainer.Worker;
@@ -55,17 +56,8 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             throw new ArgumentException("Invalid arguments: --coordinator URL is required");
         }
         Uri coordinator = ParseHttpUri("--coordinator", coordinatorText);
-        int port = 0;
-        if (values.TryGetValue("--port", out var portText)
-            && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535))
-        {
-            throw new ArgumentException($"Invalid --port: '{portText}' (must be an integer in [0, 65535])");
-        }
-        IPAddress? host = null;
-        if (values.TryGetValue("--host", out var hostText) && !IPAddress.TryParse(hostText, out host))
-        {
-            throw new ArgumentException($"Invalid --host: '{hostText}' (must be an IP address, e.g. 0.0.0.0)");
-        }
+        int port = ListenFlags.Port(values);
+        IPAddress? host = ListenFlags.Host(values);
         Uri? advertise = values.TryGetValue("--advertise", out var advertiseText) ? ParseHttpUri("--advertise", advertiseText) : null;
         if (advertise is null && host is not null && (host.Equals(IPAddress.Any) || host.Equals(IPAddress.IPv6Any)))
         {
