@@ -1,8 +1,7 @@
-using System.Runtime.InteropServices;
 using DistributedTrainer.Numerics;
+using DistributedTrainer.Rpc;
 using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
-using Microsoft.Extensions.Logging;
 
 // The worker process: `Worker --coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T] [--fault F]...`.
 // Stdout carries one line, "listening on URL", for parents that started it with --port 0; logs go to stderr.
@@ -25,23 +24,11 @@ if (options.Threads > 0)
 // Traces and metrics: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else JSON lines in DT_TELEMETRY_DIR if set.
 using var telemetry = TelemetrySetup.Start("worker", fileDirectory: null);
 
-var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    stopping.TrySetResult();
-}
-using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-
+using var process = new ServerProcess();
 WorkerServer server;
 try
 {
-    server = await WorkerServer.StartAsync(options, logging => logging
-        .SetMinimumLevel(LogLevel.Information)
-        .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
-        .AddSimpleConsole(console => console.SingleLine = true)
-        .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+    server = await WorkerServer.StartAsync(options, ServerProcess.ConsoleLogging);
 }
 catch (IOException bind)
 {
@@ -51,8 +38,7 @@ catch (IOException bind)
 }
 await using (server)
 {
-    Console.Out.WriteLine($"listening on {server.Address.ToString().TrimEnd('/')}");
-    Console.Out.Flush();
-    await stopping.Task;
+    ServerProcess.AnnounceAddress(server.Address);
+    await process.Stopping;
 }
 return 0;
