@@ -167,19 +167,15 @@ internal sealed class WorkerClient : IDisposable
         int worldSize, CancellationToken cancellationToken)
     {
         var (offset, length) = RingSegments.Range(parameters.Length, worldSize, Rank);
-        int perPiece = RawElements.PerPiece<float>();
         var piece = _pieceRequest.Parameters;
         try
         {
-            for (int start = offset; start < offset + length; start += perPiece)
+            await RawElements.WritePiecesAsync(parameters, offset, length, _piece, (start, values) =>
             {
-                int count = Math.Min(perPiece, offset + length - start);
-                var bytes = MemoryMarshal.AsBytes(parameters.Span.Slice(start, count));
-                bytes.CopyTo(_piece);
                 piece.Offset = start;
-                piece.Values = UnsafeByteOperations.UnsafeWrap(_piece.AsMemory(0, bytes.Length));
-                await requests.WriteAsync(_pieceRequest, cancellationToken);
-            }
+                piece.Values = values;
+                return requests.WriteAsync(_pieceRequest, cancellationToken);
+            });
         }
         finally
         {

@@ -20,6 +20,25 @@ public static class RawElements
         ByteString.CopyFrom(MemoryMarshal.AsBytes(values));
 
     /// <summary>
+    /// Sends elements [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of
+    /// <paramref name="vector"/> as pieces of at most <see cref="MaxPieceBytes"/>, in order: each is copied into
+    /// <paramref name="buffer"/> (reused, so nothing is allocated per piece) and handed to <paramref name="write"/>
+    /// with its offset, which must have serialized it when its task completes.
+    /// </summary>
+    public static async Task WritePiecesAsync<T>(ReadOnlyMemory<T> vector, int offset, int length, byte[] buffer,
+        Func<long, ByteString, Task> write) where T : unmanaged
+    {
+        int perPiece = PerPiece<T>();
+        for (int start = offset; start < offset + length; start += perPiece)
+        {
+            int count = Math.Min(perPiece, offset + length - start);
+            int bytes = count * Marshal.SizeOf<T>();
+            MemoryMarshal.AsBytes(vector.Span.Slice(start, count)).CopyTo(buffer);
+            await write(start, UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, bytes)));
+        }
+    }
+
+    /// <summary>
     /// Copies the elements in <paramref name="bytes"/> into <paramref name="vector"/> at <paramref name="offset"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not whole elements or do not fit the vector there.</exception>

@@ -384,19 +384,15 @@ internal sealed class WorkerJob : IAsyncDisposable
     private async Task SendGradientsAsync(IServerStreamWriter<StepResponse> responses, CancellationToken cancellationToken)
     {
         var (offset, length) = RingSegments.Range(_flatGradients.Length, WorldSize, Rank);
-        int perPiece = RawElements.PerPiece<long>();
         var piece = _pieceResponse.Gradients;
         try
         {
-            for (int start = offset; start < offset + length; start += perPiece)
+            await RawElements.WritePiecesAsync<long>(_flatGradients, offset, length, _piece, (start, values) =>
             {
-                int count = Math.Min(perPiece, offset + length - start);
-                var bytes = MemoryMarshal.AsBytes(_flatGradients.AsSpan(start, count));
-                bytes.CopyTo(_piece);
                 piece.Offset = start;
-                piece.Values = UnsafeByteOperations.UnsafeWrap(_piece.AsMemory(0, bytes.Length));
-                await responses.WriteAsync(_pieceResponse, cancellationToken);
-            }
+                piece.Values = values;
+                return responses.WriteAsync(_pieceResponse, cancellationToken);
+            });
         }
         finally
         {
