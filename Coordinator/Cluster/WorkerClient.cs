@@ -37,32 +37,18 @@ internal sealed class WorkerClient : IDisposable
 
     public int Rank { get; }
 
-    public async Task<PrepareJobResponse> PrepareAsync(PrepareJobRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _channel.UnaryAsync(WorkerControlMethods.PrepareJob, request, Options(timeout, cancellationToken));
-        }
-        catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
-        {
-            throw Failed(step, "prepare", failure);
-        }
-        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
-        {
-            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
-        }
-    }
+    public Task<PrepareJobResponse> PrepareAsync(PrepareJobRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken) =>
+        CallAsync(() => _channel.UnaryAsync(WorkerControlMethods.PrepareJob, request, Options(timeout, cancellationToken)), step, "prepare", cancellationToken);
 
     /// <summary>
     /// One Step call: sends <paramref name="header"/> and this rank's segment of <paramref name="parameters"/>,
     /// writes the returned gradient segment into <paramref name="gradients"/> (flat indices below its length) and
     /// <paramref name="bufferChanges"/> (the rest), and returns the worker's result.
     /// </summary>
-    public async Task<StepResult> StepAsync(StepHeader header, ReadOnlyMemory<float> parameters, int gradientLength,
+    public Task<StepResult> StepAsync(StepHeader header, ReadOnlyMemory<float> parameters, int gradientLength,
         FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, int worldSize, string phase,
-        TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        try
+        TimeSpan timeout, CancellationToken cancellationToken) =>
+        CallAsync(async () =>
         {
             // Responses read as bytes: each gradient piece is copied once, from the received bytes into the sums.
             using var call = _channel.DuplexStreamingRaw(WorkerControlMethods.Step, Options(timeout, cancellationToken));
@@ -95,32 +81,10 @@ internal sealed class WorkerClient : IDisposable
                 expected = CopyGradients(response, expected, offset + length, gradients, bufferChanges);
             }
             throw new InvalidDataException("its answer ended without a StepResult");
-        }
-        catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
-        {
-            throw Failed(header.Step, phase, failure);
-        }
-        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
-        {
-            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
-        }
-    }
+        }, header.Step, phase, cancellationToken);
 
-    public async Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _channel.UnaryAsync(WorkerControlMethods.Evaluate, request, Options(timeout, cancellationToken));
-        }
-        catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
-        {
-            throw Failed(step, "evaluate", failure);
-        }
-        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
-        {
-            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
-        }
-    }
+    public Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken) =>
+        CallAsync(() => _channel.UnaryAsync(WorkerControlMethods.Evaluate, request, Options(timeout, cancellationToken)), step, "evaluate", cancellationToken);
 
     /// <summary>Asks the worker to forget the job; a worker that does not answer is left alone.</summary>
     public async Task StopAsync(string jobId, TimeSpan timeout)
@@ -180,6 +144,23 @@ internal sealed class WorkerClient : IDisposable
         finally
         {
             piece.Values = ByteString.Empty;
+        }
+    }
+
+    /// <summary>Runs one call of <paramref name="phase"/>; its failure comes out as a <see cref="WorkerFailedException"/>.</summary>
+    private async Task<T> CallAsync<T>(Func<Task<T>> call, long step, string phase, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception failure) when (IsCallFailure(failure, cancellationToken))
+        {
+            throw Failed(step, phase, failure);
+        }
+        catch (Exception failure) when (IsCancellation(failure, cancellationToken))
+        {
+            throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
         }
     }
 
