@@ -1,3 +1,4 @@
+using DistributedTrainer.Transport;
 using System.Diagnostics;
 using System.Globalization;
 using DistributedTrainer.Bench.Protos;

@@ -1,3 +1,4 @@
+using DistributedTrainer.Transport;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Rpc;
 using DistributedTrainer.Telemetry;

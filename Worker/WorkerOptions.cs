@@ -1,3 +1,4 @@
+using DistributedTrainer.Transport;
 using System.Globalization;
 using System.Net;
 using DistributedTrainer.Rpc;

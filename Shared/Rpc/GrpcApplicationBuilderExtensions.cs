@@ -1,3 +1,4 @@
+using DistributedTrainer.Transport;
 using Microsoft.AspNetCore.Builder;
 
 namespace DistributedTrainer.Rpc;

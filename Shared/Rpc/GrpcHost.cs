@@ -1,4 +1,6 @@
+using DistributedTrainer.Transport;
 using DistributedTrainer.Rpc.Internal;
+using DistributedTrainer.Transport.Internal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;

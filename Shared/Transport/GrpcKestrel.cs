@@ -2,7 +2,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace DistributedTrainer.Rpc;
+namespace DistributedTrainer.Transport;
 
 /// <summary>The Kestrel settings gRPC needs (see docs: grpc-on-kestrel notes).</summary>
 public static class GrpcKestrel

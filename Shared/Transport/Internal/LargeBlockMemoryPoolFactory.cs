@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Connections;
 
-namespace DistributedTrainer.Rpc.Internal;
+namespace DistributedTrainer.Transport.Internal;
 
-/// <summary>Hands Kestrel <see cref="LargeBlockMemoryPool"/>s: registered in the services of a <see cref="GrpcHost"/>.</summary>
+/// <summary>Hands Kestrel <see cref="LargeBlockMemoryPool"/>s: registered by <see cref="GrpcServerHosting"/>.</summary>
 internal sealed class LargeBlockMemoryPoolFactory : IMemoryPoolFactory<byte>
 {
     public System.Buffers.MemoryPool<byte> Create(MemoryPoolOptions? options = null) => new LargeBlockMemoryPool();

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-namespace DistributedTrainer.Rpc.Internal;
+namespace DistributedTrainer.Transport.Internal;
 
 /// <summary>
 /// A memory pool of 64 KiB pinned blocks for Kestrel's transport and HTTP/2 buffers, in place of its default

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
-namespace DistributedTrainer.Rpc;
+namespace DistributedTrainer.Transport;
 
 /// <summary>
 /// What the Coordinator and Worker processes share around their server: logs on stderr, one "listening on URL" line

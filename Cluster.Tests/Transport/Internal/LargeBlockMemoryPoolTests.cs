@@ -1,7 +1,7 @@
-using DistributedTrainer.Rpc.Internal;
+using DistributedTrainer.Transport.Internal;
 using Xunit;
 
-namespace DistributedTrainer.Tests.Rpc.Internal;
+namespace DistributedTrainer.Tests.Transport.Internal;
 
 public sealed class LargeBlockMemoryPoolTests
 {

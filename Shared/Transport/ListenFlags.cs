@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace DistributedTrainer.Rpc;
+namespace DistributedTrainer.Transport;
 
 /// <summary>The <c>--port</c> and <c>--host</c> flags of the server processes, read the same way with the same messages.</summary>
 public static class ListenFlags

@@ -1,0 +1,33 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedTrainer.Transport;
+
+/// <summary>Where and how a process serves gRPC: one HTTP/2 endpoint, its credentials and its limits.</summary>
+public sealed class GrpcEndpointOptions
+{
+    /// <summary>The address to bind. Default: loopback.</summary>
+    public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
+
+    /// <summary>The port; 0 (the default) lets the system choose a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>The server certificate with its key for TLS; null (the default) serves cleartext h2c.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
+    /// <summary>The bearer token every call must present, except calls to <see cref="OpenServices"/>; null (the default): none.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Services callable without the token. Default: <c>grpc.health.v1.Health</c>, so probes need no secret.</summary>
+    public IReadOnlyList<string> OpenServices { get; init; } = [GrpcHealth.ServiceName];
+
+    /// <summary>The largest request message accepted, in bytes; larger ones end the call with RESOURCE_EXHAUSTED. Default 4 MiB.</summary>
+    public int MaxReceiveMessageSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>The largest response message sent, in bytes. Default 4 MiB, what grpcio clients accept.</summary>
+    public int MaxSendMessageSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Log providers of the server; null: none.</summary>
+    public Action<ILoggingBuilder>? ConfigureLogging { get; init; }
+}
