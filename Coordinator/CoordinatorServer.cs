@@ -89,8 +89,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     {
         for (int attempt = 1; ; attempt++)
         {
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
+            // Empty: no configuration files or default log providers to load; the coordinator takes its settings from flags.
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
             logging?.Invoke(builder.Logging);
             builder.AddJobGrains(paths, heartbeatInterval, clusterBackends);
             var silo = builder.Build();
