@@ -68,7 +68,9 @@ public sealed class ClusterServiceTests : IAsyncLifetime
     [Fact]
     public async Task Register_WithoutToken_Unauthenticated()
     {
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.Cluster.RegisterAsync(new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 1 }, new CallOptions(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(30))).ResponseAsync);
+        var request = new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 1 };
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.Cluster.RegisterAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, failure.StatusCode);
         Assert.Equal(0, _coordinator.Server.Workers.LiveCount);
