@@ -7,33 +7,31 @@ using DistributedTrainer.Coordinator.Services;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Rpc;
 using Grpc.Health.V1;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedTrainer.Coordinator;
 
 /// <summary>
-/// A running coordinator: trainer.v1.Jobs, trainer.v1.Cluster, grpc.health.v1 and reflection on one port, the job
-/// grains, the worker registry, and the queue that places and trains their jobs. Jobs left QUEUED,
-/// WAITING_FOR_WORKERS or RUNNING in the state directory are queued again at start.
+/// A running coordinator: trainer.v1.Jobs, trainer.v1.Cluster, grpc.health.v1 and reflection on one port, and the
+/// Orleans silo of the job grains (<see cref="JobGrainsSilo"/>), which run their jobs. Jobs left QUEUED,
+/// WAITING_FOR_WORKERS or RUNNING in the state directory resume at start.
 /// </summary>
 internal sealed class CoordinatorServer : IAsyncDisposable
 {
     private const string JobsServiceName = "trainer.v1.Jobs";
     private const string ClusterServiceName = "trainer.v1.Cluster";
     private readonly GrpcHost _host;
-    private readonly JobScheduler _scheduler;
-    private readonly JobGrainHost _grains;
+    private readonly IHost _silo;
     private readonly WorkerRegistry _registry;
-    private readonly ILoggerFactory _loggers;
     private int _disposed;
 
-    private CoordinatorServer(GrpcHost host, JobScheduler scheduler, JobGrainHost grains, WorkerRegistry registry, ILoggerFactory loggers)
+    private CoordinatorServer(GrpcHost host, IHost silo, WorkerRegistry registry)
     {
         _host = host;
-        _scheduler = scheduler;
-        _grains = grains;
+        _silo = silo;
         _registry = registry;
-        _loggers = loggers;
     }
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:41234</c>.</summary>
@@ -49,28 +47,14 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     public static async Task<CoordinatorServer> StartAsync(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null,
         ClusterBackendFactory? clusterBackends = null)
     {
-        var loggers = LoggerFactory.Create(builder => logging?.Invoke(builder));
-        var logger = loggers.CreateLogger("DistributedTrainer.Coordinator");
         var paths = new CoordinatorPaths(options.StateDirectory);
-        Directory.CreateDirectory(paths.JobsDirectory);
-        var stopSignals = new JobStopSignals();
-        var grains = new JobGrainHost(new FileJobStorage(paths), stopSignals, TimeProvider.System, logger);
-        var registry = new WorkerRegistry(TimeProvider.System, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger);
         // Workers require the coordinator's token on WorkerControl, as the coordinator requires it on Register.
         var backendOptions = new ClusterBackendOptions { Token = options.Token };
         clusterBackends ??= (jobId, spec, data, model, pool, onEvent) =>
             new ClusterGradientBackend(jobId, spec, data, model, pool, backendOptions, onEvent);
-        var scheduler = new JobScheduler(grains, stopSignals, registry, clusterBackends, paths, logger);
-
-        var unfinished = (await grains.ListAsync())
-            .Where(job => job.State is JobState.Queued or JobState.WaitingForWorkers or JobState.Running)
-            .OrderBy(job => job.CreatedUnixMs)
-            .ToList();
-        foreach (var job in unfinished)
-        {
-            scheduler.Enqueue(job.JobId, job.Spec);
-        }
-        CoordinatorLog.JobsRecovered(logger, unfinished.Count);
+        var silo = await StartSiloAsync(paths, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), clusterBackends, logging);
+        var logger = silo.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DistributedTrainer.Coordinator");
+        var registry = silo.Services.GetRequiredService<WorkerRegistry>();
 
         var router = new GrpcRouter(new GrpcServerOptions
         {
@@ -79,7 +63,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
         var health = new HealthService();
         health.SetStatus(JobsServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
         health.SetStatus(ClusterServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
-        router.AddService(new JobsService(grains, scheduler, paths, logger).Definition());
+        router.AddService(new JobsService(silo.Services.GetRequiredService<IGrainFactory>(), silo.Services.GetRequiredService<JobIndex>(),
+            silo.Services.GetRequiredService<JobInputs>(), paths, logger).Definition());
         router.AddService(new ClusterService(registry, logger).Definition());
         router.AddService(health.Definition);
         router.AddService(new ReflectionService(router).Definition);
@@ -95,7 +80,30 @@ internal sealed class CoordinatorServer : IAsyncDisposable
             ConfigureLogging = logging,
         });
         CoordinatorLog.Listening(logger, host.Address, paths.StateDirectory, options.Token is null ? "off" : "bearer token");
-        return new CoordinatorServer(host, scheduler, grains, registry, loggers);
+        return new CoordinatorServer(host, silo, registry);
+    }
+
+    /// <summary>Starts the silo; picks its port again in the rare case another process took it between the pick and the bind.</summary>
+    private static async Task<IHost> StartSiloAsync(CoordinatorPaths paths, TimeSpan heartbeatInterval, ClusterBackendFactory clusterBackends,
+        Action<ILoggingBuilder>? logging)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            // Empty: no configuration files or default log providers to load; the coordinator takes its settings from flags.
+            var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+            logging?.Invoke(builder.Logging);
+            builder.AddJobGrains(paths, heartbeatInterval, clusterBackends);
+            var silo = builder.Build();
+            try
+            {
+                await silo.StartAsync();
+                return silo;
+            }
+            catch (Exception failure) when (attempt < 3 && JobGrainsSilo.IsPortCollision(failure))
+            {
+                silo.Dispose();
+            }
+        }
     }
 
     /// <summary>Stops serving, then stops the running job at a step boundary (it stays RUNNING and resumes at the next start).</summary>
@@ -106,9 +114,7 @@ internal sealed class CoordinatorServer : IAsyncDisposable
             return;
         }
         await _host.DisposeAsync();
-        await _scheduler.DisposeAsync();
-        _registry.Dispose();
-        _grains.Close();
-        _loggers.Dispose();
+        await _silo.StopAsync();
+        _silo.Dispose();
     }
 }

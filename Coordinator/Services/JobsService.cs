@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 namespace DistributedTrainer.Coordinator.Services;
 
 /// <summary>trainer.v1.Jobs over the job grains: checks the request, calls the grain, maps failures to a status.</summary>
-internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, CoordinatorPaths paths, ILogger logger)
+internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInputs inputs, CoordinatorPaths paths, ILogger logger)
 {
     /// <summary>The service definition to add to a router.</summary>
     public GrpcServiceDefinition Definition() => new GrpcServiceBuilder(JobsReflection.Descriptor.Services[0])
@@ -39,8 +39,9 @@ internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, C
             throw JobsErrors.InvalidArgument(invalid.Message);
         }
         string jobId = JobIds.New();
-        await grains.GetGrain(jobId).Submit(input.Spec);
-        scheduler.Enqueue(jobId, input.Spec, input);
+        // The run takes the data already loaded instead of loading it again.
+        inputs.Offer(jobId, input);
+        await grains.GetGrain<IJobGrain>(jobId).Submit(input.Spec);
         return new SubmitJobResponse { JobId = jobId };
     }
 
@@ -52,7 +53,7 @@ internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, C
         {
             throw JobsErrors.InvalidArgument($"limit: must be >= 0, got {request.Limit}");
         }
-        var jobs = await grains.ListAsync();
+        var jobs = await index.ListAsync();
         var response = new ListJobsResponse();
         response.Jobs.AddRange(request.Limit > 0 ? jobs.Take(request.Limit) : jobs);
         return response;
@@ -60,8 +61,9 @@ internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, C
 
     private async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responses, ServerCallContext context)
     {
-        using var watch = await Grain(request.JobId).Watch() ?? throw JobsErrors.NotFound(request.JobId);
-        while (await watch.ReadAsync(context.CancellationToken) is { } jobEvent)
+        var grain = Grain(request.JobId);
+        _ = await grain.Get() ?? throw JobsErrors.NotFound(request.JobId);
+        await foreach (var jobEvent in grain.Watch(context.CancellationToken))
         {
             await responses.WriteAsync(jobEvent, context.CancellationToken);
         }
@@ -99,5 +101,5 @@ internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, C
         }
     }
 
-    private IJobGrain Grain(string jobId) => JobIds.IsWellFormed(jobId) ? grains.GetGrain(jobId) : throw JobsErrors.NotFound(jobId);
+    private IJobGrain Grain(string jobId) => JobIds.IsWellFormed(jobId) ? grains.GetGrain<IJobGrain>(jobId) : throw JobsErrors.NotFound(jobId);
 }
