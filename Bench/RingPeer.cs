@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Training.Collective;
+using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DistributedTrainer.Bench;
 
@@ -17,11 +19,15 @@ internal static class RingPeer
     public static async Task<int> RunAsync(int rank, int size, IReadOnlyList<(long Bytes, int Iterations)> plan, int pieceBytes)
     {
         var service = new CollectiveService();
-        await using GrpcHost host = await GrpcHost.StartAsync(new GrpcRouter().AddService(service.Definition));
-        Console.WriteLine($"port {host.Port}");
+        var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions());
+        builder.Services.AddSingleton(service);
+        await using WebApplication app = builder.Build();
+        app.MapGrpcService<CollectiveService>();
+        await app.StartAsync();
+        Console.WriteLine($"port {app.BoundAddress().Port}");
         string line = Console.ReadLine() ?? throw new InvalidDataException("stdin closed before the peer list");
         int[] ports = [.. line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
-        using var next = new RpcChannel(new Uri($"http://127.0.0.1:{ports[(rank + 1) % size]}"));
+        using var next = GrpcChannels.Create(new Uri($"http://127.0.0.1:{ports[(rank + 1) % size]}"));
         await using GrpcRingTransport transport = GrpcRingTransport.Open(service, next, "bench", rank, size);
         var ring = new RingAllReduce(transport, rank, size, new RingOptions { PieceTimeout = TimeSpan.FromSeconds(60), MaxPieceBytes = pieceBytes });
         long step = 0;
@@ -57,6 +63,8 @@ internal static class RingPeer
         // parent's word that every rank finished before closing the stream.
         Console.WriteLine("done");
         _ = Console.ReadLine();
+        // The previous rank's stream may still be open: cut it rather than wait for it.
+        await app.StopAsync(new CancellationToken(canceled: true));
         return 0;
     }
 }

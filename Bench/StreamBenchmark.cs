@@ -2,14 +2,16 @@ using DistributedTrainer.Transport;
 using System.Diagnostics;
 using System.Globalization;
 using DistributedTrainer.Bench.Protos;
-using DistributedTrainer.Rpc;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
 
 namespace DistributedTrainer.Bench;
 
 /// <summary>
-/// One bidirectional gRPC stream of 1 MiB messages from this process (Shared/Rpc client) to a server in another
-/// process: the Shared/Rpc server on Kestrel (this program started with <c>stream --serve</c>) and, side by side in
+/// One bidirectional gRPC stream of 1 MiB messages from this process (Grpc.Net.Client) to a server in another
+/// process: Grpc.AspNetCore on Kestrel (this program started with <c>stream --serve</c>) and, side by side in
 /// the same run, a Python grpcio server (C-core) receiving the same stream. The server answers once, at the end,
 /// with the bytes it received; the time runs from the call's start to that answer. Beside MiB/s, each server's CPU
 /// time per GiB received over the timed rounds.
@@ -18,8 +20,6 @@ internal static class StreamBenchmark
 {
     private const int MessageBytes = 1024 * 1024;
     private const string ListeningPrefix = "listening on ";
-
-    private static readonly Method<Chunk, Chunk> Pipe = new(StreamBenchReflection.Descriptor.Services[0].FindMethodByName("Pipe"));
 
     // grpcio's generic handler sees raw bytes; its reply is a Chunk with field 2 (received_bytes) as a varint.
     private const string PythonServer = """
@@ -91,7 +91,7 @@ internal static class StreamBenchmark
             var best = new Dictionary<string, double>();
             foreach (var (name, server) in new[] { ("C# client -> C# server (Kestrel)", csharp), ("C# client -> Python grpcio server", python) })
             {
-                using var channel = new RpcChannel(new Uri($"http://127.0.0.1:{server.Port}"));
+                using var channel = GrpcChannels.Create(new Uri($"http://127.0.0.1:{server.Port}"), new GrpcChannelSettings { MaxSendMessageSize = 8 * MessageBytes });
                 await SendOnce(channel, 16);
                 double fastest = 0;
                 TimeSpan cpu = server.Cpu;
@@ -113,17 +113,17 @@ internal static class StreamBenchmark
     }
 
     /// <summary>Streams <paramref name="messages"/> MiB and returns MiB/s.</summary>
-    private static async Task<double> SendOnce(RpcChannel channel, int messages)
+    private static async Task<double> SendOnce(GrpcChannel channel, int messages)
     {
         var chunk = new Chunk { Data = ByteString.CopyFrom(new byte[MessageBytes]) };
         var watch = Stopwatch.StartNew();
-        using var call = channel.DuplexStreaming(Pipe, CallOptions.WithTimeout(TimeSpan.FromMinutes(5)));
+        using var call = new StreamBench.StreamBenchClient(channel).Pipe(deadline: DateTime.UtcNow.AddMinutes(5));
         for (int i = 0; i < messages; i++)
         {
             await call.RequestStream.WriteAsync(chunk);
         }
         await call.RequestStream.CompleteAsync();
-        if (!await call.ResponseStream.MoveNext() || call.ResponseStream.Current.ReceivedBytes != (long)messages * MessageBytes)
+        if (!await call.ResponseStream.MoveNext(CancellationToken.None) || call.ResponseStream.Current.ReceivedBytes != (long)messages * MessageBytes)
         {
             throw new InvalidOperationException($"The server did not confirm {messages} MiB.");
         }
@@ -132,21 +132,13 @@ internal static class StreamBenchmark
 
     private static async Task<int> Serve()
     {
-        var router = new GrpcRouter(new GrpcServerOptions { MaxReceiveMessageSize = 8 * MessageBytes });
-        router.AddService(new GrpcServiceBuilder(StreamBenchReflection.Descriptor.Services[0])
-            .DuplexStreaming<Chunk, Chunk>("Pipe", async (requests, responses, context) =>
-            {
-                long total = 0;
-                while (await requests.MoveNext(context.CancellationToken))
-                {
-                    total += requests.Current.Data.Length;
-                }
-                await responses.WriteAsync(new Chunk { ReceivedBytes = total }, context.CancellationToken);
-            })
-            .Build());
-        await using var host = await GrpcHost.StartAsync(router);
-        Console.WriteLine($"{ListeningPrefix}{host.Port}");
+        var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions { MaxReceiveMessageSize = 8 * MessageBytes });
+        await using var app = builder.Build();
+        app.MapGrpcService<PipeService>();
+        await app.StartAsync();
+        Console.WriteLine($"{ListeningPrefix}{app.BoundAddress().Port}");
         await Console.In.ReadToEndAsync();
+        await app.StopAsync();
         return 0;
     }
 
@@ -191,6 +183,20 @@ internal static class StreamBenchmark
                 process.Kill(entireProcessTree: true);
             }
             process.Dispose();
+        }
+    }
+
+    /// <summary>Counts the bytes of a stream's chunks and answers once with the total.</summary>
+    private sealed class PipeService : StreamBench.StreamBenchBase
+    {
+        public override async Task Pipe(IAsyncStreamReader<Chunk> requestStream, IServerStreamWriter<Chunk> responseStream, ServerCallContext context)
+        {
+            long total = 0;
+            while (await requestStream.MoveNext(context.CancellationToken))
+            {
+                total += requestStream.Current.Data.Length;
+            }
+            await responseStream.WriteAsync(new Chunk { ReceivedBytes = total }, context.CancellationToken);
         }
     }
 }

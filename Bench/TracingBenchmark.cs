@@ -3,17 +3,18 @@ using System.Globalization;
 using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Telemetry;
 using DistributedTrainer.Training;
+using DistributedTrainer.Transport;
 using Grpc.Health.V1;
+using Microsoft.AspNetCore.Builder;
 
 namespace DistributedTrainer.Bench;
 
 /// <summary>
 /// What telemetry costs: single-process training samples/s of the reference MLP with nothing listening and
 /// with <see cref="TelemetrySetup"/> writing JSON-lines files, and loopback gRPC unary calls per second with
-/// and without the Rpc spans recorded. The trainer emits its own spans (the step, clipping, the optimizer) and
+/// and without the call's spans recorded (Grpc.Net.Client, SocketsHttpHandler and ASP.NET Core emit them). The trainer emits its own spans (the step, clipping, the optimizer) and
 /// metrics; separately, the cost of what a worker-side step adds (a step span with eight child spans, the step's
 /// metrics and three phase times) is timed alone. Variants alternate round by round and each figure is the best
 /// round, since the machine is shared.
@@ -28,8 +29,8 @@ internal static class TracingBenchmark
         TrainingSpans.Clip, TrainingSpans.Optimizer, TrainingSpans.Scatter,
     ];
 
-    private static readonly Method<HealthCheckRequest, HealthCheckResponse> Check =
-        new(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
+    // The sources of a gRPC call's spans on the grpc-dotnet stack: the client call, its HTTP request, the server's request.
+    private static readonly string[] CallSources = ["Grpc.Net.Client", "System.Net.Http", "Microsoft.AspNetCore"];
 
     public static int Run(string[] args)
     {
@@ -145,41 +146,44 @@ internal static class TracingBenchmark
     /// <summary>Calls/s with nothing listening, with a listener that records the spans and drops them, and with files.</summary>
     private static async Task<(Figure Off, Figure Recorded, Figure On)> MeasureCallsAsync(int calls, int rounds, string directory)
     {
-        var router = new GrpcRouter().AddService(new HealthService().Definition);
-        await using GrpcHost host = await GrpcHost.StartAsync(router);
-        using var channel = new RpcChannel(host.Address);
+        await using WebApplication app = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions()).Build();
+        app.MapGrpcInfrastructure();
+        await app.StartAsync();
+        using var channel = GrpcChannels.Create(app.BoundAddress());
+        var health = new Health.HealthClient(channel);
         var request = new HealthCheckRequest();
-        await CallsPerSecondAsync(channel, request, calls / 10);
+        await CallsPerSecondAsync(health, request, calls / 10);
         Figure off = Figure.None, recorded = Figure.None, on = Figure.None;
         for (int round = 0; round < rounds; round++)
         {
-            off = off.Best(await CallsPerSecondAsync(channel, request, calls));
+            off = off.Best(await CallsPerSecondAsync(health, request, calls));
             using (var listener = new ActivityListener
             {
-                ShouldListenTo = source => source.Name == RpcDiagnostics.ActivitySourceName,
+                ShouldListenTo = source => CallSources.Contains(source.Name),
                 Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             })
             {
                 ActivitySource.AddActivityListener(listener);
-                recorded = recorded.Best(await CallsPerSecondAsync(channel, request, calls));
+                recorded = recorded.Best(await CallsPerSecondAsync(health, request, calls));
             }
 
             using (TelemetrySetup.Start(new TelemetryOptions { ServiceName = "bench-rpc", FileDirectory = directory, GetEnvironmentVariable = _ => null }))
             {
-                on = on.Best(await CallsPerSecondAsync(channel, request, calls));
+                on = on.Best(await CallsPerSecondAsync(health, request, calls));
             }
         }
 
+        await app.StopAsync();
         return (off, recorded, on);
     }
 
-    private static async Task<Figure> CallsPerSecondAsync(RpcChannel channel, HealthCheckRequest request, int calls)
+    private static async Task<Figure> CallsPerSecondAsync(Health.HealthClient health, HealthCheckRequest request, int calls)
     {
         TimeSpan cpu = CpuTime();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < calls; i++)
         {
-            await channel.UnaryAsync(Check, request);
+            await health.CheckAsync(request);
         }
 
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -1,6 +1,5 @@
 using DistributedTrainer.Transport;
 using DistributedTrainer.Numerics;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 

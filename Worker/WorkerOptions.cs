@@ -1,7 +1,6 @@
 using DistributedTrainer.Transport;
 using System.Globalization;
 using System.Net;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Worker.Faults;
 
 namespace DistributedTrainer.Worker;

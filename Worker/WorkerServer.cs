@@ -1,33 +1,34 @@
 using System.Net;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Control;
 using DistributedTrainer.Worker.Faults;
 using DistributedTrainer.Worker.Registration;
-using Grpc.Health.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedTrainer.Worker;
 
 /// <summary>
-/// A running worker: trainer.v1.WorkerControl, trainer.v1.Collective, grpc.health.v1 and reflection on one port,
-/// and, with a coordinator, the registration that keeps it known there.
+/// A running worker: trainer.v1.WorkerControl, trainer.v1.Collective, grpc.health.v1 and reflection on one port
+/// (Grpc.AspNetCore on Kestrel, <see cref="GrpcServerHosting"/>), and, with a coordinator, the registration that keeps
+/// it known there.
 /// </summary>
 internal sealed class WorkerServer : IAsyncDisposable
 {
-    private const string WorkerControlServiceName = "trainer.v1.WorkerControl";
-    private const string CollectiveServiceName = "trainer.v1.Collective";
-    private readonly GrpcHost _host;
+    private readonly WebApplication _app;
     private readonly WorkerControlService _control;
     private readonly CoordinatorRegistration? _registration;
     private readonly ILoggerFactory _loggers;
     private int _disposed;
 
-    private WorkerServer(GrpcHost host, Uri advertised, WorkerControlService control, CoordinatorRegistration? registration, ILoggerFactory loggers)
+    private WorkerServer(WebApplication app, Uri address, Uri advertised, WorkerControlService control, CoordinatorRegistration? registration, ILoggerFactory loggers)
     {
-        _host = host;
+        _app = app;
+        Address = address;
         AdvertisedAddress = advertised;
         _control = control;
         _registration = registration;
@@ -35,7 +36,7 @@ internal sealed class WorkerServer : IAsyncDisposable
     }
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:41234</c>.</summary>
-    public Uri Address => _host.Address;
+    public Uri Address { get; }
 
     /// <summary>Where the coordinator and ring peers reach the worker: --advertise, or the bound address.</summary>
     public Uri AdvertisedAddress { get; }
@@ -44,6 +45,7 @@ internal sealed class WorkerServer : IAsyncDisposable
     public string? WorkerId => _registration?.WorkerId;
 
     /// <summary>Serves on the options' host and port and, with a coordinator, starts registering with it.</summary>
+    /// <exception cref="IOException">The address cannot be bound (port taken, address not local).</exception>
     public static async Task<WorkerServer> StartAsync(WorkerOptions options, Action<ILoggingBuilder>? logging = null)
     {
         var loggers = LoggerFactory.Create(builder => logging?.Invoke(builder));
@@ -52,46 +54,44 @@ internal sealed class WorkerServer : IAsyncDisposable
 
         // The coordinator's calls and the ring peers' streams carry the token (the workers of a cluster share it);
         // health stays open for probes.
-        var router = new GrpcRouter(new GrpcServerOptions
+        var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
-            Interceptor = options.Token is null ? null : BearerTokenAuth.Create(options.Token, "grpc.health.v1.Health"),
+            BindAddress = options.Host ?? IPAddress.Loopback,
+            Port = options.Port,
+            Token = options.Token,
+            ConfigureLogging = logging,
         });
         var collective = new CollectiveService();
         var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger);
-        var health = new HealthService();
-        health.SetStatus(WorkerControlServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
-        health.SetStatus(CollectiveServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
-        router.AddService(control.Definition);
-        router.AddService(collective.Definition);
-        router.AddService(health.Definition);
-        router.AddService(new ReflectionService(router).Definition);
-
-        GrpcHost host;
+        builder.Services.AddSingleton(collective);
+        builder.Services.AddSingleton(control);
+        var app = builder.Build();
+        app.MapGrpcInfrastructure(WorkerControl.Descriptor.FullName, Protos.V1.Collective.Descriptor.FullName);
+        app.MapGrpcService<WorkerControlService>();
+        app.MapGrpcService<CollectiveService>();
         try
         {
-            host = await GrpcHost.StartAsync(router, new GrpcHostOptions
-            {
-                BindAddress = options.Host ?? IPAddress.Loopback,
-                Port = options.Port,
-                ConfigureLogging = logging,
-            });
+            await app.StartAsync();
         }
         catch
         {
+            await app.DisposeAsync();
+            await control.DisposeAsync();
             loggers.Dispose();
             throw;
         }
-        var advertised = options.Advertise ?? host.Address;
-        WorkerLog.Listening(logger, host.Address, advertised, threads, options.Token is null ? "off" : "bearer token");
+        var address = app.BoundAddress();
+        var advertised = options.Advertise ?? address;
+        WorkerLog.Listening(logger, address, advertised, threads, options.Token is null ? "off" : "bearer token");
         var registration = options.Coordinator is null
             ? null
             : CoordinatorRegistration.Start(options.Coordinator,
                 new RegisterWorkerRequest { Address = advertised.ToString().TrimEnd('/'), Threads = threads, Name = options.Name ?? "" },
                 options.Token, options.MaxRetryDelay, logger);
-        return new WorkerServer(host, advertised, control, registration, loggers);
+        return new WorkerServer(app, address, advertised, control, registration, loggers);
     }
 
-    /// <summary>Stops registering and serving, then frees the job the worker holds.</summary>
+    /// <summary>Stops registering, cuts the calls in flight (ring streams never end by themselves), then frees the job the worker holds.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
@@ -102,7 +102,9 @@ internal sealed class WorkerServer : IAsyncDisposable
         {
             await _registration.DisposeAsync();
         }
-        await _host.DisposeAsync();
+        // A cancelled token: Kestrel aborts the open streams at once instead of waiting for the peers to end them.
+        await _app.StopAsync(new CancellationToken(canceled: true));
+        await _app.DisposeAsync();
         await _control.DisposeAsync();
         _loggers.Dispose();
     }

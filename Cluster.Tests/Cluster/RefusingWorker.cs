@@ -1,30 +1,33 @@
-using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Tests.Worker;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DistributedTrainer.Tests.Cluster;
 
 /// <summary>
-/// A WorkerControl server on 127.0.0.1 that refuses every job with INVALID_ARGUMENT, as a worker does whose node cannot
-/// read the job's dataset; it accepts StopJob.
+/// A WorkerControl server on 127.0.0.1 (the generated service base) that refuses every job with INVALID_ARGUMENT, as
+/// a worker does whose node cannot read the job's dataset; it accepts StopJob.
 /// </summary>
 internal sealed class RefusingWorker : IAsyncDisposable
 {
-    private readonly GrpcHost _host;
+    private readonly LoopbackGrpcServer _server;
 
-    private RefusingWorker(GrpcHost host) => _host = host;
+    private RefusingWorker(LoopbackGrpcServer server) => _server = server;
 
-    public Uri Address => _host.Address;
+    public Uri Address => _server.Address;
 
-    public static async Task<RefusingWorker> StartAsync(string detail)
+    public static async Task<RefusingWorker> StartAsync(string detail) =>
+        new(await LoopbackGrpcServer.StartAsync(services => services.AddSingleton(new Refusing(detail)), app => app.MapGrpcService<Refusing>()));
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private sealed class Refusing(string detail) : WorkerControl.WorkerControlBase
     {
-        var router = new GrpcRouter();
-        router.AddService(new GrpcServiceBuilder(WorkerControlMethods.Service)
-            .Unary<PrepareJobRequest, PrepareJobResponse>("PrepareJob", (_, _) => throw new RpcException(StatusCode.InvalidArgument, detail))
-            .Unary<StopJobRequest, StopJobResponse>("StopJob", (_, _) => Task.FromResult(new StopJobResponse()))
-            .Build());
-        return new RefusingWorker(await GrpcHost.StartAsync(router));
-    }
+        public override Task<PrepareJobResponse> PrepareJob(PrepareJobRequest request, ServerCallContext context) =>
+            throw new RpcException(new Status(StatusCode.InvalidArgument, detail));
 
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
+        public override Task<StopJobResponse> StopJob(StopJobRequest request, ServerCallContext context) => Task.FromResult(new StopJobResponse());
+    }
 }

@@ -1,18 +1,25 @@
 using System.Diagnostics;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Diagnostics;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Telemetry;
 using DistributedTrainer.Tests.Data;
-using DistributedTrainer.Tests.Rpc;
 using DistributedTrainer.Tests.Training;
 using DistributedTrainer.Training;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Cluster;
 
-/// <summary>One trace per step across the coordinator's trainer and every worker, with correct parent links.</summary>
+/// <summary>
+/// One trace per step across the coordinator's trainer and every worker, with correct parent links, as a trainer
+/// process records it (<see cref="TelemetrySetup.AddTrainerTracing"/>): Grpc.Net.Client's client span of each Step
+/// call under the step, ASP.NET Core's server span under it, the worker's spans under the server span.
+/// </summary>
 public sealed class StepTraceTests
 {
+    private const string StepMethod = "trainer.v1.WorkerControl/Step";
+
     private static readonly ClusterBackendOptions ShortDeadlines = new()
     {
         PrepareTimeout = TimeSpan.FromSeconds(30),
@@ -22,7 +29,8 @@ public sealed class StepTraceTests
     [Fact]
     public async Task RunAsync_TwoWorkers_OneStepIsOneTraceWithWorkerSpansUnderTheirCalls()
     {
-        using var recorder = new ActivityRecorder(TrainingDiagnostics.SourceName, RpcDiagnostics.ActivitySourceName);
+        var exported = new List<Activity>();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddInMemoryExporter(exported).Build();
         using var directory = new TemporaryDirectory();
         var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path, epochs: 1));
         await using var fleet = await WorkerFleet.StartAsync(2);
@@ -35,16 +43,16 @@ public sealed class StepTraceTests
             await trainer.RunAsync(new RecordingObserver(), stopAfterSteps: 3);
         }
 
-        var root = Assert.Single(recorder.Stopped,
+        var root = Assert.Single(Snapshot(exported),
             span => span.OperationName == TrainingSpans.Step
                 && Equals(span.GetTagItem(TrainingAttributes.JobId), jobId)
                 && Equals(span.GetTagItem(TrainingAttributes.Step), 2L));
         // Per worker: the Step client and server spans, two ring phases and the compute; then clip and optimizer.
-        var spans = await recorder.WaitForTraceAsync(root.TraceId, 1 + 2 * 5 + 2);
+        var spans = await WaitForTraceAsync(exported, root.TraceId, 1 + 2 * 5 + 2);
         Assert.Equal(default, root.ParentSpanId);
 
-        var clients = spans.Where(s => s.Kind == ActivityKind.Client && s.OperationName == "trainer.v1.WorkerControl/Step").ToList();
-        var servers = spans.Where(s => s.Kind == ActivityKind.Server && s.OperationName == "trainer.v1.WorkerControl/Step").ToList();
+        var clients = spans.Where(s => s.Kind == ActivityKind.Client && s.DisplayName == StepMethod).ToList();
+        var servers = spans.Where(s => s.Kind == ActivityKind.Server && s.DisplayName == StepMethod).ToList();
         Assert.Equal(2, clients.Count);
         Assert.Equal(2, servers.Count);
         Assert.All(clients, client => Assert.Equal(root.SpanId, client.ParentSpanId));
@@ -58,6 +66,30 @@ public sealed class StepTraceTests
         foreach (string central in new[] { TrainingSpans.Clip, TrainingSpans.Optimizer })
         {
             Assert.Equal(root.SpanId, Assert.Single(spans, s => s.OperationName == central).ParentSpanId);
+        }
+    }
+
+    // The exporter adds spans from the threads that end them.
+    private static List<Activity> Snapshot(List<Activity> exported)
+    {
+        lock (exported)
+        {
+            return [.. exported];
+        }
+    }
+
+    /// <summary>Waits (up to 10 s) until <paramref name="count"/> spans of <paramref name="trace"/> were exported; a server's may end after its client's.</summary>
+    private static async Task<List<Activity>> WaitForTraceAsync(List<Activity> exported, ActivityTraceId trace, int count)
+    {
+        var end = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var spans = Snapshot(exported).Where(span => span.TraceId == trace).ToList();
+            if (spans.Count >= count || DateTime.UtcNow > end)
+            {
+                return spans;
+            }
+            await Task.Delay(20);
         }
     }
 }

@@ -1,41 +1,49 @@
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
-using DistributedTrainer.Tests.Rpc;
+using DistributedTrainer.Training.Collective;
+using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
+using CollectiveRpc = DistributedTrainer.Protos.V1.Collective;
 
 namespace DistributedTrainer.Tests.Worker;
 
-public sealed class CollectiveServiceTests : IAsyncLifetime, IAsyncDisposable
+/// <summary>The worker's Collective service as any gRPC client sees it: the generated client sends ordinary RingChunks.</summary>
+public sealed class CollectiveServiceTests : IAsyncLifetime
 {
     private readonly CollectiveService _service = new();
-    private GrpcHost? _host;
-    private RpcChannel? _channel;
+    private LoopbackGrpcServer? _server;
+    private GrpcChannel? _channel;
 
-    private RpcChannel Channel => _channel ?? throw new InvalidOperationException("not initialized");
+    private GrpcChannel Channel => _channel ?? throw new InvalidOperationException("not initialized");
+
+    private CollectiveRpc.CollectiveClient Client => new(Channel);
 
     public async Task InitializeAsync()
     {
-        _host = await GrpcHost.StartAsync(new GrpcRouter().AddService(_service.Definition));
-        _channel = new RpcChannel(_host.Address);
+        _server = await LoopbackGrpcServer.StartAsync(services => services.AddSingleton(_service), app => app.MapGrpcService<CollectiveService>());
+        _channel = GrpcChannels.Create(_server.Address, new GrpcChannelSettings { MaxSendMessageSize = 8 * 1024 * 1024 });
     }
 
-    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
-
-    public async ValueTask DisposeAsync()
+    public async Task DisposeAsync()
     {
         _channel?.Dispose();
-        if (_host is not null)
+        if (_server is not null)
         {
-            await _host.DisposeAsync();
+            await _server.DisposeAsync();
         }
     }
+
+    private static CallOptions Deadline() => new(deadline: DateTime.UtcNow.AddSeconds(10));
 
     [Fact]
     public async Task Exchange_WellFormedChunks_QueuedInOrderForTheJobAndSender()
     {
-        using var call = Channel.ClientStreaming(CollectiveMethods.Exchange, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        using var call = Client.Exchange(Deadline());
 
         await call.RequestStream.WriteAsync(Chunk("j-1", fromRank: 2, chunkIndex: 0));
         await call.RequestStream.WriteAsync(Chunk("j-1", fromRank: 2, chunkIndex: 1));
@@ -47,6 +55,26 @@ public sealed class CollectiveServiceTests : IAsyncLifetime, IAsyncDisposable
         Assert.Equal("2 chunks: 0, 1", $"{summary.Chunks} chunks: {string.Join(", ", indices)}");
     }
 
+    [Fact]
+    public async Task Exchange_GeneratedChunk_PieceHoldsEveryFieldAndThePayload()
+    {
+        using var call = Client.Exchange(Deadline());
+        RingChunk chunk = Chunk("j-1", fromRank: 1, chunkIndex: 3);
+        chunk.Phase = RingPhase.AllGather;
+        chunk.Round = 2;
+        chunk.Offset = 5_000_000_000;
+        chunk.Payload = ByteString.CopyFrom([1, 2, 3, 4, 5, 6, 7, 8]);
+
+        await call.RequestStream.WriteAsync(chunk);
+        await call.RequestStream.CompleteAsync();
+        await call.ResponseAsync;
+
+        using var piece = await _service.Inbox("j-1", 1).ReadAsync();
+        Assert.Equal((1L, CollectivePhase.AllGather, 2, 3, 5_000_000_000L, 1),
+            (piece.Header.Step, piece.Header.Phase, piece.Header.Round, piece.Header.ChunkIndex, piece.Header.Offset, piece.Header.FromRank));
+        Assert.Equal(chunk.Payload.ToByteArray(), piece.Payload.ToArray());
+    }
+
     [Theory]
     [InlineData("", 0, RingPhase.ReduceScatter, 8, "job_id is empty")]
     [InlineData("j-1", -1, RingPhase.ReduceScatter, 8, "from_rank -1 is negative")]
@@ -54,33 +82,20 @@ public sealed class CollectiveServiceTests : IAsyncLifetime, IAsyncDisposable
     [InlineData("j-1", 0, RingPhase.AllGather, 6, "payload of 6 bytes is not whole elements")]
     public async Task Exchange_MalformedChunk_InvalidArgumentWithTheReason(string jobId, int fromRank, RingPhase phase, int payloadBytes, string reason)
     {
-        using var call = Channel.ClientStreaming(CollectiveMethods.Exchange, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
         RingChunk chunk = Chunk(jobId, fromRank, 0);
         chunk.Phase = phase;
         chunk.Payload = ByteString.CopyFrom(new byte[payloadBytes]);
 
-        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            await call.RequestStream.WriteAsync(chunk);
-            await call.RequestStream.CompleteAsync();
-            await call.ResponseAsync;
-        });
+        RpcException error = await Assert.ThrowsAsync<RpcException>(() => ExchangeAsync(chunk));
 
-        Assert.Equal((StatusCode.InvalidArgument, $"Invalid ring chunk 0: {reason}"), (error.StatusCode, error.Detail));
+        Assert.Equal((StatusCode.InvalidArgument, $"Invalid ring chunk 0: {reason}"), (error.StatusCode, error.Status.Detail));
     }
 
     [Fact]
     public async Task Exchange_SecondSenderOnOneStream_InvalidArgument()
     {
-        using var call = Channel.ClientStreaming(CollectiveMethods.Exchange, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
-
-        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            await call.RequestStream.WriteAsync(Chunk("j-1", fromRank: 0, chunkIndex: 0));
-            await call.RequestStream.WriteAsync(Chunk("j-1", fromRank: 1, chunkIndex: 0));
-            await call.RequestStream.CompleteAsync();
-            await call.ResponseAsync;
-        });
+        RpcException error = await Assert.ThrowsAsync<RpcException>(() =>
+            ExchangeAsync(Chunk("j-1", fromRank: 0, chunkIndex: 0), Chunk("j-1", fromRank: 1, chunkIndex: 0)));
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
     }
@@ -88,29 +103,41 @@ public sealed class CollectiveServiceTests : IAsyncLifetime, IAsyncDisposable
     [Fact]
     public async Task Exchange_BytesThatAreNotARingChunk_InternalNamingTheChunk()
     {
-        using var raw = new RawGrpcClient(_host!.Address);
-
         // Field 7 (payload) claims 100 bytes but the message ends after 2.
-        RawGrpcClient.RawResponse response = await raw.PostAsync("/trainer.v1.Collective/Exchange", RawGrpcClient.Frame([0x3A, 100, 1, 2]));
+        RpcException error = await Assert.ThrowsAsync<RpcException>(() =>
+            RawGrpcMethods.ClientStreamingAsync(Channel, "trainer.v1.Collective", "Exchange", [0x3A, 100, 1, 2]));
 
-        Assert.Equal((int)StatusCode.Internal, response.GrpcStatus);
+        Assert.Equal((StatusCode.Internal, "Failed to parse RingChunk 0: payload at byte 0 runs past the end"), (error.StatusCode, error.Status.Detail));
     }
 
     [Fact]
     public async Task Exchange_ChunkOverTheServerLimit_ResourceExhausted()
     {
-        using var call = Channel.ClientStreaming(CollectiveMethods.Exchange, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
         RingChunk chunk = Chunk("j-1", fromRank: 0, chunkIndex: 0);
         chunk.Payload = ByteString.CopyFrom(new byte[4 * 1024 * 1024]);
 
-        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            await call.RequestStream.WriteAsync(chunk);
-            await call.RequestStream.CompleteAsync();
-            await call.ResponseAsync;
-        });
+        RpcException error = await Assert.ThrowsAsync<RpcException>(() => ExchangeAsync(chunk));
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+    }
+
+    /// <summary>Sends <paramref name="chunks"/> on one stream; the summary, or the server's status as an RpcException.</summary>
+    private async Task<RingExchangeSummary> ExchangeAsync(params RingChunk[] chunks)
+    {
+        using var call = Client.Exchange(Deadline());
+        try
+        {
+            foreach (RingChunk chunk in chunks)
+            {
+                await call.RequestStream.WriteAsync(chunk);
+            }
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The server ended the call before taking every chunk (the write fails with CANCELLED): its status comes with the answer.
+        }
+        return await call.ResponseAsync;
     }
 
     private static RingChunk Chunk(string jobId, int fromRank, int chunkIndex) => new()

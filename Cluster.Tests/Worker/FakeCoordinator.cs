@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
-using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DistributedTrainer.Tests.Worker;
 
@@ -11,18 +13,18 @@ namespace DistributedTrainer.Tests.Worker;
 /// </summary>
 internal sealed class FakeCoordinator : IAsyncDisposable
 {
-    private readonly GrpcHost _host;
+    private readonly LoopbackGrpcServer _server;
     private readonly ConcurrentDictionary<string, bool> _known;
     private readonly State _state;
 
-    private FakeCoordinator(GrpcHost host, State state)
+    private FakeCoordinator(LoopbackGrpcServer server, State state)
     {
-        _host = host;
+        _server = server;
         _state = state;
         _known = state.Known;
     }
 
-    public Uri Address => _host.Address;
+    public Uri Address => _server.Address;
 
     public IReadOnlyCollection<RegisterWorkerRequest> Registrations => _state.Registrations;
 
@@ -30,24 +32,10 @@ internal sealed class FakeCoordinator : IAsyncDisposable
 
     public static async Task<FakeCoordinator> StartAsync(int port = 0, int heartbeatIntervalMs = 100)
     {
-        var state = new State();
-        var service = new GrpcServiceBuilder(ClusterMethods.Service)
-            .Unary<RegisterWorkerRequest, RegisterWorkerResponse>("Register", (request, _) =>
-            {
-                state.Registrations.Enqueue(request);
-                string id = $"w-{state.Registrations.Count}";
-                state.Known[id] = true;
-                return Task.FromResult(new RegisterWorkerResponse { WorkerId = id, HeartbeatIntervalMs = heartbeatIntervalMs });
-            })
-            .Unary<HeartbeatRequest, HeartbeatResponse>("Heartbeat", (request, _) =>
-            {
-                Interlocked.Increment(ref state.Heartbeats);
-                return Task.FromResult(new HeartbeatResponse { Known = state.Known.ContainsKey(request.WorkerId) });
-            })
-            .Build();
-        var router = new GrpcRouter();
-        router.AddService(service);
-        return new FakeCoordinator(await GrpcHost.StartAsync(router, new GrpcHostOptions { Port = port }), state);
+        var state = new State { HeartbeatIntervalMs = heartbeatIntervalMs };
+        var server = await LoopbackGrpcServer.StartAsync(services => services.AddSingleton(new ClusterService(state)),
+            app => app.MapGrpcService<ClusterService>(), new GrpcEndpointOptions { Port = port });
+        return new FakeCoordinator(server, state);
     }
 
     /// <summary>Forgets every registered worker.</summary>
@@ -68,12 +56,30 @@ internal sealed class FakeCoordinator : IAsyncDisposable
         return true;
     }
 
-    public ValueTask DisposeAsync() => _host.DisposeAsync();
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private sealed class State
     {
         public readonly ConcurrentQueue<RegisterWorkerRequest> Registrations = new();
         public readonly ConcurrentDictionary<string, bool> Known = new();
         public int Heartbeats;
+        public int HeartbeatIntervalMs;
+    }
+
+    private sealed class ClusterService(State state) : Protos.V1.Cluster.ClusterBase
+    {
+        public override Task<RegisterWorkerResponse> Register(RegisterWorkerRequest request, ServerCallContext context)
+        {
+            state.Registrations.Enqueue(request);
+            string id = $"w-{state.Registrations.Count}";
+            state.Known[id] = true;
+            return Task.FromResult(new RegisterWorkerResponse { WorkerId = id, HeartbeatIntervalMs = state.HeartbeatIntervalMs });
+        }
+
+        public override Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
+        {
+            Interlocked.Increment(ref state.Heartbeats);
+            return Task.FromResult(new HeartbeatResponse { Known = state.Known.ContainsKey(request.WorkerId) });
+        }
     }
 }

@@ -1,17 +1,20 @@
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Training.Collective;
+using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DistributedTrainer.Tests.Worker;
 
-/// <summary>A ring of in-process loopback GrpcHosts, each serving trainer.v1.Collective, linked by GrpcRingTransports.</summary>
+/// <summary>A ring of in-process loopback servers, each serving trainer.v1.Collective, linked by GrpcRingTransports.</summary>
 internal sealed class GrpcRing : IAsyncDisposable
 {
-    /// <summary>What every host accepts and every channel sends at most: the gRPC default receive limit.</summary>
+    /// <summary>What every server accepts and every channel sends at most: the gRPC default receive limit.</summary>
     public const int MessageLimit = 4 * 1024 * 1024;
 
-    private readonly List<GrpcHost> _hosts = [];
-    private readonly List<RpcChannel> _channels = [];
+    private readonly List<LoopbackGrpcServer> _servers = [];
+    private readonly List<GrpcChannel> _channels = [];
     private readonly List<GrpcRingTransport> _transports = [];
 
     private GrpcRing()
@@ -26,15 +29,14 @@ internal sealed class GrpcRing : IAsyncDisposable
         var services = new CollectiveService[size];
         for (int i = 0; i < size; i++)
         {
-            services[i] = new CollectiveService();
-            var router = new GrpcRouter(new GrpcServerOptions { MaxReceiveMessageSize = serverReceiveLimit });
-            router.AddService(services[i].Definition);
-            ring._hosts.Add(await GrpcHost.StartAsync(router));
+            var service = services[i] = new CollectiveService();
+            ring._servers.Add(await LoopbackGrpcServer.StartAsync(s => s.AddSingleton(service), app => app.MapGrpcService<CollectiveService>(),
+                new GrpcEndpointOptions { MaxReceiveMessageSize = serverReceiveLimit }));
         }
 
         for (int i = 0; i < size; i++)
         {
-            var channel = new RpcChannel(ring._hosts[(i + 1) % size].Address, new RpcChannelOptions { MaxSendMessageSize = MessageLimit });
+            var channel = GrpcChannels.Create(ring._servers[(i + 1) % size].Address, new GrpcChannelSettings { MaxSendMessageSize = MessageLimit });
             ring._channels.Add(channel);
             ring._transports.Add(GrpcRingTransport.Open(services[i], channel, jobId, i, size));
         }
@@ -52,14 +54,14 @@ internal sealed class GrpcRing : IAsyncDisposable
             await transport.DisposeAsync();
         }
 
-        foreach (RpcChannel channel in _channels)
+        foreach (GrpcChannel channel in _channels)
         {
             channel.Dispose();
         }
 
-        foreach (GrpcHost host in _hosts)
+        foreach (LoopbackGrpcServer server in _servers)
         {
-            await host.DisposeAsync();
+            await server.DisposeAsync();
         }
     }
 }

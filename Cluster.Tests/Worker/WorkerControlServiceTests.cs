@@ -1,20 +1,26 @@
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Tests.Cluster;
 using DistributedTrainer.Tests.Data;
+using DistributedTrainer.Transport;
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Worker;
 
-/// <summary>WorkerControl on one real worker (a ring of one): every malformed call is refused with the field named.</summary>
+/// <summary>
+/// WorkerControl on one real worker (a ring of one), called through the generated client as any gRPC client would:
+/// every malformed call is refused with the field named.
+/// </summary>
 public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
 {
     private const string JobId = "j-1";
     private readonly TemporaryDirectory _directory = new();
     private WorkerFleet _fleet = null!;
-    private RpcChannel _channel = null!;
+    private GrpcChannel _channel = null!;
+    private WorkerControl.WorkerControlClient _client = null!;
     private JobSpec _spec = null!;
     private PrepareJobResponse _prepared = null!;
 
@@ -22,8 +28,9 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     {
         _spec = ClusterJobs.WriteSpec(_directory.Path);
         _fleet = await WorkerFleet.StartAsync(1);
-        _channel = new RpcChannel(_fleet.Servers[0].Address);
-        _prepared = await _channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare(JobId), Deadline());
+        _channel = GrpcChannels.Create(_fleet.Servers[0].Address);
+        _client = new WorkerControl.WorkerControlClient(_channel);
+        _prepared = await _client.PrepareJobAsync(Prepare(JobId), Deadline());
     }
 
     public async Task DisposeAsync() => await _fleet.DisposeAsync();
@@ -34,7 +41,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         _directory.Dispose();
     }
 
-    private static CallOptions Deadline() => CallOptions.WithTimeout(TimeSpan.FromSeconds(20));
+    private static CallOptions Deadline() => new(deadline: DateTime.UtcNow.AddSeconds(20));
 
     private PrepareJobRequest Prepare(string jobId, long generation = 1) => new()
     {
@@ -51,13 +58,20 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     /// <summary>The header, then <paramref name="pieces"/> (default: the whole parameter vector as valid pieces); the answers.</summary>
     private async Task<List<StepResponse>> StepAsync(StepHeader header, IEnumerable<ParameterPiece>? pieces = null)
     {
-        using var call = _channel.DuplexStreaming(WorkerControlMethods.Step, Deadline());
-        await call.RequestStream.WriteAsync(new StepRequest { Header = header });
-        foreach (var piece in pieces ?? WholeVector())
+        using var call = _client.Step(Deadline());
+        try
         {
-            await call.RequestStream.WriteAsync(new StepRequest { Parameters = piece });
+            await call.RequestStream.WriteAsync(new StepRequest { Header = header });
+            foreach (var piece in pieces ?? WholeVector())
+            {
+                await call.RequestStream.WriteAsync(new StepRequest { Parameters = piece });
+            }
+            await call.RequestStream.CompleteAsync();
         }
-        await call.RequestStream.CompleteAsync();
+        catch (RpcException)
+        {
+            // The worker ended the call before taking every piece (the write fails with CANCELLED): its status comes with the answers.
+        }
         var responses = new List<StepResponse>();
         while (await call.ResponseStream.MoveNext(CancellationToken.None))
         {
@@ -105,7 +119,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         var failure = await StepFailsAsync(Header(generation: 7));
 
         Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
-        Assert.Contains("Invalid generation: 7", failure.Detail);
+        Assert.Contains("Invalid generation: 7", failure.Status.Detail);
     }
 
     [Fact]
@@ -119,7 +133,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         var failure = await StepFailsAsync(header);
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains("shard_lengths[0]: 9", failure.Detail);
+        Assert.Contains("shard_lengths[0]: 9", failure.Status.Detail);
     }
 
     [Fact]
@@ -133,7 +147,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         var failure = await StepFailsAsync(header);
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains("sample_ids[1]: 100000", failure.Detail);
+        Assert.Contains("sample_ids[1]: 100000", failure.Status.Detail);
     }
 
     [Fact]
@@ -144,7 +158,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         var failure = await StepFailsAsync(Header(), [oversize]);
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains("parameters[0].values", failure.Detail);
+        Assert.Contains("parameters[0].values", failure.Status.Detail);
     }
 
     [Fact]
@@ -155,7 +169,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         var failure = await StepFailsAsync(Header(), [half]);
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains("Invalid parameters: the pieces cover", failure.Detail);
+        Assert.Contains("Invalid parameters: the pieces cover", failure.Status.Detail);
     }
 
     [Fact]
@@ -163,7 +177,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     {
         var request = new EvaluateRequest { JobId = JobId, Generation = 1, Split = EvaluateRequest.Types.Split.Test, Start = 0, End = 90, Chunk = 512 };
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(WorkerControlMethods.Evaluate, request, Deadline()));
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _client.EvaluateAsync(request, Deadline()).ResponseAsync);
 
         Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
     }
@@ -174,7 +188,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         await StepAsync(Header());
         var request = new EvaluateRequest { JobId = JobId, Generation = 1, Split = EvaluateRequest.Types.Split.Test, Start = 0, End = 90, Chunk = 512 };
 
-        var response = await _channel.UnaryAsync(WorkerControlMethods.Evaluate, request, Deadline());
+        var response = await _client.EvaluateAsync(request, Deadline());
 
         var chunk = Assert.Single(response.Chunks);
         Assert.Equal(90, chunk.Samples);
@@ -183,16 +197,16 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task PrepareJob_AnotherJobWhileBusy_FailsPrecondition()
     {
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare("j-2"), Deadline()));
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _client.PrepareJobAsync(Prepare("j-2"), Deadline()).ResponseAsync);
 
         Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
-        Assert.Contains("busy with job j-1", failure.Detail);
+        Assert.Contains("busy with job j-1", failure.Status.Detail);
     }
 
     [Fact]
     public async Task PrepareJob_NewGeneration_KeepsTheJobAndRefusesTheOldGeneration()
     {
-        await _channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare(JobId, generation: 2), Deadline());
+        await _client.PrepareJobAsync(Prepare(JobId, generation: 2), Deadline());
 
         var failure = await StepFailsAsync(Header(generation: 1));
         var responses = await StepAsync(Header(generation: 2));
@@ -204,9 +218,9 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task StopJob_ThenPrepareAnotherJob_Succeeds()
     {
-        await _channel.UnaryAsync(WorkerControlMethods.StopJob, new StopJobRequest { JobId = JobId }, Deadline());
+        await _client.StopJobAsync(new StopJobRequest { JobId = JobId }, Deadline());
 
-        var prepared = await _channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare("j-2"), Deadline());
+        var prepared = await _client.PrepareJobAsync(Prepare("j-2"), Deadline());
 
         Assert.Equal(_prepared.ParameterCount, prepared.ParameterCount);
     }
@@ -215,10 +229,47 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     public async Task PrepareJob_WithoutTokenOnAWorkerThatRequiresOne_IsUnauthenticated()
     {
         await using var guarded = await WorkerFleet.StartAsync(1, token: "secret");
-        using var channel = new RpcChannel(guarded.Servers[0].Address);
+        using var channel = GrpcChannels.Create(guarded.Servers[0].Address);
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => channel.UnaryAsync(WorkerControlMethods.PrepareJob, Prepare("j-9"), Deadline()));
+        var failure = await Assert.ThrowsAsync<RpcException>(() => new WorkerControl.WorkerControlClient(channel).PrepareJobAsync(Prepare("j-9"), Deadline()).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, failure.StatusCode);
+    }
+
+    [Fact]
+    public async Task Step_WholeVector_GradientPiecesCoverTheSegmentInOrder()
+    {
+        var responses = await StepAsync(Header());
+
+        var pieces = responses.SkipLast(1).Select(response => response.Gradients).ToList();
+        long expected = 0;
+        foreach (var piece in pieces)
+        {
+            Assert.Equal(expected, piece.Offset);
+            expected += piece.Values.Length / sizeof(long);
+        }
+        Assert.Equal(_prepared.GradientCount, expected);
+    }
+
+    [Fact]
+    public async Task Step_BytesThatAreNotAStepRequest_InternalNamingTheField()
+    {
+        // Field 1 (header) claims 100 bytes but the message ends after 2.
+        var failure = await Assert.ThrowsAsync<RpcException>(() =>
+            RawGrpcMethods.DuplexStreamingAsync(_channel, "trainer.v1.WorkerControl", "Step", [0x0A, 100, 1, 2]));
+
+        Assert.Equal((StatusCode.Internal, "Failed to parse StepRequest: header at byte 0 runs past the end"), (failure.StatusCode, failure.Status.Detail));
+    }
+
+    [Fact]
+    public async Task Step_MalformedParameterPiece_InternalNamingTheField()
+    {
+        byte[] header = new StepRequest { Header = Header() }.ToByteArray();
+
+        // Field 2 (parameters) holds a values field that claims 9 bytes of 1.
+        var failure = await Assert.ThrowsAsync<RpcException>(() =>
+            RawGrpcMethods.DuplexStreamingAsync(_channel, "trainer.v1.WorkerControl", "Step", header, [0x12, 3, 0x12, 9, 1]));
+
+        Assert.Equal((StatusCode.Internal, "Failed to parse StepRequest: parameters.values at byte 2 runs past the end"), (failure.StatusCode, failure.Status.Detail));
     }
 }

@@ -1,18 +1,22 @@
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Transport;
 using DistributedTrainer.Worker;
-using DistributedTrainer.Worker.Collective;
+using Grpc.Core;
 using Grpc.Health.V1;
+using Grpc.Reflection.V1;
 using Xunit;
+using CollectiveRpc = DistributedTrainer.Protos.V1.Collective;
 
 namespace DistributedTrainer.Tests.Worker;
 
 public sealed class WorkerServerTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
-    private static readonly Method<HealthCheckRequest, HealthCheckResponse> HealthCheck = new(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
 
     private static WorkerOptions Options(Uri coordinator) =>
         new(coordinator, Threads: 2, Name: "pod-a") { MaxRetryDelay = TimeSpan.FromMilliseconds(200) };
+
+    private static CallOptions Deadline() => new(deadline: DateTime.UtcNow.AddSeconds(10));
 
     [Fact]
     public async Task StartAsync_WithCoordinator_RegistersItsAddressAndHeartbeats()
@@ -59,8 +63,8 @@ public sealed class WorkerServerTests
     public async Task Collective_WithoutTheTokenOnAWorkerThatRequiresOne_IsUnauthenticated()
     {
         await using var worker = await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Token: "secret"));
-        using var channel = new RpcChannel(worker.Address);
-        using var call = channel.ClientStreaming(CollectiveMethods.Exchange, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        using var channel = GrpcChannels.Create(worker.Address);
+        using var call = new CollectiveRpc.CollectiveClient(channel).Exchange(Deadline());
 
         var failure = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
 
@@ -71,12 +75,44 @@ public sealed class WorkerServerTests
     public async Task StartAsync_PortZero_ServesHealthOnAFreeLoopbackPort()
     {
         await using var worker = await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Token: "secret"));
-        using var channel = new RpcChannel(worker.Address);
+        using var channel = GrpcChannels.Create(worker.Address);
 
-        var health = await channel.UnaryAsync(HealthCheck, new HealthCheckRequest { Service = "trainer.v1.WorkerControl" }, CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest { Service = "trainer.v1.WorkerControl" }, Deadline());
 
         Assert.Equal("127.0.0.1", worker.Address.Host);
         Assert.NotEqual(0, worker.Address.Port);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
+
+    [Fact]
+    public async Task Reflection_ListServices_NamesWorkerControlAndCollective()
+    {
+        await using var worker = await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Token: "secret"));
+        using var channel = GrpcChannels.Create(worker.Address);
+        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(BearerToken.Headers("secret"), DateTime.UtcNow.AddSeconds(10));
+
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(service => service.Name).ToList();
+        Assert.Contains(WorkerControl.Descriptor.FullName, services);
+        Assert.Contains(CollectiveRpc.Descriptor.FullName, services);
+    }
+
+    [Fact]
+    public async Task Reflection_FileContainingStep_DescribesTheOrdinaryMessages()
+    {
+        await using var worker = await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null));
+        using var channel = GrpcChannels.Create(worker.Address);
+        using var call = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(deadline: DateTime.UtcNow.AddSeconds(10));
+
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { FileContainingSymbol = "trainer.v1.WorkerControl.Step" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        var file = Google.Protobuf.Reflection.FileDescriptorProto.Parser.ParseFrom(call.ResponseStream.Current.FileDescriptorResponse.FileDescriptorProto[0]);
+        var step = file.Service.Single(service => service.Name == "WorkerControl").Method.Single(method => method.Name == "Step");
+        Assert.Equal((".trainer.v1.StepRequest", ".trainer.v1.StepResponse", true, true), (step.InputType, step.OutputType, step.ClientStreaming, step.ServerStreaming));
     }
 }

@@ -1,12 +1,11 @@
-using System.Buffers;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Collective;
-using Google.Protobuf;
+using DistributedTrainer.Transport;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace DistributedTrainer.Coordinator.Cluster;
 
@@ -14,23 +13,34 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// The coordinator's side of one worker's WorkerControl calls: every call has a deadline, and every failure comes
 /// out as a <see cref="WorkerFailedException"/> that names the worker, its rank, the step and the phase.
 /// </summary>
+/// <remarks>
+/// PrepareJob, Evaluate and StopJob go through the generated client. Step goes through a method of this client's
+/// own whose marshallers write parameter pieces straight from the parameter vector and copy gradient pieces straight
+/// into the step's sums (<see cref="OutgoingStepRequest"/>, <see cref="IncomingStepResponse"/>); one Step call at a
+/// time, as the backend makes them.
+/// </remarks>
 internal sealed class WorkerClient : IDisposable
 {
     // Pieces are at most 1 MiB (RawElements.MaxPieceBytes): the gRPC default 4 MiB limit holds them with room.
     private const int MessageLimit = 4 * 1024 * 1024;
 
-    private readonly RpcChannel _channel;
+    private readonly GrpcChannel _channel;
+    private readonly WorkerControl.WorkerControlClient _control;
+    private readonly Method<OutgoingStepRequest, IncomingStepResponse> _step;
     private readonly Metadata? _headers;
-    // One parameter piece, reused: a stream write serializes the message before it returns.
-    private readonly byte[] _piece = new byte[RawElements.MaxPieceBytes];
-    private readonly StepRequest _pieceRequest = new() { Parameters = new ParameterPiece() };
+    private readonly OutgoingStepRequest _request = new();
+    private readonly GradientSink _sink = new();
 
     public WorkerClient(WorkerEndpoint endpoint, int rank, string? token)
     {
         Endpoint = endpoint;
         Rank = rank;
-        _channel = new RpcChannel(endpoint.Address, new RpcChannelOptions { MaxSendMessageSize = MessageLimit, MaxReceiveMessageSize = MessageLimit });
-        _headers = BearerTokenAuth.Headers(token);
+        _channel = GrpcChannels.Create(endpoint.Address, new GrpcChannelSettings { MaxSendMessageSize = MessageLimit, MaxReceiveMessageSize = MessageLimit });
+        _control = new WorkerControl.WorkerControlClient(_channel);
+        _step = new Method<OutgoingStepRequest, IncomingStepResponse>(MethodType.DuplexStreaming, WorkerControl.Descriptor.FullName, "Step",
+            ClusterMarshallers.WriteOnly<OutgoingStepRequest>(OutgoingStepRequest.Write),
+            ClusterMarshallers.ReadOnly(context => IncomingStepResponse.Read(context, _sink)));
+        _headers = BearerToken.Headers(token);
     }
 
     public WorkerEndpoint Endpoint { get; }
@@ -38,7 +48,7 @@ internal sealed class WorkerClient : IDisposable
     public int Rank { get; }
 
     public Task<PrepareJobResponse> PrepareAsync(PrepareJobRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken) =>
-        CallAsync(() => _channel.UnaryAsync(WorkerControlMethods.PrepareJob, request, Options(timeout, cancellationToken)), step, "prepare", cancellationToken);
+        CallAsync(async () => await _control.PrepareJobAsync(request, Options(timeout, cancellationToken)), step, "prepare", cancellationToken);
 
     /// <summary>
     /// One Step call: sends <paramref name="header"/> and this rank's segment of <paramref name="parameters"/>,
@@ -50,48 +60,60 @@ internal sealed class WorkerClient : IDisposable
         TimeSpan timeout, CancellationToken cancellationToken) =>
         CallAsync(async () =>
         {
-            // Responses read as bytes: each gradient piece is copied once, from the received bytes into the sums.
-            using var call = _channel.DuplexStreamingRaw(WorkerControlMethods.Step, Options(timeout, cancellationToken));
-            await call.RequestStream.WriteAsync(new StepRequest { Header = header }, cancellationToken);
-            await SendParametersAsync(call.RequestStream, parameters, worldSize, cancellationToken);
-            await call.RequestStream.CompleteAsync();
-
             var (offset, length) = RingSegments.Range(gradientLength, worldSize, Rank);
-            long expected = offset;
-            while (await call.ResponseStream.MoveNext(cancellationToken))
+            _sink.Begin(gradients, bufferChanges, offset, offset + length);
+            try
             {
-                if (StepResponseParser.TryParse(call.ResponseStream.Current, out var response) is { } malformed)
+                using var call = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(_step, null, Options(timeout, cancellationToken));
+                await SendAsync(call, header, parameters, worldSize, cancellationToken);
+                while (await call.ResponseStream.MoveNext(cancellationToken))
                 {
-                    // What the generated parser reports for bytes that are not the message.
-                    throw new RpcException(StatusCode.Internal, $"Failed to parse StepResponse: {malformed}");
-                }
-                if (response.Kind == StepResponse.KindOneofCase.Result)
-                {
-                    if (expected != offset + length)
+                    var response = call.ResponseStream.Current;
+                    if (response.Malformed is { } malformed)
                     {
-                        throw new InvalidDataException($"its gradient pieces cover [{offset}, {expected}) of its segment [{offset}, {offset + length})");
+                        // What the generated parser reports for bytes that are not the message.
+                        throw new RpcException(new Status(StatusCode.Internal, $"Failed to parse StepResponse: {malformed}"));
                     }
-                    // Read on to the trailers: the call ends with the worker's OK instead of being cancelled under it.
-                    if (await call.ResponseStream.MoveNext(cancellationToken))
+                    if (response.Invalid is { } invalid)
                     {
-                        throw new InvalidDataException("it answered more after its StepResult");
+                        throw new InvalidDataException(invalid);
                     }
-                    return response.Result!;
+                    if (response.Kind == StepResponse.KindOneofCase.Result)
+                    {
+                        if (_sink.Missing() is { } missing)
+                        {
+                            throw new InvalidDataException(missing);
+                        }
+                        // Read on to the trailers: the call ends with the worker's OK instead of being cancelled under it.
+                        if (await call.ResponseStream.MoveNext(cancellationToken))
+                        {
+                            throw new InvalidDataException("it answered more after its StepResult");
+                        }
+                        return response.Result!;
+                    }
+                    if (response.Kind != StepResponse.KindOneofCase.Gradients)
+                    {
+                        throw new InvalidDataException("it answered an empty message");
+                    }
                 }
-                expected = CopyGradients(response, expected, offset + length, gradients, bufferChanges);
+                throw new InvalidDataException("its answer ended without a StepResult");
             }
-            throw new InvalidDataException("its answer ended without a StepResult");
+            finally
+            {
+                _sink.End();
+                _request.Clear();
+            }
         }, header.Step, phase, cancellationToken);
 
     public Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken) =>
-        CallAsync(() => _channel.UnaryAsync(WorkerControlMethods.Evaluate, request, Options(timeout, cancellationToken)), step, "evaluate", cancellationToken);
+        CallAsync(async () => await _control.EvaluateAsync(request, Options(timeout, cancellationToken)), step, "evaluate", cancellationToken);
 
     /// <summary>Asks the worker to forget the job; a worker that does not answer is left alone.</summary>
     public async Task StopAsync(string jobId, TimeSpan timeout)
     {
         try
         {
-            await _channel.UnaryAsync(WorkerControlMethods.StopJob, new StopJobRequest { JobId = jobId }, Options(timeout, CancellationToken.None));
+            await _control.StopJobAsync(new StopJobRequest { JobId = jobId }, Options(timeout, CancellationToken.None));
         }
         catch (Exception failure) when (failure is RpcException or HttpRequestException or IOException)
         {
@@ -99,51 +121,29 @@ internal sealed class WorkerClient : IDisposable
         }
     }
 
-    /// <summary>Elements and where they go are checked: a piece must continue the segment in order.</summary>
-    private static long CopyGradients(StepResponseView piece, long expected, long end, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges)
+    /// <summary>
+    /// Sends the header and this rank's parameter pieces, then completes the request stream. A worker that ends the
+    /// call early (it refused the header, say) makes the writes fail with a status of the client's; its own status
+    /// then comes from the response stream.
+    /// </summary>
+    private async Task SendAsync(AsyncDuplexStreamingCall<OutgoingStepRequest, IncomingStepResponse> call, StepHeader header,
+        ReadOnlyMemory<float> parameters, int worldSize, CancellationToken cancellationToken)
     {
-        if (piece.Kind != StepResponse.KindOneofCase.Gradients)
-        {
-            throw new InvalidDataException("it answered an empty message");
-        }
-        if (piece.Values.Length % sizeof(long) != 0)
-        {
-            throw new InvalidDataException($"its gradient piece at {piece.Offset} holds {piece.Values.Length} bytes, not whole int64 elements");
-        }
-        long count = piece.Values.Length / sizeof(long);
-        if (piece.Offset != expected || expected + count > end)
-        {
-            throw new InvalidDataException($"it sent {count} gradient elements at offset {piece.Offset}; expected the segment to continue at {expected} up to {end}");
-        }
-        int at = (int)piece.Offset;
-        int split = (int)Math.Clamp(gradients.Length - at, 0, count);
-        piece.Values.Slice(0, split * sizeof(long)).CopyTo(MemoryMarshal.AsBytes(gradients.Values.Slice(at, split)));
-        if (split < count)
-        {
-            piece.Values.Slice(split * sizeof(long)).CopyTo(
-                MemoryMarshal.AsBytes(bufferChanges.Values.Slice(at + split - gradients.Length, (int)count - split)));
-        }
-        return expected + count;
-    }
-
-    private async Task SendParametersAsync(IClientStreamWriter<StepRequest> requests, ReadOnlyMemory<float> parameters,
-        int worldSize, CancellationToken cancellationToken)
-    {
-        var (offset, length) = RingSegments.Range(parameters.Length, worldSize, Rank);
-        var piece = _pieceRequest.Parameters;
         try
         {
-            await RawElements.WritePiecesAsync(parameters, offset, length, _piece, (start, values) =>
-            {
-                piece.Offset = start;
-                piece.Values = values;
-                return requests.WriteAsync(_pieceRequest, cancellationToken);
-            });
+            await call.RequestStream.WriteAsync(_request.Header(header), cancellationToken);
+            var (offset, length) = RingSegments.Range(parameters.Length, worldSize, Rank);
+            await RawElements.WritePiecesAsync(parameters, offset, length,
+                (start, values) => call.RequestStream.WriteAsync(_request.Parameters(start, values), cancellationToken));
+            await call.RequestStream.CompleteAsync();
         }
-        finally
+        catch (RpcException) when (!cancellationToken.IsCancellationRequested)
         {
-            piece.Values = ByteString.Empty;
+            while (await call.ResponseStream.MoveNext(cancellationToken))
+            {
+                // Pieces before the worker's failure are of no use: the status is what counts.
+            }
+            throw;
         }
     }
 
@@ -165,7 +165,7 @@ internal sealed class WorkerClient : IDisposable
     }
 
     private CallOptions Options(TimeSpan timeout, CancellationToken cancellationToken) =>
-        new(DateTime.UtcNow + timeout, _headers, cancellationToken);
+        new(_headers, DateTime.UtcNow + timeout, cancellationToken);
 
     /// <summary>A failure of this call, as opposed to the caller cancelling it.</summary>
     private static bool IsCallFailure(Exception failure, CancellationToken cancellationToken) =>
@@ -179,15 +179,15 @@ internal sealed class WorkerClient : IDisposable
     private WorkerFailedException Failed(long step, string phase, Exception failure)
     {
         var (kind, peer) = Classify(failure);
-        string? piece = (failure as RpcException)?.Trailers.GetValue(WorkerControlMethods.RingPieceTrailer);
+        string? piece = (failure as RpcException)?.Trailers.GetValue(StepTrailers.RingPiece);
         string detail = failure switch
         {
-            RpcException rpc when rpc.StatusCode == StatusCode.DeadlineExceeded => $"no answer within its deadline ({rpc.Detail})",
-            RpcException rpc => $"{rpc.StatusCode} {rpc.Detail}",
+            RpcException rpc when rpc.StatusCode == StatusCode.DeadlineExceeded => $"no answer within its deadline ({rpc.Status.Detail})",
+            RpcException rpc => $"{rpc.StatusCode} {rpc.Status.Detail}",
             _ => failure.Message,
         };
         return new WorkerFailedException(Endpoint.Id, Rank, step, phase, detail, failure, kind, peer, peer is null ? null : piece,
-            peer is null ? null : Position((failure as RpcException)?.Trailers.GetValue(WorkerControlMethods.RingPositionTrailer)));
+            peer is null ? null : Position((failure as RpcException)?.Trailers.GetValue(StepTrailers.RingPosition)));
     }
 
     /// <summary>"PHASE ROUND" as the worker's ring-position trailer says; null when absent or malformed.</summary>
@@ -208,7 +208,7 @@ internal sealed class WorkerClient : IDisposable
     private static (WorkerFailureKind Kind, int? PeerRank) Classify(Exception failure) => failure switch
     {
         RpcException { StatusCode: StatusCode.Aborted } rpc
-            when int.TryParse(rpc.Trailers.GetValue(WorkerControlMethods.PeerRankTrailer), NumberStyles.None, CultureInfo.InvariantCulture, out int peer) =>
+            when int.TryParse(rpc.Trailers.GetValue(StepTrailers.PeerRank), NumberStyles.None, CultureInfo.InvariantCulture, out int peer) =>
             (WorkerFailureKind.PeerFailed, peer),
         RpcException { StatusCode: StatusCode.DeadlineExceeded } or OperationCanceledException => (WorkerFailureKind.NoAnswer, null),
         // Unavailable: connection refused or lost; Cancelled that the coordinator did not ask for, or Internal (the

@@ -1,4 +1,4 @@
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 
 namespace DistributedTrainer.Coordinator.Cluster;
 

@@ -21,20 +21,18 @@ public static class RawElements
 
     /// <summary>
     /// Sends elements [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of
-    /// <paramref name="vector"/> as pieces of at most <see cref="MaxPieceBytes"/>, in order: each is copied into
-    /// <paramref name="buffer"/> (reused, so nothing is allocated per piece) and handed to <paramref name="write"/>
-    /// with its offset, which must have serialized it when its task completes.
+    /// <paramref name="vector"/> as pieces of at most <see cref="MaxPieceBytes"/>, in order: each is handed to
+    /// <paramref name="write"/> with its offset as a slice of the vector itself (not copied), which must have
+    /// serialized it when its task completes.
     /// </summary>
-    public static async Task WritePiecesAsync<T>(ReadOnlyMemory<T> vector, int offset, int length, byte[] buffer,
-        Func<long, ByteString, Task> write) where T : unmanaged
+    public static async Task WritePiecesAsync<T>(ReadOnlyMemory<T> vector, int offset, int length, Func<long, ReadOnlyMemory<T>, Task> write)
+        where T : unmanaged
     {
+        ArgumentNullException.ThrowIfNull(write);
         int perPiece = PerPiece<T>();
         for (int start = offset; start < offset + length; start += perPiece)
         {
-            int count = Math.Min(perPiece, offset + length - start);
-            int bytes = count * Marshal.SizeOf<T>();
-            MemoryMarshal.AsBytes(vector.Span.Slice(start, count)).CopyTo(buffer);
-            await write(start, UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, bytes)));
+            await write(start, vector.Slice(start, Math.Min(perPiece, offset + length - start)));
         }
     }
 
@@ -42,7 +40,7 @@ public static class RawElements
     /// Copies the elements in <paramref name="bytes"/> into <paramref name="vector"/> at <paramref name="offset"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not whole elements or do not fit the vector there.</exception>
-    public static void CopyInto<T>(Span<T> vector, long offset, ByteString bytes, string field) where T : unmanaged
+    public static void CopyInto<T>(Span<T> vector, long offset, ReadOnlySpan<byte> bytes, string field) where T : unmanaged
     {
         int size = Marshal.SizeOf<T>();
         if (bytes.Length % size != 0)
@@ -55,6 +53,6 @@ public static class RawElements
             throw new InvalidDataException(
                 $"Invalid {field}: {count} elements at offset {offset} do not fit a vector of {vector.Length}");
         }
-        MemoryMarshal.Cast<byte, T>(bytes.Span).CopyTo(vector.Slice((int)offset, count));
+        MemoryMarshal.Cast<byte, T>(bytes).CopyTo(vector.Slice((int)offset, count));
     }
 }

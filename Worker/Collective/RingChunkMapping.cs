@@ -1,29 +1,12 @@
 using System.Buffers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training.Collective;
-using Google.Protobuf;
 
 namespace DistributedTrainer.Worker.Collective;
 
 /// <summary>Maps trainer.v1.RingChunk to the ring's pieces and back; the only place that knows both.</summary>
 internal static class RingChunkMapping
 {
-    /// <summary>
-    /// Fills <paramref name="chunk"/> for sending. The payload is wrapped, not copied: the chunk must be written
-    /// before the caller reuses the buffer (a stream write serializes it before it returns).
-    /// </summary>
-    public static void Fill(RingChunk chunk, string jobId, RingPieceHeader header, ReadOnlyMemory<byte> payload)
-    {
-        chunk.JobId = jobId;
-        chunk.Step = header.Step;
-        chunk.Phase = ToProto(header.Phase);
-        chunk.Round = header.Round;
-        chunk.ChunkIndex = header.ChunkIndex;
-        chunk.Offset = header.Offset;
-        chunk.FromRank = header.FromRank;
-        chunk.Payload = UnsafeByteOperations.UnsafeWrap(payload);
-    }
-
     /// <summary>
     /// The piece of a received chunk, its payload copied into a buffer rented from <see cref="ArrayPool{T}.Shared"/>
     /// (returned when the piece is disposed): the chunk's bytes belong to the request body, which moves on.
@@ -46,7 +29,8 @@ internal static class RingChunkMapping
         : chunk.Payload.Length % 4 != 0 ? $"payload of {chunk.Payload.Length} bytes is not whole elements"
         : null;
 
-    private static RingPhase ToProto(CollectivePhase phase) => phase switch
+    /// <summary>The wire value of a ring phase.</summary>
+    public static RingPhase ToProto(CollectivePhase phase) => phase switch
     {
         CollectivePhase.ReduceScatter => RingPhase.ReduceScatter,
         CollectivePhase.AllGather => RingPhase.AllGather,

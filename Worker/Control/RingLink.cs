@@ -1,7 +1,8 @@
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Training.Collective;
+using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Faults;
+using Grpc.Net.Client;
 
 namespace DistributedTrainer.Worker.Control;
 
@@ -18,12 +19,12 @@ internal sealed class RingLink : IAsyncDisposable
     private readonly IRingTransport _ring;
     private readonly int _rank;
     private readonly int _size;
-    private readonly RpcChannel? _channel;
+    private readonly GrpcChannel? _channel;
     private readonly GrpcRingTransport? _transport;
     private RingAllReduce? _allReduce;
     private TimeSpan _pieceTimeout;
 
-    private RingLink(long generation, IRingTransport ring, int rank, int size, RpcChannel? channel, GrpcRingTransport? transport)
+    private RingLink(long generation, IRingTransport ring, int rank, int size, GrpcChannel? channel, GrpcRingTransport? transport)
     {
         Generation = generation;
         _ring = ring;
@@ -70,10 +71,10 @@ internal sealed class RingLink : IAsyncDisposable
         {
             return new RingLink(generation, InProcessRingTransport.CreateRing(1)[0], 0, 1, null, null);
         }
-        var channel = new RpcChannel(ring[(rank + 1) % ring.Count], new RpcChannelOptions { MaxSendMessageSize = MessageLimit });
+        var channel = GrpcChannels.Create(ring[(rank + 1) % ring.Count], new GrpcChannelSettings { MaxSendMessageSize = MessageLimit });
         try
         {
-            var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count, BearerTokenAuth.Headers(token));
+            var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count, BearerToken.Headers(token));
             IRingTransport sending = faults.HasRingFaults ? new FaultyRingTransport(transport, faults) : transport;
             return new RingLink(generation, sending, rank, ring.Count, channel, transport);
         }

@@ -1,11 +1,11 @@
 using System.Globalization;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Faults;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedTrainer.Worker.Control;
@@ -14,7 +14,7 @@ namespace DistributedTrainer.Worker.Control;
 /// The worker's trainer.v1.WorkerControl service: checks each call's envelope, hands it to the one
 /// <see cref="WorkerJob"/> the worker holds, and maps failures to a status in one place.
 /// </summary>
-internal sealed class WorkerControlService : IAsyncDisposable
+internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDisposable
 {
     private readonly CollectiveService _collective;
     private readonly FaultDrill _faults;
@@ -35,16 +35,19 @@ internal sealed class WorkerControlService : IAsyncDisposable
         _token = token;
         _defaultThreads = defaultThreads;
         _logger = logger;
-        Definition = new GrpcServiceBuilder(WorkerControlMethods.Service)
-            .Unary<PrepareJobRequest, PrepareJobResponse>("PrepareJob", (request, context) => Guard("PrepareJob", () => PrepareJobAsync(request, context)))
-            .DuplexStreaming<StepRequest, StepResponse>("Step", (requests, responses, context) => Guard("Step", () => StepAsync(requests, responses, context)))
-            .Unary<EvaluateRequest, EvaluateResponse>("Evaluate", (request, context) => Guard("Evaluate", () => EvaluateAsync(request, context)))
-            .Unary<StopJobRequest, StopJobResponse>("StopJob", (request, context) => Guard("StopJob", () => StopJobAsync(request)))
-            .Build();
     }
 
-    /// <summary>Add to the worker's <see cref="GrpcRouter"/>.</summary>
-    public GrpcServiceDefinition Definition { get; }
+    public override Task<PrepareJobResponse> PrepareJob(PrepareJobRequest request, ServerCallContext context) =>
+        Guard("PrepareJob", () => PrepareJobAsync(request, context));
+
+    public override Task Step(IAsyncStreamReader<IncomingStepRequest> requests, IServerStreamWriter<OutgoingStepResponse> responses, ServerCallContext context) =>
+        Guard("Step", () => StepAsync(requests, responses, context));
+
+    public override Task<EvaluateResponse> Evaluate(EvaluateRequest request, ServerCallContext context) =>
+        Guard("Evaluate", () => EvaluateAsync(request, context));
+
+    public override Task<StopJobResponse> StopJob(StopJobRequest request, ServerCallContext context) =>
+        Guard("StopJob", () => StopJobAsync(request));
 
     private async Task<PrepareJobResponse> PrepareJobAsync(PrepareJobRequest request, ServerCallContext context)
     {
@@ -106,17 +109,19 @@ internal sealed class WorkerControlService : IAsyncDisposable
         }
     }
 
-    private async Task StepAsync(IAsyncStreamReader<StepRequest> requests, IServerStreamWriter<StepResponse> responses, ServerCallContext context)
+    private async Task StepAsync(IAsyncStreamReader<IncomingStepRequest> requests, IServerStreamWriter<OutgoingStepResponse> responses, ServerCallContext context)
     {
         if (!await requests.MoveNext(context.CancellationToken))
         {
             throw new ArgumentException("Invalid request stream: empty (the first message must be the StepHeader)");
         }
-        if (requests.Current.KindCase != StepRequest.KindOneofCase.Header)
+        using var first = requests.Current;
+        first.ThrowIfMalformed();
+        if (first.Kind != StepRequest.KindOneofCase.Header)
         {
-            throw new ArgumentException($"Invalid request 0: {requests.Current.KindCase} (the first message must be the StepHeader)");
+            throw new ArgumentException($"Invalid request 0: {first.Kind} (the first message must be the StepHeader)");
         }
-        var header = requests.Current.Header;
+        var header = first.Header!;
         await Job(header.JobId).StepAsync(header, requests, responses, context.CancellationToken);
     }
 
@@ -171,7 +176,7 @@ internal sealed class WorkerControlService : IAsyncDisposable
         }
         catch (Exception failure) when (ToStatus(failure) is { } status)
         {
-            WorkerLog.CallFailed(_logger, method, status.StatusCode.ToString(), status.Detail);
+            WorkerLog.CallFailed(_logger, method, status.StatusCode.ToString(), status.Status.Detail);
             throw status;
         }
     }
@@ -184,17 +189,19 @@ internal sealed class WorkerControlService : IAsyncDisposable
 
     private static RpcException? ToStatus(Exception failure) => failure switch
     {
-        JobInputException invalid => new RpcException(StatusCode.InvalidArgument, $"Invalid spec: {invalid.Message}"),
-        ArgumentException or InvalidDataException => new RpcException(StatusCode.InvalidArgument, failure.Message),
-        InvalidOperationException => new RpcException(StatusCode.FailedPrecondition, failure.Message),
+        JobInputException invalid => new RpcException(new Status(StatusCode.InvalidArgument, $"Invalid spec: {invalid.Message}")),
+        ArgumentException or InvalidDataException => new RpcException(new Status(StatusCode.InvalidArgument, failure.Message)),
+        InvalidOperationException => new RpcException(new Status(StatusCode.FailedPrecondition, failure.Message)),
         // The peer rank travels as a trailer, so the coordinator learns whom to drop without reading the text.
-        RingException ring => new RpcException(StatusCode.Aborted, $"ring {ring.Phase} failed: {ring.Message}",
-            new Metadata()
-                .Add(WorkerControlMethods.PeerRankTrailer, ring.PeerRank.ToString(CultureInfo.InvariantCulture))
-                .Add(WorkerControlMethods.RingPieceTrailer, string.Create(CultureInfo.InvariantCulture,
-                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? "reduce-scatter" : "all-gather")} chunk {ring.ChunkIndex}"))
-                .Add(WorkerControlMethods.RingPositionTrailer, string.Create(CultureInfo.InvariantCulture,
-                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? 1 : 0)} {ring.Round}"))),
+        RingException ring => new RpcException(new Status(StatusCode.Aborted, $"ring {ring.Phase} failed: {ring.Message}"),
+            new Metadata
+            {
+                { StepTrailers.PeerRank, ring.PeerRank.ToString(CultureInfo.InvariantCulture) },
+                { StepTrailers.RingPiece, string.Create(CultureInfo.InvariantCulture,
+                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? "reduce-scatter" : "all-gather")} chunk {ring.ChunkIndex}") },
+                { StepTrailers.RingPosition, string.Create(CultureInfo.InvariantCulture,
+                    $"{(ring.Phase == CollectivePhase.ReduceScatter ? 1 : 0)} {ring.Round}") },
+            }),
         _ => null,
     };
 

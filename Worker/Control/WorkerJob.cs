@@ -6,12 +6,11 @@ using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Numerics.Losses;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Faults;
-using Google.Protobuf;
+using Grpc.Core;
 
 namespace DistributedTrainer.Worker.Control;
 
@@ -38,9 +37,8 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly FixedPointAccumulator _buffers;
     private readonly float[] _parameters;
     private readonly long[] _flatGradients;
-    // One piece of the answer, reused: a stream write serializes the message before it returns.
-    private readonly byte[] _piece = new byte[RawElements.MaxPieceBytes];
-    private readonly StepResponse _pieceResponse = new() { Gradients = new GradientPiece() };
+    // The answer's message, reused: a stream write serializes it before it returns.
+    private readonly OutgoingStepResponse _response = new();
     private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly int _shardSize;
@@ -137,8 +135,8 @@ internal sealed class WorkerJob : IAsyncDisposable
     /// One step (cluster.proto): receives this rank's parameter segment, all-gathers the parameters, computes the
     /// header's micro-shards, reduce-scatters the gradients and answers with this rank's segment and the results.
     /// </summary>
-    public async Task StepAsync(StepHeader header, IAsyncStreamReader<StepRequest> requests,
-        IServerStreamWriter<StepResponse> responses, CancellationToken cancellationToken)
+    public async Task StepAsync(StepHeader header, IAsyncStreamReader<IncomingStepRequest> requests,
+        IServerStreamWriter<OutgoingStepResponse> responses, CancellationToken cancellationToken)
     {
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         var token = call.Token;
@@ -179,7 +177,14 @@ internal sealed class WorkerJob : IAsyncDisposable
                 }
                 RecordRingTraffic(ring);
                 await SendGradientsAsync(responses, token);
-                await responses.WriteAsync(new StepResponse { Result = Result(header, shards, computeSeconds) }, token);
+                try
+                {
+                    await responses.WriteAsync(_response.Result(Result(header, shards, computeSeconds)), token);
+                }
+                finally
+                {
+                    _response.Clear();
+                }
             }
             catch
             {
@@ -343,19 +348,19 @@ internal sealed class WorkerJob : IAsyncDisposable
     }
 
     /// <summary>Copies the pieces of this rank's parameter segment, which must arrive in order and cover it exactly.</summary>
-    private async Task ReceiveParametersAsync(IAsyncStreamReader<StepRequest> requests, CancellationToken cancellationToken)
+    private async Task ReceiveParametersAsync(IAsyncStreamReader<IncomingStepRequest> requests, CancellationToken cancellationToken)
     {
         var (offset, length) = RingSegments.Range(_parameters.Length, WorldSize, Rank);
         long expected = offset;
         int index = 0;
         while (await requests.MoveNext(cancellationToken))
         {
-            var request = requests.Current;
-            if (request.KindCase != StepRequest.KindOneofCase.Parameters)
+            using var piece = requests.Current;
+            piece.ThrowIfMalformed();
+            if (piece.Kind != StepRequest.KindOneofCase.Parameters)
             {
-                throw new ArgumentException($"Invalid request {index + 1}: {request.KindCase} after the header (only parameter pieces may follow it)");
+                throw new ArgumentException($"Invalid request {index + 1}: {piece.Kind} after the header (only parameter pieces may follow it)");
             }
-            var piece = request.Parameters;
             if (piece.Values.Length > RawElements.MaxPieceBytes)
             {
                 throw new ArgumentException($"Invalid parameters[{index}].values: {piece.Values.Length} bytes (at most {RawElements.MaxPieceBytes} per piece)");
@@ -381,22 +386,17 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
     }
 
-    private async Task SendGradientsAsync(IServerStreamWriter<StepResponse> responses, CancellationToken cancellationToken)
+    private async Task SendGradientsAsync(IServerStreamWriter<OutgoingStepResponse> responses, CancellationToken cancellationToken)
     {
         var (offset, length) = RingSegments.Range(_flatGradients.Length, WorldSize, Rank);
-        var piece = _pieceResponse.Gradients;
         try
         {
-            await RawElements.WritePiecesAsync<long>(_flatGradients, offset, length, _piece, (start, values) =>
-            {
-                piece.Offset = start;
-                piece.Values = values;
-                return responses.WriteAsync(_pieceResponse, cancellationToken);
-            });
+            await RawElements.WritePiecesAsync<long>(_flatGradients, offset, length,
+                (start, values) => responses.WriteAsync(_response.Gradients(start, values), cancellationToken));
         }
         finally
         {
-            piece.Values = ByteString.Empty;
+            _response.Clear();
         }
     }
 

@@ -1,6 +1,7 @@
-using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedTrainer.Worker.Registration;
@@ -15,7 +16,9 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
 
-    private readonly RpcChannel _channel;
+    private readonly Uri _coordinator;
+    private readonly GrpcChannel _channel;
+    private readonly Cluster.ClusterClient _cluster;
     private readonly RegisterWorkerRequest _request;
     private readonly Metadata? _headers;
     private readonly TimeSpan _maxRetryDelay;
@@ -26,9 +29,11 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
 
     private CoordinatorRegistration(Uri coordinator, RegisterWorkerRequest request, string? token, TimeSpan maxRetryDelay, ILogger logger)
     {
-        _channel = new RpcChannel(coordinator);
+        _coordinator = coordinator;
+        _channel = GrpcChannels.Create(coordinator);
+        _cluster = new Cluster.ClusterClient(_channel);
         _request = request;
-        _headers = BearerTokenAuth.Headers(token);
+        _headers = BearerToken.Headers(token);
         _maxRetryDelay = maxRetryDelay;
         _logger = logger;
         _loop = Task.Run(() => RunAsync(_stopping.Token));
@@ -52,15 +57,15 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
             {
                 if (_workerId is null)
                 {
-                    var registered = await _channel.UnaryAsync(ClusterMethods.Register, _request, Options(stopping));
+                    var registered = await _cluster.RegisterAsync(_request, Options(stopping));
                     _workerId = registered.WorkerId;
                     interval = TimeSpan.FromMilliseconds(Math.Max(100, registered.HeartbeatIntervalMs));
                     MarkReachable(ref reachable);
-                    WorkerLog.Registered(_logger, _channel.Address, registered.WorkerId, registered.HeartbeatIntervalMs);
+                    WorkerLog.Registered(_logger, _coordinator, registered.WorkerId, registered.HeartbeatIntervalMs);
                 }
                 else
                 {
-                    var heartbeat = await _channel.UnaryAsync(ClusterMethods.Heartbeat, new HeartbeatRequest { WorkerId = _workerId }, Options(stopping));
+                    var heartbeat = await _cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = _workerId }, Options(stopping));
                     MarkReachable(ref reachable);
                     if (!heartbeat.Known)
                     {
@@ -77,7 +82,7 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
                 if (reachable)
                 {
                     reachable = false;
-                    WorkerLog.Unreachable(_logger, _channel.Address, failure is RpcException rpc ? $"{rpc.StatusCode} {rpc.Detail}" : failure.Message, _maxRetryDelay);
+                    WorkerLog.Unreachable(_logger, _coordinator, failure is RpcException rpc ? $"{rpc.StatusCode} {rpc.Status.Detail}" : failure.Message, _maxRetryDelay);
                 }
                 await Task.Delay(retryDelay, stopping).ContinueWith(static _ => { }, TaskScheduler.Default);
                 retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, _maxRetryDelay.Ticks));
@@ -95,11 +100,11 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
         if (!reachable)
         {
             reachable = true;
-            WorkerLog.Reachable(_logger, _channel.Address);
+            WorkerLog.Reachable(_logger, _coordinator);
         }
     }
 
-    private CallOptions Options(CancellationToken stopping) => new(DateTime.UtcNow + CallTimeout, _headers, stopping);
+    private CallOptions Options(CancellationToken stopping) => new(_headers, DateTime.UtcNow + CallTimeout, stopping);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,12 +1,13 @@
 using System.Buffers;
-using DistributedTrainer.Coordinator.Cluster;
+using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
 using Google.Protobuf;
 using Xunit;
 
-namespace DistributedTrainer.Tests.Cluster;
+namespace DistributedTrainer.Tests.ClusterApi;
 
-public sealed class StepResponseParserTests
+/// <summary>StepStreamParser on StepResponse (gradient pieces, result) and StepRequest (header, parameter pieces).</summary>
+public sealed class StepStreamParserTests
 {
     private static readonly StepResult Result = new()
     {
@@ -22,10 +23,10 @@ public sealed class StepResponseParserTests
         byte[] values = Enumerable.Range(0, 800).Select(i => (byte)i).ToArray();
         var message = new StepResponse { Gradients = new GradientPiece { Offset = 5_000_000_000, Values = ByteString.CopyFrom(values) } };
 
-        string? problem = StepResponseParser.TryParse(new ReadOnlySequence<byte>(message.ToByteArray()), out StepResponseView view);
+        string? problem = Parse(new ReadOnlySequence<byte>(message.ToByteArray()), out var view);
 
         Assert.Null(problem);
-        Assert.Equal((StepResponse.KindOneofCase.Gradients, 5_000_000_000L, (StepResult?)null), (view.Kind, view.Offset, view.Result));
+        Assert.Equal((StepResponse.KindOneofCase.Gradients, 5_000_000_000L, (StepResult?)null), ((StepResponse.KindOneofCase)view.Field, view.Offset, view.Message));
         Assert.Equal(values, view.Values.ToArray());
     }
 
@@ -34,17 +35,17 @@ public sealed class StepResponseParserTests
     {
         var message = new StepResponse { Result = Result };
 
-        StepResponseParser.TryParse(new ReadOnlySequence<byte>(message.ToByteArray()), out StepResponseView view);
+        Parse(new ReadOnlySequence<byte>(message.ToByteArray()), out var view);
 
-        Assert.Equal((StepResponse.KindOneofCase.Result, Result), (view.Kind, view.Result));
+        Assert.Equal((StepResponse.KindOneofCase.Result, Result), ((StepResponse.KindOneofCase)view.Field, view.Message));
     }
 
     [Fact]
     public void TryParse_EmptyMessage_KindNone()
     {
-        string? problem = StepResponseParser.TryParse(ReadOnlySequence<byte>.Empty, out StepResponseView view);
+        string? problem = Parse(ReadOnlySequence<byte>.Empty, out var view);
 
-        Assert.Equal(((string?)null, StepResponse.KindOneofCase.None), (problem, view.Kind));
+        Assert.Equal(((string?)null, StepResponse.KindOneofCase.None), (problem, (StepResponse.KindOneofCase)view.Field));
     }
 
     [Fact]
@@ -53,7 +54,7 @@ public sealed class StepResponseParserTests
         byte[] values = Enumerable.Range(0, 64).Select(i => (byte)i).ToArray();
         byte[] bytes = new StepResponse { Gradients = new GradientPiece { Offset = 1, Values = ByteString.CopyFrom(values) } }.ToByteArray();
 
-        StepResponseParser.TryParse(SegmentedSequence.Of(bytes, 5), out StepResponseView view);
+        Parse(SegmentedSequence.Of(bytes, 5), out var view);
 
         Assert.Equal(values, view.Values.ToArray());
     }
@@ -70,11 +71,11 @@ public sealed class StepResponseParserTests
         byte[] bytes = [.. parts.SelectMany(Part)];
         var expected = StepResponse.Parser.ParseFrom(bytes);
 
-        string? problem = StepResponseParser.TryParse(new ReadOnlySequence<byte>(bytes), out StepResponseView view);
+        string? problem = Parse(new ReadOnlySequence<byte>(bytes), out var view);
 
         Assert.Null(problem);
-        Assert.Equal(expected.KindCase, view.Kind);
-        Assert.Equal(expected.Result, view.Result);
+        Assert.Equal(expected.KindCase, (StepResponse.KindOneofCase)view.Field);
+        Assert.Equal(expected.Result, view.Message);
         Assert.Equal(expected.Gradients?.Offset ?? 0, view.Offset);
         Assert.Equal(expected.Gradients?.Values.ToByteArray() ?? [], view.Values.ToArray());
     }
@@ -89,7 +90,7 @@ public sealed class StepResponseParserTests
     [InlineData(new byte[] { 0x18, 0xFF }, "field 3 at byte 0: truncated varint")]
     public void TryParse_MalformedBytes_ProblemNamesTheFieldAndPlace(byte[] message, string expected)
     {
-        string? problem = StepResponseParser.TryParse(new ReadOnlySequence<byte>(message), out _);
+        string? problem = Parse(new ReadOnlySequence<byte>(message), out _);
 
         Assert.Equal(expected, problem);
     }
@@ -97,7 +98,7 @@ public sealed class StepResponseParserTests
     [Fact]
     public void TryParse_MalformedResult_ProblemNamesTheResult()
     {
-        string? problem = StepResponseParser.TryParse(new ReadOnlySequence<byte>([0x12, 2, 0x08, 0xFF]), out _);
+        string? problem = Parse(new ReadOnlySequence<byte>([0x12, 2, 0x08, 0xFF]), out _);
 
         Assert.StartsWith("result at byte 0: ", problem);
     }
@@ -111,15 +112,49 @@ public sealed class StepResponseParserTests
             Gradients = new GradientPiece { Offset = 7, Values = ByteString.CopyFrom(new byte[1 << 20]) },
         }.ToByteArray();
         var message = SegmentedSequence.Of(bytes, 64 * 1024);
-        StepResponseParser.TryParse(message, out _);
+        Parse(message, out _);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
-        StepResponseParser.TryParse(message, out StepResponseView view);
+        Parse(message, out var view);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(1 << 20, view.Values.Length);
         Assert.True(allocated < 1024, $"parsing a 1 MiB piece allocated {allocated} bytes");
     }
+
+    [Fact]
+    public void TryParse_GeneratedParameterPiece_OffsetAndValuesAsSent()
+    {
+        byte[] values = [1, 2, 3, 4, 5, 6, 7, 8];
+        var message = new StepRequest { Parameters = new ParameterPiece { Offset = 12, Values = ByteString.CopyFrom(values) } };
+
+        string? problem = StepStreamParser.TryParse(new ReadOnlySequence<byte>(message.ToByteArray()), StepStreamFields.Request, out StepStreamView<StepHeader> view);
+
+        Assert.Null(problem);
+        Assert.Equal((StepRequest.KindOneofCase.Parameters, 12L), ((StepRequest.KindOneofCase)view.Field, view.Offset));
+        Assert.Equal(values, view.Values.ToArray());
+    }
+
+    [Fact]
+    public void TryParse_GeneratedHeader_TheSameHeader()
+    {
+        var header = new StepHeader { JobId = "j-1", Generation = 2, Step = 3, SampleIds = { 4, 5 }, ShardLengths = { 2 }, ShardIndices = { 0 }, RingTimeoutMs = 9 };
+
+        StepStreamParser.TryParse(new ReadOnlySequence<byte>(new StepRequest { Header = header }.ToByteArray()), StepStreamFields.Request, out StepStreamView<StepHeader> view);
+
+        Assert.Equal((StepRequest.KindOneofCase.Header, header), ((StepRequest.KindOneofCase)view.Field, view.Message));
+    }
+
+    [Fact]
+    public void TryParse_TruncatedParameterPiece_ProblemNamesTheField()
+    {
+        string? problem = StepStreamParser.TryParse(new ReadOnlySequence<byte>([0x12, 3, 0x12, 9, 1]), StepStreamFields.Request, out StepStreamView<StepHeader> _);
+
+        Assert.Equal("parameters.values at byte 2 runs past the end", problem);
+    }
+
+    private static string? Parse(ReadOnlySequence<byte> message, out StepStreamView<StepResult> view) =>
+        StepStreamParser.TryParse(message, StepStreamFields.Response, out view);
 
     private static byte[] Part(string name) => name switch
     {
