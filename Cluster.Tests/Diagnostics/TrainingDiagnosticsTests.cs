@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Telemetry;
-using DistributedTrainer.Tests.Rpc;
 using DistributedTrainer.Tests.Telemetry;
 using OpenTelemetry;
 using OpenTelemetry.Trace;

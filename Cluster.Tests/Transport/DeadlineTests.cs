@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using DistributedTrainer.Tests.Rpc.Echo;
+using DistributedTrainer.Tests.Transport.Echo;
 using Grpc.Core;
 using Xunit;
-using EchoRpc = DistributedTrainer.Tests.Rpc.Echo.Echo;
+using EchoRpc = DistributedTrainer.Tests.Transport.Echo.Echo;
 
 namespace DistributedTrainer.Tests.Transport;
 

@@ -1,4 +1,4 @@
-using DistributedTrainer.Tests.Rpc.Echo;
+using DistributedTrainer.Tests.Transport.Echo;
 using DistributedTrainer.Transport;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;

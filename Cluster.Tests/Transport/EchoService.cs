@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using DistributedTrainer.Tests.Rpc.Echo;
+using DistributedTrainer.Tests.Transport.Echo;
 using Google.Protobuf;
 using Grpc.Core;
-using EchoRpc = DistributedTrainer.Tests.Rpc.Echo.Echo;
+using EchoRpc = DistributedTrainer.Tests.Transport.Echo.Echo;
 
 namespace DistributedTrainer.Tests.Transport;
 

@@ -1,9 +1,9 @@
-using DistributedTrainer.Tests.Rpc.Echo;
+using DistributedTrainer.Tests.Transport.Echo;
 using DistributedTrainer.Transport;
 using Google.Protobuf;
 using Grpc.Core;
 using Xunit;
-using EchoRpc = DistributedTrainer.Tests.Rpc.Echo.Echo;
+using EchoRpc = DistributedTrainer.Tests.Transport.Echo.Echo;
 
 namespace DistributedTrainer.Tests.Transport;
 

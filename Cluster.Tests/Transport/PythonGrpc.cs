@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DistributedTrainer.Tests.Rpc.Echo;
+using DistributedTrainer.Tests.Transport.Echo;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Health.V1;

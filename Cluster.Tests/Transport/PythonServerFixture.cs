@@ -2,7 +2,7 @@ using System.Diagnostics;
 using DistributedTrainer.Transport;
 using Grpc.Net.Client;
 using Xunit;
-using EchoRpc = DistributedTrainer.Tests.Rpc.Echo.Echo;
+using EchoRpc = DistributedTrainer.Tests.Transport.Echo.Echo;
 
 namespace DistributedTrainer.Tests.Transport;
 

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using DistributedTrainer.Tests.Rpc.Echo;
+using DistributedTrainer.Tests.Transport.Echo;
 using DistributedTrainer.Transport;
 using Grpc.Core;
 using Xunit;
-using EchoRpc = DistributedTrainer.Tests.Rpc.Echo.Echo;
+using EchoRpc = DistributedTrainer.Tests.Transport.Echo.Echo;
 
 namespace DistributedTrainer.Tests.Transport;
 

@@ -1,5 +1,4 @@
 using DistributedTrainer.Diagnostics;
-using DistributedTrainer.Rpc;
 
 namespace DistributedTrainer.Telemetry;
 
@@ -11,8 +10,11 @@ namespace DistributedTrainer.Telemetry;
 /// </summary>
 public static class TrainerTelemetry
 {
-    /// <summary>The span sources of the project: training (<see cref="TrainingDiagnostics.SourceName"/>) and gRPC calls (<see cref="RpcDiagnostics.ActivitySourceName"/>).</summary>
-    public static readonly IReadOnlyList<string> ActivitySourceNames = [TrainingDiagnostics.SourceName, RpcDiagnostics.ActivitySourceName];
+    /// <summary>
+    /// The span sources of the project's own code: training (<see cref="TrainingDiagnostics.SourceName"/>). gRPC calls
+    /// are traced by the ASP.NET Core and Grpc.Net.Client instrumentation (<see cref="TelemetrySetup.AddTrainerTracing"/>).
+    /// </summary>
+    public static readonly IReadOnlyList<string> ActivitySourceNames = [TrainingDiagnostics.SourceName];
 
     /// <summary>The meters of the project (<see cref="TrainingDiagnostics.MeterName"/>).</summary>
     public static readonly IReadOnlyList<string> MeterNames = [TrainingDiagnostics.MeterName];

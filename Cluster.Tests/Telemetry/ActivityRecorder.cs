@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace DistributedTrainer.Tests.Rpc;
+namespace DistributedTrainer.Tests.Telemetry;
 
 /// <summary>
 /// Records every span of the named sources that stops while it lives (an <see cref="ActivityListener"/>).
