@@ -60,7 +60,7 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
                 }
                 else
                 {
-                    var heartbeat = await _channel.UnaryAsync(ClusterMethods.Heartbeat, new HeartbeatRequest { WorkerId = _workerId }, Options(stopping));
+                    var heartbeat = await _channel.UnaryAsync(ClusterMethods.Heartbeat, new HeartbeatRequest { WorkerId = _workerId, Address = _request.Address }, Options(stopping));
                     MarkReachable(ref reachable);
                     if (!heartbeat.Known)
                     {
