@@ -77,11 +77,33 @@ public static class TelemetrySetup
         return new TelemetrySession(tracerProvider, meterProvider, traces, metrics, tracesFile, metricsFile);
     }
 
+    /// <summary>
+    /// What a trainer process traces, for its providers and for tests that record in memory: the training spans,
+    /// a server span per incoming gRPC call (ASP.NET Core's, named <c>package.Service/Method</c> with the
+    /// <c>rpc.*</c> attributes) and a client span per outgoing call (Grpc.Net.Client's, covering the whole call;
+    /// the HTTP request under it is not traced twice).
+    /// </summary>
+    public static TracerProviderBuilder AddTrainerTracing(this TracerProviderBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder
+            .AddSource([.. TrainerTelemetry.ActivitySourceNames])
+            .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.EnrichWithHttpResponse = GrpcServerSpans.Enrich)
+            .AddGrpcClientInstrumentation(grpc => grpc.SuppressDownstreamInstrumentation = true);
+    }
+
+    /// <summary>What a trainer process measures: the training meters and the .NET runtime's (GC, thread pool, JIT).</summary>
+    public static MeterProviderBuilder AddTrainerMetrics(this MeterProviderBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.AddMeter([.. TrainerTelemetry.MeterNames]).AddRuntimeInstrumentation();
+    }
+
     private static TracerProviderBuilder TracerBuilder(ResourceBuilder resource) =>
-        Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource([.. TrainerTelemetry.ActivitySourceNames]);
+        Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddTrainerTracing();
 
     private static MeterProviderBuilder MeterBuilder(ResourceBuilder resource) =>
-        Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter([.. TrainerTelemetry.MeterNames]);
+        Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddTrainerMetrics();
 
     private static void Validate(TelemetryOptions options)
     {
