@@ -1,7 +1,5 @@
-using DistributedTrainer.Transport;
-using System.Globalization;
 using System.Net;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
 
 namespace DistributedTrainer.Coordinator;
 

@@ -2,45 +2,48 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Coordinator.Grains;
-using DistributedTrainer.Coordinator.Jobs;
 using DistributedTrainer.Coordinator.Services;
-using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
-using Grpc.Health.V1;
+using DistributedTrainer.Transport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace DistributedTrainer.Coordinator;
 
 /// <summary>
-/// A running coordinator: trainer.v1.Jobs, trainer.v1.Cluster, grpc.health.v1 and reflection on one port, the job
-/// grains, the worker registry, and the queue that places and trains their jobs. Jobs left QUEUED,
-/// WAITING_FOR_WORKERS or RUNNING in the state directory are queued again at start.
+/// A running coordinator: one generic host with trainer.v1.Jobs, trainer.v1.Cluster, grpc.health.v1 and reflection on
+/// one port (Grpc.AspNetCore, see <see cref="GrpcServerHosting"/>) and the Orleans silo of the job grains
+/// (<see cref="JobGrainsSilo"/>), which run their jobs. Jobs left QUEUED, WAITING_FOR_WORKERS or RUNNING in the state
+/// directory resume when the silo starts.
 /// </summary>
 internal sealed class CoordinatorServer : IAsyncDisposable
 {
-    private const string JobsServiceName = "trainer.v1.Jobs";
-    private const string ClusterServiceName = "trainer.v1.Cluster";
-    private readonly GrpcHost _host;
-    private readonly JobScheduler _scheduler;
-    private readonly JobGrainHost _grains;
-    private readonly WorkerRegistry _registry;
-    private readonly ILoggerFactory _loggers;
+    /// <summary>The full name of trainer.v1.Jobs, as health and reflection report it.</summary>
+    public const string JobsServiceName = "trainer.v1.Jobs";
+
+    /// <summary>The full name of trainer.v1.Cluster.</summary>
+    public const string ClusterServiceName = "trainer.v1.Cluster";
+
+    /// <summary>The log category of the coordinator's own messages (jobs, workers).</summary>
+    public const string LogCategory = "DistributedTrainer.Coordinator";
+
+    // The silo's port is picked free just before it binds; another process may take it in between (rare).
+    private const int StartAttempts = 3;
+
+    private readonly WebApplication _app;
     private int _disposed;
 
-    private CoordinatorServer(GrpcHost host, JobScheduler scheduler, JobGrainHost grains, WorkerRegistry registry, ILoggerFactory loggers)
+    private CoordinatorServer(WebApplication app, Uri address)
     {
-        _host = host;
-        _scheduler = scheduler;
-        _grains = grains;
-        _registry = registry;
-        _loggers = loggers;
+        _app = app;
+        Address = address;
     }
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:41234</c>.</summary>
-    public Uri Address => _host.Address;
+    public Uri Address { get; }
 
     /// <summary>The workers registered with this coordinator.</summary>
-    public WorkerRegistry Workers => _registry;
+    public WorkerRegistry Workers => _app.Services.GetRequiredService<WorkerRegistry>();
 
     /// <summary>Starts serving.</summary>
     /// <param name="options">Port, state directory, credentials.</param>
@@ -49,66 +52,70 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     public static async Task<CoordinatorServer> StartAsync(CoordinatorOptions options, Action<ILoggingBuilder>? logging = null,
         ClusterBackendFactory? clusterBackends = null)
     {
-        var loggers = LoggerFactory.Create(builder => logging?.Invoke(builder));
-        var logger = loggers.CreateLogger("DistributedTrainer.Coordinator");
-        var paths = new CoordinatorPaths(options.StateDirectory);
-        Directory.CreateDirectory(paths.JobsDirectory);
-        var stopSignals = new JobStopSignals();
-        var grains = new JobGrainHost(new FileJobStorage(paths), stopSignals, TimeProvider.System, logger);
-        var registry = new WorkerRegistry(TimeProvider.System, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), logger);
-        // Workers require the coordinator's token on WorkerControl, as the coordinator requires it on Register.
-        var backendOptions = new ClusterBackendOptions { Token = options.Token };
-        clusterBackends ??= (jobId, spec, data, model, pool, onEvent) =>
-            new ClusterGradientBackend(jobId, spec, data, model, pool, backendOptions, onEvent);
-        var scheduler = new JobScheduler(grains, stopSignals, registry, clusterBackends, paths, logger);
-
-        var unfinished = (await grains.ListAsync())
-            .Where(job => job.State is JobState.Queued or JobState.WaitingForWorkers or JobState.Running)
-            .OrderBy(job => job.CreatedUnixMs)
-            .ToList();
-        foreach (var job in unfinished)
+        for (int attempt = 1; ; attempt++)
         {
-            scheduler.Enqueue(job.JobId, job.Spec);
+            WebApplication app = CreateBuilder(options, logging, clusterBackends).Build();
+            try
+            {
+                app.MapGrpcService<JobsService>();
+                app.MapGrpcService<ClusterService>();
+                app.MapGrpcInfrastructure(JobsServiceName, ClusterServiceName);
+                await app.StartAsync();
+            }
+            catch (Exception failure) when (attempt < StartAttempts && JobGrainsSilo.IsPortCollision(failure))
+            {
+                await app.DisposeAsync();
+                continue;
+            }
+            catch
+            {
+                await app.DisposeAsync();
+                throw;
+            }
+            Uri address = app.BoundAddress();
+            ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
+            CoordinatorLog.Listening(logger, address, options.StateDirectory, options.Token is null ? "off" : "bearer token");
+            return new CoordinatorServer(app, address);
         }
-        CoordinatorLog.JobsRecovered(logger, unfinished.Count);
+    }
 
-        var router = new GrpcRouter(new GrpcServerOptions
-        {
-            Interceptor = options.Token is null ? null : BearerTokenAuth.Create(options.Token, "grpc.health.v1.Health"),
-        });
-        var health = new HealthService();
-        health.SetStatus(JobsServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
-        health.SetStatus(ClusterServiceName, HealthCheckResponse.Types.ServingStatus.Serving);
-        router.AddService(new JobsService(grains, scheduler, paths, logger).Definition());
-        router.AddService(new ClusterService(registry, logger).Definition());
-        router.AddService(health.Definition);
-        router.AddService(new ReflectionService(router).Definition);
-
+    /// <summary>
+    /// The coordinator's host before it is built: Kestrel, gRPC, health and reflection from <see cref="GrpcServerHosting"/>,
+    /// and the silo of the job grains with the registry and the queue.
+    /// </summary>
+    internal static WebApplicationBuilder CreateBuilder(CoordinatorOptions options, Action<ILoggingBuilder>? logging,
+        ClusterBackendFactory? clusterBackends)
+    {
         X509Certificate2? certificate = options.TlsCertificate is null
             ? null
             : X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey);
-        var host = await GrpcHost.StartAsync(router, new GrpcHostOptions
+        WebApplicationBuilder builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
             BindAddress = options.Host ?? IPAddress.Loopback,
             Port = options.Port,
             Certificate = certificate,
+            Token = options.Token,
             ConfigureLogging = logging,
         });
-        CoordinatorLog.Listening(logger, host.Address, paths.StateDirectory, options.Token is null ? "off" : "bearer token");
-        return new CoordinatorServer(host, scheduler, grains, registry, loggers);
+        // Workers require the coordinator's token on WorkerControl, as the coordinator requires it on Register.
+        var backendOptions = new ClusterBackendOptions { Token = options.Token };
+        clusterBackends ??= (jobId, spec, data, model, pool, onEvent) =>
+            new ClusterGradientBackend(jobId, spec, data, model, pool, backendOptions, onEvent);
+        builder.AddJobGrains(new CoordinatorPaths(options.StateDirectory), TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), clusterBackends);
+        return builder;
     }
 
-    /// <summary>Stops serving, then stops the running job at a step boundary (it stays RUNNING and resumes at the next start).</summary>
+    /// <summary>
+    /// Stops serving (health NOT_SERVING, open calls end with UNAVAILABLE), then the running jobs at a step boundary (they
+    /// stay RUNNING and resume at the next start), then the silo.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
-        await _host.DisposeAsync();
-        await _scheduler.DisposeAsync();
-        _registry.Dispose();
-        _grains.Close();
-        _loggers.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 }

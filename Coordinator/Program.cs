@@ -1,6 +1,5 @@
 using DistributedTrainer.Transport;
 using DistributedTrainer.Coordinator;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Telemetry;
 
 // The coordinator process: `Coordinator --port P --state-dir DIR [--host A] [--token T] [--tls-cert F --tls-key F]`.

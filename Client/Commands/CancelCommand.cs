@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 
 namespace DistributedTrainer.Client.Commands;
 
@@ -15,7 +14,7 @@ internal static class CancelCommand
         flags.AddTo(command);
         command.SetAction((parsed, cancellation) => flags.RunAsync(parsed, async (connection, json) =>
         {
-            var result = await connection.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = parsed.GetValue(job)! },
+            var result = await connection.Jobs.CancelJobAsync(new CancelJobRequest { JobId = parsed.GetValue(job)! },
                 connection.Call(cancellation));
             Console.Out.WriteLine(json ? JobFollower.Format(result) : $"{result.JobId} {result.State}: {result.Message}");
             return ExitCodes.Ok;

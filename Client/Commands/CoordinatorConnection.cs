@@ -1,11 +1,16 @@
 using System.CommandLine;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
+using Grpc.Core;
+using Grpc.Net.Client;
+// DistributedTrainer.Jobs (the spec loader) is a namespace; the service is Protos.V1.Jobs.
+using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
 
 namespace DistributedTrainer.Client.Commands;
 
 /// <summary>
 /// The flags every cluster command shares (<c>--coordinator</c>, <c>--token</c>, <c>--json</c>), the channel they
-/// open, and the one place that turns a call's status into an exit code and a message.
+/// open with its generated trainer.v1.Jobs client, and the one place that turns a call's status into an exit code
+/// and a message.
 /// </summary>
 internal sealed class CoordinatorConnection : IDisposable
 {
@@ -15,22 +20,25 @@ internal sealed class CoordinatorConnection : IDisposable
 
     private readonly string? _token;
 
-    private CoordinatorConnection(RpcChannel channel, string? token)
+    private readonly GrpcChannel _channel;
+
+    private CoordinatorConnection(Uri address, string? token)
     {
-        Channel = channel;
+        _channel = GrpcChannels.Create(address);
         _token = token;
+        Jobs = new JobsRpc.JobsClient(_channel);
     }
 
-    public RpcChannel Channel { get; }
+    /// <summary>The coordinator's trainer.v1.Jobs.</summary>
+    public JobsRpc.JobsClient Jobs { get; }
 
     /// <summary>Options of one call: the bearer token, and the cancellation of the command.</summary>
-    public CallOptions Call(CancellationToken cancellation) =>
-        new(Headers: _token is null ? null : new Metadata().Add("authorization", "Bearer " + _token), CancellationToken: cancellation);
+    public CallOptions Call(CancellationToken cancellation) => new(headers: BearerToken.Headers(_token), cancellationToken: cancellation);
 
     /// <summary>A connection without credentials to <paramref name="address"/> (a coordinator this trainctl started).</summary>
-    public static CoordinatorConnection Open(Uri address) => new(new RpcChannel(address), token: null);
+    public static CoordinatorConnection Open(Uri address) => new(address, token: null);
 
-    public void Dispose() => Channel.Dispose();
+    public void Dispose() => _channel.Dispose();
 
     /// <summary>The shared flags of the cluster commands.</summary>
     internal sealed class Flags
@@ -61,7 +69,7 @@ internal sealed class CoordinatorConnection : IDisposable
                 return ExitCodes.InvalidInput;
             }
             string? token = parsed.GetValue(Token) ?? Environment.GetEnvironmentVariable(TokenVariable);
-            using var connection = new CoordinatorConnection(new RpcChannel(uri), string.IsNullOrEmpty(token) ? null : token);
+            using var connection = new CoordinatorConnection(uri, string.IsNullOrEmpty(token) ? null : token);
             try
             {
                 return await work(connection, parsed.GetValue(Json));
@@ -79,19 +87,20 @@ internal sealed class CoordinatorConnection : IDisposable
         switch (failure.StatusCode)
         {
             case StatusCode.InvalidArgument:
-                Console.Error.WriteLine(failure.Detail);
+                Console.Error.WriteLine(failure.Status.Detail);
                 return ExitCodes.InvalidInput;
             case StatusCode.NotFound:
-                Console.Error.WriteLine($"trainctl: {failure.Detail}");
+                Console.Error.WriteLine($"trainctl: {failure.Status.Detail}");
                 return ExitCodes.InvalidInput;
             case StatusCode.Unavailable or StatusCode.DeadlineExceeded:
-                Console.Error.WriteLine($"trainctl: coordinator {coordinator} unreachable: {failure.Detail}");
+            case StatusCode.Internal when GrpcFailures.IsTlsFailure(failure):
+                Console.Error.WriteLine($"trainctl: coordinator {coordinator} unreachable: {failure.Status.Detail}");
                 return ExitCodes.Unreachable;
             case StatusCode.Unauthenticated:
-                Console.Error.WriteLine($"trainctl: coordinator {coordinator} refused the credentials: {failure.Detail} (set --token or ${TokenVariable})");
+                Console.Error.WriteLine($"trainctl: coordinator {coordinator} refused the credentials: {failure.Status.Detail} (set --token or ${TokenVariable})");
                 return ExitCodes.Unreachable;
             default:
-                Console.Error.WriteLine($"trainctl: {failure.StatusCode}: {failure.Detail}");
+                Console.Error.WriteLine($"trainctl: {failure.StatusCode}: {failure.Status.Detail}");
                 return ExitCodes.Failure;
         }
     }

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Reports;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 
 namespace DistributedTrainer.Client.Commands;
 
@@ -53,7 +53,7 @@ internal static class ExportCommand
     private static async Task<(long Total, string Sha256, string Checkpoint)> DownloadAsync(CoordinatorConnection connection,
         DownloadCheckpointRequest request, FileStream file, CancellationToken cancellation)
     {
-        using var call = connection.Channel.ServerStreaming(JobsMethods.DownloadCheckpoint, request, connection.Call(cancellation));
+        using var call = connection.Jobs.DownloadCheckpoint(request, connection.Call(cancellation));
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long received = 0;
         long total = -1;

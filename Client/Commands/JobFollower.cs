@@ -1,6 +1,6 @@
 using DistributedTrainer.Client.Output;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 using DistributedTrainer.Training;
 using Google.Protobuf;
 
@@ -42,7 +42,7 @@ internal static class JobFollower
         {
             await WatchAsync(connection, jobId, new PlainProgress(diagnostics, epochs), cancellation);
         }
-        return await connection.Channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, connection.Call(cancellation));
+        return await connection.Jobs.GetJobAsync(new GetJobRequest { JobId = jobId }, connection.Call(cancellation));
     }
 
     public static string Format(IMessage message) => Formatter.Format(message);
@@ -51,7 +51,7 @@ internal static class JobFollower
 
     private static async Task WatchAsync(CoordinatorConnection connection, string jobId, ITrainingObserver display, CancellationToken cancellation)
     {
-        using var call = connection.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, connection.Call(cancellation));
+        using var call = connection.Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, connection.Call(cancellation));
         await foreach (var jobEvent in call.ResponseStream.ReadAllAsync(cancellation))
         {
             switch (jobEvent.EventCase)

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 
 namespace DistributedTrainer.Client.Commands;
 
@@ -16,7 +15,7 @@ internal static class ListCommand
         flags.AddTo(command);
         command.SetAction((parsed, cancellation) => flags.RunAsync(parsed, async (connection, json) =>
         {
-            var response = await connection.Channel.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest { Limit = parsed.GetValue(limit) },
+            var response = await connection.Jobs.ListJobsAsync(new ListJobsRequest { Limit = parsed.GetValue(limit) },
                 connection.Call(cancellation));
             if (json)
             {

@@ -3,7 +3,7 @@ using DistributedTrainer.Client.Local;
 using DistributedTrainer.Client.Output;
 using DistributedTrainer.Jobs;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 using DistributedTrainer.Training;
 
 namespace DistributedTrainer.Client.Commands;
@@ -103,7 +103,7 @@ internal static class LocalCommand
             string? jobId = null;
             try
             {
-                var submitted = await connection.Channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, connection.Call(cancellation));
+                var submitted = await connection.Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec }, connection.Call(cancellation));
                 jobId = submitted.JobId;
                 diagnostics.WriteLine($"submitted {jobId}");
                 var drill = faults.CoordinatorRestartStep is { } step ? new CoordinatorRestartDrill(cluster, step, StartupDeadline) : null;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using DistributedTrainer.Jobs;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 
 namespace DistributedTrainer.Client.Commands;
 
@@ -41,7 +40,7 @@ internal static class SubmitCommand
         {
             spec.Name = Path.GetFileNameWithoutExtension(specPath);
         }
-        var submitted = await connection.Channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, connection.Call(cancellation));
+        var submitted = await connection.Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec }, connection.Call(cancellation));
         if (watch)
         {
             (json ? Console.Error : Console.Out).WriteLine($"submitted {submitted.JobId}");

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 
 namespace DistributedTrainer.Client.Commands;
 
@@ -16,7 +15,7 @@ internal static class WatchCommand
         command.SetAction((parsed, cancellation) => flags.RunAsync(parsed, async (connection, json) =>
         {
             string jobId = parsed.GetValue(job)!;
-            var current = await connection.Channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, connection.Call(cancellation));
+            var current = await connection.Jobs.GetJobAsync(new GetJobRequest { JobId = jobId }, connection.Call(cancellation));
             return await JobFollower.FollowAsync(connection, jobId, current.Spec?.Epochs ?? 0, json, cancellation);
         }));
         return command;

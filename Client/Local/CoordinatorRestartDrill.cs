@@ -1,6 +1,6 @@
 using DistributedTrainer.Client.Commands;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 
 namespace DistributedTrainer.Client.Local;
 
@@ -26,7 +26,7 @@ internal sealed class CoordinatorRestartDrill(LocalCluster cluster, long step, T
     /// <exception cref="ChildProcessException">The restarted coordinator did not start.</exception>
     public async Task RunAsync(CoordinatorConnection connection, string jobId, TextWriter diagnostics, CancellationToken cancellation)
     {
-        using (var call = connection.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, connection.Call(cancellation)))
+        using (var call = connection.Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, connection.Call(cancellation)))
         {
             bool reached = false;
             await foreach (var jobEvent in call.ResponseStream.ReadAllAsync(cancellation))

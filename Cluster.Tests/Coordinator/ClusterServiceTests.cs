@@ -1,6 +1,5 @@
-using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Coordinator;
@@ -23,7 +22,7 @@ public sealed class ClusterServiceTests : IAsyncLifetime
         var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.RegisterWorkerAsync(address));
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.StartsWith("address: must be an absolute http(s) URL", failure.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("address: must be an absolute http(s) URL", failure.Status.Detail, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -34,7 +33,7 @@ public sealed class ClusterServiceTests : IAsyncLifetime
         var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.RegisterWorkerAsync("http://127.0.0.1:6000", threads));
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Equal($"threads: must be >= 1, got {threads}", failure.Detail);
+        Assert.Equal($"threads: must be >= 1, got {threads}", failure.Status.Detail);
     }
 
     [Fact]
@@ -43,14 +42,13 @@ public sealed class ClusterServiceTests : IAsyncLifetime
         var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.RegisterWorkerAsync("http://127.0.0.1:6000", name: "a b"));
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.StartsWith("name: ", failure.Detail, StringComparison.Ordinal);
+        Assert.StartsWith("name: ", failure.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Register_Valid_AssignsIdAndHeartbeatInterval()
     {
-        var response = await _coordinator.Channel.UnaryAsync(ClusterMethods.Register,
-            new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 2 }, _coordinator.Call());
+        var response = await _coordinator.Cluster.RegisterAsync(new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 2 }, _coordinator.Call());
 
         Assert.Equal(("w-1", 2000), (response.WorkerId, response.HeartbeatIntervalMs));
         Assert.Equal(1, _coordinator.Server.Workers.LiveCount);
@@ -61,8 +59,8 @@ public sealed class ClusterServiceTests : IAsyncLifetime
     {
         string id = await _coordinator.RegisterWorkerAsync("http://127.0.0.1:6000");
 
-        var known = await _coordinator.Channel.UnaryAsync(ClusterMethods.Heartbeat, new HeartbeatRequest { WorkerId = id }, _coordinator.Call());
-        var unknown = await _coordinator.Channel.UnaryAsync(ClusterMethods.Heartbeat, new HeartbeatRequest { WorkerId = "w-9" }, _coordinator.Call());
+        var known = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id }, _coordinator.Call());
+        var unknown = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = "w-9" }, _coordinator.Call());
 
         Assert.Equal((true, false), (known.Known, unknown.Known));
     }
@@ -83,8 +81,9 @@ public sealed class ClusterServiceTests : IAsyncLifetime
     [Fact]
     public async Task Register_WithoutToken_Unauthenticated()
     {
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.Channel.UnaryAsync(ClusterMethods.Register,
-            new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 1 }, CallOptions.WithTimeout(TimeSpan.FromSeconds(30))));
+        var request = new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 1 };
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.Cluster.RegisterAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, failure.StatusCode);
         Assert.Equal(0, _coordinator.Server.Workers.LiveCount);

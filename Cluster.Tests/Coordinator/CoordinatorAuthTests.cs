@@ -1,6 +1,5 @@
-using DistributedTrainer.Client.Commands;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 using Grpc.Health.V1;
 using Xunit;
 
@@ -20,7 +19,7 @@ public sealed class CoordinatorAuthTests : IAsyncLifetime
     public async Task ListJobs_WithoutToken_Unauthenticated()
     {
         var failure = await Assert.ThrowsAsync<RpcException>(() =>
-            _coordinator.Channel.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(10))));
+            _coordinator.Jobs.ListJobsAsync(new ListJobsRequest(), new CallOptions(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10))).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, failure.StatusCode);
     }
@@ -28,9 +27,9 @@ public sealed class CoordinatorAuthTests : IAsyncLifetime
     [Fact]
     public async Task ListJobs_WrongToken_Unauthenticated()
     {
-        var options = new CallOptions(DateTime.UtcNow.AddSeconds(10), new Metadata().Add("authorization", "Bearer wrong"));
+        var options = new CallOptions(new Metadata { { "authorization", "Bearer wrong" } }, DateTime.UtcNow.AddSeconds(10));
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.Channel.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), options));
+        var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.Jobs.ListJobsAsync(new ListJobsRequest(), options).ResponseAsync);
 
         Assert.Equal(StatusCode.Unauthenticated, failure.StatusCode);
     }
@@ -48,10 +47,9 @@ public sealed class CoordinatorAuthTests : IAsyncLifetime
     [Fact]
     public async Task HealthCheck_WithoutToken_Serving()
     {
-        var check = new Method<HealthCheckRequest, HealthCheckResponse>(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"));
+        var health = new Health.HealthClient(_coordinator.Channel);
 
-        var response = await _coordinator.Channel.UnaryAsync(check, new HealthCheckRequest { Service = "trainer.v1.Jobs" },
-            CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        var response = await health.CheckAsync(new HealthCheckRequest { Service = "trainer.v1.Jobs" }, deadline: DateTime.UtcNow.AddSeconds(10));
 
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
     }
@@ -60,7 +58,7 @@ public sealed class CoordinatorAuthTests : IAsyncLifetime
     public async Task Logs_CallsWithAndWithoutToken_NeverContainTheToken()
     {
         await Assert.ThrowsAsync<RpcException>(() =>
-            _coordinator.Channel.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(10))));
+            _coordinator.Jobs.ListJobsAsync(new ListJobsRequest(), new CallOptions(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10))).ResponseAsync);
         string jobId = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 1));
         await _coordinator.WatchToEndAsync(jobId);
         await _coordinator.Server.DisposeAsync();

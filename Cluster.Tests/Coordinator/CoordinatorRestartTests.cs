@@ -1,7 +1,8 @@
-using DistributedTrainer.Client.Commands;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
+using Grpc.Core;
 using Xunit;
+using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
 
 namespace DistributedTrainer.Tests.Coordinator;
 
@@ -18,10 +19,10 @@ public sealed class CoordinatorRestartTests : IDisposable
         var spec = TestJobs.Spec(_directory, epochs: 30, trainRows: 2000);
         string jobId;
         using (var first = await CoordinatorProcess.StartAsync(state))
-        using (var channel = new RpcChannel(first.Address))
+        using (var channel = GrpcChannels.Create(first.Address))
         {
-            jobId = (await channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
-            using var call = channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Timeout());
+            jobId = (await new JobsRpc.JobsClient(channel).SubmitJobAsync(new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
+            using var call = new JobsRpc.JobsClient(channel).WatchJob(new WatchJobRequest { JobId = jobId }, Timeout());
             await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
             {
                 if (jobEvent.EventCase == JobEvent.EventOneofCase.Epoch && jobEvent.Epoch.Epoch >= 2)
@@ -33,13 +34,13 @@ public sealed class CoordinatorRestartTests : IDisposable
         }
 
         using var second = await CoordinatorProcess.StartAsync(state);
-        using var again = new RpcChannel(second.Address);
-        var listed = await again.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), Timeout());
-        using var watch = again.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Timeout());
+        using var again = GrpcChannels.Create(second.Address);
+        var listed = await new JobsRpc.JobsClient(again).ListJobsAsync(new ListJobsRequest(), Timeout());
+        using var watch = new JobsRpc.JobsClient(again).WatchJob(new WatchJobRequest { JobId = jobId }, Timeout());
         await foreach (var _ in watch.ResponseStream.ReadAllAsync())
         {
         }
-        var job = await again.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, Timeout());
+        var job = await new JobsRpc.JobsClient(again).GetJobAsync(new GetJobRequest { JobId = jobId }, Timeout());
 
         Assert.Equal([jobId], listed.Jobs.Select(listedJob => listedJob.JobId));
         Assert.True(listed.Jobs[0].Epochs.Count >= 2, $"listed with {listed.Jobs[0].Epochs.Count} epochs");
@@ -48,5 +49,5 @@ public sealed class CoordinatorRestartTests : IDisposable
         Assert.Contains($"Job {jobId} resumes from checkpoint step-", second.Stderr, StringComparison.Ordinal);
     }
 
-    private static CallOptions Timeout() => CallOptions.WithTimeout(TimeSpan.FromSeconds(60));
+    private static CallOptions Timeout() => new(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(60));
 }

@@ -1,10 +1,11 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using DistributedTrainer.Client.Commands;
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
+using Grpc.Core;
 using Xunit;
+using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
 
 namespace DistributedTrainer.Tests.Coordinator;
 
@@ -26,12 +27,12 @@ public sealed class CoordinatorTlsTests : IDisposable
         await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
         await using var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(_directory, "state"),
             TlsCertificate: certificatePath, TlsKey: keyPath));
-        using var channel = new RpcChannel(server.Address, new RpcChannelOptions
+        using var channel = GrpcChannels.Create(server.Address, new GrpcChannelSettings
         {
             ServerCertificateValidation = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == certificate.GetCertHashString(),
         });
 
-        var response = await channel.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), CallOptions.WithTimeout(TimeSpan.FromSeconds(10)));
+        var response = await new JobsRpc.JobsClient(channel).ListJobsAsync(new ListJobsRequest(), new CallOptions(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(10)));
 
         Assert.Equal(("https", 0), (server.Address.Scheme, response.Jobs.Count));
     }

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 using DistributedTrainer.Checkpoints;
-using DistributedTrainer.Client.Commands;
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
+using Grpc.Core;
 using DistributedTrainer.Tests.Cluster;
 using DistributedTrainer.Worker;
 using Xunit;
 using Xunit.Abstractions;
+using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
 
 namespace DistributedTrainer.Tests.Coordinator;
 
@@ -192,14 +193,14 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
 
     private static async Task<string> SubmitAsync(CoordinatorServer coordinator, JobSpec spec)
     {
-        using var channel = new RpcChannel(coordinator.Address);
-        return (await channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
+        using var channel = GrpcChannels.Create(coordinator.Address);
+        return (await new JobsRpc.JobsClient(channel).SubmitJobAsync(new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
     }
 
     private static async Task<Job> GetAsync(CoordinatorServer coordinator, string jobId)
     {
-        using var channel = new RpcChannel(coordinator.Address);
-        return await channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, Timeout());
+        using var channel = GrpcChannels.Create(coordinator.Address);
+        return await new JobsRpc.JobsClient(channel).GetJobAsync(new GetJobRequest { JobId = jobId }, Timeout());
     }
 
     private static async Task<string> RunToEndAsync(CoordinatorServer coordinator, JobSpec spec)
@@ -215,8 +216,8 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     /// </summary>
     private static async Task<List<JobEvent>> WatchAsync(CoordinatorServer coordinator, string jobId, params Func<JobEvent, Task?>[] actions)
     {
-        using var channel = new RpcChannel(coordinator.Address);
-        using var call = channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Timeout());
+        using var channel = GrpcChannels.Create(coordinator.Address);
+        using var call = new JobsRpc.JobsClient(channel).WatchJob(new WatchJobRequest { JobId = jobId }, Timeout());
         var events = new List<JobEvent>();
         var pending = actions.ToList();
         await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
@@ -255,5 +256,5 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     private byte[] ModelBytes(string jobId) =>
         File.ReadAllBytes(Path.Combine(new CheckpointStore(CheckpointDirectory(jobId)).List()[0], CheckpointStore.ModelFile));
 
-    private static CallOptions Timeout() => CallOptions.WithTimeout(TimeSpan.FromSeconds(120));
+    private static CallOptions Timeout() => new(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(120));
 }

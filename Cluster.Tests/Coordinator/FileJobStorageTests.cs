@@ -1,6 +1,7 @@
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Protos.V1;
+using Orleans.Core;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Coordinator;
@@ -23,7 +24,7 @@ public sealed class FileJobStorageTests : IDisposable
             Epochs = { new EpochMetrics { Epoch = 1, ValidationLoss = double.NaN } },
         };
 
-        await storage.WriteAsync(job.JobId, job);
+        await storage.WriteStateAsync(JobGrainsSilo.StorageName, GrainOf(job.JobId), new GrainState<Job>(job));
 
         Assert.Equal(job, await storage.ReadAsync(job.JobId));
     }
@@ -37,15 +38,28 @@ public sealed class FileJobStorageTests : IDisposable
     }
 
     [Fact]
-    public async Task ListKeysAsync_TwoJobsAndAStrayDirectory_TheTwoJobs()
+    public async Task ReadStateAsync_AfterWrite_RecordExistsWithTheSameJob()
+    {
+        var storage = new FileJobStorage(new CoordinatorPaths(_directory));
+        var job = new Job { JobId = "j-0123456789ab", State = JobState.Queued };
+        await storage.WriteStateAsync(JobGrainsSilo.StorageName, GrainOf(job.JobId), new GrainState<Job>(job));
+        var read = new GrainState<Job>();
+
+        await storage.ReadStateAsync(JobGrainsSilo.StorageName, GrainOf(job.JobId), read);
+
+        Assert.Equal((true, job), (read.RecordExists, read.State));
+    }
+
+    [Fact]
+    public async Task ListJobIds_TwoJobsAndAStrayDirectory_TheTwoJobs()
     {
         var paths = new CoordinatorPaths(_directory);
         var storage = new FileJobStorage(paths);
-        await storage.WriteAsync("j-000000000001", new Job { JobId = "j-000000000001" });
-        await storage.WriteAsync("j-000000000002", new Job { JobId = "j-000000000002" });
+        await storage.WriteStateAsync(JobGrainsSilo.StorageName, GrainOf("j-000000000001"), new GrainState<Job>(new Job { JobId = "j-000000000001" }));
+        await storage.WriteStateAsync(JobGrainsSilo.StorageName, GrainOf("j-000000000002"), new GrainState<Job>(new Job { JobId = "j-000000000002" }));
         Directory.CreateDirectory(Path.Combine(paths.JobsDirectory, "stray"));
 
-        var keys = await storage.ListKeysAsync();
+        var keys = storage.ListJobIds();
 
         Assert.Equal(["j-000000000001", "j-000000000002"], keys.Order(StringComparer.Ordinal));
     }
@@ -61,4 +75,6 @@ public sealed class FileJobStorageTests : IDisposable
 
         Assert.Contains(paths.JobFile("j-0123456789ab"), failure.Message, StringComparison.Ordinal);
     }
+
+    private static GrainId GrainOf(string jobId) => GrainId.Create("job", jobId);
 }

@@ -1,111 +1,151 @@
-using System.Collections.Concurrent;
-using DistributedTrainer.Coordinator.Grains;
-using DistributedTrainer.Coordinator.Jobs;
+using System.Diagnostics;
 using DistributedTrainer.Protos.V1;
-using Microsoft.Extensions.Logging.Abstractions;
+using DistributedTrainer.Training;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Coordinator;
 
-public sealed class JobGrainTests
+/// <summary>The job grain in a real silo: its contract, and that it answers while its run computes a step.</summary>
+public sealed class JobGrainTests : IAsyncLifetime
 {
     private const string JobId = "j-0123456789ab";
-    private readonly MemoryStorage _storage = new();
-    private readonly JobStopSignals _stopSignals = new();
+    private readonly BlockingBackends _backends = new();
+    private JobGrainsHost _host = null!;
 
-    private JobGrain NewGrain() => new(JobId, _storage, _stopSignals, TimeProvider.System, NullLogger.Instance);
+    public async Task InitializeAsync() => _host = await JobGrainsHost.StartAsync(_backends.Create);
+
+    public async Task DisposeAsync()
+    {
+        _backends.Release();
+        await _host.DisposeAsync();
+    }
+
+    private JobSpec Spec(int minWorkers, int epochs = 2)
+    {
+        var spec = TestJobs.Spec(_host.Directory, epochs);
+        spec.MinWorkers = minWorkers;
+        return spec;
+    }
 
     [Fact]
-    public async Task Cancel_QueuedJob_CancelledAndPersisted()
+    public async Task Cancel_WaitingJob_CancelledAndPersisted()
     {
-        var grain = NewGrain();
-        await grain.Submit(new JobSpec { Name = "n", Epochs = 2 });
+        var grain = _host.Grain(JobId);
+        await grain.Submit(Spec(minWorkers: 2));
 
         await grain.Cancel();
 
-        Assert.Equal(JobState.Cancelled, _storage.Jobs[JobId].State);
+        Assert.Equal(JobState.Cancelled, (await _host.Storage.ReadAsync(JobId))?.State);
     }
 
     [Fact]
-    public async Task Cancel_RunningJob_SignalsTheRunAndStaysRunning()
+    public async Task Submit_IdTaken_InvalidOperation()
     {
-        var grain = NewGrain();
-        await grain.Submit(new JobSpec { Name = "n", Epochs = 2 });
-        using var stop = new CancellationTokenSource();
-        _stopSignals.Register(JobId, stop);
-        await grain.Start(1, "Training in the coordinator process.");
+        var grain = _host.Grain(JobId);
+        await grain.Submit(Spec(minWorkers: 2));
 
-        var job = await grain.Cancel();
-
-        Assert.Equal((JobState.Running, true), (job!.State, stop.IsCancellationRequested));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => grain.Submit(Spec(minWorkers: 2)));
     }
 
     [Fact]
-    public async Task Start_AfterRestartWhileRunning_ReturnsTheSpecAgain()
+    public async Task Get_NeverSubmitted_Null()
     {
-        var first = NewGrain();
-        await first.Submit(new JobSpec { Name = "n", Epochs = 2 });
-        await first.Start(1, "Training in the coordinator process.");
-        var restarted = NewGrain();
-        await restarted.Activate();
-
-        var spec = await restarted.Start(1, "Training in the coordinator process.");
-
-        Assert.Equal("n", spec?.Name);
-    }
-
-    [Fact]
-    public async Task ReportEpoch_SameEpochAgain_ReplacesIt()
-    {
-        var grain = NewGrain();
-        await grain.Submit(new JobSpec { Name = "n", Epochs = 3 });
-        await grain.Start(1, "Training in the coordinator process.");
-
-        await grain.ReportEpoch(new EpochMetrics { Epoch = 1, TrainLoss = 1 }, null);
-        await grain.ReportEpoch(new EpochMetrics { Epoch = 2, TrainLoss = 2 }, null);
-        await grain.ReportEpoch(new EpochMetrics { Epoch = 2, TrainLoss = 3 }, null);
-
-        Assert.Equal([(1, 1.0), (2, 3.0)], _storage.Jobs[JobId].Epochs.Select(e => (e.Epoch, e.TrainLoss)));
+        Assert.Null(await _host.Grain(JobId).Get());
     }
 
     [Fact]
     public async Task Watch_EndedJob_SnapshotOnlyThenEnd()
     {
-        var grain = NewGrain();
-        await grain.Submit(new JobSpec { Name = "n", Epochs = 3 });
+        var grain = _host.Grain(JobId);
+        await grain.Submit(Spec(minWorkers: 2));
         await grain.Cancel();
 
-        using var watch = await grain.Watch();
         var events = new List<JobEvent>();
-        while (await watch!.ReadAsync(CancellationToken.None) is { } next)
+        await foreach (var jobEvent in grain.Watch())
         {
-            events.Add(next);
+            events.Add(jobEvent);
         }
 
         Assert.Equal([JobEvent.EventOneofCase.Snapshot], events.Select(e => e.EventCase));
     }
 
     [Fact]
-    public async Task Get_NeverSubmitted_Null()
+    public async Task GetWatchCancel_WhileAStepComputes_EachAnswersWithin100Ms()
     {
-        var grain = NewGrain();
-        await grain.Activate();
+        _host.Workers.Register(new Uri("http://127.0.0.1:6001"), 1, "");
+        var grain = _host.Grain(JobId);
+        await grain.Submit(Spec(minWorkers: 1));
+        await _backends.StepStarted.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Null(await grain.Get());
+        var get = Stopwatch.StartNew();
+        var job = await grain.Get();
+        get.Stop();
+        var watch = Stopwatch.StartNew();
+        await using var events = grain.Watch().GetAsyncEnumerator();
+        await events.MoveNextAsync();
+        watch.Stop();
+        var cancel = Stopwatch.StartNew();
+        await grain.Cancel();
+        cancel.Stop();
+        _backends.Release();
+
+        Assert.Equal(JobState.Running, job?.State);
+        Assert.True(get.ElapsedMilliseconds < 100, $"get took {get.ElapsedMilliseconds} ms");
+        Assert.True(watch.ElapsedMilliseconds < 100, $"watch took {watch.ElapsedMilliseconds} ms");
+        Assert.True(cancel.ElapsedMilliseconds < 100, $"cancel took {cancel.ElapsedMilliseconds} ms");
     }
 
-    private sealed class MemoryStorage : IGrainStorage<Job>
+    [Fact]
+    public async Task Cancel_RunningJob_CancelledAtTheNextStepBoundary()
     {
-        public ConcurrentDictionary<string, Job> Jobs { get; } = new();
+        _host.Workers.Register(new Uri("http://127.0.0.1:6001"), 1, "");
+        var grain = _host.Grain(JobId);
+        await grain.Submit(Spec(minWorkers: 1));
+        await _backends.StepStarted.WaitAsync(TimeSpan.FromSeconds(30));
 
-        public Task<Job?> ReadAsync(string key) => Task.FromResult(Jobs.TryGetValue(key, out var job) ? job.Clone() : null);
-
-        public Task WriteAsync(string key, Job state)
+        var job = await grain.Cancel();
+        _backends.Release();
+        var states = new List<JobState>();
+        await foreach (var jobEvent in grain.Watch())
         {
-            Jobs[key] = state.Clone();
-            return Task.CompletedTask;
+            if (jobEvent.EventCase is JobEvent.EventOneofCase.Snapshot or JobEvent.EventOneofCase.State)
+            {
+                states.Add(jobEvent.EventCase == JobEvent.EventOneofCase.Snapshot ? jobEvent.Snapshot.State : jobEvent.State);
+            }
         }
 
-        public Task<IReadOnlyList<string>> ListKeysAsync() => Task.FromResult<IReadOnlyList<string>>([.. Jobs.Keys]);
+        Assert.Equal(JobState.Running, job?.State);
+        Assert.Equal(JobState.Cancelled, states[^1]);
+    }
+
+    /// <summary>Cluster backends whose first step blocks until the test releases it, computing in process after.</summary>
+    private sealed class BlockingBackends
+    {
+        private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task StepStarted => _started.Task;
+
+        public void Release() => _released.TrySetResult();
+
+        public IGradientBackend Create(string jobId, JobSpec spec, DistributedTrainer.Data.LoadedData data,
+            DistributedTrainer.Numerics.Layers.Model model, DistributedTrainer.Coordinator.Cluster.IWorkerPool pool, Action<string> onEvent) =>
+            new Blocking(new LocalGradientBackend(spec, data, model, shardEngines: 1), this);
+
+        private sealed class Blocking(LocalGradientBackend inner, BlockingBackends gate) : IGradientBackend
+        {
+            public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
+                FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+            {
+                gate._started.TrySetResult();
+                await gate._released.Task;
+                return await inner.ComputeAsync(step, batch, gradients, bufferChanges, cancellationToken);
+            }
+
+            public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) =>
+                inner.EvaluateAsync(split, cancellationToken);
+
+            public void Dispose() => inner.Dispose();
+        }
     }
 }

@@ -1,10 +1,11 @@
-using DistributedTrainer.Client.Commands;
-using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
+using Grpc.Core;
 using Xunit;
+using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
+using ClusterRpc = DistributedTrainer.Protos.V1.Cluster;
 
 namespace DistributedTrainer.Tests.Coordinator;
 
@@ -42,7 +43,7 @@ public sealed class JobSchedulerTests : IAsyncLifetime
         await _coordinator.RegisterWorkerAsync(WorkerA);
         await watch.UntilAsync(JobState.WaitingForWorkers, "waiting for workers: 1 of 2 registered");
         var waiting = await _coordinator.GetAsync(jobId);
-        var listed = await _coordinator.Channel.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), _coordinator.Call());
+        var listed = await _coordinator.Jobs.ListJobsAsync(new ListJobsRequest(), _coordinator.Call());
         await _coordinator.RegisterWorkerAsync(WorkerB);
         var messages = await watch.ToEndAsync();
         var job = await _coordinator.GetAsync(jobId);
@@ -61,7 +62,7 @@ public sealed class JobSchedulerTests : IAsyncLifetime
         using var watch = new JobStatusWatch(_coordinator, jobId);
         await watch.UntilAsync(JobState.WaitingForWorkers, "waiting for workers: 0 of 2 registered");
 
-        var cancelled = await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = jobId }, _coordinator.Call());
+        var cancelled = await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId }, _coordinator.Call());
         await watch.ToEndAsync();
 
         Assert.Equal(JobState.Cancelled, cancelled.State);
@@ -76,7 +77,7 @@ public sealed class JobSchedulerTests : IAsyncLifetime
         using var watch = new JobStatusWatch(_coordinator, jobId);
         await watch.UntilAsync(JobState.Running, "Running on w-1.");
 
-        await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = jobId }, _coordinator.Call());
+        await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId }, _coordinator.Call());
         await watch.ToEndAsync();
 
         Assert.Equal(JobState.Cancelled, watch.State);
@@ -93,7 +94,7 @@ public sealed class JobSchedulerTests : IAsyncLifetime
         using var secondWatch = new JobStatusWatch(_coordinator, second);
         await secondWatch.UntilAsync(JobState.Queued, "waiting for free workers: 0 of 1 free, the others run other jobs");
 
-        await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = first }, _coordinator.Call());
+        await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = first }, _coordinator.Call());
         var messages = await secondWatch.ToEndAsync();
 
         Assert.Equal(JobState.Succeeded, secondWatch.State);
@@ -153,11 +154,11 @@ public sealed class JobSchedulerTests : IAsyncLifetime
             spec.MinWorkers = 1;
             string jobId;
             await using (var first = await CoordinatorServer.StartAsync(options, clusterBackends: _backends.Local))
-            using (var channel = new RpcChannel(first.Address))
+            using (var channel = GrpcChannels.Create(first.Address))
             {
-                await channel.UnaryAsync(ClusterMethods.Register, new RegisterWorkerRequest { Address = WorkerA, Threads = 1 }, Timeout());
-                jobId = (await channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
-                using var call = channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Timeout());
+                await new ClusterRpc.ClusterClient(channel).RegisterAsync(new RegisterWorkerRequest { Address = WorkerA, Threads = 1 }, Timeout());
+                jobId = (await new JobsRpc.JobsClient(channel).SubmitJobAsync(new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
+                using var call = new JobsRpc.JobsClient(channel).WatchJob(new WatchJobRequest { JobId = jobId }, Timeout());
                 await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
                 {
                     if (jobEvent.EventCase == JobEvent.EventOneofCase.Epoch && jobEvent.Epoch.Epoch >= 2)
@@ -168,8 +169,8 @@ public sealed class JobSchedulerTests : IAsyncLifetime
             }
 
             await using var second = await CoordinatorServer.StartAsync(options, clusterBackends: _backends.Local);
-            using var again = new RpcChannel(second.Address);
-            using var watch = again.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Timeout());
+            using var again = GrpcChannels.Create(second.Address);
+            using var watch = new JobsRpc.JobsClient(again).WatchJob(new WatchJobRequest { JobId = jobId }, Timeout());
             var messages = new List<string>();
             while (!messages.Contains("waiting for workers: 0 of 1 registered") && await watch.ResponseStream.MoveNext())
             {
@@ -177,12 +178,12 @@ public sealed class JobSchedulerTests : IAsyncLifetime
                     ? watch.ResponseStream.Current.Snapshot.Message
                     : watch.ResponseStream.Current.Message);
             }
-            await again.UnaryAsync(ClusterMethods.Register, new RegisterWorkerRequest { Address = WorkerA, Threads = 1 }, Timeout());
+            await new ClusterRpc.ClusterClient(again).RegisterAsync(new RegisterWorkerRequest { Address = WorkerA, Threads = 1 }, Timeout());
             await foreach (var jobEvent in watch.ResponseStream.ReadAllAsync())
             {
                 messages.Add(jobEvent.Message);
             }
-            var job = await again.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, Timeout());
+            var job = await new JobsRpc.JobsClient(again).GetJobAsync(new GetJobRequest { JobId = jobId }, Timeout());
 
             Assert.Contains("Resumed after a coordinator restart. Running on w-1.", messages);
             Assert.Contains(messages, message => message.StartsWith("Resumed at step ", StringComparison.Ordinal));
@@ -194,5 +195,5 @@ public sealed class JobSchedulerTests : IAsyncLifetime
         }
     }
 
-    private static CallOptions Timeout() => CallOptions.WithTimeout(TimeSpan.FromSeconds(60));
+    private static CallOptions Timeout() => new(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(60));
 }

@@ -1,17 +1,16 @@
-using DistributedTrainer.Client.Commands;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 
 namespace DistributedTrainer.Tests.Coordinator;
 
 /// <summary>One WatchJob stream, followed event by event: the job's state and message as the watcher last saw them.</summary>
 internal sealed class JobStatusWatch : IDisposable
 {
-    private readonly ServerStreamingCall<JobEvent> _call;
+    private readonly AsyncServerStreamingCall<JobEvent> _call;
     private readonly List<string> _messages = [];
 
     public JobStatusWatch(TestCoordinator coordinator, string jobId) =>
-        _call = coordinator.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, coordinator.Call());
+        _call = coordinator.Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, coordinator.Call());
 
     public JobState State { get; private set; }
 

@@ -1,8 +1,7 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
-using DistributedTrainer.Client.Commands;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Coordinator;
@@ -20,12 +19,12 @@ public sealed class JobsServiceTests : IAsyncLifetime
     {
         string blocker = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 10_000));
         string jobId = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 3));
-        using var call = _coordinator.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, _coordinator.Call());
+        using var call = _coordinator.Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, _coordinator.Call());
         var events = new List<JobEvent>();
         Assert.True(await call.ResponseStream.MoveNext());
         events.Add(call.ResponseStream.Current);
 
-        await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = blocker }, _coordinator.Call());
+        await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = blocker }, _coordinator.Call());
         await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
         {
             events.Add(jobEvent);
@@ -60,8 +59,8 @@ public sealed class JobsServiceTests : IAsyncLifetime
         var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.SubmitAsync(spec));
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains("model.layers[0].dense.units", failure.Detail, StringComparison.Ordinal);
-        await _coordinator.Channel.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), _coordinator.Call());
+        Assert.Contains("model.layers[0].dense.units", failure.Status.Detail, StringComparison.Ordinal);
+        await _coordinator.Jobs.ListJobsAsync(new ListJobsRequest(), _coordinator.Call());
     }
 
     [Fact]
@@ -73,7 +72,7 @@ public sealed class JobsServiceTests : IAsyncLifetime
         var failure = await Assert.ThrowsAsync<RpcException>(() => _coordinator.SubmitAsync(spec));
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains("dataset.train_path", failure.Detail, StringComparison.Ordinal);
+        Assert.Contains("dataset.train_path", failure.Status.Detail, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -93,7 +92,7 @@ public sealed class JobsServiceTests : IAsyncLifetime
         await Task.Delay(5);
         string second = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 1));
 
-        var list = await _coordinator.Channel.UnaryAsync(JobsMethods.ListJobs, new ListJobsRequest(), _coordinator.Call());
+        var list = await _coordinator.Jobs.ListJobsAsync(new ListJobsRequest(), _coordinator.Call());
 
         Assert.Equal([second, first], list.Jobs.Select(job => job.JobId));
     }
@@ -102,13 +101,13 @@ public sealed class JobsServiceTests : IAsyncLifetime
     public async Task CancelJob_RunningJob_EndsCancelled()
     {
         string jobId = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 10_000));
-        using var call = _coordinator.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, _coordinator.Call());
+        using var call = _coordinator.Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, _coordinator.Call());
         var events = call.ResponseStream.ReadAllAsync().GetAsyncEnumerator();
         while (await events.MoveNextAsync() && events.Current.EventCase != JobEvent.EventOneofCase.Step)
         {
         }
 
-        await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = jobId }, _coordinator.Call());
+        await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId }, _coordinator.Call());
         JobState last = JobState.Unspecified;
         while (await events.MoveNextAsync())
         {
@@ -125,8 +124,8 @@ public sealed class JobsServiceTests : IAsyncLifetime
         string blocker = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 10_000));
         string queued = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 1));
 
-        var job = await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = queued }, _coordinator.Call());
-        await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = blocker }, _coordinator.Call());
+        var job = await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = queued }, _coordinator.Call());
+        await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = blocker }, _coordinator.Call());
 
         Assert.Equal(JobState.Cancelled, job.State);
     }
@@ -180,14 +179,14 @@ public sealed class JobsServiceTests : IAsyncLifetime
         string blocker = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 10_000));
         string jobId = await _coordinator.SubmitAsync(TestJobs.Spec(_coordinator.Directory, epochs: 3));
         var calls = Enumerable.Range(0, 100)
-            .Select(_ => _coordinator.Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, _coordinator.Call()))
+            .Select(_ => _coordinator.Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, _coordinator.Call()))
             .ToList();
         foreach (var call in calls)
         {
             Assert.True(await call.ResponseStream.MoveNext());
         }
 
-        await _coordinator.Channel.UnaryAsync(JobsMethods.CancelJob, new CancelJobRequest { JobId = blocker }, _coordinator.Call());
+        await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = blocker }, _coordinator.Call());
         var received = await Task.WhenAll(calls.Select(async call =>
         {
             var events = new List<JobEvent>();
@@ -208,7 +207,7 @@ public sealed class JobsServiceTests : IAsyncLifetime
 
     private async Task<(byte[] Content, CheckpointChunk First)> DownloadAsync(DownloadCheckpointRequest request)
     {
-        using var call = _coordinator.Channel.ServerStreaming(JobsMethods.DownloadCheckpoint, request, _coordinator.Call());
+        using var call = _coordinator.Jobs.DownloadCheckpoint(request, _coordinator.Call());
         var content = new MemoryStream();
         CheckpointChunk? first = null;
         await foreach (var chunk in call.ResponseStream.ReadAllAsync())

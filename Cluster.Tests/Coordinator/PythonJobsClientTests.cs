@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Tests.Rpc;
+using DistributedTrainer.Tests.Transport;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Health.V1;

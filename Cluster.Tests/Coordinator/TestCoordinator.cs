@@ -1,14 +1,16 @@
-using DistributedTrainer.Client.Commands;
-using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using DistributedTrainer.Transport;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using ClusterRpc = DistributedTrainer.Protos.V1.Cluster;
+using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
 
 namespace DistributedTrainer.Tests.Coordinator;
 
-/// <summary>An in-process coordinator on a loopback port over a temporary state directory, and a channel to it.</summary>
+/// <summary>An in-process coordinator on a loopback port over a temporary state directory, and generated clients of its services.</summary>
 internal sealed class TestCoordinator : IAsyncDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
@@ -19,7 +21,9 @@ internal sealed class TestCoordinator : IAsyncDisposable
         Server = server;
         Directory = directory;
         _token = token;
-        Channel = new RpcChannel(server.Address);
+        Channel = GrpcChannels.Create(server.Address);
+        Jobs = new JobsRpc.JobsClient(Channel);
+        Cluster = new ClusterRpc.ClusterClient(Channel);
     }
 
     public CoordinatorServer Server { get; }
@@ -27,7 +31,13 @@ internal sealed class TestCoordinator : IAsyncDisposable
     /// <summary>The temporary directory: data and specs at its root, coordinator state under <c>state/</c>.</summary>
     public string Directory { get; }
 
-    public RpcChannel Channel { get; }
+    public GrpcChannel Channel { get; }
+
+    /// <summary>trainer.v1.Jobs of the coordinator.</summary>
+    public JobsRpc.JobsClient Jobs { get; }
+
+    /// <summary>trainer.v1.Cluster of the coordinator.</summary>
+    public ClusterRpc.ClusterClient Cluster { get; }
 
     /// <param name="token">Bearer token the coordinator requires; none when null.</param>
     /// <param name="logs">Receives the coordinator's logs.</param>
@@ -44,22 +54,20 @@ internal sealed class TestCoordinator : IAsyncDisposable
     }
 
     /// <summary>Call options with the token (when the coordinator has one) and a timeout.</summary>
-    public CallOptions Call() => new(DateTime.UtcNow + CallTimeout,
-        _token is null ? null : new Metadata().Add("authorization", "Bearer " + _token));
+    public CallOptions Call() => new(BearerToken.Headers(_token), DateTime.UtcNow + CallTimeout);
 
-    public async Task<string> SubmitAsync(JobSpec spec) =>
-        (await Channel.UnaryAsync(JobsMethods.SubmitJob, new SubmitJobRequest { Spec = spec }, Call())).JobId;
+    public async Task<string> SubmitAsync(JobSpec spec) => (await Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec }, Call())).JobId;
 
     /// <summary>Registers a worker at <paramref name="address"/> over the Cluster API; returns its id.</summary>
     public async Task<string> RegisterWorkerAsync(string address, int threads = 1, string name = "") =>
-        (await Channel.UnaryAsync(ClusterMethods.Register, new RegisterWorkerRequest { Address = address, Threads = threads, Name = name }, Call())).WorkerId;
+        (await Cluster.RegisterAsync(new RegisterWorkerRequest { Address = address, Threads = threads, Name = name }, Call())).WorkerId;
 
-    public Task<Job> GetAsync(string jobId) => Channel.UnaryAsync(JobsMethods.GetJob, new GetJobRequest { JobId = jobId }, Call());
+    public async Task<Job> GetAsync(string jobId) => await Jobs.GetJobAsync(new GetJobRequest { JobId = jobId }, Call());
 
     /// <summary>Every event of one watch, to the end of the stream.</summary>
     public async Task<List<JobEvent>> WatchToEndAsync(string jobId)
     {
-        using var call = Channel.ServerStreaming(JobsMethods.WatchJob, new WatchJobRequest { JobId = jobId }, Call());
+        using var call = Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, Call());
         var events = new List<JobEvent>();
         await foreach (var jobEvent in call.ResponseStream.ReadAllAsync())
         {

@@ -1,4 +1,3 @@
-using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Protos.V1;
 
 namespace DistributedTrainer.Coordinator.Cluster;
@@ -14,7 +13,7 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// min_workers it may be leased again rather than leave the job waiting for good (e.g. a worker that was blamed for a
 /// step cut short by a coordinator restart).
 /// </remarks>
-internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease lease, JobSpec spec, IJobGrain grain) : IWorkerPool
+internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease lease, JobSpec spec, IJobWorkersObserver observer) : IWorkerPool
 {
     private readonly HashSet<string> _excluded = new(StringComparer.Ordinal);
 
@@ -31,7 +30,7 @@ internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease leas
         registry.Drop(lease, worker, gone);
         if (lease.Workers.Count >= Minimum)
         {
-            await grain.Continue(lease.Workers.Count, $"Running on {Names()} after losing {worker.Id}.");
+            await observer.Running(lease.Workers.Count, $"Running on {Names()} after losing {worker.Id}.");
             return true;
         }
         bool waited = false;
@@ -48,12 +47,12 @@ internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease leas
                 int count = lease.Workers.Count;
                 if (count >= Minimum)
                 {
-                    await grain.Continue(count, waited
+                    await observer.Running(count, waited
                         ? $"Workers are back: running on {Names()}."
                         : $"Running on {Names()} after losing {worker.Id}.");
                     return true;
                 }
-                await grain.Wait(JobState.WaitingForWorkers,
+                await observer.WaitingForWorkers(
                     $"waiting for workers: {count} of {Minimum} after losing {worker.Id}; training continues from the same step once enough have registered");
                 waited = true;
                 await changed.Task.WaitAsync(cancellationToken);
@@ -70,7 +69,7 @@ internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease leas
         var added = LeaseFree();
         if (added.Count > 0)
         {
-            await grain.Continue(lease.Workers.Count, $"{string.Join(", ", added.Select(worker => worker.Id))} joined: running on {Names()}.");
+            await observer.Running(lease.Workers.Count, $"{string.Join(", ", added.Select(worker => worker.Id))} joined: running on {Names()}.");
         }
         return added;
     }

@@ -1,70 +1,108 @@
-using DistributedTrainer.Coordinator.Jobs;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using DistributedTrainer.Protos.V1;
-using Microsoft.Extensions.Logging;
 
 namespace DistributedTrainer.Coordinator.Grains;
 
 /// <summary>
-/// The state machine of one job: QUEUED ⇄ WAITING_FOR_WORKERS → RUNNING → SUCCEEDED | FAILED | CANCELLED (a
-/// coordinator restart takes RUNNING back to waiting until its workers return). It keeps the job's status,
-/// persists it on every state change, epoch and checkpoint, and fans events out to its watchers. Only the grain
-/// host calls it, one message at a time.
+/// The job grain: the state machine of one job, QUEUED ⇄ WAITING_FOR_WORKERS → RUNNING → SUCCEEDED | FAILED |
+/// CANCELLED, and the owner of its run. Submitting (or activating a job left unfinished by a coordinator restart)
+/// starts a <see cref="JobRun"/> off the grain's scheduler, so get, watch and cancel answer while a step computes;
+/// the run reports back through <see cref="JobRunReports"/>, whose reports the grain applies one at a time, in
+/// order, on its own scheduler. It persists the job on every state change, epoch and checkpoint, and fans events out
+/// to its watchers.
 /// </summary>
-internal sealed class JobGrain(string jobId, IGrainStorage<Job> storage, JobStopSignals stopSignals, TimeProvider clock, ILogger logger)
-    : IJobGrain
+internal sealed class JobGrain(
+    [PersistentState("job", JobGrainsSilo.StorageName)] IPersistentState<Job> state, JobRunServices services)
+    : Grain, IJobGrain
 {
+    // How long a running job's grain stays active without calls: as long as its run goes on.
+    private static readonly TimeSpan RunKeepAlive = TimeSpan.FromDays(3650);
     private readonly List<JobWatch> _watchers = [];
-    private Job? _job;
+    private readonly Channel<Func<Task>> _reports = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
+    private CancellationTokenSource? _stop;
+    private Task? _run;
     private bool _cancelRequested;
 
-    /// <summary>Loads the stored state; the host calls it before the first message.</summary>
-    public async Task Activate() => _job = await storage.ReadAsync(jobId);
+    private string JobId => this.GetPrimaryKeyString();
+
+    private Job? Current => state.RecordExists ? state.State : null;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Started in the grain's turn, so the reports run on the grain's scheduler, between its calls.
+        _ = ApplyReportsAsync();
+        if (Current is { } job && IsUnfinished(job.State))
+        {
+            // Left unfinished by the last coordinator: the run resumes from the newest checkpoint.
+            StartRun(job.Spec);
+        }
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_run is { } run)
+        {
+            _stop?.Cancel();
+            await run;
+        }
+        _reports.Writer.TryComplete();
+    }
 
     public async Task<Job> Submit(JobSpec spec)
     {
-        if (_job is not null)
+        if (Current is not null)
         {
-            throw new InvalidOperationException($"Job {jobId} already exists.");
+            throw new InvalidOperationException($"Job {JobId} already exists.");
         }
-        _job = new Job { JobId = jobId, Spec = spec.Clone(), State = JobState.Queued, CreatedUnixMs = Now(), Message = "Waiting for the jobs ahead of it." };
-        _job.Progress = new JobProgress { Epochs = spec.Epochs };
-        await storage.WriteAsync(jobId, _job);
-        CoordinatorLog.JobSubmitted(logger, jobId, spec.Name);
-        return _job.Clone();
+        state.State = new Job
+        {
+            JobId = JobId,
+            Spec = spec.Clone(),
+            State = JobState.Queued,
+            CreatedUnixMs = Now(),
+            Message = "Waiting for the jobs ahead of it.",
+            Progress = new JobProgress { Epochs = spec.Epochs },
+        };
+        await state.WriteStateAsync();
+        CoordinatorLog.JobSubmitted(services.Logger, JobId, spec.Name);
+        StartRun(spec);
+        return state.State.Clone();
     }
 
-    public Task<Job?> Get() => Task.FromResult(_job?.Clone());
+    public Task<Job?> Get() => Task.FromResult(Current?.Clone());
 
     public async Task<Job?> Cancel()
     {
-        if (_job is null)
+        if (Current is not { } job)
         {
             return null;
         }
-        if (_job.State is JobState.Queued or JobState.WaitingForWorkers)
+        if (job.State is JobState.Queued or JobState.WaitingForWorkers)
         {
             await ChangeState(JobState.Cancelled, "Cancelled before it started.");
-            // Tells the scheduler to drop the job from its queue now rather than when it next looks.
-            stopSignals.Stop(jobId);
+            // Takes the job out of the queue now rather than when the queue next looks.
+            _stop?.Cancel();
         }
-        else if (_job.State == JobState.Running)
+        else if (job.State == JobState.Running)
         {
             _cancelRequested = true;
-            stopSignals.Stop(jobId);
+            _stop?.Cancel();
             Publish(new JobEvent { Message = "Cancel requested: stopping at the next step boundary." });
         }
-        return _job.Clone();
+        return job.Clone();
     }
 
-    public Task<JobWatch?> Watch()
+    public async IAsyncEnumerable<JobEvent> Watch([EnumeratorCancellation] CancellationToken cancellation = default)
     {
-        if (_job is null)
+        if (Current is not { } job)
         {
-            return Task.FromResult<JobWatch?>(null);
+            yield break;
         }
-        var watch = new JobWatch();
-        watch.Offer(new JobEvent { UnixMs = Now(), Snapshot = _job.Clone() });
-        if (IsEnded(_job.State))
+        using var watch = new JobWatch();
+        watch.Offer(new JobEvent { UnixMs = Now(), Snapshot = job.Clone() });
+        if (IsEnded(job.State))
         {
             watch.Complete();
         }
@@ -72,128 +110,208 @@ internal sealed class JobGrain(string jobId, IGrainStorage<Job> storage, JobStop
         {
             _watchers.Add(watch);
         }
-        return Task.FromResult<JobWatch?>(watch);
+        while (await watch.ReadAsync(cancellation) is { } next)
+        {
+            yield return next;
+        }
     }
 
-    public async Task Wait(JobState state, string message)
+    /// <summary>Queues a report from the run; it is applied in the grain's turn, after the reports posted before it.</summary>
+    internal Task<T> Post<T>(Func<Task<T>> report)
     {
-        if (_job is null || IsEnded(_job.State) || (_job.State == state && _job.Message == message))
+        var applied = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<Task> message = async () =>
         {
-            return;
+            try
+            {
+                applied.SetResult(await report());
+            }
+            catch (Exception failure)
+            {
+                applied.SetException(failure);
+            }
+        };
+        if (!_reports.Writer.TryWrite(message))
+        {
+            applied.SetException(new ObjectDisposedException(nameof(JobGrain), $"Job {JobId}: the grain was deactivated."));
         }
-        _job.Progress.Workers = 0;
-        if (_job.State == state)
+        return applied.Task;
+    }
+
+    /// <summary>
+    /// A job not running yet says what it waits for: QUEUED (free workers, or the job ahead in this process) or
+    /// WAITING_FOR_WORKERS (too few registered), with <paramref name="message"/>. Ended jobs are unchanged.
+    /// </summary>
+    internal async Task<bool> Wait(JobState waiting, string message)
+    {
+        if (Current is not { } job || IsEnded(job.State) || (job.State == waiting && job.Message == message))
         {
-            _job.Message = message;
-            await storage.WriteAsync(jobId, _job);
+            return false;
+        }
+        job.Progress.Workers = 0;
+        if (job.State == waiting)
+        {
+            job.Message = message;
+            await state.WriteStateAsync();
             Publish(new JobEvent { Message = message });
-            return;
+            return true;
         }
-        await ChangeState(state, message);
+        await ChangeState(waiting, message);
+        return true;
     }
 
-    public async Task<JobSpec?> Start(int workers, string message)
+    /// <summary>
+    /// The job becomes RUNNING on <paramref name="workers"/> workers, <paramref name="message"/> saying where; returns
+    /// the spec to train, or null when the job is not to run (it ended, e.g. cancelled while it waited).
+    /// </summary>
+    internal async Task<JobSpec?> Start(int workers, string message)
     {
-        if (_job is null || IsEnded(_job.State))
+        if (Current is not { } job || IsEnded(job.State))
         {
             return null;
         }
-        bool resumed = _job.StartedUnixMs != 0;
-        _job.StartedUnixMs = resumed ? _job.StartedUnixMs : Now();
-        _job.Progress.Workers = workers;
+        bool resumed = job.StartedUnixMs != 0;
+        job.StartedUnixMs = resumed ? job.StartedUnixMs : Now();
+        job.Progress.Workers = workers;
         await ChangeState(JobState.Running, resumed ? $"Resumed after a coordinator restart. {message}" : message);
-        return _job.Spec.Clone();
+        return job.Spec.Clone();
     }
 
-    public async Task Continue(int workers, string message)
+    /// <summary>
+    /// A running job's ring changed, or a job that waited for workers mid-run (WAITING_FOR_WORKERS) has enough
+    /// again: it is RUNNING on <paramref name="workers"/> workers, <paramref name="message"/> saying why.
+    /// </summary>
+    internal async Task<bool> Continue(int workers, string message)
     {
-        if (_job is null || IsEnded(_job.State))
+        if (Current is not { } job || IsEnded(job.State))
         {
-            return;
+            return false;
         }
-        _job.Progress.Workers = workers;
-        if (_job.State == JobState.Running)
+        job.Progress.Workers = workers;
+        if (job.State == JobState.Running)
         {
-            _job.Message = message;
-            await storage.WriteAsync(jobId, _job);
+            job.Message = message;
+            await state.WriteStateAsync();
             Publish(new JobEvent { Message = message });
-            return;
+            return true;
         }
         await ChangeState(JobState.Running, message);
+        return true;
     }
 
-    public Task ReportStep(StepMetrics step)
+    /// <summary>One optimizer step finished.</summary>
+    internal void ReportStep(StepMetrics step)
     {
-        if (_job is null)
+        if (Current is not { } job)
         {
-            return Task.CompletedTask;
+            return;
         }
-        _job.Progress.Step = step.Step;
-        _job.Progress.Epoch = step.Epoch;
-        _job.Progress.SamplesDoneInEpoch = step.SamplesDoneInEpoch;
-        _job.Progress.SamplesPerEpoch = step.SamplesPerEpoch;
-        if (step.SamplesPerEpoch > 0 && _job.Spec.BatchSize > 0)
+        job.Progress.Step = step.Step;
+        job.Progress.Epoch = step.Epoch;
+        job.Progress.SamplesDoneInEpoch = step.SamplesDoneInEpoch;
+        job.Progress.SamplesPerEpoch = step.SamplesPerEpoch;
+        if (step.SamplesPerEpoch > 0 && job.Spec.BatchSize > 0)
         {
-            _job.Progress.TotalSteps = (long)_job.Spec.Epochs * ((step.SamplesPerEpoch + _job.Spec.BatchSize - 1) / _job.Spec.BatchSize);
+            job.Progress.TotalSteps = (long)job.Spec.Epochs * ((step.SamplesPerEpoch + job.Spec.BatchSize - 1) / job.Spec.BatchSize);
         }
         Publish(new JobEvent { Step = step });
-        return Task.CompletedTask;
     }
 
-    public async Task ReportEpoch(EpochMetrics epoch, string? checkpoint)
+    /// <summary>One epoch finished and was evaluated; <paramref name="checkpoint"/> is the newest checkpoint, if any.</summary>
+    internal async Task<bool> ReportEpoch(EpochMetrics epoch, string? checkpoint)
     {
-        if (_job is null)
+        if (Current is not { } job)
         {
-            return;
+            return false;
         }
         // A run resumed from an older checkpoint (the newest was unreadable) reports those epochs again.
-        var repeated = _job.Epochs.Where(seen => seen.Epoch >= epoch.Epoch).ToList();
-        foreach (var seen in repeated)
+        foreach (var seen in job.Epochs.Where(seen => seen.Epoch >= epoch.Epoch).ToList())
         {
-            _job.Epochs.Remove(seen);
+            job.Epochs.Remove(seen);
         }
-        _job.Epochs.Add(epoch);
-        _job.Progress.Epoch = epoch.Epoch;
-        _job.Progress.Step = epoch.Step;
-        _job.LastCheckpoint = checkpoint ?? _job.LastCheckpoint;
-        await storage.WriteAsync(jobId, _job);
+        job.Epochs.Add(epoch);
+        job.Progress.Epoch = epoch.Epoch;
+        job.Progress.Step = epoch.Step;
+        job.LastCheckpoint = checkpoint ?? job.LastCheckpoint;
+        await state.WriteStateAsync();
         Publish(new JobEvent { Epoch = epoch });
+        return true;
     }
 
-    public Task ReportEvent(string message)
-    {
-        Publish(new JobEvent { Message = message });
-        return Task.CompletedTask;
-    }
+    /// <summary>A notable event in words.</summary>
+    internal void ReportEvent(string message) => Publish(new JobEvent { Message = message });
 
-    public async Task Finish(JobState state, string message, JobResult? result, string? checkpoint)
+    /// <summary>The run ended in <paramref name="ended"/> (SUCCEEDED, FAILED or CANCELLED).</summary>
+    internal async Task<bool> Finish(JobState ended, string message, JobResult? result, string? checkpoint)
     {
-        if (_job is null || IsEnded(_job.State))
+        if (Current is not { } job || IsEnded(job.State))
         {
-            return;
+            return false;
         }
-        if (state == JobState.Succeeded && _cancelRequested)
+        if (ended == JobState.Succeeded && _cancelRequested)
         {
-            state = JobState.Cancelled;
+            ended = JobState.Cancelled;
         }
-        _job.FinishedUnixMs = Now();
-        _job.Result = result;
-        _job.LastCheckpoint = checkpoint ?? _job.LastCheckpoint;
-        await ChangeState(state, message);
-        CoordinatorLog.JobEnded(logger, jobId, state, message);
+        job.FinishedUnixMs = Now();
+        job.Result = result;
+        job.LastCheckpoint = checkpoint ?? job.LastCheckpoint;
+        await ChangeState(ended, message);
+        CoordinatorLog.JobEnded(services.Logger, JobId, ended, message);
+        return true;
     }
 
-    private async Task ChangeState(JobState state, string message)
+    /// <summary>QUEUED, WAITING_FOR_WORKERS or RUNNING: a job a coordinator start resumes.</summary>
+    internal static bool IsUnfinished(JobState state) => state is JobState.Queued or JobState.WaitingForWorkers or JobState.Running;
+
+    internal static bool IsEnded(JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+
+    private void StartRun(JobSpec spec)
     {
-        _job!.State = state;
-        _job.Message = message;
-        await storage.WriteAsync(jobId, _job);
-        Publish(new JobEvent { State = state });
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(services.Shutdown.Token);
+        var run = new JobRun(JobId, spec, new JobRunReports(this), services, _stop.Token);
+        // Off the grain's scheduler: placing and training take minutes to hours; the grain keeps answering meanwhile.
+        _run = Task.Factory.StartNew(run.RunAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default).Unwrap();
+        services.Shutdown.Track(_run);
+        DelayDeactivation(RunKeepAlive);
+        _ = ForgetRunAsync(_run, _stop);
+    }
+
+    /// <summary>Awaits the run in the grain's context (not as a report: the run waits for its reports to be applied).</summary>
+    private async Task ForgetRunAsync(Task run, CancellationTokenSource stop)
+    {
+        await run;
+        stop.Dispose();
+        if (_run == run)
+        {
+            (_stop, _run) = (null, null);
+            // The run is over: the grain may be collected when idle, as any other.
+            DelayDeactivation(TimeSpan.FromTicks(-1));
+        }
+    }
+
+    private async Task ApplyReportsAsync()
+    {
+        while (await _reports.Reader.WaitToReadAsync())
+        {
+            while (_reports.Reader.TryRead(out var report))
+            {
+                await report();
+            }
+        }
+    }
+
+    private async Task ChangeState(JobState next, string message)
+    {
+        var job = Current!;
+        job.State = next;
+        job.Message = message;
+        await state.WriteStateAsync();
+        Publish(new JobEvent { State = next });
         if (message.Length > 0)
         {
             Publish(new JobEvent { Message = message });
         }
-        if (IsEnded(state))
+        if (IsEnded(next))
         {
             foreach (var watch in _watchers)
             {
@@ -216,7 +334,5 @@ internal sealed class JobGrain(string jobId, IGrainStorage<Job> storage, JobStop
         }
     }
 
-    private long Now() => clock.GetUtcNow().ToUnixTimeMilliseconds();
-
-    internal static bool IsEnded(JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
+    private long Now() => services.Clock.GetUtcNow().ToUnixTimeMilliseconds();
 }

@@ -1,23 +1,24 @@
 using System.Text.RegularExpressions;
-using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
+// Inside this namespace the simple name Cluster is the namespace DistributedTrainer.Coordinator.Cluster.
+using ClusterRpc = DistributedTrainer.Protos.V1.Cluster;
 
 namespace DistributedTrainer.Coordinator.Services;
 
 /// <summary>trainer.v1.Cluster over the <see cref="WorkerRegistry"/>: workers register and heartbeat here.</summary>
-internal sealed partial class ClusterService(WorkerRegistry registry, ILogger logger)
+internal sealed partial class ClusterService(WorkerRegistry registry, ILogger<ClusterService> logger) : ClusterRpc.ClusterBase
 {
     /// <summary>Longest worker name accepted (a DNS label, as a Kubernetes pod name).</summary>
     public const int MaxNameLength = 63;
 
-    /// <summary>The service definition to add to a router.</summary>
-    public GrpcServiceDefinition Definition() => new GrpcServiceBuilder(ClusterMethods.Service)
-        .Unary<RegisterWorkerRequest, RegisterWorkerResponse>("Register", (request, _) => Task.FromResult(Register(request)))
-        .Unary<HeartbeatRequest, HeartbeatResponse>("Heartbeat", (request, _) => Task.FromResult(Heartbeat(request)))
-        .Build();
+    public override Task<RegisterWorkerResponse> Register(RegisterWorkerRequest request, ServerCallContext context) =>
+        Task.FromResult(Register(request));
+
+    public override Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context) =>
+        Task.FromResult(Heartbeat(request));
 
     private RegisterWorkerResponse Register(RegisterWorkerRequest request)
     {
@@ -37,7 +38,7 @@ internal sealed partial class ClusterService(WorkerRegistry registry, ILogger lo
         }
         catch (InvalidOperationException full)
         {
-            throw new RpcException(StatusCode.ResourceExhausted, full.Message);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, full.Message));
         }
         return new RegisterWorkerResponse
         {
@@ -71,7 +72,7 @@ internal sealed partial class ClusterService(WorkerRegistry registry, ILogger lo
     private RpcException Reject(string reason)
     {
         CoordinatorLog.RegistrationRejected(logger, reason);
-        return new RpcException(StatusCode.InvalidArgument, reason);
+        return new RpcException(new Status(StatusCode.InvalidArgument, reason));
     }
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "...";

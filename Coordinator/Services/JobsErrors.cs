@@ -1,12 +1,12 @@
-using DistributedTrainer.Rpc;
+using Grpc.Core;
 
 namespace DistributedTrainer.Coordinator.Services;
 
 /// <summary>The statuses the Jobs API answers with, worded in one place.</summary>
 internal static class JobsErrors
 {
-    public static RpcException InvalidArgument(string reasons) => new(StatusCode.InvalidArgument, reasons);
+    public static RpcException InvalidArgument(string reasons) => new(new Status(StatusCode.InvalidArgument, reasons));
 
     public static RpcException NotFound(string jobId, string? detail = null) =>
-        new(StatusCode.NotFound, detail is null ? $"Job '{jobId}' not found." : $"Job {jobId}: {detail}");
+        new(new Status(StatusCode.NotFound, detail is null ? $"Job '{jobId}' not found." : $"Job {jobId}: {detail}"));
 }

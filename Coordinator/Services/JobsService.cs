@@ -1,27 +1,20 @@
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Coordinator.Jobs;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Rpc;
 using DistributedTrainer.Training;
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
+// Inside this namespace the simple name Jobs is the namespace DistributedTrainer.Coordinator.Jobs.
+using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
 
 namespace DistributedTrainer.Coordinator.Services;
 
 /// <summary>trainer.v1.Jobs over the job grains: checks the request, calls the grain, maps failures to a status.</summary>
-internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, CoordinatorPaths paths, ILogger logger)
+internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInputs inputs, CoordinatorPaths paths, ILogger<JobsService> logger)
+    : JobsRpc.JobsBase
 {
-    /// <summary>The service definition to add to a router.</summary>
-    public GrpcServiceDefinition Definition() => new GrpcServiceBuilder(JobsReflection.Descriptor.Services[0])
-        .Unary<SubmitJobRequest, SubmitJobResponse>("SubmitJob", SubmitJob)
-        .Unary<GetJobRequest, Job>("GetJob", (request, _) => GetJob(request.JobId))
-        .Unary<ListJobsRequest, ListJobsResponse>("ListJobs", ListJobs)
-        .ServerStreaming<WatchJobRequest, JobEvent>("WatchJob", WatchJob)
-        .Unary<CancelJobRequest, Job>("CancelJob", (request, _) => CancelJob(request.JobId))
-        .ServerStreaming<DownloadCheckpointRequest, CheckpointChunk>("DownloadCheckpoint", DownloadCheckpoint)
-        .Build();
-
-    private async Task<SubmitJobResponse> SubmitJob(SubmitJobRequest request, ServerCallContext context)
+    public override async Task<SubmitJobResponse> SubmitJob(SubmitJobRequest request, ServerCallContext context)
     {
         if (request.Spec is null)
         {
@@ -39,37 +32,40 @@ internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, C
             throw JobsErrors.InvalidArgument(invalid.Message);
         }
         string jobId = JobIds.New();
-        await grains.GetGrain(jobId).Submit(input.Spec);
-        scheduler.Enqueue(jobId, input.Spec, input);
+        // The run takes the data already loaded instead of loading it again.
+        inputs.Offer(jobId, input);
+        await grains.GetGrain<IJobGrain>(jobId).Submit(input.Spec);
         return new SubmitJobResponse { JobId = jobId };
     }
 
-    private async Task<Job> GetJob(string jobId) => await Grain(jobId).Get() ?? throw JobsErrors.NotFound(jobId);
+    public override Task<Job> GetJob(GetJobRequest request, ServerCallContext context) => GetJob(request.JobId);
 
-    private async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
+    public override async Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context)
     {
         if (request.Limit < 0)
         {
             throw JobsErrors.InvalidArgument($"limit: must be >= 0, got {request.Limit}");
         }
-        var jobs = await grains.ListAsync();
+        var jobs = await index.ListAsync();
         var response = new ListJobsResponse();
         response.Jobs.AddRange(request.Limit > 0 ? jobs.Take(request.Limit) : jobs);
         return response;
     }
 
-    private async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responses, ServerCallContext context)
+    public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responses, ServerCallContext context)
     {
-        using var watch = await Grain(request.JobId).Watch() ?? throw JobsErrors.NotFound(request.JobId);
-        while (await watch.ReadAsync(context.CancellationToken) is { } jobEvent)
+        var grain = Grain(request.JobId);
+        _ = await grain.Get() ?? throw JobsErrors.NotFound(request.JobId);
+        await foreach (var jobEvent in grain.Watch(context.CancellationToken))
         {
             await responses.WriteAsync(jobEvent, context.CancellationToken);
         }
     }
 
-    private async Task<Job> CancelJob(string jobId) => await Grain(jobId).Cancel() ?? throw JobsErrors.NotFound(jobId);
+    public override async Task<Job> CancelJob(CancelJobRequest request, ServerCallContext context) =>
+        await Grain(request.JobId).Cancel() ?? throw JobsErrors.NotFound(request.JobId);
 
-    private async Task DownloadCheckpoint(DownloadCheckpointRequest request, IServerStreamWriter<CheckpointChunk> responses, ServerCallContext context)
+    public override async Task DownloadCheckpoint(DownloadCheckpointRequest request, IServerStreamWriter<CheckpointChunk> responses, ServerCallContext context)
     {
         await GetJob(request.JobId);
         CheckpointDownload download;
@@ -99,5 +95,7 @@ internal sealed class JobsService(JobGrainHost grains, JobScheduler scheduler, C
         }
     }
 
-    private IJobGrain Grain(string jobId) => JobIds.IsWellFormed(jobId) ? grains.GetGrain(jobId) : throw JobsErrors.NotFound(jobId);
+    private async Task<Job> GetJob(string jobId) => await Grain(jobId).Get() ?? throw JobsErrors.NotFound(jobId);
+
+    private IJobGrain Grain(string jobId) => JobIds.IsWellFormed(jobId) ? grains.GetGrain<IJobGrain>(jobId) : throw JobsErrors.NotFound(jobId);
 }

@@ -46,24 +46,32 @@ public static class GrpcServerHosting
             {
                 grpc.Interceptors.Add<BearerTokenInterceptor>(options.Token, options.OpenServices);
             }
+            grpc.Interceptors.Add<ServerStoppingInterceptor>();
         });
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton<GrpcHealth>();
+        builder.Services.AddSingleton<CallShutdown>();
         builder.Services.AddSingleton(services => services.GetRequiredService<GrpcHealth>().Service);
         return builder;
     }
 
     /// <summary>
-    /// Maps health and reflection, and marks <paramref name="services"/> (and the server as a whole) SERVING now
-    /// and NOT_SERVING as soon as the host starts stopping.
+    /// Maps health and reflection, marks <paramref name="services"/> (and the server as a whole) SERVING now and
+    /// NOT_SERVING as soon as the host starts stopping, and shortly after ends open calls with UNAVAILABLE.
     /// </summary>
     public static WebApplication MapGrpcInfrastructure(this WebApplication app, params string[] services)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.UseRouting();
+        app.Use(ServerStoppingInterceptor.LinkToShutdown);
         var health = app.Services.GetRequiredService<GrpcHealth>();
+        var shutdown = app.Services.GetRequiredService<CallShutdown>();
         health.Serve(services);
-        app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(health.StopServing);
+        app.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() =>
+        {
+            health.StopServing();
+            shutdown.Begin();
+        });
         app.MapGrpcService<Grpc.HealthCheck.HealthServiceImpl>();
         app.MapGrpcReflectionService();
         return app;

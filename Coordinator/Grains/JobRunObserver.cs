@@ -1,16 +1,16 @@
 using DistributedTrainer.Checkpoints;
-using DistributedTrainer.Coordinator.Grains;
+using DistributedTrainer.Coordinator.Jobs;
 using DistributedTrainer.Reports;
 using DistributedTrainer.Reports.TensorBoard;
 using DistributedTrainer.Training;
 
-namespace DistributedTrainer.Coordinator.Jobs;
+namespace DistributedTrainer.Coordinator.Grains;
 
 /// <summary>
-/// Sends a training run's progress to its grain without waiting (the mailbox keeps the order), records it as
+/// Sends a training run's progress to its grain without waiting (the grain applies reports in order), records it as
 /// TensorBoard events, and keeps metrics.csv and curves.svg in the job directory current after every epoch.
 /// </summary>
-internal sealed class GrainReportingObserver(IJobGrain grain, string jobDirectory, string checkpointDirectory, string title,
+internal sealed class JobRunObserver(JobRunReports reports, string jobDirectory, string checkpointDirectory, string title,
     TensorBoardObserver tensorBoard) : ITrainingObserver
 {
     private readonly List<EpochReport> _epochs = [];
@@ -18,7 +18,7 @@ internal sealed class GrainReportingObserver(IJobGrain grain, string jobDirector
     public void OnStep(StepReport report)
     {
         tensorBoard.OnStep(report);
-        _ = grain.ReportStep(JobMetrics.FromReport(report));
+        reports.Step(JobMetrics.FromReport(report));
     }
 
     public void OnEpoch(EpochReport report)
@@ -26,10 +26,10 @@ internal sealed class GrainReportingObserver(IJobGrain grain, string jobDirector
         _epochs.Add(report);
         RunOutputs.Write(jobDirectory, title, _epochs);
         tensorBoard.OnEpoch(report);
-        _ = grain.ReportEpoch(JobMetrics.FromReport(report), NewestCheckpoint(checkpointDirectory));
+        reports.Epoch(JobMetrics.FromReport(report), NewestCheckpoint(checkpointDirectory));
     }
 
-    public void OnEvent(string message) => _ = grain.ReportEvent(message);
+    public void OnEvent(string message) => _ = reports.Event(message);
 
     /// <summary>The directory name of the newest checkpoint under <paramref name="directory"/>, or null.</summary>
     public static string? NewestCheckpoint(string directory) =>

@@ -1,0 +1,51 @@
+using DistributedTrainer.Coordinator;
+using DistributedTrainer.Coordinator.Cluster;
+using DistributedTrainer.Coordinator.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DistributedTrainer.Tests.Coordinator;
+
+/// <summary>The coordinator's silo alone (no gRPC) over a temporary state directory: grain tests call the job grains directly.</summary>
+internal sealed class JobGrainsHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private JobGrainsHost(IHost host, string directory)
+    {
+        _host = host;
+        Directory = directory;
+    }
+
+    /// <summary>The temporary directory: data and specs at its root, coordinator state under <c>state/</c>.</summary>
+    public string Directory { get; }
+
+    public IGrainFactory Grains => _host.Services.GetRequiredService<IGrainFactory>();
+
+    public WorkerRegistry Workers => _host.Services.GetRequiredService<WorkerRegistry>();
+
+    public FileJobStorage Storage => _host.Services.GetRequiredService<FileJobStorage>();
+
+    /// <param name="clusterBackends">Backend of jobs placed on workers.</param>
+    public static async Task<JobGrainsHost> StartAsync(ClusterBackendFactory clusterBackends)
+    {
+        string directory = System.IO.Directory.CreateTempSubdirectory("dt-grains-").FullName;
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        // Registrations never heartbeat here: an hour-long interval keeps them alive for the test.
+        builder.AddJobGrains(new CoordinatorPaths(Path.Combine(directory, "state")), TimeSpan.FromHours(1), clusterBackends);
+        var host = builder.Build();
+        await host.StartAsync();
+        return new JobGrainsHost(host, directory);
+    }
+
+    public IJobGrain Grain(string jobId) => Grains.GetGrain<IJobGrain>(jobId);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}

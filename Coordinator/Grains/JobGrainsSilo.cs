@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Sockets;
+using DistributedTrainer.Coordinator.Cluster;
+using DistributedTrainer.Coordinator.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using Orleans.Serialization.Cloning;
+using Orleans.Serialization.Serializers;
+using Orleans.Storage;
+
+namespace DistributedTrainer.Coordinator.Grains;
+
+/// <summary>
+/// The Orleans silo of the coordinator process, composed into its host: the job grains, their file storage on the
+/// state directory, the protobuf codec, the job queue and the worker registry (one each), and the start-up step that
+/// resumes unfinished jobs. Clustering is localhost on free ports, so coordinators and tests side by side never
+/// meet on Orleans' default ports.
+/// </summary>
+internal static class JobGrainsSilo
+{
+    /// <summary>The name of the job grains' storage provider.</summary>
+    public const string StorageName = "jobs";
+
+    /// <summary>
+    /// Adds the silo and the job services to <paramref name="builder"/>. The host must not be started twice with one
+    /// call: the silo's ports are picked here.
+    /// </summary>
+    /// <param name="builder">The coordinator's host (a WebApplicationBuilder or a HostApplicationBuilder).</param>
+    /// <param name="paths">The state directory.</param>
+    /// <param name="heartbeatInterval">How often workers heartbeat.</param>
+    /// <param name="clusterBackends">Builds the backend of a job that runs on workers.</param>
+    public static IHostApplicationBuilder AddJobGrains(this IHostApplicationBuilder builder, CoordinatorPaths paths,
+        TimeSpan heartbeatInterval, ClusterBackendFactory clusterBackends)
+    {
+        Directory.CreateDirectory(paths.JobsDirectory);
+        // Orleans logs every silo start-up step at Information; the coordinator's own lines stay readable.
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: 0, serviceId: "trainer", clusterId: "coordinator");
+            silo.Services.AddSingleton<ProtobufCodec>();
+            silo.Services.AddSingleton<IGeneralizedCodec>(services => services.GetRequiredService<ProtobufCodec>());
+            silo.Services.AddSingleton<IGeneralizedCopier>(services => services.GetRequiredService<ProtobufCodec>());
+            silo.Services.AddSingleton<ITypeFilter>(services => services.GetRequiredService<ProtobufCodec>());
+            silo.Services.AddSingleton(new FileJobStorage(paths));
+            silo.Services.AddGrainStorage<IGrainStorage>(StorageName, (services, _) => services.GetRequiredService<FileJobStorage>());
+            silo.AddStartupTask(async (services, _) =>
+            {
+                var logger = services.GetRequiredService<JobRunServices>().Logger;
+                int resumed = await services.GetRequiredService<JobIndex>().ResumeUnfinishedAsync();
+                CoordinatorLog.JobsRecovered(logger, resumed);
+            });
+        });
+        var services = builder.Services;
+        services.AddSingleton(paths);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(clusterBackends);
+        services.AddSingleton(provider => new WorkerRegistry(TimeProvider.System, heartbeatInterval, CoordinatorLogger(provider)));
+        services.AddSingleton(provider => new JobQueue(provider.GetRequiredService<WorkerRegistry>(), CoordinatorLogger(provider)));
+        services.AddSingleton<JobInputs>();
+        services.AddSingleton<JobIndex>();
+        services.AddSingleton(provider => new JobRunServices(provider.GetRequiredService<JobQueue>(), provider.GetRequiredService<WorkerRegistry>(),
+            clusterBackends, paths, provider.GetRequiredService<JobInputs>(), provider.GetRequiredService<JobRunShutdown>(),
+            TimeProvider.System, CoordinatorLogger(provider)));
+        // Registered after the silo, so it stops the runs before the silo stops (the host stops services in reverse).
+        services.AddSingleton<JobRunShutdown>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobRunShutdown>());
+        return builder;
+    }
+
+    /// <summary>True when <paramref name="failure"/> is the silo losing its port to another process between the pick and the bind; start again.</summary>
+    public static bool IsPortCollision(Exception failure) =>
+        failure is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+        || (failure.InnerException is { } inner && IsPortCollision(inner))
+        || (failure is AggregateException aggregate && aggregate.InnerExceptions.Any(IsPortCollision));
+
+    private static ILogger CoordinatorLogger(IServiceProvider provider) =>
+        provider.GetRequiredService<ILoggerFactory>().CreateLogger("DistributedTrainer.Coordinator");
+
+    /// <summary>A port free on 127.0.0.1 now (Orleans needs a real port; 0 is refused).</summary>
+    private static int FreeLoopbackPort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}

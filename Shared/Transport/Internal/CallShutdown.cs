@@ -1,0 +1,22 @@
+namespace DistributedTrainer.Transport.Internal;
+
+/// <summary>
+/// When a stopping server ends its open calls: a short drain after health turned NOT_SERVING, so that watchers of
+/// health see NOT_SERVING before their stream ends (cancelling at once would race the status update out), and
+/// long calls (job watches) end with a status well before the host's shutdown timeout.
+/// </summary>
+internal sealed class CallShutdown : IDisposable
+{
+    /// <summary>How long open calls keep running once the server starts stopping.</summary>
+    public static readonly TimeSpan Drain = TimeSpan.FromMilliseconds(250);
+
+    private readonly CancellationTokenSource _ending = new();
+
+    /// <summary>Fires when open calls are to end.</summary>
+    public CancellationToken Ending => _ending.Token;
+
+    /// <summary>Ends open calls after <see cref="Drain"/>.</summary>
+    public void Begin() => _ending.CancelAfter(Drain);
+
+    public void Dispose() => _ending.Dispose();
+}

@@ -1,0 +1,83 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DistributedTrainer.Transport.Internal;
+
+/// <summary>
+/// Ends open calls promptly when the host stops, with UNAVAILABLE ("the server is shutting down"), so clients retry
+/// elsewhere or later. Kestrel alone lets a long stream (a job watch, a health watch) run until the host's shutdown
+/// timeout and then cuts the connection without a status. <see cref="LinkToShutdown"/> makes each call's
+/// cancellation token fire when <see cref="CallShutdown"/> ends calls; this interceptor turns the cancellation that
+/// follows into the status.
+/// </summary>
+internal sealed class ServerStoppingInterceptor(CallShutdown shutdown) : Interceptor
+{
+    /// <summary>Middleware: a request's <see cref="HttpContext.RequestAborted"/> (the gRPC call's cancellation token) also fires when the server ends its calls.</summary>
+    public static async Task LinkToShutdown(HttpContext context, RequestDelegate next)
+    {
+        var shutdown = context.RequestServices.GetRequiredService<CallShutdown>();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, shutdown.Ending);
+        context.RequestAborted = linked.Token;
+        await next(context);
+    }
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception cancelled) when (IsStop(cancelled))
+        {
+            throw Unavailable();
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception cancelled) when (IsStop(cancelled))
+        {
+            throw Unavailable();
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception cancelled) when (IsStop(cancelled))
+        {
+            throw Unavailable();
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception cancelled) when (IsStop(cancelled))
+        {
+            throw Unavailable();
+        }
+    }
+
+    // A handler cancelled through its token throws OperationCanceledException (or IOException from a body read).
+    private bool IsStop(Exception exception) =>
+        exception is OperationCanceledException or IOException && shutdown.Ending.IsCancellationRequested;
+
+    private static RpcException Unavailable() => new(new Status(StatusCode.Unavailable, "The server is shutting down"));
+}
