@@ -70,10 +70,8 @@ public sealed class ClusterServiceTests : IAsyncLifetime
     {
         string id = await _coordinator.RegisterWorkerAsync("http://127.0.0.1:6000");
 
-        var own = await _coordinator.Channel.UnaryAsync(ClusterMethods.Heartbeat,
-            new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:6000" }, _coordinator.Call());
-        var other = await _coordinator.Channel.UnaryAsync(ClusterMethods.Heartbeat,
-            new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:7000" }, _coordinator.Call());
+        var own = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:6000" }, _coordinator.Call());
+        var other = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:7000" }, _coordinator.Call());
 
         Assert.Equal((true, false), (own.Known, other.Known));
     }
