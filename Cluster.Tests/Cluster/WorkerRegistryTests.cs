@@ -62,7 +62,7 @@ public sealed class WorkerRegistryTests : IDisposable
         _registry.Register(Address(6001), 1, "");
         _registry.Register(Address(6002), 1, "");
         _clock.Advance(Interval);
-        _registry.Heartbeat("w-2");
+        _registry.Heartbeat("w-2", Address(6002));
         _clock.Advance(Interval * 2);
 
         var back = _registry.Register(Address(6001), 1, "");
@@ -84,7 +84,30 @@ public sealed class WorkerRegistryTests : IDisposable
     [Fact]
     public void Heartbeat_UnknownId_False()
     {
-        Assert.False(_registry.Heartbeat("w-9"));
+        Assert.False(_registry.Heartbeat("w-9", Address(6009)));
+    }
+
+    [Fact]
+    public void Heartbeat_IdLiveAtAnotherAddress_FalseAndTheOtherWorkerExpires()
+    {
+        // A restarted coordinator: the worker at 6002 registered first and got w-1, the id the worker at 6001
+        // still holds from before the restart. Its heartbeats must send it to register, not keep 6002's entry alive.
+        _registry.Register(Address(6002), 1, "");
+        _clock.Advance(Interval * (WorkerRegistry.MissedHeartbeats - 1));
+
+        bool known = _registry.Heartbeat("w-1", Address(6001));
+        _clock.Advance(Interval);
+
+        Assert.False(known);
+        Assert.Equal(0, _registry.LiveCount);
+    }
+
+    [Fact]
+    public void Heartbeat_WithoutAddress_ChecksTheIdAlone()
+    {
+        _registry.Register(Address(6001), 1, "");
+
+        Assert.True(_registry.Heartbeat("w-1", null));
     }
 
     [Fact]
@@ -97,7 +120,7 @@ public sealed class WorkerRegistryTests : IDisposable
         _clock.Advance(Interval * WorkerRegistry.MissedHeartbeats);
 
         Assert.Equal((0, 1), (_registry.LiveCount, changes));
-        Assert.False(_registry.Heartbeat("w-1"));
+        Assert.False(_registry.Heartbeat("w-1", Address(6001)));
     }
 
     [Fact]
@@ -108,7 +131,7 @@ public sealed class WorkerRegistryTests : IDisposable
         for (int i = 0; i < 10; i++)
         {
             _clock.Advance(Interval);
-            Assert.True(_registry.Heartbeat("w-1"));
+            Assert.True(_registry.Heartbeat("w-1", Address(6001)));
         }
 
         Assert.Equal(1, _registry.LiveCount);

@@ -66,6 +66,17 @@ public sealed class ClusterServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Heartbeat_IdRegisteredFromAnotherAddress_KnownFalse()
+    {
+        string id = await _coordinator.RegisterWorkerAsync("http://127.0.0.1:6000");
+
+        var own = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:6000" }, _coordinator.Call());
+        var other = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:7000" }, _coordinator.Call());
+
+        Assert.Equal((true, false), (own.Known, other.Known));
+    }
+
+    [Fact]
     public async Task Register_WithoutToken_Unauthenticated()
     {
         var request = new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 1 };

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DistributedTrainer.Checkpoints;
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Protos.V1;
@@ -171,15 +172,22 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     private async Task StartWorkersAsync(CoordinatorServer coordinator, int count)
     {
         int expected = coordinator.Workers.LiveCount + count;
+        var started = new List<WorkerServer>();
         for (int i = 0; i < count; i++)
         {
             // Retries quickly, so the workers find a restarted coordinator within a second.
-            _workers.Add(await WorkerServer.StartAsync(new WorkerOptions(coordinator.Address, Threads: 1) { MaxRetryDelay = TimeSpan.FromMilliseconds(300) }));
+            started.Add(await WorkerServer.StartAsync(new WorkerOptions(coordinator.Address, Threads: 1) { MaxRetryDelay = TimeSpan.FromMilliseconds(300) }));
         }
-        using var waiting = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (coordinator.Workers.LiveCount < expected || _workers.Any(worker => worker.WorkerId is null))
+        _workers.AddRange(started);
+        // Only the new workers: one disposed earlier may have lost its id for good (told it was unknown just before
+        // its coordinator stopped). Not a cancellation when it takes too long: WatchAsync would take that for the
+        // end of the watch and the test would fail later for a reason it does not name.
+        var waiting = Stopwatch.StartNew();
+        while (coordinator.Workers.LiveCount < expected || started.Any(worker => worker.WorkerId is null))
         {
-            await Task.Delay(50, waiting.Token);
+            Assert.True(waiting.Elapsed < TimeSpan.FromSeconds(60),
+                $"{coordinator.Workers.LiveCount} of {expected} workers registered within 60 s; {started.Count(worker => worker.WorkerId is null)} new ones without an id");
+            await Task.Delay(50);
         }
     }
 

@@ -125,12 +125,19 @@ internal sealed class WorkerRegistry : IDisposable
         return worker;
     }
 
-    /// <summary>Keeps <paramref name="workerId"/> alive; false when it is unknown (lost, or never registered here).</summary>
-    public bool Heartbeat(string workerId)
+    /// <summary>
+    /// Keeps <paramref name="workerId"/> alive; false when it is unknown (lost, or never registered here) or, with
+    /// <paramref name="address"/>, live at another address: after a coordinator restart ids are handed out again in
+    /// registration order, so the id a worker kept may now be another worker's, whose entry it must not keep alive
+    /// while it stays unregistered itself.
+    /// </summary>
+    /// <param name="workerId">The id the worker was given when it registered.</param>
+    /// <param name="address">The address it registered with; null checks the id alone.</param>
+    public bool Heartbeat(string workerId, Uri? address)
     {
         lock (_gate)
         {
-            if (!_live.TryGetValue(workerId, out var entry))
+            if (!_live.TryGetValue(workerId, out var entry) || (address is not null && entry.AddressKey != address.AbsoluteUri))
             {
                 return false;
             }

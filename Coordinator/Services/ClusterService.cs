@@ -53,7 +53,8 @@ internal sealed partial class ClusterService(WorkerRegistry registry, ILogger<Cl
         {
             throw Reject("worker_id: required");
         }
-        return new HeartbeatResponse { Known = registry.Heartbeat(request.WorkerId) };
+        var address = request.Address.Length == 0 ? null : ParseAddress(request.Address);
+        return new HeartbeatResponse { Known = registry.Heartbeat(request.WorkerId, address) };
     }
 
     private Uri ParseAddress(string text)

@@ -65,7 +65,7 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
                 }
                 else
                 {
-                    var heartbeat = await _cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = _workerId }, Options(stopping));
+                    var heartbeat = await _cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = _workerId, Address = _request.Address }, Options(stopping));
                     MarkReachable(ref reachable);
                     if (!heartbeat.Known)
                     {
