@@ -101,7 +101,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
         var backendOptions = new ClusterBackendOptions { Token = options.Token };
         clusterBackends ??= (jobId, spec, data, model, pool, onEvent) =>
             new ClusterGradientBackend(jobId, spec, data, model, pool, backendOptions, onEvent);
-        builder.AddJobGrains(new CoordinatorPaths(options.StateDirectory), TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), clusterBackends);
+        builder.AddJobGrains(new CoordinatorPaths(options.StateDirectory), TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), clusterBackends,
+            options.Silo);
         return builder;
     }
 

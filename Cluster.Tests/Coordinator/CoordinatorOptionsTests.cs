@@ -1,5 +1,6 @@
 using System.Net;
 using DistributedTrainer.Coordinator;
+using DistributedTrainer.Coordinator.Grains;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Coordinator;
@@ -10,9 +11,10 @@ public sealed class CoordinatorOptionsTests
     public void Parse_AllFlags_EveryValue()
     {
         var options = CoordinatorOptions.Parse(
-            ["--port", "5000", "--state-dir", "s", "--host", "0.0.0.0", "--token", "t", "--tls-cert", "c.pem", "--tls-key", "k.pem"], null);
+            ["--port", "5000", "--state-dir", "s", "--host", "0.0.0.0", "--token", "t", "--tls-cert", "c.pem", "--tls-key", "k.pem",
+             "--orleans-hosting", "kubernetes"], null);
 
-        Assert.Equal(new CoordinatorOptions("s", 5000, IPAddress.Any, "t", "c.pem", "k.pem"), options);
+        Assert.Equal(new CoordinatorOptions("s", 5000, IPAddress.Any, "t", "c.pem", "k.pem", Silo: SiloHosting.Kubernetes), options);
     }
 
     [Fact]
@@ -28,6 +30,7 @@ public sealed class CoordinatorOptionsTests
     [InlineData("--host", "localhost", "--host")]
     [InlineData("--tls-cert", "c.pem", "--tls-key")]
     [InlineData("--bogus", "x", "--bogus")]
+    [InlineData("--orleans-hosting", "consul", "--orleans-hosting")]
     public void Parse_BadFlag_ArgumentExceptionNamingIt(string flag, string value, string named)
     {
         var failure = Assert.Throws<ArgumentException>(() => CoordinatorOptions.Parse(["--state-dir", "s", flag, value], null));

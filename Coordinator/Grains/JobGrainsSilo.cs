@@ -5,6 +5,8 @@ using DistributedTrainer.Coordinator.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting.Kubernetes;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Serialization.Cloning;
@@ -32,15 +34,30 @@ internal static class JobGrainsSilo
     /// <param name="paths">The state directory.</param>
     /// <param name="heartbeatInterval">How often workers heartbeat.</param>
     /// <param name="clusterBackends">Builds the backend of a job that runs on workers.</param>
+    /// <param name="hosting">How the silo finds its cluster; <see cref="SiloHosting.Localhost"/> by default.</param>
+    /// <exception cref="ArgumentException">Kubernetes hosting without the pod's IP in <c>POD_IP</c>.</exception>
     public static IHostApplicationBuilder AddJobGrains(this IHostApplicationBuilder builder, CoordinatorPaths paths,
-        TimeSpan heartbeatInterval, ClusterBackendFactory clusterBackends)
+        TimeSpan heartbeatInterval, ClusterBackendFactory clusterBackends, SiloHosting hosting = SiloHosting.Localhost)
     {
         Directory.CreateDirectory(paths.JobsDirectory);
         // Orleans logs every silo start-up step at Information; the coordinator's own lines stay readable.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: 0, serviceId: "trainer", clusterId: "coordinator");
+            if (hosting == SiloHosting.Kubernetes)
+            {
+                // The pod's own ports: nothing else runs in it, and Kubernetes hosting listens on any address.
+                var pod = PodAddress();
+                silo.UseKubernetesHosting();
+                // Kubernetes hosting takes the pod's IP only where nothing chose an address yet; Orleans' defaults
+                // already chose the machine's first one, which need not be the pod's.
+                silo.Configure<EndpointOptions>(endpoints => endpoints.AdvertisedIPAddress = pod);
+                silo.UseDevelopmentClustering(new IPEndPoint(pod, EndpointOptions.DEFAULT_SILO_PORT));
+            }
+            else
+            {
+                silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: 0, serviceId: "trainer", clusterId: "coordinator");
+            }
             silo.Services.AddSingleton<ProtobufCodec>();
             silo.Services.AddSingleton<IGeneralizedCodec>(services => services.GetRequiredService<ProtobufCodec>());
             silo.Services.AddSingleton<IGeneralizedCopier>(services => services.GetRequiredService<ProtobufCodec>());
@@ -79,6 +96,15 @@ internal static class JobGrainsSilo
 
     private static ILogger CoordinatorLogger(IServiceProvider provider) =>
         provider.GetRequiredService<ILoggerFactory>().CreateLogger("DistributedTrainer.Coordinator");
+
+    /// <summary>The pod's IP, which the Helm chart passes in <c>POD_IP</c>.</summary>
+    private static IPAddress PodAddress()
+    {
+        string? text = Environment.GetEnvironmentVariable(KubernetesHostingOptions.PodIPEnvironmentVariable);
+        return IPAddress.TryParse(text, out var address)
+            ? address
+            : throw new ArgumentException($"Invalid {KubernetesHostingOptions.PodIPEnvironmentVariable}: '{text}' (--orleans-hosting kubernetes needs the pod's IP address; the Helm chart sets it)");
+    }
 
     /// <summary>A port free on 127.0.0.1 now (Orleans needs a real port; 0 is refused).</summary>
     private static int FreeLoopbackPort()
