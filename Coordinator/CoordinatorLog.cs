@@ -9,6 +9,9 @@ internal static partial class CoordinatorLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listening on {Address} (state in {StateDirectory}, authentication {Authentication})")]
     public static partial void Listening(ILogger logger, Uri address, string stateDirectory, string authentication);
 
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Job data is read only under {DataRoots}")]
+    public static partial void DataRoots(ILogger logger, string dataRoots);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Job {JobId} submitted ({Name})")]
     public static partial void JobSubmitted(ILogger logger, string jobId, string name);
 

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Coordinator.Services;
+using DistributedTrainer.Data;
 using DistributedTrainer.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,7 +75,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
             }
             Uri address = app.BoundAddress();
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
-            CoordinatorLog.Listening(logger, address, options.StateDirectory, options.Token is null ? "off" : "bearer token");
+            CoordinatorLog.Listening(logger, address, options.StateDirectory, Authentication(options));
+            CoordinatorLog.DataRoots(logger, string.Join(", ", app.Services.GetRequiredService<DataRoots>().Directories));
             return new CoordinatorServer(app, address);
         }
     }
@@ -89,22 +91,32 @@ internal sealed class CoordinatorServer : IAsyncDisposable
         X509Certificate2? certificate = options.TlsCertificate is null
             ? null
             : X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey);
+        // The Jobs API (and reflection) take the client token, the Cluster service the cluster token: a client that may
+        // submit jobs cannot register as a worker, and a worker's token cannot submit or read jobs.
         WebApplicationBuilder builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
             BindAddress = options.Host ?? IPAddress.Loopback,
             Port = options.Port,
             Certificate = certificate,
-            Token = options.Token,
+            Token = options.ClientToken,
+            ServiceTokens = new Dictionary<string, string?>(StringComparer.Ordinal) { [ClusterServiceName] = options.ClusterToken },
             ConfigureLogging = logging,
         });
-        // Workers require the coordinator's token on WorkerControl, as the coordinator requires it on Register.
-        var backendOptions = new ClusterBackendOptions { Token = options.Token };
+        var paths = new CoordinatorPaths(options.StateDirectory);
+        // A transfer may also start from one of this coordinator's own job checkpoints.
+        builder.Services.AddSingleton(new DataRoots(options.EffectiveDataRoots(), [paths.JobsDirectory]));
+        builder.Services.AddSingleton(new CallerQuotas(options.Limits));
+        // Workers require the cluster token on WorkerControl, as the coordinator requires it on Register.
+        var backendOptions = new ClusterBackendOptions { Token = options.ClusterToken };
         clusterBackends ??= (jobId, spec, data, model, pool, onEvent) =>
             new ClusterGradientBackend(jobId, spec, data, model, pool, backendOptions, onEvent);
-        builder.AddJobGrains(new CoordinatorPaths(options.StateDirectory), TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), clusterBackends,
+        builder.AddJobGrains(paths, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), clusterBackends,
             options.Silo);
         return builder;
     }
+
+    private static string Authentication(CoordinatorOptions options) =>
+        $"{(options.ClientToken is null ? "off" : "bearer token")} on Jobs, {(options.ClusterToken is null ? "off" : "bearer token")} on Cluster";
 
     /// <summary>
     /// Stops serving (health NOT_SERVING, open calls end with UNAVAILABLE), then the running jobs at a step boundary (they

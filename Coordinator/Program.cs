@@ -2,12 +2,14 @@ using DistributedTrainer.Transport;
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Telemetry;
 
-// The coordinator process: `Coordinator --port P --state-dir DIR [--host A] [--token T] [--tls-cert F --tls-key F]`.
+// The coordinator process: `Coordinator --port P --state-dir DIR [--host A] [--client-token T] [--cluster-token T] [--token T]
+// [--data-root DIR]... [--tls-cert F --tls-key F] [--max-queued-jobs N] [--max-watches N] [--max-spec-bytes N]`.
 // Stdout carries one line, "listening on URL", for parents that started it with --port 0; logs go to stderr.
 CoordinatorOptions options;
 try
 {
-    options = CoordinatorOptions.Parse(args, Environment.GetEnvironmentVariable(CoordinatorOptions.TokenVariable));
+    options = CoordinatorOptions.Parse(args, Environment.GetEnvironmentVariable(CoordinatorOptions.TokenVariable),
+        Environment.GetEnvironmentVariable(CoordinatorOptions.ClientTokenVariable), Environment.GetEnvironmentVariable(CoordinatorOptions.ClusterTokenVariable));
 }
 catch (ArgumentException invalid)
 {

@@ -3,12 +3,14 @@ using DistributedTrainer.Numerics;
 using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 
-// The worker process: `Worker --coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T] [--fault F]...`.
+// The worker process: `Worker --coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
+// [--data-root DIR]... [--fault F]...`.
 // Stdout carries one line, "listening on URL", for parents that started it with --port 0; logs go to stderr.
 WorkerOptions options;
 try
 {
-    options = WorkerOptions.Parse(args, Environment.GetEnvironmentVariable(WorkerOptions.TokenVariable));
+    options = WorkerOptions.Parse(args, Environment.GetEnvironmentVariable(WorkerOptions.TokenVariable)
+        ?? Environment.GetEnvironmentVariable(WorkerOptions.LegacyTokenVariable));
 }
 catch (ArgumentException invalid)
 {

@@ -12,11 +12,24 @@ namespace DistributedTrainer.Worker;
 /// <param name="Advertise">The address the coordinator and ring peers reach this worker at; default the bound address.</param>
 /// <param name="Threads">Kernel threads the worker computes with; 0: <see cref="Numerics.ComputeThreads.Count"/>.</param>
 /// <param name="Name">Stable name to register under (e.g. the pod name); null lets the coordinator assign "w-N".</param>
-/// <param name="Token">Bearer token sent to the coordinator and required on WorkerControl calls; null: none.</param>
+/// <param name="Token">
+/// The cluster token: sent to the coordinator's Cluster service and to ring peers, required on WorkerControl and
+/// Collective calls; null: none.
+/// </param>
 internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? Host = null, Uri? Advertise = null,
     int Threads = 0, string? Name = null, string? Token = null)
 {
-    public const string TokenVariable = "DT_COORDINATOR_TOKEN";
+    /// <summary>The cluster token's variable (<c>--cluster-token</c>).</summary>
+    public const string TokenVariable = "DT_CLUSTER_TOKEN";
+
+    /// <summary>The variable read when <see cref="TokenVariable"/> is unset, from before the tokens were separate.</summary>
+    public const string LegacyTokenVariable = "DT_COORDINATOR_TOKEN";
+
+    /// <summary>
+    /// The directories the jobs' data may be read from (<c>--data-root</c>, repeatable); null (the default): wherever
+    /// the coordinator's specs say, since the coordinator confines them to its own data roots before they get here.
+    /// </summary>
+    public IReadOnlyList<string>? DataRoots { get; init; }
 
     /// <summary>Longest wait between attempts to reach a coordinator that does not answer (default 10 s).</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
@@ -25,15 +38,18 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     public WorkerFaults Faults { get; init; } = WorkerFaults.None;
 
     /// <summary>
-    /// Parses <c>--coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--token T]
-    /// [--fault F]...</c>; the token may come from DT_COORDINATOR_TOKEN. <c>--fault</c> may repeat (see <see cref="WorkerFaults"/>).
+    /// Parses <c>--coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
+    /// [--data-root DIR]... [--fault F]...</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
+    /// may come from <paramref name="environmentToken"/> (DT_CLUSTER_TOKEN, else DT_COORDINATOR_TOKEN).
+    /// <c>--fault</c> may repeat (see <see cref="WorkerFaults"/>).
     /// </summary>
     /// <exception cref="ArgumentException">A flag is unknown, lacks its value or has a bad one.</exception>
     public static WorkerOptions Parse(IReadOnlyList<string> args, string? environmentToken)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var faults = WorkerFaults.None;
-        string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--fault"];
+        var dataRoots = new List<string>();
+        string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault"];
         for (int i = 0; i < args.Count; i++)
         {
             if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -47,6 +63,12 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             if (args[i] == "--fault")
             {
                 faults = faults.With(args[++i]);
+                continue;
+            }
+            if (args[i] == "--data-root")
+            {
+                string root = args[++i];
+                dataRoots.Add(root.Length > 0 ? root : throw new ArgumentException("Invalid --data-root: empty"));
                 continue;
             }
             values[args[i]] = args[++i];
@@ -75,8 +97,12 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         {
             throw new ArgumentException($"Invalid --name: '{name}' (must be 1 to 253 characters without spaces)");
         }
-        string? token = values.GetValueOrDefault("--token") ?? environmentToken;
-        return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token) { Faults = faults };
+        string? token = values.GetValueOrDefault("--cluster-token") ?? values.GetValueOrDefault("--token") ?? environmentToken;
+        return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token)
+        {
+            Faults = faults,
+            DataRoots = dataRoots.Count > 0 ? dataRoots : null,
+        };
     }
 
     private static Uri ParseHttpUri(string flag, string text)

@@ -1,4 +1,5 @@
 using System.Net;
+using DistributedTrainer.Data;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Transport;
@@ -62,7 +63,8 @@ internal sealed class WorkerServer : IAsyncDisposable
             ConfigureLogging = logging,
         });
         var collective = new CollectiveService();
-        var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger);
+        var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger,
+            options.DataRoots is null ? null : new DataRoots(options.DataRoots));
         builder.Services.AddSingleton(collective);
         builder.Services.AddSingleton(control);
         var app = builder.Build();

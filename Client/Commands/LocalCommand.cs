@@ -88,7 +88,8 @@ internal static class LocalCommand
         {
             // Synchronous, and before the first await: the children are forked from the main thread, which lives as
             // long as trainctl (their parent-death signal is tied to the forking thread).
-            cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline, faults);
+            cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline, faults,
+                LocalDataRoots.Of(spec));
         }
         catch (ChildProcessException failed)
         {

@@ -29,11 +29,14 @@ internal sealed class LocalCluster : IDisposable
     private readonly ClusterExecutables _executables;
     private readonly string _logs;
     private readonly Dictionary<string, string> _environment;
+    // --data-root DIR pairs of every process: where the job's data is (see LocalDataRoots).
+    private readonly string[] _dataRootArguments;
     private int _coordinatorRestarts;
 
-    private LocalCluster(ClusterExecutables executables, string outputDirectory)
+    private LocalCluster(ClusterExecutables executables, string outputDirectory, IReadOnlyList<string> dataRoots)
     {
         _executables = executables;
+        _dataRootArguments = [.. LocalDataRoots.Arguments(dataRoots)];
         StateDirectory = Path.Combine(outputDirectory, StateDirectoryName);
         _pidsPath = Path.Combine(outputDirectory, PidsFile);
         _logs = Path.Combine(outputDirectory, LogsDirectory);
@@ -69,10 +72,11 @@ internal sealed class LocalCluster : IDisposable
     /// </summary>
     /// <exception cref="ChildProcessException">A process exited or stayed silent; every process started is stopped.</exception>
     /// <param name="faults">The workers' drills (their exits are expected); the coordinator's is run by <see cref="RestartCoordinator"/>.</param>
+    /// <param name="dataRoots">The only directories the coordinator and the workers may read job data from.</param>
     public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline,
-        LocalFaults faults)
+        LocalFaults faults, IReadOnlyList<string> dataRoots)
     {
-        var cluster = new LocalCluster(executables, outputDirectory);
+        var cluster = new LocalCluster(executables, outputDirectory, dataRoots);
         try
         {
             cluster.Coordinator = cluster.StartCoordinator("coordinator", port: 0);
@@ -84,7 +88,7 @@ internal sealed class LocalCluster : IDisposable
                 string name = $"worker-{i}";
                 IEnumerable<string> workerFaults = faults.Workers.GetValueOrDefault(i)?.SelectMany(fault => new[] { "--fault", fault }) ?? [];
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
-                    ["--coordinator", coordinatorUrl, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults],
+                    ["--coordinator", coordinatorUrl, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. cluster._dataRootArguments],
                     Path.Combine(cluster._logs, name + ".log"), cluster._environment), expectExit: faults.ExitingWorkers.Contains(i)));
             }
             foreach (var worker in started)
@@ -196,7 +200,7 @@ internal sealed class LocalCluster : IDisposable
     public static string WorkerName(int number) => $"w-{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     private ChildProcess StartCoordinator(string name, int port) => Add(ChildProcess.Start(name, _executables.Coordinator,
-        ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--state-dir", StateDirectory],
+        ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--state-dir", StateDirectory, .. _dataRootArguments],
         Path.Combine(_logs, name + ".log"), _environment));
 
     private ChildProcess Add(ChildProcess child, bool expectExit = false)

@@ -48,7 +48,7 @@ public sealed class ClusterServiceTests : IAsyncLifetime
     [Fact]
     public async Task Register_Valid_AssignsIdAndHeartbeatInterval()
     {
-        var response = await _coordinator.Cluster.RegisterAsync(new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 2 }, _coordinator.Call());
+        var response = await _coordinator.Cluster.RegisterAsync(new RegisterWorkerRequest { Address = "http://127.0.0.1:6000", Threads = 2 }, _coordinator.ClusterCall());
 
         Assert.Equal(("w-1", 2000), (response.WorkerId, response.HeartbeatIntervalMs));
         Assert.Equal(1, _coordinator.Server.Workers.LiveCount);
@@ -59,8 +59,8 @@ public sealed class ClusterServiceTests : IAsyncLifetime
     {
         string id = await _coordinator.RegisterWorkerAsync("http://127.0.0.1:6000");
 
-        var known = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id }, _coordinator.Call());
-        var unknown = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = "w-9" }, _coordinator.Call());
+        var known = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id }, _coordinator.ClusterCall());
+        var unknown = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = "w-9" }, _coordinator.ClusterCall());
 
         Assert.Equal((true, false), (known.Known, unknown.Known));
     }
@@ -70,8 +70,8 @@ public sealed class ClusterServiceTests : IAsyncLifetime
     {
         string id = await _coordinator.RegisterWorkerAsync("http://127.0.0.1:6000");
 
-        var own = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:6000" }, _coordinator.Call());
-        var other = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:7000" }, _coordinator.Call());
+        var own = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:6000" }, _coordinator.ClusterCall());
+        var other = await _coordinator.Cluster.HeartbeatAsync(new HeartbeatRequest { WorkerId = id, Address = "http://127.0.0.1:7000" }, _coordinator.ClusterCall());
 
         Assert.Equal((true, false), (own.Known, other.Known));
     }

@@ -25,7 +25,63 @@ public sealed class CoordinatorOptionsTests
         Assert.Equal("from-env", options.Token);
     }
 
+    [Fact]
+    public void Parse_TokenOnly_BothServicesTakeIt()
+    {
+        var options = CoordinatorOptions.Parse(["--state-dir", "s", "--token", "t"], null);
+
+        Assert.Equal(("t", "t"), (options.ClientToken, options.ClusterToken));
+    }
+
+    [Fact]
+    public void Parse_ClientAndClusterTokens_EachWinsOverTheSharedOne()
+    {
+        var options = CoordinatorOptions.Parse(["--state-dir", "s", "--token", "t", "--client-token", "c"], null, null, "k");
+
+        Assert.Equal(("c", "k"), (options.ClientToken, options.ClusterToken));
+    }
+
+    [Fact]
+    public void Parse_OnlyAClusterToken_JobsApiOpen()
+    {
+        var options = CoordinatorOptions.Parse(["--state-dir", "s", "--cluster-token", "k"], null);
+
+        Assert.Equal((null, "k"), (options.ClientToken, options.ClusterToken));
+    }
+
+    [Fact]
+    public void Parse_ClientTokenEqualToClusterToken_ArgumentException()
+    {
+        var failure = Assert.Throws<ArgumentException>(() =>
+            CoordinatorOptions.Parse(["--state-dir", "s", "--client-token", "same", "--cluster-token", "same"], null));
+
+        Assert.Contains("must differ", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_DataRootsRepeated_AllKeptInOrder()
+    {
+        var options = CoordinatorOptions.Parse(["--state-dir", "s", "--data-root", "/a", "--data-root", "/b"], null);
+
+        Assert.Equal(["/a", "/b"], options.EffectiveDataRoots());
+    }
+
+    [Fact]
+    public void EffectiveDataRoots_NoneGiven_StateDataAndSystemDatasets() =>
+        Assert.Equal([Path.Combine("s", "data"), "/usr/share/datasets"], CoordinatorOptions.Parse(["--state-dir", "s"], null).EffectiveDataRoots());
+
+    [Fact]
+    public void Parse_LimitFlags_SetTheCallerLimits()
+    {
+        var options = CoordinatorOptions.Parse(["--state-dir", "s", "--max-queued-jobs", "3", "--max-watches", "4", "--max-spec-bytes", "5000"], null);
+
+        Assert.Equal((3, 4, 5000), (options.Limits.MaxQueuedJobs, options.Limits.MaxWatches, options.Limits.MaxSpecBytes));
+    }
+
     [Theory]
+    [InlineData("--max-queued-jobs", "0", "--max-queued-jobs")]
+    [InlineData("--max-watches", "-1", "--max-watches")]
+    [InlineData("--data-root", "", "--data-root")]
     [InlineData("--port", "70000", "--port")]
     [InlineData("--host", "localhost", "--host")]
     [InlineData("--tls-cert", "c.pem", "--tls-key")]

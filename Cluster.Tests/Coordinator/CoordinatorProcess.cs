@@ -26,7 +26,10 @@ internal sealed class CoordinatorProcess : IDisposable
         }
     }
 
-    /// <summary>Starts a coordinator on <paramref name="stateDirectory"/> and waits for its "listening on URL" line.</summary>
+    /// <summary>
+    /// Starts a coordinator on <paramref name="stateDirectory"/>, reading job data from the directory that holds it (where
+    /// the tests write their data), and waits for its "listening on URL" line.
+    /// </summary>
     public static async Task<CoordinatorProcess> StartAsync(string stateDirectory, params string[] extraArguments)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -36,7 +39,8 @@ internal sealed class CoordinatorProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Coordinator.dll"));
-        foreach (var argument in new[] { "--port", "0", "--state-dir", stateDirectory }.Concat(extraArguments))
+        foreach (var argument in new[] { "--port", "0", "--state-dir", stateDirectory, "--data-root", Path.GetDirectoryName(Path.GetFullPath(stateDirectory))! }
+            .Concat(extraArguments))
         {
             start.ArgumentList.Add(argument);
         }

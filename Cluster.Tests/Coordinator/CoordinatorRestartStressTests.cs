@@ -110,7 +110,10 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
 
     private async Task<CoordinatorServer> StartCoordinatorAsync(string state, int port)
     {
-        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(_directory, state), Port: port, HeartbeatIntervalMs: 500));
+        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(_directory, state), Port: port, HeartbeatIntervalMs: 500)
+        {
+            DataRoots = [_directory],
+        });
         _coordinators.Add(server);
         return server;
     }

@@ -163,7 +163,10 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
 
     private async Task<CoordinatorServer> StartCoordinatorAsync(int port = 0)
     {
-        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(_directory, "state"), Port: port, HeartbeatIntervalMs: 500));
+        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(_directory, "state"), Port: port, HeartbeatIntervalMs: 500)
+        {
+            DataRoots = [_directory],
+        });
         _coordinators.Add(server);
         return server;
     }

@@ -149,7 +149,7 @@ public sealed class JobSchedulerTests : IAsyncLifetime
         string directory = Directory.CreateTempSubdirectory("dt-cluster-restart-").FullName;
         try
         {
-            var options = new CoordinatorOptions(Path.Combine(directory, "state"), HeartbeatIntervalMs: 3_600_000);
+            var options = new CoordinatorOptions(Path.Combine(directory, "state"), HeartbeatIntervalMs: 3_600_000) { DataRoots = [directory] };
             var spec = TestJobs.Spec(directory, epochs: 40, trainRows: 2000);
             spec.MinWorkers = 1;
             string jobId;

@@ -15,12 +15,14 @@ internal sealed class TestCoordinator : IAsyncDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
     private readonly string? _token;
+    private readonly string? _clusterToken;
 
-    private TestCoordinator(CoordinatorServer server, string directory, string? token)
+    private TestCoordinator(CoordinatorServer server, string directory, string? token, string? clusterToken)
     {
         Server = server;
         Directory = directory;
         _token = token;
+        _clusterToken = clusterToken;
         Channel = GrpcChannels.Create(server.Address);
         Jobs = new JobsRpc.JobsClient(Channel);
         Cluster = new ClusterRpc.ClusterClient(Channel);
@@ -43,24 +45,37 @@ internal sealed class TestCoordinator : IAsyncDisposable
     /// <param name="logs">Receives the coordinator's logs.</param>
     /// <param name="clusterBackends">Backend of jobs placed on workers; null: the gRPC cluster backend.</param>
     /// <param name="heartbeatIntervalMs">Worker heartbeat interval (long, for workers that never heartbeat).</param>
-    public static async Task<TestCoordinator> StartAsync(string? token = null, ILoggerProvider? logs = null,
-        ClusterBackendFactory? clusterBackends = null, int heartbeatIntervalMs = CoordinatorOptions.DefaultHeartbeatIntervalMs)
+    public static Task<TestCoordinator> StartAsync(string? token = null, ILoggerProvider? logs = null,
+        ClusterBackendFactory? clusterBackends = null, int heartbeatIntervalMs = CoordinatorOptions.DefaultHeartbeatIntervalMs) =>
+        StartAsync(options => options with { Token = token, ClientToken = token, ClusterToken = token, HeartbeatIntervalMs = heartbeatIntervalMs },
+            logs, clusterBackends);
+
+    /// <summary>
+    /// A coordinator whose options <paramref name="configure"/> sets from the defaults (state under <c>state/</c>, data
+    /// read from <see cref="Directory"/>); the client calls present its client token.
+    /// </summary>
+    public static async Task<TestCoordinator> StartAsync(Func<CoordinatorOptions, CoordinatorOptions> configure, ILoggerProvider? logs = null,
+        ClusterBackendFactory? clusterBackends = null)
     {
+        ArgumentNullException.ThrowIfNull(configure);
         string directory = System.IO.Directory.CreateTempSubdirectory("dt-coordinator-").FullName;
-        var server = await CoordinatorServer.StartAsync(
-            new CoordinatorOptions(Path.Combine(directory, "state"), Token: token, HeartbeatIntervalMs: heartbeatIntervalMs),
+        var options = configure(new CoordinatorOptions(Path.Combine(directory, "state")) { DataRoots = [directory] });
+        var server = await CoordinatorServer.StartAsync(options,
             logs is null ? null : builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(logs), clusterBackends);
-        return new TestCoordinator(server, directory, token);
+        return new TestCoordinator(server, directory, options.ClientToken, options.ClusterToken);
     }
 
-    /// <summary>Call options with the token (when the coordinator has one) and a timeout.</summary>
+    /// <summary>Call options with the client token (when the coordinator has one) and a timeout.</summary>
     public CallOptions Call() => new(BearerToken.Headers(_token), DateTime.UtcNow + CallTimeout);
+
+    /// <summary>Call options of the cluster services: the cluster token (when the coordinator has one) and a timeout.</summary>
+    public CallOptions ClusterCall() => new(BearerToken.Headers(_clusterToken), DateTime.UtcNow + CallTimeout);
 
     public async Task<string> SubmitAsync(JobSpec spec) => (await Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec }, Call())).JobId;
 
     /// <summary>Registers a worker at <paramref name="address"/> over the Cluster API; returns its id.</summary>
     public async Task<string> RegisterWorkerAsync(string address, int threads = 1, string name = "") =>
-        (await Cluster.RegisterAsync(new RegisterWorkerRequest { Address = address, Threads = threads, Name = name }, Call())).WorkerId;
+        (await Cluster.RegisterAsync(new RegisterWorkerRequest { Address = address, Threads = threads, Name = name }, ClusterCall())).WorkerId;
 
     public async Task<Job> GetAsync(string jobId) => await Jobs.GetJobAsync(new GetJobRequest { JobId = jobId }, Call());
 

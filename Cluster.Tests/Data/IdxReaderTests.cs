@@ -75,7 +75,7 @@ public sealed class IdxReaderTests
 
         var error = Assert.Throws<InvalidDataException>(() => IdxReader.Read(path));
 
-        Assert.Contains("element type 0x0D is not supported", error.Message);
+        Assert.Contains("element type is not supported", error.Message);
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class IdxReaderTests
 
         var error = Assert.Throws<InvalidDataException>(() => IdxReader.Read(path));
 
-        Assert.Contains("dimension count 0", error.Message);
+        Assert.Contains("dimension count is invalid", error.Message);
     }
 
     [Fact]

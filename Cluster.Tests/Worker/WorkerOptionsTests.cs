@@ -22,6 +22,26 @@ public sealed class WorkerOptionsTests
     }
 
     [Fact]
+    public void Parse_ClusterToken_IsTheToken()
+    {
+        var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--cluster-token", "k"], environmentToken: "from-env");
+
+        Assert.Equal("k", options.Token);
+    }
+
+    [Fact]
+    public void Parse_DataRoots_AllKept()
+    {
+        var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--data-root", "/a", "--data-root", "/b"], environmentToken: null);
+
+        Assert.Equal(["/a", "/b"], options.DataRoots!);
+    }
+
+    [Fact]
+    public void Parse_NoDataRoot_Unconfined() =>
+        Assert.Null(WorkerOptions.Parse(["--coordinator", "http://c:1"], environmentToken: null).DataRoots);
+
+    [Fact]
     public void Parse_RepeatedFault_ReadsEveryFault()
     {
         var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--fault", "drop-ring@7", "--fault", "delay-ring=20"], environmentToken: null);

@@ -115,4 +115,20 @@ public sealed class WorkerServerTests
         var step = file.Service.Single(service => service.Name == "WorkerControl").Method.Single(method => method.Name == "Step");
         Assert.Equal((".trainer.v1.StepRequest", ".trainer.v1.StepResponse", true, true), (step.InputType, step.OutputType, step.ClientStreaming, step.ServerStreaming));
     }
+
+    [Fact]
+    public async Task PrepareJob_DataOutsideTheWorkersDataRoots_InvalidArgumentNamingTheField()
+    {
+        using var data = new DistributedTrainer.Tests.Data.TemporaryDirectory();
+        using var elsewhere = new DistributedTrainer.Tests.Data.TemporaryDirectory();
+        var spec = DistributedTrainer.Tests.Cluster.ClusterJobs.WriteSpec(data.Path);
+        await using var worker = await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Threads: 1) { DataRoots = [elsewhere.Path] });
+        using var channel = GrpcChannels.Create(worker.Address);
+        var request = new PrepareJobRequest { JobId = "j-1", Spec = spec, Rank = 0, WorldSize = 1, Ring = { worker.Address.ToString() }, Generation = 1 };
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => new WorkerControl.WorkerControlClient(channel).PrepareJobAsync(request, Deadline()).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains($"dataset.train_path: {spec.Dataset.TrainPath} is outside the data roots ({elsewhere.Path})", failure.Status.Detail, StringComparison.Ordinal);
+    }
 }

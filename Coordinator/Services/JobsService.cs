@@ -1,5 +1,6 @@
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Coordinator.Jobs;
+using DistributedTrainer.Data;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using Google.Protobuf;
@@ -10,8 +11,12 @@ using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
 
 namespace DistributedTrainer.Coordinator.Services;
 
-/// <summary>trainer.v1.Jobs over the job grains: checks the request, calls the grain, maps failures to a status.</summary>
-internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInputs inputs, CoordinatorPaths paths, ILogger<JobsService> logger)
+/// <summary>
+/// trainer.v1.Jobs over the job grains: checks the request (the caller's quotas, the data roots, the spec), calls the
+/// grain, maps failures to a status.
+/// </summary>
+internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInputs inputs, CoordinatorPaths paths, DataRoots dataRoots,
+    CallerQuotas quotas, ILogger<JobsService> logger)
     : JobsRpc.JobsBase
 {
     public override async Task<SubmitJobResponse> SubmitJob(SubmitJobRequest request, ServerCallContext context)
@@ -20,21 +25,39 @@ internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInput
         {
             throw JobsErrors.InvalidArgument("spec: required");
         }
-        JobInput input;
+        // Before anything touches the disk: a refused path must not even tell whether it exists.
+        var refusals = dataRoots.Check(request.Spec);
+        if (refusals.Count > 0)
+        {
+            string reasons = string.Join("\n", refusals);
+            CoordinatorLog.SpecRejected(logger, reasons);
+            throw JobsErrors.PermissionDenied(reasons);
+        }
+        string caller = CallerQuotas.CallerOf(context);
+        string jobId = JobIds.New();
+        await quotas.ReserveJobAsync(caller, jobId, request.Spec.CalculateSize(), IsFinishedAsync);
         try
         {
-            // Loading the data set can take seconds; it runs on the thread pool, and the loaded data goes to the run.
-            input = await Task.Run(() => JobInput.FromSpec(request.Spec), context.CancellationToken);
+            JobInput input;
+            try
+            {
+                // Loading the data set can take seconds; it runs on the thread pool, and the loaded data goes to the run.
+                input = await Task.Run(() => JobInput.FromSpec(request.Spec), context.CancellationToken);
+            }
+            catch (JobInputException invalid)
+            {
+                CoordinatorLog.SpecRejected(logger, invalid.Message);
+                throw JobsErrors.InvalidArgument(invalid.Message);
+            }
+            // The run takes the data already loaded instead of loading it again.
+            inputs.Offer(jobId, input);
+            await grains.GetGrain<IJobGrain>(jobId).Submit(input.Spec);
         }
-        catch (JobInputException invalid)
+        catch
         {
-            CoordinatorLog.SpecRejected(logger, invalid.Message);
-            throw JobsErrors.InvalidArgument(invalid.Message);
+            quotas.ReleaseJob(caller, jobId);
+            throw;
         }
-        string jobId = JobIds.New();
-        // The run takes the data already loaded instead of loading it again.
-        inputs.Offer(jobId, input);
-        await grains.GetGrain<IJobGrain>(jobId).Submit(input.Spec);
         return new SubmitJobResponse { JobId = jobId };
     }
 
@@ -55,6 +78,7 @@ internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInput
     public override async Task WatchJob(WatchJobRequest request, IServerStreamWriter<JobEvent> responses, ServerCallContext context)
     {
         var grain = Grain(request.JobId);
+        using var slot = quotas.OpenWatch(CallerQuotas.CallerOf(context));
         _ = await grain.Get() ?? throw JobsErrors.NotFound(request.JobId);
         await foreach (var jobEvent in grain.Watch(context.CancellationToken))
         {
@@ -94,6 +118,8 @@ internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInput
             await responses.WriteAsync(chunk, context.CancellationToken);
         }
     }
+
+    private async Task<bool> IsFinishedAsync(string jobId) => await grains.GetGrain<IJobGrain>(jobId).Get() is not { } job || JobGrain.IsEnded(job.State);
 
     private async Task<Job> GetJob(string jobId) => await Grain(jobId).Get() ?? throw JobsErrors.NotFound(jobId);
 

@@ -6,7 +6,8 @@ namespace DistributedTrainer.Data;
 /// Reads numeric CSV: one sample per line, comma-separated, one column holding a non-negative integer class
 /// label and every other column a finite number. Blank lines are skipped; cells may carry surrounding spaces.
 /// Quoted cells are not supported (numeric data has none). Gzip files are accepted (detected by content).
-/// Errors name the file, the 1-based line and the 1-based column.
+/// Errors name the file, the 1-based line and the 1-based column, and the reason, never the cell: a spec may name a
+/// file that is not data at all, and the error goes back to whoever submitted it.
 /// </summary>
 public static class CsvReader
 {
@@ -96,7 +97,7 @@ public static class CsvReader
             || value < 0 || value > int.MaxValue || value != Math.Floor(value))
         {
             throw new InvalidDataException(
-                $"{path}: line {lineNumber}, column {column + 1}: label '{cell}' is not a non-negative integer");
+                $"{path}: line {lineNumber}, column {column + 1}: the label is not a non-negative integer");
         }
         return (int)value;
     }
@@ -105,7 +106,7 @@ public static class CsvReader
     {
         if (!float.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
         {
-            throw new InvalidDataException($"{path}: line {lineNumber}, column {column + 1}: '{cell}' is not a finite number");
+            throw new InvalidDataException($"{path}: line {lineNumber}, column {column + 1}: the feature is not a finite number");
         }
         return value;
     }

@@ -153,8 +153,9 @@ public static class DatasetLoader
             {
                 if (Labels[i] >= classCount)
                 {
+                    // The label itself is not quoted: it is file content, and the message goes back to the caller.
                     throw new InvalidDataException(
-                        $"dataset.{LabelField}: {LabelPath} sample {i} has label {Labels[i]}, outside the {classCount} classes of {classSource}");
+                        $"dataset.{LabelField}: {LabelPath} sample {i} has a label outside the {classCount} classes of {classSource}");
                 }
             }
             return Bytes is not null

@@ -24,18 +24,17 @@ public static class IdxReader
         }
         if (magic[0] != 0 || magic[1] != 0)
         {
-            throw new InvalidDataException(
-                $"{path}: not an IDX file (magic number starts with 0x{magic[0]:X2} 0x{magic[1]:X2}, expected 0x00 0x00)");
+            // The bytes found are not quoted: the file may not be data at all, and the message goes back to the caller.
+            throw new InvalidDataException($"{path}: not an IDX file (the magic number does not start with 0x00 0x00)");
         }
         if (magic[2] != UnsignedByteType)
         {
-            throw new InvalidDataException(
-                $"{path}: IDX element type 0x{magic[2]:X2} is not supported (only 0x08, unsigned byte)");
+            throw new InvalidDataException($"{path}: IDX element type is not supported (only 0x08, unsigned byte)");
         }
         int rank = magic[3];
         if (rank is 0 or > MaxDimensions)
         {
-            throw new InvalidDataException($"{path}: IDX dimension count {rank} is invalid (must be 1 to {MaxDimensions})");
+            throw new InvalidDataException($"{path}: IDX dimension count is invalid (must be 1 to {MaxDimensions})");
         }
         var dimensions = ReadDimensions(stream, rank, path);
         long total = dimensions.Aggregate(1L, (product, size) => product * size);

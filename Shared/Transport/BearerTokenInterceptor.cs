@@ -1,29 +1,16 @@
-using System.Security.Cryptography;
-using System.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 
 namespace DistributedTrainer.Transport;
 
 /// <summary>
-/// Accepts calls that carry <c>authorization: Bearer &lt;token&gt;</c> and ends the others with UNAUTHENTICATED
-/// before their handler runs. Calls to the open services (health, so probes need no secret) pass without one. The
-/// comparison takes the same time for any wrong token of the same length.
+/// Ends with UNAUTHENTICATED, before their handler runs, the calls whose <c>authorization: Bearer &lt;token&gt;</c>
+/// header is missing or is not the token their service takes under the <see cref="BearerTokenPolicy"/> (one token
+/// per service: the coordinator's Jobs API and its cluster services take different ones). Calls to open services
+/// (health, so probes need no secret) pass without one.
 /// </summary>
-public sealed class BearerTokenInterceptor : Interceptor
+public sealed class BearerTokenInterceptor(BearerTokenPolicy policy) : Interceptor
 {
-    private readonly byte[] _expected;
-    private readonly string[] _openPrefixes;
-
-    /// <exception cref="ArgumentException">The token is empty.</exception>
-    public BearerTokenInterceptor(string token, IReadOnlyList<string> openServices)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(token);
-        ArgumentNullException.ThrowIfNull(openServices);
-        _expected = Encoding.UTF8.GetBytes("Bearer " + token);
-        _openPrefixes = [.. openServices.Select(service => $"/{service}/")];
-    }
-
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -54,14 +41,9 @@ public sealed class BearerTokenInterceptor : Interceptor
 
     private void Check(ServerCallContext context)
     {
-        if (_openPrefixes.Any(prefix => context.Method.StartsWith(prefix, StringComparison.Ordinal)))
+        if (policy.Refusal(context.Method, context.RequestHeaders.GetValue("authorization")) is { } refusal)
         {
-            return;
-        }
-        string? presented = context.RequestHeaders.GetValue("authorization");
-        if (presented is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _expected))
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, presented is null ? "Missing bearer token" : "Invalid bearer token"));
+            throw new RpcException(new Status(StatusCode.Unauthenticated, refusal));
         }
     }
 }

@@ -16,8 +16,17 @@ public sealed class GrpcEndpointOptions
     /// <summary>The server certificate with its key for TLS; null (the default) serves cleartext h2c.</summary>
     public X509Certificate2? Certificate { get; init; }
 
-    /// <summary>The bearer token every call must present, except calls to <see cref="OpenServices"/>; null (the default): none.</summary>
+    /// <summary>
+    /// The bearer token every call must present, except calls to <see cref="OpenServices"/> and to the services of
+    /// <see cref="ServiceTokens"/>; null (the default): none.
+    /// </summary>
     public string? Token { get; init; }
+
+    /// <summary>
+    /// Services (full names, e.g. <c>trainer.v1.Cluster</c>) that take their own token instead of <see cref="Token"/>;
+    /// a null token leaves that service open. Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> ServiceTokens { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>Services callable without the token. Default: <c>grpc.health.v1.Health</c>, so probes need no secret.</summary>
     public IReadOnlyList<string> OpenServices { get; init; } = [GrpcHealth.ServiceName];

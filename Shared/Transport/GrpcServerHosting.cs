@@ -42,9 +42,9 @@ public static class GrpcServerHosting
             grpc.MaxSendMessageSize = options.MaxSendMessageSize;
             // Handlers throw RpcException with messages written for the caller; anything else says no more than its type.
             grpc.EnableDetailedErrors = false;
-            if (options.Token is not null)
+            if (options.Token is not null || options.ServiceTokens.Values.Any(token => token is not null))
             {
-                grpc.Interceptors.Add<BearerTokenInterceptor>(options.Token, options.OpenServices);
+                grpc.Interceptors.Add<BearerTokenInterceptor>(new BearerTokenPolicy(options.Token, options.ServiceTokens, options.OpenServices));
             }
             grpc.Interceptors.Add<ServerStoppingInterceptor>();
         });

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DistributedTrainer.ClusterApi;
+using DistributedTrainer.Data;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Collective;
@@ -19,6 +20,7 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
     private readonly CollectiveService _collective;
     private readonly FaultDrill _faults;
     private readonly string? _token;
+    private readonly DataRoots? _dataRoots;
     private readonly int _defaultThreads;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -28,8 +30,12 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
     /// <param name="defaultThreads">Engines per job when PrepareJob asks for 0.</param>
     /// <param name="faults">Faults the jobs inject (drills and tests); none normally.</param>
     /// <param name="token">The workers' bearer token, which the jobs' ring links present to the next rank; null for none.</param>
-    public WorkerControlService(CollectiveService collective, int defaultThreads, FaultDrill faults, string? token, ILogger logger)
+    /// <param name="logger">Where the service logs.</param>
+    /// <param name="dataRoots">Where the jobs' data may be read from; null: wherever the coordinator's specs say.</param>
+    public WorkerControlService(CollectiveService collective, int defaultThreads, FaultDrill faults, string? token, ILogger logger,
+        DataRoots? dataRoots = null)
     {
+        _dataRoots = dataRoots;
         _collective = collective;
         _faults = faults;
         _token = token;
@@ -97,7 +103,8 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
             {
                 int threads = request.Threads > 0 ? request.Threads : _defaultThreads;
                 // Loading the data takes a while; keep it off the request's thread.
-                _job = await Task.Run(() => WorkerJob.Create(request.JobId, request.Spec, threads, _collective, _faults, _token), context.CancellationToken);
+                var spec = Confined(request.Spec);
+                _job = await Task.Run(() => WorkerJob.Create(request.JobId, spec, threads, _collective, _faults, _token), context.CancellationToken);
             }
             await _job.ConnectAsync(request.Rank, ring, request.Generation, context.CancellationToken);
             WorkerLog.JobPrepared(_logger, request.JobId, request.Rank, request.WorldSize, request.Generation);
@@ -186,6 +193,14 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
         await call();
         return true;
     });
+
+    // A spec naming data outside this worker's roots is one it cannot serve, like one whose files it lacks: the
+    // refusal is INVALID_ARGUMENT, and the coordinator drops this worker by name.
+    private JobSpec Confined(JobSpec spec)
+    {
+        var refusals = _dataRoots?.Check(spec) ?? [];
+        return refusals.Count == 0 ? spec : throw new JobInputException(string.Join("\n", refusals));
+    }
 
     private static RpcException? ToStatus(Exception failure) => failure switch
     {

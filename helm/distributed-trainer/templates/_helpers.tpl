@@ -6,14 +6,28 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end -}}
 
-{{- define "dt.commonEnv" -}}
+{{- define "dt.clusterTokenEnv" -}}
 {{- if .Values.auth.existingSecret }}
-- name: DT_COORDINATOR_TOKEN
+- name: DT_CLUSTER_TOKEN
   valueFrom:
     secretKeyRef:
       name: {{ .Values.auth.existingSecret }}
-      key: token
+      key: {{ .Values.auth.clusterTokenKey }}
 {{- end }}
+{{- end -}}
+
+{{- define "dt.clientTokenEnv" -}}
+{{- if .Values.auth.existingSecret }}
+- name: DT_CLIENT_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.auth.existingSecret }}
+      key: {{ .Values.auth.clientTokenKey }}
+{{- end }}
+{{- end -}}
+
+{{- define "dt.commonEnv" -}}
+{{- include "dt.clusterTokenEnv" . }}
 {{- if .Values.otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ .Values.otlpEndpoint | quote }}
