@@ -1,6 +1,6 @@
 using System.Text;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Transport;
+using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
@@ -57,22 +57,28 @@ public sealed class SeparateCredentialsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task JobOnAWorker_BothTokens_NoLogLineNorStateFileContainsEither()
+    public async Task JobOnAWorker_BothTokens_NoLogLineEventSpanMetricOrFileContainsEither()
     {
         var workerLogs = new CapturedLogs();
+        string telemetry = Path.Combine(_coordinator.Directory, "telemetry");
         var spec = TestJobs.Spec(_coordinator.Directory, epochs: 1);
         spec.MinWorkers = 1;
-        string jobId = await _coordinator.SubmitAsync(spec);
-        await using (await WorkerServer.StartAsync(new WorkerOptions(_coordinator.Server.Address, Threads: 1, Token: ClusterToken),
-            builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(workerLogs.Provider())))
+        List<JobEvent> events;
+        using (TelemetrySetup.Start("credentials-test", telemetry))
         {
-            var events = await _coordinator.WatchToEndAsync(jobId);
-            Assert.Equal(JobState.Succeeded, TestCoordinator.FinalState(events));
+            string jobId = await _coordinator.SubmitAsync(spec);
+            await using (await WorkerServer.StartAsync(new WorkerOptions(_coordinator.Server.Address, Threads: 1, Token: ClusterToken),
+                builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(workerLogs.Provider())))
+            {
+                events = await _coordinator.WatchToEndAsync(jobId);
+            }
+            await _coordinator.Server.DisposeAsync();
         }
-        await _coordinator.Server.DisposeAsync();
 
-        string[] outputs = [.. _logs.Lines, .. workerLogs.Lines,
-            .. Directory.EnumerateFiles(Path.Combine(_coordinator.Directory, "state"), "*", SearchOption.AllDirectories)
+        Assert.Equal(JobState.Succeeded, TestCoordinator.FinalState(events));
+        Assert.NotEmpty(Directory.EnumerateFiles(telemetry));
+        string[] outputs = [.. _logs.Lines, .. workerLogs.Lines, .. events.Select(e => e.ToString()),
+            .. Directory.EnumerateFiles(_coordinator.Directory, "*", SearchOption.AllDirectories)
                 .Select(file => Encoding.Latin1.GetString(File.ReadAllBytes(file)))];
         Assert.NotEmpty(_logs.Lines);
         Assert.DoesNotContain(outputs, output => output.Contains(ClientToken, StringComparison.Ordinal) || output.Contains(ClusterToken, StringComparison.Ordinal));
