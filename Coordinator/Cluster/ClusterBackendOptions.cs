@@ -21,7 +21,7 @@ internal sealed record ClusterBackendOptions
     /// </summary>
     public bool BalanceByThroughput { get; init; } = true;
 
-    /// <summary>Bearer token the workers require (their --token); null sends none.</summary>
+    /// <summary>The cluster token the workers require (their --cluster-token); null sends none.</summary>
     public string? Token { get; init; }
 
     /// <summary>Throws when a deadline is not positive.</summary>
