@@ -75,8 +75,10 @@ internal sealed class CoordinatorServer : IAsyncDisposable
             }
             Uri address = app.BoundAddress();
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
-            CoordinatorLog.Listening(logger, address, options.StateDirectory, Authentication(options));
-            CoordinatorLog.DataRoots(logger, string.Join(", ", app.Services.GetRequiredService<DataRoots>().Directories));
+            string authentication = Authentication(options);
+            string dataRoots = string.Join(", ", app.Services.GetRequiredService<DataRoots>().Directories);
+            CoordinatorLog.Listening(logger, address, options.StateDirectory, authentication);
+            CoordinatorLog.DataRoots(logger, dataRoots);
             return new CoordinatorServer(app, address);
         }
     }
