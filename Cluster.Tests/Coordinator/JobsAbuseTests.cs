@@ -40,7 +40,7 @@ public sealed partial class JobsAbuseTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(_outside, "secret.csv"), "ghp_abuse,1\n");
         File.CreateSymbolicLink(Path.Combine(_coordinator.Directory, "link.csv"), Path.Combine(_outside, "secret.csv"));
         var before = Snapshot();
-        var specs = Gen.Sample(Mutated(baseline), 20, new Rnd(18), Specs);
+        var specs = Gen.Sample(Mutated(baseline), Specs, new Rnd(18), 20);
 
         var outcomes = new System.Collections.Concurrent.ConcurrentBag<string>();
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
