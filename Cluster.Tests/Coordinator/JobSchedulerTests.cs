@@ -129,7 +129,12 @@ public sealed class JobSchedulerTests : IAsyncLifetime
     [Fact]
     public async Task SubmitJob_BackendLosesAWorker_FailedNamingItAndTheWorkersAreFreedForTheNextJob()
     {
-        await using var coordinator = await Start(_backends.LosingTheLastWorker);
+        // The specs' data is in the first coordinator's directory: this one reads it from there too.
+        await using var coordinator = await TestCoordinator.StartAsync(options => options with
+        {
+            HeartbeatIntervalMs = 3_600_000,
+            DataRoots = [_coordinator.Directory],
+        }, clusterBackends: _backends.LosingTheLastWorker);
         await coordinator.RegisterWorkerAsync(WorkerA);
         await coordinator.RegisterWorkerAsync(WorkerB);
 
