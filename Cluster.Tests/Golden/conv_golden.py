@@ -5,7 +5,7 @@ Run from anywhere with Debian's interpreter (torch 1.13, CPU, float32):
 
     /usr/bin/python3 Cluster.Tests/Golden/conv_golden.py
 
-For each case: the layer's settings, an input x (B, C, H, W) drawn from a fixed seed, the layer's parameters
+For batch_norm2d (training mode) also the running statistics after the step. For each case: the layer's settings, an input x (B, C, H, W) drawn from a fixed seed, the layer's parameters
 (conv2d: weight (O, C, K, K) and bias (O)), the output y, a fixed upstream gradient r shaped like y, and the
 gradients of L = sum(y * r) with respect to x and every parameter. Tensors are flattened row-major (NCHW),
 the layout of the C# layers. Numbers are Python's repr of the float32 value, which parses back to the same float.
@@ -38,6 +38,9 @@ def run(name, layer, batch, channels, height, width, settings, seed):
     for parameter_name, parameter in layer.named_parameters():
         case[parameter_name] = flat(parameter)
         case[parameter_name + "_grad"] = flat(parameter.grad)
+    for buffer_name, buffer in layer.named_buffers():
+        if buffer_name != "num_batches_tracked":
+            case[buffer_name] = flat(buffer)
     return case
 
 
@@ -55,6 +58,12 @@ def pool(name, kind, batch, channels, height, width, kernel, stride, padding=0, 
     return run(name, layer, batch, channels, height, width, settings, seed)
 
 
+def batch_norm(name, batch, channels, height, width, seed):
+    layer = torch.nn.BatchNorm2d(channels, momentum=0.1, eps=1e-5)
+    settings = {"kind": "batch_norm2d", "momentum": 0.1, "epsilon": 1e-5}
+    return run(name, layer, batch, channels, height, width, settings, seed)
+
+
 def main():
     torch.set_num_threads(1)
     cases = [
@@ -68,10 +77,11 @@ def main():
         pool("max_pool_overlap_padding", "max_pool2d", 2, 2, 7, 5, 3, 2, padding=1, seed=8),
         pool("avg_pool_2x2", "avg_pool2d", 2, 3, 6, 6, 2, 2, seed=9),
         pool("avg_pool_overlap_padding", "avg_pool2d", 2, 2, 7, 5, 3, 2, padding=1, seed=10),
+        batch_norm("batch_norm2d_training", 3, 4, 5, 6, seed=11),
     ]
     path = os.path.join(HERE, "conv.json")
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump({"description": "torch.nn Conv2d / MaxPool2d / AvgPool2d cases; L = sum(y * r); tensors NCHW, flat",
+        json.dump({"description": "torch.nn Conv2d / MaxPool2d / AvgPool2d / BatchNorm2d cases; L = sum(y * r); tensors NCHW, flat",
                    "cases": cases}, handle, separators=(",", ":"))
         handle.write("\n")
     print(f"conv.json: {os.path.getsize(path)} bytes")

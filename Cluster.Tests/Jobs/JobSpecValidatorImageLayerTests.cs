@@ -45,6 +45,12 @@ public class JobSpecValidatorImageLayerTests
             s => s.Model.Layers[3].MaxPool2D.Padding = 2, "model.layers[3].max_pool2d.padding", "must be <= kernel / 2 (1), got 2"),
         ["avg pool without image"] = new(
             s => s.Model.Layers.Insert(8, new LayerSpec { AvgPool2D = new Pool2dSpec { Kernel = 2 } }), "model.layers[8].avg_pool2d", "needs an image input"),
+        ["batch norm 2d without image"] = new(
+            s => s.Model.Layers.Insert(8, new LayerSpec { BatchNorm2D = new BatchNormSpec() }), "model.layers[8].batch_norm2d", "needs an image input"),
+        ["batch norm 2d momentum 0"] = new(
+            s => s.Model.Layers.Insert(2, new LayerSpec { BatchNorm2D = new BatchNormSpec { Momentum = 0 } }), "model.layers[2].batch_norm2d.momentum", "must be in (0, 1]"),
+        ["dropout 2d rate 1"] = new(
+            s => s.Model.Layers.Insert(2, new LayerSpec { Dropout2D = new DropoutSpec { Rate = 1 } }), "model.layers[2].dropout2d.rate", "must be in [0, 1)"),
         ["dense after conv sees the feature map size"] = new(
             s => s.Model.Layers[^1].Dense.Units = 9, "model.layers[12].dense.units", "the model's output must be 10"),
     };
@@ -79,6 +85,18 @@ public class JobSpecValidatorImageLayerTests
     {
         var spec = LeNet();
         spec.Model.Layers.Insert(3, new LayerSpec { Dropout = new DropoutSpec { Rate = 0.1f } });
+
+        var result = JobSpecValidator.Validate(spec, JobLimits.Default, FashionMnist);
+
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
+    public void Validate_BatchNormAndDropoutOverChannels_AreValidAfterConv()
+    {
+        var spec = LeNet();
+        spec.Model.Layers.Insert(2, new LayerSpec { BatchNorm2D = new BatchNormSpec() });
+        spec.Model.Layers.Insert(3, new LayerSpec { Dropout2D = new DropoutSpec { Rate = 0.2f } });
 
         var result = JobSpecValidator.Validate(spec, JobLimits.Default, FashionMnist);
 

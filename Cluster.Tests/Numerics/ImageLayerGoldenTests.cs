@@ -49,19 +49,24 @@ public sealed class ImageLayerGoldenTests(ITestOutputHelper output)
             string local = view.Name[(view.Name.LastIndexOf('.') + 1)..];
             Compare(golden, local + "_grad", model.Store.GradientsOf(view).ToArray());
         }
+        foreach (var view in model.Store.Buffers)
+        {
+            Compare(golden, view.Name[(view.Name.LastIndexOf('.') + 1)..], model.Store.BufferOf(view).ToArray());
+        }
     }
 
     private static Layer BuildLayer(JsonElement golden, ImageShape input)
     {
-        int kernel = golden.GetProperty("kernel").GetInt32(), stride = golden.GetProperty("stride").GetInt32();
-        int padding = golden.GetProperty("padding").GetInt32();
+        int Setting(string name) => golden.GetProperty(name).GetInt32();
+        WindowGeometry Window(int dilation) => new(Setting("kernel"), Setting("stride"), Setting("padding"), dilation);
         return golden.GetProperty("kind").GetString() switch
         {
-            "conv2d" => new Conv2d("conv", input, golden.GetProperty("out_channels").GetInt32(),
-                new WindowGeometry(kernel, stride, padding, golden.GetProperty("dilation").GetInt32()),
+            "conv2d" => new Conv2d("conv", input, Setting("out_channels"), Window(Setting("dilation")),
                 golden.GetProperty("bias").GetBoolean(), new LayerTestInitializer(), new LayerTestInitializer()),
-            "max_pool2d" => new MaxPool2d("pool", input, new WindowGeometry(kernel, stride, padding, 1)),
-            "avg_pool2d" => new AvgPool2d("pool", input, new WindowGeometry(kernel, stride, padding, 1)),
+            "max_pool2d" => new MaxPool2d("pool", input, Window(1)),
+            "avg_pool2d" => new AvgPool2d("pool", input, Window(1)),
+            "batch_norm2d" => new BatchNorm2d("bn", input, golden.GetProperty("momentum").GetSingle(),
+                golden.GetProperty("epsilon").GetSingle()),
             var kind => throw new InvalidDataException($"conv.json: unknown kind {kind}"),
         };
     }

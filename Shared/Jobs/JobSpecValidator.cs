@@ -246,6 +246,22 @@ public sealed class JobSpecValidator
                 image = null;
                 imageUnknown = false;
                 return features;
+            case LayerSpec.KindOneofCase.BatchNorm2D:
+                if (layer.BatchNorm2D.HasMomentum)
+                {
+                    InRange(path + ".batch_norm2d.momentum", layer.BatchNorm2D.Momentum, 0, false, 1, true);
+                }
+
+                if (layer.BatchNorm2D.HasEpsilon)
+                {
+                    Positive(path + ".batch_norm2d.epsilon", layer.BatchNorm2D.Epsilon);
+                }
+
+                AddParameters(2L * imageIn?.Channels);
+                return Stated(RequireImage(path + ".batch_norm2d", imageIn, unknownIn));
+            case LayerSpec.KindOneofCase.Dropout2D:
+                InRange(path + ".dropout2d.rate", layer.Dropout2D.Rate, 0, true, 1, false);
+                return Stated(RequireImage(path + ".dropout2d", imageIn, unknownIn));
             default:
                 var outputs = CheckLayer(layer, path, qualifiedName, depth, features);
                 var keeps = ImageLayerSpecs.KeepsImageShape(layer.KindCase);
@@ -306,13 +322,8 @@ public sealed class JobSpecValidator
         var fanIn = input is { } known && conv.Kernel > 0 ? (long)known.Channels * conv.Kernel * conv.Kernel : (long?)null;
         CheckInitializer(path + ".weight_init", conv.WeightInit, fanIn <= int.MaxValue ? (int?)fanIn : null);
         CheckInitializer(path + ".bias_init", conv.BiasInit, conv.OutChannels > 0 ? conv.OutChannels : null);
-        if (input is not { } shapeIn)
+        if (RequireImage(path, input, inputUnknown) is not { } shapeIn)
         {
-            if (!inputUnknown)
-            {
-                Add(path, "needs an image input: put a reshape (channels, height, width) or another conv2d or pool before it");
-            }
-
             return null;
         }
 
@@ -340,17 +351,23 @@ public sealed class JobSpecValidator
             valid = false;
         }
 
-        if (input is not { } shapeIn)
+        if (RequireImage(path, input, inputUnknown) is not { } shapeIn)
         {
-            if (!inputUnknown)
-            {
-                Add(path, "needs an image input: put a reshape (channels, height, width) or a conv2d or pool before it");
-            }
-
             return null;
         }
 
         return valid ? CheckWindowFits(path, ImageLayerSpecs.Window(pool), shapeIn, shapeIn.Channels) : null;
+    }
+
+    // The image the layer at path works on; reported missing unless an invalid image layer before already was.
+    private ImageShape? RequireImage(string path, ImageShape? input, bool inputUnknown)
+    {
+        if (input is null && !inputUnknown)
+        {
+            Add(path, "needs an image input: put a reshape (channels, height, width), conv2d or pool before it");
+        }
+
+        return input;
     }
 
     // kernel >= 1, stride (when set) >= 1, padding >= 0, each bounded so window arithmetic cannot overflow.
