@@ -28,4 +28,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Method} failed: {Status} {Detail}")]
     public static partial void CallFailed(ILogger logger, string method, string status, string detail);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Job {StaleJobId} was never stopped; dropped it to prepare job {JobId}")]
+    public static partial void StaleJobReplaced(ILogger logger, string staleJobId, string jobId);
 }

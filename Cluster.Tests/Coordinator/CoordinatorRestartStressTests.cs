@@ -83,7 +83,12 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
             var before = await WatchAsync(first, jobId, IterationLimit,
                 jobEvent => damage ? jobEvent.Epoch?.Epoch >= 2 : jobEvent.Step?.Step >= restartAfter);
             Assert.False(before.TimedOut, $"Iteration {iteration}: the job did not reach {where} within {IterationLimit.TotalSeconds} s before the restart");
-            Assert.True(before.Stopped, $"Iteration {iteration}: the job ended before {where}, where the coordinator was to restart");
+            if (!before.Stopped)
+            {
+                var ended = await GetAsync(first, jobId);
+                Assert.Fail($"Iteration {iteration}: the job ended {ended.State} at step {ended.Progress.Step} before {where}, where the coordinator " +
+                    $"was to restart: {ended.Message}\n{string.Join("\n", before.Messages)}");
+            }
             await WithinLimitAsync(first.DisposeAsync().AsTask(), $"Iteration {iteration}: stopping the coordinator at {where}");
             var checkpoints = new CheckpointStore(CheckpointDirectory(state, jobId)).List();
             if (damage)

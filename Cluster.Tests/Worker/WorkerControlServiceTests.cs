@@ -195,12 +195,14 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task PrepareJob_AnotherJobWhileBusy_FailsPrecondition()
+    public async Task PrepareJob_AnotherJobWhileOneIsHeld_DropsTheHeldJobAndPreparesTheNewOne()
     {
-        var failure = await Assert.ThrowsAsync<RpcException>(() => _client.PrepareJobAsync(Prepare("j-2"), Deadline()).ResponseAsync);
+        await _client.PrepareJobAsync(Prepare("j-2"), Deadline());
 
-        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
-        Assert.Contains("busy with job j-1", failure.Status.Detail);
+        var stale = await StepFailsAsync(Header());
+
+        Assert.Equal(StatusCode.FailedPrecondition, stale.StatusCode);
+        Assert.Contains("j-1", stale.Status.Detail);
     }
 
     [Fact]

@@ -91,7 +91,13 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
         {
             if (_job is not null && _job.JobId != request.JobId)
             {
-                throw new InvalidOperationException($"Worker is busy with job {_job.JobId}; stop it before preparing job {request.JobId}");
+                // The coordinator leased this worker to the new job, so nobody runs the old one here any more: its
+                // StopJob was lost (the coordinator stopped or restarted first, or the call timed out). Holding on to it
+                // would refuse every job from now on.
+                string stale = _job.JobId;
+                await _job.DisposeAsync();
+                _job = null;
+                WorkerLog.StaleJobReplaced(_logger, stale, request.JobId);
             }
             if (_job is null)
             {
