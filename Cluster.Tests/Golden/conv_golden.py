@@ -47,7 +47,7 @@ def run(name, layer, batch, channels, height, width, settings, seed):
 def conv(name, batch, channels, height, width, out_channels, kernel, stride=1, padding=0, dilation=1, bias=True, seed=1):
     layer = torch.nn.Conv2d(channels, out_channels, kernel, stride=stride, padding=padding, dilation=dilation, bias=bias)
     settings = {"kind": "conv2d", "out_channels": out_channels, "kernel": kernel, "stride": stride,
-                "padding": padding, "dilation": dilation, "bias": bias}
+                "padding": padding, "dilation": dilation, "has_bias": bias}
     return run(name, layer, batch, channels, height, width, settings, seed)
 
 

@@ -123,7 +123,7 @@ public class Conv2dTests
         var declaration = Assert.Single(conv.DeclareParameters());
 
         Assert.Equal("weight", declaration.Name);
-        Assert.Equal(new[] { 4, 3, 3, 3 }, declaration.Shape);
+        Assert.Equal([4, 3, 3, 3], declaration.Shape);
         Assert.Equal(new ImageShape(4, 6, 6), conv.OutputShape);
     }
 

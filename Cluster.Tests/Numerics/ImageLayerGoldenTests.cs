@@ -62,7 +62,7 @@ public sealed class ImageLayerGoldenTests(ITestOutputHelper output)
         return golden.GetProperty("kind").GetString() switch
         {
             "conv2d" => new Conv2d("conv", input, Setting("out_channels"), Window(Setting("dilation")),
-                golden.GetProperty("bias").GetBoolean(), new LayerTestInitializer(), new LayerTestInitializer()),
+                golden.GetProperty("has_bias").GetBoolean(), new LayerTestInitializer(), new LayerTestInitializer()),
             "max_pool2d" => new MaxPool2d("pool", input, Window(1)),
             "avg_pool2d" => new AvgPool2d("pool", input, Window(1)),
             "batch_norm2d" => new BatchNorm2d("bn", input, golden.GetProperty("momentum").GetSingle(),

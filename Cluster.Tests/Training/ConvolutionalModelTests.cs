@@ -23,7 +23,7 @@ public sealed class ConvolutionalModelTests
         Assert.Equal(400, model.Layers.Single(layer => layer.Name == "flatten7").OutputSize);
         // conv1 6·25 + 6, conv2 16·150 + 16, fc 400·120 + 120, 120·84 + 84, 84·10 + 10
         Assert.Equal(61_706, model.Store.Count);
-        Assert.Equal(new[] { "conv2d1.weight", "conv2d1.bias" }, model.Store.Parameters.Take(2).Select(view => view.Name));
+        Assert.Equal(["conv2d1.weight", "conv2d1.bias"], model.Store.Parameters.Take(2).Select(view => view.Name));
     }
 
     [Fact]

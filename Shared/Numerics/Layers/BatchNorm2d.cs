@@ -138,7 +138,9 @@ public sealed class BatchNorm2d : Layer, IImageLayer
                 Span<float> xHat = normalized.Slice((b * InputSize) + (c * plane), plane);
                 // forward: x̂ = (x - mean) / sqrt(var + eps); y = gamma ⊙ x̂ + beta, per channel
                 TensorPrimitives.Multiply(xHat, _inverseStd[c], xHat);
-                TensorPrimitives.MultiplyAdd(xHat, gamma[c], beta[c], output.Slice((b * InputSize) + (c * plane), plane));
+                Span<float> y = output.Slice((b * InputSize) + (c * plane), plane);
+                TensorPrimitives.Multiply(xHat, gamma[c], y);
+                TensorPrimitives.Add(y, beta[c], y);
             }
         }
     }
