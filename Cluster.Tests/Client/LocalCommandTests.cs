@@ -131,6 +131,32 @@ public sealed class LocalCommandTests : IDisposable
     }
 
     [Fact]
+    public void Local_TinyRecurrentJobOnTwoWorkers_GivesBitwiseTheParametersOfTrain()
+    {
+        string single = Path.Combine(_directory, "single");
+        string pair = Path.Combine(_directory, "pair");
+        try
+        {
+            string spec = WriteRecurrentSpec();
+            var expected = TrainctlProcess.Run(Timeout, "train", spec, "--json", "--out", single);
+            var actual = TrainctlProcess.Run(Timeout, "local", spec, "--workers", "2", "--threads-per-worker", "1", "--json", "--out", pair);
+
+            Assert.True(expected.ExitCode == 0, expected.Stderr);
+            Assert.True(actual.ExitCode == 0, actual.Stderr);
+            using var expectedSummary = JsonDocument.Parse(expected.Stdout);
+            using var actualSummary = JsonDocument.Parse(actual.Stdout);
+            Assert.Equal(
+                File.ReadAllBytes(Path.Combine(expectedSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")),
+                File.ReadAllBytes(Path.Combine(actualSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")));
+            Assert.Empty(Remaining(ReadPids(pair)));
+        }
+        finally
+        {
+            KillRemaining(pair);
+        }
+    }
+
+    [Fact]
     public void Local_TwoWorkersOnConvolutionalJob_IsBitwiseAsTrain()
     {
         string single = Path.Combine(_directory, "single");
@@ -370,6 +396,31 @@ public sealed class LocalCommandTests : IDisposable
                 // Exited in the meantime.
             }
         }
+    }
+
+    /// <summary>
+    /// The CSV problem read as 2 steps of 2 features by a stacked bidirectional LSTM and a GRU over its sequence,
+    /// in micro-shards of 4 so that both workers compute every step.
+    /// </summary>
+    private string WriteRecurrentSpec()
+    {
+        string path = TestJobs.WriteSpecFile(_directory, epochs: 2);
+        File.WriteAllText(path, """
+            name: csv-recurrent
+            dataset: { format: CSV, train_path: train.csv, test_path: test.csv, has_header: true, normalization: NONE }
+            model:
+              layers:
+                - lstm: { input_size: 2, hidden_size: 4, num_layers: 2, bidirectional: true, output: SEQUENCE }
+                - gru: { input_size: 8, hidden_size: 3, output: MEAN }
+                - dense: { units: 2 }
+            loss: { kind: SOFTMAX_CROSS_ENTROPY }
+            optimizer: { kind: ADAM, learning_rate: 0.01 }
+            batch_size: 16
+            micro_shard_size: 4
+            epochs: 2
+            seed: 3
+            """);
+        return path;
     }
 
     /// <summary>

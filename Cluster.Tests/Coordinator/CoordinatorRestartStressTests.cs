@@ -23,42 +23,27 @@ namespace DistributedTrainer.Tests.Coordinator;
 /// workers come back: this is where a worker whose old id went to the other one used to stay unregistered for good.
 /// </remarks>
 [Collection(CoordinatorRestartStressCollection.Name)]
-public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IAsyncDisposable
 {
     private const int Iterations = 12;
 
     // A healthy resume takes a few seconds even under the load; a stalled one never ends.
     private static readonly TimeSpan IterationLimit = TimeSpan.FromSeconds(40);
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("dt-restart-stress-").FullName;
-    private readonly List<WorkerServer> _workers = [];
-    private readonly List<CoordinatorServer> _coordinators = [];
+    private readonly InProcessCluster _cluster = new();
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var worker in _workers)
-        {
-            await worker.DisposeAsync();
-        }
-        foreach (var coordinator in _coordinators)
-        {
-            await coordinator.DisposeAsync();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task Job_CoordinatorRestartedMidRunManyTimesUnderCpuLoad_EveryRunResumesAndCompletesBitwiseEqual()
     {
-        var spec = ClusterJobs.WriteSpec(_directory, epochs: 8);
+        var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs: 8);
         // Small deadlines: a worker blamed for the step the restart cut short is named within seconds.
         spec.FaultTolerance = new FaultToleranceSpec { DeadlineFloorSeconds = 2, DeadlineCeilingSeconds = 8 };
-        var reference = await StartCoordinatorAsync("reference", port: 0);
-        string local = await SubmitAsync(reference, spec);
+        var reference = await _cluster.StartCoordinatorAsync("reference", port: 0);
+        string local = await InProcessCluster.SubmitAsync(reference, spec);
         await WatchToEndAsync(reference, local, IterationLimit, "the undisturbed run");
-        byte[] expected = ModelBytes("reference", local);
+        byte[] expected = _cluster.ModelBytes(local, "reference");
         int port = reference.Address.Port;
         await reference.DisposeAsync();
 
@@ -67,13 +52,13 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
         for (int iteration = 1; iteration <= Iterations; iteration++)
         {
             string state = $"state-{iteration}";
-            var first = await StartCoordinatorAsync(state, port);
-            if (_workers.Count == 0)
+            var first = await _cluster.StartCoordinatorAsync(state, port);
+            if (iteration == 1)
             {
                 // Started once: the same workers live through every restart, as they do in a cluster.
-                await StartWorkersAsync(first, 2);
+                await _cluster.StartWorkersAsync(first, 2, IterationLimit);
             }
-            string jobId = await SubmitAsync(first, spec);
+            string jobId = await InProcessCluster.SubmitAsync(first, spec);
             // Every third restart also finds the newest checkpoint damaged (a crash mid-write): it comes after the
             // second epoch, so there is an older one to resume from.
             bool damage = iteration % 3 == 0;
@@ -85,20 +70,20 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
             Assert.False(before.TimedOut, $"Iteration {iteration}: the job did not reach {where} within {IterationLimit.TotalSeconds} s before the restart");
             if (!before.Stopped)
             {
-                var ended = await GetAsync(first, jobId);
+                var ended = await InProcessCluster.GetAsync(first, jobId);
                 Assert.Fail($"Iteration {iteration}: the job ended {ended.State} at step {ended.Progress.Step} before {where}, where the coordinator " +
                     $"was to restart: {ended.Message}\n{string.Join("\n", before.Messages)}");
             }
             await WithinLimitAsync(first.DisposeAsync().AsTask(), $"Iteration {iteration}: stopping the coordinator at {where}");
-            var checkpoints = new CheckpointStore(CheckpointDirectory(state, jobId)).List();
+            var checkpoints = new CheckpointStore(_cluster.CheckpointDirectory(jobId, state)).List();
             if (damage)
             {
                 await File.WriteAllBytesAsync(Path.Combine(checkpoints[0], CheckpointStore.ModelFile), [1, 2, 3]);
             }
 
-            var second = await StartCoordinatorAsync(state, port);
+            var second = await _cluster.StartCoordinatorAsync(state, port);
             var after = await WatchToEndAsync(second, jobId, IterationLimit, $"iteration {iteration} after the restart at {where}");
-            var job = await GetAsync(second, jobId);
+            var job = await InProcessCluster.GetAsync(second, jobId);
             Assert.True(job.State == JobState.Succeeded,
                 $"Iteration {iteration}: the job ended {job.State} after the restart at {where}: {job.Message}\n{string.Join("\n", after.Messages)}");
             if (damage)
@@ -106,46 +91,11 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
                 Assert.Contains(after.Messages, message => message.StartsWith($"Checkpoint {Path.GetFileName(checkpoints[0])} is damaged and was skipped: ", StringComparison.Ordinal));
                 Assert.Contains($"Resuming from checkpoint {Path.GetFileName(checkpoints[1])}", after.Messages);
             }
-            Assert.True(expected.AsSpan().SequenceEqual(ModelBytes(state, jobId)),
+            Assert.True(expected.AsSpan().SequenceEqual(_cluster.ModelBytes(jobId, state)),
                 $"Iteration {iteration}: the parameters after the restart at {where} differ from the undisturbed run's");
             await WithinLimitAsync(second.DisposeAsync().AsTask(), $"Iteration {iteration}: stopping the restarted coordinator");
             output.WriteLine($"iteration {iteration}: restarted after {where}{(damage ? " with the newest checkpoint damaged" : "")}, resumed and completed");
         }
-    }
-
-    private async Task<CoordinatorServer> StartCoordinatorAsync(string state, int port)
-    {
-        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(_directory, state), Port: port, HeartbeatIntervalMs: 500));
-        _coordinators.Add(server);
-        return server;
-    }
-
-    /// <summary>Starts workers that register with <paramref name="coordinator"/> and waits until they have.</summary>
-    private async Task StartWorkersAsync(CoordinatorServer coordinator, int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            // Retries quickly, so the workers find a restarted coordinator within a second.
-            _workers.Add(await WorkerServer.StartAsync(new WorkerOptions(coordinator.Address, Threads: 1) { MaxRetryDelay = TimeSpan.FromMilliseconds(300) }));
-        }
-        var waiting = Stopwatch.StartNew();
-        while (coordinator.Workers.LiveCount < count || _workers.Any(worker => worker.WorkerId is null))
-        {
-            Assert.True(waiting.Elapsed < IterationLimit, $"{coordinator.Workers.LiveCount} of {count} workers registered within {IterationLimit.TotalSeconds} s");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<string> SubmitAsync(CoordinatorServer coordinator, JobSpec spec)
-    {
-        using var channel = GrpcChannels.Create(coordinator.Address);
-        return (await new JobsRpc.JobsClient(channel).SubmitJobAsync(new SubmitJobRequest { Spec = spec }, deadline: Deadline())).JobId;
-    }
-
-    private static async Task<Job> GetAsync(CoordinatorServer coordinator, string jobId)
-    {
-        using var channel = GrpcChannels.Create(coordinator.Address);
-        return await new JobsRpc.JobsClient(channel).GetJobAsync(new GetJobRequest { JobId = jobId }, deadline: Deadline());
     }
 
     /// <summary>Watches the job to its end; fails naming <paramref name="what"/> and the job's state when that takes longer than <paramref name="limit"/>.</summary>
@@ -154,7 +104,7 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
         var result = await WatchAsync(coordinator, jobId, limit, _ => false);
         if (result.TimedOut)
         {
-            var job = await GetAsync(coordinator, jobId);
+            var job = await InProcessCluster.GetAsync(coordinator, jobId);
             Assert.Fail($"The job of {what} did not end within {limit.TotalSeconds} s: it is {job.State} ({job.Message}), " +
                 $"at step {job.Progress.Step}, on {job.Progress.Workers} workers, {coordinator.Workers.LiveCount} registered; its last messages:\n" +
                 string.Join("\n", result.Messages.TakeLast(15)));
@@ -199,14 +149,6 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
         }
         await task;
     }
-
-    private string CheckpointDirectory(string state, string jobId) => Path.Combine(_directory, state, "jobs", jobId, "checkpoints");
-
-    /// <summary>The model file of the job's newest checkpoint in <paramref name="state"/>.</summary>
-    private byte[] ModelBytes(string state, string jobId) =>
-        File.ReadAllBytes(Path.Combine(new CheckpointStore(CheckpointDirectory(state, jobId)).List()[0], CheckpointStore.ModelFile));
-
-    private static DateTime Deadline() => DateTime.UtcNow.AddSeconds(30);
 
     private sealed record WatchResult(List<string> Messages, bool Stopped, bool TimedOut);
 

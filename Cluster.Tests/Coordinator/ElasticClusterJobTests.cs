@@ -16,44 +16,29 @@ namespace DistributedTrainer.Tests.Coordinator;
 /// A real coordinator and real workers in this process over gRPC on loopback, while workers fail and join and the
 /// coordinator restarts: every job completes with bitwise the parameters of an undisturbed run.
 /// </summary>
-public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("dt-elastic-").FullName;
-    private readonly List<WorkerServer> _workers = [];
-    private readonly List<CoordinatorServer> _coordinators = [];
+    private readonly InProcessCluster _cluster = new();
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        foreach (var worker in _workers)
-        {
-            await worker.DisposeAsync();
-        }
-        foreach (var coordinator in _coordinators)
-        {
-            await coordinator.DisposeAsync();
-        }
-        Directory.Delete(_directory, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
     public async Task Job_OneOfThreeWorkersKilledMidStep_CompletesOnTheOthersBitwiseEqualToTheInProcessRun()
     {
-        var coordinator = await StartCoordinatorAsync();
+        var coordinator = await _cluster.StartCoordinatorAsync();
         var spec = Spec(epochs: 3);
         string local = await RunToEndAsync(coordinator, spec);
         spec.MinWorkers = 2;
-        await StartWorkersAsync(coordinator, 3);
+        await _cluster.StartWorkersAsync(coordinator, 3);
 
-        string clustered = await SubmitAsync(coordinator, spec);
-        var killed = _workers[1];
+        string clustered = await InProcessCluster.SubmitAsync(coordinator, spec);
+        var killed = _cluster.Workers[1];
         string killedId = killed.WorkerId!;
         var events = await WatchAsync(coordinator, clustered, jobEvent => jobEvent.Step?.Step >= 5 ? killed.DisposeAsync().AsTask() : null);
-        var job = await GetAsync(coordinator, clustered);
+        var job = await InProcessCluster.GetAsync(coordinator, clustered);
 
         Assert.Equal(JobState.Succeeded, job.State);
-        Assert.Equal(ModelBytes(local), ModelBytes(clustered));
+        Assert.Equal(_cluster.ModelBytes(local), _cluster.ModelBytes(clustered));
         Assert.Contains(Messages(events), message => message.StartsWith($"worker {killedId} (rank ", StringComparison.Ordinal)
             && message.Contains(") is gone (", StringComparison.Ordinal)
             && message.Contains("at step ", StringComparison.Ordinal) && message.Contains("re-running the step on ", StringComparison.Ordinal));
@@ -62,21 +47,21 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task Job_FewerThanMinWorkersLeft_WaitsForWorkersThenContinuesBitwiseEqual()
     {
-        var coordinator = await StartCoordinatorAsync();
+        var coordinator = await _cluster.StartCoordinatorAsync();
         var spec = Spec(epochs: 3);
         string local = await RunToEndAsync(coordinator, spec);
         spec.MinWorkers = 2;
-        await StartWorkersAsync(coordinator, 2);
+        await _cluster.StartWorkersAsync(coordinator, 2);
 
-        string clustered = await SubmitAsync(coordinator, spec);
+        string clustered = await InProcessCluster.SubmitAsync(coordinator, spec);
         var events = await WatchAsync(coordinator, clustered,
-            jobEvent => jobEvent.Step?.Step >= 5 ? _workers[1].DisposeAsync().AsTask() : null,
-            jobEvent => jobEvent.State == JobState.WaitingForWorkers ? StartWorkersAsync(coordinator, 1) : null);
-        var job = await GetAsync(coordinator, clustered);
+            jobEvent => jobEvent.Step?.Step >= 5 ? _cluster.Workers[1].DisposeAsync().AsTask() : null,
+            jobEvent => jobEvent.State == JobState.WaitingForWorkers ? _cluster.StartWorkersAsync(coordinator, 1) : null);
+        var job = await InProcessCluster.GetAsync(coordinator, clustered);
 
         var messages = Messages(events);
         Assert.Equal((JobState.Succeeded, 2), (job.State, job.Progress.Workers));
-        Assert.Equal(ModelBytes(local), ModelBytes(clustered));
+        Assert.Equal(_cluster.ModelBytes(local), _cluster.ModelBytes(clustered));
         Assert.Contains(messages, message => message.StartsWith("waiting for workers: 1 of 2 after losing ", StringComparison.Ordinal));
         Assert.Contains(messages, message => message.StartsWith("Workers are back: running on ", StringComparison.Ordinal));
     }
@@ -84,66 +69,66 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task Job_WorkerAddedMidJob_JoinsAtTheNextStepAndTheResultIsUnchanged()
     {
-        var coordinator = await StartCoordinatorAsync();
+        var coordinator = await _cluster.StartCoordinatorAsync();
         var spec = Spec(epochs: 3);
         string local = await RunToEndAsync(coordinator, spec);
         spec.MinWorkers = 1;
         spec.MaxWorkers = 2;
-        await StartWorkersAsync(coordinator, 1);
+        await _cluster.StartWorkersAsync(coordinator, 1);
 
-        string clustered = await SubmitAsync(coordinator, spec);
-        var events = await WatchAsync(coordinator, clustered, jobEvent => jobEvent.Step?.Step >= 3 && _workers.Count == 1
-            ? StartWorkersAsync(coordinator, 1)
+        string clustered = await InProcessCluster.SubmitAsync(coordinator, spec);
+        var events = await WatchAsync(coordinator, clustered, jobEvent => jobEvent.Step?.Step >= 3 && _cluster.Workers.Count == 1
+            ? _cluster.StartWorkersAsync(coordinator, 1)
             : null);
-        var job = await GetAsync(coordinator, clustered);
+        var job = await InProcessCluster.GetAsync(coordinator, clustered);
 
         Assert.Equal((JobState.Succeeded, 2), (job.State, job.Progress.Workers));
-        Assert.Equal(ModelBytes(local), ModelBytes(clustered));
-        Assert.Contains(Messages(events), message => message.StartsWith($"{_workers[1].WorkerId} joined job {clustered} at step ", StringComparison.Ordinal));
+        Assert.Equal(_cluster.ModelBytes(local), _cluster.ModelBytes(clustered));
+        Assert.Contains(Messages(events), message => message.StartsWith($"{_cluster.Workers[1].WorkerId} joined job {clustered} at step ", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Job_CoordinatorRestartedMidEpoch_WorkersReRegisterAndTheJobCompletesBitwiseEqual()
     {
-        var first = await StartCoordinatorAsync();
+        var first = await _cluster.StartCoordinatorAsync();
         // 30 epochs of 10 steps: still running when the watch, which may lag behind the job on a loaded machine, sees step 12.
         var spec = Spec(epochs: 30);
         string local = await RunToEndAsync(first, spec);
         spec.MinWorkers = 2;
-        await StartWorkersAsync(first, 2);
-        string clustered = await SubmitAsync(first, spec);
+        await _cluster.StartWorkersAsync(first, 2);
+        string clustered = await InProcessCluster.SubmitAsync(first, spec);
         await WatchAsync(first, clustered, jobEvent => jobEvent.Step?.Step >= 12 ? Task.FromException(new OperationCanceledException()) : null);
         await first.DisposeAsync();
 
-        var second = await StartCoordinatorAsync(first.Address.Port);
+        var second = await _cluster.StartCoordinatorAsync(port: first.Address.Port);
         var events = await WatchAsync(second, clustered);
-        var job = await GetAsync(second, clustered);
+        var job = await InProcessCluster.GetAsync(second, clustered);
 
         Assert.Equal(JobState.Succeeded, job.State);
-        Assert.Equal(ModelBytes(local), ModelBytes(clustered));
+        Assert.Equal(_cluster.ModelBytes(local), _cluster.ModelBytes(clustered));
         Assert.Contains(Messages(events), message => message.StartsWith("Resuming from checkpoint step-", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Job_NewestCheckpointDamaged_ResumesFromThePreviousOneAndSaysSo()
     {
-        var first = await StartCoordinatorAsync();
+        var first = await _cluster.StartCoordinatorAsync();
         // Far too long to end within the test: it stops with the coordinator, the second one resumes it, and the
         // test ends once it has said where it resumed (disposing the coordinator stops it again).
         var spec = Spec(epochs: 10_000);
         spec.MinWorkers = 1;
-        await StartWorkersAsync(first, 1);
-        string jobId = await SubmitAsync(first, spec);
+        await _cluster.StartWorkersAsync(first, 1);
+        string jobId = await InProcessCluster.SubmitAsync(first, spec);
         await WatchAsync(first, jobId, jobEvent => jobEvent.Epoch?.Epoch >= 2 ? Task.FromException(new OperationCanceledException()) : null);
         await first.DisposeAsync();
-        await _workers[0].DisposeAsync();
-        var checkpoints = new CheckpointStore(CheckpointDirectory(jobId)).List();
+        await _cluster.Workers[0].DisposeAsync();
+        var checkpoints = new CheckpointStore(_cluster.CheckpointDirectory(jobId)).List();
         await File.WriteAllBytesAsync(Path.Combine(checkpoints[0], CheckpointStore.ModelFile), [1, 2, 3]);
 
         // The job waits for a worker until the watch is there, so the watch sees every event of the resume.
-        var second = await StartCoordinatorAsync(first.Address.Port);
+        var second = await _cluster.StartCoordinatorAsync(port: first.Address.Port);
         var events = await WatchAsync(second, jobId,
-            jobEvent => jobEvent.Snapshot is not null ? StartWorkersAsync(second, 1) : null,
+            jobEvent => jobEvent.Snapshot is not null ? _cluster.StartWorkersAsync(second, 1) : null,
             jobEvent => jobEvent.Message.StartsWith("Resuming from checkpoint ", StringComparison.Ordinal)
                 ? Task.FromException(new OperationCanceledException())
                 : null);
@@ -155,57 +140,15 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
 
     private JobSpec Spec(int epochs)
     {
-        var spec = ClusterJobs.WriteSpec(_directory, epochs);
+        var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs);
         // Small deadlines: a lost worker is named within seconds on this busy machine.
         spec.FaultTolerance = new FaultToleranceSpec { DeadlineFloorSeconds = 2, DeadlineCeilingSeconds = 8 };
         return spec;
     }
 
-    private async Task<CoordinatorServer> StartCoordinatorAsync(int port = 0)
-    {
-        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(_directory, "state"), Port: port, HeartbeatIntervalMs: 500));
-        _coordinators.Add(server);
-        return server;
-    }
-
-    /// <summary>Starts workers that register with <paramref name="coordinator"/> and waits until they have.</summary>
-    private async Task StartWorkersAsync(CoordinatorServer coordinator, int count)
-    {
-        int expected = coordinator.Workers.LiveCount + count;
-        var started = new List<WorkerServer>();
-        for (int i = 0; i < count; i++)
-        {
-            // Retries quickly, so the workers find a restarted coordinator within a second.
-            started.Add(await WorkerServer.StartAsync(new WorkerOptions(coordinator.Address, Threads: 1) { MaxRetryDelay = TimeSpan.FromMilliseconds(300) }));
-        }
-        _workers.AddRange(started);
-        // Only the new workers: one disposed earlier may have lost its id for good (told it was unknown just before
-        // its coordinator stopped). Not a cancellation when it takes too long: WatchAsync would take that for the
-        // end of the watch and the test would fail later for a reason it does not name.
-        var waiting = Stopwatch.StartNew();
-        while (coordinator.Workers.LiveCount < expected || started.Any(worker => worker.WorkerId is null))
-        {
-            Assert.True(waiting.Elapsed < TimeSpan.FromSeconds(60),
-                $"{coordinator.Workers.LiveCount} of {expected} workers registered within 60 s; {started.Count(worker => worker.WorkerId is null)} new ones without an id");
-            await Task.Delay(50);
-        }
-    }
-
-    private static async Task<string> SubmitAsync(CoordinatorServer coordinator, JobSpec spec)
-    {
-        using var channel = GrpcChannels.Create(coordinator.Address);
-        return (await new JobsRpc.JobsClient(channel).SubmitJobAsync(new SubmitJobRequest { Spec = spec }, Timeout())).JobId;
-    }
-
-    private static async Task<Job> GetAsync(CoordinatorServer coordinator, string jobId)
-    {
-        using var channel = GrpcChannels.Create(coordinator.Address);
-        return await new JobsRpc.JobsClient(channel).GetJobAsync(new GetJobRequest { JobId = jobId }, Timeout());
-    }
-
     private static async Task<string> RunToEndAsync(CoordinatorServer coordinator, JobSpec spec)
     {
-        string jobId = await SubmitAsync(coordinator, spec);
+        string jobId = await InProcessCluster.SubmitAsync(coordinator, spec);
         await WatchAsync(coordinator, jobId);
         return jobId;
     }
@@ -249,12 +192,6 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
         messages.ForEach(output.WriteLine);
         return messages;
     }
-
-    private string CheckpointDirectory(string jobId) => Path.Combine(_directory, "state", "jobs", jobId, "checkpoints");
-
-    /// <summary>The model file of the job's newest checkpoint.</summary>
-    private byte[] ModelBytes(string jobId) =>
-        File.ReadAllBytes(Path.Combine(new CheckpointStore(CheckpointDirectory(jobId)).List()[0], CheckpointStore.ModelFile));
 
     private static CallOptions Timeout() => new(deadline: DateTime.UtcNow + TimeSpan.FromSeconds(120));
 }

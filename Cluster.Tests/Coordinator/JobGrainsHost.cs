@@ -42,6 +42,9 @@ internal sealed class JobGrainsHost : IAsyncDisposable
 
     public IJobGrain Grain(string jobId) => Grains.GetGrain<IJobGrain>(jobId);
 
+    /// <summary>Stops the host as a coordinator shutting down does; the state directory stays until disposal.</summary>
+    public Task StopAsync() => _host.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();

@@ -304,7 +304,7 @@ public class JobSpecValidatorTests
     }
 
     /// <summary>784 -> hidden (32) -> relu -> out (10), Adam, early stopping on a 10% validation split.</summary>
-    private static JobSpec ValidSpec() => new()
+    internal static JobSpec ValidSpec() => new()
     {
         Name = "base",
         Dataset = new DatasetSpec

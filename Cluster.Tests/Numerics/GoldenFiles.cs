@@ -30,8 +30,12 @@ internal static class GoldenFiles
     public static JsonElement Named(JsonElement configs, string name) =>
         configs.EnumerateArray().Single(config => config.GetProperty("name").GetString() == name);
 
-    /// <summary>Tracks the largest absolute and relative difference over many comparisons and the first failure.</summary>
-    public sealed class Comparison(string label)
+    /// <summary>
+    /// Tracks the largest absolute and relative difference over many comparisons and the first failure; an
+    /// element fails when |actual - expected| exceeds absolute + relative · |expected| (defaults
+    /// <see cref="Absolute"/> and <see cref="Relative"/>).
+    /// </summary>
+    public sealed class Comparison(string label, double relative = Relative, double absolute = Absolute)
     {
         public double MaxAbsolute { get; private set; }
 
@@ -50,7 +54,7 @@ internal static class GoldenFiles
                 {
                     MaxRelative = Math.Max(MaxRelative, difference / Math.Abs(expected[i]));
                 }
-                if (!(difference <= Absolute + (Relative * Math.Abs(expected[i]))))
+                if (!(difference <= absolute + (relative * Math.Abs(expected[i]))))
                 {
                     FirstFailure ??= $"{label} {where}[{i}]: expected {expected[i]:R}, got {actual[i]:R}";
                 }

@@ -58,6 +58,8 @@ internal static class JobGrainsSilo
             {
                 silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: 0, serviceId: "trainer", clusterId: "coordinator");
             }
+            // A Jobs call's trace continues into the grain call it makes (spans only while a tracer listens).
+            silo.AddActivityPropagation();
             silo.Services.AddSingleton<ProtobufCodec>();
             silo.Services.AddSingleton<IGeneralizedCodec>(services => services.GetRequiredService<ProtobufCodec>());
             silo.Services.AddSingleton<IGeneralizedCopier>(services => services.GetRequiredService<ProtobufCodec>());

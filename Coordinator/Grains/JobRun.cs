@@ -97,12 +97,15 @@ internal sealed class JobRun(string jobId, JobSpec spec, JobRunReports reports, 
             await reports.Finished(JobState.Succeeded,
                 $"Test accuracy {summary.TestAccuracy:P2} after {summary.Epochs} epochs.", JobMetrics.FromSummary(summary), checkpoint);
         }
-        catch (OperationCanceledException) when (services.Shutdown.IsStopping)
+        catch (Exception) when (services.Shutdown.IsStopping)
         {
+            // Whatever the stop cut short (a cancelled wait, or a worker call that failed as its stream was cut), the
+            // job stays RUNNING and resumes from its checkpoint at the next start.
             CoordinatorLog.JobInterrupted(services.Logger, jobId);
         }
-        catch (OperationCanceledException)
+        catch (Exception failure) when (failure is OperationCanceledException || stop.IsCancellationRequested)
         {
+            // A cancel can end the step as a cancellation or as a worker call it cut: either way the job was cancelled.
             await reports.Finished(JobState.Cancelled, "Cancelled; the last checkpoint holds the state at the stop.", null,
                 JobRunObserver.NewestCheckpoint(checkpoints));
         }

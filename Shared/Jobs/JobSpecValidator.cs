@@ -31,6 +31,9 @@ public sealed class JobSpecValidator
     private ImageShape? image;
     // Set when an image layer before was invalid: its output shape is unknown, so later image layers report nothing more.
     private bool imageUnknown;
+    // Whether the features reaching the next layer are a sequence: 0 for the model's input (any step width),
+    // the per-step width after a recurrent layer with output SEQUENCE, null for one vector per sample.
+    private int? sequenceStep = 0;
 
     private JobSpecValidator(JobLimits limits, DataShape? shape)
     {
@@ -156,6 +159,7 @@ public sealed class JobSpecValidator
             layerNames.Add(qualifiedName);
             layerCount++;
             features = CheckShapedLayer(layer, layerPath, qualifiedName, depth, features);
+            sequenceStep = SequenceStepAfter(layer, sequenceStep);
         }
 
         return features;
@@ -217,6 +221,12 @@ public sealed class JobSpecValidator
                 AddParameters(((long?)features * features) + features);
                 CheckBody(layer.Highway.Layers, path + ".highway", qualifiedName, depth, features);
                 return features;
+            case LayerSpec.KindOneofCase.Rnn:
+                return CheckRecurrent(layer.Rnn, path + ".rnn", LayerSpec.KindOneofCase.Rnn, features);
+            case LayerSpec.KindOneofCase.Lstm:
+                return CheckRecurrent(layer.Lstm, path + ".lstm", LayerSpec.KindOneofCase.Lstm, features);
+            case LayerSpec.KindOneofCase.Gru:
+                return CheckRecurrent(layer.Gru, path + ".gru", LayerSpec.KindOneofCase.Gru, features);
             default:
                 Add(path, "unknown layer (set one of " + string.Join(", ", LayerSpec.Descriptor.Oneofs[0].Fields.Select(f => f.Name)) + ")");
                 parameterCountKnown = false;
@@ -425,6 +435,104 @@ public sealed class JobSpecValidator
 
         AddParameters(((long?)features * dense.Units) + dense.Units);
         return dense.Units;
+    }
+
+    // path names the rnn, lstm or gru message; features is its input width when known.
+    private int? CheckRecurrent(RecurrentSpec recurrent, string path, LayerSpec.KindOneofCase kind, int? features)
+    {
+        var hiddenValid = Bounded(path + ".hidden_size", recurrent.HiddenSize, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        var inputValid = AtLeast(path + ".input_size", recurrent.InputSize, 1);
+        var layersValid = AtLeast(path + ".num_layers", recurrent.NumLayers, 0);
+        if (layersValid && recurrent.NumLayers > limits.MaxLayers)
+        {
+            Add(path + ".num_layers", $"must be <= {limits.MaxLayers} (JobLimits.{nameof(JobLimits.MaxLayers)}), got {recurrent.NumLayers}");
+            layersValid = false;
+        }
+
+        Defined(path + ".output", recurrent.Output);
+        AtLeast(path + ".bptt_steps", recurrent.BpttSteps, 0);
+        Defined(path + ".nonlinearity", recurrent.Nonlinearity);
+        if (kind != LayerSpec.KindOneofCase.Rnn && recurrent.Nonlinearity != RecurrentSpec.Types.Nonlinearity.Unspecified)
+        {
+            Add(path + ".nonlinearity", "applies to rnn only (lstm and gru have fixed gate activations); remove it");
+        }
+
+        if (recurrent.HasForgetBias)
+        {
+            if (kind != LayerSpec.KindOneofCase.Lstm)
+            {
+                Add(path + ".forget_bias", "applies to lstm only (the forget gate); remove it");
+            }
+            else
+            {
+                Finite(path + ".forget_bias", recurrent.ForgetBias);
+            }
+        }
+
+        CheckInitializer(path + ".input_weight_init", recurrent.InputWeightInit, inputValid ? recurrent.InputSize : null);
+        CheckInitializer(path + ".recurrent_weight_init", recurrent.RecurrentWeightInit, hiddenValid ? recurrent.HiddenSize : null);
+        CheckInitializer(path + ".bias_init", recurrent.BiasInit, null);
+
+        int? steps = null;
+        if (sequenceStep is not { } step)
+        {
+            Add(path, $"{LayerSpec.Descriptor.FindFieldByNumber((int)kind).Name} reads a sequence, but the layer before it gives one vector per sample " +
+                "(sequences come from the model's input, from a recurrent layer with output SEQUENCE, and through activation and dropout layers)");
+        }
+        else if (step > 0 && inputValid && recurrent.InputSize != step)
+        {
+            Add(path + ".input_size", $"must be {step}, the per-step width (directions x hidden_size) of the SEQUENCE layer before it, got {recurrent.InputSize}");
+        }
+        else if (inputValid && features is { } width)
+        {
+            if (width % recurrent.InputSize != 0)
+            {
+                Add(path + ".input_size", $"must divide the input width {width} (read as time steps of input_size features), got {recurrent.InputSize}");
+            }
+            else
+            {
+                steps = width / recurrent.InputSize;
+            }
+        }
+
+        if (!hiddenValid || !inputValid || !layersValid)
+        {
+            parameterCountKnown = false;
+            return null;
+        }
+
+        long gates = kind switch
+        {
+            LayerSpec.KindOneofCase.Lstm => 4,
+            LayerSpec.KindOneofCase.Gru => 3,
+            _ => 1,
+        };
+        long directions = recurrent.Bidirectional ? 2 : 1;
+        long hidden = recurrent.HiddenSize;
+        long layers = Math.Max(1, recurrent.NumLayers);
+        // Per layer and direction: W_ih (G H, in), W_hh (G H, H), b_ih and b_hh (G H); layers above the first read D H.
+        long PerDirection(long inputs) => gates * hidden * (inputs + hidden + 2);
+        AddParameters(directions * (PerDirection(recurrent.InputSize) + ((layers - 1) * PerDirection(directions * hidden))));
+        var stepOutput = (int)(directions * hidden);
+        return recurrent.Output == RecurrentSpec.Types.Output.Sequence ? steps * stepOutput : stepOutput;
+    }
+
+    // The sequence state after layer (see sequenceStep): recurrent layers set it, element-wise layers keep it.
+    private static int? SequenceStepAfter(LayerSpec layer, int? before)
+    {
+        RecurrentSpec? recurrent = layer.KindCase switch
+        {
+            LayerSpec.KindOneofCase.Rnn => layer.Rnn,
+            LayerSpec.KindOneofCase.Lstm => layer.Lstm,
+            LayerSpec.KindOneofCase.Gru => layer.Gru,
+            _ => null,
+        };
+        if (recurrent is not null)
+        {
+            return recurrent.Output == RecurrentSpec.Types.Output.Sequence ? (recurrent.Bidirectional ? 2 : 1) * recurrent.HiddenSize : null;
+        }
+
+        return layer.KindCase is LayerSpec.KindOneofCase.Activation or LayerSpec.KindOneofCase.Dropout ? before : null;
     }
 
     // path names the residual or highway message; its body is path + ".layers".

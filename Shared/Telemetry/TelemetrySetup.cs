@@ -87,7 +87,7 @@ public static class TelemetrySetup
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder
-            .AddSource([.. TrainerTelemetry.ActivitySourceNames])
+            .AddSource([.. TrainerTelemetry.ActivitySourceNames, TrainerTelemetry.OrleansGrainCallsSourceName])
             .AddAspNetCoreInstrumentation(aspNetCore => aspNetCore.EnrichWithHttpResponse = GrpcServerSpans.Enrich)
             .AddGrpcClientInstrumentation(grpc => grpc.SuppressDownstreamInstrumentation = true);
     }

@@ -16,6 +16,13 @@ public static class TrainerTelemetry
     /// </summary>
     public static readonly IReadOnlyList<string> ActivitySourceNames = [TrainingDiagnostics.SourceName];
 
+    /// <summary>
+    /// Orleans' spans of application grain calls (<c>Orleans.Diagnostics.ActivitySources.ApplicationGrainActivitySourceName</c>;
+    /// this project does not reference Orleans): a Jobs call's span has the job grain's call under it. The coordinator's
+    /// silo propagates the trace context into grain calls. Orleans' runtime spans (membership, directory) are left out.
+    /// </summary>
+    public const string OrleansGrainCallsSourceName = "Microsoft.Orleans.Application";
+
     /// <summary>The meters of the project (<see cref="TrainingDiagnostics.MeterName"/>).</summary>
     public static readonly IReadOnlyList<string> MeterNames = [TrainingDiagnostics.MeterName];
 

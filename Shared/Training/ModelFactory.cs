@@ -61,6 +61,11 @@ public static class ModelFactory
         LayerSpec.KindOneofCase.Residual => new Residual(name, BuildSequence(name, spec.Residual.Layers, inputFeatures, image)),
         LayerSpec.KindOneofCase.Highway => new Highway(name, BuildSequence(name, spec.Highway.Layers, inputFeatures, image),
             new XavierUniformInitializer(1f), spec.Highway.HasGateBias ? spec.Highway.GateBias : -1f),
+        LayerSpec.KindOneofCase.Rnn => BuildRecurrent(spec.Rnn,
+            spec.Rnn.Nonlinearity == RecurrentSpec.Types.Nonlinearity.Relu ? RecurrentKind.RnnRelu : RecurrentKind.RnnTanh,
+            name, inputFeatures),
+        LayerSpec.KindOneofCase.Lstm => BuildRecurrent(spec.Lstm, RecurrentKind.Lstm, name, inputFeatures),
+        LayerSpec.KindOneofCase.Gru => BuildRecurrent(spec.Gru, RecurrentKind.Gru, name, inputFeatures),
         _ => throw new ArgumentException($"Layer {name}: no layer kind set."),
     };
 
@@ -77,4 +82,27 @@ public static class ModelFactory
         ActivationSpec.Types.Kind.Softmax => new Softmax(name, features),
         _ => throw new ArgumentException($"Layer {name}: activation kind {spec.Kind} is not supported."),
     };
+
+    // Unset initializers keep the layer's defaults (uniform ±1/√H input weights, orthogonal recurrent weights,
+    // zero biases); unset num_layers means 1 and unset output LAST.
+    private static Recurrent BuildRecurrent(RecurrentSpec spec, RecurrentKind kind, string name, int inputFeatures) =>
+        new(name, inputFeatures, kind, spec.InputSize, spec.HiddenSize,
+            numLayers: Math.Max(1, spec.NumLayers),
+            bidirectional: spec.Bidirectional,
+            output: spec.Output switch
+            {
+                RecurrentSpec.Types.Output.Mean => RecurrentOutput.Mean,
+                RecurrentSpec.Types.Output.Sequence => RecurrentOutput.Sequence,
+                _ => RecurrentOutput.Last,
+            },
+            bpttSteps: spec.BpttSteps,
+            inputWeightInitializer: OptionalInitializer(spec.InputWeightInit),
+            recurrentWeightInitializer: OptionalInitializer(spec.RecurrentWeightInit),
+            biasInitializer: OptionalInitializer(spec.BiasInit),
+            forgetBias: spec.HasForgetBias ? spec.ForgetBias : 1f);
+
+    private static Initializer? OptionalInitializer(InitializerSpec? spec) =>
+        spec is null || spec.Kind == InitializerSpec.Types.Kind.Unspecified
+            ? null
+            : InitializerFactory.Create(spec, new ZerosInitializer());
 }
