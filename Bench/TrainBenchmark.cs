@@ -89,7 +89,7 @@ internal static class TrainBenchmark
                 foreach (var setting in s_torchSettings)
                 {
                     var ours = MeasureTrainer(job, batch, MicroShards.DefaultSize, steps, rounds, [variants[0], variants[2]]);
-                    var result = RunTorch(script, setting, "--mode", "throughput", "--batch", Text(batch), "--steps",
+                    var result = RunTorch(script, setting, "--model", TorchModel(job.Spec), "--mode", "throughput", "--batch", Text(batch), "--steps",
                         Text(Math.Max(20, steps * 128 / batch)), "--rounds", Text(rounds));
                     double theirs = result.GetProperty("samples_per_second").GetDouble();
                     Console.WriteLine($"| {batch} | {setting.Name} | {result.GetProperty("threads").GetInt32()} | {theirs:0} | " +
@@ -164,7 +164,7 @@ internal static class TrainBenchmark
             $"{observer.Seconds:0.0} | {string.Join(", ", observer.Accuracies.Select(a => a.ToString("P1", CultureInfo.InvariantCulture)))} |");
         if (script is not null)
         {
-            var result = RunTorch(script, s_torchSettings[0], "--mode", "accuracy", "--batch", Text(spec.BatchSize),
+            var result = RunTorch(script, s_torchSettings[0], "--model", TorchModel(job.Spec), "--mode", "accuracy", "--batch", Text(spec.BatchSize),
                 "--target", Text(TargetAccuracy));
             var epochs = result.GetProperty("epochs");
             var accuracies = result.GetProperty("test_accuracy").EnumerateArray().Select(a => a.GetDouble().ToString("P1", CultureInfo.InvariantCulture));
@@ -173,6 +173,11 @@ internal static class TrainBenchmark
         }
         Console.WriteLine();
     }
+
+    // The PyTorch twin of the spec's model: LeNet-5 for a convolutional spec (examples/fashion-mnist-lenet5.yaml),
+    // else the reference MLP.
+    private static string TorchModel(JobSpec spec) =>
+        spec.Model.Layers.Any(layer => layer.KindCase == LayerSpec.KindOneofCase.Conv2D) ? "lenet" : "mlp";
 
     private static JsonElement RunTorch(string script, TorchSetting setting, params string[] arguments)
     {

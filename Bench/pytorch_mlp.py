@@ -1,5 +1,7 @@
 """PyTorch side of `Bench -- train`: the reference MLP 784-256-128-10 (ReLU, softmax cross-entropy, Adam 1e-3)
 on Fashion-MNIST, timed the way Bench times the C# trainer. Prints one JSON object on the last line.
+--model lenet trains LeNet-5 instead (examples/fashion-mnist-lenet5.yaml: conv 5x5x6 pad 2, max pool, conv 5x5x16,
+max pool, 120, 84, 10, ReLU), on the same flat 784-feature rows reshaped to 1x28x28.
 
 Modes:
   throughput: best samples/s over --rounds rounds of --steps optimizer steps (after --warmup steps)
@@ -39,9 +41,16 @@ def load(directory):
             split("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"))
 
 
-def build(seed):
+def build(seed, kind="mlp"):
     torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    if kind == "lenet":
+        model = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    else:
+        model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
     return model, torch.optim.Adam(model.parameters(), lr=1e-3), nn.CrossEntropyLoss()
 
 
@@ -54,7 +63,7 @@ def step(model, optimizer, loss_fn, x, y, indices):
 
 def throughput(args, train):
     x, y = train
-    model, optimizer, loss_fn = build(args.seed)
+    model, optimizer, loss_fn = build(args.seed, args.model)
     generator = torch.Generator().manual_seed(args.seed)
     order = torch.randperm(len(x), generator=generator)
     batches = [order[i:i + args.batch] for i in range(0, len(x) - args.batch + 1, args.batch)]
@@ -74,7 +83,7 @@ def throughput(args, train):
 def accuracy(args, train, test):
     x, y = train
     test_x, test_y = test
-    model, optimizer, loss_fn = build(args.seed)
+    model, optimizer, loss_fn = build(args.seed, args.model)
     generator = torch.Generator().manual_seed(args.seed)
     seconds = 0.0
     reached = None
@@ -99,6 +108,7 @@ def accuracy(args, train, test):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["throughput", "accuracy"], default="throughput")
+    parser.add_argument("--model", choices=["mlp", "lenet"], default="mlp")
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--threads", type=int, default=0)

@@ -157,6 +157,31 @@ public sealed class LocalCommandTests : IDisposable
     }
 
     [Fact]
+    public void Local_TwoWorkersOnConvolutionalJob_IsBitwiseAsTrain()
+    {
+        string single = Path.Combine(_directory, "single");
+        string cluster = Path.Combine(_directory, "cluster");
+        try
+        {
+            string spec = WriteConvolutionalSpec();
+            var expected = TrainctlProcess.Run(Timeout, "train", spec, "--json", "--out", single);
+            var actual = TrainctlProcess.Run(Timeout, "local", spec, "--workers", "2", "--threads-per-worker", "1", "--json", "--out", cluster);
+
+            Assert.True(expected.ExitCode == 0, expected.Stderr);
+            Assert.True(actual.ExitCode == 0, actual.Stderr);
+            using var expectedSummary = JsonDocument.Parse(expected.Stdout);
+            using var actualSummary = JsonDocument.Parse(actual.Stdout);
+            Assert.Equal(
+                File.ReadAllBytes(Path.Combine(expectedSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")),
+                File.ReadAllBytes(Path.Combine(actualSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")));
+        }
+        finally
+        {
+            KillRemaining(cluster);
+        }
+    }
+
+    [Fact]
     public void Local_InvalidSpec_ExitsWith2AndNamesTheField()
     {
         var result = TrainctlProcess.Run(Timeout, "local", WriteSpec(units: -4), "--workers", "2", "--out", Path.Combine(_directory, "out"));
@@ -387,6 +412,53 @@ public sealed class LocalCommandTests : IDisposable
               layers:
                 - lstm: { input_size: 2, hidden_size: 4, num_layers: 2, bidirectional: true, output: SEQUENCE }
                 - gru: { input_size: 8, hidden_size: 3, output: MEAN }
+                - dense: { units: 2 }
+            loss: { kind: SOFTMAX_CROSS_ENTROPY }
+            optimizer: { kind: ADAM, learning_rate: 0.01 }
+            batch_size: 16
+            micro_shard_size: 4
+            epochs: 2
+            seed: 3
+            """);
+        return path;
+    }
+
+    /// <summary>
+    /// A CSV problem of 1x6x6 images (class 1: a bright vertical bar, class 0: a horizontal one, plus noise) and a
+    /// small convolutional spec over it: reshape, conv, ReLU, max pool, conv, avg pool, flatten, dense.
+    /// </summary>
+    private string WriteConvolutionalSpec()
+    {
+        var random = new Random(9);
+        foreach (var (file, rows) in new[] { ("images.csv", 96), ("images-test.csv", 32) })
+        {
+            var csv = new StringBuilder("label" + string.Concat(Enumerable.Range(0, 36).Select(i => $",p{i}")) + "\n");
+            for (int i = 0; i < rows; i++)
+            {
+                int label = i % 2, at = random.Next(6);
+                csv.Append(label.ToString(CultureInfo.InvariantCulture));
+                for (int pixel = 0; pixel < 36; pixel++)
+                {
+                    bool bar = label == 1 ? pixel % 6 == at : pixel / 6 == at;
+                    csv.Append(',').Append(((bar ? 1 : 0) + (random.NextDouble() * 0.3)).ToString("F3", CultureInfo.InvariantCulture));
+                }
+                csv.Append('\n');
+            }
+            File.WriteAllText(Path.Combine(_directory, file), csv.ToString());
+        }
+        string path = Path.Combine(_directory, "conv.yaml");
+        File.WriteAllText(path, """
+            name: conv-job
+            dataset: { format: CSV, train_path: images.csv, test_path: images-test.csv, has_header: true, normalization: NONE }
+            model:
+              layers:
+                - reshape: { channels: 1, height: 6, width: 6 }
+                - conv2d: { out_channels: 4, kernel: 3, padding: 1 }
+                - activation: { kind: RELU }
+                - max_pool2d: { kernel: 2 }
+                - conv2d: { out_channels: 4, kernel: 2 }
+                - avg_pool2d: { kernel: 2 }
+                - flatten: {}
                 - dense: { units: 2 }
             loss: { kind: SOFTMAX_CROSS_ENTROPY }
             optimizer: { kind: ADAM, learning_rate: 0.01 }

@@ -18,6 +18,9 @@ public sealed record JobLimits
     /// <summary>Most units in one dense layer. Default 65536.</summary>
     public int MaxUnitsPerLayer { get; init; } = 65536;
 
+    /// <summary>Most features per sample an image layer (reshape, conv2d, pool) may state or produce: C·H·W. Default 16,777,216.</summary>
+    public int MaxImageFeatures { get; init; } = 1 << 24;
+
     /// <summary>Most trainable parameters in the model (checked when the data shape is known). Default 100,000,000.</summary>
     public long MaxTotalParameters { get; init; } = 100_000_000;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Reflection;
 using DistributedTrainer.Jobs.Internal;
+using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using Google.Protobuf.Collections;
@@ -26,6 +27,10 @@ public sealed class JobSpecValidator
     private int layerCount;
     private long parameterCount;
     private bool parameterCountKnown;
+    // The image (C, H, W) the rows hold at the layer being checked, when a reshape, conv2d or pool stated one.
+    private ImageShape? image;
+    // Set when an image layer before was invalid: its output shape is unknown, so later image layers report nothing more.
+    private bool imageUnknown;
     // Whether the features reaching the next layer are a sequence: 0 for the model's input (any step width),
     // the per-step width after a recurrent layer with output SEQUENCE, null for one vector per sample.
     private int? sequenceStep = 0;
@@ -153,7 +158,7 @@ public sealed class JobSpecValidator
             var qualifiedName = LayerNaming.QualifiedName(parentName, name);
             layerNames.Add(qualifiedName);
             layerCount++;
-            features = CheckLayer(layer, layerPath, qualifiedName, depth, features);
+            features = CheckShapedLayer(layer, layerPath, qualifiedName, depth, features);
             sequenceStep = SequenceStepAfter(layer, sequenceStep);
         }
 
@@ -227,6 +232,191 @@ public sealed class JobSpecValidator
                 parameterCountKnown = false;
                 return null;
         }
+    }
+
+    // Follows the image shape through one layer: the image kinds check their windows against it and state the next
+    // one, the element-wise kinds pass it on (ImageLayerSpecs.KeepsImageShape), every other kind ends it.
+    private int? CheckShapedLayer(LayerSpec layer, string path, string qualifiedName, int depth, int? features)
+    {
+        var imageIn = image;
+        var unknownIn = imageUnknown;
+        switch (layer.KindCase)
+        {
+            case LayerSpec.KindOneofCase.Reshape:
+                image = CheckReshape(layer.Reshape, path + ".reshape", features);
+                imageUnknown = image is null;
+                return features;
+            case LayerSpec.KindOneofCase.Conv2D:
+                return Stated(CheckConv2d(layer.Conv2D, path + ".conv2d", imageIn, unknownIn));
+            case LayerSpec.KindOneofCase.MaxPool2D:
+                return Stated(CheckPool(layer.MaxPool2D, path + ".max_pool2d", imageIn, unknownIn));
+            case LayerSpec.KindOneofCase.AvgPool2D:
+                return Stated(CheckPool(layer.AvgPool2D, path + ".avg_pool2d", imageIn, unknownIn));
+            case LayerSpec.KindOneofCase.Flatten:
+                image = null;
+                imageUnknown = false;
+                return features;
+            case LayerSpec.KindOneofCase.BatchNorm2D:
+                if (layer.BatchNorm2D.HasMomentum)
+                {
+                    InRange(path + ".batch_norm2d.momentum", layer.BatchNorm2D.Momentum, 0, false, 1, true);
+                }
+
+                if (layer.BatchNorm2D.HasEpsilon)
+                {
+                    Positive(path + ".batch_norm2d.epsilon", layer.BatchNorm2D.Epsilon);
+                }
+
+                AddParameters(2L * imageIn?.Channels);
+                return Stated(RequireImage(path + ".batch_norm2d", imageIn, unknownIn));
+            case LayerSpec.KindOneofCase.Dropout2D:
+                InRange(path + ".dropout2d.rate", layer.Dropout2D.Rate, 0, true, 1, false);
+                return Stated(RequireImage(path + ".dropout2d", imageIn, unknownIn));
+            default:
+                var outputs = CheckLayer(layer, path, qualifiedName, depth, features);
+                var keeps = ImageLayerSpecs.KeepsImageShape(layer.KindCase);
+                image = keeps ? imageIn : null;
+                imageUnknown = keeps && unknownIn;
+                return outputs;
+        }
+    }
+
+    // An image layer's output: the shape it states, or unknown (its error is reported) with unknown sizes after it.
+    private int? Stated(ImageShape? output)
+    {
+        image = output;
+        imageUnknown = output is null;
+        if (output is null)
+        {
+            parameterCountKnown = false;
+        }
+
+        return output?.Size;
+    }
+
+    private ImageShape? CheckReshape(ReshapeSpec reshape, string path, int? features)
+    {
+        var sidesValid = AtLeast(path + ".channels", reshape.Channels, 1) & AtLeast(path + ".height", reshape.Height, 1)
+            & AtLeast(path + ".width", reshape.Width, 1);
+        if (!sidesValid)
+        {
+            return null;
+        }
+
+        var size = (long)reshape.Channels * reshape.Height * reshape.Width;
+        var stated = $"{reshape.Channels}x{reshape.Height}x{reshape.Width}";
+        if (size > limits.MaxImageFeatures)
+        {
+            Add(path, $"{stated} holds {size} features, more than {limits.MaxImageFeatures} (JobLimits.{nameof(JobLimits.MaxImageFeatures)})");
+            return null;
+        }
+
+        if (features is { } inputs && size != inputs)
+        {
+            Add(path, $"{stated} holds {size} features but the input has {inputs}; channels x height x width must equal it");
+            return null;
+        }
+
+        return ImageLayerSpecs.Shape(reshape);
+    }
+
+    private ImageShape? CheckConv2d(Conv2dSpec conv, string path, ImageShape? input, bool inputUnknown)
+    {
+        var valid = Bounded(path + ".out_channels", conv.OutChannels, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        valid &= CheckWindowFields(path, conv.Kernel, conv.HasStride ? conv.Stride : null, conv.Padding);
+        if (conv.HasDilation)
+        {
+            valid &= AtLeast(path + ".dilation", conv.Dilation, 1);
+        }
+
+        var fanIn = input is { } known && conv.Kernel > 0 ? (long)known.Channels * conv.Kernel * conv.Kernel : (long?)null;
+        CheckInitializer(path + ".weight_init", conv.WeightInit, fanIn <= int.MaxValue ? (int?)fanIn : null);
+        CheckInitializer(path + ".bias_init", conv.BiasInit, conv.OutChannels > 0 ? conv.OutChannels : null);
+        if (RequireImage(path, input, inputUnknown) is not { } shapeIn)
+        {
+            return null;
+        }
+
+        if (!valid)
+        {
+            return null;
+        }
+
+        var output = CheckWindowFits(path, ImageLayerSpecs.Window(conv), shapeIn, conv.OutChannels);
+        if (output is not null)
+        {
+            var weights = (long)conv.OutChannels * fanIn!.Value;
+            AddParameters(weights + (ImageLayerSpecs.HasBias(conv) ? conv.OutChannels : 0));
+        }
+
+        return output;
+    }
+
+    private ImageShape? CheckPool(Pool2dSpec pool, string path, ImageShape? input, bool inputUnknown)
+    {
+        var valid = CheckWindowFields(path, pool.Kernel, pool.HasStride ? pool.Stride : null, pool.Padding);
+        if (valid && pool.Padding > pool.Kernel / 2)
+        {
+            Add(path + ".padding", $"must be <= kernel / 2 ({pool.Kernel / 2}), got {pool.Padding}");
+            valid = false;
+        }
+
+        if (RequireImage(path, input, inputUnknown) is not { } shapeIn)
+        {
+            return null;
+        }
+
+        return valid ? CheckWindowFits(path, ImageLayerSpecs.Window(pool), shapeIn, shapeIn.Channels) : null;
+    }
+
+    // The image the layer at path works on; reported missing unless an invalid image layer before already was.
+    private ImageShape? RequireImage(string path, ImageShape? input, bool inputUnknown)
+    {
+        if (input is null && !inputUnknown)
+        {
+            Add(path, "needs an image input: put a reshape (channels, height, width), conv2d or pool before it");
+        }
+
+        return input;
+    }
+
+    // kernel >= 1, stride (when set) >= 1, padding >= 0, each bounded so window arithmetic cannot overflow.
+    private bool CheckWindowFields(string path, int kernel, int? stride, int padding)
+    {
+        var valid = Bounded(path + ".kernel", kernel, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        if (stride is { } set)
+        {
+            valid &= Bounded(path + ".stride", set, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        }
+
+        if (AtLeast(path + ".padding", padding, 0) && padding > limits.MaxUnitsPerLayer)
+        {
+            Add(path + ".padding", $"must be <= {limits.MaxUnitsPerLayer} (JobLimits.{nameof(JobLimits.MaxUnitsPerLayer)}), got {padding}");
+            return false;
+        }
+
+        return valid && padding >= 0;
+    }
+
+    private ImageShape? CheckWindowFits(string path, WindowGeometry window, ImageShape input, int channels)
+    {
+        var span = ((long)window.Dilation * (window.Kernel - 1)) + 1;
+        long paddedHeight = input.Height + (2L * window.Padding), paddedWidth = input.Width + (2L * window.Padding);
+        if (span > paddedHeight || span > paddedWidth)
+        {
+            var what = window.Dilation == 1 ? $"kernel {window.Kernel}" : $"kernel {window.Kernel} with dilation {window.Dilation} (span {span})";
+            Add(path + ".kernel", $"{what} is larger than the input {input} padded by {window.Padding} ({paddedHeight}x{paddedWidth})");
+            return null;
+        }
+
+        var output = new ImageShape(channels, (int)(((paddedHeight - span) / window.Stride) + 1), (int)(((paddedWidth - span) / window.Stride) + 1));
+        if ((long)output.Channels * output.Height * output.Width > limits.MaxImageFeatures)
+        {
+            Add(path, $"gives {output.Channels}x{output.Height}x{output.Width} features per sample, more than {limits.MaxImageFeatures} (JobLimits.{nameof(JobLimits.MaxImageFeatures)})");
+            return null;
+        }
+
+        return output;
     }
 
     private int? CheckDense(DenseSpec dense, string path, int? features)

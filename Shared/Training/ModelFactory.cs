@@ -16,21 +16,37 @@ public static class ModelFactory
         return new Model(network, maxBatch);
     }
 
-    private static Sequential BuildSequence(string name, Google.Protobuf.Collections.RepeatedField<LayerSpec> specs, int inputFeatures)
+    // image: the shape the rows entering the list hold, when the layers before stated one (see ImageLayerSpecs).
+    private static Sequential BuildSequence(string name, Google.Protobuf.Collections.RepeatedField<LayerSpec> specs, int inputFeatures,
+        ImageShape? image = null)
     {
         var layers = new List<Layer>(specs.Count);
         int features = inputFeatures;
         for (int index = 0; index < specs.Count; index++)
         {
-            var layer = BuildLayer(specs[index], LayerNaming.EffectiveName(specs[index], index), features);
+            var layer = BuildLayer(specs[index], LayerNaming.EffectiveName(specs[index], index), features, image);
             layers.Add(layer);
             features = layer.OutputSize;
+            image = layer is IImageLayer imageLayer ? imageLayer.OutputShape
+                : ImageLayerSpecs.KeepsImageShape(specs[index].KindCase) ? image : null;
         }
         return new Sequential(name, layers);
     }
 
-    private static Layer BuildLayer(LayerSpec spec, string name, int inputFeatures) => spec.KindCase switch
+    private static Layer BuildLayer(LayerSpec spec, string name, int inputFeatures, ImageShape? image) => spec.KindCase switch
     {
+        LayerSpec.KindOneofCase.Reshape => new Reshape(name, inputFeatures, ImageLayerSpecs.Shape(spec.Reshape)),
+        LayerSpec.KindOneofCase.Conv2D => new Conv2d(name, RequireImage(image, name), spec.Conv2D.OutChannels,
+            ImageLayerSpecs.Window(spec.Conv2D), ImageLayerSpecs.HasBias(spec.Conv2D),
+            InitializerFactory.Create(spec.Conv2D.WeightInit, new HeUniformInitializer(FanMode.FanIn)),
+            InitializerFactory.Create(spec.Conv2D.BiasInit, new ZerosInitializer())),
+        LayerSpec.KindOneofCase.MaxPool2D => new MaxPool2d(name, RequireImage(image, name), ImageLayerSpecs.Window(spec.MaxPool2D)),
+        LayerSpec.KindOneofCase.AvgPool2D => new AvgPool2d(name, RequireImage(image, name), ImageLayerSpecs.Window(spec.AvgPool2D)),
+        LayerSpec.KindOneofCase.Flatten => new Flatten(name, inputFeatures),
+        LayerSpec.KindOneofCase.BatchNorm2D => new BatchNorm2d(name, RequireImage(image, name),
+            spec.BatchNorm2D.HasMomentum ? spec.BatchNorm2D.Momentum : 0.1f,
+            spec.BatchNorm2D.HasEpsilon ? spec.BatchNorm2D.Epsilon : 1e-5f),
+        LayerSpec.KindOneofCase.Dropout2D => new Dropout2d(name, RequireImage(image, name), spec.Dropout2D.Rate),
         LayerSpec.KindOneofCase.Dense => new Dense(name, inputFeatures, spec.Dense.Units,
             InitializerFactory.Create(spec.Dense.WeightInit, new HeUniformInitializer(FanMode.FanIn)),
             InitializerFactory.Create(spec.Dense.BiasInit, new ZerosInitializer()),
@@ -42,8 +58,8 @@ public static class ModelFactory
             spec.BatchNorm.HasEpsilon ? spec.BatchNorm.Epsilon : 1e-5f),
         LayerSpec.KindOneofCase.LayerNorm => new LayerNorm(name, inputFeatures,
             spec.LayerNorm.HasEpsilon ? spec.LayerNorm.Epsilon : 1e-5f),
-        LayerSpec.KindOneofCase.Residual => new Residual(name, BuildSequence(name, spec.Residual.Layers, inputFeatures)),
-        LayerSpec.KindOneofCase.Highway => new Highway(name, BuildSequence(name, spec.Highway.Layers, inputFeatures),
+        LayerSpec.KindOneofCase.Residual => new Residual(name, BuildSequence(name, spec.Residual.Layers, inputFeatures, image)),
+        LayerSpec.KindOneofCase.Highway => new Highway(name, BuildSequence(name, spec.Highway.Layers, inputFeatures, image),
             new XavierUniformInitializer(1f), spec.Highway.HasGateBias ? spec.Highway.GateBias : -1f),
         LayerSpec.KindOneofCase.Rnn => BuildRecurrent(spec.Rnn,
             spec.Rnn.Nonlinearity == RecurrentSpec.Types.Nonlinearity.Relu ? RecurrentKind.RnnRelu : RecurrentKind.RnnTanh,
@@ -52,6 +68,9 @@ public static class ModelFactory
         LayerSpec.KindOneofCase.Gru => BuildRecurrent(spec.Gru, RecurrentKind.Gru, name, inputFeatures),
         _ => throw new ArgumentException($"Layer {name}: no layer kind set."),
     };
+
+    private static ImageShape RequireImage(ImageShape? image, string name) =>
+        image ?? throw new ArgumentException($"Layer {name}: needs an image input (a reshape, conv2d or pool before it).");
 
     private static Layer BuildActivation(ActivationSpec spec, string name, int features) => spec.Kind switch
     {
