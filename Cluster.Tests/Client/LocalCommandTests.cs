@@ -137,17 +137,7 @@ public sealed class LocalCommandTests : IDisposable
         string pair = Path.Combine(_directory, "pair");
         try
         {
-            string spec = WriteRecurrentSpec();
-            var expected = TrainctlProcess.Run(Timeout, "train", spec, "--json", "--out", single);
-            var actual = TrainctlProcess.Run(Timeout, "local", spec, "--workers", "2", "--threads-per-worker", "1", "--json", "--out", pair);
-
-            Assert.True(expected.ExitCode == 0, expected.Stderr);
-            Assert.True(actual.ExitCode == 0, actual.Stderr);
-            using var expectedSummary = JsonDocument.Parse(expected.Stdout);
-            using var actualSummary = JsonDocument.Parse(actual.Stdout);
-            Assert.Equal(
-                File.ReadAllBytes(Path.Combine(expectedSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")),
-                File.ReadAllBytes(Path.Combine(actualSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")));
+            AssertTwoWorkersBitwiseAsTrain(WriteRecurrentSpec(), single, pair);
             Assert.Empty(Remaining(ReadPids(pair)));
         }
         finally
@@ -163,22 +153,27 @@ public sealed class LocalCommandTests : IDisposable
         string cluster = Path.Combine(_directory, "cluster");
         try
         {
-            string spec = WriteConvolutionalSpec();
-            var expected = TrainctlProcess.Run(Timeout, "train", spec, "--json", "--out", single);
-            var actual = TrainctlProcess.Run(Timeout, "local", spec, "--workers", "2", "--threads-per-worker", "1", "--json", "--out", cluster);
-
-            Assert.True(expected.ExitCode == 0, expected.Stderr);
-            Assert.True(actual.ExitCode == 0, actual.Stderr);
-            using var expectedSummary = JsonDocument.Parse(expected.Stdout);
-            using var actualSummary = JsonDocument.Parse(actual.Stdout);
-            Assert.Equal(
-                File.ReadAllBytes(Path.Combine(expectedSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")),
-                File.ReadAllBytes(Path.Combine(actualSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")));
+            AssertTwoWorkersBitwiseAsTrain(WriteConvolutionalSpec(), single, cluster);
         }
         finally
         {
             KillRemaining(cluster);
         }
+    }
+
+    /// <summary>Runs <paramref name="spec"/> with <c>train</c> and with <c>local --workers 2</c>; both succeed with the same model bytes.</summary>
+    private static void AssertTwoWorkersBitwiseAsTrain(string spec, string single, string cluster)
+    {
+        var expected = TrainctlProcess.Run(Timeout, "train", spec, "--json", "--out", single);
+        var actual = TrainctlProcess.Run(Timeout, "local", spec, "--workers", "2", "--threads-per-worker", "1", "--json", "--out", cluster);
+
+        Assert.True(expected.ExitCode == 0, expected.Stderr);
+        Assert.True(actual.ExitCode == 0, actual.Stderr);
+        using var expectedSummary = JsonDocument.Parse(expected.Stdout);
+        using var actualSummary = JsonDocument.Parse(actual.Stdout);
+        Assert.Equal(
+            File.ReadAllBytes(Path.Combine(expectedSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")),
+            File.ReadAllBytes(Path.Combine(actualSummary.RootElement.GetProperty("checkpoint").GetString()!, "model.safetensors")));
     }
 
     [Fact]
