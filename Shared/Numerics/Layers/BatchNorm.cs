@@ -27,16 +27,7 @@ public sealed class BatchNorm : Layer
     public BatchNorm(string name, int features, float momentum = 0.1f, float epsilon = 1e-5f)
         : base(name, features)
     {
-        if (!(momentum >= 0 && momentum <= 1))
-        {
-            throw new ArgumentException($"Invalid momentum for batch norm '{name}': {momentum} (must be in [0, 1]).",
-                nameof(momentum));
-        }
-        if (!(epsilon > 0 && float.IsFinite(epsilon)))
-        {
-            throw new ArgumentException($"Invalid epsilon for batch norm '{name}': {epsilon} (must be positive).",
-                nameof(epsilon));
-        }
+        BatchNormArguments.Check(name, momentum, epsilon);
         _momentum = momentum;
         _epsilon = epsilon;
         _normalized = new BatchScratch(features);

@@ -29,16 +29,7 @@ public sealed class BatchNorm2d : Layer, IImageLayer
         : base(name, shape.Size)
     {
         shape.Validate(name);
-        if (!(momentum >= 0 && momentum <= 1))
-        {
-            throw new ArgumentException($"Invalid momentum for batch norm '{name}': {momentum} (must be in [0, 1]).",
-                nameof(momentum));
-        }
-        if (!(epsilon > 0 && float.IsFinite(epsilon)))
-        {
-            throw new ArgumentException($"Invalid epsilon for batch norm '{name}': {epsilon} (must be positive).",
-                nameof(epsilon));
-        }
+        BatchNormArguments.Check(name, momentum, epsilon);
         _shape = shape;
         _momentum = momentum;
         _epsilon = epsilon;
