@@ -17,8 +17,10 @@ internal static class GrpcServerSpans
     private const string GrpcMethodTag = "grpc.method";
     private const string GrpcStatusTag = "grpc.status_code";
 
-    /// <summary>The status as the gRPC spec writes it: <c>OK</c>, <c>DEADLINE_EXCEEDED</c>, ...</summary>
-    private static string StatusName(StatusCode status)
+    // The status as the gRPC spec writes it (OK, DEADLINE_EXCEEDED, ...), worked out once: every call's span needs one.
+    private static readonly Dictionary<StatusCode, string> StatusNames = Enum.GetValues<StatusCode>().ToDictionary(code => code, SnakeCase);
+
+    private static string SnakeCase(StatusCode status)
     {
         string name = status.ToString();
         var snake = new StringBuilder(name.Length + 4);
@@ -46,7 +48,7 @@ internal static class GrpcServerSpans
         activity.SetTag("rpc.method", method);
         if (int.TryParse(activity.GetTagItem(GrpcStatusTag)?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out int status))
         {
-            activity.SetTag("rpc.response.status_code", StatusName((StatusCode)status));
+            activity.SetTag("rpc.response.status_code", StatusNames.GetValueOrDefault((StatusCode)status, status.ToString(CultureInfo.InvariantCulture)));
         }
     }
 }
