@@ -76,5 +76,9 @@ internal static class JobFollower
 
     private static EpochReport ToReport(EpochMetrics epoch) => new(epoch.Epoch, epoch.Step, epoch.TrainLoss, epoch.TrainAccuracy,
         epoch.ValidationLoss, epoch.ValidationAccuracy, epoch.TestLoss, epoch.TestAccuracy, epoch.LearningRate, epoch.SamplesPerSecond,
-        epoch.Seconds);
+        epoch.Seconds)
+    {
+        // 0 from a coordinator that predates the field; only a TEXT job has a bits-per-character figure.
+        TestBitsPerCharacter = epoch.TestBitsPerCharacter > 0 ? epoch.TestBitsPerCharacter : double.NaN,
+    };
 }

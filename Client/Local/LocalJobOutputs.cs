@@ -50,7 +50,11 @@ internal static class LocalJobOutputs
         var result = job.Result ?? new JobResult();
         string? checkpoint = job.LastCheckpoint.Length == 0 ? null : Path.Combine(outputDirectory, "checkpoints", job.LastCheckpoint);
         return new TrainingSummary(result.Epochs, result.Steps, result.TestAccuracy, result.TestLoss,
-            result.TrainSamplesPerSecond, result.WallSeconds, result.StoppedEarly, checkpoint);
+            result.TrainSamplesPerSecond, result.WallSeconds, result.StoppedEarly, checkpoint)
+        {
+            // A result from a coordinator that predates the field reads 0; only a TEXT job has a bits-per-character figure.
+            TestBitsPerCharacter = result.TestBitsPerCharacter > 0 ? result.TestBitsPerCharacter : double.NaN,
+        };
     }
 
     private static Task<long> CopyFileAsync(string source, string destination) =>

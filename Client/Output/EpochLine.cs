@@ -10,6 +10,10 @@ internal static class EpochLine
     {
         var line = string.Create(CultureInfo.InvariantCulture,
             $"epoch {e.Epoch}/{epochs}  loss {e.TrainLoss:F4}  train {e.TrainAccuracy:P2}  test {e.TestAccuracy:P2} (loss {e.TestLoss:F4})");
+        if (!double.IsNaN(e.TestBitsPerCharacter))
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $"  test {e.TestBitsPerCharacter:F3} bits/char");
+        }
         if (!double.IsNaN(e.ValidationAccuracy))
         {
             line += string.Create(CultureInfo.InvariantCulture, $"  validation {e.ValidationAccuracy:P2}");

@@ -161,6 +161,21 @@ public sealed class LocalCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Local_TwoWorkersOnTextJob_IsBitwiseAsTrain()
+    {
+        string single = Path.Combine(_directory, "single");
+        string cluster = Path.Combine(_directory, "cluster");
+        try
+        {
+            AssertTwoWorkersBitwiseAsTrain(WriteTextSpec(_directory), single, cluster);
+        }
+        finally
+        {
+            KillRemaining(cluster);
+        }
+    }
+
     /// <summary>Runs <paramref name="spec"/> with <c>train</c> and with <c>local --workers 2</c>; both succeed with the same model bytes.</summary>
     private static void AssertTwoWorkersBitwiseAsTrain(string spec, string single, string cluster)
     {
@@ -408,6 +423,33 @@ public sealed class LocalCommandTests : IDisposable
                 - lstm: { input_size: 2, hidden_size: 4, num_layers: 2, bidirectional: true, output: SEQUENCE }
                 - gru: { input_size: 8, hidden_size: 3, output: MEAN }
                 - dense: { units: 2 }
+            loss: { kind: SOFTMAX_CROSS_ENTROPY }
+            optimizer: { kind: ADAM, learning_rate: 0.01 }
+            batch_size: 16
+            micro_shard_size: 4
+            epochs: 2
+            seed: 3
+            """);
+        return path;
+    }
+
+    /// <summary>
+    /// A small character model (embedding, GRU over the window, per-step dense) over a few repeated English lines, in
+    /// micro-shards of 4 so that both workers compute every step; also used by the sample command's tests.
+    /// </summary>
+    internal static string WriteTextSpec(string directory)
+    {
+        File.WriteAllText(Path.Combine(directory, "corpus.txt"),
+            string.Concat(Enumerable.Repeat("the cat sat on the mat. the dog sat on the log.\n", 12)));
+        string path = Path.Combine(directory, "text.yaml");
+        File.WriteAllText(path, """
+            name: text-job
+            dataset: { format: TEXT, train_path: corpus.txt, window: 12, window_stride: 5, test_fraction: 0.2 }
+            model:
+              layers:
+                - embedding: { vocabulary_size: 15, dimensions: 4 }
+                - gru: { input_size: 4, hidden_size: 8, output: SEQUENCE }
+                - dense: { units: 15, step_features: 8 }
             loss: { kind: SOFTMAX_CROSS_ENTROPY }
             optimizer: { kind: ADAM, learning_rate: 0.01 }
             batch_size: 16

@@ -1,4 +1,6 @@
+using DistributedTrainer.Data;
 using DistributedTrainer.Jobs;
+using DistributedTrainer.Protos.V1;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Jobs;
@@ -11,13 +13,18 @@ public class ExampleSpecsTests
 
     [Theory]
     [MemberData(nameof(Examples))]
-    public void LoadFile_Example_IsValidForFashionMnist(string example)
+    public void LoadFile_Example_IsValidForItsData(string example)
     {
         // The examples name the Debian dataset package's files; where it is not installed only their existence is skipped.
         var limits = JobLimits.Default with { CheckFilesExist = File.Exists(FashionMnistTrainImages) };
         var spec = JobSpecLoader.LoadFile(Path.Combine(RepositoryRoot.Directory, example));
 
-        var result = JobSpecValidator.Validate(spec, limits, new DataShape(784, 10));
+        // A TEXT example's shape is its window and the vocabulary of its text (a file every Debian machine has).
+        var shape = spec.Dataset.Format == DatasetSpec.Types.Format.Text
+            ? new DataShape(spec.Dataset.Window, TextVocabulary.Build(File.ReadAllText(spec.Dataset.TrainPath)).Count)
+            : new DataShape(784, 10);
+
+        var result = JobSpecValidator.Validate(spec, limits, shape);
 
         Assert.True(result.IsValid, result.ToString());
     }

@@ -23,6 +23,15 @@ public class JobSpecValidatorRecurrentTests
             [new LayerSpec { Dense = new DenseSpec { Units = 28 } }, Lstm(new RecurrentSpec { HiddenSize = 8, InputSize = 28 })],
             "model.layers[1].lstm",
             "lstm reads a sequence, but the layer before it gives one vector per sample"),
+        ["sequence layer after image layers and flatten"] = new(
+            [
+                new LayerSpec { Reshape = new ReshapeSpec { Channels = 1, Height = 28, Width = 28 } },
+                new LayerSpec { Conv2D = new Conv2dSpec { OutChannels = 1, Kernel = 1 } },
+                new LayerSpec { Flatten = new FlattenSpec() },
+                Lstm(new RecurrentSpec { HiddenSize = 8, InputSize = 28 }),
+            ],
+            "model.layers[3].lstm",
+            "lstm reads a sequence, but the layer before it gives one vector per sample"),
         ["sequence layer after a LAST output"] = new(
             [Lstm(new RecurrentSpec { HiddenSize = 8, InputSize = 28 }), Gru(new RecurrentSpec { HiddenSize = 8, InputSize = 8 })],
             "model.layers[1].gru",

@@ -42,6 +42,7 @@ public class JobSpecValidatorTests
             },
             "dataset.validation_fraction",
             "got -0.1"),
+        ["window on IDX"] = new(s => s.Dataset.Window = 8, "dataset.window", "applies to format TEXT only; remove it"),
         ["label column negative"] = new(s => s.Dataset.LabelColumn = -1, "dataset.label_column", "must be >= 0, got -1"),
         ["num classes negative"] = new(s => s.Dataset.NumClasses = -1, "dataset.num_classes", "must be >= 0, got -1"),
         ["num classes below the data's"] = new(s => s.Dataset.NumClasses = 5, "dataset.num_classes", "must be >= 10"),

@@ -40,6 +40,7 @@ internal static class JobMetrics
         LearningRate = report.LearningRate,
         SamplesPerSecond = report.SamplesPerSecond,
         Seconds = report.Seconds,
+        TestBitsPerCharacter = report.TestBitsPerCharacter,
     };
 
     public static JobResult FromSummary(TrainingSummary summary) => new()
@@ -51,5 +52,6 @@ internal static class JobMetrics
         TrainSamplesPerSecond = summary.TrainSamplesPerSecond,
         WallSeconds = summary.WallSeconds,
         StoppedEarly = summary.StoppedEarly,
+        TestBitsPerCharacter = summary.TestBitsPerCharacter,
     };
 }

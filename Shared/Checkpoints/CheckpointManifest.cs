@@ -41,6 +41,13 @@ public sealed record CheckpointManifest
     /// <summary>Early stopping's progress; null when early stopping is off.</summary>
     public EarlyStoppingState? EarlyStopping { get; init; }
 
+    /// <summary>
+    /// A TEXT data set's vocabulary, characters in id order (Data.TextVocabulary.Characters), so the checkpoint
+    /// can be sampled without the text file; null for other data.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Vocabulary { get; init; }
+
     /// <summary>Latest metrics by name ("train_loss", "validation_accuracy").</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
 

@@ -3,8 +3,8 @@ using System.Numerics.Tensors;
 namespace DistributedTrainer.Data;
 
 /// <summary>
-/// A decoded data set kept in its stored element type (bytes for IDX, floats for CSV) with one class index per
-/// sample. Batches are converted to float and normalized only when gathered, so Fashion-MNIST costs 55 MB.
+/// A decoded data set kept in its stored element type (bytes for IDX, floats for CSV and TEXT) with
+/// <see cref="TargetsPerSample"/> class indices per sample (one, or one per time step of a TEXT window). Batches are converted to float and normalized only when gathered, so Fashion-MNIST costs 55 MB.
 /// A subset (the validation split) and a re-normalized copy share the stored features instead of copying them.
 /// Immutable and safe to gather from on several threads at once.
 /// </summary>
@@ -15,8 +15,10 @@ public sealed class Dataset
     private readonly int[] _labels;
     private readonly int[]? _rows;
 
-    private Dataset(byte[]? bytes, float[]? floats, int[] labels, int[]? rows, int featureCount, int classCount, Normalization normalization)
+    private Dataset(byte[]? bytes, float[]? floats, int[] labels, int[]? rows, int featureCount, int classCount,
+        Normalization normalization, int targetsPerSample = 1)
     {
+        TargetsPerSample = targetsPerSample;
         _bytes = bytes;
         _floats = floats;
         _labels = labels;
@@ -27,7 +29,12 @@ public sealed class Dataset
     }
 
     /// <summary>Number of samples.</summary>
-    public int Count => _rows?.Length ?? _labels.Length;
+    public int Count => _rows?.Length ?? _labels.Length / TargetsPerSample;
+
+    /// <summary>
+    /// Class indices per sample: 1, or the window length of a TEXT data set (the next character of every step).
+    /// </summary>
+    public int TargetsPerSample { get; }
 
     /// <summary>Features per sample (784 for 28x28 images).</summary>
     public int FeatureCount { get; }
@@ -56,6 +63,21 @@ public sealed class Dataset
     }
 
     /// <summary>
+    /// A data set over float features (samples, <paramref name="featureCount"/>) with
+    /// <paramref name="targetsPerSample"/> labels per sample, row-major (samples, targetsPerSample). Takes ownership.
+    /// </summary>
+    public static Dataset FromFloats(float[] features, int[] labels, int featureCount, int classCount, int targetsPerSample)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetsPerSample, 1);
+        if (labels.Length % targetsPerSample != 0)
+        {
+            throw new ArgumentException($"{labels.Length} labels do not make samples of {targetsPerSample} targets", nameof(labels));
+        }
+        Validate(features.Length, labels, featureCount, classCount, targetsPerSample);
+        return new Dataset(null, features, labels, null, featureCount, classCount, Normalization.None, targetsPerSample);
+    }
+
+    /// <summary>
     /// The samples at <paramref name="indices"/> (positions in this data set), in that order, sharing the
     /// stored features; only the index list is copied.
     /// </summary>
@@ -66,7 +88,7 @@ public sealed class Dataset
         {
             rows[i] = StoredRow(indices[i]);
         }
-        return new Dataset(_bytes, _floats, _labels, rows, FeatureCount, ClassCount, Normalization);
+        return new Dataset(_bytes, _floats, _labels, rows, FeatureCount, ClassCount, Normalization, TargetsPerSample);
     }
 
     /// <summary>The same samples, gathered with <paramref name="normalization"/>; the features are shared.</summary>
@@ -78,24 +100,25 @@ public sealed class Dataset
             throw new ArgumentException(
                 $"Normalization has {normalization.Offset.Length} features; the data set has {FeatureCount}", nameof(normalization));
         }
-        return new Dataset(_bytes, _floats, _labels, _rows, FeatureCount, ClassCount, normalization);
+        return new Dataset(_bytes, _floats, _labels, _rows, FeatureCount, ClassCount, normalization, TargetsPerSample);
     }
 
-    /// <summary>The class index of sample <paramref name="index"/>.</summary>
-    public int LabelAt(int index) => _labels[StoredRow(index)];
+    /// <summary>The (first) class index of sample <paramref name="index"/>.</summary>
+    public int LabelAt(int index) => _labels[StoredRow(index) * TargetsPerSample];
 
     /// <summary>
     /// Copies the samples at <paramref name="sampleIndices"/> as normalized floats with their labels; allocates nothing.
     /// </summary>
     /// <param name="features">Output (B, F), B = sampleIndices.Length, F = <see cref="FeatureCount"/>.</param>
-    /// <param name="labels">Output (B).</param>
+    /// <param name="labels">Output (B, <see cref="TargetsPerSample"/>).</param>
     /// <param name="sampleIndices">Input (B): positions in this data set.</param>
     public void Gather(Span<float> features, Span<int> labels, ReadOnlySpan<int> sampleIndices)
     {
-        if (features.Length != sampleIndices.Length * FeatureCount || labels.Length != sampleIndices.Length)
+        int targets = TargetsPerSample;
+        if (features.Length != sampleIndices.Length * FeatureCount || labels.Length != sampleIndices.Length * targets)
         {
             throw new ArgumentException(
-                $"Gather of {sampleIndices.Length} samples needs {sampleIndices.Length * FeatureCount} features and {sampleIndices.Length} labels; got {features.Length} and {labels.Length}");
+                $"Gather of {sampleIndices.Length} samples needs {sampleIndices.Length * FeatureCount} features and {sampleIndices.Length * targets} labels; got {features.Length} and {labels.Length}");
         }
         for (int b = 0; b < sampleIndices.Length; b++)
         {
@@ -103,7 +126,7 @@ public sealed class Dataset
             int stored = StoredRow(sampleIndices[b]);
             ReadStored(row, stored);
             Normalization.Apply(row);
-            labels[b] = _labels[stored];
+            _labels.AsSpan(stored * targets, targets).CopyTo(labels.Slice(b * targets, targets));
         }
     }
 
@@ -135,7 +158,7 @@ public sealed class Dataset
         return _rows is null ? index : _rows[index];
     }
 
-    private static void Validate(int featureLength, int[] labels, int featureCount, int classCount)
+    private static void Validate(int featureLength, int[] labels, int featureCount, int classCount, int targetsPerSample = 1)
     {
         if (featureCount <= 0)
         {
@@ -145,16 +168,16 @@ public sealed class Dataset
         {
             throw new ArgumentException($"Invalid class count: {classCount} (must be > 0)", nameof(classCount));
         }
-        if ((long)labels.Length * featureCount != featureLength)
+        if ((long)labels.Length / targetsPerSample * featureCount != featureLength)
         {
             throw new ArgumentException(
-                $"{featureLength} feature values do not make {labels.Length} samples of {featureCount} features", nameof(featureCount));
+                $"{featureLength} feature values do not make {labels.Length / targetsPerSample} samples of {featureCount} features", nameof(featureCount));
         }
         for (int i = 0; i < labels.Length; i++)
         {
             if ((uint)labels[i] >= (uint)classCount)
             {
-                throw new ArgumentException($"Label {labels[i]} of sample {i} is outside [0, {classCount})", nameof(labels));
+                throw new ArgumentException($"Label {labels[i]} of sample {i / targetsPerSample} is outside [0, {classCount})", nameof(labels));
             }
         }
     }

@@ -20,6 +20,10 @@ public static class DatasetLoader
     {
         ArgumentNullException.ThrowIfNull(spec);
         var format = ResolveFormat(spec);
+        if (format == SpecFormat.Text)
+        {
+            return LoadText(spec, seed);
+        }
         if (!(spec.ValidationFraction >= 0f && spec.ValidationFraction < 1f))
         {
             throw new ArgumentException($"dataset.validation_fraction: {spec.ValidationFraction} (must be in [0, 1))", nameof(spec));
@@ -71,12 +75,47 @@ public static class DatasetLoader
             whole.FeatureCount);
     }
 
+    // TEXT: the file's windows and its held-out tail; the validation split, when asked for, is drawn from the
+    // training windows as for the other formats. Ids are not rescaled (an embedding layer looks them up).
+    private static LoadedData LoadText(DatasetSpec spec, ulong seed)
+    {
+        if (spec.Window < 1)
+        {
+            throw new ArgumentException($"dataset.window: {spec.Window} (must be >= 1 for TEXT)", nameof(spec));
+        }
+        if (spec.WindowStride < 0)
+        {
+            throw new ArgumentException($"dataset.window_stride: {spec.WindowStride} (must be >= 0; 0 means window)", nameof(spec));
+        }
+        float testFraction = spec.HasTestFraction ? spec.TestFraction : TextCorpus.DefaultTestFraction;
+        if (!(testFraction > 0f && testFraction <= 0.5f))
+        {
+            throw new ArgumentException($"dataset.test_fraction: {testFraction} (must be in (0, 0.5])", nameof(spec));
+        }
+        if (!(spec.ValidationFraction >= 0f && spec.ValidationFraction < 1f))
+        {
+            throw new ArgumentException($"dataset.validation_fraction: {spec.ValidationFraction} (must be in [0, 1))", nameof(spec));
+        }
+        RequireFile("train_path", spec.TrainPath);
+        var text = TextCorpus.Load(spec.TrainPath, spec.Window, spec.WindowStride > 0 ? spec.WindowStride : spec.Window, testFraction);
+        int classCount = Math.Max(spec.NumClasses, text.Vocabulary.Count);
+        Dataset trainSet = text.Train;
+        Dataset? validation = null;
+        if (spec.ValidationFraction > 0f)
+        {
+            var split = ValidationSplit.Create(text.Train.Count, spec.ValidationFraction, seed);
+            trainSet = text.Train.Subset(split.Train);
+            validation = text.Train.Subset(split.Validation);
+        }
+        return new LoadedData(trainSet, validation, text.Test, classCount, spec.Window) { Vocabulary = text.Vocabulary };
+    }
+
     private static SpecFormat ResolveFormat(DatasetSpec spec) => spec.Format switch
     {
-        SpecFormat.Idx or SpecFormat.Csv => spec.Format,
+        SpecFormat.Idx or SpecFormat.Csv or SpecFormat.Text => spec.Format,
         SpecFormat.Unspecified => spec.TrainPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
             || spec.TrainPath.EndsWith(".csv.gz", StringComparison.OrdinalIgnoreCase) ? SpecFormat.Csv : SpecFormat.Idx,
-        _ => throw new ArgumentException($"dataset.format: {spec.Format} is not a known format (IDX or CSV)", nameof(spec)),
+        _ => throw new ArgumentException($"dataset.format: {spec.Format} is not a known format (IDX, CSV or TEXT)", nameof(spec)),
     };
 
     private static NormalizationKind ResolveNormalization(SpecNormalization normalization) => normalization switch

@@ -6,4 +6,11 @@ namespace DistributedTrainer.Data;
 /// <param name="Test">The test file.</param>
 /// <param name="ClassCount">Number of classes (dataset.num_classes, or the largest training label + 1).</param>
 /// <param name="FeatureCount">Features per sample.</param>
-public sealed record LoadedData(Dataset Train, Dataset? Validation, Dataset Test, int ClassCount, int FeatureCount);
+public sealed record LoadedData(Dataset Train, Dataset? Validation, Dataset Test, int ClassCount, int FeatureCount)
+{
+    /// <summary>A TEXT data set's characters (class i is character i); null for other formats.</summary>
+    public TextVocabulary? Vocabulary { get; init; }
+
+    /// <summary>Class indices per sample: 1, or the window length of a TEXT data set.</summary>
+    public int TargetsPerSample => Train.TargetsPerSample;
+}

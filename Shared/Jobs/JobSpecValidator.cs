@@ -88,6 +88,20 @@ public sealed class JobSpecValidator
     private void CheckDataset(DatasetSpec dataset)
     {
         RequireKind("dataset.format", dataset.Format);
+        if (dataset.Format == DatasetSpec.Types.Format.Text)
+        {
+            CheckTextDataset(dataset);
+            return;
+        }
+
+        foreach (var (field, set) in new[] { ("window", dataset.Window != 0), ("window_stride", dataset.WindowStride != 0), ("test_fraction", dataset.HasTestFraction) })
+        {
+            if (set)
+            {
+                Add("dataset." + field, "applies to format TEXT only; remove it");
+            }
+        }
+
         RequireFile("dataset.train_path", dataset.TrainPath);
         CheckLabelsFile("dataset.train_labels_path", dataset.TrainLabelsPath, dataset.Format);
         RequireFile("dataset.test_path", dataset.TestPath);
@@ -99,6 +113,43 @@ public sealed class JobSpecValidator
         if (shape is { } data && dataset.NumClasses > 0 && dataset.NumClasses < data.ClassCount)
         {
             Add("dataset.num_classes", $"must be >= {data.ClassCount}, the classes in the training labels, got {dataset.NumClasses}");
+        }
+    }
+
+    // TEXT: one file whose tail is the test set, cut into windows of ids; the other formats' fields are refused.
+    private void CheckTextDataset(DatasetSpec dataset)
+    {
+        RequireFile("dataset.train_path", dataset.TrainPath);
+        foreach (var (field, set) in new[]
+        {
+            ("train_labels_path", dataset.TrainLabelsPath.Length > 0), ("test_path", dataset.TestPath.Length > 0),
+            ("test_labels_path", dataset.TestLabelsPath.Length > 0), ("label_column", dataset.LabelColumn != 0),
+            ("has_header", dataset.HasHeader),
+        })
+        {
+            if (set)
+            {
+                Add("dataset." + field, "is unused for TEXT (the test set is the file's tail, see test_fraction); remove it");
+            }
+        }
+
+        if (dataset.Normalization is not (DatasetSpec.Types.Normalization.Unspecified or DatasetSpec.Types.Normalization.None))
+        {
+            Add("dataset.normalization", $"must be NONE or unset for TEXT (the features are character ids), got {ProtoName(dataset.Normalization)}");
+        }
+
+        Bounded("dataset.window", dataset.Window, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        AtLeast("dataset.window_stride", dataset.WindowStride, 0);
+        if (dataset.HasTestFraction)
+        {
+            InRange("dataset.test_fraction", dataset.TestFraction, 0, false, 0.5f, true);
+        }
+
+        InRange("dataset.validation_fraction", dataset.ValidationFraction, 0, true, 1, false);
+        AtLeast("dataset.num_classes", dataset.NumClasses, 0);
+        if (shape is { } data && dataset.NumClasses > 0 && dataset.NumClasses < data.ClassCount)
+        {
+            Add("dataset.num_classes", $"must be >= {data.ClassCount}, the characters in the text's vocabulary, got {dataset.NumClasses}");
         }
     }
 
@@ -227,6 +278,8 @@ public sealed class JobSpecValidator
                 return CheckRecurrent(layer.Lstm, path + ".lstm", LayerSpec.KindOneofCase.Lstm, features);
             case LayerSpec.KindOneofCase.Gru:
                 return CheckRecurrent(layer.Gru, path + ".gru", LayerSpec.KindOneofCase.Gru, features);
+            case LayerSpec.KindOneofCase.Embedding:
+                return CheckEmbedding(layer.Embedding, path, features);
             default:
                 Add(path, "unknown layer (set one of " + string.Join(", ", LayerSpec.Descriptor.Oneofs[0].Fields.Select(f => f.Name)) + ")");
                 parameterCountKnown = false;
@@ -419,10 +472,69 @@ public sealed class JobSpecValidator
         return output;
     }
 
+    // path names the layer; the ids it reads come from the data, so only the model's first layer may look them up.
+    private int? CheckEmbedding(EmbeddingSpec embedding, string path, int? features)
+    {
+        var message = path + ".embedding";
+        if (path != "model.layers[0]")
+        {
+            Add(message, "must be the model's first layer (it reads the character ids of a TEXT data set)");
+        }
+
+        var vocabularyValid = Bounded(message + ".vocabulary_size", embedding.VocabularySize, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        var dimensionsValid = Bounded(message + ".dimensions", embedding.Dimensions, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        CheckInitializer(message + ".weight_init", embedding.WeightInit, vocabularyValid ? embedding.VocabularySize : null);
+        if (vocabularyValid && shape is { } data && embedding.VocabularySize < data.ClassCount)
+        {
+            Add(message + ".vocabulary_size", $"must be >= {data.ClassCount}, the characters in the data set's vocabulary, got {embedding.VocabularySize}");
+        }
+
+        if (!vocabularyValid || !dimensionsValid)
+        {
+            parameterCountKnown = false;
+            return null;
+        }
+
+        AddParameters((long)embedding.VocabularySize * embedding.Dimensions);
+        return features * embedding.Dimensions;
+    }
+
     private int? CheckDense(DenseSpec dense, string path, int? features)
     {
         var unitsValid = Bounded(path + ".units", dense.Units, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
         InRange(path + ".drop_connect", dense.DropConnect, 0, true, 1, false);
+        int? steps = 1;
+        if (dense.StepFeatures != 0 && AtLeast(path + ".step_features", dense.StepFeatures, 1))
+        {
+            steps = null;
+            if (sequenceStep is not { } step)
+            {
+                Add(path + ".step_features", "applies the layer to every time step, but the layer before it gives one vector per sample " +
+                    "(sequences come from the model's input, an embedding, a recurrent layer with output SEQUENCE or a dense layer with step_features)");
+            }
+            else if (step > 0 && dense.StepFeatures != step)
+            {
+                Add(path + ".step_features", $"must be {step}, the per-step width of the sequence before it, got {dense.StepFeatures}");
+            }
+            else if (features is { } width)
+            {
+                if (width % dense.StepFeatures != 0)
+                {
+                    Add(path + ".step_features", $"must divide the input width {width}, got {dense.StepFeatures}");
+                }
+                else
+                {
+                    steps = width / dense.StepFeatures;
+                }
+            }
+
+            features = dense.StepFeatures;
+        }
+        else if (dense.StepFeatures < 0)
+        {
+            steps = null;
+        }
+
         CheckInitializer(path + ".weight_init", dense.WeightInit, features);
 
         // A bias is initialized as a vector: fan-in and fan-out are its length (see Initializer).
@@ -434,7 +546,7 @@ public sealed class JobSpecValidator
         }
 
         AddParameters(((long?)features * dense.Units) + dense.Units);
-        return dense.Units;
+        return steps * dense.Units;
     }
 
     // path names the rnn, lstm or gru message; features is its input width when known.
@@ -477,7 +589,8 @@ public sealed class JobSpecValidator
         if (sequenceStep is not { } step)
         {
             Add(path, $"{LayerSpec.Descriptor.FindFieldByNumber((int)kind).Name} reads a sequence, but the layer before it gives one vector per sample " +
-                "(sequences come from the model's input, from a recurrent layer with output SEQUENCE, and through activation and dropout layers)");
+                "(sequences come from the model's input, an embedding, a recurrent layer with output SEQUENCE or a dense layer with step_features, " +
+                "and through activation and dropout layers)");
         }
         else if (step > 0 && inputValid && recurrent.InputSize != step)
         {
@@ -517,7 +630,8 @@ public sealed class JobSpecValidator
         return recurrent.Output == RecurrentSpec.Types.Output.Sequence ? steps * stepOutput : stepOutput;
     }
 
-    // The sequence state after layer (see sequenceStep): recurrent layers set it, element-wise layers keep it.
+    // The sequence state after layer (see sequenceStep): recurrent layers, embeddings and per-step dense layers set
+    // it, element-wise layers keep it.
     private static int? SequenceStepAfter(LayerSpec layer, int? before)
     {
         RecurrentSpec? recurrent = layer.KindCase switch
@@ -532,7 +646,13 @@ public sealed class JobSpecValidator
             return recurrent.Output == RecurrentSpec.Types.Output.Sequence ? (recurrent.Bidirectional ? 2 : 1) * recurrent.HiddenSize : null;
         }
 
-        return layer.KindCase is LayerSpec.KindOneofCase.Activation or LayerSpec.KindOneofCase.Dropout ? before : null;
+        return layer.KindCase switch
+        {
+            LayerSpec.KindOneofCase.Embedding => layer.Embedding.Dimensions,
+            LayerSpec.KindOneofCase.Dense when layer.Dense.StepFeatures > 0 => layer.Dense.Units,
+            LayerSpec.KindOneofCase.Activation or LayerSpec.KindOneofCase.Dropout => before,
+            _ => null,
+        };
     }
 
     // path names the residual or highway message; its body is path + ".layers".
@@ -638,6 +758,19 @@ public sealed class JobSpecValidator
             LossSpec.Types.Kind.BinaryCrossEntropy => (1, $"one logit per sample for {lossName}"),
             _ => (null, ""),
         };
+        var steps = dataset.Format == DatasetSpec.Types.Format.Text ? dataset.Window : 1;
+        if (steps < 1)
+        {
+            // dataset.window is reported above; without it the output size is unknown.
+            return;
+        }
+
+        if (steps > 1 && needed is not null)
+        {
+            needed *= steps;
+            why += $" at each of the window's {steps} steps";
+        }
+
         if (needed is { } expected && produced != expected)
         {
             // Bodies keep the feature count, so the last top-level dense layer sets the model's output size.

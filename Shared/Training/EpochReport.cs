@@ -14,4 +14,8 @@ namespace DistributedTrainer.Training;
 /// <param name="Seconds">Wall time of the epoch, evaluation included.</param>
 public sealed record EpochReport(int Epoch, long Step, double TrainLoss, double TrainAccuracy, double ValidationLoss,
     double ValidationAccuracy, double TestLoss, double TestAccuracy, float LearningRate, double SamplesPerSecond,
-    double Seconds);
+    double Seconds)
+{
+    /// <summary>A TEXT model's test loss in bits per character (the loss in nats / ln 2); NaN for other data.</summary>
+    public double TestBitsPerCharacter { get; init; } = double.NaN;
+}

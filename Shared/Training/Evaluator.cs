@@ -15,7 +15,7 @@ public sealed class Evaluator : IDisposable
     private readonly AlignedBuffer _features;
     private readonly AlignedBuffer _targets;
     private readonly AlignedBuffer _gradient;
-    private readonly int[] _labels;
+    private int[] _labels;
     private readonly int[] _indices;
     private readonly StepContext _context = new() { Training = false };
 
@@ -34,12 +34,22 @@ public sealed class Evaluator : IDisposable
         _context.SampleIds = new long[chunk];
     }
 
-    /// <summary>Sum of losses, correct count and sample count over samples [start, end) of <paramref name="data"/>.</summary>
+    /// <summary>
+    /// Sum of losses, correct count and sample count over samples [start, end) of <paramref name="data"/>. With
+    /// several targets per sample (TEXT windows) a sample's loss is the mean over its steps and every step's
+    /// prediction counts towards the correct count.
+    /// </summary>
     public ShardResult Evaluate(Dataset data, int start = 0, int end = -1)
     {
         if (end < 0)
         {
             end = data.Count;
+        }
+        int steps = data.TargetsPerSample;
+        int stepClasses = _classes / steps;
+        if (_labels.Length < _chunk * steps)
+        {
+            _labels = new int[_chunk * steps];
         }
         var total = default(ShardResult);
         for (int first = start; first < end; first += _chunk)
@@ -51,13 +61,13 @@ public sealed class Evaluator : IDisposable
                 indices[i] = first + i;
             }
             var features = _features.Span[..(rows * data.FeatureCount)];
-            var labels = _labels.AsSpan(0, rows);
+            var labels = _labels.AsSpan(0, rows * steps);
             data.Gather(features, labels, indices);
             var targets = _targets.Span[..(rows * _classes)];
-            TargetEncoding.Encode(targets, labels, _classes);
+            TargetEncoding.Encode(targets, labels, stepClasses);
             var outputs = _model.Forward(_context, features, rows);
-            double loss = _loss.Compute(_gradient.Span[..(rows * _classes)], outputs, targets, rows, _classes);
-            total += new ShardResult(loss, TargetEncoding.CountCorrect(outputs, labels, _classes), rows);
+            double loss = TargetEncoding.StepLoss(_loss, _gradient.Span[..(rows * _classes)], outputs, targets, rows, steps, stepClasses);
+            total += new ShardResult(loss, TargetEncoding.CountCorrect(outputs, labels, stepClasses), rows);
         }
         return total;
     }

@@ -18,6 +18,9 @@ public sealed class GradientEngine : IDisposable
     private readonly Dataset _data;
     private readonly ulong _seed;
     private readonly int _classes;
+    // Targets per sample (the window of a TEXT data set, else 1) and classes per target.
+    private readonly int _steps;
+    private readonly int _stepClasses;
     private readonly AlignedBuffer _features;
     private readonly AlignedBuffer _targets;
     private readonly AlignedBuffer _outputGradient;
@@ -38,10 +41,12 @@ public sealed class GradientEngine : IDisposable
         _data = data;
         _seed = seed;
         _classes = model.OutputSize;
+        _steps = data.TargetsPerSample;
+        _stepClasses = _classes / _steps;
         _features = new AlignedBuffer(maxShard * data.FeatureCount);
         _targets = new AlignedBuffer(maxShard * _classes);
         _outputGradient = new AlignedBuffer(maxShard * _classes);
-        _labels = new int[maxShard];
+        _labels = new int[maxShard * _steps];
         _buffersBefore = new float[model.Store.BufferValues.Length];
         _bufferDelta = new float[_buffersBefore.Length];
         MaxShard = maxShard;
@@ -66,10 +71,10 @@ public sealed class GradientEngine : IDisposable
             throw new ArgumentException($"A micro-shard holds 1..{MaxShard} samples; got {rows}.");
         }
         var features = _features.Span[..(rows * _data.FeatureCount)];
-        var labels = _labels.AsSpan(0, rows);
+        var labels = _labels.AsSpan(0, rows * _steps);
         _data.Gather(features, labels, sampleIds);
         var targets = _targets.Span[..(rows * _classes)];
-        TargetEncoding.Encode(targets, labels, _classes);
+        TargetEncoding.Encode(targets, labels, _stepClasses);
 
         PrepareContext(step, sampleIds);
         var buffers = _model.Store.BufferValues;
@@ -77,8 +82,8 @@ public sealed class GradientEngine : IDisposable
 
         var outputs = _model.Forward(_context, features, rows);
         var outputGradient = _outputGradient.Span[..(rows * _classes)];
-        double lossSum = _loss.Compute(outputGradient, outputs, targets, rows, _classes);
-        int correct = TargetEncoding.CountCorrect(outputs, labels, _classes);
+        double lossSum = TargetEncoding.StepLoss(_loss, outputGradient, outputs, targets, rows, _steps, _stepClasses);
+        int correct = TargetEncoding.CountCorrect(outputs, labels, _stepClasses);
 
         _model.ZeroGradients();
         _model.Backward(_context, outputGradient, rows);

@@ -47,10 +47,9 @@ public static class ModelFactory
             spec.BatchNorm2D.HasMomentum ? spec.BatchNorm2D.Momentum : 0.1f,
             spec.BatchNorm2D.HasEpsilon ? spec.BatchNorm2D.Epsilon : 1e-5f),
         LayerSpec.KindOneofCase.Dropout2D => new Dropout2d(name, RequireImage(image, name), spec.Dropout2D.Rate),
-        LayerSpec.KindOneofCase.Dense => new Dense(name, inputFeatures, spec.Dense.Units,
-            InitializerFactory.Create(spec.Dense.WeightInit, new HeUniformInitializer(FanMode.FanIn)),
-            InitializerFactory.Create(spec.Dense.BiasInit, new ZerosInitializer()),
-            spec.Dense.DropConnect),
+        LayerSpec.KindOneofCase.Dense => BuildDense(spec.Dense, name, inputFeatures),
+        LayerSpec.KindOneofCase.Embedding => new Embedding(name, inputFeatures, spec.Embedding.VocabularySize,
+            spec.Embedding.Dimensions, InitializerFactory.Create(spec.Embedding.WeightInit, new NormalInitializer(0f, 1f))),
         LayerSpec.KindOneofCase.Activation => BuildActivation(spec.Activation, name, inputFeatures),
         LayerSpec.KindOneofCase.Dropout => new Dropout(name, inputFeatures, spec.Dropout.Rate),
         LayerSpec.KindOneofCase.BatchNorm => new BatchNorm(name, inputFeatures,
@@ -68,6 +67,20 @@ public static class ModelFactory
         LayerSpec.KindOneofCase.Gru => BuildRecurrent(spec.Gru, RecurrentKind.Gru, name, inputFeatures),
         _ => throw new ArgumentException($"Layer {name}: no layer kind set."),
     };
+
+    // step_features > 0: the same weights on every step of a sequence row (the validator checks it divides the width).
+    private static Dense BuildDense(DenseSpec spec, string name, int inputFeatures)
+    {
+        int stepFeatures = spec.StepFeatures > 0 ? spec.StepFeatures : inputFeatures;
+        if (inputFeatures % stepFeatures != 0)
+        {
+            throw new ArgumentException($"Layer {name}: step_features {stepFeatures} does not divide the input width {inputFeatures}.");
+        }
+        return new Dense(name, stepFeatures, spec.Units,
+            InitializerFactory.Create(spec.WeightInit, new HeUniformInitializer(FanMode.FanIn)),
+            InitializerFactory.Create(spec.BiasInit, new ZerosInitializer()),
+            spec.DropConnect, inputFeatures / stepFeatures);
+    }
 
     private static ImageShape RequireImage(ImageShape? image, string name) =>
         image ?? throw new ArgumentException($"Layer {name}: needs an image input (a reshape, conv2d or pool before it).");

@@ -2,7 +2,7 @@ namespace DistributedTrainer.Training;
 
 /// <summary>What one micro-shard contributed besides its gradient.</summary>
 /// <param name="LossSum">Sum of the per-sample losses (without regularization).</param>
-/// <param name="Correct">Samples predicted correctly.</param>
+/// <param name="Correct">Targets predicted correctly: samples, or time steps when a sample has several targets (TEXT).</param>
 /// <param name="Samples">Samples in the shard.</param>
 public readonly record struct ShardResult(double LossSum, int Correct, int Samples)
 {

@@ -1,3 +1,4 @@
+using DistributedTrainer.Numerics.Losses;
 using DistributedTrainer.Protos.V1;
 
 namespace DistributedTrainer.Training;
@@ -47,5 +48,25 @@ public static class TargetEncoding
             }
         }
         return correct;
+    }
+
+    /// <summary>
+    /// The loss of <paramref name="rows"/> samples of <paramref name="steps"/> time steps each: outputs and targets
+    /// (rows, steps x classes) are read as (rows x steps, classes), one prediction per step, and each sample's loss
+    /// is the mean over its steps (so a per-sample average is a per-step one, in nats per character for a TEXT
+    /// model). Writes the gradient of the returned sum into <paramref name="gradient"/>.
+    /// </summary>
+    public static double StepLoss(Loss loss, Span<float> gradient, ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets,
+        int rows, int steps, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        double sum = loss.Compute(gradient, outputs, targets, rows * steps, classes);
+        if (steps == 1)
+        {
+            return sum;
+        }
+        // forward: loss_b = (1/T) sum_t loss_bt  =>  d loss_b / d z_bt = (1/T) d loss_bt / d z_bt
+        System.Numerics.Tensors.TensorPrimitives.Multiply(gradient, 1f / steps, gradient);
+        return sum / steps;
     }
 }

@@ -47,7 +47,10 @@ public sealed class Trainer : IDisposable
         _earlyStopping = EarlyStopping.Create(spec.EarlyStopping);
         if (checkpointDirectory is not null)
         {
-            _checkpoints = new TrainingCheckpoints(checkpointDirectory, spec, _model, _updater, _earlyStopping);
+            _checkpoints = new TrainingCheckpoints(checkpointDirectory, spec, _model, _updater, _earlyStopping)
+            {
+                Vocabulary = data.Vocabulary,
+            };
         }
         try
         {
@@ -235,10 +238,20 @@ public sealed class Trainer : IDisposable
         bool stoppedEarly, string? checkpoint, CancellationToken cancellation)
     {
         var test = await _backend.EvaluateAsync(DataSplit.Test, cancellation);
-        return new TrainingSummary(_cursor.Epoch, _cursor.Step, (double)test.Correct / test.Samples,
+        return new TrainingSummary(_cursor.Epoch, _cursor.Step, Accuracy(test.Correct, test.Samples),
             test.LossSum / test.Samples, trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0.0,
-            wall.Elapsed.TotalSeconds, stoppedEarly, checkpoint);
+            wall.Elapsed.TotalSeconds, stoppedEarly, checkpoint)
+        {
+            TestBitsPerCharacter = BitsPerCharacter(test),
+        };
     }
+
+    // Correct predictions over targets: one per sample, or one per time step of a TEXT window.
+    private double Accuracy(long correct, long samples) => (double)correct / (samples * _data.TargetsPerSample);
+
+    // A TEXT model's loss is the mean cross-entropy per character in nats; NaN for other data.
+    private double BitsPerCharacter(ShardResult result) =>
+        _data.Vocabulary is null || result.Samples == 0 ? double.NaN : result.LossSum / result.Samples / Math.Log(2);
 
     private async ValueTask<(ShardResult Result, UpdateResult Update)> TrainStepAsync(ReadOnlyMemory<int> batch,
         CancellationToken cancellation)
@@ -265,14 +278,17 @@ public sealed class Trainer : IDisposable
             _cursor.Epoch + 1,
             _cursor.Step,
             _cursor.EpochLossSum / trainCount,
-            (double)_cursor.EpochCorrect / trainCount,
+            Accuracy(_cursor.EpochCorrect, trainCount),
             validationLoss,
-            validation.Samples > 0 ? (double)validation.Correct / validation.Samples : double.NaN,
+            validation.Samples > 0 ? Accuracy(validation.Correct, validation.Samples) : double.NaN,
             test.LossSum / test.Samples,
-            (double)test.Correct / test.Samples,
+            Accuracy(test.Correct, test.Samples),
             _updater.Schedule.RateAt(Math.Max(0, _cursor.Step - 1)),
             trainSeconds > 0 ? trainCount / trainSeconds : 0.0,
-            epochWatch.Elapsed.TotalSeconds);
+            epochWatch.Elapsed.TotalSeconds)
+        {
+            TestBitsPerCharacter = BitsPerCharacter(test),
+        };
     }
 
     private bool ObserveEarlyStopping(EpochReport report, ITrainingObserver observer)

@@ -33,6 +33,9 @@ public sealed class TrainingCheckpoints
         _earlyStopping = earlyStopping;
     }
 
+    /// <summary>A TEXT data set's vocabulary, written into every manifest; null for other data.</summary>
+    public Data.TextVocabulary? Vocabulary { get; init; }
+
     /// <summary>Writes a checkpoint at <paramref name="cursor"/> and returns its directory.</summary>
     public string Save(TrainingCursor cursor)
     {
@@ -60,6 +63,7 @@ public sealed class TrainingCheckpoints
             OptimizerStepCount = _updater.Optimizer.StepCount,
             ScheduleState = _updater.Schedule.SaveState(),
             EarlyStopping = earlyStopping,
+            Vocabulary = Vocabulary?.Characters,
             Metrics = new Dictionary<string, double>
             {
                 [EpochLossSum] = cursor.EpochLossSum,

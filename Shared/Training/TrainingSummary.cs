@@ -10,4 +10,8 @@ namespace DistributedTrainer.Training;
 /// <param name="StoppedEarly">True when early stopping ended the run.</param>
 /// <param name="Checkpoint">Directory of the last checkpoint written, if any.</param>
 public sealed record TrainingSummary(int Epochs, long Steps, double TestAccuracy, double TestLoss,
-    double TrainSamplesPerSecond, double WallSeconds, bool StoppedEarly, string? Checkpoint);
+    double TrainSamplesPerSecond, double WallSeconds, bool StoppedEarly, string? Checkpoint)
+{
+    /// <summary>A TEXT model's test loss in bits per character; NaN for other data.</summary>
+    public double TestBitsPerCharacter { get; init; } = double.NaN;
+}

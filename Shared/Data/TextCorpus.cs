@@ -1,0 +1,81 @@
+using System.Text;
+
+namespace DistributedTrainer.Data;
+
+/// <summary>
+/// A TEXT data set: one UTF-8 file cut into windows for a character-level language model. Sample k of the
+/// training split reads the ids of characters [k stride, k stride + window) and targets the characters one
+/// further on, [k stride + 1, k stride + window + 1): the next character at every step. The last test fraction of
+/// the file is the test split, cut into windows that do not overlap, so its loss is a per-character loss over
+/// (almost) all of the held-out tail.
+/// </summary>
+public static class TextCorpus
+{
+    /// <summary>Default fraction of the file held out as the test set.</summary>
+    public const float DefaultTestFraction = 0.1f;
+
+    /// <summary>Reads <paramref name="path"/> and cuts it; errors name the dataset field.</summary>
+    /// <param name="path">The text file (UTF-8, raw or gzip).</param>
+    /// <param name="window">Characters per sample, &gt;= 1.</param>
+    /// <param name="stride">Characters between consecutive training windows, &gt;= 1.</param>
+    /// <param name="testFraction">Share of the file at its end held out, in (0, 0.5].</param>
+    /// <exception cref="InvalidDataException">The file is not UTF-8 or too short for one window on each side.</exception>
+    public static TextSplits Load(string path, int window, int stride, float testFraction)
+    {
+        string text;
+        try
+        {
+            using var stream = DataFile.OpenRead(path);
+            using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
+            text = reader.ReadToEnd();
+        }
+        catch (DecoderFallbackException error)
+        {
+            throw new InvalidDataException($"dataset.train_path: {path} is not UTF-8 text ({error.Message})", error);
+        }
+        return Cut(path, text, window, stride, testFraction);
+    }
+
+    /// <summary>Cuts <paramref name="text"/> (read from <paramref name="path"/>, named in errors) as <see cref="Load"/> does.</summary>
+    public static TextSplits Cut(string path, string text, int window, int stride, float testFraction)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
+        if (!(testFraction > 0f && testFraction <= 0.5f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "must be in (0, 0.5]");
+        }
+        var vocabulary = TextVocabulary.Build(text);
+        var ids = vocabulary.Encode(text);
+        int testLength = (int)(ids.Length * (double)testFraction);
+        int trainLength = ids.Length - testLength;
+        // A window needs window + 1 characters: its inputs and, one further on, its targets.
+        if (trainLength < window + 1 || testLength < window + 1)
+        {
+            throw new InvalidDataException(
+                $"dataset.train_path: {path} holds {ids.Length} characters; windows of {window} need at least {window + 1} in the training part " +
+                $"and in the test tail (dataset.test_fraction {testFraction} leaves {trainLength} and {testLength})");
+        }
+        var train = Windows(ids, 0, trainLength, window, stride, vocabulary.Count);
+        var test = Windows(ids, trainLength, ids.Length, window, window, vocabulary.Count);
+        return new TextSplits(train, test, vocabulary);
+    }
+
+    // Windows of ids[start .. end) whose inputs and targets both lie inside it.
+    private static Dataset Windows(int[] ids, int start, int end, int window, int stride, int classes)
+    {
+        int count = (end - start - window - 1) / stride + 1;
+        var features = new float[checked(count * window)];
+        var labels = new int[count * window];
+        for (int sample = 0; sample < count; sample++)
+        {
+            int first = start + sample * stride;
+            for (int step = 0; step < window; step++)
+            {
+                features[sample * window + step] = ids[first + step];
+                labels[sample * window + step] = ids[first + step + 1];
+            }
+        }
+        return Dataset.FromFloats(features, labels, window, classes, window);
+    }
+}
