@@ -6,7 +6,7 @@ Run from anywhere with Debian's interpreter (torch 1.13, CPU, float32):
     /usr/bin/python3 Cluster.Tests/Golden/conv_golden.py
 
 For batch_norm2d (training mode) also the running statistics after the step. For each case: the layer's settings, an input x (B, C, H, W) drawn from a fixed seed, the layer's parameters
-(conv2d: weight (O, C, K, K) and bias (O)), the output y, a fixed upstream gradient r shaped like y, and the
+(conv2d: weight (O, C, K, K) and bias (O); conv_transpose2d: weight (C, O, K, K) and bias (O)), the output y, a fixed upstream gradient r shaped like y, and the
 gradients of L = sum(y * r) with respect to x and every parameter. Tensors are flattened row-major (NCHW),
 the layout of the C# layers. Numbers are Python's repr of the float32 value, which parses back to the same float.
 """
@@ -51,6 +51,15 @@ def conv(name, batch, channels, height, width, out_channels, kernel, stride=1, p
     return run(name, layer, batch, channels, height, width, settings, seed)
 
 
+def conv_transpose(name, batch, channels, height, width, out_channels, kernel, stride=1, padding=0, output_padding=0,
+                   dilation=1, bias=True, seed=1):
+    layer = torch.nn.ConvTranspose2d(channels, out_channels, kernel, stride=stride, padding=padding,
+                                     output_padding=output_padding, dilation=dilation, bias=bias)
+    settings = {"kind": "conv_transpose2d", "out_channels": out_channels, "kernel": kernel, "stride": stride,
+                "padding": padding, "output_padding": output_padding, "dilation": dilation, "has_bias": bias}
+    return run(name, layer, batch, channels, height, width, settings, seed)
+
+
 def pool(name, kind, batch, channels, height, width, kernel, stride, padding=0, seed=1):
     layer = (torch.nn.MaxPool2d(kernel, stride=stride, padding=padding) if kind == "max_pool2d"
              else torch.nn.AvgPool2d(kernel, stride=stride, padding=padding, count_include_pad=True))
@@ -78,10 +87,15 @@ def main():
         pool("avg_pool_2x2", "avg_pool2d", 2, 3, 6, 6, 2, 2, seed=9),
         pool("avg_pool_overlap_padding", "avg_pool2d", 2, 2, 7, 5, 3, 2, padding=1, seed=10),
         batch_norm("batch_norm2d_training", 3, 4, 5, 6, seed=11),
+        conv_transpose("conv_transpose_plain", 2, 2, 4, 4, 3, 3, seed=12),
+        conv_transpose("conv_transpose_gan_upsample", 2, 3, 4, 5, 2, 4, stride=2, padding=1, seed=13),
+        conv_transpose("conv_transpose_output_padding_no_bias", 1, 2, 3, 4, 2, 3, stride=2, padding=1, output_padding=1,
+                       bias=False, seed=14),
+        conv_transpose("conv_transpose_dilation", 2, 1, 3, 3, 2, 2, stride=3, dilation=2, output_padding=2, seed=15),
     ]
     path = os.path.join(HERE, "conv.json")
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump({"description": "torch.nn Conv2d / MaxPool2d / AvgPool2d / BatchNorm2d cases; L = sum(y * r); tensors NCHW, flat",
+        json.dump({"description": "torch.nn Conv2d / MaxPool2d / AvgPool2d / BatchNorm2d / ConvTranspose2d cases; L = sum(y * r); tensors NCHW, flat",
                    "cases": cases}, handle, separators=(",", ":"))
         handle.write("\n")
     print(f"conv.json: {os.path.getsize(path)} bytes")

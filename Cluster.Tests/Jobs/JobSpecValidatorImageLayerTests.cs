@@ -34,6 +34,18 @@ public class JobSpecValidatorImageLayerTests
             s => s.Model.Layers[4].Conv2D.Kernel = 15, "model.layers[4].conv2d.kernel", "kernel 15 is larger than the input 6x14x14 padded by 0 (14x14)"),
         ["conv dilated kernel larger than input"] = new(
             s => s.Model.Layers[4].Conv2D.Dilation = 4, "model.layers[4].conv2d.kernel", "span 17"),
+        ["conv_transpose2d without image"] = new(
+            s => s.Model.Layers.Insert(0, Deconv(new ConvTranspose2dSpec { OutChannels = 1, Kernel = 1 })),
+            "model.layers[0].conv_transpose2d",
+            "needs an image input"),
+        ["conv_transpose2d output_padding not below stride"] = new(
+            s => s.Model.Layers.Insert(4, Deconv(new ConvTranspose2dSpec { OutChannels = 6, Kernel = 1, Stride = 2, OutputPadding = 2 })),
+            "model.layers[4].conv_transpose2d.output_padding",
+            "must be < stride (2), got 2"),
+        ["conv_transpose2d padding removes the output"] = new(
+            s => s.Model.Layers.Insert(4, Deconv(new ConvTranspose2dSpec { OutChannels = 6, Kernel = 1, Padding = 7 })),
+            "model.layers[4].conv_transpose2d.padding",
+            "7 removes the whole output of the input 6x14x14 (output 0x0)"),
         ["conv kernel 0"] = new(s => s.Model.Layers[1].Conv2D.Kernel = 0, "model.layers[1].conv2d.kernel", "must be > 0, got 0"),
         ["conv stride 0"] = new(s => s.Model.Layers[1].Conv2D.Stride = 0, "model.layers[1].conv2d.stride", "must be > 0, got 0"),
         ["conv padding negative"] = new(s => s.Model.Layers[1].Conv2D.Padding = -1, "model.layers[1].conv2d.padding", "must be >= 0, got -1"),
@@ -118,6 +130,19 @@ public class JobSpecValidatorImageLayerTests
     }
 
     [Fact]
+    public void Validate_ConvTransposeUpsamplesThenPool_KeepsLeNetValid()
+    {
+        // 6x14x14 -> 6x28x28 (kernel 4, stride 2, padding 1, a GAN generator's step) -> max pool -> 6x14x14.
+        var spec = LeNet();
+        spec.Model.Layers.Insert(4, Deconv(new ConvTranspose2dSpec { OutChannels = 6, Kernel = 4, Stride = 2, Padding = 1 }));
+        spec.Model.Layers.Insert(5, new LayerSpec { MaxPool2D = new Pool2dSpec { Kernel = 2 } });
+
+        var result = JobSpecValidator.Validate(spec, JobLimits.Default, FashionMnist);
+
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
     public void Validate_ImageTooLarge_NamesTheLimit()
     {
         var spec = LeNet();
@@ -127,6 +152,8 @@ public class JobSpecValidatorImageLayerTests
 
         Assert.Contains(result.Errors, error => error.FieldPath == "model.layers[1].conv2d" && error.Reason.Contains("MaxImageFeatures", StringComparison.Ordinal));
     }
+
+    private static LayerSpec Deconv(ConvTranspose2dSpec spec) => new() { ConvTranspose2D = spec };
 
     /// <summary>LeNet-5 on 784-feature images: reshape, conv 5x5x6 pad 2, pool, conv 5x5x16, pool, flatten, 120, 84, 10.</summary>
     internal static JobSpec LeNet() => new()

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace DistributedTrainer.Tests.Numerics;
 
 /// <summary>
-/// Replays Golden/conv.json (written by Golden/conv_golden.py from torch.nn Conv2d, MaxPool2d and AvgPool2d):
+/// Replays Golden/conv.json (written by Golden/conv_golden.py from torch.nn Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d and ConvTranspose2d):
 /// each case's parameters go into the C# layer, which must reproduce the output and, for L = Σ y ⊙ r, the
 /// gradients of the input and of every parameter. Sums run in another order than torch's, so the tolerance
 /// scales with the values instead of being bitwise.
@@ -63,6 +63,8 @@ public sealed class ImageLayerGoldenTests(ITestOutputHelper output)
         {
             "conv2d" => new Conv2d("conv", input, Setting("out_channels"), Window(Setting("dilation")),
                 golden.GetProperty("has_bias").GetBoolean(), new LayerTestInitializer(), new LayerTestInitializer()),
+            "conv_transpose2d" => new ConvTranspose2d("deconv", input, Setting("out_channels"), Window(Setting("dilation")),
+                Setting("output_padding"), golden.GetProperty("has_bias").GetBoolean(), new LayerTestInitializer(), new LayerTestInitializer()),
             "max_pool2d" => new MaxPool2d("pool", input, Window(1)),
             "avg_pool2d" => new AvgPool2d("pool", input, Window(1)),
             "batch_norm2d" => new BatchNorm2d("bn", input, golden.GetProperty("momentum").GetSingle(),

@@ -18,6 +18,21 @@ public static class ImageLayerSpecs
             conv.HasDilation ? conv.Dilation : 1);
     }
 
+    /// <summary>The transposed convolution's window: stride default 1, padding default 0, dilation default 1.</summary>
+    public static WindowGeometry Window(ConvTranspose2dSpec conv)
+    {
+        ArgumentNullException.ThrowIfNull(conv);
+        return new WindowGeometry(conv.Kernel, conv.HasStride ? conv.Stride : 1, conv.Padding,
+            conv.HasDilation ? conv.Dilation : 1);
+    }
+
+    /// <summary>Whether the transposed convolution adds a bias (default true).</summary>
+    public static bool HasBias(ConvTranspose2dSpec conv)
+    {
+        ArgumentNullException.ThrowIfNull(conv);
+        return !conv.HasBias || conv.Bias;
+    }
+
     /// <summary>The pool's window: stride default the kernel, padding default 0, dilation 1.</summary>
     public static WindowGeometry Window(Pool2dSpec pool)
     {

@@ -301,6 +301,8 @@ public sealed class JobSpecValidator
                 return features;
             case LayerSpec.KindOneofCase.Conv2D:
                 return Stated(CheckConv2d(layer.Conv2D, path + ".conv2d", imageIn, unknownIn));
+            case LayerSpec.KindOneofCase.ConvTranspose2D:
+                return Stated(CheckConvTranspose2d(layer.ConvTranspose2D, path + ".conv_transpose2d", imageIn, unknownIn));
             case LayerSpec.KindOneofCase.MaxPool2D:
                 return Stated(CheckPool(layer.MaxPool2D, path + ".max_pool2d", imageIn, unknownIn));
             case LayerSpec.KindOneofCase.AvgPool2D:
@@ -403,6 +405,48 @@ public sealed class JobSpecValidator
         }
 
         return output;
+    }
+
+    private ImageShape? CheckConvTranspose2d(ConvTranspose2dSpec conv, string path, ImageShape? input, bool inputUnknown)
+    {
+        var valid = Bounded(path + ".out_channels", conv.OutChannels, limits.MaxUnitsPerLayer, nameof(JobLimits.MaxUnitsPerLayer));
+        valid &= CheckWindowFields(path, conv.Kernel, conv.HasStride ? conv.Stride : null, conv.Padding);
+        if (conv.HasDilation)
+        {
+            valid &= AtLeast(path + ".dilation", conv.Dilation, 1);
+        }
+
+        var window = ImageLayerSpecs.Window(conv);
+        if (AtLeast(path + ".output_padding", conv.OutputPadding, 0) && window.Stride >= 1 && conv.OutputPadding >= window.Stride)
+        {
+            Add(path + ".output_padding", $"must be < stride ({window.Stride}), got {conv.OutputPadding}");
+            valid = false;
+        }
+
+        var fanIn = input is { } known && conv.Kernel > 0 ? (long)known.Channels * conv.Kernel * conv.Kernel : (long?)null;
+        CheckInitializer(path + ".weight_init", conv.WeightInit, fanIn <= int.MaxValue ? (int?)fanIn : null);
+        CheckInitializer(path + ".bias_init", conv.BiasInit, conv.OutChannels > 0 ? conv.OutChannels : null);
+        if (RequireImage(path, input, inputUnknown) is not { } shapeIn || !valid || conv.OutputPadding < 0)
+        {
+            return null;
+        }
+
+        long Side(long length) => ((length - 1) * window.Stride) - (2L * window.Padding) + ((long)window.Dilation * (window.Kernel - 1)) + conv.OutputPadding + 1;
+        long height = Side(shapeIn.Height), width = Side(shapeIn.Width);
+        if (height < 1 || width < 1)
+        {
+            Add(path + ".padding", $"{window.Padding} removes the whole output of the input {shapeIn} (output {height}x{width})");
+            return null;
+        }
+
+        if ((long)conv.OutChannels * height * width > limits.MaxImageFeatures)
+        {
+            Add(path, $"gives {conv.OutChannels}x{height}x{width} features per sample, more than {limits.MaxImageFeatures} (JobLimits.{nameof(JobLimits.MaxImageFeatures)})");
+            return null;
+        }
+
+        AddParameters(((long)conv.OutChannels * fanIn!.Value) + (ImageLayerSpecs.HasBias(conv) ? conv.OutChannels : 0));
+        return new ImageShape(conv.OutChannels, (int)height, (int)width);
     }
 
     private ImageShape? CheckPool(Pool2dSpec pool, string path, ImageShape? input, bool inputUnknown)
