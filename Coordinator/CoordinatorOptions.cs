@@ -34,6 +34,9 @@ internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, I
     /// <summary>Where data is read from when no <c>--data-root</c> is given: the system's data sets (Debian's dataset-* packages).</summary>
     public const string SystemDatasets = "/usr/share/datasets";
 
+    /// <summary>Also read by default: the licence texts every Debian machine ships, the corpus of the TEXT examples.</summary>
+    public const string SystemTexts = "/usr/share/common-licenses";
+
     /// <summary>The bearer token of trainer.v1.Jobs (and reflection); null: the Jobs API is open. Default: <see cref="Token"/>.</summary>
     public string? ClientToken { get; init; } = Token;
 
@@ -42,7 +45,7 @@ internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, I
 
     /// <summary>
     /// The directories a spec's data and transfer checkpoint may be read from (<c>--data-root</c>); null: the state
-    /// directory's <c>data/</c> and <see cref="SystemDatasets"/> (see <see cref="EffectiveDataRoots"/>).
+    /// directory's <c>data/</c>, <see cref="SystemDatasets"/> and <see cref="SystemTexts"/> (see <see cref="EffectiveDataRoots"/>).
     /// </summary>
     public IReadOnlyList<string>? DataRoots { get; init; }
 
@@ -50,7 +53,7 @@ internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, I
     public CallerLimits Limits { get; init; } = CallerLimits.Default;
 
     /// <summary>The data roots in force: <see cref="DataRoots"/>, or the defaults.</summary>
-    public IReadOnlyList<string> EffectiveDataRoots() => DataRoots ?? [Path.Combine(StateDirectory, "data"), SystemDatasets];
+    public IReadOnlyList<string> EffectiveDataRoots() => DataRoots ?? [Path.Combine(StateDirectory, "data"), SystemDatasets, SystemTexts];
 
     /// <summary>Default worker heartbeat interval: 2 s, so a silent worker is dropped after 6 s.</summary>
     public const int DefaultHeartbeatIntervalMs = 2000;

@@ -67,8 +67,8 @@ public sealed class CoordinatorOptionsTests
     }
 
     [Fact]
-    public void EffectiveDataRoots_NoneGiven_StateDataAndSystemDatasets() =>
-        Assert.Equal([Path.Combine("s", "data"), "/usr/share/datasets"], CoordinatorOptions.Parse(["--state-dir", "s"], null).EffectiveDataRoots());
+    public void EffectiveDataRoots_NoneGiven_StateDataSystemDatasetsAndLicenceTexts() =>
+        Assert.Equal([Path.Combine("s", "data"), "/usr/share/datasets", "/usr/share/common-licenses"], CoordinatorOptions.Parse(["--state-dir", "s"], null).EffectiveDataRoots());
 
     [Fact]
     public void Parse_LimitFlags_SetTheCallerLimits()
