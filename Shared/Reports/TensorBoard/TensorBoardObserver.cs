@@ -7,7 +7,8 @@ namespace DistributedTrainer.Reports.TensorBoard;
 /// Records a training run as TensorBoard events in <paramref name="logDirectory"/>: per step "step/loss",
 /// "step/learning_rate", "step/gradient_norm" and "step/clip_scale" (the last two only for applied steps); per
 /// epoch "epoch/train_loss", "epoch/train_accuracy", "epoch/validation_loss", "epoch/validation_accuracy" (with
-/// a validation split), "epoch/test_loss", "epoch/test_accuracy" and "epoch/samples_per_second", all at the
+/// a validation split), "epoch/test_loss", "epoch/test_accuracy", "epoch/samples_per_second" and, for a TEXT job,
+/// "epoch/test_bits_per_character", all at the
 /// global step; and every <paramref name="histogramEverySteps"/> steps the histograms "weights/&lt;tensor&gt;"
 /// and "gradients/&lt;tensor&gt;" of each trainable tensor of <paramref name="store"/> (the gradient the
 /// update applied: averaged, regularized and clipped). The file is flushed after every epoch. Histograms are built
@@ -79,6 +80,10 @@ public sealed class TensorBoardObserver(string logDirectory, ParameterStore stor
         _writer.AddScalar("epoch/test_loss", report.Step, (float)report.TestLoss);
         _writer.AddScalar("epoch/test_accuracy", report.Step, (float)report.TestAccuracy);
         _writer.AddScalar("epoch/samples_per_second", report.Step, (float)report.SamplesPerSecond);
+        if (!double.IsNaN(report.TestBitsPerCharacter))
+        {
+            _writer.AddScalar("epoch/test_bits_per_character", report.Step, (float)report.TestBitsPerCharacter);
+        }
         _histograms.GetAwaiter().GetResult();
         _writer.Flush();
     }
