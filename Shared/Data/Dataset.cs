@@ -4,7 +4,8 @@ namespace DistributedTrainer.Data;
 
 /// <summary>
 /// A decoded data set kept in its stored element type (bytes for IDX, floats for CSV and TEXT) with
-/// <see cref="TargetsPerSample"/> class indices per sample (one, or one per time step of a TEXT window). Batches are converted to float and normalized only when gathered, so Fashion-MNIST costs 55 MB.
+/// <see cref="TargetsPerSample"/> class indices per sample (one, or one per time step of a TEXT window). Batches
+/// are converted to float and normalized only when gathered, so Fashion-MNIST costs 55 MB.
 /// A subset (the validation split) and a re-normalized copy share the stored features instead of copying them.
 /// Immutable and safe to gather from on several threads at once.
 /// </summary>

@@ -94,7 +94,10 @@ public sealed class JobSpecValidator
             return;
         }
 
-        foreach (var (field, set) in new[] { ("window", dataset.Window != 0), ("window_stride", dataset.WindowStride != 0), ("test_fraction", dataset.HasTestFraction) })
+        foreach (var (field, set) in new[]
+        {
+            ("window", dataset.Window != 0), ("window_stride", dataset.WindowStride != 0), ("test_fraction", dataset.HasTestFraction),
+        })
         {
             if (set)
             {
