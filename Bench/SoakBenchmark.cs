@@ -17,8 +17,9 @@ namespace DistributedTrainer.Bench;
 /// The chaos soak: a coordinator and <see cref="SoakCluster.Count"/> workers as real processes (each worker behind a <see cref="FaultyProxy"/> that
 /// every call to it passes), rounds of the 20 <see cref="SoakJobs"/> queued for --minutes M, and every 2 to 8 s (drawn
 /// from --seed S) one fault: a worker SIGKILLed (restarted 1 to 4 s later), SIGTERMed (restarted once it left), or
-/// SIGSTOPped for 2 to 6 s (it answers nothing meanwhile); the coordinator SIGKILLed or SIGTERMed and restarted; a
-/// worker's connections delayed 20 to 200 ms a piece for 3 to 8 s, or all cut at once. Then the last round finishes
+/// SIGSTOPped for 2 to 6 s (it answers nothing meanwhile); the coordinator SIGKILLed or SIGTERMed and restarted (in the
+/// first half only, so that the second half shows one coordinator's resources over minutes); a worker's connections
+/// delayed 20 to 200 ms a piece for 3 to 8 s, or all cut at once. Then the last round finishes
 /// undisturbed and every job must have SUCCEEDED with a final model.safetensors bitwise equal to its undisturbed
 /// `trainctl train`. Prints the faults, the jobs, the mismatches, the coordinator's descriptors, threads and RSS slope
 /// (samples every 2 s of its longest-lived incarnation, after 30 s of warm-up) and the processes left behind.
@@ -64,8 +65,11 @@ internal static class SoakBenchmark
             }
             if (clock.Elapsed >= nextFault)
             {
-                string fault = await cluster.InjectAsync(random);
-                faults[fault] = faults.GetValueOrDefault(fault) + 1;
+                string fault = await cluster.InjectAsync(random, coordinatorFaults: clock.Elapsed < end / 2);
+                if (!fault.StartsWith("none", StringComparison.Ordinal))
+                {
+                    faults[fault] = faults.GetValueOrDefault(fault) + 1;
+                }
                 Console.WriteLine(FormattableString.Invariant($"[{clock.Elapsed.TotalSeconds,6:0.0} s] {fault}; load average {LoadAverage()}"));
                 nextFault = clock.Elapsed + TimeSpan.FromSeconds(2 + random.NextDouble() * 6);
             }
@@ -151,7 +155,7 @@ internal static class SoakBenchmark
         return models;
     }
 
-    /// <summary>The coordinator's descriptors, threads and RSS over its longest-lived incarnation, after the warm-up.</summary>
+    /// <summary>The coordinator's descriptors, threads and RSS over its longest-lived incarnation (the last), after the warm-up.</summary>
     private static string Leaks(IReadOnlyList<CoordinatorSample> samples)
     {
         var longest = samples.GroupBy(sample => sample.Incarnation)

@@ -110,11 +110,18 @@ internal sealed class SoakCluster(string directory, string dataRoot, string logs
     public byte[] FinalModel(string jobId) =>
         File.ReadAllBytes(Path.Combine(new CheckpointStore(Path.Combine(StateDirectory, "jobs", jobId, "checkpoints")).List()[0], CheckpointStore.ModelFile));
 
-    /// <summary>Injects one fault drawn from <paramref name="random"/>; returns its name.</summary>
-    public async Task<string> InjectAsync(Random random)
+    /// <summary>
+    /// Injects one fault drawn from <paramref name="random"/>; returns its name. Without <paramref name="coordinatorFaults"/>
+    /// only workers and connections fail, so one coordinator lives long enough to show a trend in its resources.
+    /// </summary>
+    public async Task<string> InjectAsync(Random random, bool coordinatorFaults)
     {
         var up = _workers.Where(worker => worker.State == WorkerState.Up).ToList();
-        int kind = random.Next(up.Count == 0 ? 2 : 13);
+        if (up.Count == 0 && !coordinatorFaults)
+        {
+            return "none (every worker is down or faulty already)";
+        }
+        int kind = up.Count == 0 ? random.Next(2) : coordinatorFaults ? random.Next(13) : random.Next(2, 13);
         if (kind < 2)
         {
             return kind == 0 ? await KillCoordinatorAsync(random) : await TerminateCoordinatorAsync();
