@@ -116,7 +116,7 @@ internal static class ClusterBenchmark
     }
 
     /// <summary>trainctl.dll of the same configuration: Bench runs from Bench/bin/CONFIG/TFM/, trainctl from Client/bin/CONFIG/TFM/.</summary>
-    private static string LocateTrainctl()
+    internal static string LocateTrainctl()
     {
         var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         string? root = here.Parent?.Parent?.Parent?.Parent?.FullName;

@@ -12,6 +12,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "cluster" => ClusterBenchmark.Run(args[1..]),
     "elastic" => ElasticBenchmark.Run(args[1..]),
     "straggler" => StragglerBenchmark.Run(args[1..]),
+    "soak" => SoakBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -31,5 +32,7 @@ static int Usage()
     Console.Error.WriteLine("  elastic [--steps N] [--kill-at K] [--silent] [--spec FILE]   recovery after losing one of 3 workers mid-step");
     Console.Error.WriteLine("  straggler [--workers W] [--batches 128,512] [--steps N] [--warmup N] [--rounds R] [--slow FACTOR] [--spec FILE]");
     Console.Error.WriteLine("                                 samples/s of W workers (default 2) beside the same with one FACTOR times slower");
+    Console.Error.WriteLine("  soak [--minutes M] [--seed S]  chaos soak: 3 worker processes and a coordinator under random kills, pauses,");
+    Console.Error.WriteLine("                                 restarts, delayed and cut connections; every job bitwise equal to trainctl train");
     return 2;
 }

@@ -50,4 +50,7 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Job {JobId} lost worker {WorkerId} at step {Step}")]
     public static partial void JobLostWorker(ILogger logger, string jobId, string workerId, long step, Exception failure);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "Worker {WorkerId} at {Address} is leaving: {What}")]
+    public static partial void WorkerLeaving(ILogger logger, string workerId, Uri address, string what);
 }

@@ -42,5 +42,7 @@ await using (server)
 {
     ServerProcess.AnnounceAddress(server.Address);
     await process.Stopping;
+    // Under Kubernetes' default 30 s grace: the step in flight finishes and the coordinator releases the worker first.
+    await server.LeaveAsync(TimeSpan.FromSeconds(25));
 }
 return 0;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using DistributedTrainer.Data;
 using DistributedTrainer.Numerics;
@@ -20,14 +21,20 @@ namespace DistributedTrainer.Worker;
 /// </summary>
 internal sealed class WorkerServer : IAsyncDisposable
 {
+    // How often a leaving worker looks whether its job released it.
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(50);
+
     private readonly WebApplication _app;
     private readonly WorkerControlService _control;
     private readonly CoordinatorRegistration? _registration;
     private readonly ILoggerFactory _loggers;
+    private readonly Uri? _coordinator;
     private int _disposed;
 
-    private WorkerServer(WebApplication app, Uri address, Uri advertised, WorkerControlService control, CoordinatorRegistration? registration, ILoggerFactory loggers)
+    private WorkerServer(WebApplication app, Uri address, Uri advertised, WorkerControlService control, CoordinatorRegistration? registration,
+        ILoggerFactory loggers, Uri? coordinator)
     {
+        _coordinator = coordinator;
         _app = app;
         Address = address;
         AdvertisedAddress = advertised;
@@ -90,7 +97,37 @@ internal sealed class WorkerServer : IAsyncDisposable
             : CoordinatorRegistration.Start(options.Coordinator,
                 new RegisterWorkerRequest { Address = advertised.ToString().TrimEnd('/'), Threads = threads, Name = options.Name ?? "" },
                 options.Token, options.MaxRetryDelay, logger);
-        return new WorkerServer(app, address, advertised, control, registration, loggers);
+        return new WorkerServer(app, address, advertised, control, registration, loggers, options.Coordinator);
+    }
+
+    /// <summary>
+    /// Leaves the cluster gracefully (SIGTERM): stops heartbeating, tells the coordinator, and waits up to
+    /// <paramref name="drain"/> for the job this worker holds to release it at its next step boundary, so the step in
+    /// flight finishes here and is not re-run. Does not wait when the coordinator did not know the worker or could not be
+    /// reached (nobody will release it). Call <see cref="DisposeAsync"/> afterwards.
+    /// </summary>
+    public async Task LeaveAsync(TimeSpan drain)
+    {
+        if (_registration is null)
+        {
+            return;
+        }
+        bool known = await _registration.LeaveAsync();
+        var logger = _loggers.CreateLogger("DistributedTrainer.Worker");
+        WorkerLog.Leaving(logger, _coordinator!, known ? "known there" : "not known there or unreachable", drain);
+        if (!known)
+        {
+            return;
+        }
+        var waited = Stopwatch.StartNew();
+        while (_control.HeldJobId is not null && waited.Elapsed < drain)
+        {
+            await Task.Delay(DrainPoll);
+        }
+        if (_control.HeldJobId is { } held)
+        {
+            WorkerLog.DrainTimedOut(logger, held, drain);
+        }
     }
 
     /// <summary>Stops registering, cuts the calls in flight (ring streams never end by themselves), then frees the job the worker holds.</summary>

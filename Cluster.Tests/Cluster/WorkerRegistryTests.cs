@@ -228,4 +228,55 @@ public sealed class WorkerRegistryTests : IDisposable
         Assert.Equal(["w-1", "w-3"], lease.Workers.Select(worker => worker.Id));
         Assert.Equal(1, _registry.FreeCount);
     }
+
+    [Fact]
+    public void Leave_FreeWorker_LeavesTheRegistry()
+    {
+        _registry.Register(Address(6001), 1, "");
+
+        bool known = _registry.Leave("w-1", Address(6001));
+
+        Assert.Equal((true, 0), (known, _registry.LiveCount));
+    }
+
+    [Fact]
+    public void Leave_UnknownWorker_False()
+    {
+        Assert.False(_registry.Leave("w-9", null));
+    }
+
+    [Fact]
+    public void Leave_AnotherWorkersAddress_FalseAndStaysRegistered()
+    {
+        _registry.Register(Address(6001), 1, "");
+
+        bool known = _registry.Leave("w-1", Address(6002));
+
+        Assert.Equal((false, 1), (known, _registry.LiveCount));
+    }
+
+    [Fact]
+    public void TakeLeaving_LeasedWorkerLeft_HandedToItsJobOnce()
+    {
+        _registry.Register(Address(6001), 1, "");
+        _registry.Register(Address(6002), 1, "");
+        using var lease = _registry.TryLease("j-1", 1, 0)!;
+        _registry.Leave("w-2", null);
+
+        var first = _registry.TakeLeaving(lease);
+        var second = _registry.TakeLeaving(lease);
+
+        Assert.Equal(("w-2", 0), (string.Join(",", first.Select(worker => worker.Id)), second.Count));
+    }
+
+    [Fact]
+    public void TakeLeaving_LeasedWorkerLeft_StaysInTheLeaseUntilDropped()
+    {
+        _registry.Register(Address(6001), 1, "");
+        using var lease = _registry.TryLease("j-1", 1, 0)!;
+
+        _registry.Leave("w-1", null);
+
+        Assert.Equal(["w-1"], lease.Workers.Select(worker => worker.Id));
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 
 namespace DistributedTrainer.Tests.Coordinator;
@@ -30,7 +31,11 @@ internal sealed class CoordinatorProcess : IDisposable
     /// Starts a coordinator on <paramref name="stateDirectory"/>, reading job data from the directory that holds it (where
     /// the tests write their data), and waits for its "listening on URL" line.
     /// </summary>
-    public static async Task<CoordinatorProcess> StartAsync(string stateDirectory, params string[] extraArguments)
+    public static Task<CoordinatorProcess> StartAsync(string stateDirectory, params string[] extraArguments) =>
+        StartOnPortAsync(stateDirectory, 0, extraArguments);
+
+    /// <summary>As <see cref="StartAsync"/>, on <paramref name="port"/> (a restart where the workers look for it).</summary>
+    public static async Task<CoordinatorProcess> StartOnPortAsync(string stateDirectory, int port, params string[] extraArguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -39,7 +44,7 @@ internal sealed class CoordinatorProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Coordinator.dll"));
-        foreach (var argument in new[] { "--port", "0", "--state-dir", stateDirectory, "--data-root", Path.GetDirectoryName(Path.GetFullPath(stateDirectory))! }
+        foreach (var argument in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--state-dir", stateDirectory, "--data-root", Path.GetDirectoryName(Path.GetFullPath(stateDirectory))! }
             .Concat(extraArguments))
         {
             start.ArgumentList.Add(argument);
@@ -57,6 +62,19 @@ internal sealed class CoordinatorProcess : IDisposable
             process.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The exit code; valid once the process has exited.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Sends SIGTERM, as Kubernetes and trainctl do; true when the process exited within <paramref name="timeout"/>.</summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        return _process.WaitForExit(timeout);
     }
 
     /// <summary>Ends the process at once, as a crash would.</summary>

@@ -12,7 +12,9 @@ namespace DistributedTrainer.Tests.Coordinator;
 /// <summary>
 /// Ten thousand generated and mutated job specs through the Jobs API of a running coordinator: it stays up, refuses
 /// each bad one with INVALID_ARGUMENT, PERMISSION_DENIED or RESOURCE_EXHAUSTED and a field path on every line, and
-/// writes nothing outside its state directory.
+/// writes nothing outside its state directory. Specs naming files outside the data roots (directly, through a link
+/// or "..") are refused PERMISSION_DENIED naming the field, never quote the files, and none of those files is read
+/// (their access times stay where the test set them).
 /// </summary>
 public sealed partial class JobsAbuseTests : IAsyncLifetime
 {
@@ -37,8 +39,7 @@ public sealed partial class JobsAbuseTests : IAsyncLifetime
     {
         var baseline = TestJobs.Spec(_coordinator.Directory, epochs: 1);
         baseline.MinWorkers = 1;
-        File.WriteAllText(Path.Combine(_outside, "secret.csv"), "ghp_abuse,1\n");
-        File.CreateSymbolicLink(Path.Combine(_coordinator.Directory, "link.csv"), Path.Combine(_outside, "secret.csv"));
+        WriteOutsideFiles();
         var before = Snapshot();
         var specs = Gen.Sample(Mutated(baseline), Specs, new Rnd(18), 20);
 
@@ -70,6 +71,66 @@ public sealed partial class JobsAbuseTests : IAsyncLifetime
         // Each kind of answer came up: the generator reaches the checks it means to.
         Assert.Superset(new HashSet<string> { "OK", "InvalidArgument", "PermissionDenied", "ResourceExhausted" }, outcomes.ToHashSet());
         Assert.Equal(before, Snapshot());
+    }
+
+    [AccessTimesFact]
+    public async Task SubmitJob_TwoThousandSpecsNamingFilesOutsideTheDataRoots_NoneOfThemIsRead()
+    {
+        var baseline = TestJobs.Spec(_coordinator.Directory, epochs: 1);
+        baseline.MinWorkers = 1;
+        WriteOutsideFiles();
+        AccessTimesFactAttribute.Age(_outside);
+        var specs = Gen.Sample(Gen.ListOf(PathMutation(baseline), 1).Select(actions => Apply(baseline, actions)), 2_000, new Rnd(19), 20);
+
+        await System.Threading.Tasks.Parallel.ForEachAsync(specs, new ParallelOptions { MaxDegreeOfParallelism = Parallel }, async (spec, _) =>
+        {
+            try
+            {
+                string jobId = await _coordinator.SubmitAsync(spec);
+                await _coordinator.Jobs.CancelJobAsync(new CancelJobRequest { JobId = jobId }, _coordinator.Call());
+            }
+            catch (RpcException)
+            {
+                // The refusals are checked by the test above; here only what was read counts.
+            }
+        });
+
+        Assert.Empty(AccessTimesFactAttribute.Read(_outside));
+    }
+
+    [Theory]
+    [InlineData("dataset.train_path")]
+    [InlineData("dataset.test_path")]
+    [InlineData("dataset.train_labels_path")]
+    [InlineData("transfer.from_checkpoint")]
+    public async Task SubmitJob_FieldNamingAFileOutsideTheDataRoots_PermissionDeniedNamingTheFieldWithoutItsContent(string field)
+    {
+        var spec = TestJobs.Spec(_coordinator.Directory, epochs: 1);
+        WriteOutsideFiles();
+        string secret = Path.Combine(_outside, "secret.csv");
+        Action<JobSpec> set = field switch
+        {
+            "dataset.train_path" => s => s.Dataset.TrainPath = secret,
+            "dataset.test_path" => s => s.Dataset.TestPath = secret,
+            "dataset.train_labels_path" => s => s.Dataset.TrainLabelsPath = secret,
+            _ => s => s.Transfer = new TransferSpec { FromCheckpoint = _outside },
+        };
+        set(spec);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => _coordinator.SubmitAsync(spec));
+
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.StartsWith($"{field}: ", refused.Status.Detail);
+        Assert.DoesNotContain("ghp_", refused.Status.Detail);
+    }
+
+    /// <summary>A secret CSV file and a checkpoint-like directory outside the data roots, and a link to the secret inside them.</summary>
+    private void WriteOutsideFiles()
+    {
+        File.WriteAllText(Path.Combine(_outside, "secret.csv"), "ghp_abuse,1\n");
+        string checkpoint = Directory.CreateDirectory(Path.Combine(_outside, "step-000000001")).FullName;
+        File.WriteAllText(Path.Combine(checkpoint, "manifest.json"), "{\"token\":\"ghp_manifest\"}");
+        File.CreateSymbolicLink(Path.Combine(_coordinator.Directory, "link.csv"), Path.Combine(_outside, "secret.csv"));
     }
 
     /// <summary>Why the refusal is not one a caller should get; null when it is.</summary>
@@ -151,15 +212,33 @@ public sealed partial class JobsAbuseTests : IAsyncLifetime
             Gen.Constant<Action<JobSpec>>(s => s.Name = "../../" + new string('n', 300_000)),
             Gen.Constant<Action<JobSpec>>(s => Dataset(s).HasHeader = !Dataset(s).HasHeader),
             Gen.Constant<Action<JobSpec>>(_ => { }));
-        return Gen.Choose(1, 3).SelectMany(count => Gen.ListOf(mutation, count)).Select(actions =>
+        return Gen.Choose(1, 3).SelectMany(count => Gen.ListOf(mutation, count)).Select(actions => Apply(baseline, actions));
+    }
+
+    /// <summary>One of the spec's path fields set to a path outside the data roots (directly, through a link or "..").</summary>
+    private Gen<Action<JobSpec>> PathMutation(JobSpec baseline)
+    {
+        string[] paths =
+        [
+            Path.Combine(_outside, "secret.csv"), Path.Combine(_coordinator.Directory, "link.csv"),
+            Path.Combine(_coordinator.Directory, "..", Path.GetFileName(_outside), "secret.csv"), Path.Combine(_outside, "step-000000001"),
+            Path.Combine(_outside, "step-000000001", "manifest.json"), _outside, baseline.Dataset.TrainPath,
+        ];
+        return Gen.OneOf(
+            Gen.Elements(paths).Select<string, Action<JobSpec>>(p => s => s.Dataset.TrainPath = p),
+            Gen.Elements(paths).Select<string, Action<JobSpec>>(p => s => s.Dataset.TestPath = p),
+            Gen.Elements(paths).Select<string, Action<JobSpec>>(p => s => s.Dataset.TrainLabelsPath = p),
+            Gen.Elements(paths).Select<string, Action<JobSpec>>(p => s => s.Transfer = new TransferSpec { FromCheckpoint = p }));
+    }
+
+    private static JobSpec Apply(JobSpec baseline, IEnumerable<Action<JobSpec>> actions)
+    {
+        var spec = baseline.Clone();
+        foreach (var action in actions)
         {
-            var spec = baseline.Clone();
-            foreach (var action in actions)
-            {
-                action(spec);
-            }
-            return spec;
-        });
+            action(spec);
+        }
+        return spec;
     }
 
     // A mutation may have removed the message another one sets a field of.

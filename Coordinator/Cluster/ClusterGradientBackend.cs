@@ -87,7 +87,12 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
         FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
     {
-        // A step boundary: workers that registered since join now, so the ring never changes within a step.
+        // A step boundary: workers that are stopping leave and workers that registered since join now, so the ring
+        // never changes within a step.
+        foreach (var leaving in _pool.TakeLeaving())
+        {
+            await ReleaseLeavingAsync(leaving, step, cancellationToken);
+        }
         var joined = await _pool.JoinAsync();
         if (joined.Count > 0)
         {
@@ -283,6 +288,24 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         }
         _invalidRefusalStep = step;
         return true;
+    }
+
+    /// <summary>
+    /// Releases a worker that is stopping, its last step done: tells it to stop the job (so it may exit) and drops it
+    /// from the pool as gone (waiting for workers when too few are left). The step about to run is not a re-run.
+    /// </summary>
+    private async Task ReleaseLeavingAsync(WorkerEndpoint leaving, long step, CancellationToken cancellationToken)
+    {
+        _onEvent($"worker {leaving.Id} is leaving (stopping); job {_jobId} goes on without it from step {step}");
+        if (_workers.FirstOrDefault(worker => worker.Endpoint == leaving) is { } client)
+        {
+            await client.StopAsync(_jobId, _options.StopTimeout);
+        }
+        _prepared = false;
+        if (!await _pool.DropAsync(leaving, gone: true, cancellationToken))
+        {
+            throw new WorkerFailedException(leaving.Id, -1, step, "leave", "the worker left and no worker is left to run the job on");
+        }
     }
 
     /// <summary>

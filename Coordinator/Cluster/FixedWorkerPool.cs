@@ -29,4 +29,7 @@ internal sealed class FixedWorkerPool : IWorkerPool
     }
 
     public Task<IReadOnlyList<WorkerEndpoint>> JoinAsync() => Task.FromResult<IReadOnlyList<WorkerEndpoint>>([]);
+
+    // Fixed workers are not registered, so none can say it is leaving.
+    public IReadOnlyList<WorkerEndpoint> TakeLeaving() => [];
 }

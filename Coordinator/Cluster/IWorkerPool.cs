@@ -21,4 +21,10 @@ internal interface IWorkerPool
 
     /// <summary>Adds workers that became available since, up to the job's maximum; returns those added.</summary>
     Task<IReadOnlyList<WorkerEndpoint>> JoinAsync();
+
+    /// <summary>
+    /// Workers of the job that said they are stopping (SIGTERM) since the last call: the job releases them at this step
+    /// boundary, their last step done, with <see cref="DropAsync"/> (gone) after telling them to stop the job.
+    /// </summary>
+    IReadOnlyList<WorkerEndpoint> TakeLeaving();
 }

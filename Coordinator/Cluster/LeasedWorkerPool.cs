@@ -74,6 +74,8 @@ internal sealed class LeasedWorkerPool(WorkerRegistry registry, WorkerLease leas
         return added;
     }
 
+    public IReadOnlyList<WorkerEndpoint> TakeLeaving() => registry.TakeLeaving(lease);
+
     /// <summary>Leases free workers up to max_workers (0: no limit), leaving out the excluded ones unless told otherwise.</summary>
     private IReadOnlyList<WorkerEndpoint> LeaseFree(bool includeExcluded = false)
     {

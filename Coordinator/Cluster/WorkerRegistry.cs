@@ -21,6 +21,8 @@ internal sealed class WorkerRegistry : IDisposable
     private readonly Dictionary<string, Entry> _live = new(StringComparer.Ordinal);
     // Remembered after a worker is lost, so the same worker (same address) gets the same id when it comes back.
     private readonly Dictionary<string, string> _idsByAddress = new(StringComparer.Ordinal);
+    // Workers that left while a job held them, until that job takes them at its next step boundary.
+    private readonly List<(string JobId, WorkerEndpoint Worker)> _leaving = [];
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly ITimer _expiry;
@@ -143,6 +145,44 @@ internal sealed class WorkerRegistry : IDisposable
             }
             entry.LastSeen = _clock.GetUtcNow();
             return true;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="workerId"/> is stopping: it leaves the registry at once (no job is given it again). A job that
+    /// holds it keeps it until <see cref="TakeLeaving"/> hands it over at the job's next step boundary, so the step in
+    /// flight finishes on it. False when the worker is unknown, checked as <see cref="Heartbeat"/> does.
+    /// </summary>
+    public bool Leave(string workerId, Uri? address)
+    {
+        Entry? entry;
+        lock (_gate)
+        {
+            if (!_live.TryGetValue(workerId, out entry) || (address is not null && entry.AddressKey != address.AbsoluteUri))
+            {
+                return false;
+            }
+            _live.Remove(workerId);
+            if (entry.LeasedBy is { } jobId)
+            {
+                _leaving.Add((jobId, entry.Worker));
+            }
+        }
+        CoordinatorLog.WorkerLeaving(_logger, entry.Worker.Id, entry.Worker.Address,
+            entry.LeasedBy is { } job ? $"job {job} releases it at its next step boundary" : "it held no job");
+        Changed?.Invoke();
+        return true;
+    }
+
+    /// <summary>The workers of <paramref name="lease"/> that said they are leaving since the last call, for its job to release.</summary>
+    public IReadOnlyList<WorkerEndpoint> TakeLeaving(WorkerLease lease)
+    {
+        lock (_gate)
+        {
+            var held = lease.Workers;
+            var taken = _leaving.Where(leaving => leaving.JobId == lease.JobId).ToList();
+            _leaving.RemoveAll(leaving => leaving.JobId == lease.JobId);
+            return [.. taken.Select(leaving => leaving.Worker).Where(held.Contains)];
         }
     }
 

@@ -8,7 +8,7 @@ using ClusterRpc = DistributedTrainer.Protos.V1.Cluster;
 
 namespace DistributedTrainer.Coordinator.Services;
 
-/// <summary>trainer.v1.Cluster over the <see cref="WorkerRegistry"/>: workers register and heartbeat here.</summary>
+/// <summary>trainer.v1.Cluster over the <see cref="WorkerRegistry"/>: workers register, heartbeat and say they are leaving here.</summary>
 internal sealed partial class ClusterService(WorkerRegistry registry, ILogger<ClusterService> logger) : ClusterRpc.ClusterBase
 {
     /// <summary>Longest worker name accepted (a DNS label, as a Kubernetes pod name).</summary>
@@ -19,6 +19,9 @@ internal sealed partial class ClusterService(WorkerRegistry registry, ILogger<Cl
 
     public override Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context) =>
         Task.FromResult(Heartbeat(request));
+
+    public override Task<LeaveResponse> Leave(LeaveRequest request, ServerCallContext context) =>
+        Task.FromResult(Leave(request));
 
     private RegisterWorkerResponse Register(RegisterWorkerRequest request)
     {
@@ -55,6 +58,16 @@ internal sealed partial class ClusterService(WorkerRegistry registry, ILogger<Cl
         }
         var address = request.Address.Length == 0 ? null : ParseAddress(request.Address);
         return new HeartbeatResponse { Known = registry.Heartbeat(request.WorkerId, address) };
+    }
+
+    private LeaveResponse Leave(LeaveRequest request)
+    {
+        if (request.WorkerId.Length == 0)
+        {
+            throw Reject("worker_id: required");
+        }
+        var address = request.Address.Length == 0 ? null : ParseAddress(request.Address);
+        return new LeaveResponse { Known = registry.Leave(request.WorkerId, address) };
     }
 
     private Uri ParseAddress(string text)

@@ -55,6 +55,8 @@ public sealed class CheckpointStore
     /// (left by a run this one resumed from an earlier step) are deleted, then all but the newest
     /// <see cref="Keep"/>. Refuses tensors holding NaN or infinity before writing anything.
     /// </summary>
+    /// <exception cref="IOException">A write failed (a full disk): the message names the checkpoint's directory; the
+    /// previous checkpoints are left as they were.</exception>
     public string Save(Checkpoint checkpoint)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
@@ -69,10 +71,11 @@ public sealed class CheckpointStore
         RemoveLeftovers();
 
         string name = DirectoryName(step);
+        string final = Path.Combine(Directory, name);
         string temporary = Path.Combine(Directory, $"{TemporaryPrefix}{name}-{Guid.NewGuid():N}");
-        System.IO.Directory.CreateDirectory(temporary);
         try
         {
+            System.IO.Directory.CreateDirectory(temporary);
             var files = new Dictionary<string, CheckpointFileEntry>(StringComparer.Ordinal)
             {
                 [ModelFile] = WriteFile(Path.Combine(temporary, ModelFile), stream => SafeTensorsWriter.Write(stream, checkpoint.Model)),
@@ -82,13 +85,19 @@ public sealed class CheckpointStore
             WriteFile(Path.Combine(temporary, ManifestFile),
                 stream => JsonSerializer.Serialize(stream, manifest, CheckpointManifestJson.Default.CheckpointManifest));
         }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            // A full disk fails here, never in the renames below: the previous checkpoints are untouched. The error
+            // names the checkpoint (the system's message names only the hidden temporary file).
+            DeleteTemporary(temporary);
+            throw new IOException($"Could not write checkpoint {final}: {failure.Message} (the previous checkpoints are intact)", failure);
+        }
         catch
         {
-            System.IO.Directory.Delete(temporary, recursive: true);
+            DeleteTemporary(temporary);
             throw;
         }
 
-        string final = Path.Combine(Directory, name);
         if (System.IO.Directory.Exists(final))
         {
             string retired = Path.Combine(Directory, $"{RetiredPrefix}{name}-{Guid.NewGuid():N}");
@@ -243,6 +252,23 @@ public sealed class CheckpointStore
             throw new InvalidDataException($"{path}: checksum mismatch (sha256 {actual}, manifest says {entry.Sha256})");
         }
         return SafeTensorsReader.Read(bytes, path);
+    }
+
+    // Best effort: what cannot be deleted now (the disk that failed the write may fail this too) is a leftover that
+    // the next save removes.
+    private static void DeleteTemporary(string temporary)
+    {
+        try
+        {
+            if (System.IO.Directory.Exists(temporary))
+            {
+                System.IO.Directory.Delete(temporary, recursive: true);
+            }
+        }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            // Left for RemoveLeftovers at the next save.
+        }
     }
 
     // A crash can leave a temporary directory (never renamed) or a retired one (replaced, not yet deleted).

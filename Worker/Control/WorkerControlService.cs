@@ -43,6 +43,9 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
         _logger = logger;
     }
 
+    /// <summary>The job this worker holds, or null; a stopping worker waits until its coordinator releases it.</summary>
+    public string? HeldJobId => Volatile.Read(ref _job)?.JobId;
+
     public override Task<PrepareJobResponse> PrepareJob(PrepareJobRequest request, ServerCallContext context) =>
         Guard("PrepareJob", () => PrepareJobAsync(request, context));
 

@@ -95,6 +95,31 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops heartbeating and tells the coordinator this worker is leaving (one call, a short deadline). Returns true when
+    /// the coordinator knew the worker, so a job it holds will release it; false when it did not or could not be asked.
+    /// </summary>
+    public async Task<bool> LeaveAsync()
+    {
+        await _stopping.CancelAsync();
+        await _loop;
+        if (_workerId is not { } workerId)
+        {
+            return false;
+        }
+        try
+        {
+            var left = await _cluster.LeaveAsync(new LeaveRequest { WorkerId = workerId, Address = _request.Address },
+                new CallOptions(_headers, DateTime.UtcNow + CallTimeout));
+            return left.Known;
+        }
+        catch (RpcException unreachable)
+        {
+            WorkerLog.Unreachable(_logger, _coordinator, $"{unreachable.StatusCode} {unreachable.Status.Detail}", _maxRetryDelay);
+            return false;
+        }
+    }
+
     private void MarkReachable(ref bool reachable)
     {
         if (!reachable)
@@ -108,7 +133,10 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync();
+        }
         await _loop;
         _stopping.Dispose();
         _channel.Dispose();
