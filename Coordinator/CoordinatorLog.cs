@@ -50,4 +50,19 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Job {JobId} lost worker {WorkerId} at step {Step}")]
     public static partial void JobLostWorker(ILogger logger, string jobId, string workerId, long step, Exception failure);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Sweep {SweepId} ({Name}) submitted: {Trials} trials, {Concurrent} at once")]
+    public static partial void SweepSubmitted(ILogger logger, string sweepId, string name, int trials, int concurrent);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Sweep {SweepId} trial {Trial} ({JobId}): {Message}")]
+    public static partial void SweepTrialEvent(ILogger logger, string sweepId, int trial, string jobId, string message);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Information, Message = "Sweep {SweepId} ended {State}: {Message}")]
+    public static partial void SweepEnded(ILogger logger, string sweepId, DistributedTrainer.Protos.V1.SweepState state, string message);
+
+    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "Sweep {SweepId} lost the watch of trial {Trial} ({JobId}); following it again")]
+    public static partial void SweepFollowRetry(ILogger logger, string sweepId, int trial, string jobId, Exception failure);
+
+    [LoggerMessage(EventId = 44, Level = LogLevel.Information, Message = "{Count} unfinished sweeps resumed")]
+    public static partial void SweepsRecovered(ILogger logger, int count);
 }
