@@ -93,6 +93,25 @@ public sealed class SweepsServiceTests
     }
 
     [Fact]
+    public async Task SubmitSweep_MoreFailuresThanAllowed_EndsFailedWithoutStartingMore()
+    {
+        await using var cluster = new InProcessCluster();
+        var coordinator = await cluster.StartCoordinatorAsync();
+        var spec = TestSweeps.Asha(cluster.Directory, trials: 6, concurrent: 1, epochs: 1);
+        // Three outputs for two classes: valid without the data's shape, refused by the job once it loads the data.
+        spec.Parameters[1] = new ParameterSpec { Path = "model.layers[2].dense.units", Choice = DistributedTrainer.Tests.Sweeps.SweepSpecs.Values(3) };
+        spec.MaxFailedTrials = 1;
+
+        string sweepId = await TestSweeps.SubmitAsync(coordinator.Address, spec);
+        await TestSweeps.WatchToEndAsync(coordinator.Address, sweepId);
+        var sweep = await TestSweeps.GetAsync(coordinator.Address, sweepId);
+
+        Assert.Equal(SweepState.SweepFailed, sweep.State);
+        Assert.Equal([TrialState.TrialFailed, TrialState.TrialFailed], sweep.Trials.Select(trial => trial.State));
+        Assert.StartsWith("2 trials failed, more than max_failed_trials 1.", sweep.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task GetSweep_UnknownId_NotFound()
     {
         await using var cluster = new InProcessCluster();

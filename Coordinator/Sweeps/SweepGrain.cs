@@ -179,9 +179,8 @@ internal sealed class SweepGrain(
             return;
         }
         var plan = _plan!;
-        int failed = sweep.Trials.Count(trial => trial.State == TrialState.TrialFailed);
-        bool failedOut = plan.MaxFailedTrials > 0 && failed > plan.MaxFailedTrials;
-        while (!sweep.CancelRequested && !failedOut && sweep.Trials.Count < plan.MaxTrials && Running(sweep) < plan.MaxConcurrentTrials)
+        bool FailedOut() => plan.MaxFailedTrials > 0 && sweep.Trials.Count(trial => trial.State == TrialState.TrialFailed) > plan.MaxFailedTrials;
+        while (!sweep.CancelRequested && !FailedOut() && sweep.Trials.Count < plan.MaxTrials && Running(sweep) < plan.MaxConcurrentTrials)
         {
             int number = sweep.Trials.Count;
             if (sweep.Trials.Take(_sampler!.TrialsNeededBefore(number)).Any(trial => trial.State == TrialState.TrialRunning))
@@ -196,14 +195,29 @@ internal sealed class SweepGrain(
             sweep.Message = $"{Running(sweep)} trials running, {sweep.Trials.Count} of {plan.MaxTrials} started.";
             // Stored before the job exists: a restart from here submits this job, never a second one.
             await state.WriteStateAsync();
-            await Jobs(trial.JobId).Submit(plan.TrialSpec(number, point));
+            try
+            {
+                await Jobs(trial.JobId).Submit(plan.TrialSpec(number, point));
+            }
+            catch (Exception failure) when (failure is ArgumentException or InvalidOperationException or IOException)
+            {
+                // A point its field refuses, or a job store that cannot write: the trial fails, the sweep goes on.
+                trial.State = TrialState.TrialFailed;
+                trial.Message = $"Not submitted: {failure.Message}";
+                trial.FinishedUnixMs = Now();
+                await state.WriteStateAsync();
+                Publish(new SweepEvent { Trial = trial.Clone() });
+                continue;
+            }
             string started = "started: " + Describe(trial);
             CoordinatorLog.SweepTrialEvent(services.Logger, SweepId, number, trial.JobId, started);
             Publish(new SweepEvent { Trial = trial.Clone() });
             Follow(trial);
         }
+        bool failedOut = FailedOut();
         if (Running(sweep) == 0 && (sweep.CancelRequested || failedOut || sweep.Trials.Count >= plan.MaxTrials))
         {
+            int failed = sweep.Trials.Count(trial => trial.State == TrialState.TrialFailed);
             var ended = sweep.CancelRequested ? SweepState.SweepCancelled : failedOut ? SweepState.SweepFailed : SweepState.SweepSucceeded;
             await FinishAsync(ended, failedOut ? $"{failed} trials failed, more than max_failed_trials {plan.MaxFailedTrials}. {Summary(sweep)}" : Summary(sweep));
         }
