@@ -5,8 +5,9 @@ Fashion-MNIST and scored on the test set after every epoch, as the C# trials are
 
 Optuna's TPESampler (seeded, --startup random trials as the sweep's startup_trials) with its HyperbandPruner
 (min_resource 2, max_resource --max-epochs, reduction factor 3: the closest match to the sweep's ASHA). The study
-stops once --epoch-budget training epochs were spent (pass the epochs the C# sweep spent, for the same budget) or
-after --trials trials. Trials run --jobs at a time (threads), each on --threads torch threads.
+stops once --epoch-budget training epochs were spent (pass the epochs the C# sweep spent, for the same budget),
+after --trials trials, or (--wall-limit) when no trial may start any more. Trials run --jobs at a time
+(threads), each on --threads torch threads.
 Prints one JSON object on the last line: best test accuracy, its parameters, trials, epochs spent, wall seconds.
 """
 
@@ -28,6 +29,7 @@ def main():
     parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--max-epochs", type=int, default=18)
     parser.add_argument("--epoch-budget", type=int, default=0, help="stop once this many epochs were trained (0: no limit)")
+    parser.add_argument("--wall-limit", type=float, default=0, help="start no trial after this many seconds (0: no limit)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--startup", type=int, default=8)
@@ -80,7 +82,7 @@ def main():
         sampler=optuna.samplers.TPESampler(seed=args.seed, n_startup_trials=args.startup),
         pruner=optuna.pruners.HyperbandPruner(min_resource=2, max_resource=args.max_epochs, reduction_factor=3))
     started = time.perf_counter()
-    study.optimize(objective, n_trials=args.trials, n_jobs=args.jobs, callbacks=[budget_spent])
+    study.optimize(objective, n_trials=args.trials, n_jobs=args.jobs, callbacks=[budget_spent], timeout=args.wall_limit or None)
     wall = time.perf_counter() - started
     # A pruned trial's last reported accuracy counts too: the best accuracy any trial reached at its last epoch.
     finished = [t for t in study.trials if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED) and t.intermediate_values]
