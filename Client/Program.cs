@@ -12,6 +12,7 @@ root.Subcommands.Add(CancelCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

@@ -53,4 +53,19 @@ internal static partial class CoordinatorLog
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "Worker {WorkerId} at {Address} is leaving: {What}")]
     public static partial void WorkerLeaving(ILogger logger, string workerId, Uri address, string what);
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Sweep {SweepId} ({Name}) submitted: {Trials} trials, {Concurrent} at once")]
+    public static partial void SweepSubmitted(ILogger logger, string sweepId, string name, int trials, int concurrent);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Sweep {SweepId} trial {Trial} ({JobId}): {Message}")]
+    public static partial void SweepTrialEvent(ILogger logger, string sweepId, int trial, string jobId, string message);
+
+    [LoggerMessage(EventId = 42, Level = LogLevel.Information, Message = "Sweep {SweepId} ended {State}: {Message}")]
+    public static partial void SweepEnded(ILogger logger, string sweepId, DistributedTrainer.Protos.V1.SweepState state, string message);
+
+    [LoggerMessage(EventId = 43, Level = LogLevel.Warning, Message = "Sweep {SweepId} lost the watch of trial {Trial} ({JobId}); following it again")]
+    public static partial void SweepFollowRetry(ILogger logger, string sweepId, int trial, string jobId, Exception failure);
+
+    [LoggerMessage(EventId = 44, Level = LogLevel.Information, Message = "{Count} unfinished sweeps resumed")]
+    public static partial void SweepsRecovered(ILogger logger, int count);
 }

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace DistributedTrainer.Coordinator;
 
 /// <summary>
-/// A running coordinator: one generic host with trainer.v1.Jobs, trainer.v1.Cluster, grpc.health.v1 and reflection on
+/// A running coordinator: one generic host with trainer.v1.Jobs, trainer.v1.Sweeps, trainer.v1.Cluster, grpc.health.v1 and reflection on
 /// one port (Grpc.AspNetCore, see <see cref="GrpcServerHosting"/>) and the Orleans silo of the job grains
 /// (<see cref="JobGrainsSilo"/>), which run their jobs. Jobs left QUEUED, WAITING_FOR_WORKERS or RUNNING in the state
 /// directory resume when the silo starts.
@@ -21,6 +21,9 @@ internal sealed class CoordinatorServer : IAsyncDisposable
 {
     /// <summary>The full name of trainer.v1.Jobs, as health and reflection report it.</summary>
     public const string JobsServiceName = "trainer.v1.Jobs";
+
+    /// <summary>The full name of trainer.v1.Sweeps.</summary>
+    public const string SweepsServiceName = "trainer.v1.Sweeps";
 
     /// <summary>The full name of trainer.v1.Cluster.</summary>
     public const string ClusterServiceName = "trainer.v1.Cluster";
@@ -59,8 +62,9 @@ internal sealed class CoordinatorServer : IAsyncDisposable
             try
             {
                 app.MapGrpcService<JobsService>();
+                app.MapGrpcService<SweepsService>();
                 app.MapGrpcService<ClusterService>();
-                app.MapGrpcInfrastructure(JobsServiceName, ClusterServiceName);
+                app.MapGrpcInfrastructure(JobsServiceName, SweepsServiceName, ClusterServiceName);
                 await app.StartAsync();
             }
             catch (Exception failure) when (attempt < StartAttempts && JobGrainsSilo.IsPortCollision(failure))
@@ -93,7 +97,7 @@ internal sealed class CoordinatorServer : IAsyncDisposable
         X509Certificate2? certificate = options.TlsCertificate is null
             ? null
             : X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey);
-        // The Jobs API (and reflection) take the client token, the Cluster service the cluster token: a client that may
+        // The Jobs and Sweeps APIs (and reflection) take the client token, the Cluster service the cluster token: a client that may
         // submit jobs cannot register as a worker, and a worker's token cannot submit or read jobs.
         WebApplicationBuilder builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {

@@ -4,12 +4,13 @@ using Grpc.Core;
 using Grpc.Net.Client;
 // DistributedTrainer.Jobs (the spec loader) is a namespace; the service is Protos.V1.Jobs.
 using JobsRpc = DistributedTrainer.Protos.V1.Jobs;
+using SweepsRpc = DistributedTrainer.Protos.V1.Sweeps;
 
 namespace DistributedTrainer.Client.Commands;
 
 /// <summary>
 /// The flags every cluster command shares (<c>--coordinator</c>, <c>--token</c>, <c>--json</c>), the channel they
-/// open with its generated trainer.v1.Jobs client, and the one place that turns a call's status into an exit code
+/// open with its generated trainer.v1.Jobs and trainer.v1.Sweeps clients, and the one place that turns a call's status into an exit code
 /// and a message.
 /// </summary>
 internal sealed class CoordinatorConnection : IDisposable
@@ -27,10 +28,14 @@ internal sealed class CoordinatorConnection : IDisposable
         _channel = GrpcChannels.Create(address);
         _token = token;
         Jobs = new JobsRpc.JobsClient(_channel);
+        Sweeps = new SweepsRpc.SweepsClient(_channel);
     }
 
     /// <summary>The coordinator's trainer.v1.Jobs.</summary>
     public JobsRpc.JobsClient Jobs { get; }
+
+    /// <summary>The coordinator's trainer.v1.Sweeps.</summary>
+    public SweepsRpc.SweepsClient Sweeps { get; }
 
     /// <summary>Options of one call: the bearer token, and the cancellation of the command.</summary>
     public CallOptions Call(CancellationToken cancellation) => new(headers: BearerToken.Headers(_token), cancellationToken: cancellation);

@@ -50,7 +50,8 @@ internal static class ExportCommand
         }
     }
 
-    private static async Task<(long Total, string Sha256, string Checkpoint)> DownloadAsync(CoordinatorConnection connection,
+    /// <summary>Streams the checkpoint <paramref name="request"/> names into <paramref name="file"/>, checking offsets, size and SHA-256.</summary>
+    internal static async Task<(long Total, string Sha256, string Checkpoint)> DownloadAsync(CoordinatorConnection connection,
         DownloadCheckpointRequest request, FileStream file, CancellationToken cancellation)
     {
         using var call = connection.Jobs.DownloadCheckpoint(request, connection.Call(cancellation));

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Coordinator.Jobs;
+using DistributedTrainer.Coordinator.Sweeps;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,7 @@ using Orleans.Storage;
 namespace DistributedTrainer.Coordinator.Grains;
 
 /// <summary>
-/// The Orleans silo of the coordinator process, composed into its host: the job grains, their file storage on the
+/// The Orleans silo of the coordinator process, composed into its host: the job and sweep grains, their file storage on the
 /// state directory, the protobuf codec, the job queue and the worker registry (one each), and the start-up step that
 /// resumes unfinished jobs. Clustering is localhost on free ports, so coordinators and tests side by side never
 /// meet on Orleans' default ports.
@@ -25,6 +26,9 @@ internal static class JobGrainsSilo
 {
     /// <summary>The name of the job grains' storage provider.</summary>
     public const string StorageName = "jobs";
+
+    /// <summary>The name of the sweep grains' storage provider.</summary>
+    public const string SweepStorageName = "sweeps";
 
     /// <summary>
     /// Adds the silo and the job services to <paramref name="builder"/>. The host must not be started twice with one
@@ -66,11 +70,16 @@ internal static class JobGrainsSilo
             silo.Services.AddSingleton<ITypeFilter>(services => services.GetRequiredService<ProtobufCodec>());
             silo.Services.AddSingleton(new FileJobStorage(paths));
             silo.Services.AddGrainStorage<IGrainStorage>(StorageName, (services, _) => services.GetRequiredService<FileJobStorage>());
+            silo.Services.AddSingleton(new FileSweepStorage(paths));
+            silo.Services.AddGrainStorage<IGrainStorage>(SweepStorageName, (services, _) => services.GetRequiredService<FileSweepStorage>());
             silo.AddStartupTask(async (services, _) =>
             {
                 var logger = services.GetRequiredService<JobRunServices>().Logger;
                 int resumed = await services.GetRequiredService<JobIndex>().ResumeUnfinishedAsync();
                 CoordinatorLog.JobsRecovered(logger, resumed);
+                // After the jobs: a resumed sweep follows its trials' jobs, which are running again by now.
+                int sweeps = await services.GetRequiredService<SweepIndex>().ResumeUnfinishedAsync();
+                CoordinatorLog.SweepsRecovered(logger, sweeps);
             });
         });
         var services = builder.Services;
@@ -81,6 +90,7 @@ internal static class JobGrainsSilo
         services.AddSingleton(provider => new JobQueue(provider.GetRequiredService<WorkerRegistry>(), CoordinatorLogger(provider)));
         services.AddSingleton<JobInputs>();
         services.AddSingleton<JobIndex>();
+        services.AddSingleton<SweepIndex>();
         services.AddSingleton(provider => new JobRunServices(provider.GetRequiredService<JobQueue>(), provider.GetRequiredService<WorkerRegistry>(),
             clusterBackends, paths, provider.GetRequiredService<JobInputs>(), provider.GetRequiredService<JobRunShutdown>(),
             TimeProvider.System, CoordinatorLogger(provider)));

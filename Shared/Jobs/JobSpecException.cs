@@ -7,9 +7,12 @@ namespace DistributedTrainer.Jobs;
 /// </summary>
 public sealed class JobSpecException : Exception
 {
-    /// <summary>Carries <paramref name="errors"/> (at least one); <paramref name="specFile"/> names the file, if any.</summary>
-    public JobSpecException(IReadOnlyList<ValidationError> errors, string? specFile = null)
-        : base(Describe(errors, specFile))
+    /// <summary>
+    /// Carries <paramref name="errors"/> (at least one); <paramref name="specFile"/> names the file, if any, and
+    /// <paramref name="kind"/> what it specifies ("job spec", "sweep spec").
+    /// </summary>
+    public JobSpecException(IReadOnlyList<ValidationError> errors, string? specFile = null, string kind = "job spec")
+        : base(Describe(errors, specFile, kind))
     {
         Errors = errors;
         SpecFile = specFile;
@@ -21,7 +24,7 @@ public sealed class JobSpecException : Exception
     /// <summary>The spec file the errors are in; null when the spec did not come from a file.</summary>
     public string? SpecFile { get; }
 
-    private static string Describe(IReadOnlyList<ValidationError> errors, string? specFile)
+    private static string Describe(IReadOnlyList<ValidationError> errors, string? specFile, string kind)
     {
         ArgumentNullException.ThrowIfNull(errors);
         if (errors.Count == 0)
@@ -29,7 +32,7 @@ public sealed class JobSpecException : Exception
             throw new ArgumentException("A JobSpecException needs at least one error.", nameof(errors));
         }
 
-        var where = specFile is null ? "Invalid job spec" : $"Invalid job spec {specFile}";
+        var where = specFile is null ? $"Invalid {kind}" : $"Invalid {kind} {specFile}";
         return errors.Count == 1
             ? $"{where}: {errors[0]}"
             : $"{where} ({errors.Count} errors):\n  " + string.Join("\n  ", errors);

@@ -36,7 +36,23 @@ public static class JobSpecLoader
             throw new JobSpecException(e.Errors, path);
         }
 
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        ResolvePaths(spec, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        if (spec.Name.Length == 0)
+        {
+            spec.Name = Path.GetFileNameWithoutExtension(path);
+        }
+
+        return spec;
+    }
+
+    /// <summary>Parses spec text as is (no path resolution, no default name).</summary>
+    /// <exception cref="JobSpecException">The text is malformed (the error gives line and column), or names unknown
+    /// fields or holds values of the wrong type (every error gives its field path).</exception>
+    public static JobSpec Parse(string text, SpecFormat format) => ParseMessage<JobSpec>(text, format);
+
+    /// <summary>Resolves relative dataset paths and <c>transfer.from_checkpoint</c> of <paramref name="spec"/> against <paramref name="directory"/>.</summary>
+    internal static void ResolvePaths(JobSpec spec, string directory)
+    {
         if (spec.Dataset is { } dataset)
         {
             dataset.TrainPath = Resolve(directory, dataset.TrainPath);
@@ -49,19 +65,11 @@ public static class JobSpecLoader
         {
             transfer.FromCheckpoint = Resolve(directory, transfer.FromCheckpoint);
         }
-
-        if (spec.Name.Length == 0)
-        {
-            spec.Name = Path.GetFileNameWithoutExtension(path);
-        }
-
-        return spec;
     }
 
-    /// <summary>Parses spec text as is (no path resolution, no default name).</summary>
-    /// <exception cref="JobSpecException">The text is malformed (the error gives line and column), or names unknown
-    /// fields or holds values of the wrong type (every error gives its field path).</exception>
-    public static JobSpec Parse(string text, SpecFormat format)
+    /// <summary>Parses the proto3 JSON mapping of any spec message (job or sweep) from JSON or YAML, reporting every structural error with its path.</summary>
+    internal static T ParseMessage<T>(string text, SpecFormat format)
+        where T : IMessage<T>, new()
     {
         ArgumentNullException.ThrowIfNull(text);
         var json = format switch
@@ -73,7 +81,7 @@ public static class JobSpecLoader
 
         using (var document = ParseJson(json))
         {
-            var errors = JsonFieldChecker.Check(document.RootElement, JobSpec.Descriptor);
+            var errors = JsonFieldChecker.Check(document.RootElement, new T().Descriptor);
             if (errors.Count > 0)
             {
                 throw new JobSpecException(errors);
@@ -82,7 +90,7 @@ public static class JobSpecLoader
 
         try
         {
-            return Parser.Parse<JobSpec>(json);
+            return Parser.Parse<T>(json);
         }
         catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException)
         {
@@ -113,7 +121,7 @@ public static class JobSpecLoader
         }
     }
 
-    private static SpecFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    internal static SpecFormat FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
         ".json" => SpecFormat.Json,
         ".yaml" or ".yml" => SpecFormat.Yaml,

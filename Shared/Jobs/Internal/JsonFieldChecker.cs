@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Google.Protobuf.Reflection;
+using ProtoValue = Google.Protobuf.WellKnownTypes.Value;
 
 namespace DistributedTrainer.Jobs.Internal;
 
@@ -105,6 +106,12 @@ internal static class JsonFieldChecker
 
     private static void CheckValue(JsonElement value, FieldDescriptor field, string path, List<ValidationError> errors)
     {
+        if (field.FieldType is FieldType.Message && field.MessageType.FullName == ProtoValue.Descriptor.FullName)
+        {
+            // google.protobuf.Value (a sweep's choice values) maps to any JSON value.
+            return;
+        }
+
         if (field.FieldType is FieldType.Message or FieldType.Group)
         {
             CheckMessage(value, field.MessageType, path, errors);
