@@ -3,6 +3,7 @@ using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Telemetry;
 using DistributedTrainer.Tests.Data;
+using DistributedTrainer.Tests.Telemetry;
 using DistributedTrainer.Tests.Training;
 using DistributedTrainer.Training;
 using OpenTelemetry;
@@ -29,8 +30,8 @@ public sealed class StepTraceTests
     [Fact]
     public async Task RunAsync_TwoWorkers_OneStepIsOneTraceWithWorkerSpansUnderTheirCalls()
     {
-        var exported = new List<Activity>();
-        using var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddInMemoryExporter(exported).Build();
+        var exporter = new InMemorySpanExporter();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddProcessor(new SimpleActivityExportProcessor(exporter)).Build();
         using var directory = new TemporaryDirectory();
         var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path, epochs: 1));
         await using var fleet = await WorkerFleet.StartAsync(2);
@@ -43,12 +44,12 @@ public sealed class StepTraceTests
             await trainer.RunAsync(new RecordingObserver(), stopAfterSteps: 3);
         }
 
-        var root = Assert.Single(Snapshot(exported),
+        var root = Assert.Single(exporter.Spans,
             span => span.OperationName == TrainingSpans.Step
                 && Equals(span.GetTagItem(TrainingAttributes.JobId), jobId)
                 && Equals(span.GetTagItem(TrainingAttributes.Step), 2L));
         // Per worker: the Step client and server spans, two ring phases and the compute; then clip and optimizer.
-        var spans = await WaitForTraceAsync(exported, root.TraceId, 1 + 2 * 5 + 2);
+        var spans = await WaitForTraceAsync(exporter, root.TraceId, 1 + 2 * 5 + 2);
         Assert.Equal(default, root.ParentSpanId);
 
         var clients = spans.Where(s => s.Kind == ActivityKind.Client && s.DisplayName == StepMethod).ToList();
@@ -70,21 +71,13 @@ public sealed class StepTraceTests
     }
 
     // The exporter adds spans from the threads that end them.
-    private static List<Activity> Snapshot(List<Activity> exported)
-    {
-        lock (exported)
-        {
-            return [.. exported];
-        }
-    }
-
     /// <summary>Waits (up to 10 s) until <paramref name="count"/> spans of <paramref name="trace"/> were exported; a server's may end after its client's.</summary>
-    private static async Task<List<Activity>> WaitForTraceAsync(List<Activity> exported, ActivityTraceId trace, int count)
+    private static async Task<List<Activity>> WaitForTraceAsync(InMemorySpanExporter exporter, ActivityTraceId trace, int count)
     {
         var end = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
         {
-            var spans = Snapshot(exported).Where(span => span.TraceId == trace).ToList();
+            var spans = exporter.Spans.Where(span => span.TraceId == trace).ToList();
             if (spans.Count >= count || DateTime.UtcNow > end)
             {
                 return spans;

@@ -19,8 +19,8 @@ public sealed class GrpcCallSpansTests
     [Fact]
     public async Task UnaryCall_UnderAStep_ClientAndServerSpansNamedAfterTheMethodAndLinked()
     {
-        var exported = new List<Activity>();
-        using (var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddInMemoryExporter(exported).Build())
+        var exporter = new InMemorySpanExporter();
+        using (var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddProcessor(new SimpleActivityExportProcessor(exporter)).Build())
         {
             await using var server = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions()).Build();
             server.MapGrpcInfrastructure();
@@ -36,7 +36,7 @@ public sealed class GrpcCallSpansTests
             await server.StopAsync();
             tracing.ForceFlush();
 
-            var spans = exported.Where(span => span.TraceId == trace).ToList();
+            var spans = exporter.Spans.Where(span => span.TraceId == trace).ToList();
             var root = Assert.Single(spans, span => span.OperationName == TrainingSpans.Step);
             var client = Assert.Single(spans, span => span.Kind == ActivityKind.Client);
             var serverSpan = Assert.Single(spans, span => span.Kind == ActivityKind.Server);

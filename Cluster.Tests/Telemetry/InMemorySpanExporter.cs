@@ -5,9 +5,9 @@ using OpenTelemetry;
 namespace DistributedTrainer.Tests.Telemetry;
 
 /// <summary>
-/// Keeps exported spans in memory, for tests that run a real OpenTelemetry TracerProvider (OpenTelemetry's own
-/// in-memory exporter is not restorable here). Register it with a <c>SimpleActivityExportProcessor</c> so each
-/// span arrives when it ends.
+/// Keeps exported spans in memory, for tests that run a real OpenTelemetry TracerProvider. Unlike OpenTelemetry's
+/// in-memory exporter over a <see cref="List{T}"/>, it may be read while spans of tests running beside it end on
+/// other threads. Register it with a <c>SimpleActivityExportProcessor</c> so each span arrives when it ends.
 /// </summary>
 internal sealed class InMemorySpanExporter : BaseExporter<Activity>
 {
