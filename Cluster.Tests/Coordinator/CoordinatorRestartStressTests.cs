@@ -23,7 +23,7 @@ namespace DistributedTrainer.Tests.Coordinator;
 /// workers come back: this is where a worker whose old id went to the other one used to stay unregistered for good.
 /// </remarks>
 [Collection(CoordinatorRestartStressCollection.Name)]
-public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IAsyncDisposable
+public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IAsyncLifetime, IAsyncDisposable
 {
     private const int Iterations = 12;
 
@@ -31,6 +31,11 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
     private static readonly TimeSpan IterationLimit = TimeSpan.FromSeconds(40);
 
     private readonly InProcessCluster _cluster = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xUnit 2 calls IAsyncLifetime.DisposeAsync on a test class, never IAsyncDisposable's.
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 

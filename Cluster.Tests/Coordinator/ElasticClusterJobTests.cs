@@ -16,9 +16,14 @@ namespace DistributedTrainer.Tests.Coordinator;
 /// A real coordinator and real workers in this process over gRPC on loopback, while workers fail and join and the
 /// coordinator restarts: every job completes with bitwise the parameters of an undisturbed run.
 /// </summary>
-public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncDisposable
+public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLifetime, IAsyncDisposable
 {
     private readonly InProcessCluster _cluster = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xUnit 2 calls IAsyncLifetime.DisposeAsync on a test class, never IAsyncDisposable's.
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 

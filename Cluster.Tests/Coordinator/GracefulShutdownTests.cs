@@ -14,7 +14,7 @@ namespace DistributedTrainer.Tests.Coordinator;
 /// the step in flight, tells the coordinator it is leaving, is released at the next step boundary and exits 0; the job
 /// goes on without re-running any step and ends bitwise equal too.
 /// </summary>
-public sealed class GracefulShutdownTests : IAsyncDisposable
+public sealed class GracefulShutdownTests : IAsyncLifetime, IAsyncDisposable
 {
     // Generous: a healthy run takes well under a minute, but this machine may be shared and busy.
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(180);
@@ -22,6 +22,12 @@ public sealed class GracefulShutdownTests : IAsyncDisposable
 
     private readonly InProcessCluster _cluster = new();
     private readonly List<IDisposable> _processes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xUnit 2 calls IAsyncLifetime.DisposeAsync on a test class, never IAsyncDisposable's: without it the
+    // coordinator and worker processes outlived the test run.
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
     public async ValueTask DisposeAsync()
     {
