@@ -10,12 +10,12 @@ namespace DistributedTrainer.Bench;
 
 /// <summary>
 /// Training samples/s of the local cluster against PyTorch DistributedDataParallel, side by side in one run, on the
-/// reference MLP (examples/fashion-mnist-mlp.yaml) at batch 128 and 512:
-/// - the cluster: `trainctl local SPEC --workers 2 --threads-per-worker 1 --epochs 1 --json` (a coordinator and two
+/// reference MLP (examples/fashion-mnist-mlp.yaml) at batch 128 and 512, with 2 and 3 workers (`--workers 2,3`):
+/// - the cluster: `trainctl local SPEC --workers W --threads-per-worker 1 --epochs 1 --json` (a coordinator and W
 ///   worker processes on loopback); its figure is the job's own train_samples_per_second over the epoch (evaluation,
 ///   process start and worker registration excluded, the first steps' JIT warm-up included);
-/// - DDP: Bench/pytorch_ddp.py, 2 processes x 1 thread on gloo, each rank half of the same global batch, timed over
-///   the same number of steps after a warm-up.
+/// - DDP: Bench/pytorch_ddp.py, W processes x 1 thread on gloo, each rank its share of the same global batch, timed
+///   over the same number of steps after a warm-up.
 /// Each row measures the cluster first, then DDP, so both see about the same load; a figure is the best of the rounds.
 /// trainctl is the one built beside Bench (Bench.csproj builds Client, which builds Coordinator and Worker).
 /// </summary>
@@ -23,11 +23,10 @@ internal static class ClusterBenchmark
 {
     private const string DefaultSpec = "examples/fashion-mnist-mlp.yaml";
     private const string Python = "/usr/bin/python3";
-    private const int Workers = 2;
-
     public static int Run(string[] args)
     {
         bool quick = args.Contains("--quick");
+        int[] workerCounts = [.. (Option(args, "--workers") ?? "2,3").Split(',').Select(text => int.Parse(text, CultureInfo.InvariantCulture))];
         int rounds = quick ? 1 : 2;
         string trainctl = LocateTrainctl();
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_ddp.py");
@@ -36,11 +35,11 @@ internal static class ClusterBenchmark
         try
         {
             Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {DefaultSpec}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; " +
-                $"cluster: trainctl local, {Workers} workers x 1 thread, one epoch; DDP: gloo, {Workers} processes x 1 thread; best of {rounds} round(s).");
+                $"cluster: trainctl local, W workers x 1 thread, one epoch; DDP: gloo, W processes x 1 thread; best of {rounds} round(s).");
             Console.WriteLine();
-            Console.WriteLine("| Batch | Steps | Cluster samples/s | DDP samples/s | Cluster / DDP | Load average after |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---|");
-            foreach (int batch in new[] { 128, 512 })
+            Console.WriteLine("| Workers | Batch | Steps | Cluster samples/s | DDP samples/s | Cluster / DDP | Load average after |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---|");
+            foreach (var (workers, batch) in workerCounts.SelectMany(workers => new[] { 128, 512 }.Select(batch => (workers, batch))))
             {
                 int steps = Trainer.StepsPerEpoch(job.Data.Train.Count, batch);
                 double cluster = 0;
@@ -48,14 +47,14 @@ internal static class ClusterBenchmark
                 string? clusterFailure = null;
                 for (int round = 0; round < rounds; round++)
                 {
-                    var (samplesPerSecond, failure) = RunCluster(trainctl, job.Spec, batch, Path.Combine(scratch, $"b{batch}-r{round}"));
+                    var (samplesPerSecond, failure) = RunCluster(trainctl, job.Spec, workers, batch, Path.Combine(scratch, $"w{workers}-b{batch}-r{round}"));
                     cluster = Math.Max(cluster, samplesPerSecond);
                     clusterFailure ??= failure;
-                    ddp = Math.Max(ddp, RunDdp(script, batch, steps));
+                    ddp = Math.Max(ddp, RunDdp(script, workers, batch, steps));
                 }
                 string clusterText = cluster > 0 ? $"{cluster:0}" : $"failed: {clusterFailure}";
                 string ratio = cluster > 0 ? $"{cluster / ddp:0.00}" : "n/a";
-                Console.WriteLine($"| {batch} | {steps} | {clusterText} | {ddp:0} | {ratio} | {LoadAverage()} |");
+                Console.WriteLine($"| {workers} | {batch} | {steps} | {clusterText} | {ddp:0} | {ratio} | {LoadAverage()} |");
             }
             Console.WriteLine();
             return 0;
@@ -66,8 +65,8 @@ internal static class ClusterBenchmark
         }
     }
 
-    /// <summary>One epoch of the spec at <paramref name="batch"/> on `trainctl local`; its samples/s, or 0 and why it failed.</summary>
-    private static (double SamplesPerSecond, string? Failure) RunCluster(string trainctl, JobSpec reference, int batch, string directory)
+    /// <summary>One epoch of the spec at <paramref name="batch"/> on `trainctl local` with <paramref name="workers"/> workers; its samples/s, or 0 and why it failed.</summary>
+    private static (double SamplesPerSecond, string? Failure) RunCluster(string trainctl, JobSpec reference, int workers, int batch, string directory)
     {
         Directory.CreateDirectory(directory);
         var spec = reference.Clone();
@@ -75,7 +74,7 @@ internal static class ClusterBenchmark
         spec.Epochs = 1;
         string specPath = Path.Combine(directory, "spec.json");
         File.WriteAllText(specPath, JsonFormatter.Default.Format(spec));
-        var (exitCode, stdout, stderr) = Execute("dotnet", [trainctl, "local", specPath, "--workers", Text(Workers), "--threads-per-worker", "1",
+        var (exitCode, stdout, stderr) = Execute("dotnet", [trainctl, "local", specPath, "--workers", Text(workers), "--threads-per-worker", "1",
             "--json", "--out", Path.Combine(directory, "out")]);
         if (exitCode != 0)
         {
@@ -89,9 +88,9 @@ internal static class ClusterBenchmark
     }
 
     /// <summary>Best global samples/s of DDP over <paramref name="steps"/> steps of <paramref name="batch"/> samples.</summary>
-    private static double RunDdp(string script, int batch, int steps)
+    private static double RunDdp(string script, int workers, int batch, int steps)
     {
-        var (exitCode, stdout, stderr) = Execute(Python, [script, "--ranks", Text(Workers), "--batch", Text(batch), "--steps", Text(steps),
+        var (exitCode, stdout, stderr) = Execute(Python, [script, "--ranks", Text(workers), "--batch", Text(batch), "--steps", Text(steps),
             "--warmup", "20", "--rounds", "1"]);
         if (exitCode != 0)
         {

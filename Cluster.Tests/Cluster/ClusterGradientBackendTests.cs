@@ -60,6 +60,7 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     [Theory]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
     public async Task RunAsync_SyntheticJobOnWorkers_MatchesLocalBackendBitwise(int workers)
     {
         using var directory = new TemporaryDirectory();
