@@ -1,15 +1,21 @@
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace DistributedTrainer.Data.Shards;
 
 /// <summary>
 /// A .npy file mapped read-only into memory: reading a row touches only that row's pages, so a process holds
 /// (and the kernel reads) just the samples it gathers. Reads copy through the view's SafeBuffer, which keeps the
-/// mapping alive while it reads and lets the finalizer unmap it when the data set is dropped.
+/// mapping alive while it reads and lets the finalizer unmap it when the data set is dropped. On Linux the mapping is
+/// advised MADV_RANDOM (a sample's fault reads its pages, not a readahead window of neighbours nobody asked for), and
+/// <see cref="Release"/> drops the pages from this process's resident set (they stay in the page cache).
 /// </summary>
-internal sealed class MappedNpy
+internal sealed partial class MappedNpy
 {
+    private const int MadviseRandom = 1;
+    private const int MadviseDontNeed = 4;
+
     // Held so the mapping's handle lives as long as its view.
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
@@ -54,7 +60,9 @@ internal sealed class MappedNpy
             }
             var mapped = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
             file = null;
-            return new MappedNpy(mapped, mapped.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), header);
+            var view = new MappedNpy(mapped, mapped.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), header);
+            view.Advise(MadviseRandom);
+            return view;
         }
         finally
         {
@@ -77,4 +85,33 @@ internal sealed class MappedNpy
         long offset = _dataOffset + row * rowBytes;
         _view.SafeMemoryMappedViewHandle.ReadSpan((ulong)offset, destination);
     }
+
+    /// <summary>
+    /// Drops this file's pages from the process's resident set: a read-only file mapping loses nothing, and the next
+    /// read of a page faults it back from the page cache. Safe while other threads read.
+    /// </summary>
+    public void Release() => Advise(MadviseDontNeed);
+
+    private unsafe void Advise(int advice)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var handle = _view.SafeMemoryMappedViewHandle;
+        byte* address = null;
+        handle.AcquirePointer(ref address);
+        try
+        {
+            // Advice is a hint: a kernel that refuses it changes only the memory figures, never the data read.
+            _ = Madvise(address, (nuint)handle.ByteLength, advice);
+        }
+        finally
+        {
+            handle.ReleasePointer();
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static unsafe partial int Madvise(byte* address, nuint length, int advice);
 }

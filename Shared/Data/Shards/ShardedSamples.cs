@@ -6,10 +6,18 @@ namespace DistributedTrainer.Data.Shards;
 
 /// <summary>
 /// The samples of a shard directory, memory-mapped: opening reads only index.json and the .npy headers, and a gather
-/// reads only the rows it asks for. Sample i is row i - first of the shard whose range holds it.
+/// reads only the rows it asks for. Sample i is row i - first of the shard whose range holds it. Once reads have
+/// touched about <see cref="ResidentBudget"/> bytes, every file's pages are released from the resident set, so a
+/// process's memory for data stays bounded over an epoch of a data set of any size.
 /// </summary>
 internal sealed class ShardedSamples : SampleStore
 {
+    /// <summary>Bytes of mapped pages read between releases (64 MiB).</summary>
+    public const long ResidentBudget = 64L << 20;
+
+    private const int PageSize = 4096;
+    private long _touched;
+
     private readonly ShardIndex _index;
     private readonly MappedNpy[] _features;
     private readonly MappedNpy[] _targets;
@@ -69,12 +77,14 @@ internal sealed class ShardedSamples : SampleStore
     {
         var (shard, local) = Locate(row);
         Convert(_features[shard], _index.FeatureType, features, local);
+        Touched(features.Length * _index.FeatureType.Size());
     }
 
     public override void ReadBytes(Span<byte> bytes, int row)
     {
         var (shard, local) = Locate(row);
         _features[shard].ReadRow(bytes, local);
+        Touched(bytes.Length);
     }
 
     public override void ReadLabels(Span<int> labels, int row, int classCount)
@@ -100,6 +110,25 @@ internal sealed class ShardedSamples : SampleStore
     {
         var (shard, local) = Locate(row);
         Convert(_targets[shard], _index.TargetType, targets, local);
+    }
+
+    // Counts the pages a read may have faulted in (one more for a row that straddles a boundary); past the budget,
+    // the thread that crosses it releases every file. Targets are small beside features and are released with them.
+    private void Touched(int bytes)
+    {
+        if (Interlocked.Add(ref _touched, bytes + PageSize) < ResidentBudget)
+        {
+            return;
+        }
+        Interlocked.Exchange(ref _touched, 0);
+        foreach (var file in _features)
+        {
+            file.Release();
+        }
+        foreach (var file in _targets)
+        {
+            file.Release();
+        }
     }
 
     private static MappedNpy Map(string directory, string resolvedDirectory, string field, string name, NpyDType type, long[] shape)
