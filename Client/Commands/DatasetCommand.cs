@@ -53,13 +53,14 @@ internal static class DatasetCommand
     /// <summary>Runs `dataset convert`; returns the exit code.</summary>
     internal static int Convert(ConvertArguments arguments, TextWriter output, TextWriter error)
     {
-        string? invalid = arguments switch
+        string format = arguments.Format.ToUpperInvariant();
+        string? invalid = (format, arguments) switch
         {
-            { ShardSize: < 1 } => $"--shard-size: must be >= 1, got {arguments.ShardSize}",
-            { Format: not ("IDX" or "idx" or "CSV" or "csv") } => $"--format: must be IDX or CSV, got {arguments.Format}",
-            { Format: "IDX" or "idx", LabelsPath: null } => "--labels: required for IDX (the labels file)",
-            { Format: "CSV" or "csv", LabelsPath: not null } => "--labels: is unused for CSV (the class id is a column, see --label-column)",
-            { LabelColumn: < 0 } => $"--label-column: must be >= 0, got {arguments.LabelColumn}",
+            (_, { ShardSize: < 1 }) => $"--shard-size: must be >= 1, got {arguments.ShardSize}",
+            (not ("IDX" or "CSV"), _) => $"--format: must be IDX or CSV, got {arguments.Format}",
+            ("IDX", { LabelsPath: null }) => "--labels: required for IDX (the labels file)",
+            ("CSV", { LabelsPath: not null }) => "--labels: is unused for CSV (the class id is a column, see --label-column)",
+            (_, { LabelColumn: < 0 }) => $"--label-column: must be >= 0, got {arguments.LabelColumn}",
             _ => null,
         };
         if (invalid is not null)
@@ -69,7 +70,7 @@ internal static class DatasetCommand
         }
         try
         {
-            var index = arguments.Format.Equals("IDX", StringComparison.OrdinalIgnoreCase)
+            var index = format == "IDX"
                 ? ShardConverter.FromIdx(arguments.InputPath, arguments.LabelsPath!, arguments.OutputPath, arguments.ShardSize)
                 : ShardConverter.FromCsv(arguments.InputPath, arguments.LabelColumn, arguments.HasHeader, arguments.OutputPath, arguments.ShardSize);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,

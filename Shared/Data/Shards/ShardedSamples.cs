@@ -7,8 +7,8 @@ namespace DistributedTrainer.Data.Shards;
 /// <summary>
 /// The samples of a shard directory, memory-mapped: opening reads only index.json and the .npy headers, and a gather
 /// reads only the rows it asks for. Sample i is row i - first of the shard whose range holds it. Once reads have
-/// touched about <see cref="ResidentBudget"/> bytes, every file's pages are released from the resident set, so a
-/// process's memory for data stays bounded over an epoch of a data set of any size.
+/// touched about <see cref="ResidentBudget"/> bytes, every file is released (<see cref="MappedNpy.Release"/>), meant to
+/// bound a process's memory for data over an epoch; docs/BENCHMARKS.md has what it measured.
 /// </summary>
 internal sealed class ShardedSamples : SampleStore
 {
