@@ -13,6 +13,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "elastic" => ElasticBenchmark.Run(args[1..]),
     "straggler" => StragglerBenchmark.Run(args[1..]),
     "soak" => SoakBenchmark.Run(args[1..]),
+    "data" => DataBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -34,5 +35,7 @@ static int Usage()
     Console.Error.WriteLine("                                 samples/s of W workers (default 2) beside the same with one FACTOR times slower");
     Console.Error.WriteLine("  soak [--minutes M] [--seed S]  chaos soak: 3 worker processes and a coordinator under random kills, pauses,");
     Console.Error.WriteLine("                                 restarts, delayed and cut connections; every job bitwise equal to trainctl train");
+    Console.Error.WriteLine("  data [--gigabytes G] [--steps N] [--dir DIR]   a G GB (default 8) sharded data set: 2 workers train N steps (default 200);");
+    Console.Error.WriteLine("                                 peak RSS of each process, cold read throughput beside dd; the data set is deleted after");
     return 2;
 }

@@ -13,6 +13,7 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(TraceCommand.Create());
 root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(SweepCommand.Create());
+root.Subcommands.Add(DatasetCommand.Create());
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)

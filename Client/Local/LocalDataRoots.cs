@@ -5,7 +5,7 @@ namespace DistributedTrainer.Client.Local;
 
 /// <summary>
 /// The <c>--data-root</c> directories `trainctl local` gives its coordinator and workers: the directories holding the
-/// spec's data files (where their links lead) and its transfer checkpoint, so the job reads its own data and the
+/// spec's data files (where their links lead), its shard directories and its transfer checkpoint, so the job reads its own data and the
 /// cluster nothing else.
 /// </summary>
 internal static class LocalDataRoots
@@ -21,7 +21,8 @@ internal static class LocalDataRoots
             if (file.Length > 0)
             {
                 string resolved = DataRoots.ResolvePath(file) ?? Path.GetFullPath(file);
-                roots.Add(Path.GetDirectoryName(resolved) ?? resolved);
+                // A shard directory is a root itself; a file's root is its directory.
+                roots.Add(Directory.Exists(resolved) ? resolved : Path.GetDirectoryName(resolved) ?? resolved);
             }
         }
         if (spec.Transfer is { FromCheckpoint.Length: > 0 } transfer)

@@ -32,6 +32,22 @@ public class JobSpecValidatorTests
             },
             "dataset.train_labels_path",
             "unused for CSV"),
+        ["SHARDS with a labels path"] = new(
+            s =>
+            {
+                s.Dataset.Format = DatasetSpec.Types.Format.Shards;
+                s.Dataset.TestLabelsPath = "";
+            },
+            "dataset.train_labels_path",
+            "is unused for SHARDS"),
+        ["SHARDS train directory missing"] = new(
+            s =>
+            {
+                s.Dataset.Format = DatasetSpec.Types.Format.Shards;
+                (s.Dataset.TrainLabelsPath, s.Dataset.TestLabelsPath, s.Dataset.TrainPath) = ("", "", MissingFile);
+            },
+            "dataset.train_path",
+            "no shard directory (with index.json) at "),
         ["normalization undefined"] = new(s => s.Dataset.Normalization = (DatasetSpec.Types.Normalization)99, "dataset.normalization", "unknown value 99"),
         ["validation fraction 1"] = new(s => s.Dataset.ValidationFraction = 1, "dataset.validation_fraction", "must be in [0, 1), got 1"),
         ["validation fraction negative"] = new(

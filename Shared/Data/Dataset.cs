@@ -1,66 +1,66 @@
-using System.Numerics.Tensors;
-
 namespace DistributedTrainer.Data;
 
 /// <summary>
-/// A decoded data set kept in its stored element type (bytes for IDX, floats for CSV and TEXT) with
-/// <see cref="TargetsPerSample"/> class indices per sample (one, or one per time step of a TEXT window). Batches
-/// are converted to float and normalized only when gathered, so Fashion-MNIST costs 55 MB.
+/// A data set kept in its stored element type (bytes for IDX and uint8 shards, floats for CSV and TEXT) in arrays or
+/// memory-mapped shards, with targets that are <see cref="TargetsPerSample"/> class indices per sample (one, or one
+/// per time step of a TEXT window) or, for shards, vectors of <see cref="TargetWidth"/> values (multi-hot or real).
+/// Batches are converted to float and normalized only when gathered, so Fashion-MNIST costs 55 MB and a sharded
+/// data set only the pages of the samples read.
 /// A subset (the validation split) and a re-normalized copy share the stored features instead of copying them.
 /// Immutable and safe to gather from on several threads at once.
 /// </summary>
 public sealed class Dataset
 {
-    private readonly byte[]? _bytes;
-    private readonly float[]? _floats;
-    private readonly int[] _labels;
+    private readonly SampleStore _store;
     private readonly int[]? _rows;
 
-    private Dataset(byte[]? bytes, float[]? floats, int[] labels, int[]? rows, int featureCount, int classCount,
-        Normalization normalization, int targetsPerSample = 1)
+    private Dataset(SampleStore store, int[]? rows, int classCount, Normalization normalization)
     {
-        TargetsPerSample = targetsPerSample;
-        _bytes = bytes;
-        _floats = floats;
-        _labels = labels;
+        _store = store;
         _rows = rows;
-        FeatureCount = featureCount;
         ClassCount = classCount;
         Normalization = normalization;
     }
 
     /// <summary>Number of samples.</summary>
-    public int Count => _rows?.Length ?? _labels.Length / TargetsPerSample;
+    public int Count => _rows?.Length ?? _store.Count;
 
     /// <summary>
-    /// Class indices per sample: 1, or the window length of a TEXT data set (the next character of every step).
+    /// Class indices per sample: 1, or the window length of a TEXT data set (the next character of every step);
+    /// 1 for multi-hot and real targets.
     /// </summary>
-    public int TargetsPerSample { get; }
+    public int TargetsPerSample => _store.TargetKind == TargetKind.ClassIds ? _store.TargetWidth : 1;
+
+    /// <summary>What the targets are: class ids, or vectors gathered with <see cref="GatherTargets"/>.</summary>
+    public TargetKind TargetKind => _store.TargetKind;
+
+    /// <summary>Target values per sample for multi-hot and real targets (the model's outputs); 0 for class ids.</summary>
+    public int TargetWidth => _store.TargetKind == TargetKind.ClassIds ? 0 : _store.TargetWidth;
 
     /// <summary>Features per sample (784 for 28x28 images).</summary>
-    public int FeatureCount { get; }
+    public int FeatureCount => _store.FeatureCount;
 
-    /// <summary>Number of classes; every label is in [0, ClassCount).</summary>
+    /// <summary>Number of classes; every label is in [0, ClassCount). The target width for multi-hot and real targets.</summary>
     public int ClassCount { get; }
 
     /// <summary>Rescaling applied by <see cref="Gather"/>; <see cref="Normalization.None"/> unless set.</summary>
     public Normalization Normalization { get; }
 
-    /// <summary>True when features are stored as bytes (IDX), false for floats (CSV).</summary>
-    internal bool StoresBytes => _bytes is not null;
+    /// <summary>True when features are stored as bytes (IDX, uint8 shards), false for floats (CSV).</summary>
+    internal bool StoresBytes => _store.StoresBytes;
 
     /// <summary>A data set over byte features, row-major (samples, <paramref name="featureCount"/>). Takes ownership of the arrays.</summary>
     public static Dataset FromBytes(byte[] features, int[] labels, int featureCount, int classCount)
     {
         Validate(features.Length, labels, featureCount, classCount);
-        return new Dataset(features, null, labels, null, featureCount, classCount, Normalization.None);
+        return new Dataset(new ArraySamples(features, null, labels, featureCount, 1), null, classCount, Normalization.None);
     }
 
     /// <summary>A data set over float features, row-major (samples, <paramref name="featureCount"/>). Takes ownership of the arrays.</summary>
     public static Dataset FromFloats(float[] features, int[] labels, int featureCount, int classCount)
     {
         Validate(features.Length, labels, featureCount, classCount);
-        return new Dataset(null, features, labels, null, featureCount, classCount, Normalization.None);
+        return new Dataset(new ArraySamples(null, features, labels, featureCount, 1), null, classCount, Normalization.None);
     }
 
     /// <summary>
@@ -75,7 +75,17 @@ public sealed class Dataset
             throw new ArgumentException($"{labels.Length} labels do not make samples of {targetsPerSample} targets", nameof(labels));
         }
         Validate(features.Length, labels, featureCount, classCount, targetsPerSample);
-        return new Dataset(null, features, labels, null, featureCount, classCount, Normalization.None, targetsPerSample);
+        return new Dataset(new ArraySamples(null, features, labels, featureCount, targetsPerSample), null, classCount, Normalization.None);
+    }
+
+    /// <summary>A data set over <paramref name="store"/>; class ids are checked against <paramref name="classCount"/> as they are read.</summary>
+    internal static Dataset FromStore(SampleStore store, int classCount)
+    {
+        if (classCount <= 0)
+        {
+            throw new ArgumentException($"Invalid class count: {classCount} (must be > 0)", nameof(classCount));
+        }
+        return new Dataset(store, null, classCount, Normalization.None);
     }
 
     /// <summary>
@@ -89,7 +99,7 @@ public sealed class Dataset
         {
             rows[i] = StoredRow(indices[i]);
         }
-        return new Dataset(_bytes, _floats, _labels, rows, FeatureCount, ClassCount, Normalization, TargetsPerSample);
+        return new Dataset(_store, rows, ClassCount, Normalization);
     }
 
     /// <summary>The same samples, gathered with <paramref name="normalization"/>; the features are shared.</summary>
@@ -101,20 +111,28 @@ public sealed class Dataset
             throw new ArgumentException(
                 $"Normalization has {normalization.Offset.Length} features; the data set has {FeatureCount}", nameof(normalization));
         }
-        return new Dataset(_bytes, _floats, _labels, _rows, FeatureCount, ClassCount, normalization, TargetsPerSample);
+        return new Dataset(_store, _rows, ClassCount, normalization);
     }
 
-    /// <summary>The (first) class index of sample <paramref name="index"/>.</summary>
-    public int LabelAt(int index) => _labels[StoredRow(index) * TargetsPerSample];
+    /// <summary>The (first) class index of sample <paramref name="index"/>; class-id data sets only.</summary>
+    public int LabelAt(int index)
+    {
+        RequireKind(TargetKind.ClassIds, nameof(LabelAt));
+        Span<int> labels = _store.TargetWidth <= 256 ? stackalloc int[_store.TargetWidth] : new int[_store.TargetWidth];
+        _store.ReadLabels(labels, StoredRow(index), ClassCount);
+        return labels[0];
+    }
 
     /// <summary>
-    /// Copies the samples at <paramref name="sampleIndices"/> as normalized floats with their labels; allocates nothing.
+    /// Copies the samples at <paramref name="sampleIndices"/> as normalized floats with their class ids; allocates
+    /// nothing. Class-id data sets only (see <see cref="GatherTargets"/>).
     /// </summary>
     /// <param name="features">Output (B, F), B = sampleIndices.Length, F = <see cref="FeatureCount"/>.</param>
     /// <param name="labels">Output (B, <see cref="TargetsPerSample"/>).</param>
     /// <param name="sampleIndices">Input (B): positions in this data set.</param>
     public void Gather(Span<float> features, Span<int> labels, ReadOnlySpan<int> sampleIndices)
     {
+        RequireKind(TargetKind.ClassIds, nameof(Gather));
         int targets = TargetsPerSample;
         if (features.Length != sampleIndices.Length * FeatureCount || labels.Length != sampleIndices.Length * targets)
         {
@@ -123,30 +141,57 @@ public sealed class Dataset
         }
         for (int b = 0; b < sampleIndices.Length; b++)
         {
-            var row = features.Slice(b * FeatureCount, FeatureCount);
-            int stored = StoredRow(sampleIndices[b]);
-            ReadStored(row, stored);
-            Normalization.Apply(row);
-            _labels.AsSpan(stored * targets, targets).CopyTo(labels.Slice(b * targets, targets));
+            int stored = GatherFeatures(features, b, sampleIndices[b]);
+            _store.ReadLabels(labels.Slice(b * targets, targets), stored, ClassCount);
+        }
+    }
+
+    /// <summary>
+    /// Copies the samples at <paramref name="sampleIndices"/> as normalized floats with their target vectors;
+    /// multi-hot and real targets only.
+    /// </summary>
+    /// <param name="features">Output (B, F), B = sampleIndices.Length, F = <see cref="FeatureCount"/>.</param>
+    /// <param name="targets">Output (B, <see cref="TargetWidth"/>).</param>
+    /// <param name="sampleIndices">Input (B): positions in this data set.</param>
+    public void GatherTargets(Span<float> features, Span<float> targets, ReadOnlySpan<int> sampleIndices)
+    {
+        if (TargetKind == TargetKind.ClassIds)
+        {
+            throw new InvalidOperationException("GatherTargets needs multi-hot or real targets; this data set has class ids (use Gather)");
+        }
+        int width = TargetWidth;
+        if (features.Length != sampleIndices.Length * FeatureCount || targets.Length != sampleIndices.Length * width)
+        {
+            throw new ArgumentException(
+                $"Gather of {sampleIndices.Length} samples needs {sampleIndices.Length * FeatureCount} features and {sampleIndices.Length * width} targets; got {features.Length} and {targets.Length}");
+        }
+        for (int b = 0; b < sampleIndices.Length; b++)
+        {
+            int stored = GatherFeatures(features, b, sampleIndices[b]);
+            _store.ReadTargets(targets.Slice(b * width, width), stored);
         }
     }
 
     /// <summary>Sample <paramref name="index"/> converted to float without normalization: row (F).</summary>
-    internal void ReadRaw(Span<float> row, int index) => ReadStored(row, StoredRow(index));
+    internal void ReadRaw(Span<float> row, int index) => _store.ReadFeatures(row, StoredRow(index));
 
-    /// <summary>The stored bytes of sample <paramref name="index"/>; only for byte data sets.</summary>
-    internal ReadOnlySpan<byte> StoredBytes(int index) => _bytes.AsSpan(StoredRow(index) * FeatureCount, FeatureCount);
+    /// <summary>bytes (F) &lt;- the stored bytes of sample <paramref name="index"/>; only for byte data sets.</summary>
+    internal void ReadStoredBytes(Span<byte> bytes, int index) => _store.ReadBytes(bytes, StoredRow(index));
 
-    private void ReadStored(Span<float> row, int stored)
+    private int GatherFeatures(Span<float> features, int b, int index)
     {
-        int start = stored * FeatureCount;
-        if (_bytes is not null)
+        var row = features.Slice(b * FeatureCount, FeatureCount);
+        int stored = StoredRow(index);
+        _store.ReadFeatures(row, stored);
+        Normalization.Apply(row);
+        return stored;
+    }
+
+    private void RequireKind(TargetKind kind, string operation)
+    {
+        if (TargetKind != kind)
         {
-            TensorPrimitives.ConvertTruncating<byte, float>(_bytes.AsSpan(start, FeatureCount), row);
-        }
-        else
-        {
-            _floats.AsSpan(start, FeatureCount).CopyTo(row);
+            throw new InvalidOperationException($"{operation} needs {kind} targets; this data set has {TargetKind} (use GatherTargets)");
         }
     }
 

@@ -1,3 +1,4 @@
+using DistributedTrainer.Data.Shards;
 using DistributedTrainer.Protos.V1;
 using SpecFormat = DistributedTrainer.Protos.V1.DatasetSpec.Types.Format;
 using SpecNormalization = DistributedTrainer.Protos.V1.DatasetSpec.Types.Normalization;
@@ -13,8 +14,10 @@ public static class DatasetLoader
     /// <summary>
     /// Reads the files, holds out <c>validation_fraction</c> of the training file (seeded by
     /// <paramref name="seed"/>), fits the normalization on the training split and applies it to all three.
-    /// Defaults: an unspecified format is CSV when the training file name ends in ".csv" or ".csv.gz", IDX
-    /// otherwise; an unspecified normalization is SCALE.
+    /// Defaults: an unspecified format is SHARDS when the training path is a directory, CSV when the training file
+    /// name ends in ".csv" or ".csv.gz", IDX otherwise; an unspecified normalization is SCALE. SHARDS maps the shard
+    /// files and reads no sample unless the normalization must be fitted on the data (SCALE of non-byte features,
+    /// STANDARDIZE).
     /// </summary>
     public static LoadedData Load(DatasetSpec spec, ulong seed)
     {
@@ -31,6 +34,10 @@ public static class DatasetLoader
         if (spec.NumClasses < 0)
         {
             throw new ArgumentException($"dataset.num_classes: {spec.NumClasses} (must be >= 0; 0 infers it)", nameof(spec));
+        }
+        if (format == SpecFormat.Shards)
+        {
+            return LoadShards(spec, seed);
         }
         RequireFile("train_path", spec.TrainPath);
         RequireFile("test_path", spec.TestPath);
@@ -57,7 +64,36 @@ public static class DatasetLoader
         string classSource = spec.NumClasses > 0 ? "dataset.num_classes" : "the training labels";
         var whole = train.ToDataset(classCount, classSource);
         var testSet = test.ToDataset(classCount, classSource);
+        return SplitAndNormalize(spec, seed, whole, testSet, classCount);
+    }
 
+    // SHARDS: two shard directories, mapped; their indexes must agree on features and targets.
+    private static LoadedData LoadShards(DatasetSpec spec, ulong seed)
+    {
+        RequireShards("train_path", spec.TrainPath);
+        RequireShards("test_path", spec.TestPath);
+        var (train, trainIndex) = WithField("train_path", () => ShardedDataset.Open(spec.TrainPath, spec.NumClasses));
+        var (test, testIndex) = WithField("test_path", () => ShardedDataset.Open(spec.TestPath, train.ClassCount));
+        if (test.FeatureCount != train.FeatureCount || testIndex.FeatureType != trainIndex.FeatureType)
+        {
+            throw new InvalidDataException(
+                $"dataset.test_path: {spec.TestPath} has {test.FeatureCount} {testIndex.FeatureType.Name()} features per sample; {spec.TrainPath} has {train.FeatureCount} {trainIndex.FeatureType.Name()}");
+        }
+        if (testIndex.TargetKind != trainIndex.TargetKind || testIndex.TargetWidth != trainIndex.TargetWidth)
+        {
+            throw new InvalidDataException(
+                $"dataset.test_path: {spec.TestPath} has {ShardIndex.KindName(testIndex.TargetKind)} targets of width {testIndex.TargetWidth}; {spec.TrainPath} has {ShardIndex.KindName(trainIndex.TargetKind)} of width {trainIndex.TargetWidth}");
+        }
+        if (trainIndex.TargetKind == TargetKind.ClassIds && testIndex.ClassCount > train.ClassCount)
+        {
+            throw new InvalidDataException(
+                $"dataset.test_path: {spec.TestPath} has {testIndex.ClassCount} classes; the training set has {train.ClassCount} (set dataset.num_classes)");
+        }
+        return SplitAndNormalize(spec, seed, train, test, train.ClassCount);
+    }
+
+    private static LoadedData SplitAndNormalize(DatasetSpec spec, ulong seed, Dataset whole, Dataset testSet, int classCount)
+    {
         Dataset trainSet = whole;
         Dataset? validation = null;
         if (spec.ValidationFraction > 0f)
@@ -112,10 +148,11 @@ public static class DatasetLoader
 
     private static SpecFormat ResolveFormat(DatasetSpec spec) => spec.Format switch
     {
-        SpecFormat.Idx or SpecFormat.Csv or SpecFormat.Text => spec.Format,
+        SpecFormat.Idx or SpecFormat.Csv or SpecFormat.Text or SpecFormat.Shards => spec.Format,
+        SpecFormat.Unspecified when Directory.Exists(spec.TrainPath) => SpecFormat.Shards,
         SpecFormat.Unspecified => spec.TrainPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)
             || spec.TrainPath.EndsWith(".csv.gz", StringComparison.OrdinalIgnoreCase) ? SpecFormat.Csv : SpecFormat.Idx,
-        _ => throw new ArgumentException($"dataset.format: {spec.Format} is not a known format (IDX, CSV or TEXT)", nameof(spec)),
+        _ => throw new ArgumentException($"dataset.format: {spec.Format} is not a known format (IDX, CSV, TEXT or SHARDS)", nameof(spec)),
     };
 
     private static NormalizationKind ResolveNormalization(SpecNormalization normalization) => normalization switch
@@ -137,6 +174,18 @@ public static class DatasetLoader
             return;
         }
         throw new FileNotFoundException($"dataset.{field}: file not found: {path}{MissingDataHint.For(path)}", path);
+    }
+
+    private static void RequireShards(string field, string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new ArgumentException($"dataset.{field}: required (a shard directory)");
+        }
+        if (!File.Exists(ShardIndex.IndexPath(path)))
+        {
+            throw new FileNotFoundException($"dataset.{field}: no shard directory (with {ShardIndex.FileName}) at {path}", path);
+        }
     }
 
     private static RawSplit ReadSplit(SpecFormat format, DatasetSpec spec, string field, string path, string labelsField, string labelsPath)
@@ -180,6 +229,10 @@ public static class DatasetLoader
         catch (InvalidDataException error)
         {
             throw new InvalidDataException($"dataset.{field}: {error.Message}", error);
+        }
+        catch (FileNotFoundException missing)
+        {
+            throw new FileNotFoundException($"dataset.{field}: {missing.Message}", missing.FileName, missing);
         }
     }
 

@@ -102,9 +102,10 @@ public sealed class Normalization
         int features = training.FeatureCount;
         var sum = new long[features];
         var squares = new long[features];
+        var row = new byte[features];
         for (int sample = 0; sample < training.Count; sample++)
         {
-            var row = training.StoredBytes(sample);
+            training.ReadStoredBytes(row, sample);
             for (int f = 0; f < row.Length; f++)
             {
                 int value = row[f];

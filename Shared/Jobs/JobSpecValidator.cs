@@ -105,10 +105,17 @@ public sealed class JobSpecValidator
             }
         }
 
-        RequireFile("dataset.train_path", dataset.TrainPath);
-        CheckLabelsFile("dataset.train_labels_path", dataset.TrainLabelsPath, dataset.Format);
-        RequireFile("dataset.test_path", dataset.TestPath);
-        CheckLabelsFile("dataset.test_labels_path", dataset.TestLabelsPath, dataset.Format);
+        if (dataset.Format == DatasetSpec.Types.Format.Shards)
+        {
+            CheckShardsDataset(dataset);
+        }
+        else
+        {
+            RequireFile("dataset.train_path", dataset.TrainPath);
+            CheckLabelsFile("dataset.train_labels_path", dataset.TrainLabelsPath, dataset.Format);
+            RequireFile("dataset.test_path", dataset.TestPath);
+            CheckLabelsFile("dataset.test_labels_path", dataset.TestLabelsPath, dataset.Format);
+        }
         Defined("dataset.normalization", dataset.Normalization);
         InRange("dataset.validation_fraction", dataset.ValidationFraction, 0, true, 1, false);
         AtLeast("dataset.label_column", dataset.LabelColumn, 0);
@@ -116,6 +123,36 @@ public sealed class JobSpecValidator
         if (shape is { } data && dataset.NumClasses > 0 && dataset.NumClasses < data.ClassCount)
         {
             Add("dataset.num_classes", $"must be >= {data.ClassCount}, the classes in the training labels, got {dataset.NumClasses}");
+        }
+    }
+
+    // SHARDS: two shard directories (each with its index.json); the IDX and CSV fields are refused.
+    private void CheckShardsDataset(DatasetSpec dataset)
+    {
+        RequireShardDirectory("dataset.train_path", dataset.TrainPath);
+        RequireShardDirectory("dataset.test_path", dataset.TestPath);
+        foreach (var (field, set) in new[]
+        {
+            ("train_labels_path", dataset.TrainLabelsPath.Length > 0), ("test_labels_path", dataset.TestLabelsPath.Length > 0),
+            ("label_column", dataset.LabelColumn != 0), ("has_header", dataset.HasHeader),
+        })
+        {
+            if (set)
+            {
+                Add("dataset." + field, "is unused for SHARDS (targets come from the shards' index.json); remove it");
+            }
+        }
+    }
+
+    private void RequireShardDirectory(string path, string directory)
+    {
+        if (directory.Length == 0)
+        {
+            Add(path, "must be set (a shard directory holding index.json)");
+        }
+        else if (limits.CheckFilesExist && !File.Exists(Data.Shards.ShardIndex.IndexPath(directory)))
+        {
+            Add(path, $"no shard directory (with {Data.Shards.ShardIndex.FileName}) at {directory}");
         }
     }
 
@@ -799,8 +836,14 @@ public sealed class JobSpecValidator
 
         // num_classes may exceed the classes seen in training (a class only the test set has); fewer is reported above.
         var classes = Math.Max(dataset.NumClasses, data.ClassCount);
+        if (data.Targets != Data.TargetKind.ClassIds && !CheckTargetLoss(loss.Kind, data.Targets))
+        {
+            return;
+        }
         var (needed, why) = loss.Kind switch
         {
+            LossSpec.Types.Kind.Mse when data.Targets == Data.TargetKind.Real => ((int?)data.ClassCount, $"one output per target value for {lossName}"),
+            LossSpec.Types.Kind.Mse when data.Targets == Data.TargetKind.MultiHot => ((int?)data.ClassCount, $"one output per class for {lossName}"),
             LossSpec.Types.Kind.SoftmaxCrossEntropy or LossSpec.Types.Kind.MultiLabelBinaryCrossEntropy => ((int?)classes, $"one output per class for {lossName}"),
             LossSpec.Types.Kind.BinaryCrossEntropy => (1, $"one logit per sample for {lossName}"),
             _ => (null, ""),
@@ -825,6 +868,21 @@ public sealed class JobSpecValidator
             var path = lastDense < 0 ? "model.layers" : $"model.layers[{lastDense}].dense.units";
             Add(path, $"the model's output must be {expected} ({why}), got {produced}");
         }
+    }
+
+    // Multi-hot targets need a loss over vectors of 0/1 values, real targets MSE; class-id losses cannot read them.
+    private bool CheckTargetLoss(LossSpec.Types.Kind loss, Data.TargetKind targets)
+    {
+        bool fits = targets == Data.TargetKind.Real
+            ? loss == LossSpec.Types.Kind.Mse
+            : loss is LossSpec.Types.Kind.Mse or LossSpec.Types.Kind.MultiLabelBinaryCrossEntropy;
+        if (!fits)
+        {
+            Add("loss.kind", targets == Data.TargetKind.Real
+                ? $"must be MSE for the data set's real-valued targets, got {ProtoName(loss)}"
+                : $"must be MULTI_LABEL_BINARY_CROSS_ENTROPY or MSE for the data set's multi-hot targets, got {ProtoName(loss)}");
+        }
+        return fits;
     }
 
     private void CheckOptimizer(OptimizerSpec optimizer)

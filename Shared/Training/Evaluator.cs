@@ -62,12 +62,23 @@ public sealed class Evaluator : IDisposable
             }
             var features = _features.Span[..(rows * data.FeatureCount)];
             var labels = _labels.AsSpan(0, rows * steps);
-            data.Gather(features, labels, indices);
             var targets = _targets.Span[..(rows * _classes)];
-            TargetEncoding.Encode(targets, labels, stepClasses);
+            bool classIds = data.TargetKind == TargetKind.ClassIds;
+            if (classIds)
+            {
+                data.Gather(features, labels, indices);
+                TargetEncoding.Encode(targets, labels, stepClasses);
+            }
+            else
+            {
+                data.GatherTargets(features, targets, indices);
+            }
             var outputs = _model.Forward(_context, features, rows);
             double loss = TargetEncoding.StepLoss(_loss, _gradient.Span[..(rows * _classes)], outputs, targets, rows, steps, stepClasses);
-            total += new ShardResult(loss, TargetEncoding.CountCorrect(outputs, labels, stepClasses), rows);
+            int correct = classIds
+                ? TargetEncoding.CountCorrect(outputs, labels, stepClasses)
+                : TargetEncoding.CountCorrect(outputs, targets, _classes, data.TargetKind);
+            total += new ShardResult(loss, correct, rows);
         }
         return total;
     }

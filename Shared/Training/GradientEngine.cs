@@ -72,9 +72,17 @@ public sealed class GradientEngine : IDisposable
         }
         var features = _features.Span[..(rows * _data.FeatureCount)];
         var labels = _labels.AsSpan(0, rows * _steps);
-        _data.Gather(features, labels, sampleIds);
         var targets = _targets.Span[..(rows * _classes)];
-        TargetEncoding.Encode(targets, labels, _stepClasses);
+        bool classIds = _data.TargetKind == TargetKind.ClassIds;
+        if (classIds)
+        {
+            _data.Gather(features, labels, sampleIds);
+            TargetEncoding.Encode(targets, labels, _stepClasses);
+        }
+        else
+        {
+            _data.GatherTargets(features, targets, sampleIds);
+        }
 
         PrepareContext(step, sampleIds);
         var buffers = _model.Store.BufferValues;
@@ -83,7 +91,9 @@ public sealed class GradientEngine : IDisposable
         var outputs = _model.Forward(_context, features, rows);
         var outputGradient = _outputGradient.Span[..(rows * _classes)];
         double lossSum = TargetEncoding.StepLoss(_loss, outputGradient, outputs, targets, rows, _steps, _stepClasses);
-        int correct = TargetEncoding.CountCorrect(outputs, labels, _stepClasses);
+        int correct = classIds
+            ? TargetEncoding.CountCorrect(outputs, labels, _stepClasses)
+            : TargetEncoding.CountCorrect(outputs, targets, _classes, _data.TargetKind);
 
         _model.ZeroGradients();
         _model.Backward(_context, outputGradient, rows);

@@ -52,7 +52,7 @@ public sealed record JobInput(JobSpec Spec, LoadedData Data)
         {
             throw new JobInputException(failure.Message, failure);
         }
-        Throw(JobSpecValidator.Validate(spec, limits, new DataShape(data.FeatureCount, data.ClassCount)));
+        Throw(JobSpecValidator.Validate(spec, limits, new DataShape(data.FeatureCount, data.ClassCount) { Targets = data.Train.TargetKind }));
         return new JobInput(spec, data);
     }
 

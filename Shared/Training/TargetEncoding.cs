@@ -1,3 +1,4 @@
+using DistributedTrainer.Data;
 using DistributedTrainer.Numerics.Losses;
 using DistributedTrainer.Protos.V1;
 
@@ -46,6 +47,30 @@ public static class TargetEncoding
             {
                 correct++;
             }
+        }
+        return correct;
+    }
+
+    /// <summary>
+    /// Rows of outputs (B, C) that match target vectors (B, C): for multi-hot targets every logit's sign agrees with
+    /// its 0/1 target (exact-match accuracy); real targets have no notion of correct, so 0.
+    /// </summary>
+    public static int CountCorrect(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, int classes, TargetKind kind)
+    {
+        if (kind != TargetKind.MultiHot)
+        {
+            return 0;
+        }
+        int correct = 0;
+        int rows = targets.Length / classes;
+        for (int row = 0; row < rows; row++)
+        {
+            bool all = true;
+            for (int j = row * classes; all && j < (row + 1) * classes; j++)
+            {
+                all = outputs[j] > 0f == targets[j] >= 0.5f;
+            }
+            correct += all ? 1 : 0;
         }
         return correct;
     }

@@ -1,0 +1,203 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace DistributedTrainer.Data.Shards;
+
+/// <summary>
+/// The samples of a shard directory, memory-mapped: opening reads only index.json and the .npy headers, and a gather
+/// reads only the rows it asks for. Sample i is row i - first of the shard whose range holds it. Once reads have
+/// touched about <see cref="ResidentBudget"/> bytes, every file is released (<see cref="MappedNpy.Release"/>), meant to
+/// bound a process's memory for data over an epoch; docs/BENCHMARKS.md has what it measured.
+/// </summary>
+internal sealed class ShardedSamples : SampleStore
+{
+    /// <summary>Bytes of mapped pages read between releases (64 MiB).</summary>
+    public const long ResidentBudget = 64L << 20;
+
+    private const int PageSize = 4096;
+    private long _touched;
+
+    private readonly ShardIndex _index;
+    private readonly MappedNpy[] _features;
+    private readonly MappedNpy[] _targets;
+    // _firsts[s] is the data set position of shard s's first sample; one more entry holds the total.
+    private readonly int[] _firsts;
+    private readonly string _directory;
+
+    private ShardedSamples(ShardIndex index, MappedNpy[] features, MappedNpy[] targets, int[] firsts, string directory)
+    {
+        _index = index;
+        _features = features;
+        _targets = targets;
+        _firsts = firsts;
+        _directory = directory;
+    }
+
+    /// <summary>The directory's index.</summary>
+    public ShardIndex Index => _index;
+
+    public override int Count => _firsts[^1];
+
+    public override int FeatureCount => _index.FeatureCount;
+
+    public override bool StoresBytes => _index.FeatureType == NpyDType.UInt8;
+
+    public override int TargetWidth => _index.TargetWidth;
+
+    public override TargetKind TargetKind => _index.TargetKind;
+
+    /// <summary>
+    /// Reads the index of <paramref name="path"/> (a shard directory or its index.json) and maps every shard, checking
+    /// each file's header against the index. Shard files must lie in the directory once links are resolved, so an
+    /// index inside a data root cannot reach outside it. Errors name the index field or the shard file.
+    /// </summary>
+    public static ShardedSamples Open(string path)
+    {
+        var index = ShardIndex.Read(path);
+        string indexPath = ShardIndex.IndexPath(path);
+        string directory = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
+        string resolvedDirectory = DataRoots.ResolvePath(directory) ?? directory;
+        var features = new MappedNpy[index.Shards.Count];
+        var targets = new MappedNpy[index.Shards.Count];
+        var firsts = new int[index.Shards.Count + 1];
+        for (int s = 0; s < index.Shards.Count; s++)
+        {
+            var shard = index.Shards[s];
+            long[] featureShape = [shard.Samples, .. index.FeatureShape.Select(size => (long)size)];
+            long[] targetShape = [shard.Samples, .. index.TargetShape.Select(size => (long)size)];
+            features[s] = Map(directory, resolvedDirectory, $"shards[{s}].features", shard.Features, index.FeatureType, featureShape);
+            targets[s] = Map(directory, resolvedDirectory, $"shards[{s}].targets", shard.Targets, index.TargetType, targetShape);
+            firsts[s + 1] = firsts[s] + shard.Samples;
+        }
+        return new ShardedSamples(index, features, targets, firsts, directory);
+    }
+
+    public override void ReadFeatures(Span<float> features, int row)
+    {
+        var (shard, local) = Locate(row);
+        Convert(_features[shard], _index.FeatureType, features, local);
+        Touched(features.Length * _index.FeatureType.Size());
+    }
+
+    public override void ReadBytes(Span<byte> bytes, int row)
+    {
+        var (shard, local) = Locate(row);
+        _features[shard].ReadRow(bytes, local);
+        Touched(bytes.Length);
+    }
+
+    public override void ReadLabels(Span<int> labels, int row, int classCount)
+    {
+        var (shard, local) = Locate(row);
+        var file = _targets[shard];
+        long id = _index.TargetType switch
+        {
+            NpyDType.UInt8 => ReadOne<byte>(file, local),
+            NpyDType.Int32 => ReadOne<int>(file, local),
+            _ => ReadOne<long>(file, local),
+        };
+        if ((ulong)id >= (ulong)classCount)
+        {
+            // The id itself is not quoted: it is file content, and the message may go back to a remote caller.
+            throw new InvalidDataException(
+                $"{Path.Combine(_directory, _index.Shards[shard].Targets)}: sample {local} has a class id outside [0, {classCount})");
+        }
+        labels[0] = (int)id;
+    }
+
+    public override void ReadTargets(Span<float> targets, int row)
+    {
+        var (shard, local) = Locate(row);
+        Convert(_targets[shard], _index.TargetType, targets, local);
+    }
+
+    // Counts the pages a read may have faulted in (one more for a row that straddles a boundary); past the budget,
+    // the thread that crosses it releases every file. Targets are small beside features and are released with them.
+    private void Touched(int bytes)
+    {
+        if (Interlocked.Add(ref _touched, bytes + PageSize) < ResidentBudget)
+        {
+            return;
+        }
+        Interlocked.Exchange(ref _touched, 0);
+        foreach (var file in _features)
+        {
+            file.Release();
+        }
+        foreach (var file in _targets)
+        {
+            file.Release();
+        }
+    }
+
+    private static MappedNpy Map(string directory, string resolvedDirectory, string field, string name, NpyDType type, long[] shape)
+    {
+        string path = Path.Combine(directory, name);
+        string? resolved = DataRoots.ResolvePath(path);
+        if (resolved is null || Path.GetDirectoryName(resolved) != resolvedDirectory)
+        {
+            throw new InvalidDataException($"{ShardIndex.FileName}: {field}: {path} leads outside the shard directory (links are resolved)");
+        }
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"{ShardIndex.FileName}: {field}: file not found: {path}", path);
+        }
+        try
+        {
+            return MappedNpy.Open(path, type, shape);
+        }
+        catch (Exception failure) when (failure is InvalidDataException or OverflowException)
+        {
+            throw new InvalidDataException($"{ShardIndex.FileName}: {field}: {path} {failure.Message}", failure);
+        }
+    }
+
+    private (int Shard, long Local) Locate(int row)
+    {
+        int shard = Array.BinarySearch(_firsts, row);
+        // A miss gives the complement of the next larger first; the shard is the one before it.
+        shard = shard >= 0 ? shard : ~shard - 1;
+        return (shard, row - _firsts[shard]);
+    }
+
+    private static T ReadOne<T>(MappedNpy file, long row)
+        where T : unmanaged
+    {
+        Span<T> value = stackalloc T[1];
+        file.ReadRow(value, row);
+        return value[0];
+    }
+
+    // destination (W) <- row of a file of type `type`, converted to float as IDX bytes are (exact for integers below 2^24).
+    private static void Convert(MappedNpy file, NpyDType type, Span<float> destination, long row)
+    {
+        if (type == NpyDType.Float32)
+        {
+            file.ReadRow(destination, row);
+            return;
+        }
+        var scratch = ArrayPool<byte>.Shared.Rent(destination.Length * type.Size());
+        try
+        {
+            var raw = scratch.AsSpan(0, destination.Length * type.Size());
+            file.ReadRow(raw, row);
+            switch (type)
+            {
+                case NpyDType.UInt8:
+                    TensorPrimitives.ConvertTruncating<byte, float>(raw, destination);
+                    break;
+                case NpyDType.Int32:
+                    TensorPrimitives.ConvertTruncating<int, float>(MemoryMarshal.Cast<byte, int>(raw), destination);
+                    break;
+                default:
+                    TensorPrimitives.ConvertTruncating<long, float>(MemoryMarshal.Cast<byte, long>(raw), destination);
+                    break;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+}
