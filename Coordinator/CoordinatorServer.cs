@@ -31,9 +31,6 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     /// <summary>The full name of trainer.v1.Cluster.</summary>
     public const string ClusterServiceName = "trainer.v1.Cluster";
 
-    /// <summary>The start of the stdout line that gives the dashboard's address: <c>dashboard on URL</c>.</summary>
-    public const string DashboardLinePrefix = "dashboard on ";
-
     /// <summary>The log category of the coordinator's own messages (jobs, workers).</summary>
     public const string LogCategory = "DistributedTrainer.Coordinator";
 

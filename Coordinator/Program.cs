@@ -29,8 +29,7 @@ await using (var server = await CoordinatorServer.StartAsync(options, ServerProc
 {
     if (server.DashboardAddress is { } dashboard)
     {
-        // Before "listening on": a parent that waits for that line has read this one too.
-        Console.Out.WriteLine($"{CoordinatorServer.DashboardLinePrefix}{dashboard.ToString().TrimEnd('/')}");
+        ServerProcess.AnnounceDashboard(dashboard);
     }
     ServerProcess.AnnounceAddress(server.Address);
     await process.Stopping;

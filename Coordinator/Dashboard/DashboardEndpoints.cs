@@ -70,7 +70,21 @@ internal static class DashboardEndpoints
             await JobNotFound(jobId).ExecuteAsync(context);
             return;
         }
-        await EventStream.WriteAsync(context, Items(grain.Watch(context.RequestAborted), "job", context.RequestAborted));
+        await EventStream.WriteAsync(context, JobItems(grain, context.RequestAborted));
+    }
+
+    // The watch's events as they are ("job"), and after each state change or notable event the job as it is then
+    // ("snapshot"): the watch carries no event for a change of the job's workers, which its snapshot shows.
+    private static async IAsyncEnumerable<SseItem<string>> JobItems(IJobGrain grain, [EnumeratorCancellation] CancellationToken cancellation)
+    {
+        await foreach (var jobEvent in grain.Watch(cancellation))
+        {
+            yield return new SseItem<string>(DashboardJson.Format(jobEvent), "job");
+            if (JobsFeed.ChangesTheJob(jobEvent) && await grain.Get() is { } job)
+            {
+                yield return new SseItem<string>(DashboardJson.Format(job), "snapshot");
+            }
+        }
     }
 
     private static async Task WatchSweepAsync(HttpContext context, string sweepId, IGrainFactory grains)

@@ -10,12 +10,17 @@ namespace DistributedTrainer.Coordinator.Dashboard;
 /// The jobs page's stream: first every job (<c>jobs</c>: the ListJobs answer), then the events of every job not yet
 /// ended and of every job created later (<c>job</c>: <c>{"jobId", "event"}</c> with a WatchJob event), read from the
 /// job grains' own watches: the same events the Jobs API streams. Step events come at most every
-/// <see cref="StepInterval"/> per job (the table shows progress, not curves); every other event comes as it is.
+/// <see cref="StepInterval"/> per job (the table shows progress, not curves); every other event comes as it is, and
+/// after a state change or a message the job's snapshot too (its worker count changes without an event of its own).
 /// </summary>
 internal sealed class JobsFeed(IGrainFactory grains, JobIndex index, JobSubmissions submissions)
 {
     /// <summary>Least time between two step events of one job on this stream.</summary>
     public static readonly TimeSpan StepInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>True for the events after which the dashboard sends the job's snapshot: state changes and messages.</summary>
+    public static bool ChangesTheJob(JobEvent jobEvent) =>
+        jobEvent.EventCase is JobEvent.EventOneofCase.State or JobEvent.EventOneofCase.Message;
 
     /// <summary>The stream's items until <paramref name="cancellation"/> fires.</summary>
     public async IAsyncEnumerable<SseItem<string>> StreamAsync([EnumeratorCancellation] CancellationToken cancellation)
@@ -62,9 +67,10 @@ internal sealed class JobsFeed(IGrainFactory grains, JobIndex index, JobSubmissi
     private async Task ForwardAsync(string jobId, ChannelWriter<SseItem<string>> events, CancellationToken cancellation)
     {
         var lastStep = DateTimeOffset.MinValue;
+        var grain = grains.GetGrain<IJobGrain>(jobId);
         try
         {
-            await foreach (var jobEvent in grains.GetGrain<IJobGrain>(jobId).Watch(cancellation))
+            await foreach (var jobEvent in grain.Watch(cancellation))
             {
                 if (jobEvent.EventCase == JobEvent.EventOneofCase.Step)
                 {
@@ -76,6 +82,11 @@ internal sealed class JobsFeed(IGrainFactory grains, JobIndex index, JobSubmissi
                     lastStep = now;
                 }
                 events.TryWrite(new SseItem<string>(DashboardJson.Tagged("jobId", jobId, jobEvent), "job"));
+                if (ChangesTheJob(jobEvent) && await grain.Get() is { } job)
+                {
+                    var snapshot = new JobEvent { UnixMs = jobEvent.UnixMs, Snapshot = job };
+                    events.TryWrite(new SseItem<string>(DashboardJson.Tagged("jobId", jobId, snapshot), "job"));
+                }
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

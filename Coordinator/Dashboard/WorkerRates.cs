@@ -16,9 +16,12 @@ internal sealed class WorkerRates : IDisposable
 
     public WorkerRates()
     {
+        // Read before the listener starts: read inside the callback, it may run TrainingMetrics' static constructor, whose
+        // instruments are published (to this callback) while the field is still null.
+        Instrument samplesPerSecond = TrainingMetrics.SamplesPerSecond;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (ReferenceEquals(instrument, TrainingMetrics.SamplesPerSecond))
+            if (ReferenceEquals(instrument, samplesPerSecond))
             {
                 listener.EnableMeasurementEvents(instrument);
             }

@@ -86,7 +86,7 @@ function el(tag, attributes = {}, ...children) {
     else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
     else if (value !== undefined && value !== null) node.setAttribute(key, value);
   }
-  node.append(...children.flat().map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
+  node.append(...children.flat(Infinity).map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
   return node;
 }
 
@@ -247,6 +247,12 @@ async function jobPage(signal, jobId) {
   };
 
   await follow(`/api/jobs/${encodeURIComponent(jobId)}/events`, signal, (kind, event) => {
+    if (kind === 'snapshot') {
+      // The job as it is after a state change or a notable event (its workers, its message); the curves stay.
+      job = event;
+      drawHeader();
+      return;
+    }
     job = apply(job, event);
     if (event.snapshot) {
       loss.clear();
