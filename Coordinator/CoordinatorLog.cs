@@ -9,6 +9,9 @@ internal static partial class CoordinatorLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listening on {Address} (state in {StateDirectory}, authentication {Authentication})")]
     public static partial void Listening(ILogger logger, Uri address, string stateDirectory, string authentication);
 
+    [LoggerMessage(EventId = 50, Level = LogLevel.Information, Message = "Dashboard on {Address} (the Jobs API's token)")]
+    public static partial void Dashboard(ILogger logger, Uri address);
+
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Job data is read only under {DataRoots}")]
     public static partial void DataRoots(ILogger logger, string dataRoots);
 

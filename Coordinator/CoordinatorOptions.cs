@@ -52,6 +52,21 @@ internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, I
     /// <summary>What one caller (token, or address without one) may hold: queued jobs, watches, spec bytes.</summary>
     public CallerLimits Limits { get; init; } = CallerLimits.Default;
 
+    /// <summary>
+    /// The port of the web dashboard (<c>--dashboard-port</c>): HTTP/1.1 on the same address as the gRPC port (browsers
+    /// cannot speak h2c), with TLS when the coordinator has a certificate; 0 picks a free one; null: no dashboard.
+    /// </summary>
+    public int? DashboardPort { get; init; }
+
+    /// <summary>
+    /// Where this coordinator's processes write their span files (<c>*.traces.jsonl</c>), which the dashboard's step
+    /// waterfall reads; null: the state directory's <c>telemetry/</c>.
+    /// </summary>
+    public string? TelemetryDirectory { get; init; }
+
+    /// <summary>The span directory in force: <see cref="TelemetryDirectory"/>, or the state directory's <c>telemetry/</c>.</summary>
+    public string EffectiveTelemetryDirectory() => TelemetryDirectory ?? Path.Combine(StateDirectory, "telemetry");
+
     /// <summary>The data roots in force: <see cref="DataRoots"/>, or the defaults.</summary>
     public IReadOnlyList<string> EffectiveDataRoots() => DataRoots ?? [Path.Combine(StateDirectory, "data"), SystemDatasets, SystemTexts];
 
@@ -61,7 +76,7 @@ internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, I
     /// <summary>
     /// Parses <c>--port P --state-dir DIR [--host A] [--token T] [--client-token T] [--cluster-token T] [--data-root DIR]...
     /// [--tls-cert F --tls-key F] [--orleans-hosting localhost|kubernetes] [--max-queued-jobs N] [--max-watches N]
-    /// [--max-spec-bytes N]</c>. A token flag wins over its variable; <c>--client-token</c> and <c>--cluster-token</c>
+    /// [--max-spec-bytes N] [--dashboard-port P]</c>. A token flag wins over its variable; <c>--client-token</c> and <c>--cluster-token</c>
     /// (or their variables) win over <c>--token</c> (or DT_COORDINATOR_TOKEN).
     /// </summary>
     /// <exception cref="ArgumentException">A flag is unknown, lacks its value or has a bad one.</exception>
@@ -71,7 +86,7 @@ internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, I
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var dataRoots = new List<string>();
         string[] known = ["--port", "--state-dir", "--host", "--token", "--client-token", "--cluster-token", "--data-root", "--tls-cert",
-            "--tls-key", "--orleans-hosting", "--max-queued-jobs", "--max-watches", "--max-spec-bytes"];
+            "--tls-key", "--orleans-hosting", "--max-queued-jobs", "--max-watches", "--max-spec-bytes", "--dashboard-port"];
         for (int i = 0; i < args.Count; i++)
         {
             if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -128,8 +143,14 @@ internal sealed record CoordinatorOptions(string StateDirectory, int Port = 0, I
             ClusterToken = clusterToken,
             DataRoots = dataRoots.Count > 0 ? dataRoots : null,
             Limits = limits,
+            DashboardPort = values.TryGetValue("--dashboard-port", out var dashboardPort) ? DashboardPortOf(dashboardPort) : null,
         };
     }
+
+    private static int DashboardPortOf(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535
+            ? port
+            : throw new ArgumentException($"Invalid --dashboard-port: '{text}' (must be 0 to 65535; 0 picks a free port)");
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 

@@ -1,11 +1,14 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using DistributedTrainer.Coordinator.Cluster;
+using DistributedTrainer.Coordinator.Dashboard;
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Coordinator.Services;
 using DistributedTrainer.Data;
 using DistributedTrainer.Transport;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -37,14 +40,18 @@ internal sealed class CoordinatorServer : IAsyncDisposable
     private readonly WebApplication _app;
     private int _disposed;
 
-    private CoordinatorServer(WebApplication app, Uri address)
+    private CoordinatorServer(WebApplication app, Uri address, Uri? dashboardAddress)
     {
         _app = app;
         Address = address;
+        DashboardAddress = dashboardAddress;
     }
 
     /// <summary>The bound address, e.g. <c>http://127.0.0.1:41234</c>.</summary>
     public Uri Address { get; }
+
+    /// <summary>The web dashboard's address (HTTP/1.1, its own port), e.g. <c>http://127.0.0.1:41235</c>; null without <see cref="CoordinatorOptions.DashboardPort"/>.</summary>
+    public Uri? DashboardAddress { get; }
 
     /// <summary>The workers registered with this coordinator.</summary>
     public WorkerRegistry Workers => _app.Services.GetRequiredService<WorkerRegistry>();
@@ -65,6 +72,10 @@ internal sealed class CoordinatorServer : IAsyncDisposable
                 app.MapGrpcService<SweepsService>();
                 app.MapGrpcService<ClusterService>();
                 app.MapGrpcInfrastructure(JobsServiceName, SweepsServiceName, ClusterServiceName);
+                if (options.DashboardPort is not null)
+                {
+                    app.MapDashboard(options.ClientToken, options.EffectiveTelemetryDirectory());
+                }
                 await app.StartAsync();
             }
             catch (Exception failure) when (attempt < StartAttempts && JobGrainsSilo.IsPortCollision(failure))
@@ -78,12 +89,17 @@ internal sealed class CoordinatorServer : IAsyncDisposable
                 throw;
             }
             Uri address = app.BoundAddress();
+            Uri? dashboard = app.Services.GetRequiredService<DashboardListener>().Address(options.TlsCertificate is not null);
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
             string authentication = Authentication(options);
             string dataRoots = string.Join(", ", app.Services.GetRequiredService<DataRoots>().Directories);
             CoordinatorLog.Listening(logger, address, options.StateDirectory, authentication);
             CoordinatorLog.DataRoots(logger, dataRoots);
-            return new CoordinatorServer(app, address);
+            if (dashboard is not null)
+            {
+                CoordinatorLog.Dashboard(logger, dashboard);
+            }
+            return new CoordinatorServer(app, address, dashboard);
         }
     }
 
@@ -108,6 +124,22 @@ internal sealed class CoordinatorServer : IAsyncDisposable
             ServiceTokens = new Dictionary<string, string?>(StringComparer.Ordinal) { [ClusterServiceName] = options.ClusterToken },
             ConfigureLogging = logging,
         });
+        var dashboard = new DashboardListener();
+        if (options.DashboardPort is { } dashboardPort)
+        {
+            // A second endpoint, HTTP/1.1: without TLS Kestrel cannot offer HTTP/1.1 and HTTP/2 on one port (no ALPN), and
+            // the gRPC endpoint must stay HTTP/2 only (docs: /work/shared/notes/grpc-on-kestrel.md).
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(options.Host ?? IPAddress.Loopback, dashboardPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                if (certificate is not null)
+                {
+                    listen.UseHttps(certificate);
+                }
+                dashboard.Attach(listen);
+            }));
+        }
+        builder.Services.AddDashboard(dashboard);
         var paths = new CoordinatorPaths(options.StateDirectory);
         // A transfer may also start from one of this coordinator's own job checkpoints.
         builder.Services.AddSingleton(new DataRoots(options.EffectiveDataRoots(), [paths.JobsDirectory]));

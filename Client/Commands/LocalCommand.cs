@@ -98,7 +98,8 @@ internal static class LocalCommand
         }
         using (cluster)
         {
-            diagnostics.WriteLine($"local cluster: coordinator {cluster.CoordinatorAddress.ToString().TrimEnd('/')}, {arguments.Workers} worker(s) x {threadsPerWorker} thread(s); " +
+            string dashboard = cluster.Coordinator.DashboardAddress is { } page ? $" (dashboard {page.ToString().TrimEnd('/')})" : "";
+            diagnostics.WriteLine($"local cluster: coordinator {cluster.CoordinatorAddress.ToString().TrimEnd('/')}{dashboard}, {arguments.Workers} worker(s) x {threadsPerWorker} thread(s); " +
                 $"logs in {Path.Combine(outputDirectory, LocalCluster.LogsDirectory)}");
             using var connection = CoordinatorConnection.Open(cluster.CoordinatorAddress);
             string? jobId = null;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using DistributedTrainer.Transport;
 
 namespace DistributedTrainer.Client.Local;
 
@@ -15,7 +16,7 @@ namespace DistributedTrainer.Client.Local;
 /// </remarks>
 internal sealed partial class ChildProcess : IDisposable
 {
-    private const string ListeningPrefix = "listening on ";
+    private const string ListeningPrefix = ServerProcess.ListeningPrefix;
     private const int KeptStderrLines = 20;
     private const string Setpriv = "/usr/bin/setpriv";
 
@@ -24,6 +25,7 @@ internal sealed partial class ChildProcess : IDisposable
     private readonly Queue<string> _stderrTail = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _logClosed;
+    private volatile Uri? _dashboard;
 
     private ChildProcess(string name, Process process, StreamWriter log, string logPath)
     {
@@ -40,6 +42,9 @@ internal sealed partial class ChildProcess : IDisposable
     public int Id => _process.Id;
 
     public string LogPath { get; }
+
+    /// <summary>The web dashboard's address, from its "dashboard on URL" line (a coordinator started with --dashboard-port); null before or without one.</summary>
+    public Uri? DashboardAddress => _dashboard;
 
     /// <summary>Completes with the exit code when the process has exited.</summary>
     public Task<int> Exited { get; }
@@ -189,6 +194,11 @@ internal sealed partial class ChildProcess : IDisposable
             return;
         }
         Write(line);
+        if (line.StartsWith(ServerProcess.DashboardPrefix, StringComparison.Ordinal)
+            && Uri.TryCreate(line[ServerProcess.DashboardPrefix.Length..].Trim(), UriKind.Absolute, out var dashboard))
+        {
+            _dashboard = dashboard;
+        }
         if (!_listening.Task.IsCompleted && line.StartsWith(ListeningPrefix, StringComparison.Ordinal))
         {
             if (Uri.TryCreate(line[ListeningPrefix.Length..].Trim(), UriKind.Absolute, out var address))

@@ -200,7 +200,7 @@ internal sealed class LocalCluster : IDisposable
     public static string WorkerName(int number) => $"w-{number.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     private ChildProcess StartCoordinator(string name, int port) => Add(ChildProcess.Start(name, _executables.Coordinator,
-        ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--state-dir", StateDirectory, .. _dataRootArguments],
+        ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--state-dir", StateDirectory, "--dashboard-port", "0", .. _dataRootArguments],
         Path.Combine(_logs, name + ".log"), _environment));
 
     private ChildProcess Add(ChildProcess child, bool expectExit = false)

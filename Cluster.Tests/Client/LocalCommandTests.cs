@@ -217,6 +217,8 @@ public sealed class LocalCommandTests : IDisposable
             Assert.Equal(output, summary.RootElement.GetProperty("output_directory").GetString());
             Assert.True(Directory.Exists(summary.RootElement.GetProperty("checkpoint").GetString()), result.Stdout);
             Assert.Contains("min_workers = max_workers = 2", result.Stderr, StringComparison.Ordinal);
+            // The dashboard's address is printed next to the coordinator's.
+            Assert.Matches(@"local cluster: coordinator http://127\.0\.0\.1:\d+ \(dashboard http://127\.0\.0\.1:\d+\)", result.Stderr);
             var metrics = File.ReadAllLines(Path.Combine(output, "metrics.csv"));
             Assert.Equal(3, metrics.Length);
             Assert.Equal("svg", XDocument.Load(Path.Combine(output, "curves.svg")).Root!.Name.LocalName);

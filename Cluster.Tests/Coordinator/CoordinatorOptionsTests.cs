@@ -18,6 +18,30 @@ public sealed class CoordinatorOptionsTests
     }
 
     [Fact]
+    public void Parse_DashboardPort_SetsIt()
+    {
+        var options = CoordinatorOptions.Parse(["--state-dir", "s", "--dashboard-port", "0"], null);
+
+        Assert.Equal(0, options.DashboardPort);
+    }
+
+    [Fact]
+    public void Parse_NoDashboardPort_NoDashboard()
+    {
+        var options = CoordinatorOptions.Parse(["--state-dir", "s"], null);
+
+        Assert.Null(options.DashboardPort);
+    }
+
+    [Fact]
+    public void Parse_DashboardPortOutOfRange_NamesTheFlag()
+    {
+        var invalid = Assert.Throws<ArgumentException>(() => CoordinatorOptions.Parse(["--state-dir", "s", "--dashboard-port", "70000"], null));
+
+        Assert.StartsWith("Invalid --dashboard-port: '70000'", invalid.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_TokenOnlyInEnvironment_UsesIt()
     {
         var options = CoordinatorOptions.Parse(["--state-dir", "s"], "from-env");

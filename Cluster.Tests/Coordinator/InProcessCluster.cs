@@ -26,13 +26,15 @@ internal sealed class InProcessCluster : IAsyncDisposable
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("dt-cluster-").FullName;
 
-    /// <summary>Starts a coordinator on <paramref name="state"/> below <see cref="Directory"/>; port 0 picks a free one.</summary>
-    public async Task<CoordinatorServer> StartCoordinatorAsync(string state = "state", int port = 0)
+    /// <summary>
+    /// Starts a coordinator on <paramref name="state"/> below <see cref="Directory"/>; port 0 picks a free one;
+    /// <paramref name="configure"/> changes the options further (a dashboard, a client token).
+    /// </summary>
+    public async Task<CoordinatorServer> StartCoordinatorAsync(string state = "state", int port = 0,
+        Func<CoordinatorOptions, CoordinatorOptions>? configure = null)
     {
-        var server = await CoordinatorServer.StartAsync(new CoordinatorOptions(Path.Combine(Directory, state), Port: port, HeartbeatIntervalMs: 500)
-        {
-            DataRoots = [Directory],
-        });
+        var options = new CoordinatorOptions(Path.Combine(Directory, state), Port: port, HeartbeatIntervalMs: 500) { DataRoots = [Directory] };
+        var server = await CoordinatorServer.StartAsync(configure is null ? options : configure(options));
         _coordinators.Add(server);
         return server;
     }

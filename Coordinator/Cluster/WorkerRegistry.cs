@@ -86,6 +86,15 @@ internal sealed class WorkerRegistry : IDisposable
         }
     }
 
+    /// <summary>Every live worker, in registration order, with the job that holds it (null: free).</summary>
+    public IReadOnlyList<(WorkerEndpoint Worker, string? JobId)> Holdings()
+    {
+        lock (_gate)
+        {
+            return [.. _live.Values.OrderBy(entry => entry.Order).Select(entry => (entry.Worker, entry.LeasedBy))];
+        }
+    }
+
     /// <summary>
     /// Registers a worker at <paramref name="address"/> (an absolute http(s) URL) and returns its id. A live worker
     /// with the same address or name is replaced: it is the same worker, restarted; a job holding it keeps holding it.

@@ -13,7 +13,8 @@ namespace DistributedTrainer.Coordinator.Grains;
 /// to its watchers.
 /// </summary>
 internal sealed class JobGrain(
-    [PersistentState("job", JobGrainsSilo.StorageName)] IPersistentState<Job> state, JobRunServices services)
+    [PersistentState("job", JobGrainsSilo.StorageName)] IPersistentState<Job> state, JobRunServices services,
+    JobSubmissions submissions)
     : Grain, IJobGrain
 {
     // How long a running job's grain stays active without calls: as long as its run goes on.
@@ -67,6 +68,7 @@ internal sealed class JobGrain(
         };
         await state.WriteStateAsync();
         CoordinatorLog.JobSubmitted(services.Logger, JobId, spec.Name);
+        submissions.Announce(JobId);
         StartRun(spec);
         return state.State.Clone();
     }

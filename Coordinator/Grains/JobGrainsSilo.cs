@@ -89,6 +89,7 @@ internal static class JobGrainsSilo
         services.AddSingleton(provider => new WorkerRegistry(TimeProvider.System, heartbeatInterval, CoordinatorLogger(provider)));
         services.AddSingleton(provider => new JobQueue(provider.GetRequiredService<WorkerRegistry>(), CoordinatorLogger(provider)));
         services.AddSingleton<JobInputs>();
+        services.AddSingleton<JobSubmissions>();
         services.AddSingleton<JobIndex>();
         services.AddSingleton<SweepIndex>();
         services.AddSingleton(provider => new JobRunServices(provider.GetRequiredService<JobQueue>(), provider.GetRequiredService<WorkerRegistry>(),

@@ -31,10 +31,22 @@ public sealed class ServerProcess : IDisposable
         .AddSimpleConsole(console => console.SingleLine = true)
         .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
 
+    /// <summary>The start of the stdout line that gives the server's gRPC address.</summary>
+    public const string ListeningPrefix = "listening on ";
+
+    /// <summary>The start of the stdout line that gives a coordinator's web dashboard address, printed before <see cref="ListeningPrefix"/>'s.</summary>
+    public const string DashboardPrefix = "dashboard on ";
+
+    /// <summary>Prints "dashboard on URL" on stdout; call it before <see cref="AnnounceAddress"/>, so a parent that waited for that line has read this one.</summary>
+    public static void AnnounceDashboard(Uri address)
+    {
+        Console.Out.WriteLine($"{DashboardPrefix}{address.ToString().TrimEnd('/')}");
+    }
+
     /// <summary>Prints "listening on URL" on stdout, the line parents wait for.</summary>
     public static void AnnounceAddress(Uri address)
     {
-        Console.Out.WriteLine($"listening on {address.ToString().TrimEnd('/')}");
+        Console.Out.WriteLine($"{ListeningPrefix}{address.ToString().TrimEnd('/')}");
         Console.Out.Flush();
     }
 
