@@ -13,6 +13,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "elastic" => ElasticBenchmark.Run(args[1..]),
     "straggler" => StragglerBenchmark.Run(args[1..]),
     "soak" => SoakBenchmark.Run(args[1..]),
+    "gan-score" => GanScoreBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -34,5 +35,7 @@ static int Usage()
     Console.Error.WriteLine("                                 samples/s of W workers (default 2) beside the same with one FACTOR times slower");
     Console.Error.WriteLine("  soak [--minutes M] [--seed S]  chaos soak: 3 worker processes and a coordinator under random kills, pauses,");
     Console.Error.WriteLine("                                 restarts, delayed and cut connections; every job bitwise equal to trainctl train");
+    Console.Error.WriteLine("  gan-score --classifier CKPT --generator CKPT [--count N] [--seed S]   a trained classifier's confidence, class spread");
+    Console.Error.WriteLine("                                 and Inception-like score over N GAN samples (default 10000) and the real test images");
     return 2;
 }

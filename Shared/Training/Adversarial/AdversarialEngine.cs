@@ -93,6 +93,7 @@ public sealed class AdversarialEngine : IDisposable
         _discriminator.ZeroGradients();
         var outputGradient = _outputGradient.Span[..rows];
         // Real and generated samples go through the discriminator apart, so batch statistics never mix the two.
+        _discriminatorContext.Seed = _seed;
         _discriminatorContext.Step = step;
         for (int i = 0; i < rows; i++)
         {
