@@ -71,8 +71,8 @@ public sealed class GanCommandsTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         var decoded = PngEncoderTests.Decode(File.ReadAllBytes(grid));
-        // 4 samples of 1x4 pixels per row (ceil(sqrt(10))), 3 rows, 2-pixel borders.
-        Assert.Equal((4 * 6 + 2, 3 * 3 + 2), (decoded.Width, decoded.Height));
+        // 4 features are a 2x2 image; 4 tiles per row (ceil(sqrt(10))), 3 rows, 2-pixel borders.
+        Assert.Equal((4 * 4 + 2, 3 * 4 + 2), (decoded.Width, decoded.Height));
     }
 
     [Fact]

@@ -19,11 +19,12 @@ LOSSES = {
     # Goodfellow et al. 2014: D maximizes log D(x) + log(1 - D(G(z))); G minimizes log(1 - D(G(z))).
     ("MINIMAX", "real"): lambda z: bce(z, 1.0),
     ("MINIMAX", "fake"): lambda z: bce(z, 0.0),
-    ("MINIMAX", "generator"): lambda z: torch.log(1.0 - torch.sigmoid(z)).sum(),
+    # log(1 - sigmoid(z)) = logsigmoid(-z): the same value without the cancellation of 1 - sigmoid(z) at large z.
+    ("MINIMAX", "generator"): lambda z: F.logsigmoid(-z).sum(),
     # The non-saturating generator loss: -log D(G(z)).
     ("NON_SATURATING", "real"): lambda z: bce(z, 1.0),
     ("NON_SATURATING", "fake"): lambda z: bce(z, 0.0),
-    ("NON_SATURATING", "generator"): lambda z: -torch.log(torch.sigmoid(z)).sum(),
+    ("NON_SATURATING", "generator"): lambda z: -F.logsigmoid(z).sum(),
     # Arjovsky et al. 2017: the critic minimizes f(G(z)) - f(x), the generator -f(G(z)).
     ("WASSERSTEIN", "real"): lambda z: -z.sum(),
     ("WASSERSTEIN", "fake"): lambda z: z.sum(),

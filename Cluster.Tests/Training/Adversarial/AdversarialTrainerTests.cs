@@ -122,8 +122,8 @@ public sealed class AdversarialTrainerTests : IDisposable
         Assert.Contains(checkpoint.Model, t => t.Name == "discriminator.out.bias");
         Assert.Contains(checkpoint.Optimizer, t => t.Name == "generator.exp_avg.fc1.weight");
         Assert.Contains(checkpoint.Optimizer, t => t.Name.StartsWith("discriminator.", StringComparison.Ordinal));
-        Assert.Equal("RMSPROP", checkpoint.Manifest.OptimizerKind);
-        Assert.Equal(("ADAM", 4L), (checkpoint.Manifest.Generator!.OptimizerKind, checkpoint.Manifest.Generator.OptimizerStepCount));
+        Assert.Equal("Rmsprop", checkpoint.Manifest.OptimizerKind);
+        Assert.Equal(("Adam", 4L), (checkpoint.Manifest.Generator!.OptimizerKind, checkpoint.Manifest.Generator.OptimizerStepCount));
     }
 
     [Fact]
