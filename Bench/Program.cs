@@ -14,6 +14,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "straggler" => StragglerBenchmark.Run(args[1..]),
     "soak" => SoakBenchmark.Run(args[1..]),
     "data" => DataBenchmark.Run(args[1..]),
+    "gan-score" => GanScoreBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -37,5 +38,7 @@ static int Usage()
     Console.Error.WriteLine("                                 restarts, delayed and cut connections; every job bitwise equal to trainctl train");
     Console.Error.WriteLine("  data [--gigabytes G] [--steps N] [--dir DIR]   a G GB (default 8) sharded data set: 2 workers train N steps (default 200);");
     Console.Error.WriteLine("                                 peak RSS of each process, cold read throughput beside dd; the data set is deleted after");
+    Console.Error.WriteLine("  gan-score --classifier CKPT --generator CKPT [--count N] [--seed S]   a trained classifier's confidence, class spread");
+    Console.Error.WriteLine("                                 and Inception-like score over N GAN samples (default 10000) and the real test images");
     return 2;
 }

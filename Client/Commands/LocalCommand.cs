@@ -273,6 +273,11 @@ internal static class LocalCommand
         {
             throw new JobInputException(validation.ToString());
         }
+        var clusterRefusal = JobSpecValidator.ValidateForCluster(spec);
+        if (!clusterRefusal.IsValid)
+        {
+            throw new JobInputException(clusterRefusal.ToString());
+        }
         return spec;
     }
 }

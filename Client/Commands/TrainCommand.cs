@@ -7,6 +7,8 @@ using DistributedTrainer.Numerics;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Reports.TensorBoard;
 using DistributedTrainer.Training;
+using DistributedTrainer.Training.Adversarial;
+using System.Globalization;
 
 namespace DistributedTrainer.Client.Commands;
 
@@ -49,6 +51,10 @@ internal static class TrainCommand
             var job = JobInput.Load(arguments.SpecPath, arguments.Epochs);
             string outputDirectory = arguments.OutputDirectory ?? Path.GetFullPath(Path.Combine("out", job.Spec.Name));
             Directory.CreateDirectory(outputDirectory);
+            if (job.Spec.Adversarial is not null)
+            {
+                return RunAdversarial(job, outputDirectory, arguments, diagnostics, cancellation);
+            }
 
             using var trainer = Trainer.Create(job.Spec, job.Data,
                 Path.Combine(outputDirectory, "checkpoints"), arguments.ResumeFrom);
@@ -90,6 +96,25 @@ internal static class TrainCommand
             Console.Error.WriteLine($"trainctl: {unexpected.Message}");
             return ExitCodes.Failure;
         }
+    }
+
+    // A GAN job: progress as lines (a GAN has no accuracy for the progress bar), the grids and losses as its outputs.
+    private static int RunAdversarial(JobInput job, string outputDirectory, TrainArguments arguments, TextWriter diagnostics,
+        CancellationToken cancellation)
+    {
+        using var trainer = AdversarialTrainer.Create(job.Spec, job.Data, Path.Combine(outputDirectory, "checkpoints"), arguments.ResumeFrom);
+        using var outputs = new AdversarialOutputs(outputDirectory, new AdversarialProgress(diagnostics, job.Spec.Epochs));
+        var summary = trainer.Run(outputs, cancellation: cancellation);
+        if (arguments.Json)
+        {
+            Console.Out.WriteLine(SummaryJson.Format(summary, outputDirectory));
+        }
+        else
+        {
+            diagnostics.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"done: discriminator loss {summary.DiscriminatorLoss:F4}, generator loss {summary.GeneratorLoss:F4}, {summary.WallSeconds:F1} s; samples in {Path.Combine(outputDirectory, AdversarialOutputs.SamplesFile)}"));
+        }
+        return ExitCodes.Ok;
     }
 }
 

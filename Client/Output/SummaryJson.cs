@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DistributedTrainer.Training;
+using DistributedTrainer.Training.Adversarial;
 
 namespace DistributedTrainer.Client.Output;
 
@@ -24,6 +25,23 @@ internal static class SummaryJson
         {
             fields["test_bits_per_character"] = summary.TestBitsPerCharacter;
         }
+        return JsonSerializer.Serialize(fields);
+    }
+
+    /// <summary>A GAN run's summary; a loss is null before the first epoch ended.</summary>
+    public static string Format(AdversarialSummary summary, string outputDirectory)
+    {
+        var fields = new Dictionary<string, object?>
+        {
+            ["discriminator_loss"] = double.IsNaN(summary.DiscriminatorLoss) ? null : summary.DiscriminatorLoss,
+            ["generator_loss"] = double.IsNaN(summary.GeneratorLoss) ? null : summary.GeneratorLoss,
+            ["epochs"] = summary.Epochs,
+            ["steps"] = summary.Steps,
+            ["generator_steps"] = summary.GeneratorSteps,
+            ["wall_seconds"] = Math.Round(summary.WallSeconds, 3),
+            ["checkpoint"] = summary.Checkpoint,
+            ["output_directory"] = outputDirectory,
+        };
         return JsonSerializer.Serialize(fields);
     }
 }

@@ -1,6 +1,7 @@
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Coordinator.Jobs;
 using DistributedTrainer.Data;
+using DistributedTrainer.Jobs;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using Google.Protobuf;
@@ -24,6 +25,12 @@ internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInput
         if (request.Spec is null)
         {
             throw JobsErrors.InvalidArgument("spec: required");
+        }
+        var unsupported = JobSpecValidator.ValidateForCluster(request.Spec);
+        if (!unsupported.IsValid)
+        {
+            CoordinatorLog.SpecRejected(logger, unsupported.ToString());
+            throw JobsErrors.InvalidArgument(unsupported.ToString());
         }
         // Before anything touches the disk: a refused path must not even tell whether it exists.
         var refusals = dataRoots.Check(request.Spec);

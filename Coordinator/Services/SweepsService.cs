@@ -31,6 +31,12 @@ internal sealed class SweepsService(IGrainFactory grains, SweepIndex index, Data
             CoordinatorLog.SpecRejected(logger, reasons);
             throw JobsErrors.PermissionDenied(reasons);
         }
+        var unsupported = JobSpecValidator.ValidateForCluster(baseSpec);
+        if (!unsupported.IsValid)
+        {
+            CoordinatorLog.SpecRejected(logger, unsupported.ToString());
+            throw JobsErrors.InvalidArgument("base." + unsupported);
+        }
         var result = SweepSpecValidator.Validate(request.Spec, JobLimits.Default);
         if (!result.IsValid)
         {

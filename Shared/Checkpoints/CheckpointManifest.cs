@@ -48,6 +48,13 @@ public sealed record CheckpointManifest
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? Vocabulary { get; init; }
 
+    /// <summary>
+    /// A GAN job's generator optimizer and schedule (the optimizer fields above hold the discriminator's); null for
+    /// other jobs.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public GeneratorCheckpointState? Generator { get; init; }
+
     /// <summary>Latest metrics by name ("train_loss", "validation_accuracy").</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
 

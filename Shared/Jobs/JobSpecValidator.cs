@@ -14,7 +14,7 @@ namespace DistributedTrainer.Jobs;
 /// depend on one another, the limits of <see cref="JobLimits"/> and, when the data shape is known, the sizes that
 /// flow through the model. It collects all errors rather than stopping at the first, each with its field path.
 /// </summary>
-public sealed class JobSpecValidator
+public sealed partial class JobSpecValidator
 {
     // The proto's documented UNIFORM bounds, used when only one of low and high is set.
     private const float DefaultUniformLow = -0.05f;
@@ -34,6 +34,8 @@ public sealed class JobSpecValidator
     // Whether the features reaching the next layer are a sequence: 0 for the model's input (any step width),
     // the per-step width after a recurrent layer with output SEQUENCE, null for one vector per sample.
     private int? sequenceStep = 0;
+    // The field path of the model being checked ("model", or a GAN network's "adversarial.generator.model").
+    private string modelPath = "model";
 
     private JobSpecValidator(JobLimits limits, DataShape? shape)
     {
@@ -67,6 +69,11 @@ public sealed class JobSpecValidator
     private void CheckJob(JobSpec spec)
     {
         var dataset = spec.Dataset ?? new DatasetSpec();
+        if (spec.Adversarial is not null)
+        {
+            CheckAdversarialJob(spec, dataset);
+            return;
+        }
         var model = spec.Model ?? new ModelSpec();
         var optimizer = spec.Optimizer ?? new OptimizerSpec();
         CheckDataset(dataset);
@@ -205,23 +212,35 @@ public sealed class JobSpecValidator
         }
     }
 
-    private int? CheckModel(ModelSpec model)
+    private int? CheckModel(ModelSpec model) => CheckModel(model, "model", shape?.InputFeatures);
+
+    // Checks one network whose rows have inputFeatures features (null: unknown), from a fresh per-model state, so a
+    // GAN job's two networks are checked one after the other with their own limits and paths.
+    private int? CheckModel(ModelSpec model, string path, int? inputFeatures)
     {
+        modelPath = path;
+        layerCount = 0;
+        parameterCount = 0;
+        parameterCountKnown = shape is not null;
+        image = null;
+        imageUnknown = false;
+        sequenceStep = 0;
+        layerNames.Clear();
         if (model.Layers.Count == 0)
         {
-            Add("model.layers", "must have at least one layer");
+            Add(path + ".layers", "must have at least one layer");
             return null;
         }
 
-        var outputs = CheckLayers(model.Layers, "model.layers", "", 0, shape?.InputFeatures);
+        var outputs = CheckLayers(model.Layers, path + ".layers", "", 0, inputFeatures);
         if (layerCount > limits.MaxLayers)
         {
-            Add("model.layers", $"has {layerCount} layers counting nested ones, more than the limit {limits.MaxLayers} (JobLimits.{nameof(JobLimits.MaxLayers)})");
+            Add(path + ".layers", $"has {layerCount} layers counting nested ones, more than the limit {limits.MaxLayers} (JobLimits.{nameof(JobLimits.MaxLayers)})");
         }
 
         if (parameterCountKnown && parameterCount > limits.MaxTotalParameters)
         {
-            Add("model", $"has {parameterCount:N0} parameters, more than the limit {limits.MaxTotalParameters:N0} (JobLimits.{nameof(JobLimits.MaxTotalParameters)})");
+            Add(path, $"has {parameterCount:N0} parameters, more than the limit {limits.MaxTotalParameters:N0} (JobLimits.{nameof(JobLimits.MaxTotalParameters)})");
         }
 
         return outputs;
@@ -560,7 +579,7 @@ public sealed class JobSpecValidator
     private int? CheckEmbedding(EmbeddingSpec embedding, string path, int? features)
     {
         var message = path + ".embedding";
-        if (path != "model.layers[0]")
+        if (path != modelPath + ".layers[0]")
         {
             Add(message, "must be the model's first layer (it reads the character ids of a TEXT data set)");
         }
@@ -885,100 +904,101 @@ public sealed class JobSpecValidator
         return fits;
     }
 
-    private void CheckOptimizer(OptimizerSpec optimizer)
+    private void CheckOptimizer(OptimizerSpec optimizer, string path = "optimizer")
     {
-        RequireKind("optimizer.kind", optimizer.Kind);
+        RequireKind(path + ".kind", optimizer.Kind);
         if (optimizer.HasLearningRate)
         {
-            Positive("optimizer.learning_rate", optimizer.LearningRate);
+            Positive(path + ".learning_rate", optimizer.LearningRate);
         }
 
         if (optimizer.HasMomentum)
         {
-            InRange("optimizer.momentum", optimizer.Momentum, 0, true, 1, false);
+            InRange(path + ".momentum", optimizer.Momentum, 0, true, 1, false);
         }
 
         if (optimizer.HasBeta1)
         {
-            InRange("optimizer.beta1", optimizer.Beta1, 0, true, 1, false);
+            InRange(path + ".beta1", optimizer.Beta1, 0, true, 1, false);
         }
 
         if (optimizer.HasBeta2)
         {
-            InRange("optimizer.beta2", optimizer.Beta2, 0, true, 1, false);
+            InRange(path + ".beta2", optimizer.Beta2, 0, true, 1, false);
         }
 
         if (optimizer.HasEpsilon)
         {
-            Positive("optimizer.epsilon", optimizer.Epsilon);
+            Positive(path + ".epsilon", optimizer.Epsilon);
         }
 
         if (optimizer.HasRho)
         {
-            InRange("optimizer.rho", optimizer.Rho, 0, true, 1, false);
+            InRange(path + ".rho", optimizer.Rho, 0, true, 1, false);
         }
 
         if (optimizer.HasWeightDecay)
         {
-            AtLeast("optimizer.weight_decay", optimizer.WeightDecay, 0);
+            AtLeast(path + ".weight_decay", optimizer.WeightDecay, 0);
         }
 
         if (optimizer.HasInitialAccumulator)
         {
-            AtLeast("optimizer.initial_accumulator", optimizer.InitialAccumulator, 0);
+            AtLeast(path + ".initial_accumulator", optimizer.InitialAccumulator, 0);
         }
     }
 
-    private void CheckSchedule(ScheduleSpec? schedule, OptimizerSpec optimizer, DatasetSpec dataset)
+    private void CheckSchedule(ScheduleSpec? schedule, OptimizerSpec optimizer, DatasetSpec dataset, string path = "schedule",
+        string optimizerPath = "optimizer")
     {
         if (schedule is null)
         {
             return;
         }
 
-        Defined("schedule.kind", schedule.Kind);
+        Defined(path + ".kind", schedule.Kind);
         if (schedule.Kind == ScheduleSpec.Types.Kind.Step && schedule.StepSize <= 0)
         {
-            Add("schedule.step_size", $"must be > 0 for STEP, got {schedule.StepSize}");
+            Add(path + ".step_size", $"must be > 0 for STEP, got {schedule.StepSize}");
         }
         else
         {
-            AtLeast("schedule.step_size", schedule.StepSize, 0);
+            AtLeast(path + ".step_size", schedule.StepSize, 0);
         }
 
         if (schedule.HasGamma)
         {
-            InRange("schedule.gamma", schedule.Gamma, 0, false, 1, true);
+            InRange(path + ".gamma", schedule.Gamma, 0, false, 1, true);
         }
 
-        AtLeast("schedule.decay", schedule.Decay, 0);
-        AtLeast("schedule.min_lr", schedule.MinLr, 0);
+        AtLeast(path + ".decay", schedule.Decay, 0);
+        AtLeast(path + ".min_lr", schedule.MinLr, 0);
         if (optimizer.HasLearningRate && schedule.MinLr > 0 && schedule.MinLr >= optimizer.LearningRate)
         {
-            Add("schedule.min_lr", $"must be < optimizer.learning_rate ({Format(optimizer.LearningRate)}), got {Format(schedule.MinLr)}");
+            Add(path + ".min_lr", $"must be < {optimizerPath}.learning_rate ({Format(optimizer.LearningRate)}), got {Format(schedule.MinLr)}");
         }
 
-        AtLeast("schedule.total_steps", schedule.TotalSteps, 0);
-        AtLeast("schedule.warmup_steps", schedule.WarmupSteps, 0);
+        AtLeast(path + ".total_steps", schedule.TotalSteps, 0);
+        AtLeast(path + ".warmup_steps", schedule.WarmupSteps, 0);
         if (schedule.TotalSteps > 0 && schedule.WarmupSteps > schedule.TotalSteps)
         {
-            Add("schedule.warmup_steps", $"must be <= schedule.total_steps ({schedule.TotalSteps}), got {schedule.WarmupSteps}");
+            Add(path + ".warmup_steps", $"must be <= {path}.total_steps ({schedule.TotalSteps}), got {schedule.WarmupSteps}");
         }
 
-        AtLeast("schedule.patience", schedule.Patience, 0);
+        AtLeast(path + ".patience", schedule.Patience, 0);
         if (schedule.HasFactor)
         {
-            InRange("schedule.factor", schedule.Factor, 0, false, 1, false);
+            InRange(path + ".factor", schedule.Factor, 0, false, 1, false);
         }
 
         if (schedule.HasThreshold)
         {
-            AtLeast("schedule.threshold", schedule.Threshold, 0);
+            AtLeast(path + ".threshold", schedule.Threshold, 0);
         }
 
         if (schedule.Kind == ScheduleSpec.Types.Kind.Plateau && !(dataset.ValidationFraction > 0))
         {
-            Add("schedule.kind", "PLATEAU watches the validation loss and needs validation data: set dataset.validation_fraction > 0");
+            Add(path + ".kind", "PLATEAU watches the validation loss and needs validation data: set dataset.validation_fraction > 0");
         }
     }
 

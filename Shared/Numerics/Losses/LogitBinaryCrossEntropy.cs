@@ -33,7 +33,7 @@ internal static class LogitBinaryCrossEntropy
     }
 
     /// <summary>log(1 + e^−a) for a ≥ 0, accurate when e^−a is far below machine epsilon.</summary>
-    private static double Log1PlusExpNegative(double a)
+    internal static double Log1PlusExpNegative(double a)
     {
         double x = Math.Exp(-a);
         double u = 1.0 + x;

@@ -40,6 +40,24 @@ public sealed class TensorBoardWriter : IDisposable
     }
 
     /// <summary>
+    /// Appends a PNG image <paramref name="png"/> of <paramref name="width"/> x <paramref name="height"/> pixels with
+    /// <paramref name="channels"/> channels (1 grey, 3 RGB) under <paramref name="tag"/> at <paramref name="step"/>.
+    /// </summary>
+    public void AddImage(string tag, long step, byte[] png, int width, int height, int channels)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        ArgumentNullException.ThrowIfNull(png);
+        var image = new Summary.Types.Image
+        {
+            Width = width,
+            Height = height,
+            Colorspace = channels,
+            EncodedImageString = ByteString.CopyFrom(png),
+        };
+        Write(Summary(step, new Summary.Types.Value { Tag = tag, Image = image }));
+    }
+
+    /// <summary>
     /// Appends the histogram of <paramref name="values"/> under <paramref name="tag"/> at <paramref name="step"/>,
     /// with TensorFlow's default buckets (limits ±1e-12 · 1.1^k); NaN and infinities are left out.
     /// </summary>
