@@ -6,12 +6,12 @@ using ILGPU.Runtime;
 
 namespace DistributedTrainer.Tests.Devices;
 
-/// <summary>ILGPU's CPU accelerator and its kernels, shared by the tests of one class; with helpers to move arrays.</summary>
+/// <summary>The test device (<see cref="TestDevice"/>) and its kernels, shared by the tests of one class; with helpers to move arrays.</summary>
 public sealed class AcceleratorFixture : IDisposable
 {
     public AcceleratorFixture()
     {
-        Device = DeviceAccelerator.Open(ComputeDevice.CpuAccelerator);
+        Device = DeviceAccelerator.Open(TestDevice.Current);
         Kernels = new DeviceKernels(Device.Accelerator);
     }
 

@@ -9,7 +9,7 @@ using Xunit;
 namespace DistributedTrainer.Tests.Devices;
 
 /// <summary>
-/// Whole steps on ILGPU's CPU accelerator against <see cref="MicroShardRunner"/> on the SIMD kernels, and whole runs of
+/// Whole steps on the test device (ILGPU's CPU accelerator unless DT_TEST_DEVICE names another) against <see cref="MicroShardRunner"/> on the SIMD kernels, and whole runs of
 /// the trainer on either.
 /// </summary>
 public sealed class DeviceShardRunnerTests
@@ -17,7 +17,7 @@ public sealed class DeviceShardRunnerTests
     private const int Shard = 8;
 
     private static DeviceShardRunner Runner(Model model, Dataset data, ulong seed, string loss = "softmax_cross_entropy") =>
-        new(DeviceAccelerator.Open(ComputeDevice.CpuAccelerator), model,
+        new(DeviceAccelerator.Open(TestDevice.Current), model,
             loss == "mse" ? new MeanSquaredError() : new SoftmaxCrossEntropy(), data, seed, Shard);
 
     [Theory]
@@ -83,7 +83,7 @@ public sealed class DeviceShardRunnerTests
         var spec = SyntheticJobs.Spec();
         var data = SyntheticJobs.Blobs();
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
-        using var accelerator = DeviceAccelerator.Open(ComputeDevice.CpuAccelerator);
+        using var accelerator = DeviceAccelerator.Open(TestDevice.Current);
 
         var refused = Assert.Throws<UnsupportedOnDeviceException>(
             () => new DeviceShardRunner(accelerator, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard));
@@ -97,7 +97,7 @@ public sealed class DeviceShardRunnerTests
         var spec = DeviceJobs.Spec();
         var data = SyntheticJobs.Blobs();
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
-        using var accelerator = DeviceAccelerator.Open(ComputeDevice.CpuAccelerator);
+        using var accelerator = DeviceAccelerator.Open(TestDevice.Current);
 
         var refused = Assert.Throws<UnsupportedOnDeviceException>(
             () => new DeviceShardRunner(accelerator, model, new MultiLabelBinaryCrossEntropy(), data.Train, spec.Seed, Shard));
@@ -106,14 +106,14 @@ public sealed class DeviceShardRunnerTests
     }
 
     [Fact]
-    public void Trainer_OnTheCpuAccelerator_ReachesTheSimdRunsTestAccuracy()
+    public void Trainer_OnTheTestDevice_ReachesTheSimdRunsTestAccuracy()
     {
         var spec = DeviceJobs.Spec(epochs: 4);
         var data = SyntheticJobs.Blobs();
         using var simd = Trainer.Create(spec, data);
         var expected = simd.Run(new RecordingObserver());
         using var device = Trainer.Create(spec, data,
-            model => new LocalGradientBackend(spec, data, model, runners: DeviceShardRunners.For(ComputeDevice.CpuAccelerator)));
+            model => new LocalGradientBackend(spec, data, model, runners: DeviceShardRunners.For(TestDevice.Current)));
 
         var actual = device.Run(new RecordingObserver());
 

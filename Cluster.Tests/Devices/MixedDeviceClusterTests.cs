@@ -9,7 +9,7 @@ using Xunit;
 namespace DistributedTrainer.Tests.Devices;
 
 /// <summary>
-/// A real coordinator with one worker on the SIMD kernels and one on ILGPU's CPU accelerator (the GPU kernels on threads),
+/// A real coordinator with one worker on the SIMD kernels and one on the test device (ILGPU's CPU accelerator: the GPU kernels on threads),
 /// over gRPC on loopback: the mixed job trains to the accuracy of a CPU-only run.
 /// </summary>
 public sealed class MixedDeviceClusterTests : IAsyncDisposable
@@ -19,7 +19,7 @@ public sealed class MixedDeviceClusterTests : IAsyncDisposable
     public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
     [Fact]
-    public async Task Job_OneSimdAndOneCpuAcceleratorWorker_ReachesTheCpuOnlyRunsTestAccuracy()
+    public async Task Job_OneSimdAndOneDeviceWorker_ReachesTheCpuOnlyRunsTestAccuracy()
     {
         var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs: 4);
         spec.Model = DeviceJobs.Spec().Model;
@@ -30,7 +30,7 @@ public sealed class MixedDeviceClusterTests : IAsyncDisposable
         var expected = cpuOnly.Run(new RecordingObserver());
         var coordinator = await _cluster.StartCoordinatorAsync();
         await _cluster.StartWorkersAsync(coordinator, 1);
-        await _cluster.StartWorkersAsync(coordinator, 1, device: ComputeDevice.CpuAccelerator);
+        await _cluster.StartWorkersAsync(coordinator, 1, device: TestDevice.Current);
 
         string jobId = await InProcessCluster.SubmitAsync(coordinator, spec);
         var job = await FinishedAsync(coordinator, jobId, TimeSpan.FromSeconds(180));
