@@ -19,12 +19,22 @@ public sealed class JobGrainSpansTests
         await using var coordinator = await TestCoordinator.StartAsync();
 
         string jobId = await coordinator.SubmitAsync(TestJobs.Spec(coordinator.Directory, epochs: 1));
-        tracing.ForceFlush();
-        var exported = exporter.Spans;
 
-        // Other tests' coordinators run beside this one: find this call by its job id in the grain's span.
-        Assert.Single(exported, span => span.Kind == ActivityKind.Server && span.DisplayName == "trainer.v1.Jobs/SubmitJob"
-            && exported.Any(child => child.ParentSpanId == span.SpanId && child.Source.Name == TrainerTelemetry.OrleansGrainCallsSourceName
-                && child.TraceId == span.TraceId && Equals(child.GetTagItem("orleans.rpc.target_id"), $"job/{jobId}")));
+        // ASP.NET Core ends the server span after the client has its answer: wait for it, up to 10 s.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        IReadOnlyList<Activity> exported = exporter.Spans;
+        while (!exported.Any(span => IsTracedSubmit(span, exported, jobId)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            exported = exporter.Spans;
+        }
+
+        Assert.Single(exported, span => IsTracedSubmit(span, exported, jobId));
     }
+
+    // Other tests' coordinators run beside this one: this call is the one whose grain span names its job id.
+    private static bool IsTracedSubmit(Activity span, IReadOnlyList<Activity> exported, string jobId) =>
+        span.Kind == ActivityKind.Server && span.DisplayName == "trainer.v1.Jobs/SubmitJob"
+            && exported.Any(child => child.ParentSpanId == span.SpanId && child.Source.Name == TrainerTelemetry.OrleansGrainCallsSourceName
+                && child.TraceId == span.TraceId && Equals(child.GetTagItem("orleans.rpc.target_id"), $"job/{jobId}"));
 }
