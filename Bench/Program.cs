@@ -26,6 +26,8 @@ static int Usage()
     Console.Error.WriteLine("                                 training samples/s of the reference MLP beside PyTorch; --profile: phase profile of a step;");
     Console.Error.WriteLine("                                 --accuracy: training time to 88 % test accuracy");
     Console.Error.WriteLine("                                 --spec examples/fashion-mnist-lenet5.yaml: LeNet-5, beside PyTorch's LeNet-5");
+    Console.Error.WriteLine("  train --device cuda[:N]|cpu-accelerator [--quick] [--steps N] [--no-pytorch] [--spec FILE]");
+    Console.Error.WriteLine("                                 samples/s on the device kernels (batch 128 and 512) beside PyTorch on CUDA (CPU for the accelerator)");
     Console.Error.WriteLine("  optimizer [--quick]            Adam step bandwidth as a fraction of a copy of the same bytes; the MLP's central update");
     Console.Error.WriteLine("  stream [--messages N] [--rounds R]   one bidi stream of 1 MiB messages: C# server vs Python grpcio server, MiB/s");
     Console.Error.WriteLine("  ring [--quick] [--ranks 2,3,4] [--sizes 1,4,16,64] [--piece-bytes N]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo");

@@ -21,7 +21,7 @@ internal static class TrainBenchmark
     private const string Python = "/usr/bin/python3";
     private const double TargetAccuracy = 0.88;
 
-    private sealed record TorchSetting(string Name, int Threads, bool Passive);
+    internal sealed record TorchSetting(string Name, int Threads, bool Passive);
 
     private static readonly TorchSetting[] s_torchSettings =
     [
@@ -33,6 +33,10 @@ internal static class TrainBenchmark
 
     public static int Run(string[] args)
     {
+        if (Option(args, "--device") is { } device && device != "cpu")
+        {
+            return DeviceTrainBenchmark.Run(args, ComputeDevice.Parse(device));
+        }
         bool quick = args.Contains("--quick");
         string specPath = Option(args, "--spec") ?? DefaultSpec;
         int steps = int.Parse(Option(args, "--steps") ?? (quick ? "60" : "200"), CultureInfo.InvariantCulture);
@@ -176,10 +180,10 @@ internal static class TrainBenchmark
 
     // The PyTorch twin of the spec's model: LeNet-5 for a convolutional spec (examples/fashion-mnist-lenet5.yaml),
     // else the reference MLP.
-    private static string TorchModel(JobSpec spec) =>
+    internal static string TorchModel(JobSpec spec) =>
         spec.Model.Layers.Any(layer => layer.KindCase == LayerSpec.KindOneofCase.Conv2D) ? "lenet" : "mlp";
 
-    private static JsonElement RunTorch(string script, TorchSetting setting, params string[] arguments)
+    internal static JsonElement RunTorch(string script, TorchSetting setting, params string[] arguments)
     {
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add(script);
@@ -207,7 +211,7 @@ internal static class TrainBenchmark
     private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Times the steps after the first <c>warmup</c>, and counts what they allocate and collect.</summary>
-    private sealed class TimingObserver(int warmup) : ITrainingObserver
+    internal sealed class TimingObserver(int warmup) : ITrainingObserver
     {
         private long _start;
         private long _startBytes;

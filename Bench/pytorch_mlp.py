@@ -9,7 +9,8 @@ Modes:
               training seconds (evaluation excluded) spent until then
 
 Thread settings are the caller's: --threads N calls torch.set_num_threads(N) (0 keeps torch's default);
-OMP_WAIT_POLICY and friends come from the environment.
+OMP_WAIT_POLICY and friends come from the environment. --device cuda[:N] trains on that GPU (data, model and optimizer
+state on the device; each timed round ends with torch.cuda.synchronize()); the default is cpu.
 """
 
 import argparse
@@ -61,14 +62,22 @@ def step(model, optimizer, loss_fn, x, y, indices):
     optimizer.step()
 
 
+def synchronize(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def throughput(args, train):
-    x, y = train
+    device = torch.device(args.device)
+    x, y = (t.to(device) for t in train)
     model, optimizer, loss_fn = build(args.seed, args.model)
+    model.to(device)
     generator = torch.Generator().manual_seed(args.seed)
-    order = torch.randperm(len(x), generator=generator)
+    order = torch.randperm(len(x), generator=generator).to(device)
     batches = [order[i:i + args.batch] for i in range(0, len(x) - args.batch + 1, args.batch)]
     for i in range(args.warmup):
         step(model, optimizer, loss_fn, x, y, batches[i % len(batches)])
+    synchronize(device)
     best = 0.0
     position = args.warmup
     for _ in range(args.rounds):
@@ -76,6 +85,7 @@ def throughput(args, train):
         for _ in range(args.steps):
             step(model, optimizer, loss_fn, x, y, batches[position % len(batches)])
             position += 1
+        synchronize(device)
         best = max(best, args.steps * args.batch / (time.perf_counter() - start))
     return {"samples_per_second": best}
 
@@ -118,6 +128,7 @@ def main():
     parser.add_argument("--target", type=float, default=0.88)
     parser.add_argument("--max-epochs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)

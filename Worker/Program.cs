@@ -1,10 +1,11 @@
+using DistributedTrainer.Devices;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 
 // The worker process: `Worker --coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
-// [--data-root DIR]... [--fault F]...`.
+// [--data-root DIR]... [--fault F]... [--device cpu|cuda[:N]|cpu-accelerator]`.
 // Stdout carries one line, "listening on URL", for parents that started it with --port 0; logs go to stderr.
 WorkerOptions options;
 try
@@ -36,6 +37,12 @@ catch (IOException bind)
 {
     // The flags name an address this machine cannot serve (port taken, address not local): a usage error.
     Console.Error.WriteLine($"Worker: cannot listen on {options.Host?.ToString() ?? "127.0.0.1"}:{options.Port}: {bind.Message}");
+    return 2;
+}
+catch (DeviceUnavailableException missing)
+{
+    // --device names a GPU this machine does not have (or has no driver for): a usage error, not a crash.
+    Console.Error.WriteLine($"Worker: {missing.Message}");
     return 2;
 }
 await using (server)

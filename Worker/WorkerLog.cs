@@ -37,4 +37,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Stopping: job {JobId} still holds this worker after {Drain}; leaving anyway")]
     public static partial void DrainTimedOut(ILogger logger, string jobId, TimeSpan drain);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Gradients computed on {Device}")]
+    public static partial void ComputingOn(ILogger logger, string device);
 }

@@ -1,6 +1,7 @@
 using DistributedTrainer.Transport;
 using System.Globalization;
 using System.Net;
+using DistributedTrainer.Training;
 using DistributedTrainer.Worker.Faults;
 
 namespace DistributedTrainer.Worker;
@@ -31,6 +32,12 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     /// </summary>
     public IReadOnlyList<string>? DataRoots { get; init; }
 
+    /// <summary>
+    /// What computes the gradients (<c>--device cpu|cuda[:N]|cpu-accelerator</c>): the SIMD kernels (<c>cpu</c>, the
+    /// default), a CUDA GPU, or ILGPU's CPU accelerator running the GPU kernels on threads (tests).
+    /// </summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
+
     /// <summary>Longest wait between attempts to reach a coordinator that does not answer (default 10 s).</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -39,7 +46,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
 
     /// <summary>
     /// Parses <c>--coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
-    /// [--data-root DIR]... [--fault F]...</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
+    /// [--data-root DIR]... [--fault F]... [--device D]</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
     /// may come from <paramref name="environmentToken"/> (DT_CLUSTER_TOKEN, else DT_COORDINATOR_TOKEN).
     /// <c>--fault</c> may repeat (see <see cref="WorkerFaults"/>).
     /// </summary>
@@ -49,7 +56,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var faults = WorkerFaults.None;
         var dataRoots = new List<string>();
-        string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault"];
+        string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device"];
         for (int i = 0; i < args.Count; i++)
         {
             if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -97,10 +104,12 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         {
             throw new ArgumentException($"Invalid --name: '{name}' (must be 1 to 253 characters without spaces)");
         }
+        var device = values.TryGetValue("--device", out var deviceText) ? ComputeDevice.Parse(deviceText) : ComputeDevice.Cpu;
         string? token = values.GetValueOrDefault("--cluster-token") ?? values.GetValueOrDefault("--token") ?? environmentToken;
         return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token)
         {
             Faults = faults,
+            Device = device,
             DataRoots = dataRoots.Count > 0 ? dataRoots : null,
         };
     }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using DistributedTrainer.Data;
+using DistributedTrainer.Devices;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Training;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Control;
@@ -54,8 +56,11 @@ internal sealed class WorkerServer : IAsyncDisposable
 
     /// <summary>Serves on the options' host and port and, with a coordinator, starts registering with it.</summary>
     /// <exception cref="IOException">The address cannot be bound (port taken, address not local).</exception>
+    /// <exception cref="DeviceUnavailableException">The options' device (<c>--device cuda:N</c>) is not on this machine.</exception>
     public static async Task<WorkerServer> StartAsync(WorkerOptions options, Action<ILoggingBuilder>? logging = null)
     {
+        // Checked before anything listens: a worker that cannot compute must not register.
+        string? device = options.Device.Kind == ComputeDeviceKind.Cpu ? null : DeviceAccelerator.Probe(options.Device);
         var loggers = LoggerFactory.Create(builder => logging?.Invoke(builder));
         var logger = loggers.CreateLogger("DistributedTrainer.Worker");
         int threads = options.Threads > 0 ? options.Threads : ComputeThreads.Count;
@@ -71,7 +76,7 @@ internal sealed class WorkerServer : IAsyncDisposable
         });
         var collective = new CollectiveService();
         var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger,
-            options.DataRoots is null ? null : new DataRoots(options.DataRoots));
+            options.DataRoots is null ? null : new DataRoots(options.DataRoots), DeviceShardRunners.For(options.Device));
         builder.Services.AddSingleton(collective);
         builder.Services.AddSingleton(control);
         var app = builder.Build();
@@ -92,6 +97,10 @@ internal sealed class WorkerServer : IAsyncDisposable
         var address = app.BoundAddress();
         var advertised = options.Advertise ?? address;
         WorkerLog.Listening(logger, address, advertised, threads, options.Token is null ? "off" : "bearer token");
+        if (device is not null)
+        {
+            WorkerLog.ComputingOn(logger, device);
+        }
         var registration = options.Coordinator is null
             ? null
             : CoordinatorRegistration.Start(options.Coordinator,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using DistributedTrainer.Reports;
 using DistributedTrainer.Client.Output;
 using DistributedTrainer.Data;
+using DistributedTrainer.Devices;
 using DistributedTrainer.Jobs;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Protos.V1;
@@ -23,14 +24,20 @@ internal static class TrainCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON summary object on stdout; progress goes to stderr." };
         var threads = new Option<int?>("--threads") { Description = "Kernel threads (default: all cores)." };
         var resume = new Option<DirectoryInfo?>("--resume") { Description = "Continue from this checkpoint directory." };
-        var command = new Command("train", "Train a job in this process.") { spec, epochs, output, json, threads, resume };
+        var device = new Option<string?>("--device")
+        {
+            Description = "What computes the gradients: cpu (SIMD kernels, the default), cuda or cuda:N (an NVIDIA GPU), " +
+                "cpu-accelerator (the GPU kernels on ILGPU's CPU accelerator, for tests).",
+        };
+        var command = new Command("train", "Train a job in this process.") { spec, epochs, output, json, threads, resume, device };
         command.SetAction(parsed => Run(new TrainArguments(
             parsed.GetValue(spec)!.FullName,
             parsed.GetValue(epochs),
             parsed.GetValue(output)?.FullName,
             parsed.GetValue(json),
             parsed.GetValue(threads),
-            parsed.GetValue(resume)?.FullName)));
+            parsed.GetValue(resume)?.FullName,
+            parsed.GetValue(device))));
         return command;
     }
 
@@ -48,6 +55,21 @@ internal static class TrainCommand
                 }
                 ComputeThreads.Count = threadCount;
             }
+            ComputeDevice device;
+            try
+            {
+                device = arguments.Device is null ? ComputeDevice.Cpu : ComputeDevice.Parse(arguments.Device);
+            }
+            catch (ArgumentException invalid)
+            {
+                Console.Error.WriteLine($"trainctl: {invalid.Message}");
+                return ExitCodes.InvalidInput;
+            }
+            if (device.Kind != ComputeDeviceKind.Cpu)
+            {
+                // Before the data loads: a missing GPU is told at once.
+                diagnostics.WriteLine($"computing on {DeviceAccelerator.Probe(device)}");
+            }
             var job = JobInput.Load(arguments.SpecPath, arguments.Epochs);
             string outputDirectory = arguments.OutputDirectory ?? Path.GetFullPath(Path.Combine("out", job.Spec.Name));
             Directory.CreateDirectory(outputDirectory);
@@ -57,6 +79,7 @@ internal static class TrainCommand
             }
 
             using var trainer = Trainer.Create(job.Spec, job.Data,
+                model => new LocalGradientBackend(job.Spec, job.Data, model, runners: DeviceShardRunners.For(device)),
                 Path.Combine(outputDirectory, "checkpoints"), arguments.ResumeFrom);
             using var tensorBoard = new TensorBoardObserver(Path.Combine(outputDirectory, RunOutputs.TensorBoardDirectory), trainer.Model.Store);
             TrainingSummary summary;
@@ -84,6 +107,12 @@ internal static class TrainCommand
         catch (JobInputException invalid)
         {
             Console.Error.WriteLine(invalid.Message);
+            return ExitCodes.InvalidInput;
+        }
+        catch (Exception device) when (device is DeviceUnavailableException or UnsupportedOnDeviceException)
+        {
+            // --device names a GPU this machine lacks, or the job has a layer without a device kernel.
+            Console.Error.WriteLine($"trainctl: {device.Message}");
             return ExitCodes.InvalidInput;
         }
         catch (OperationCanceledException)
@@ -120,4 +149,4 @@ internal static class TrainCommand
 
 /// <summary>The parsed flags of `trainctl train`.</summary>
 internal sealed record TrainArguments(string SpecPath, int? Epochs = null, string? OutputDirectory = null,
-    bool Json = false, int? Threads = null, string? ResumeFrom = null);
+    bool Json = false, int? Threads = null, string? ResumeFrom = null, string? Device = null);

@@ -55,6 +55,37 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_CpuAccelerator_TrainsTheMlpOnTheDeviceKernels()
+    {
+        var result = TrainctlProcess.Run(Timeout, "train", WriteSpec(), "--json", "--out", Path.Combine(_directory, "out"), "--device", "cpu-accelerator");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var summary = JsonDocument.Parse(result.Stdout);
+        Assert.True(summary.RootElement.GetProperty("test_accuracy").GetDouble() > 0.9, result.Stdout);
+        Assert.Contains("computing on cpu-accelerator (ILGPU ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    // No machine has 64 CUDA devices; without a driver (this machine) plain "cuda" is refused the same way.
+    [Fact]
+    public void Train_CudaDeviceNotThere_ExitsWith2NamingTheDevice()
+    {
+        var result = TrainctlProcess.Run(Timeout, "train", WriteSpec(), "--out", Path.Combine(_directory, "out"), "--device", "cuda:63");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("trainctl: --device cuda:63: ", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_UnknownDevice_ExitsWith2NamingTheChoices()
+    {
+        var result = TrainctlProcess.Run(Timeout, "train", WriteSpec(), "--device", "gpu");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Invalid --device: 'gpu' (must be cpu, cpu-accelerator, cuda or cuda:N", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_UnknownFlag_ExitsWith2()
     {
         var result = TrainctlProcess.Run(Timeout, "train", WriteSpec(), "--bogus");

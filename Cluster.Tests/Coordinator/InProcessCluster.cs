@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DistributedTrainer.Checkpoints;
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Training;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker;
 using Grpc.Core;
@@ -42,16 +43,21 @@ internal sealed class InProcessCluster : IAsyncDisposable
     /// <summary>
     /// Starts <paramref name="count"/> workers that register with <paramref name="coordinator"/> and waits until they
     /// have. Only the new ones are waited for: one disposed earlier may have lost its id for good (told it was unknown
-    /// just before its coordinator stopped). Taking too long fails the test naming what is missing.
+    /// just before its coordinator stopped). Taking too long fails the test naming what is missing. The workers compute on
+    /// <paramref name="device"/> (default the SIMD kernels).
     /// </summary>
-    public async Task StartWorkersAsync(CoordinatorServer coordinator, int count, TimeSpan? limit = null)
+    public async Task StartWorkersAsync(CoordinatorServer coordinator, int count, TimeSpan? limit = null, ComputeDevice? device = null)
     {
         var wait = limit ?? TimeSpan.FromSeconds(60);
         int expected = coordinator.Workers.LiveCount + count;
         var started = new List<WorkerServer>();
         for (int i = 0; i < count; i++)
         {
-            started.Add(await WorkerServer.StartAsync(new WorkerOptions(coordinator.Address, Threads: 1) { MaxRetryDelay = TimeSpan.FromMilliseconds(300) }));
+            started.Add(await WorkerServer.StartAsync(new WorkerOptions(coordinator.Address, Threads: 1)
+            {
+                MaxRetryDelay = TimeSpan.FromMilliseconds(300),
+                Device = device ?? ComputeDevice.Cpu,
+            }));
         }
         _workers.AddRange(started);
         var waiting = Stopwatch.StartNew();

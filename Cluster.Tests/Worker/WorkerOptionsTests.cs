@@ -1,4 +1,5 @@
 using System.Net;
+using DistributedTrainer.Training;
 using DistributedTrainer.Worker;
 using Xunit;
 
@@ -49,6 +50,21 @@ public sealed class WorkerOptionsTests
         Assert.Equal((7L, TimeSpan.FromMilliseconds(20)), (options.Faults.DropRingFromStep, options.Faults.RingDelay));
     }
 
+    [Theory]
+    [InlineData("cpu-accelerator", "cpu-accelerator")]
+    [InlineData("cuda", "cuda:0")]
+    [InlineData("cuda:2", "cuda:2")]
+    public void Parse_Device_ReadsIt(string flag, string device)
+    {
+        var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--device", flag], environmentToken: null);
+
+        Assert.Equal(device, options.Device.ToString());
+    }
+
+    [Fact]
+    public void Parse_NoDevice_ComputesOnTheCpu() =>
+        Assert.Equal(ComputeDevice.Cpu, WorkerOptions.Parse(["--coordinator", "http://c:1"], environmentToken: null).Device);
+
     [Fact]
     public void Parse_NoFault_NoFaults()
     {
@@ -74,6 +90,7 @@ public sealed class WorkerOptionsTests
     [InlineData("--coordinator http://c:1 --host 0.0.0.0", "--advertise URL is required with --host 0.0.0.0")]
     [InlineData("--coordinator http://c:1 --bogus 1", "Invalid argument: '--bogus'")]
     [InlineData("--coordinator", "--coordinator needs a value")]
+    [InlineData("--coordinator http://c:1 --device gpu", "Invalid --device: 'gpu' (must be cpu, cpu-accelerator, cuda or cuda:N")]
     public void Parse_BadArguments_ThrowNamingTheFlag(string arguments, string expected)
     {
         var failure = Assert.Throws<ArgumentException>(() => WorkerOptions.Parse(arguments.Split(' '), environmentToken: null));

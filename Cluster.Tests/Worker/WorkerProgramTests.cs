@@ -43,6 +43,17 @@ public sealed class WorkerProgramTests
         Assert.Contains("'--bogus'", stderr);
     }
 
+    // No machine has 64 CUDA devices; this one has no CUDA driver at all, which gives the same exit and flag.
+    [Fact]
+    public void Main_CudaDeviceNotThere_ExitsTwoNamingTheDeviceWithoutAStackTrace()
+    {
+        var (exitCode, stderr) = WorkerProcess.Run(TimeSpan.FromSeconds(30), "--coordinator", "http://127.0.0.1:1", "--device", "cuda:63");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Worker: --device cuda:63: ", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
     [Fact]
     public void Main_PortInUse_ExitsTwoNamingTheAddress()
     {

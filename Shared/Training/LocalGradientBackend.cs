@@ -9,18 +9,19 @@ namespace DistributedTrainer.Training;
 public sealed class LocalGradientBackend : IGradientBackend
 {
     private readonly LoadedData _data;
-    private readonly MicroShardRunner _shards;
+    private readonly IShardRunner _shards;
     private readonly Evaluator _evaluator;
 
     /// <param name="spec">The job.</param>
     /// <param name="data">Its loaded data.</param>
     /// <param name="model">The model being trained.</param>
     /// <param name="shardEngines">Engines side by side (0: <see cref="Numerics.ComputeThreads.Count"/>).</param>
-    public LocalGradientBackend(JobSpec spec, LoadedData data, Model model, int shardEngines = 0)
+    /// <param name="runners">Builds the micro-shard runner; default <see cref="ShardRunners.Cpu"/> (the SIMD kernels).</param>
+    public LocalGradientBackend(JobSpec spec, LoadedData data, Model model, int shardEngines = 0, ShardRunnerFactory? runners = null)
     {
         _data = data;
         var loss = LossFactory.Create(spec.Loss.Kind);
-        _shards = new MicroShardRunner(spec.Model, model, loss, data.Train, spec.Seed, MicroShards.SizeOf(spec), shardEngines);
+        _shards = (runners ?? ShardRunners.Cpu)(spec.Model, model, loss, data.Train, spec.Seed, MicroShards.SizeOf(spec), shardEngines);
         _evaluator = new Evaluator(model, loss, data.FeatureCount, Trainer.EvaluationChunk);
     }
 

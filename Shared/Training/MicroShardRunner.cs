@@ -19,7 +19,7 @@ namespace DistributedTrainer.Training;
 /// several per shard, and the fixed-point conversion runs in parallel too. Each engine's kernels get an even
 /// share of <see cref="ComputeThreads.Count"/>.
 /// </remarks>
-public sealed class MicroShardRunner : IDisposable
+public sealed class MicroShardRunner : IShardRunner
 {
     private readonly Model _model;
     private readonly int _shardSize;

@@ -22,6 +22,7 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
     private readonly string? _token;
     private readonly DataRoots? _dataRoots;
     private readonly int _defaultThreads;
+    private readonly ShardRunnerFactory _runners;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private WorkerJob? _job;
@@ -32,10 +33,12 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
     /// <param name="token">The workers' bearer token, which the jobs' ring links present to the next rank; null for none.</param>
     /// <param name="logger">Where the service logs.</param>
     /// <param name="dataRoots">Where the jobs' data may be read from; null: wherever the coordinator's specs say.</param>
+    /// <param name="runners">What computes the jobs' micro-shards (the worker's --device); default the SIMD kernels.</param>
     public WorkerControlService(CollectiveService collective, int defaultThreads, FaultDrill faults, string? token, ILogger logger,
-        DataRoots? dataRoots = null)
+        DataRoots? dataRoots = null, ShardRunnerFactory? runners = null)
     {
         _dataRoots = dataRoots;
+        _runners = runners ?? ShardRunners.Cpu;
         _collective = collective;
         _faults = faults;
         _token = token;
@@ -113,7 +116,7 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
                 int threads = request.Threads > 0 ? request.Threads : _defaultThreads;
                 // Loading the data takes a while; keep it off the request's thread.
                 var spec = Confined(request.Spec);
-                _job = await Task.Run(() => WorkerJob.Create(request.JobId, spec, threads, _collective, _faults, _token), context.CancellationToken);
+                _job = await Task.Run(() => WorkerJob.Create(request.JobId, spec, threads, _runners, _collective, _faults, _token), context.CancellationToken);
             }
             await _job.ConnectAsync(request.Rank, ring, request.Generation, context.CancellationToken);
             WorkerLog.JobPrepared(_logger, request.JobId, request.Rank, request.WorldSize, request.Generation);

@@ -31,7 +31,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly string? _token;
     private readonly LoadedData _data;
     private readonly Model _model;
-    private readonly MicroShardRunner _runner;
+    private readonly IShardRunner _runner;
     private readonly Evaluator _evaluator;
     private readonly FixedPointAccumulator _gradients;
     private readonly FixedPointAccumulator _buffers;
@@ -49,7 +49,8 @@ internal sealed class WorkerJob : IAsyncDisposable
     private bool _hasParameters;
     private bool _stopped;
 
-    private WorkerJob(string jobId, CollectiveService collective, FaultDrill faults, string? token, JobSpec spec, LoadedData data, int threads)
+    private WorkerJob(string jobId, CollectiveService collective, FaultDrill faults, string? token, JobSpec spec, LoadedData data, int threads,
+        ShardRunnerFactory runners)
     {
         JobId = jobId;
         _collective = collective;
@@ -61,7 +62,7 @@ internal sealed class WorkerJob : IAsyncDisposable
         _model = ModelFactory.Build(spec.Model, data.FeatureCount, Math.Max(_shardSize, Trainer.EvaluationChunk));
         try
         {
-            _runner = new MicroShardRunner(spec.Model, _model, loss, data.Train, spec.Seed, _shardSize, threads);
+            _runner = runners(spec.Model, _model, loss, data.Train, spec.Seed, _shardSize, threads);
             _evaluator = new Evaluator(_model, loss, data.FeatureCount, Trainer.EvaluationChunk);
         }
         catch
@@ -90,14 +91,16 @@ internal sealed class WorkerJob : IAsyncDisposable
     public int GradientCount => _flatGradients.Length;
 
     /// <summary>
-    /// Loads the spec's data and builds the model and engines; steps and ring links inject <paramref name="faults"/>,
+    /// Loads the spec's data and builds the model and the micro-shard runner (<paramref name="runners"/>: SIMD or a device);
+    /// steps and ring links inject <paramref name="faults"/>,
     /// and ring links present <paramref name="token"/> (the workers' bearer token; null for none).
     /// </summary>
     /// <exception cref="JobInputException">The spec or its data is invalid.</exception>
-    public static WorkerJob Create(string jobId, JobSpec spec, int threads, CollectiveService collective, FaultDrill faults, string? token)
+    public static WorkerJob Create(string jobId, JobSpec spec, int threads, ShardRunnerFactory runners, CollectiveService collective,
+        FaultDrill faults, string? token)
     {
         var input = JobInput.FromSpec(spec);
-        return new WorkerJob(jobId, collective, faults, token, input.Spec, input.Data, threads);
+        return new WorkerJob(jobId, collective, faults, token, input.Spec, input.Data, threads, runners);
     }
 
     /// <summary>

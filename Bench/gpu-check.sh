@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU: the device kernel tests on the real GPU, then `Bench train --device cuda` beside
+# PyTorch on CUDA on the reference MLP (batches 128 and 512). Output goes to stdout; paste it into docs/BENCHMARKS.md.
+#   Bench/gpu-check.sh [PUBLISH_DIR]     (default publish/linux-x64, made by Bench/publish-gpu.sh)
+# Needs: the NVIDIA driver (nvidia-smi, libcuda.so); the self-contained Bench from publish-gpu.sh (no .NET runtime
+# needed); for the kernel tests the .NET 10 SDK (xunit runs through `dotnet test`), else they are reported as not run;
+# for the PyTorch column python3 with a CUDA build of torch (PYTHON, default /usr/bin/python3).
+# LeNet-5 is not run on the GPU: conv2d and pooling have no device kernel yet, and the worker refuses such jobs by name.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+publish=${1:-publish/linux-x64}
+python=${PYTHON:-/usr/bin/python3}
+status=0
+
+echo "## GPU check, $(date -u +%Y-%m-%dT%H:%MZ)"
+if ! nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; then
+  echo "nvidia-smi failed: no NVIDIA GPU or driver here; nothing to check." >&2
+  exit 2
+fi
+
+echo
+echo "### Device kernel tests on cuda:0 (DT_TEST_DEVICE=cuda)"
+if command -v dotnet >/dev/null && dotnet --list-sdks | grep -q '^10\.'; then
+  DT_TEST_DEVICE=cuda dotnet test Cluster.Tests/Cluster.Tests.csproj -c Release \
+    --filter "FullyQualifiedName~DistributedTrainer.Tests.Devices" 2>&1 | tail -5 || status=1
+else
+  echo "NOT RUN: the .NET 10 SDK is not installed here (the kernel tests run through dotnet test)."
+  status=1
+fi
+
+echo
+echo "### Bench train --device cuda (reference MLP) beside PyTorch CUDA"
+if [ -x "$publish/bench/Bench" ]; then
+  bench=("$publish/bench/Bench")
+  workdir="$publish/bench"
+else
+  echo "No self-contained Bench in $publish (run Bench/publish-gpu.sh); using dotnet run." >&2
+  bench=(dotnet run -c Release --project "$PWD/Bench" --)
+  workdir=.
+fi
+torch_flag=()
+if ! "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  echo "PyTorch with CUDA is not available to $python: the PyTorch column is not run."
+  torch_flag=(--no-pytorch)
+fi
+(cd "$workdir" && "${bench[@]}" train --device cuda --spec examples/fashion-mnist-mlp.yaml "${torch_flag[@]}") || status=1
+exit $status

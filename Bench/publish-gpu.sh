@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Self-contained linux-x64 publish of the worker and of Bench, for a GPU machine without the .NET SDK:
+#   Bench/publish-gpu.sh [OUT]          (default OUT: publish/linux-x64, ignored by git)
+# gives OUT/worker/Worker and OUT/bench/Bench, each with the .NET runtime and ILGPU beside it. Neither is trimmed:
+# ILGPU compiles kernels from their IL at run time and needs the full assemblies. The GPU machine needs only the
+# NVIDIA driver (libcuda.so); ILGPU brings its own PTX backend, so no CUDA toolkit is needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-publish/linux-x64}
+for project in Worker Bench; do
+  dotnet publish "$project/$project.csproj" -c Release -r linux-x64 --self-contained true \
+    -p:PublishTrimmed=false -o "$out/$(echo "$project" | tr '[:upper:]' '[:lower:]')"
+done
+# Bench's Python twins and the reference specs travel with it: gpu-check.sh runs PyTorch beside it.
+cp -r examples "$out/bench/"
+echo "published: $out/worker/Worker and $out/bench/Bench (self-contained linux-x64)"

@@ -1,0 +1,30 @@
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Tests.Training;
+
+namespace DistributedTrainer.Tests.Devices;
+
+/// <summary>Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh.</summary>
+internal static class DeviceJobs
+{
+    /// <summary>
+    /// <see cref="SyntheticJobs.Spec"/> (Adam with warm-up, clipping, L2) with a model of dense, relu, dropout, dense, tanh
+    /// and dense layers.
+    /// </summary>
+    public static JobSpec Spec(int epochs = 3, int shard = 8)
+    {
+        var spec = SyntheticJobs.Spec(epochs, shard: shard);
+        spec.Model = new ModelSpec
+        {
+            Layers =
+            {
+                new LayerSpec { Name = "fc1", Dense = new DenseSpec { Units = 16 } },
+                new LayerSpec { Name = "act1", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Relu } },
+                new LayerSpec { Name = "drop", Dropout = new DropoutSpec { Rate = 0.2f } },
+                new LayerSpec { Name = "fc2", Dense = new DenseSpec { Units = 12 } },
+                new LayerSpec { Name = "act2", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
+                new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
+            },
+        };
+        return spec;
+    }
+}

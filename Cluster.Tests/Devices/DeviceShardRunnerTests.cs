@@ -1,0 +1,124 @@
+using DistributedTrainer.Data;
+using DistributedTrainer.Devices;
+using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Numerics.Losses;
+using DistributedTrainer.Tests.Training;
+using DistributedTrainer.Training;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Devices;
+
+/// <summary>
+/// Whole steps on the test device (ILGPU's CPU accelerator unless DT_TEST_DEVICE names another) against <see cref="MicroShardRunner"/> on the SIMD kernels, and whole runs of
+/// the trainer on either.
+/// </summary>
+public sealed class DeviceShardRunnerTests
+{
+    private const int Shard = 8;
+
+    private static DeviceShardRunner Runner(Model model, Dataset data, ulong seed, string loss = "softmax_cross_entropy") =>
+        new(DeviceAccelerator.Open(TestDevice.Current), model,
+            loss == "mse" ? new MeanSquaredError() : new SoftmaxCrossEntropy(), data, seed, Shard);
+
+    [Theory]
+    [InlineData("softmax_cross_entropy")]
+    [InlineData("mse")]
+    public void ComputeShards_SameParameters_MatchTheSimdRunnerWithinTolerance(string lossName)
+    {
+        var spec = DeviceJobs.Spec();
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        model.Initialize(spec.Seed);
+        Loss loss = lossName == "mse" ? new MeanSquaredError() : new SoftmaxCrossEntropy();
+        using var cpu = new MicroShardRunner(spec.Model, model, loss, data.Train, spec.Seed, Shard, threads: 1);
+        using var device = Runner(model, data.Train, spec.Seed, lossName);
+        int[] ids = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)];
+        int[] lengths = [8, 8, 5, 8, 8];
+        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
+        var buffers = new FixedPointAccumulator(0);
+        var (cpuResults, deviceResults) = (new ShardResult[5], new ShardResult[5]);
+
+        cpu.ComputeShards(3, ids, lengths, cpuGradients, buffers, cpuResults);
+        device.ComputeShards(3, ids, lengths, deviceGradients, buffers, deviceResults);
+
+        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
+        cpuGradients.CopyTo(expected);
+        deviceGradients.CopyTo(actual);
+        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
+        for (int shard = 0; shard < 5; shard++)
+        {
+            Assert.Equal((cpuResults[shard].Correct, cpuResults[shard].Samples), (deviceResults[shard].Correct, deviceResults[shard].Samples));
+            Assert.True(Math.Abs(cpuResults[shard].LossSum - deviceResults[shard].LossSum) <= 1e-5 * (1 + Math.Abs(cpuResults[shard].LossSum)),
+                $"shard {shard}: loss {deviceResults[shard].LossSum}, expected {cpuResults[shard].LossSum}");
+        }
+        Assert.Equal((true, -1), (deviceGradients.IsFinite, device.FirstNonFiniteShard));
+    }
+
+    [Fact]
+    public void ComputeShards_NaNSampleInThirdShard_NamesThatShardAsTheSimdRunnerDoes()
+    {
+        var spec = DeviceJobs.Spec();
+        var blobs = SyntheticJobs.Blobs();
+        var features = new float[blobs.Train.Count * blobs.FeatureCount];
+        var labels = new int[blobs.Train.Count];
+        blobs.Train.Gather(features, labels, [.. Enumerable.Range(0, blobs.Train.Count)]);
+        features[17 * blobs.FeatureCount] = float.NaN;
+        var data = Dataset.FromFloats(features, labels, blobs.FeatureCount, blobs.ClassCount);
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        model.Initialize(spec.Seed);
+        using var runner = Runner(model, data, spec.Seed);
+        var gradients = new FixedPointAccumulator(model.Store.Count);
+        var results = new ShardResult[4];
+
+        // Shards: [0..3], [4..7], [16..19] (holds sample 17), [20..23].
+        runner.ComputeShards(0, [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23], [4, 4, 4, 4], gradients, new FixedPointAccumulator(0), results);
+
+        Assert.Equal((false, 2), (gradients.IsFinite, runner.FirstNonFiniteShard));
+    }
+
+    [Fact]
+    public void Constructor_LayerWithoutDeviceKernel_ThrowsNamingTheLayer()
+    {
+        // The synthetic spec's first layer has DropConnect, and it holds batch norm and a residual block.
+        var spec = SyntheticJobs.Spec();
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        using var accelerator = DeviceAccelerator.Open(TestDevice.Current);
+
+        var refused = Assert.Throws<UnsupportedOnDeviceException>(
+            () => new DeviceShardRunner(accelerator, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard));
+
+        Assert.StartsWith("Layer 'fc1' cannot run on a device worker: DropConnect has no device kernel", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_LossWithoutDeviceKernel_ThrowsNamingTheLoss()
+    {
+        var spec = DeviceJobs.Spec();
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        using var accelerator = DeviceAccelerator.Open(TestDevice.Current);
+
+        var refused = Assert.Throws<UnsupportedOnDeviceException>(
+            () => new DeviceShardRunner(accelerator, model, new MultiLabelBinaryCrossEntropy(), data.Train, spec.Seed, Shard));
+
+        Assert.StartsWith("Loss 'multi_label_binary_cross_entropy' has no device kernel", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Trainer_OnTheTestDevice_ReachesTheSimdRunsTestAccuracy()
+    {
+        var spec = DeviceJobs.Spec(epochs: 4);
+        var data = SyntheticJobs.Blobs();
+        using var simd = Trainer.Create(spec, data);
+        var expected = simd.Run(new RecordingObserver());
+        using var device = Trainer.Create(spec, data,
+            model => new LocalGradientBackend(spec, data, model, runners: DeviceShardRunners.For(TestDevice.Current)));
+
+        var actual = device.Run(new RecordingObserver());
+
+        // Rounding differences grow over the steps but must not change what the model learns: within 2 points.
+        Assert.InRange(actual.TestAccuracy, expected.TestAccuracy - 0.02, expected.TestAccuracy + 0.02);
+        Assert.True(expected.TestAccuracy > 0.9, $"the SIMD run reached only {expected.TestAccuracy:P1}");
+    }
+}

@@ -1,0 +1,176 @@
+using DistributedTrainer.Devices.Kernels;
+using DistributedTrainer.Devices.Layers;
+using DistributedTrainer.Numerics.Layers;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace DistributedTrainer.Devices;
+
+/// <summary>
+/// A model's training passes on one accelerator: the device copy of its flat parameters and gradients (the layout of its
+/// <see cref="ParameterStore"/>), one device layer per layer, each layer's output and two gradient buffers
+/// used in turn on the way back, all sized for <c>maxBatch</c> rows once.
+/// </summary>
+/// <remarks>
+/// Only a chain of layers that have device kernels is accepted: dense (without DropConnect or time steps), relu, sigmoid,
+/// tanh and dropout. Any other layer is refused by name with <see cref="UnsupportedOnDeviceException"/> before anything
+/// is allocated on the device.
+/// </remarks>
+internal sealed class DeviceNetwork : IDisposable
+{
+    /// <summary>The layers a device worker runs, for messages.</summary>
+    public const string Supported = "dense (without DropConnect or time steps), relu, sigmoid, tanh and dropout";
+
+    private readonly DeviceLayer[] _layers = [];
+    // Output of layer i, (maxBatch, layers[i].OutputSize) each.
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _activations = [];
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _gradientEven;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _gradientOdd;
+    private readonly int _maxBatch;
+
+    /// <param name="accelerator">Where everything lives.</param>
+    /// <param name="kernels">The accelerator's kernels.</param>
+    /// <param name="model">The model to mirror; read for its layers and layout only.</param>
+    /// <param name="maxBatch">Most rows per pass.</param>
+    /// <exception cref="UnsupportedOnDeviceException">A layer has no device kernel.</exception>
+    public DeviceNetwork(Accelerator accelerator, DeviceKernels kernels, Model model, int maxBatch)
+    {
+        Check(model);
+        _maxBatch = maxBatch;
+        Parameters = accelerator.Allocate1D<float>(model.Store.Count);
+        Gradients = accelerator.Allocate1D<float>(model.Store.Count);
+        try
+        {
+            _layers = [.. model.Layers.Select(layer => Build(accelerator, kernels, model, layer, maxBatch))];
+            _activations = [.. _layers.Select(layer => accelerator.Allocate1D<float>((long)maxBatch * layer.OutputSize))];
+            int widestInner = _layers.Skip(1).Select(layer => layer.InputSize).DefaultIfEmpty(1).Max();
+            _gradientEven = accelerator.Allocate1D<float>((long)maxBatch * widestInner);
+            _gradientOdd = accelerator.Allocate1D<float>((long)maxBatch * widestInner);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        InputSize = model.InputSize;
+        OutputSize = model.OutputSize;
+    }
+
+    /// <summary>The device copy of the model's flat parameters.</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> Parameters { get; }
+
+    /// <summary>The flat gradients of the last backward pass, laid out as the parameters.</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense> Gradients { get; }
+
+    /// <summary>Features per input row.</summary>
+    public int InputSize { get; }
+
+    /// <summary>Features per output row.</summary>
+    public int OutputSize { get; }
+
+    /// <summary>Throws <see cref="UnsupportedOnDeviceException"/> naming the first layer of <paramref name="model"/> without a device kernel.</summary>
+    public static void Check(Model model)
+    {
+        foreach (var layer in model.Layers)
+        {
+            string? reason = layer switch
+            {
+                Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
+                Dense { Steps: > 1 } => "time steps have no device kernel",
+                Dense or Relu or Sigmoid or Tanh or Dropout => null,
+                _ => $"{layer.GetType().Name} has no device kernel",
+            };
+            if (reason is not null)
+            {
+                throw new UnsupportedOnDeviceException(
+                    $"Layer '{model.FullNameOf(layer)}' cannot run on a device worker: {reason} (device workers run {Supported}; " +
+                    "run this job on --device cpu workers)");
+            }
+        }
+    }
+
+    /// <summary>input (B, InputSize) on the device -> the output (B, OutputSize), a view valid until the next forward.</summary>
+    public ArrayView<float> Forward(DeviceStep step, ArrayView<float> input, int batch)
+    {
+        CheckBatch(batch);
+        for (int i = 0; i < _layers.Length; i++)
+        {
+            _layers[i].Forward(step, InputOf(i, input, batch), OutputOf(i, batch), batch);
+        }
+        return OutputOf(_layers.Length - 1, batch);
+    }
+
+    /// <summary>
+    /// Adds the gradient of the loss into <see cref="Gradients"/> given dL/d(output) (B, OutputSize) of the last
+    /// <see cref="Forward"/> over <paramref name="input"/>.
+    /// </summary>
+    public void Backward(DeviceStep step, ArrayView<float> input, ArrayView<float> outputGradient, int batch)
+    {
+        CheckBatch(batch);
+        var gradient = outputGradient;
+        for (int i = _layers.Length - 1; i >= 0; i--)
+        {
+            // forward: a_i = layer_i(a_{i-1})  =>  da_{i-1} = layer_i.Backward(da_i)
+            var previous = i == 0
+                ? default
+                : (i % 2 == 0 ? _gradientEven! : _gradientOdd!).View.SubView(0, (long)batch * _layers[i].InputSize);
+            _layers[i].Backward(step, InputOf(i, input, batch), OutputOf(i, batch), gradient, previous, batch);
+            gradient = previous;
+        }
+    }
+
+    private ArrayView<float> InputOf(int i, ArrayView<float> input, int batch) =>
+        i == 0 ? input.SubView(0, (long)batch * InputSize) : _activations[i - 1].View.SubView(0, (long)batch * _layers[i].InputSize);
+
+    private ArrayView<float> OutputOf(int i, int batch) => _activations[i].View.SubView(0, (long)batch * _layers[i].OutputSize);
+
+    private void CheckBatch(int batch)
+    {
+        if (batch < 1 || batch > _maxBatch)
+        {
+            throw new ArgumentException($"Invalid batch: {batch} rows (the device network holds 1 to {_maxBatch})", nameof(batch));
+        }
+    }
+
+    private DeviceLayer Build(Accelerator accelerator, DeviceKernels kernels, Model model, Layer layer, int maxBatch)
+    {
+        string name = model.FullNameOf(layer);
+        switch (layer)
+        {
+            case Dense dense:
+            {
+                var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
+                var (weight, bias) = (views[0], views[1]);
+                return new DeviceDense(kernels, name, dense.InputSize, dense.OutputSize,
+                    Parameters.View.SubView(weight.Offset, weight.Length), Parameters.View.SubView(bias.Offset, bias.Length),
+                    Gradients.View.SubView(weight.Offset, weight.Length), Gradients.View.SubView(bias.Offset, bias.Length));
+            }
+            case Relu:
+                return new DeviceActivation(name, layer.InputSize, kernels.ReluForward, kernels.ReluBackward, backwardReadsOutput: false);
+            case Sigmoid:
+                return new DeviceActivation(name, layer.InputSize, kernels.SigmoidForward, kernels.SigmoidBackward, backwardReadsOutput: true);
+            case Tanh:
+                return new DeviceActivation(name, layer.InputSize, kernels.TanhForward, kernels.TanhBackward, backwardReadsOutput: true);
+            case Dropout dropout:
+                return new DeviceDropout(accelerator, kernels, name, layer.InputSize, dropout.Rate, layer.Index, maxBatch);
+            default:
+                throw new UnsupportedOnDeviceException($"Layer '{name}' ({layer.GetType().Name}) has no device kernel");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in _layers)
+        {
+            layer?.Dispose();
+        }
+        foreach (var activation in _activations)
+        {
+            activation?.Dispose();
+        }
+        _gradientEven?.Dispose();
+        _gradientOdd?.Dispose();
+        Gradients.Dispose();
+        Parameters.Dispose();
+    }
+}

@@ -1,0 +1,60 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace DistributedTrainer.Devices.Kernels;
+
+/// <summary>
+/// Every kernel compiled once for one accelerator and launched on its default stream, so launches run in the order they
+/// were made; a copy back to the host waits for them.
+/// </summary>
+internal sealed class DeviceKernels
+{
+    public DeviceKernels(Accelerator accelerator)
+    {
+        DenseForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.Forward);
+        DenseWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(DenseKernels.WeightGradient);
+        DenseBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.BiasGradient);
+        DenseInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.InputGradient);
+        ReluForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ActivationKernels.ReluForward);
+        ReluBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ActivationKernels.ReluBackward);
+        SigmoidForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ActivationKernels.SigmoidForward);
+        SigmoidBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ActivationKernels.SigmoidBackward);
+        TanhForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ActivationKernels.TanhForward);
+        TanhBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ActivationKernels.TanhBackward);
+        DropoutForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>, int, float, float, ulong, ulong>(DropoutKernels.Forward);
+        DropoutBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DropoutKernels.Backward);
+        SoftmaxCrossEntropy = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int>(LossKernels.SoftmaxCrossEntropy);
+        MeanSquaredError = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int>(LossKernels.MeanSquaredError);
+        FixedPointAdd = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<int>, ArrayView<float>, int>(FixedPointKernels.Add);
+    }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> DenseForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> DenseWeightGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> DenseBiasGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> DenseInputGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>> ReluForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> ReluBackward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>> SigmoidForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> SigmoidBackward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>> TanhForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> TanhBackward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>, int, float, float, ulong, ulong> DropoutForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> DropoutBackward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int> SoftmaxCrossEntropy { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int> MeanSquaredError { get; }
+
+    public Action<Index1D, ArrayView<long>, ArrayView<int>, ArrayView<float>, int> FixedPointAdd { get; }
+}
