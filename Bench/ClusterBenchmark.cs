@@ -23,6 +23,8 @@ internal static class ClusterBenchmark
 {
     private const string DefaultSpec = "examples/fashion-mnist-mlp.yaml";
     private const string Python = "/usr/bin/python3";
+    private static readonly int[] Batches = [128, 512];
+
     public static int Run(string[] args)
     {
         bool quick = args.Contains("--quick");
@@ -39,7 +41,7 @@ internal static class ClusterBenchmark
             Console.WriteLine();
             Console.WriteLine("| Workers | Batch | Steps | Cluster samples/s | DDP samples/s | Cluster / DDP | Load average after |");
             Console.WriteLine("|---:|---:|---:|---:|---:|---:|---|");
-            foreach (var (workers, batch) in workerCounts.SelectMany(workers => new[] { 128, 512 }.Select(batch => (workers, batch))))
+            foreach (var (workers, batch) in workerCounts.SelectMany(workers => Batches.Select(batch => (workers, batch))))
             {
                 int steps = Trainer.StepsPerEpoch(job.Data.Train.Count, batch);
                 double cluster = 0;
