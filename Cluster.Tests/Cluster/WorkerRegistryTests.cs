@@ -215,6 +215,22 @@ public sealed class WorkerRegistryTests : IDisposable
     }
 
     [Fact]
+    public void LeaseMore_LeasedWorkerExpiredAndRegisteredAgain_HeldOnceAndNotFree()
+    {
+        _registry.Register(Address(6001), 1, "");
+        using var lease = _registry.TryLease("j-1", 1, 0)!;
+        // Heartbeats missed on a busy machine: the worker expires while its job holds it, then registers again.
+        _clock.Advance(Interval * WorkerRegistry.MissedHeartbeats);
+        _registry.Register(Address(6001), 1, "");
+
+        var added = _registry.LeaseMore(lease, 5, new HashSet<string>(StringComparer.Ordinal));
+
+        Assert.Empty(added);
+        Assert.Equal(["w-1"], lease.Workers.Select(worker => worker.Id));
+        Assert.Equal(0, _registry.FreeCount);
+    }
+
+    [Fact]
     public void LeaseMore_FreeWorkersAfterTheLease_AddsThemExceptTheExcluded()
     {
         _registry.Register(Address(6001), 1, "");

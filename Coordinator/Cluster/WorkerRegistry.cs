@@ -219,13 +219,20 @@ internal sealed class WorkerRegistry : IDisposable
 
     /// <summary>
     /// Adds to <paramref name="lease"/> up to <paramref name="count"/> free workers, the earliest registered first,
-    /// except those in <paramref name="excluded"/>; returns the ones added.
+    /// except those in <paramref name="excluded"/>; returns the ones added. A worker the lease already holds that
+    /// shows as free (it expired and registered again while its job held it) is the same worker: it is marked held
+    /// again, not added a second time, which would put it twice in the job's ring.
     /// </summary>
     public IReadOnlyList<WorkerEndpoint> LeaseMore(WorkerLease lease, int count, IReadOnlySet<string> excluded)
     {
         List<WorkerEndpoint> added;
         lock (_gate)
         {
+            var held = lease.Workers.Select(worker => worker.Id).ToHashSet(StringComparer.Ordinal);
+            foreach (var entry in _live.Values.Where(entry => entry.LeasedBy is null && held.Contains(entry.Worker.Id)))
+            {
+                entry.LeasedBy = lease.JobId;
+            }
             added = [.. _live.Values
                 .Where(entry => entry.LeasedBy is null && !excluded.Contains(entry.Worker.Id))
                 .OrderBy(entry => entry.Order)
