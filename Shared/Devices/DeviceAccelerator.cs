@@ -1,5 +1,6 @@
 using DistributedTrainer.Training;
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -41,7 +42,7 @@ public sealed class DeviceAccelerator : IDisposable
         {
             case ComputeDeviceKind.CpuAccelerator:
             {
-                var context = Context.Create(builder => builder.CPU());
+                var context = CreateContext(builder => builder.CPU());
                 try
                 {
                     return new DeviceAccelerator(device, context, context.CreateCPUAccelerator(0));
@@ -64,7 +65,7 @@ public sealed class DeviceAccelerator : IDisposable
         Context context;
         try
         {
-            context = Context.Create(builder => builder.Cuda());
+            context = CreateContext(builder => builder.Cuda());
         }
         catch (Exception failure) when (failure is DllNotFoundException or TypeInitializationException or CudaException or NotSupportedException)
         {
@@ -99,6 +100,18 @@ public sealed class DeviceAccelerator : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// An ILGPU context for the devices <paramref name="devices"/> adds, with ILGPU.Algorithms enabled: without it the PTX
+    /// backend has no code for MathF.Exp and the other transcendental functions the activation and loss kernels call, and
+    /// refuses to compile them (the CPU accelerator runs them as .NET code and never notices).
+    /// </summary>
+    internal static Context CreateContext(Action<Context.Builder> devices) =>
+        Context.Create(builder =>
+        {
+            devices(builder);
+            builder.EnableAlgorithms();
+        });
 
     /// <summary>Opens <paramref name="device"/> to check that it is there and returns its <see cref="Description"/>.</summary>
     /// <exception cref="DeviceUnavailableException">As <see cref="Open"/>.</exception>
