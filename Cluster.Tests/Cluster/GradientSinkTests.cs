@@ -15,25 +15,21 @@ public sealed class GradientSinkTests
 
     public GradientSinkTests() => _sink.Begin(_gradients, _bufferChanges, 2, 8);
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Accept_PiecesAcrossTheBufferBoundary_SumsThenBufferChanges(bool packed)
+    [Fact]
+    public void Accept_PiecesAcrossTheBufferBoundary_SumsThenBufferChanges()
     {
-        Assert.Null(_sink.Accept(2, Bytes([-3, 4], packed), packed));
-        Assert.Null(_sink.Accept(4, Bytes([5, 1L << 40, -6, 7], packed), packed));
+        Assert.Null(_sink.Accept(2, Bytes([-3, 4])));
+        Assert.Null(_sink.Accept(4, Bytes([5, 1L << 40, -6, 7])));
 
         Assert.Equal([0L, 0, -3, 4, 5], _gradients.Values.ToArray());
         Assert.Equal([1L << 40, -6, 7], _bufferChanges.Values.ToArray());
         Assert.Null(_sink.Missing());
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Accept_PieceWithinTheSums_LeavesTheBufferChanges(bool packed)
+    [Fact]
+    public void Accept_PieceWithinTheSums_LeavesTheBufferChanges()
     {
-        Assert.Null(_sink.Accept(2, Bytes([1, 2, 3], packed), packed));
+        Assert.Null(_sink.Accept(2, Bytes([1, 2, 3])));
 
         Assert.Equal([0L, 0, 1, 2, 3], _gradients.Values.ToArray());
         Assert.Equal([0L, 0, 0], _bufferChanges.Values.ToArray());
@@ -41,48 +37,40 @@ public sealed class GradientSinkTests
     }
 
     [Fact]
-    public void Accept_PackedPieceAtTheWrongOffset_Refused()
+    public void Accept_PieceAtTheWrongOffset_Refused()
     {
         Assert.Equal("it sent 2 gradient elements at offset 3; expected the segment to continue at 2 up to 8",
-            _sink.Accept(3, Bytes([1, 2], packed: true), packed: true));
+            _sink.Accept(3, Bytes([1, 2])));
     }
 
     [Fact]
-    public void Accept_PackedPiecePastTheSegment_Refused()
+    public void Accept_PiecePastTheSegment_Refused()
     {
-        Assert.Equal("its packed gradient piece at 2 does not start with an element count of at most 6",
-            _sink.Accept(2, Bytes(new long[7], packed: true), packed: true));
+        Assert.Equal("it sent 7 gradient elements at offset 2; expected the segment to continue at 2 up to 8",
+            _sink.Accept(2, Bytes(new long[7])));
     }
 
     [Fact]
-    public void Accept_TruncatedPackedPiece_SaysWhy()
+    public void Accept_PartialElement_SaysWhy()
     {
-        var bytes = Bytes([1, 2, 3], packed: true);
+        var bytes = Bytes([1, 2, 3]);
 
-        Assert.StartsWith("its packed gradient piece at 2 does not unpack: the block at element 0 needs",
-            _sink.Accept(2, bytes.Slice(0, bytes.Length - 1), packed: true), StringComparison.Ordinal);
+        Assert.Equal("its gradient piece at 2 holds 23 bytes, not whole int64 elements", _sink.Accept(2, bytes.Slice(0, bytes.Length - 1)));
     }
 
     [Fact]
-    public void Accept_PackedPieceInTwoSegments_Unpacked()
+    public void Accept_PieceInTwoSegments_Copied()
     {
-        byte[] packed = Bytes([9, -9, 8], packed: true).ToArray();
-        var first = new Segment(packed.AsMemory(0, 2));
-        var last = first.Append(packed.AsMemory(2));
+        byte[] raw = Bytes([9, -9, 8]).ToArray();
+        var first = new Segment(raw.AsMemory(0, 11));
+        var last = first.Append(raw.AsMemory(11));
 
-        Assert.Null(_sink.Accept(2, new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length), packed: true));
+        Assert.Null(_sink.Accept(2, new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length)));
+
         Assert.Equal([0L, 0, 9, -9, 8], _gradients.Values.ToArray());
     }
 
-    private static ReadOnlySequence<byte> Bytes(long[] values, bool packed)
-    {
-        if (!packed)
-        {
-            return new ReadOnlySequence<byte>(MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
-        }
-        var buffer = new byte[PackedFixedPoint.MaxPackedBytes(values.Length)];
-        return new ReadOnlySequence<byte>(buffer, 0, PackedFixedPoint.Pack(values, buffer));
-    }
+    private static ReadOnlySequence<byte> Bytes(long[] values) => new(MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
 
     private sealed class Segment : ReadOnlySequenceSegment<byte>
     {

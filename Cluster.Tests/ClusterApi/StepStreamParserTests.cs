@@ -31,39 +31,6 @@ public sealed class StepStreamParserTests
     }
 
     [Fact]
-    public void TryParse_GeneratedPackedGradientPiece_PackedValuesAsSent()
-    {
-        byte[] packed = [.. Enumerable.Range(0, 300).Select(i => (byte)(i * 3))];
-        var message = new StepResponse { Gradients = new GradientPiece { Offset = 64, PackedValues = ByteString.CopyFrom(packed) } };
-
-        string? problem = Parse(new ReadOnlySequence<byte>(message.ToByteArray()), out var view);
-
-        Assert.Equal(((string?)null, 64L, true), (problem, view.Offset, view.Packed));
-        Assert.Equal(packed, view.Values.ToArray());
-    }
-
-    [Fact]
-    public void TryParse_BothValuesAndPackedValues_Refused()
-    {
-        var message = new StepResponse { Gradients = new GradientPiece { Values = ByteString.CopyFrom(1, 2), PackedValues = ByteString.CopyFrom(3) } };
-
-        Assert.Equal("gradients holds both values and packed_values", Parse(new ReadOnlySequence<byte>(message.ToByteArray()), out _));
-    }
-
-    [Fact]
-    public void TryParse_ParameterPieceWithField3_SkippedAsUnknown()
-    {
-        // ParameterPiece has no packed_values: a field 3 there is an unknown field, which protobuf skips.
-        byte[] message = [.. new StepRequest { Parameters = new ParameterPiece { Offset = 2, Values = ByteString.CopyFrom(1, 2, 3, 4) } }.ToByteArray()];
-        message[1] += 3;
-        byte[] withField3 = [.. message, 0x1A, 1, 9];
-
-        string? problem = StepStreamParser.TryParse(new ReadOnlySequence<byte>(withField3), StepStreamFields.Request, out StepStreamView<StepHeader> view);
-
-        Assert.Equal(((string?)null, false, 4L), (problem, view.Packed, view.Values.Length));
-    }
-
-    [Fact]
     public void TryParse_GeneratedResult_TheSameResult()
     {
         var message = new StepResponse { Result = Result };

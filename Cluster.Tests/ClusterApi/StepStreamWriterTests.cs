@@ -32,28 +32,6 @@ public sealed class StepStreamWriterTests
     }
 
     [Fact]
-    public void WritePiece_Packed_TheGeneratedSerializersBytes()
-    {
-        byte[] packed = [.. Enumerable.Range(0, 77).Select(i => (byte)(i * 5))];
-        byte[] expected = new StepResponse { Gradients = new GradientPiece { Offset = 128, PackedValues = ByteString.CopyFrom(packed) } }.ToByteArray();
-        var marshaller = Marshallers.Create<byte[]>(
-            (values, context) => StepStreamWriter.WritePiece(context, StepStreamFields.Response, 128, values, packed: true), _ => []);
-
-        Assert.Equal(expected, BufferSerializationContext.Serialize(marshaller, packed).Written);
-    }
-
-    [Fact]
-    public void WritePiece_PackedParameters_Refused()
-    {
-        var marshaller = Marshallers.Create<byte[]>(
-            (values, context) => StepStreamWriter.WritePiece(context, StepStreamFields.Request, 0, values, packed: true), _ => []);
-
-        var error = Assert.Throws<ArgumentException>(() => BufferSerializationContext.Serialize(marshaller, [1]));
-
-        Assert.Contains("parameters pieces hold raw values only", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void WriteMessage_Header_TheGeneratedSerializersBytes()
     {
         var header = new StepHeader { JobId = "j-ü", Generation = 2, Step = 3, SampleIds = { 4, 5, 600 }, ShardLengths = { 3 }, ShardIndices = { 0 } };

@@ -1,6 +1,5 @@
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Training;
 using DistributedTrainer.Tests.Cluster;
 using DistributedTrainer.Tests.Data;
 using DistributedTrainer.Transport;
@@ -111,7 +110,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         Assert.Equal(StepResponse.KindOneofCase.Result, responses[^1].KindCase);
         var shard = Assert.Single(responses[^1].Result.Shards);
         Assert.Equal((5, 4), (shard.ShardIndex, shard.Samples));
-        Assert.Equal(_prepared.GradientCount, responses.SkipLast(1).Sum(piece => (long)Unpacked(piece.Gradients).Length));
+        Assert.Equal(_prepared.GradientCount * sizeof(long), responses.SkipLast(1).Sum(piece => (long)piece.Gradients.Values.Length));
     }
 
     [Fact]
@@ -249,7 +248,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         foreach (var piece in pieces)
         {
             Assert.Equal(expected, piece.Offset);
-            expected += Unpacked(piece).Length;
+            expected += piece.Values.Length / sizeof(long);
         }
         Assert.Equal(_prepared.GradientCount, expected);
     }
@@ -274,16 +273,5 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
             RawGrpcMethods.DuplexStreamingAsync(_channel, "trainer.v1.WorkerControl", "Step", header, [0x12, 3, 0x12, 9, 1]));
 
         Assert.Equal((StatusCode.Internal, "Failed to parse StepRequest: parameters.values at byte 2 runs past the end"), (failure.StatusCode, failure.Status.Detail));
-    }
-
-    /// <summary>A gradient piece's sums: workers send them packed.</summary>
-    private static long[] Unpacked(GradientPiece piece)
-    {
-        Assert.True(piece.Values.IsEmpty);
-        ReadOnlySpan<byte> packed = piece.PackedValues.Span;
-        Assert.True(PackedFixedPoint.TryReadCount(packed, out ulong count));
-        var values = new long[count];
-        Assert.Null(PackedFixedPoint.TryUnpack(packed, values, add: false));
-        return values;
     }
 }

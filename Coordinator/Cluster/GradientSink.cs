@@ -6,14 +6,11 @@ namespace DistributedTrainer.Coordinator.Cluster;
 
 /// <summary>
 /// Where one worker's Step call puts its gradient segment: each piece is checked (whole int64 elements, continuing
-/// the segment in order) and copied into the fixed-point sums (flat indices below the gradient length) and buffer
-/// changes (the rest) while the message is read: raw pieces straight from the received bytes, packed ones
-/// (<see cref="PackedFixedPoint"/>) through one piece's worth of scratch.
+/// the segment in order) and copied once, from the received bytes straight into the fixed-point sums (flat indices
+/// below the gradient length) and buffer changes (the rest), while the message is read.
 /// </summary>
 internal sealed class GradientSink
 {
-    private long[] _unpacked = [];
-    private byte[] _contiguous = [];
     private FixedPointAccumulator? _gradients;
     private FixedPointAccumulator? _bufferChanges;
     private long _start;
@@ -31,70 +28,13 @@ internal sealed class GradientSink
     public string? Missing() => _expected == _end ? null : $"its gradient pieces cover [{_start}, {_expected}) of its segment [{_start}, {_end})";
 
     /// <summary>Copies the piece <paramref name="values"/> at <paramref name="offset"/> into the sums.</summary>
-    /// <param name="packed">Whether the values are packed (<c>packed_values</c>) rather than raw.</param>
     /// <returns>Null when taken, else why the piece does not fit the segment.</returns>
-    public string? Accept(long offset, ReadOnlySequence<byte> values, bool packed)
+    public string? Accept(long offset, ReadOnlySequence<byte> values)
     {
         if (_gradients is null || _bufferChanges is null)
         {
             return "it sent a gradient piece outside a step";
         }
-        return packed ? AcceptPacked(offset, values) : AcceptRaw(offset, values);
-    }
-
-    private string? AcceptPacked(long offset, ReadOnlySequence<byte> values)
-    {
-        ReadOnlySpan<byte> bytes = Contiguous(values);
-        if (!PackedFixedPoint.TryReadCount(bytes, out ulong count) || count > (ulong)(_end - _expected))
-        {
-            return $"its packed gradient piece at {offset} does not start with an element count of at most {_end - _expected}";
-        }
-        if (offset != _expected)
-        {
-            return $"it sent {count} gradient elements at offset {offset}; expected the segment to continue at {_expected} up to {_end}";
-        }
-        if (_unpacked.Length < (int)count)
-        {
-            _unpacked = new long[(int)count];
-        }
-        Span<long> unpacked = _unpacked.AsSpan(0, (int)count);
-        if (PackedFixedPoint.TryUnpack(bytes, unpacked, add: false) is { } problem)
-        {
-            return $"its packed gradient piece at {offset} does not unpack: {problem}";
-        }
-        Place(unpacked);
-        return null;
-    }
-
-    private ReadOnlySpan<byte> Contiguous(ReadOnlySequence<byte> values)
-    {
-        if (values.IsSingleSegment)
-        {
-            return values.FirstSpan;
-        }
-        if (_contiguous.Length < values.Length)
-        {
-            _contiguous = new byte[values.Length];
-        }
-        values.CopyTo(_contiguous);
-        return _contiguous.AsSpan(0, (int)values.Length);
-    }
-
-    // Gradient sums first in the flat vector, buffer changes after.
-    private void Place(ReadOnlySpan<long> values)
-    {
-        int at = (int)_expected;
-        int split = Math.Clamp(_gradients!.Length - at, 0, values.Length);
-        values[..split].CopyTo(_gradients.Values.Slice(at, split));
-        if (split < values.Length)
-        {
-            values[split..].CopyTo(_bufferChanges!.Values.Slice(at + split - _gradients.Length, values.Length - split));
-        }
-        _expected += values.Length;
-    }
-
-    private string? AcceptRaw(long offset, ReadOnlySequence<byte> values)
-    {
         if (values.Length % sizeof(long) != 0)
         {
             return $"its gradient piece at {offset} holds {values.Length} bytes, not whole int64 elements";
@@ -105,12 +45,12 @@ internal sealed class GradientSink
             return $"it sent {count} gradient elements at offset {offset}; expected the segment to continue at {_expected} up to {_end}";
         }
         int at = (int)offset;
-        int split = (int)Math.Clamp(_gradients!.Length - at, 0, count);
+        int split = (int)Math.Clamp(_gradients.Length - at, 0, count);
         values.Slice(0, split * sizeof(long)).CopyTo(MemoryMarshal.AsBytes(_gradients.Values.Slice(at, split)));
         if (split < count)
         {
             values.Slice(split * sizeof(long)).CopyTo(
-                MemoryMarshal.AsBytes(_bufferChanges!.Values.Slice(at + split - _gradients.Length, (int)count - split)));
+                MemoryMarshal.AsBytes(_bufferChanges.Values.Slice(at + split - _gradients.Length, (int)count - split)));
         }
         _expected += count;
         return null;

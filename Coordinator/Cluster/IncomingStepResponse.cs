@@ -42,7 +42,7 @@ internal sealed class IncomingStepResponse
 
         var kind = (StepResponse.KindOneofCase)view.Field;
         return kind == StepResponse.KindOneofCase.Gradients
-            ? new IncomingStepResponse(kind, null, null, sink.Accept(view.Offset, view.Values, view.Packed))
+            ? new IncomingStepResponse(kind, null, null, sink.Accept(view.Offset, view.Values))
             : new IncomingStepResponse(kind, view.Message, null, null);
     }
 }

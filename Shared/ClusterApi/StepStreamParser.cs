@@ -15,7 +15,6 @@ public static class StepStreamParser
     // Tags of the piece's fields: field number << 3 | wire type.
     private const ulong OffsetTag = (1 << 3) | WireReader.Varint;
     private const ulong ValuesTag = (2 << 3) | WireReader.LengthDelimited;
-    private const ulong PackedValuesTag = (3 << 3) | WireReader.LengthDelimited;
 
     /// <summary>Reads the fields of <paramref name="message"/>.</summary>
     /// <param name="message">A serialized StepRequest or StepResponse.</param>
@@ -33,7 +32,6 @@ public static class StepStreamParser
         int field = 0;
         long offset = 0;
         ReadOnlySequence<byte> values = ReadOnlySequence<byte>.Empty;
-        ReadOnlySequence<byte>? packed = null;
         TMessage? parsed = null;
         while (!reader.End)
         {
@@ -52,10 +50,10 @@ public static class StepStreamParser
 
                 if (field != fields.PieceField)
                 {
-                    (field, offset, values, packed, parsed) = (fields.PieceField, 0, ReadOnlySequence<byte>.Empty, null, null);
+                    (field, offset, values, parsed) = (fields.PieceField, 0, ReadOnlySequence<byte>.Empty, null);
                 }
 
-                if (ReadPiece(piece, reader.Consumed - piece.Length, fields, ref offset, ref values, ref packed) is { } malformed)
+                if (ReadPiece(piece, reader.Consumed - piece.Length, fields.PieceName, ref offset, ref values) is { } malformed)
                 {
                     return malformed;
                 }
@@ -69,7 +67,7 @@ public static class StepStreamParser
 
                 if (field != fields.MessageField)
                 {
-                    (field, offset, values, packed, parsed) = (fields.MessageField, 0, ReadOnlySequence<byte>.Empty, null, new TMessage());
+                    (field, offset, values, parsed) = (fields.MessageField, 0, ReadOnlySequence<byte>.Empty, new TMessage());
                 }
 
                 try
@@ -87,23 +85,14 @@ public static class StepStreamParser
             }
         }
 
-        if (packed is not null && !values.IsEmpty)
-        {
-            return $"{fields.PieceName} holds both values and packed_values";
-        }
-
-        view = packed is { } onlyPacked
-            ? new StepStreamView<TMessage>(field, offset, onlyPacked, parsed, Packed: true)
-            : new StepStreamView<TMessage>(field, offset, values, parsed);
+        view = new StepStreamView<TMessage>(field, offset, values, parsed);
         return null;
     }
 
     /// <summary>Reads a piece's fields into <paramref name="offset"/> and <paramref name="values"/> (merging).</summary>
     /// <param name="start">Where the piece starts in the whole message, for the problems.</param>
-    private static string? ReadPiece(ReadOnlySequence<byte> piece, long start, StepStreamFields fields, ref long offset,
-        ref ReadOnlySequence<byte> values, ref ReadOnlySequence<byte>? packed)
+    private static string? ReadPiece(ReadOnlySequence<byte> piece, long start, string name, ref long offset, ref ReadOnlySequence<byte> values)
     {
-        string name = fields.PieceName;
         var reader = new SequenceReader<byte>(piece);
         while (!reader.End)
         {
@@ -129,14 +118,6 @@ public static class StepStreamParser
                         return $"{name}.values at byte {at} runs past the end";
                     }
 
-                    break;
-                case PackedValuesTag when fields.HasPackedValues:
-                    if (!WireReader.TryReadLengthDelimited(ref reader, out ReadOnlySequence<byte> packedValues))
-                    {
-                        return $"{name}.packed_values at byte {at} runs past the end";
-                    }
-
-                    packed = packedValues;
                     break;
                 default:
                     if (WireReader.SkipField(ref reader, tag) is { } problem)

@@ -6,8 +6,7 @@ namespace DistributedTrainer.ClusterApi;
 /// <typeparam name="TMessage">The oneof's ordinary message (StepHeader, StepResult).</typeparam>
 /// <param name="Field">The oneof field the message holds (its number, which is also the generated KindOneofCase value); 0 for none.</param>
 /// <param name="Offset">A piece's index of its first element in the flat vector.</param>
-/// <param name="Values">A piece's raw little-endian elements, or its packed ones, where they lie in the received bytes (not copied).</param>
+/// <param name="Values">A piece's raw little-endian elements, where they lie in the received bytes (not copied).</param>
 /// <param name="Message">The ordinary message, parsed; null unless <paramref name="Field"/> is its field.</param>
-/// <param name="Packed">Whether <paramref name="Values"/> came as <c>packed_values</c> (<see cref="Training.PackedFixedPoint"/>).</param>
-public readonly record struct StepStreamView<TMessage>(int Field, long Offset, ReadOnlySequence<byte> Values, TMessage? Message, bool Packed = false)
+public readonly record struct StepStreamView<TMessage>(int Field, long Offset, ReadOnlySequence<byte> Values, TMessage? Message)
     where TMessage : class;

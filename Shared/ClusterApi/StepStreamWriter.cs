@@ -14,24 +14,15 @@ public static class StepStreamWriter
 {
     private const int OffsetField = 1;
     private const int ValuesField = 2;
-    private const int PackedValuesField = 3;
 
-    /// <summary>
-    /// Writes the message holding the piece <paramref name="values"/> at <paramref name="offset"/>: raw elements, or
-    /// with <paramref name="packed"/> elements packed by <see cref="Training.PackedFixedPoint"/> (gradient pieces only).
-    /// </summary>
-    public static void WritePiece(SerializationContext context, StepStreamFields fields, long offset, ReadOnlySpan<byte> values, bool packed = false)
+    /// <summary>Writes the message holding the piece <paramref name="values"/> at <paramref name="offset"/>.</summary>
+    public static void WritePiece(SerializationContext context, StepStreamFields fields, long offset, ReadOnlySpan<byte> values)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(fields);
-        if (packed && !fields.HasPackedValues)
-        {
-            throw new ArgumentException($"Invalid packed: {fields.PieceName} pieces hold raw values only", nameof(packed));
-        }
-        int valuesField = packed ? PackedValuesField : ValuesField;
         // proto3: fields holding their default are not written.
         int body = (offset != 0 ? WireWriter.VarintFieldSize(OffsetField, (ulong)offset) : 0)
-            + (values.IsEmpty ? 0 : WireWriter.LengthDelimitedSize(valuesField, values.Length));
+            + (values.IsEmpty ? 0 : WireWriter.LengthDelimitedSize(ValuesField, values.Length));
         context.SetPayloadLength(WireWriter.LengthDelimitedSize(fields.PieceField, body));
         IBufferWriter<byte> writer = context.GetBufferWriter();
         Span<byte> head = writer.GetSpan(4 * WireWriter.MaxVarintBytes);
@@ -43,7 +34,7 @@ public static class StepStreamWriter
 
         if (!values.IsEmpty)
         {
-            written += WireWriter.WriteLengthPrefix(head[written..], valuesField, values.Length);
+            written += WireWriter.WriteLengthPrefix(head[written..], ValuesField, values.Length);
         }
 
         writer.Advance(written);

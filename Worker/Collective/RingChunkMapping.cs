@@ -26,8 +26,7 @@ internal static class RingChunkMapping
         : chunk.FromRank < 0 ? $"from_rank {chunk.FromRank} is negative"
         : chunk.Phase is not (RingPhase.ReduceScatter or RingPhase.AllGather) ? $"phase {chunk.Phase} is not REDUCE_SCATTER or ALL_GATHER"
         : chunk.Round < 0 || chunk.ChunkIndex < 0 || chunk.Offset < 0 ? $"round {chunk.Round}, chunk_index {chunk.ChunkIndex} and offset {chunk.Offset} must be >= 0"
-        // Reduce-scatter payloads are packed fixed-point sums of any length; the ring checks them as it unpacks.
-        : chunk.Phase == RingPhase.AllGather && chunk.Payload.Length % 4 != 0 ? $"payload of {chunk.Payload.Length} bytes is not whole elements"
+        : chunk.Payload.Length % 4 != 0 ? $"payload of {chunk.Payload.Length} bytes is not whole elements"
         : null;
 
     /// <summary>The wire value of a ring phase.</summary>

@@ -149,7 +149,6 @@ internal sealed class WorkerJob : IAsyncDisposable
             var link = CurrentLink(header.Generation);
             int shards = CheckHeader(header);
             var ring = link.Ring(TimeSpan.FromMilliseconds(header.RingTimeoutMs));
-            long sentBefore = ring.SentBytes;
             await ReceiveParametersAsync(requests, token);
             try
             {
@@ -179,7 +178,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 {
                     await ring.ReduceScatterAsync(_flatGradients, header.Step, token);
                 }
-                RecordRingTraffic(ring, ring.SentBytes - sentBefore);
+                RecordRingTraffic(ring);
                 await SendGradientsAsync(responses, token);
                 try
                 {
@@ -203,14 +202,16 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
     }
 
-    // What both phases of this step's ring sent to the next rank: (size - 1) segments each, the sums packed.
-    private void RecordRingTraffic(RingAllReduce ring, long bytes)
+    // Each phase sends (size - 1) segments of its vector to the next rank.
+    private void RecordRingTraffic(RingAllReduce ring)
     {
-        if (ring.Size < 2)
+        int size = ring.Size;
+        if (size < 2)
         {
             return;
         }
-        TrainingMetrics.RecordRingBytes(JobId, ring.Rank, (ring.Rank + 1) % ring.Size, bytes);
+        long bytes = ((long)_parameters.Length * sizeof(float) + (long)_flatGradients.Length * sizeof(long)) * (size - 1) / size;
+        TrainingMetrics.RecordRingBytes(JobId, ring.Rank, (ring.Rank + 1) % size, bytes);
     }
 
     // The ring stream outlives the step, so its spans are started here, in the step's flow, to join the step's trace.
@@ -394,7 +395,7 @@ internal sealed class WorkerJob : IAsyncDisposable
         try
         {
             await RawElements.WritePiecesAsync<long>(_flatGradients, offset, length,
-                (start, values) => responses.WriteAsync(_response.Gradients(start, values.Span), cancellationToken));
+                (start, values) => responses.WriteAsync(_response.Gradients(start, values), cancellationToken));
         }
         finally
         {

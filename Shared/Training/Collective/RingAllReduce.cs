@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
@@ -18,8 +19,7 @@ namespace DistributedTrainer.Training.Collective;
 /// <see cref="RingOptions.MaxPieceBytes"/>; piece k of a round leaves as soon as piece k of the previous round
 /// has arrived, so the rounds overlap rather than wait for each other.</para>
 /// <para>Reduce-scatter sums 64-bit fixed-point values (<see cref="FixedPointAccumulator.Values"/>): integer
-/// addition is associative, so every ring size and order gives the identical sum. Its pieces travel packed
-/// (<see cref="PackedFixedPoint"/>, about 2.4 times fewer bytes than raw), all-gather's raw. One instance per rank and
+/// addition is associative, so every ring size and order gives the identical sum. One instance per rank and
 /// ring layout; calls on one instance must not overlap. Buffers are one piece long and pooled: the vector is
 /// never copied whole.</para>
 /// </remarks>
@@ -27,7 +27,6 @@ public sealed class RingAllReduce
 {
     private readonly IRingTransport _transport;
     private readonly RingOptions _options;
-    private long _sentBytes;
 
     /// <param name="transport">This rank's link: to rank + 1 and from rank - 1 (mod size).</param>
     /// <param name="rank">This rank, in [0, size).</param>
@@ -61,9 +60,6 @@ public sealed class RingAllReduce
     public int Rank { get; }
 
     public int Size { get; }
-
-    /// <summary>Payload bytes this instance has sent to the next rank, over all its calls.</summary>
-    public long SentBytes => Interlocked.Read(ref _sentBytes);
 
     private int Next => (Rank + 1) % Size;
 
@@ -134,9 +130,7 @@ public sealed class RingAllReduce
         where T : unmanaged
     {
         int perPiece = _options.MaxPieceBytes / Unsafe.SizeOf<T>();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(phase == CollectivePhase.ReduceScatter
-            ? PackedFixedPoint.MaxPackedBytes(perPiece)
-            : perPiece * Unsafe.SizeOf<T>());
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(perPiece * Unsafe.SizeOf<T>());
         using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
         int round = 0;
         int chunk = 0;
@@ -155,7 +149,7 @@ public sealed class RingAllReduce
 
                     int start = offset + chunk * perPiece;
                     int count = Math.Min(perPiece, offset + length - start);
-                    int bytes = CopyOut(phase, buffer, vector.Span.Slice(start, count));
+                    int bytes = CopyOut(buffer, vector.Span.Slice(start, count));
                     var header = new RingPieceHeader(step, phase, round, chunk, start, Rank);
                     CancellationToken token = timer.Start();
                     try
@@ -174,7 +168,6 @@ public sealed class RingAllReduce
                     }
 
                     timer.Stop();
-                    Interlocked.Add(ref _sentBytes, bytes);
                 }
             }
         }
@@ -224,17 +217,14 @@ public sealed class RingAllReduce
                     timer.Stop();
                     using (piece)
                     {
-                        if (piece.Header != expected || (phase == CollectivePhase.AllGather && piece.Payload.Length != count * Unsafe.SizeOf<T>()))
+                        int bytes = count * Unsafe.SizeOf<T>();
+                        if (piece.Header != expected || piece.Payload.Length != bytes)
                         {
-                            throw Failure($"rank {Rank} expected {Describe<T>(expected, count)} but received {Describe(piece.Header, piece.Payload.Length)}",
+                            throw Failure($"rank {Rank} expected {Describe(expected, bytes)} but received {Describe(piece.Header, piece.Payload.Length)}",
                                 Previous, phase, round, chunk);
                         }
 
-                        if (Apply(phase, vector.Span.Slice(start, count), piece.Payload.Span) is { } problem)
-                        {
-                            throw Failure($"rank {Rank} received {Describe(piece.Header, piece.Payload.Length)} that does not unpack: {problem}",
-                                Previous, phase, round, chunk);
-                        }
+                        Apply(phase, vector.Span.Slice(start, count), piece.Payload.Span);
                     }
 
                     arrived.Release();
@@ -256,41 +246,30 @@ public sealed class RingAllReduce
 
     private int Mod(int segment) => ((segment % Size) + Size) % Size;
 
-    // Reduce-scatter runs on long only (see ReduceScatterAsync).
-    private static int CopyOut<T>(CollectivePhase phase, byte[] buffer, ReadOnlySpan<T> source)
+    private static int CopyOut<T>(byte[] buffer, ReadOnlySpan<T> source)
         where T : unmanaged
     {
-        if (phase == CollectivePhase.ReduceScatter)
-        {
-            return PackedFixedPoint.Pack(MemoryMarshal.Cast<T, long>(source), buffer);
-        }
-
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(source);
         bytes.CopyTo(buffer);
         return bytes.Length;
     }
 
-    /// <returns>Null when applied, else why the payload does not unpack into <paramref name="destination"/>.</returns>
-    private static string? Apply<T>(CollectivePhase phase, Span<T> destination, ReadOnlySpan<byte> payload)
+    private static void Apply<T>(CollectivePhase phase, Span<T> destination, ReadOnlySpan<byte> payload)
         where T : unmanaged
     {
         if (phase == CollectivePhase.AllGather)
         {
             payload.CopyTo(MemoryMarshal.AsBytes(destination));
-            return null;
+            return;
         }
 
-        return PackedFixedPoint.TryUnpack(payload, MemoryMarshal.Cast<T, long>(destination), add: true);
+        // Reduce-scatter runs on long only (see ReduceScatterAsync); the payload may be unaligned, which x64 and Arm64 loads allow.
+        Span<long> sums = MemoryMarshal.Cast<T, long>(destination);
+        TensorPrimitives.Add(sums, MemoryMarshal.Cast<byte, long>(payload), sums);
     }
 
     private RingException Failure(string message, int peer, CollectivePhase phase, int round, int chunk, Exception? inner = null) =>
         new(message, Rank, peer, phase, round, chunk, inner);
-
-    private static string Describe<T>(RingPieceHeader header, int count)
-        where T : unmanaged =>
-        header.Phase == CollectivePhase.ReduceScatter
-            ? $"chunk {header.ChunkIndex} of {Name(header.Phase)} round {header.Round} of step {header.Step} from rank {header.FromRank} (offset {header.Offset}, {count} packed elements)"
-            : Describe(header, count * Unsafe.SizeOf<T>());
 
     private static string Describe(RingPieceHeader header, int bytes) =>
         $"chunk {header.ChunkIndex} of {Name(header.Phase)} round {header.Round} of step {header.Step} from rank {header.FromRank} (offset {header.Offset}, {bytes} bytes)";
