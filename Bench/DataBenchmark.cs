@@ -21,7 +21,7 @@ namespace DistributedTrainer.Bench;
 /// says it has room), trains --steps N (default 200) of an MLP on a coordinator and 2 worker processes (1 thread each),
 /// then cancels, and prints each process's peak resident memory (VmHWM) against the goals (workers under 400 MB,
 /// coordinator under 300 MB). Then read throughput on one shard file with a cold page cache (posix_fadvise DONTNEED):
-/// `dd bs=16M` beside the workers' path (Dataset.Gather through the memory mapping) in file order and in random
+/// `dd bs=16M` beside the workers' path (Dataset.Gather, positional reads) in file order and in random
 /// order over the whole data set. The data set is deleted at the end, also when a step fails.
 /// </summary>
 internal static partial class DataBenchmark
@@ -209,7 +209,7 @@ internal static partial class DataBenchmark
         }
     }
 
-    // Cold reads of one shard: dd, then the mapped gather in file order, then in random order across every shard.
+    // Cold reads of one shard: dd, then the workers' gather in file order, then in random order across every shard.
     private static void Throughput(string train)
     {
         var files = Directory.GetFiles(train, "*.features.npy").Order(StringComparer.Ordinal).ToArray();
@@ -228,12 +228,12 @@ internal static partial class DataBenchmark
         Evict(files);
         int[] inOrder = [.. Enumerable.Range(0, ShardSize)];
         double ordered = Gather(data, inOrder);
-        Console.WriteLine(Invariant($"| Dataset.Gather (mapped), file order, batches of {Batch} | {ordered:0} | {ordered / dd:0.00} |"));
+        Console.WriteLine(Invariant($"| Dataset.Gather (pread), file order, batches of {Batch} | {ordered:0} | {ordered / dd:0.00} |"));
         Evict(files);
         var random = new Random(3);
         int[] shuffled = [.. Enumerable.Range(0, 20_000).Select(_ => random.Next(data.Count))];
         double scattered = Gather(data, shuffled);
-        Console.WriteLine(Invariant($"| Dataset.Gather (mapped), random samples over all shards, batches of {Batch} | {scattered:0} | {scattered / dd:0.00} |"));
+        Console.WriteLine(Invariant($"| Dataset.Gather (pread), random samples over all shards, batches of {Batch} | {scattered:0} | {scattered / dd:0.00} |"));
         Console.WriteLine();
         Console.WriteLine(Invariant($"load average {LoadAverage()}"));
     }

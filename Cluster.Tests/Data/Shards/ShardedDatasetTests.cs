@@ -102,6 +102,26 @@ public sealed class ShardedDatasetTests
     }
 
     [Fact]
+    public void Gather_ShardTruncatedAfterOpening_NamesTheFileAndRowNotItsContent()
+    {
+        using var directory = new TemporaryDirectory();
+        var shards = ShardTestData.ConvertToShards(ShardTestData.WriteIdx(directory.Path), directory.Path, shardSize: 16);
+        var data = DatasetLoader.Load(shards, seed: 1).Train;
+        string file = Path.Combine(shards.TrainPath, "shard-00001.features.npy");
+        using (var stream = new FileStream(file, FileMode.Open))
+        {
+            // Shard 1 holds samples 16 to 31 in rows 0 to 15 of 16 bytes: cut it inside row 3.
+            stream.SetLength(stream.Length - 12 * 16 - 8);
+        }
+        var (features, labels) = (new float[16], new int[1]);
+        data.Gather(features, labels, [18]);
+
+        var error = Assert.Throws<InvalidDataException>(() => data.Gather(features, labels, [19]));
+
+        Assert.Equal($"{file}: row 3 ends past the end of the file (was it truncated after it was opened?)", error.Message);
+    }
+
+    [Fact]
     public void Open_TruncatedShard_NamesTheIndexFieldAndTheFile()
     {
         using var directory = new TemporaryDirectory();

@@ -5,27 +5,20 @@ using System.Runtime.InteropServices;
 namespace DistributedTrainer.Data.Shards;
 
 /// <summary>
-/// The samples of a shard directory, memory-mapped: opening reads only index.json and the .npy headers, and a gather
-/// reads only the rows it asks for. Sample i is row i - first of the shard whose range holds it. Once reads have
-/// touched about <see cref="ResidentBudget"/> bytes, every file is released (<see cref="MappedNpy.Release"/>), meant to
-/// bound a process's memory for data over an epoch; docs/BENCHMARKS.md has what it measured.
+/// The samples of a shard directory: opening reads only index.json and the .npy headers, and a gather reads only the
+/// rows it asks for, with positional reads (<see cref="NpyRows"/>), so the data's pages stay in the page cache and out
+/// of the process's resident set. Sample i is row i - first of the shard whose range holds it.
 /// </summary>
 internal sealed class ShardedSamples : SampleStore
 {
-    /// <summary>Bytes of mapped pages read between releases (64 MiB).</summary>
-    public const long ResidentBudget = 64L << 20;
-
-    private const int PageSize = 4096;
-    private long _touched;
-
     private readonly ShardIndex _index;
-    private readonly MappedNpy[] _features;
-    private readonly MappedNpy[] _targets;
+    private readonly NpyRows[] _features;
+    private readonly NpyRows[] _targets;
     // _firsts[s] is the data set position of shard s's first sample; one more entry holds the total.
     private readonly int[] _firsts;
     private readonly string _directory;
 
-    private ShardedSamples(ShardIndex index, MappedNpy[] features, MappedNpy[] targets, int[] firsts, string directory)
+    private ShardedSamples(ShardIndex index, NpyRows[] features, NpyRows[] targets, int[] firsts, string directory)
     {
         _index = index;
         _features = features;
@@ -48,7 +41,7 @@ internal sealed class ShardedSamples : SampleStore
     public override TargetKind TargetKind => _index.TargetKind;
 
     /// <summary>
-    /// Reads the index of <paramref name="path"/> (a shard directory or its index.json) and maps every shard, checking
+    /// Reads the index of <paramref name="path"/> (a shard directory or its index.json) and opens every shard, checking
     /// each file's header against the index. Shard files must lie in the directory once links are resolved, so an
     /// index inside a data root cannot reach outside it. Errors name the index field or the shard file.
     /// </summary>
@@ -58,8 +51,8 @@ internal sealed class ShardedSamples : SampleStore
         string indexPath = ShardIndex.IndexPath(path);
         string directory = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
         string resolvedDirectory = DataRoots.ResolvePath(directory) ?? directory;
-        var features = new MappedNpy[index.Shards.Count];
-        var targets = new MappedNpy[index.Shards.Count];
+        var features = new NpyRows[index.Shards.Count];
+        var targets = new NpyRows[index.Shards.Count];
         var firsts = new int[index.Shards.Count + 1];
         for (int s = 0; s < index.Shards.Count; s++)
         {
@@ -77,14 +70,12 @@ internal sealed class ShardedSamples : SampleStore
     {
         var (shard, local) = Locate(row);
         Convert(_features[shard], _index.FeatureType, features, local);
-        Touched(features.Length * _index.FeatureType.Size());
     }
 
     public override void ReadBytes(Span<byte> bytes, int row)
     {
         var (shard, local) = Locate(row);
         _features[shard].ReadRow(bytes, local);
-        Touched(bytes.Length);
     }
 
     public override void ReadLabels(Span<int> labels, int row, int classCount)
@@ -112,26 +103,7 @@ internal sealed class ShardedSamples : SampleStore
         Convert(_targets[shard], _index.TargetType, targets, local);
     }
 
-    // Counts the pages a read may have faulted in (one more for a row that straddles a boundary); past the budget,
-    // the thread that crosses it releases every file. Targets are small beside features and are released with them.
-    private void Touched(int bytes)
-    {
-        if (Interlocked.Add(ref _touched, bytes + PageSize) < ResidentBudget)
-        {
-            return;
-        }
-        Interlocked.Exchange(ref _touched, 0);
-        foreach (var file in _features)
-        {
-            file.Release();
-        }
-        foreach (var file in _targets)
-        {
-            file.Release();
-        }
-    }
-
-    private static MappedNpy Map(string directory, string resolvedDirectory, string field, string name, NpyDType type, long[] shape)
+    private static NpyRows Map(string directory, string resolvedDirectory, string field, string name, NpyDType type, long[] shape)
     {
         string path = Path.Combine(directory, name);
         string? resolved = DataRoots.ResolvePath(path);
@@ -145,7 +117,7 @@ internal sealed class ShardedSamples : SampleStore
         }
         try
         {
-            return MappedNpy.Open(path, type, shape);
+            return NpyRows.Open(path, type, shape);
         }
         catch (Exception failure) when (failure is InvalidDataException or OverflowException)
         {
@@ -161,7 +133,7 @@ internal sealed class ShardedSamples : SampleStore
         return (shard, row - _firsts[shard]);
     }
 
-    private static T ReadOne<T>(MappedNpy file, long row)
+    private static T ReadOne<T>(NpyRows file, long row)
         where T : unmanaged
     {
         Span<T> value = stackalloc T[1];
@@ -170,7 +142,7 @@ internal sealed class ShardedSamples : SampleStore
     }
 
     // destination (W) <- row of a file of type `type`, converted to float as IDX bytes are (exact for integers below 2^24).
-    private static void Convert(MappedNpy file, NpyDType type, Span<float> destination, long row)
+    private static void Convert(NpyRows file, NpyDType type, Span<float> destination, long row)
     {
         if (type == NpyDType.Float32)
         {
