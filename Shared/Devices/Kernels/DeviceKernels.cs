@@ -11,6 +11,7 @@ internal sealed class DeviceKernels
 {
     public DeviceKernels(Accelerator accelerator)
     {
+        WarpSize = accelerator.WarpSize;
         DenseForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.Forward);
         DenseWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(DenseKernels.WeightGradient);
         DenseBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.BiasGradient);
@@ -27,6 +28,9 @@ internal sealed class DeviceKernels
         MeanSquaredError = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int>(LossKernels.MeanSquaredError);
         FixedPointAdd = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<int>, ArrayView<float>, int>(FixedPointKernels.Add);
     }
+
+    /// <summary>Threads per warp: <see cref="DenseForward"/> runs one warp per output element.</summary>
+    public int WarpSize { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> DenseForward { get; }
 

@@ -33,7 +33,7 @@ internal sealed class DeviceDense : DeviceLayer
 
     // input (B, I), weight (O, I), bias (O) -> output (B, O)
     public override void Forward(DeviceStep step, ArrayView<float> input, ArrayView<float> output, int batch) =>
-        _kernels.DenseForward(batch * OutputSize, output, input, _weight, _bias, InputSize, OutputSize);
+        _kernels.DenseForward(batch * OutputSize * _kernels.WarpSize, output, input, _weight, _bias, InputSize, OutputSize);
 
     // outputGradient (B, O) -> inputGradient (B, I); weight gradient (O, I) += ..., bias gradient (O) += ...
     public override void Backward(DeviceStep step, ArrayView<float> input, ArrayView<float> output,
