@@ -1,6 +1,7 @@
 using DistributedTrainer.Coordinator;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Coordinator.Grains;
+using DistributedTrainer.Coordinator.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,14 +28,18 @@ internal sealed class JobGrainsHost : IAsyncDisposable
 
     public FileJobStorage Storage => _host.Services.GetRequiredService<FileJobStorage>();
 
+    public JobInputs Inputs => _host.Services.GetRequiredService<JobInputs>();
+
     /// <param name="clusterBackends">Backend of jobs placed on workers.</param>
-    public static async Task<JobGrainsHost> StartAsync(ClusterBackendFactory clusterBackends)
+    /// <param name="idleJobCollectionAge">How long an idle job grain without a run stays active; null: the coordinator's default.</param>
+    public static async Task<JobGrainsHost> StartAsync(ClusterBackendFactory clusterBackends, TimeSpan? idleJobCollectionAge = null)
     {
         string directory = System.IO.Directory.CreateTempSubdirectory("dt-grains-").FullName;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         // Registrations never heartbeat here: an hour-long interval keeps them alive for the test.
-        builder.AddJobGrains(new CoordinatorPaths(Path.Combine(directory, "state")), TimeSpan.FromHours(1), clusterBackends);
+        builder.AddJobGrains(new CoordinatorPaths(Path.Combine(directory, "state")), TimeSpan.FromHours(1), clusterBackends,
+            idleJobCollectionAge: idleJobCollectionAge);
         var host = builder.Build();
         await host.StartAsync();
         return new JobGrainsHost(host, directory);

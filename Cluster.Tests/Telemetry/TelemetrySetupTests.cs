@@ -68,6 +68,29 @@ public sealed class TelemetrySetupTests : IDisposable
     }
 
     [Fact]
+    public void Start_FileDirectory_SeriesOfAnEndedJobIsNotWrittenAgain()
+    {
+        string laterJobId = $"job-{Guid.NewGuid():N}";
+        TelemetrySession session = TelemetrySetup.Start(Options());
+        string path = session.MetricsFile!;
+        TrainingMetrics.RecordLoss(_jobId, 0.5);
+        session.ForceFlush();
+        // The first job has ended; only the later one measures from here on.
+        TrainingMetrics.RecordLoss(laterJobId, 0.7);
+        session.ForceFlush();
+
+        session.Dispose();
+
+        var lossJobIds = File.ReadAllLines(path).Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(p => p.GetProperty("name").GetString() == "train.loss")
+            .Select(p => p.GetProperty("tags").TryGetProperty(TrainingAttributes.JobId, out JsonElement job) ? job.GetString() : null)
+            .Where(jobId => jobId == _jobId || jobId == laterJobId)
+            .ToList();
+        // Cumulative export held the ended job's series and wrote it at every collection (here 3 times).
+        Assert.Equal([_jobId, laterJobId], lossJobIds);
+    }
+
+    [Fact]
     public void Start_DirectoryFromEnvironmentVariable_WritesFilesThere()
     {
         using TelemetrySession session = TelemetrySetup.Start(new TelemetryOptions

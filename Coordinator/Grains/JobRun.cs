@@ -22,6 +22,19 @@ internal sealed class JobRun(string jobId, JobSpec spec, JobRunReports reports, 
     /// <summary>Runs the job to its end, or until the coordinator stops; never throws.</summary>
     public async Task RunAsync()
     {
+        try
+        {
+            await PlaceAndTrainAsync();
+        }
+        finally
+        {
+            // A run that ended before it trained (cancelled while queued) never took the data the Jobs service loaded.
+            services.Inputs.Forget(jobId);
+        }
+    }
+
+    private async Task PlaceAndTrainAsync()
+    {
         JobPlacement placement;
         try
         {

@@ -63,6 +63,7 @@ internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInput
         catch
         {
             quotas.ReleaseJob(caller, jobId);
+            inputs.Forget(jobId);
             throw;
         }
         return new SubmitJobResponse { JobId = jobId };

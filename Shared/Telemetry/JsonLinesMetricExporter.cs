@@ -9,7 +9,9 @@ namespace DistributedTrainer.Telemetry;
 /// Writes metric points to a <c>*.metrics.jsonl</c> file at each periodic collection, one point per line:
 /// <c>{"timeUnixNano", "startUnixNano", "service", "name", "unit", "type", "tags", ...}</c> with <c>"value"</c>
 /// for sums and gauges, and <c>"count"</c>, <c>"sum"</c>, <c>"min"</c>, <c>"max"</c>, <c>"buckets"</c>
-/// (<c>[{"le", "count"}]</c>, the last bound <c>null</c> for +Inf) for histograms. Sums are cumulative.
+/// (<c>[{"le", "count"}]</c>, the last bound <c>null</c> for +Inf) for histograms. The reader is delta: a collection
+/// writes only the series measured since the previous one, and sums, counts and buckets cover that interval
+/// (<c>startUnixNano</c> to <c>timeUnixNano</c>); gauges give their last value in it.
 /// </summary>
 internal sealed class JsonLinesMetricExporter : BaseExporter<Metric>
 {

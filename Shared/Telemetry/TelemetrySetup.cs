@@ -61,9 +61,15 @@ public static class TelemetrySetup
             meterProvider = metrics switch
             {
                 TelemetryExport.Otlp => MeterBuilder(resource).AddOtlpExporter((o, _) => options.OtlpMetrics?.Invoke(o)).Build(),
+                // Delta: a series is written only for the intervals it was measured in, and the SDK reclaims the
+                // series of ended jobs (every training metric is tagged by job id). Cumulative kept every job's series
+                // in memory for the life of the process and wrote all of them again at every export.
                 TelemetryExport.File => MeterBuilder(resource).AddReader(new PeriodicExportingMetricReader(
                     new JsonLinesMetricExporter(metricsFile!, options.ServiceName),
-                    exportIntervalMilliseconds: Milliseconds(options.MetricExportInterval))).Build(),
+                    exportIntervalMilliseconds: Milliseconds(options.MetricExportInterval))
+                {
+                    TemporalityPreference = MetricReaderTemporalityPreference.Delta,
+                }).Build(),
                 _ => null,
             };
         }
