@@ -104,6 +104,22 @@ public sealed class DataConfinementTests : IAsyncLifetime
         Assert.DoesNotContain("ghp_", failure.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SubmitJob_TextCorpusDirectoryWhoseFileLinksOutside_InvalidArgumentWithoutTheContent()
+    {
+        // The directory is inside the root; its one entry is a link to a file outside, which the reader does not follow.
+        var spec = DistributedTrainer.Jobs.JobSpecLoader.LoadFile(Client.LocalCommandTests.WriteTextSpec(_coordinator.Directory));
+        string corpus = Directory.CreateDirectory(Path.Combine(_coordinator.Directory, "corpus")).FullName;
+        File.CreateSymbolicLink(Path.Combine(corpus, "innocent.txt"), WriteSecret(_outside, "secret.txt"));
+        spec.Dataset.TrainPath = corpus;
+
+        var failure = await SubmitFailureAsync(spec);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains($"dataset.train_path: directory {corpus} holds no regular file", failure.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("ghp_", failure.Status.Detail, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("../../../etc")]
     [InlineData("j-0123456789ab/../../x")]

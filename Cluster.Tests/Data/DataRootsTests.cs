@@ -96,6 +96,30 @@ public sealed class DataRootsTests : IDisposable
     }
 
     [Fact]
+    public void Check_TextCorpusDirectoryInsideTheRoot_NoRefusal()
+    {
+        string corpus = Directory.CreateDirectory(Path.Combine(_root, "corpus")).FullName;
+
+        Assert.Empty(new DataRoots([_root]).Check(TextSpec(corpus)));
+    }
+
+    [Fact]
+    public void Check_TextCorpusDirectoryLinkedOutside_RefusedNamingTheField()
+    {
+        // The corpus directory itself leads out; the files in a directory inside a root are confined by the reader,
+        // which does not follow links (TextCorpusTests).
+        string link = Path.Combine(_root, "corpus");
+        Directory.CreateSymbolicLink(link, _outside);
+
+        var refusal = Assert.Single(new DataRoots([_root]).Check(TextSpec(link)));
+
+        Assert.Equal($"dataset.train_path: {link} is outside the data roots ({_root})", refusal);
+    }
+
+    [Fact]
     public void Check_UnsetPaths_LeftToValidation() =>
         Assert.Empty(new DataRoots([_root]).Check(new JobSpec()));
+
+    private static JobSpec TextSpec(string corpus) =>
+        new() { Dataset = new DatasetSpec { Format = DatasetSpec.Types.Format.Text, TrainPath = corpus, Window = 8 } };
 }

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Text;
 using DistributedTrainer.Data;
 using DistributedTrainer.Protos.V1;
@@ -111,6 +112,113 @@ public sealed class TextCorpusTests
 
         var error = Assert.Throws<InvalidDataException>(() => DatasetLoader.Load(spec, seed: 1));
 
-        Assert.StartsWith($"dataset.train_path: {path} is not UTF-8 text", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"dataset.train_path: {path} is not UTF-8 text (invalid byte sequence at byte 1)", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Read_Directory_JoinsItsFilesInOrdinalNameOrderWithALineFeed()
+    {
+        using var directory = new TemporaryDirectory();
+        // Ordinal order puts upper case first and "a10" before "a2", whatever the locale.
+        File.WriteAllText(directory.File("a2"), "second\n");
+        File.WriteAllText(directory.File("a10"), "first");
+        File.WriteAllText(directory.File("B"), "zeroth");
+        using (var gzip = new GZipStream(File.Create(directory.File("c.gz")), CompressionLevel.Fastest))
+        {
+            gzip.Write("third"u8);
+        }
+
+        string corpus = TextCorpus.Read(directory.Path);
+
+        Assert.Equal("zeroth\nfirst\nsecond\n\nthird", corpus);
+    }
+
+    [Fact]
+    public void Read_DirectoryWithLinksAndASubdirectory_ReadsItsRegularFilesOnly()
+    {
+        using var directory = new TemporaryDirectory();
+        string corpus = Directory.CreateDirectory(directory.File("corpus")).FullName;
+        string outside = directory.File("secret.txt");
+        File.WriteAllText(outside, "SECRET");
+        File.WriteAllText(Path.Combine(corpus, "b.txt"), "text");
+        // A link leading out of the directory (and so, possibly, out of its data root) and one repeating a file.
+        File.CreateSymbolicLink(Path.Combine(corpus, "a-outside.txt"), outside);
+        File.CreateSymbolicLink(Path.Combine(corpus, "c-again.txt"), Path.Combine(corpus, "b.txt"));
+        Directory.CreateDirectory(Path.Combine(corpus, "nested"));
+        File.WriteAllText(Path.Combine(corpus, "nested", "deeper.txt"), "nested");
+
+        Assert.Equal("text", TextCorpus.Read(corpus));
+    }
+
+    [Fact]
+    public void Read_DirectoryWithoutRegularFiles_ThrowsNamingTheField()
+    {
+        using var directory = new TemporaryDirectory();
+        string corpus = Directory.CreateDirectory(directory.File("corpus")).FullName;
+        File.WriteAllText(directory.File("secret.txt"), "SECRET");
+        File.CreateSymbolicLink(Path.Combine(corpus, "link.txt"), directory.File("secret.txt"));
+
+        var error = Assert.Throws<InvalidDataException>(() => TextCorpus.Read(corpus));
+
+        Assert.Equal(
+            $"dataset.train_path: directory {corpus} holds no regular file (symbolic links and subdirectories are not read)", error.Message);
+    }
+
+    [Fact]
+    public void Read_DirectoryWithABinaryFile_ThrowsNamingTheFileWithoutItsContent()
+    {
+        using var directory = new TemporaryDirectory();
+        File.WriteAllText(directory.File("a.txt"), "text\tand\f\r\n");
+        File.WriteAllBytes(directory.File("b.bin"), [0x68, 0xC3, 0xA9, 0x00, 0x7F]);
+
+        var error = Assert.Throws<InvalidDataException>(() => TextCorpus.Read(directory.Path));
+
+        Assert.Equal(
+            $"dataset.train_path: {directory.File("b.bin")} is not text: character 2 is a control character other than tab, line feed, vertical tab, form feed or carriage return",
+            error.Message);
+    }
+
+    [Fact]
+    public void Read_DirectoryWithAFileNotUtf8_ThrowsNamingTheFileAndTheByte()
+    {
+        using var directory = new TemporaryDirectory();
+        File.WriteAllText(directory.File("a.txt"), "text");
+        File.WriteAllBytes(directory.File("b.txt"), [0xEF, 0xBB, 0xBF, 0x61, 0x62, 0xFF]);
+
+        var error = Assert.Throws<InvalidDataException>(() => TextCorpus.Read(directory.Path));
+
+        Assert.Equal($"dataset.train_path: {directory.File("b.txt")} is not UTF-8 text (invalid byte sequence at byte 5)", error.Message);
+    }
+
+    [Fact]
+    public void Read_NothingAtThePath_ThrowsNamingTheField()
+    {
+        using var directory = new TemporaryDirectory();
+
+        var error = Assert.Throws<FileNotFoundException>(() => TextCorpus.Read(directory.File("absent")));
+
+        Assert.Equal($"dataset.train_path: file or directory not found: {directory.File("absent")}", error.Message);
+    }
+
+    [Fact]
+    public void Load_DirectorySpec_HoldsOutTheTailOfTheJoinedFiles()
+    {
+        using var directory = new TemporaryDirectory();
+        File.WriteAllText(directory.File("1"), "abcdefghij");
+        File.WriteAllText(directory.File("2"), "klmnopqrs");
+        var spec = new DatasetSpec { Format = DatasetSpec.Types.Format.Text, TrainPath = directory.Path, Window = 2, TestFraction = 0.25f };
+
+        var data = DatasetLoader.Load(spec, seed: 1);
+
+        // "abcdefghij\nklmnopqrs": 20 characters, the last 5 ("opqrs") held out in windows "op" and "qr".
+        var features = new float[4];
+        var labels = new int[4];
+        data.Test.Gather(features, labels, [0, 1]);
+        Assert.Equal("opqr", Decode(data.Vocabulary!, features.Select(id => (int)id)));
+        Assert.Equal("pqrs", Decode(data.Vocabulary!, labels));
+        Assert.Equal(20, data.Vocabulary!.Count);
+    }
+
+    private static string Decode(TextVocabulary vocabulary, IEnumerable<int> ids) =>
+        string.Concat(ids.Select(id => vocabulary.CharacterOf(id).ToString()));
 }

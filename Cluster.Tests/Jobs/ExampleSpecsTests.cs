@@ -19,9 +19,9 @@ public class ExampleSpecsTests
         var limits = JobLimits.Default with { CheckFilesExist = File.Exists(FashionMnistTrainImages) };
         var spec = JobSpecLoader.LoadFile(Path.Combine(RepositoryRoot.Directory, example));
 
-        // A TEXT example's shape is its window and the vocabulary of its text (a file every Debian machine has).
+        // A TEXT example's shape is its window and the vocabulary of its corpus (texts every Debian machine has).
         var shape = spec.Dataset.Format == DatasetSpec.Types.Format.Text
-            ? new DataShape(spec.Dataset.Window, TextVocabulary.Build(File.ReadAllText(spec.Dataset.TrainPath)).Count)
+            ? new DataShape(spec.Dataset.Window, TextVocabulary.Build(TextCorpus.Read(spec.Dataset.TrainPath)).Count)
             : new DataShape(784, 10);
 
         var result = JobSpecValidator.Validate(spec, limits, shape);

@@ -7,8 +7,8 @@ namespace DistributedTrainer.Tests.Jobs;
 /// <summary>The TEXT data set, embedding and per-step dense checks of <see cref="JobSpecValidator"/>, on examples/text-char-gru.yaml.</summary>
 public class JobSpecValidatorTextTests
 {
-    // GPL-3: 76 characters; windows of 64.
-    private static readonly DataShape GplText = new(64, 76);
+    // The licence texts of /usr/share/common-licenses: 86 characters; windows of 128.
+    private static readonly DataShape LicenceTexts = new(128, 86);
 
     // Each case is one small change to the example and the one error it must cause.
     private static readonly Dictionary<string, InvalidCase> InvalidCases = new()
@@ -16,6 +16,7 @@ public class JobSpecValidatorTextTests
         ["window unset"] = new(s => s.Dataset.Window = 0, "dataset.window", "must be > 0, got 0"),
         ["negative stride"] = new(s => s.Dataset.WindowStride = -1, "dataset.window_stride", "must be >= 0, got -1"),
         ["test fraction above one half"] = new(s => s.Dataset.TestFraction = 0.6f, "dataset.test_fraction", "must be in (0, 0.5], got 0.6"),
+        ["corpus missing"] = new(s => s.Dataset.TrainPath = "/usr/share/common-licenses/absent", "dataset.train_path", "file or directory not found: /usr/share/common-licenses/absent"),
         ["test path set"] = new(s => s.Dataset.TestPath = "/usr/share/common-licenses/GPL-2", "dataset.test_path", "unused for TEXT"),
         ["scaled ids"] = new(s => s.Dataset.Normalization = DatasetSpec.Types.Normalization.Scale, "dataset.normalization", "must be NONE or unset for TEXT"),
         ["embedding not first"] = new(
@@ -25,20 +26,20 @@ public class JobSpecValidatorTextTests
         ["vocabulary smaller than the text's"] = new(
             s => s.Model.Layers[0].Embedding.VocabularySize = 50,
             "model.layers[0].embedding.vocabulary_size",
-            "must be >= 76"),
+            "must be >= 86"),
         ["dimensions unset"] = new(s => s.Model.Layers[0].Embedding.Dimensions = 0, "model.layers[0].embedding.dimensions", "must be > 0, got 0"),
         ["step_features not the sequence's step"] = new(
-            s => s.Model.Layers[2].Dense.StepFeatures = 128,
-            "model.layers[2].dense.step_features",
+            s => s.Model.Layers[5].Dense.StepFeatures = 128,
+            "model.layers[5].dense.step_features",
             "must be 256, the per-step width"),
         ["step_features after a LAST output"] = new(
-            s => s.Model.Layers[1].Gru.Output = RecurrentSpec.Types.Output.Last,
-            "model.layers[2].dense.step_features",
+            s => s.Model.Layers[3].Gru.Output = RecurrentSpec.Types.Output.Last,
+            "model.layers[5].dense.step_features",
             "the layer before it gives one vector per sample"),
         ["one output per step missing"] = new(
-            s => s.Model.Layers[2].Dense.StepFeatures = 0,
-            "model.layers[2].dense.units",
-            "the model's output must be 4864 (one output per class for SOFTMAX_CROSS_ENTROPY at each of the window's 64 steps), got 76"),
+            s => s.Model.Layers[5].Dense.StepFeatures = 0,
+            "model.layers[5].dense.units",
+            "the model's output must be 11008 (one output per class for SOFTMAX_CROSS_ENTROPY at each of the window's 128 steps), got 86"),
     };
 
     public static TheoryData<string> InvalidCaseNames() => new(InvalidCases.Keys);
@@ -50,7 +51,7 @@ public class JobSpecValidatorTextTests
         var spec = Example();
         InvalidCases[caseName].Mutate(spec);
 
-        var result = JobSpecValidator.Validate(spec, JobLimits.Default, GplText);
+        var result = JobSpecValidator.Validate(spec, JobLimits.Default, LicenceTexts);
 
         var error = Assert.Single(result.Errors);
         Assert.Equal(InvalidCases[caseName].Path, error.FieldPath);
@@ -61,7 +62,7 @@ public class JobSpecValidatorTextTests
     public void Validate_Example_IsValidWithAndWithoutTheDataShape()
     {
         Assert.True(JobSpecValidator.Validate(Example(), JobLimits.Default).IsValid);
-        Assert.True(JobSpecValidator.Validate(Example(), JobLimits.Default, GplText).IsValid);
+        Assert.True(JobSpecValidator.Validate(Example(), JobLimits.Default, LicenceTexts).IsValid);
     }
 
     private static JobSpec Example() => JobSpecLoader.LoadFile(Path.Combine(RepositoryRoot.Directory, "examples", "text-char-gru.yaml"));

@@ -111,7 +111,7 @@ public static class DatasetLoader
             whole.FeatureCount);
     }
 
-    // TEXT: the file's windows and its held-out tail; the validation split, when asked for, is drawn from the
+    // TEXT: the corpus's windows and its held-out tail; the validation split, when asked for, is drawn from the
     // training windows as for the other formats. Ids are not rescaled (an embedding layer looks them up).
     private static LoadedData LoadText(DatasetSpec spec, ulong seed)
     {
@@ -132,7 +132,10 @@ public static class DatasetLoader
         {
             throw new ArgumentException($"dataset.validation_fraction: {spec.ValidationFraction} (must be in [0, 1))", nameof(spec));
         }
-        RequireFile("train_path", spec.TrainPath);
+        if (string.IsNullOrWhiteSpace(spec.TrainPath))
+        {
+            throw new ArgumentException("dataset.train_path: required", nameof(spec));
+        }
         var text = TextCorpus.Load(spec.TrainPath, spec.Window, spec.WindowStride > 0 ? spec.WindowStride : spec.Window, testFraction);
         int classCount = Math.Max(spec.NumClasses, text.Vocabulary.Count);
         Dataset trainSet = text.Train;

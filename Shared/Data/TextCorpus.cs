@@ -1,39 +1,71 @@
-using System.Text;
-
 namespace DistributedTrainer.Data;
 
 /// <summary>
-/// A TEXT data set: one UTF-8 file cut into windows for a character-level language model. Sample k of the
-/// training split reads the ids of characters [k stride, k stride + window) and targets the characters one
-/// further on, [k stride + 1, k stride + window + 1): the next character at every step. The last test fraction of
-/// the file is the test split, cut into windows that do not overlap, so its loss is a per-character loss over
-/// (almost) all of the held-out tail.
+/// A TEXT data set: one UTF-8 file, or the files of a directory, cut into windows for a character-level language
+/// model. A directory's corpus is its regular files in ordinal name order, a line feed between one file and the
+/// next; symbolic links and subdirectories are not read (a link would repeat a file of the directory, as Debian's
+/// GPL -> GPL-3 does, or reach outside it and its data root). Sample k of the training split reads the ids of
+/// characters [k stride, k stride + window) and targets the characters one further on, [k stride + 1, k stride +
+/// window + 1): the next character at every step. The last test fraction of the corpus is the test split, cut into
+/// windows that do not overlap, so its loss is a per-character loss over (almost) all of the held-out tail.
 /// </summary>
 public static class TextCorpus
 {
-    /// <summary>Default fraction of the file held out as the test set.</summary>
+    /// <summary>Default fraction of the corpus held out as the test set.</summary>
     public const float DefaultTestFraction = 0.1f;
 
     /// <summary>Reads <paramref name="path"/> and cuts it; errors name the dataset field.</summary>
-    /// <param name="path">The text file (UTF-8, raw or gzip).</param>
+    /// <param name="path">A text file (UTF-8, raw or gzip) or a directory of them.</param>
     /// <param name="window">Characters per sample, &gt;= 1.</param>
     /// <param name="stride">Characters between consecutive training windows, &gt;= 1.</param>
-    /// <param name="testFraction">Share of the file at its end held out, in (0, 0.5].</param>
-    /// <exception cref="InvalidDataException">The file is not UTF-8 or too short for one window on each side.</exception>
-    public static TextSplits Load(string path, int window, int stride, float testFraction)
+    /// <param name="testFraction">Share of the corpus at its end held out, in (0, 0.5].</param>
+    /// <exception cref="FileNotFoundException">Nothing is at <paramref name="path"/>.</exception>
+    /// <exception cref="IOException">A file or the directory cannot be read.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A file is not UTF-8 text, the directory holds no regular file, or the corpus is too short for one window on
+    /// each side.
+    /// </exception>
+    public static TextSplits Load(string path, int window, int stride, float testFraction) =>
+        Cut(path, Read(path), window, stride, testFraction);
+
+    /// <summary>
+    /// The corpus at <paramref name="path"/>: the file's text, or a directory's regular files in ordinal name order
+    /// joined by line feeds. Exceptions as <see cref="Load"/>'s.
+    /// </summary>
+    public static string Read(string path)
     {
-        string text;
+        ArgumentNullException.ThrowIfNull(path);
+        if (File.Exists(path))
+        {
+            return TextFile.Read(path);
+        }
+        if (!Directory.Exists(path))
+        {
+            throw new FileNotFoundException($"dataset.train_path: file or directory not found: {path}{MissingDataHint.For(path)}", path);
+        }
+        var files = Files(path);
+        if (files.Count == 0)
+        {
+            throw new InvalidDataException(
+                $"dataset.train_path: directory {path} holds no regular file (symbolic links and subdirectories are not read)");
+        }
+        return string.Join('\n', files.Select(TextFile.Read));
+    }
+
+    // The directory's regular files, by ordinal name: the order is the same on every machine and in every locale.
+    private static List<string> Files(string directory)
+    {
         try
         {
-            using var stream = DataFile.OpenRead(path);
-            using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
-            text = reader.ReadToEnd();
+            return [.. new DirectoryInfo(directory).EnumerateFiles()
+                .Where(file => file.LinkTarget is null)
+                .Select(file => file.FullName)
+                .Order(StringComparer.Ordinal)];
         }
-        catch (DecoderFallbackException error)
+        catch (UnauthorizedAccessException error)
         {
-            throw new InvalidDataException($"dataset.train_path: {path} is not UTF-8 text ({error.Message})", error);
+            throw new IOException($"dataset.train_path: directory {directory} cannot be listed (permission denied)", error);
         }
-        return Cut(path, text, window, stride, testFraction);
     }
 
     /// <summary>Cuts <paramref name="text"/> (read from <paramref name="path"/>, named in errors) as <see cref="Load"/> does.</summary>

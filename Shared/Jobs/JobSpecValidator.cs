@@ -163,10 +163,18 @@ public sealed partial class JobSpecValidator
         }
     }
 
-    // TEXT: one file whose tail is the test set, cut into windows of ids; the other formats' fields are refused.
+    // TEXT: one file or a directory of files whose tail is the test set, cut into windows of ids; the other formats'
+    // fields are refused.
     private void CheckTextDataset(DatasetSpec dataset)
     {
-        RequireFile("dataset.train_path", dataset.TrainPath);
+        if (dataset.TrainPath.Length == 0)
+        {
+            Add("dataset.train_path", "must be set (a UTF-8 text file or a directory of them)");
+        }
+        else if (limits.CheckFilesExist && !File.Exists(dataset.TrainPath) && !Directory.Exists(dataset.TrainPath))
+        {
+            Add("dataset.train_path", $"file or directory not found: {dataset.TrainPath}{Data.MissingDataHint.For(dataset.TrainPath)}");
+        }
         foreach (var (field, set) in new[]
         {
             ("train_labels_path", dataset.TrainLabelsPath.Length > 0), ("test_path", dataset.TestPath.Length > 0),
@@ -176,7 +184,7 @@ public sealed partial class JobSpecValidator
         {
             if (set)
             {
-                Add("dataset." + field, "is unused for TEXT (the test set is the file's tail, see test_fraction); remove it");
+                Add("dataset." + field, "is unused for TEXT (the test set is the corpus's tail, see test_fraction); remove it");
             }
         }
 
