@@ -25,13 +25,16 @@ public sealed class JobGrainLifetimeTests : IAsyncLifetime
     {
         _host.Workers.Register(new Uri("http://127.0.0.1:6001"), 1, "");
         string[] jobIds = ["j-00000000000a", "j-00000000000b", "j-00000000000c"];
+        // One spec for all three: writing it writes its data files, which a job submitted before may be reading.
+        var spec = Spec(minWorkers: 1);
         foreach (string jobId in jobIds)
         {
-            await _host.Grain(jobId).Submit(Spec(minWorkers: 1));
+            await _host.Grain(jobId).Submit(spec);
         }
         foreach (string jobId in jobIds)
         {
-            Assert.Equal(JobState.Succeeded, await WaitForEndAsync(jobId));
+            var job = await WaitForEndAsync(jobId);
+            Assert.True(job.State == JobState.Succeeded, $"{jobId} ended {job.State}: {job.Message}");
         }
 
         // No calls from here on: the ended jobs' grains are idle.
@@ -52,7 +55,7 @@ public sealed class JobGrainLifetimeTests : IAsyncLifetime
         _host.Workers.Register(new Uri("http://127.0.0.1:6001"), 1, "");
         _host.Workers.Register(new Uri("http://127.0.0.1:6002"), 1, "");
 
-        Assert.Equal((1, JobState.Succeeded), (active, await WaitForEndAsync(JobId)));
+        Assert.Equal((1, JobState.Succeeded), (active, (await WaitForEndAsync(JobId)).State));
     }
 
     [Fact]
@@ -80,15 +83,15 @@ public sealed class JobGrainLifetimeTests : IAsyncLifetime
         return spec;
     }
 
-    private async Task<JobState> WaitForEndAsync(string jobId)
+    private async Task<Job> WaitForEndAsync(string jobId)
     {
         var waited = System.Diagnostics.Stopwatch.StartNew();
         while (true)
         {
-            var state = (await _host.Grain(jobId).Get())!.State;
-            if (state is JobState.Succeeded or JobState.Failed or JobState.Cancelled || waited.Elapsed > Patience)
+            var job = (await _host.Grain(jobId).Get())!;
+            if (job.State is JobState.Succeeded or JobState.Failed or JobState.Cancelled || waited.Elapsed > Patience)
             {
-                return state;
+                return job;
             }
             await Task.Delay(50);
         }
