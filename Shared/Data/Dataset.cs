@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace DistributedTrainer.Data;
 
 /// <summary>
@@ -139,10 +141,18 @@ public sealed class Dataset
             throw new ArgumentException(
                 $"Gather of {sampleIndices.Length} samples needs {sampleIndices.Length * FeatureCount} features and {sampleIndices.Length * targets} labels; got {features.Length} and {labels.Length}");
         }
-        for (int b = 0; b < sampleIndices.Length; b++)
+        var stored = ArrayPool<int>.Shared.Rent(sampleIndices.Length);
+        try
         {
-            int stored = GatherFeatures(features, b, sampleIndices[b]);
-            _store.ReadLabels(labels.Slice(b * targets, targets), stored, ClassCount);
+            GatherFeatures(features, stored.AsSpan(0, sampleIndices.Length), sampleIndices);
+            for (int b = 0; b < sampleIndices.Length; b++)
+            {
+                _store.ReadLabels(labels.Slice(b * targets, targets), stored[b], ClassCount);
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(stored);
         }
     }
 
@@ -165,10 +175,18 @@ public sealed class Dataset
             throw new ArgumentException(
                 $"Gather of {sampleIndices.Length} samples needs {sampleIndices.Length * FeatureCount} features and {sampleIndices.Length * width} targets; got {features.Length} and {targets.Length}");
         }
-        for (int b = 0; b < sampleIndices.Length; b++)
+        var stored = ArrayPool<int>.Shared.Rent(sampleIndices.Length);
+        try
         {
-            int stored = GatherFeatures(features, b, sampleIndices[b]);
-            _store.ReadTargets(targets.Slice(b * width, width), stored);
+            GatherFeatures(features, stored.AsSpan(0, sampleIndices.Length), sampleIndices);
+            for (int b = 0; b < sampleIndices.Length; b++)
+            {
+                _store.ReadTargets(targets.Slice(b * width, width), stored[b]);
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(stored);
         }
     }
 
@@ -178,13 +196,19 @@ public sealed class Dataset
     /// <summary>bytes (F) &lt;- the stored bytes of sample <paramref name="index"/>; only for byte data sets.</summary>
     internal void ReadStoredBytes(Span<byte> bytes, int index) => _store.ReadBytes(bytes, StoredRow(index));
 
-    private int GatherFeatures(Span<float> features, int b, int index)
+    // features (B, F) <- the normalized features of sampleIndices (B); stored (B) <- their stored rows. The store
+    // reads the whole batch at once so that it can order and merge its reads.
+    private void GatherFeatures(Span<float> features, Span<int> stored, ReadOnlySpan<int> sampleIndices)
     {
-        var row = features.Slice(b * FeatureCount, FeatureCount);
-        int stored = StoredRow(index);
-        _store.ReadFeatures(row, stored);
-        Normalization.Apply(row);
-        return stored;
+        for (int b = 0; b < sampleIndices.Length; b++)
+        {
+            stored[b] = StoredRow(sampleIndices[b]);
+        }
+        _store.ReadFeatureRows(features, stored);
+        for (int b = 0; b < sampleIndices.Length; b++)
+        {
+            Normalization.Apply(features.Slice(b * FeatureCount, FeatureCount));
+        }
     }
 
     private void RequireKind(TargetKind kind, string operation)

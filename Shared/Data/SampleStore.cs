@@ -24,6 +24,18 @@ internal abstract class SampleStore
     /// <summary>row (F) &lt;- the features of stored sample <paramref name="row"/>, converted to float.</summary>
     public abstract void ReadFeatures(Span<float> features, int row);
 
+    /// <summary>
+    /// features (R, F) &lt;- the features of stored samples <paramref name="rows"/> (R), converted to float, in the order
+    /// given. Sample by sample unless a store reads several rows at once more cheaply.
+    /// </summary>
+    public virtual void ReadFeatureRows(Span<float> features, ReadOnlySpan<int> rows)
+    {
+        for (int r = 0; r < rows.Length; r++)
+        {
+            ReadFeatures(features.Slice(r * FeatureCount, FeatureCount), rows[r]);
+        }
+    }
+
     /// <summary>bytes (F) &lt;- the stored bytes of sample <paramref name="row"/>; only when <see cref="StoresBytes"/>.</summary>
     public abstract void ReadBytes(Span<byte> bytes, int row);
 

@@ -74,6 +74,25 @@ internal sealed class NpyRows
         {
             throw new ArgumentException($"Invalid destination: {destination.Length} elements of {bytes.Length / Math.Max(1, destination.Length)} bytes exceed a row of {_rowBytes} bytes", nameof(destination));
         }
+        ReadAt(bytes, row);
+    }
+
+    /// <summary>
+    /// destination &lt;- rows <paramref name="firstRow"/> onward, whole rows back to back, in one positional read: a
+    /// gather merges adjacent rows this way.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file has shrunk since it was opened (the message names it, never its content).</exception>
+    public void ReadRows(Span<byte> destination, long firstRow)
+    {
+        if (destination.Length % _rowBytes != 0)
+        {
+            throw new ArgumentException($"Invalid destination: {destination.Length} bytes are not whole rows of {_rowBytes} bytes", nameof(destination));
+        }
+        ReadAt(destination, firstRow);
+    }
+
+    private void ReadAt(Span<byte> bytes, long row)
+    {
         long offset = _dataOffset + row * _rowBytes;
         int read = 0;
         while (read < bytes.Length)
@@ -81,7 +100,8 @@ internal sealed class NpyRows
             int got = RandomAccess.Read(_handle, bytes[read..], offset + read);
             if (got == 0)
             {
-                throw new InvalidDataException($"{_path}: row {row} ends past the end of the file (was it truncated after it was opened?)");
+                long failedRow = row + (read / _rowBytes);
+                throw new InvalidDataException($"{_path}: row {failedRow} ends past the end of the file (was it truncated after it was opened?)");
             }
             read += got;
         }
