@@ -453,6 +453,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         }
         for (int rank = 0; rank < ids.Length; rank++)
         {
+            TrainingMetrics.RecordWorkerCompute(_jobId, ids[rank], seconds[rank]);
             if (_balancer.RateOf(ids[rank]) is { } rate)
             {
                 TrainingMetrics.RecordSamplesPerSecond(_jobId, ids[rank], rate);

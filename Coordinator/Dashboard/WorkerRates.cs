@@ -13,15 +13,17 @@ internal sealed class WorkerRates : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string JobId, string WorkerId), double> _rates = new();
+    private readonly ConcurrentDictionary<(string JobId, string WorkerId), RecentComputeTimes> _computeTimes = new();
 
     public WorkerRates()
     {
         // Read before the listener starts: read inside the callback, it may run TrainingMetrics' static constructor, whose
         // instruments are published (to this callback) while the field is still null.
         Instrument samplesPerSecond = TrainingMetrics.SamplesPerSecond;
+        Instrument computeDuration = TrainingMetrics.WorkerComputeDuration;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (ReferenceEquals(instrument, samplesPerSecond))
+            if (ReferenceEquals(instrument, samplesPerSecond) || ReferenceEquals(instrument, computeDuration))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
@@ -35,6 +37,10 @@ internal sealed class WorkerRates : IDisposable
 
     /// <summary>The last rate recorded for <paramref name="workerId"/> in <paramref name="jobId"/>, if any.</summary>
     public double? RateOf(string jobId, string workerId) => _rates.TryGetValue((jobId, workerId), out double rate) ? rate : null;
+
+    /// <summary>The median of the last <see cref="RecentComputeTimes.Capacity"/> compute times of <paramref name="workerId"/> in <paramref name="jobId"/>, in seconds, if any.</summary>
+    public double? MedianComputeSecondsOf(string jobId, string workerId) =>
+        _computeTimes.TryGetValue((jobId, workerId), out var times) ? times.Median() : null;
 
     /// <inheritdoc />
     public void Dispose() => _listener.Dispose();
@@ -59,7 +65,14 @@ internal sealed class WorkerRates : IDisposable
         {
             return;
         }
-        _rates[(jobId, workerId)] = value;
+        if (ReferenceEquals(instrument, TrainingMetrics.WorkerComputeDuration))
+        {
+            _computeTimes.GetOrAdd((jobId, workerId), _ => new RecentComputeTimes()).Add(value);
+        }
+        else
+        {
+            _rates[(jobId, workerId)] = value;
+        }
         Changed?.Invoke();
     }
 }

@@ -7,7 +7,7 @@ namespace DistributedTrainer.Coordinator.Dashboard;
 
 /// <summary>
 /// The workers page's data: every registered worker, the job that holds it, its measured samples per second in that
-/// job and whether it is a straggler there, from the worker registry and <see cref="WorkerRates"/>. The stream sends
+/// job, the median of its recent step compute times there (<see cref="RecentComputeTimes"/>) and whether it is a straggler there, from the worker registry and <see cref="WorkerRates"/>. The stream sends
 /// the table (<c>workers</c>) at once, then again whenever the registry or a rate changes, at most every
 /// <see cref="Interval"/>.
 /// </summary>
@@ -21,12 +21,13 @@ internal sealed class WorkersFeed(WorkerRegistry registry, WorkerRates rates)
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The table now, as JSON: <c>{"live", "free", "workers": [{"id", "address", "threads", "jobId", "samplesPerSecond", "straggler"}]}</c>.</summary>
+    /// <summary>The table now, as JSON: <c>{"live", "free", "workers": [{"id", "address", "threads", "jobId", "samplesPerSecond", "stepMilliseconds", "straggler"}]}</c>.</summary>
     public string Snapshot()
     {
         var holdings = registry.Holdings();
         var rows = holdings.Select(holding => new WorkerRow(holding.Worker.Id, holding.Worker.Address.ToString(), holding.Worker.Threads,
-            holding.JobId, holding.JobId is { } job ? rates.RateOf(job, holding.Worker.Id) : null, false)).ToList();
+            holding.JobId, holding.JobId is { } job ? rates.RateOf(job, holding.Worker.Id) : null,
+            holding.JobId is { } held && rates.MedianComputeSecondsOf(held, holding.Worker.Id) is { } seconds ? seconds * 1000 : null, false)).ToList();
         foreach (var job in rows.Where(row => row.SamplesPerSecond is not null).GroupBy(row => row.JobId))
         {
             var measured = job.Select(row => row.SamplesPerSecond!.Value).Order().ToList();
@@ -85,5 +86,5 @@ internal sealed class WorkersFeed(WorkerRegistry registry, WorkerRates rates)
 
     private sealed record WorkersTable(int Live, int Free, IReadOnlyList<WorkerRow> Workers);
 
-    private sealed record WorkerRow(string Id, string Address, int Threads, string? JobId, double? SamplesPerSecond, bool Straggler);
+    private sealed record WorkerRow(string Id, string Address, int Threads, string? JobId, double? SamplesPerSecond, double? StepMilliseconds, bool Straggler);
 }

@@ -47,6 +47,9 @@ public static class TrainingMetrics
     /// <summary>Training samples per second, of a worker or (without <c>worker.id</c>) of the job (<c>train.samples_per_second</c>).</summary>
     public static readonly Gauge<double> SamplesPerSecond = Meter.CreateGauge<double>("train.samples_per_second", unit: "{sample}/s", description: "Training samples per second of wall time, per worker or per job.");
 
+    /// <summary>Seconds one worker computed its shard of one step (<c>train.worker.compute.duration</c>, tagged <c>worker.id</c>), as the coordinator collects them for the shard balancer.</summary>
+    public static readonly Histogram<double> WorkerComputeDuration = Meter.CreateHistogram<double>("train.worker.compute.duration", unit: "s", description: "Time one worker computed its shard of one step.");
+
     /// <summary>Seconds one phase of a step took (<c>train.step.duration</c>, tagged <c>phase</c>).</summary>
     public static readonly Histogram<double> StepDuration = Meter.CreateHistogram<double>("train.step.duration", unit: "s", description: "Time of one phase of a step.");
 
@@ -110,6 +113,10 @@ public static class TrainingMetrics
 
         SamplesPerSecond.Record(samplesPerSecond, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.WorkerId, workerId));
     }
+
+    /// <summary>Records the seconds <paramref name="workerId"/> computed its shard of one step of <paramref name="jobId"/>.</summary>
+    public static void RecordWorkerCompute(string jobId, string workerId, double seconds) =>
+        WorkerComputeDuration.Record(seconds, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.WorkerId, workerId));
 
     /// <summary>Records the time of one phase of a step (a <see cref="TrainingSpans"/> name, e.g. <c>forward</c>).</summary>
     public static void RecordPhase(string jobId, string phase, TimeSpan elapsed) =>
