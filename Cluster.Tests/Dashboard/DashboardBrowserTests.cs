@@ -127,6 +127,9 @@ public sealed class DashboardBrowserTests
         await Expect(session.Page.Locator($"#workers a[href='#/jobs/{jobId}']")).ToHaveCountAsync(2);
         await session.Page.WaitForFunctionAsync(
             "() => [...document.querySelectorAll('#workers tbody tr')].every(r => Number.isFinite(Number(r.children[4].textContent)))");
+        // Each worker's step time: the median of its measured compute times, a positive number of milliseconds.
+        await session.Page.WaitForFunctionAsync(
+            "() => [...document.querySelectorAll('#workers tbody tr')].every(r => Number(r.querySelector('.step-ms')?.textContent) > 0)");
         await session.ScreenshotAsync("workers");
     }
 

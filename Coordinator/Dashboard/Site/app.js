@@ -344,7 +344,7 @@ async function workersPage(signal) {
   const stragglers = el('p', { id: 'stragglers' });
   const body = el('tbody');
   view.append(el('h1', {}, 'Workers'), summary, stragglers,
-    el('table', { id: 'workers' }, el('thead', {}, el('tr', {}, ['Worker', 'Address', 'Threads', 'Job', 'Samples/s', 'Step ms (median of last 16)', ''].map((h) => el('th', {}, h)))), body));
+    el('table', { id: 'workers' }, el('thead', {}, el('tr', {}, ['Worker', 'Address', 'Threads', 'Job', 'Samples/s', 'Compute ms per step (median of last 16)', ''].map((h) => el('th', {}, h)))), body));
   await follow('/api/workers/stream', signal, (kind, table) => {
     summary.textContent = `${table.live} registered, ${table.live - table.free} leased by jobs, ${table.free} free.`;
     const slow = table.workers.filter((w) => w.straggler);
@@ -354,7 +354,7 @@ async function workersPage(signal) {
       el('td', {}, w.id), el('td', {}, w.address), el('td', { class: 'num' }, w.threads),
       el('td', {}, w.jobId ? el('a', { href: `#/jobs/${w.jobId}` }, w.jobId) : el('span', { class: 'muted' }, 'free')),
       el('td', { class: 'num' }, fixed(w.samplesPerSecond, 0)),
-      el('td', { class: 'num step-ms' }, w.stepMilliseconds != null ? fixed(w.stepMilliseconds, 1) : '—'),
+      el('td', { class: 'num step-ms' }, Number.isFinite(num(w.stepMilliseconds)) ? num(w.stepMilliseconds).toPrecision(3) : '—'),
       el('td', {}, w.straggler ? el('span', { class: 'straggler' }, 'straggler') : ''))));
     if (table.workers.length === 0) body.append(el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No worker registered.')));
   });
