@@ -49,7 +49,7 @@ internal static partial class DataBenchmark
             Console.Error.WriteLine(Invariant($"Bench data: not enough free disk under {parent} ({free / 1e9:0.0} GB free, {needed / 1e9:0.0} GB needed); pass --dir or --gigabytes"));
             return 2;
         }
-        string directory = Directory.CreateTempSubdirectory("dt-bench-data-").FullName;
+        string directory = Directory.CreateDirectory(Path.Combine(parent, $"dt-bench-data-{Guid.NewGuid():N}")).FullName;
         try
         {
             string data = Path.Combine(directory, "data");
