@@ -54,7 +54,7 @@ public sealed class JobGrainTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Watch_EndedJob_SnapshotOnlyThenEnd()
+    public async Task Watch_EndedJob_SnapshotThenItsEventsInWordsThenEnd()
     {
         var grain = _host.Grain(JobId);
         await grain.Submit(Spec(minWorkers: 2));
@@ -66,7 +66,33 @@ public sealed class JobGrainTests : IAsyncLifetime
             events.Add(jobEvent);
         }
 
-        Assert.Equal([JobEvent.EventOneofCase.Snapshot], events.Select(e => e.EventCase));
+        Assert.Equal(JobEvent.EventOneofCase.Snapshot, events[0].EventCase);
+        Assert.All(events.Skip(1), jobEvent => Assert.Equal(JobEvent.EventOneofCase.Message, jobEvent.EventCase));
+        Assert.Equal("Cancelled before it started.", events[^1].Message);
+    }
+
+    [Fact]
+    public async Task Watch_AttachedAfterAnEventInWords_HearsItRightAfterTheSnapshot()
+    {
+        _host.Workers.Register(new Uri("http://127.0.0.1:6001"), 1, "");
+        var grain = _host.Grain(JobId);
+        await grain.Submit(Spec(minWorkers: 1));
+        await _backends.StepStarted.WaitAsync(TimeSpan.FromSeconds(30));
+        await grain.Cancel();
+
+        var events = new List<JobEvent>();
+        await foreach (var jobEvent in grain.Watch())
+        {
+            events.Add(jobEvent);
+            if (events.Count == 1)
+            {
+                _backends.Release();
+            }
+        }
+
+        Assert.Equal(JobEvent.EventOneofCase.Snapshot, events[0].EventCase);
+        var replayed = events.Skip(1).TakeWhile(jobEvent => jobEvent.EventCase == JobEvent.EventOneofCase.Message).Select(jobEvent => jobEvent.Message);
+        Assert.Contains("Cancel requested: stopping at the next step boundary.", replayed);
     }
 
     [Fact]

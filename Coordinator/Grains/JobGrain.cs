@@ -20,6 +20,7 @@ internal sealed class JobGrain(
     // How long a running job's grain stays active without calls: as long as its run goes on.
     private static readonly TimeSpan RunKeepAlive = TimeSpan.FromDays(3650);
     private readonly List<JobWatch> _watchers = [];
+    private readonly RecentMessages _recentMessages = new();
     private readonly Channel<Func<Task>> _reports = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
     private CancellationTokenSource? _stop;
     private Task? _run;
@@ -104,6 +105,10 @@ internal sealed class JobGrain(
         }
         using var watch = new JobWatch();
         watch.Offer(new JobEvent { UnixMs = Now(), Snapshot = job.Clone() });
+        foreach (var message in _recentMessages.Oldest())
+        {
+            watch.Offer(message);
+        }
         if (IsEnded(job.State))
         {
             watch.Complete();
@@ -329,6 +334,7 @@ internal sealed class JobGrain(
         {
             jobEvent.UnixMs = Now();
         }
+        _recentMessages.Add(jobEvent);
         _watchers.RemoveAll(watch => watch.IsDisposed);
         foreach (var watch in _watchers)
         {
