@@ -67,6 +67,29 @@ public sealed class TextCorpusTests
     }
 
     [Fact]
+    public void Cut_TestContext_ScoresEveryTailCharacterOnceAfterItsContext()
+    {
+        var splits = TextCorpus.Cut("t", "abcdefghijklmnopqrst", window: 4, stride: 1, testFraction: 0.4f, testContext: 2);
+
+        // The tail is "mnopqrst" (12..19). Windows of 4 start 2 early and every 2 characters: at k (10), m, o; the one
+        // at q would need a target past the end. Each reads 2 characters it is not scored on, then is scored on 2.
+        var features = new float[12];
+        var labels = new int[12];
+        splits.Test.Gather(features, labels, [0, 1, 2]);
+        Assert.Equal(3, splits.Test.Count);
+        Assert.Equal([10f, 11f, 12f, 13f, 12f, 13f, 14f, 15f, 14f, 15f, 16f, 17f], features);
+        int u = Dataset.Unscored;
+        Assert.Equal([u, u, 13, 14, u, u, 15, 16, u, u, 17, 18], labels);
+        Assert.Equal(6, splits.ScoredTestTargets);
+    }
+
+    [Fact]
+    public void Cut_TestContextAsLongAsTheWindow_Throws()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => TextCorpus.Cut("t", "abcdefghijklmnopqrst", window: 4, stride: 1, testFraction: 0.4f, testContext: 4));
+    }
+
+    [Fact]
     public void Cut_TailShorterThanAWindow_ThrowsNamingTheField()
     {
         var error = Assert.Throws<InvalidDataException>(() => TextCorpus.Cut("short.txt", "abcdefghij", window: 4, stride: 1, testFraction: 0.2f));

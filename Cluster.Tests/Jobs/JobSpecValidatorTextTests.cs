@@ -16,6 +16,8 @@ public class JobSpecValidatorTextTests
         ["window unset"] = new(s => s.Dataset.Window = 0, "dataset.window", "must be > 0, got 0"),
         ["negative stride"] = new(s => s.Dataset.WindowStride = -1, "dataset.window_stride", "must be >= 0, got -1"),
         ["test fraction above one half"] = new(s => s.Dataset.TestFraction = 0.6f, "dataset.test_fraction", "must be in (0, 0.5], got 0.6"),
+        ["negative test context"] = new(s => s.Dataset.TestContext = -1, "dataset.test_context", "must be >= 0, got -1"),
+        ["test context as long as the window"] = new(s => s.Dataset.TestContext = 128, "dataset.test_context", "must be below dataset.window (128)"),
         ["corpus missing"] = new(s => s.Dataset.TrainPath = "/usr/share/common-licenses/absent", "dataset.train_path", "file or directory not found: /usr/share/common-licenses/absent"),
         ["test path set"] = new(s => s.Dataset.TestPath = "/usr/share/common-licenses/GPL-2", "dataset.test_path", "unused for TEXT"),
         ["scaled ids"] = new(s => s.Dataset.Normalization = DatasetSpec.Types.Normalization.Scale, "dataset.normalization", "must be NONE or unset for TEXT"),

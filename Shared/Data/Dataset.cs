@@ -13,6 +13,12 @@ namespace DistributedTrainer.Data;
 /// </summary>
 public sealed class Dataset
 {
+    /// <summary>
+    /// The class id of a target that the model reads but is not scored on: its loss row is zero and it counts
+    /// neither as correct nor as a target (a TEXT test window's context steps, see dataset.test_context).
+    /// </summary>
+    public const int Unscored = -1;
+
     private readonly SampleStore _store;
     private readonly int[]? _rows;
 
@@ -245,7 +251,7 @@ public sealed class Dataset
         }
         for (int i = 0; i < labels.Length; i++)
         {
-            if ((uint)labels[i] >= (uint)classCount)
+            if ((uint)labels[i] >= (uint)classCount && labels[i] != Unscored)
             {
                 throw new ArgumentException($"Label {labels[i]} of sample {i / targetsPerSample} is outside [0, {classCount})", nameof(labels));
             }

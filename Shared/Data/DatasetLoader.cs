@@ -136,7 +136,12 @@ public static class DatasetLoader
         {
             throw new ArgumentException("dataset.train_path: required", nameof(spec));
         }
-        var text = TextCorpus.Load(spec.TrainPath, spec.Window, spec.WindowStride > 0 ? spec.WindowStride : spec.Window, testFraction);
+        if (spec.TestContext < 0 || spec.TestContext >= spec.Window)
+        {
+            throw new ArgumentException(
+                $"dataset.test_context: {spec.TestContext} (must be in [0, {spec.Window}), below dataset.window: a test window scores at least one step)", nameof(spec));
+        }
+        var text = TextCorpus.Load(spec.TrainPath, spec.Window, spec.WindowStride > 0 ? spec.WindowStride : spec.Window, testFraction, spec.TestContext);
         int classCount = Math.Max(spec.NumClasses, text.Vocabulary.Count);
         Dataset trainSet = text.Train;
         Dataset? validation = null;
@@ -146,7 +151,11 @@ public static class DatasetLoader
             trainSet = text.Train.Subset(split.Train);
             validation = text.Train.Subset(split.Validation);
         }
-        return new LoadedData(trainSet, validation, text.Test, classCount, spec.Window) { Vocabulary = text.Vocabulary };
+        return new LoadedData(trainSet, validation, text.Test, classCount, spec.Window)
+        {
+            Vocabulary = text.Vocabulary,
+            ScoredTestTargets = text.ScoredTestTargets,
+        };
     }
 
     private static SpecFormat ResolveFormat(DatasetSpec spec) => spec.Format switch

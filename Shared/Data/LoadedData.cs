@@ -13,4 +13,16 @@ public sealed record LoadedData(Dataset Train, Dataset? Validation, Dataset Test
 
     /// <summary>Class indices per sample: 1, or the window length of a TEXT data set.</summary>
     public int TargetsPerSample => Train.TargetsPerSample;
+
+    /// <summary>
+    /// The test targets that are scored: every one, less the <see cref="Dataset.Unscored"/> context steps of a TEXT
+    /// test set cut with dataset.test_context.
+    /// </summary>
+    public long ScoredTestTargets
+    {
+        get => _scoredTestTargets ?? ((long)Test.Count * Test.TargetsPerSample);
+        init => _scoredTestTargets = value;
+    }
+
+    private readonly long? _scoredTestTargets;
 }

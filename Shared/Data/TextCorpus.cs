@@ -7,7 +7,9 @@ namespace DistributedTrainer.Data;
 /// GPL -> GPL-3 does, or reach outside it and its data root). Sample k of the training split reads the ids of
 /// characters [k stride, k stride + window) and targets the characters one further on, [k stride + 1, k stride +
 /// window + 1): the next character at every step. The last test fraction of the corpus is the test split, cut into
-/// windows that do not overlap, so its loss is a per-character loss over (almost) all of the held-out tail.
+/// windows that do not overlap, so its loss is a per-character loss over (almost) all of the held-out tail; with a
+/// test context K the test windows overlap by K characters and their first K steps are <see cref="Dataset.Unscored"/>,
+/// so each scored character is predicted from at least K before it.
 /// </summary>
 public static class TextCorpus
 {
@@ -19,14 +21,15 @@ public static class TextCorpus
     /// <param name="window">Characters per sample, &gt;= 1.</param>
     /// <param name="stride">Characters between consecutive training windows, &gt;= 1.</param>
     /// <param name="testFraction">Share of the corpus at its end held out, in (0, 0.5].</param>
+    /// <param name="testContext">Steps at the start of each test window that are read but not scored, in [0, window).</param>
     /// <exception cref="FileNotFoundException">Nothing is at <paramref name="path"/>.</exception>
     /// <exception cref="IOException">A file or the directory cannot be read.</exception>
     /// <exception cref="InvalidDataException">
     /// A file is not UTF-8 text, the directory holds no regular file, or the corpus is too short for one window on
     /// each side.
     /// </exception>
-    public static TextSplits Load(string path, int window, int stride, float testFraction) =>
-        Cut(path, Read(path), window, stride, testFraction);
+    public static TextSplits Load(string path, int window, int stride, float testFraction, int testContext = 0) =>
+        Cut(path, Read(path), window, stride, testFraction, testContext);
 
     /// <summary>
     /// The corpus at <paramref name="path"/>: the file's text, or a directory's regular files in ordinal name order
@@ -69,10 +72,12 @@ public static class TextCorpus
     }
 
     /// <summary>Cuts <paramref name="text"/> (read from <paramref name="path"/>, named in errors) as <see cref="Load"/> does.</summary>
-    public static TextSplits Cut(string path, string text, int window, int stride, float testFraction)
+    public static TextSplits Cut(string path, string text, int window, int stride, float testFraction, int testContext = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(stride, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(testContext);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(testContext, window);
         if (!(testFraction > 0f && testFraction <= 0.5f))
         {
             throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "must be in (0, 0.5]");
@@ -82,19 +87,22 @@ public static class TextCorpus
         int testLength = (int)(ids.Length * (double)testFraction);
         int trainLength = ids.Length - testLength;
         // A window needs window + 1 characters: its inputs and, one further on, its targets.
-        if (trainLength < window + 1 || testLength < window + 1)
+        if (trainLength < window + 1 || testLength < window + 1 - testContext)
         {
             throw new InvalidDataException(
                 $"dataset.train_path: {path} holds {ids.Length} characters; windows of {window} need at least {window + 1} in the training part " +
                 $"and in the test tail (dataset.test_fraction {testFraction} leaves {trainLength} and {testLength})");
         }
-        var train = Windows(ids, 0, trainLength, window, stride, vocabulary.Count);
-        var test = Windows(ids, trainLength, ids.Length, window, window, vocabulary.Count);
-        return new TextSplits(train, test, vocabulary);
+        var train = Windows(ids, 0, trainLength, window, stride, 0, vocabulary.Count);
+        // The test windows start testContext characters early (reading the training part's end as context only), so
+        // their scored targets tile the tail from its second character on, each scored once, as with no context.
+        var test = Windows(ids, trainLength - testContext, ids.Length, window, window - testContext, testContext, vocabulary.Count);
+        return new TextSplits(train, test, vocabulary) { ScoredTestTargets = (long)test.Count * (window - testContext) };
     }
 
-    // Windows of ids[start .. end) whose inputs and targets both lie inside it.
-    private static Dataset Windows(int[] ids, int start, int end, int window, int stride, int classes)
+    // Windows of ids[start .. end) whose inputs and targets both lie inside it; the first `unscored` steps of each
+    // window are read but not scored.
+    private static Dataset Windows(int[] ids, int start, int end, int window, int stride, int unscored, int classes)
     {
         int count = (end - start - window - 1) / stride + 1;
         var features = new float[checked(count * window)];
@@ -105,7 +113,7 @@ public static class TextCorpus
             for (int step = 0; step < window; step++)
             {
                 features[sample * window + step] = ids[first + step];
-                labels[sample * window + step] = ids[first + step + 1];
+                labels[sample * window + step] = step < unscored ? Dataset.Unscored : ids[first + step + 1];
             }
         }
         return Dataset.FromFloats(features, labels, window, classes, window);

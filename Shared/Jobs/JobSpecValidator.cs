@@ -104,6 +104,7 @@ public sealed partial class JobSpecValidator
         foreach (var (field, set) in new[]
         {
             ("window", dataset.Window != 0), ("window_stride", dataset.WindowStride != 0), ("test_fraction", dataset.HasTestFraction),
+            ("test_context", dataset.TestContext != 0),
         })
         {
             if (set)
@@ -198,6 +199,11 @@ public sealed partial class JobSpecValidator
         if (dataset.HasTestFraction)
         {
             InRange("dataset.test_fraction", dataset.TestFraction, 0, false, 0.5f, true);
+        }
+        AtLeast("dataset.test_context", dataset.TestContext, 0);
+        if (dataset.Window > 0 && dataset.TestContext >= dataset.Window)
+        {
+            Add("dataset.test_context", $"must be below dataset.window ({dataset.Window}): a test window scores at least one step, got {dataset.TestContext}");
         }
 
         InRange("dataset.validation_fraction", dataset.ValidationFraction, 0, true, 1, false);

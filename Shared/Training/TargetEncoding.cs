@@ -12,13 +12,18 @@ public static class TargetEncoding
         loss == LossSpec.Types.Kind.BinaryCrossEntropy ? 1 : classCount;
 
     /// <summary>
-    /// targets (B, C) &lt;- labels (B): one-hot rows, or the 0/1 label itself when C is 1 (binary cross-entropy).
+    /// targets (B, C) &lt;- labels (B): one-hot rows, or the 0/1 label itself when C is 1 (binary cross-entropy);
+    /// an <see cref="Dataset.Unscored"/> label gives a zero row, which has zero loss and zero gradient.
     /// </summary>
     public static void Encode(Span<float> targets, ReadOnlySpan<int> labels, int classes)
     {
         targets[..(labels.Length * classes)].Clear();
         for (int row = 0; row < labels.Length; row++)
         {
+            if (labels[row] == Dataset.Unscored)
+            {
+                continue;
+            }
             if (classes == 1)
             {
                 targets[row] = labels[row] == 0 ? 0f : 1f;
@@ -32,13 +37,17 @@ public static class TargetEncoding
 
     /// <summary>
     /// Rows of outputs (B, C) whose prediction matches the label: the arg-max for C &gt; 1 (lowest index on
-    /// ties), a positive logit for C = 1.
+    /// ties), a positive logit for C = 1. <see cref="Dataset.Unscored"/> rows never count.
     /// </summary>
     public static int CountCorrect(ReadOnlySpan<float> outputs, ReadOnlySpan<int> labels, int classes)
     {
         int correct = 0;
         for (int row = 0; row < labels.Length; row++)
         {
+            if (labels[row] == Dataset.Unscored)
+            {
+                continue;
+            }
             var values = outputs.Slice(row * classes, classes);
             int predicted = classes == 1
                 ? (values[0] > 0f ? 1 : 0)

@@ -238,8 +238,7 @@ public sealed class Trainer : IDisposable
         bool stoppedEarly, string? checkpoint, CancellationToken cancellation)
     {
         var test = await _backend.EvaluateAsync(DataSplit.Test, cancellation);
-        return new TrainingSummary(_cursor.Epoch, _cursor.Step, Accuracy(test.Correct, test.Samples),
-            test.LossSum / test.Samples, trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0.0,
+        return new TrainingSummary(_cursor.Epoch, _cursor.Step, TestAccuracy(test), TestLoss(test), trainingSeconds > 0 ? trainedSamples / trainingSeconds : 0.0,
             wall.Elapsed.TotalSeconds, stoppedEarly, checkpoint)
         {
             TestBitsPerCharacter = BitsPerCharacter(test),
@@ -249,9 +248,16 @@ public sealed class Trainer : IDisposable
     // Correct predictions over targets: one per sample, or one per time step of a TEXT window.
     private double Accuracy(long correct, long samples) => (double)correct / (samples * _data.TargetsPerSample);
 
-    // A TEXT model's loss is the mean cross-entropy per character in nats; NaN for other data.
-    private double BitsPerCharacter(ShardResult result) =>
-        _data.Vocabulary is null || result.Samples == 0 ? double.NaN : result.LossSum / result.Samples / Math.Log(2);
+    // Over the scored targets only: a TEXT test set's context steps are read, not scored (dataset.test_context).
+    private double TestAccuracy(ShardResult test) => (double)test.Correct / _data.ScoredTestTargets;
+
+    // A sample's loss is the mean over its steps, unscored ones counting zero, so the sum over the scored steps is
+    // LossSum x steps; the mean per scored target is that over their count (LossSum / Samples without context).
+    private double TestLoss(ShardResult test) => test.LossSum * _data.TargetsPerSample / _data.ScoredTestTargets;
+
+    // A TEXT model's test loss is the mean cross-entropy per character in nats; NaN for other data.
+    private double BitsPerCharacter(ShardResult test) =>
+        _data.Vocabulary is null || test.Samples == 0 ? double.NaN : TestLoss(test) / Math.Log(2);
 
     private async ValueTask<(ShardResult Result, UpdateResult Update)> TrainStepAsync(ReadOnlyMemory<int> batch,
         CancellationToken cancellation)
@@ -281,8 +287,8 @@ public sealed class Trainer : IDisposable
             Accuracy(_cursor.EpochCorrect, trainCount),
             validationLoss,
             validation.Samples > 0 ? Accuracy(validation.Correct, validation.Samples) : double.NaN,
-            test.LossSum / test.Samples,
-            Accuracy(test.Correct, test.Samples),
+            TestLoss(test),
+            TestAccuracy(test),
             _updater.Schedule.RateAt(Math.Max(0, _cursor.Step - 1)),
             trainSeconds > 0 ? trainCount / trainSeconds : 0.0,
             epochWatch.Elapsed.TotalSeconds)
