@@ -108,7 +108,7 @@ internal sealed class JobGrain(
         using var watch = new JobWatch();
         watch.Offer(new JobEvent { UnixMs = Now(), Snapshot = job.Clone() });
         // In the same turn as the snapshot and before the watch joins: its last step is the newest the grain applied,
-        // and the live step events that follow begin after it, none repeated, none missed.
+        // and the live step events begin right after it, no step repeated or left out at the seam.
         if (_steps.Count > 0)
         {
             watch.Offer(new JobEvent { UnixMs = Now(), History = _steps.ToHistory() });
