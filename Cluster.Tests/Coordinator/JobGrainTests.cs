@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using Xunit;
@@ -142,6 +143,55 @@ public sealed class JobGrainTests : IAsyncLifetime
 
         Assert.Equal(JobState.Running, job?.State);
         Assert.Equal(JobState.Cancelled, states[^1]);
+    }
+
+    [Fact]
+    public async Task Watch_RunningJobPastItsFirstSteps_HistoryRunsFromTheFirstStepToTheSnapshotsStep()
+    {
+        var grain = await LocalJobPastStepAsync(20);
+
+        await using var events = grain.Watch().GetAsyncEnumerator();
+        await events.MoveNextAsync();
+        var snapshot = events.Current.Snapshot;
+        await events.MoveNextAsync();
+        var history = events.Current.History;
+        await grain.Cancel();
+
+        Assert.Equal((1L, snapshot.Progress.Step), (history.Steps[0].Step, history.Steps[^1].Step));
+    }
+
+    [Fact]
+    public async Task Watch_RunningJobPastItsFirstSteps_FirstLiveStepFollowsTheHistorysLast()
+    {
+        var grain = await LocalJobPastStepAsync(20);
+
+        await using var events = grain.Watch().GetAsyncEnumerator();
+        await events.MoveNextAsync();
+        await events.MoveNextAsync();
+        long last = events.Current.History.Steps[^1].Step;
+        do
+        {
+            Assert.True(await events.MoveNextAsync(), "the watch ended before a live step");
+        }
+        while (events.Current.EventCase != JobEvent.EventOneofCase.Step);
+        long live = events.Current.Step.Step;
+        await grain.Cancel();
+
+        Assert.Equal(last + 1, live);
+    }
+
+    /// <summary>Submits a long job that trains in this process (no worker) and waits until it is past <paramref name="step"/>.</summary>
+    private async Task<IJobGrain> LocalJobPastStepAsync(long step)
+    {
+        var grain = _host.Grain(JobId);
+        await grain.Submit(Spec(minWorkers: 0, epochs: 400));
+        var end = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while ((await grain.Get())!.Progress.Step <= step)
+        {
+            Assert.True(DateTime.UtcNow < end, $"job {JobId} is not past step {step} after a minute");
+            await Task.Delay(20);
+        }
+        return grain;
     }
 
     /// <summary>Cluster backends whose first step blocks until the test releases it, computing in process after.</summary>

@@ -10,7 +10,8 @@ namespace DistributedTrainer.Tests.Dashboard;
 
 /// <summary>
 /// The dashboard in a real browser (Debian's chromium, headless, driven by Playwright) against a coordinator and two
-/// workers: each page shows live data, cancel works from the page, a wrong token is refused. Every test saves a
+/// workers: each page shows live data (a job page opened mid-run its curves from the first step), cancel works from
+/// the page, a wrong token is refused. Every test saves a
 /// screenshot of its page in the test output directory (<see cref="DashboardSession.Screenshots"/>).
 /// </summary>
 public sealed class DashboardBrowserTests
@@ -47,6 +48,22 @@ public sealed class DashboardBrowserTests
             new PageWaitForFunctionOptions { Timeout = 120_000 });
         await session.ScreenshotAsync("job");
         Assert.True(await PointsAsync(loss) > first + 5);
+    }
+
+    [ChromiumFact]
+    public async Task JobPage_OpenedMidRun_LossCurveStartsAtTheFirstStep()
+    {
+        await using var session = await DashboardSession.StartAsync();
+        string jobId = await session.SubmitAsync(LongJob(session));
+        long opened = await session.WaitForStepAsync(jobId, 50);
+
+        await session.SignInAsync($"#/jobs/{jobId}");
+
+        var loss = session.Page.Locator("[data-chart='Loss']");
+        await Expect(loss).Not.ToHaveAttributeAsync("data-x-min", "");
+        long first = long.Parse(await loss.GetAttributeAsync("data-x-min") ?? "", CultureInfo.InvariantCulture);
+        await session.ScreenshotAsync("job-opened-mid-run");
+        Assert.True(first == 1, $"the loss curve begins at step {first}; the page opened at step {opened}");
     }
 
     [ChromiumFact]

@@ -128,6 +128,25 @@ internal sealed class DashboardSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits (up to two minutes) until the job has run past <paramref name="step"/>; returns the step it is at.</summary>
+    public async Task<long> WaitForStepAsync(string jobId, long step)
+    {
+        var end = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            var job = await GetAsync(jobId);
+            if (job.Progress.Step > step)
+            {
+                return job.Progress.Step;
+            }
+            if (DateTime.UtcNow > end)
+            {
+                throw new TimeoutException($"Job {jobId} is {job.State} at step {job.Progress.Step}, not past step {step}, after two minutes");
+            }
+            await Task.Delay(100);
+        }
+    }
+
     public async Task<string> SubmitSweepAsync(SweepSpec spec)
     {
         using var channel = GrpcChannels.Create(Coordinator.Address);

@@ -10,8 +10,9 @@ namespace DistributedTrainer.Coordinator.Dashboard;
 /// The jobs page's stream: first every job (<c>jobs</c>: the ListJobs answer), then the events of every job not yet
 /// ended and of every job created later (<c>job</c>: <c>{"jobId", "event"}</c> with a WatchJob event), read from the
 /// job grains' own watches: the same events the Jobs API streams. Step events come at most every
-/// <see cref="StepInterval"/> per job (the table shows progress, not curves); every other event comes as it is, and
-/// after a state change or a message the job's snapshot too (its worker count changes without an event of its own).
+/// <see cref="StepInterval"/> per job and the step history a watch begins with is left out (the table shows progress,
+/// not curves); every other event comes as it is, and after a state change or a message the job's snapshot too (its
+/// worker count changes without an event of its own).
 /// </summary>
 internal sealed class JobsFeed(IGrainFactory grains, JobIndex index, JobSubmissions submissions)
 {
@@ -72,6 +73,11 @@ internal sealed class JobsFeed(IGrainFactory grains, JobIndex index, JobSubmissi
         {
             await foreach (var jobEvent in grain.Watch(cancellation))
             {
+                if (jobEvent.EventCase == JobEvent.EventOneofCase.History)
+                {
+                    // Curves for a job page; the table shows progress, which the snapshot already has.
+                    continue;
+                }
                 if (jobEvent.EventCase == JobEvent.EventOneofCase.Step)
                 {
                     var now = DateTimeOffset.UtcNow;

@@ -18,7 +18,8 @@ public interface IJobGrain : IGrainWithStringKey
     Task<Job?> Cancel();
 
     /// <summary>
-    /// The job's events: first the snapshot, then every change until the terminal state. Step events beyond
+    /// The job's events: first the snapshot, then the steps reported so far, downsampled (a history event, when there
+    /// are any), then every change until the terminal state. Step events beyond
     /// <see cref="JobWatch.StepCapacity"/> unread ones are dropped, so a slow watcher never holds up training.
     /// </summary>
     IAsyncEnumerable<JobEvent> Watch(CancellationToken cancellation = default);

@@ -21,6 +21,9 @@ internal sealed class JobGrain(
     private static readonly TimeSpan RunKeepAlive = TimeSpan.FromDays(3650);
     private readonly List<JobWatch> _watchers = [];
     private readonly RecentMessages _recentMessages = new();
+    // The run's steps so far, downsampled, for watchers that begin mid-run. In memory for the grain's life only, like
+    // the watchers it serves: after a coordinator restart it begins at the step the job resumed from.
+    private readonly DownsampledSteps _steps = new();
     private readonly Channel<Func<Task>> _reports = Channel.CreateUnbounded<Func<Task>>(new UnboundedChannelOptions { SingleReader = true });
     private CancellationTokenSource? _stop;
     private Task? _run;
@@ -105,6 +108,12 @@ internal sealed class JobGrain(
         }
         using var watch = new JobWatch();
         watch.Offer(new JobEvent { UnixMs = Now(), Snapshot = job.Clone() });
+        // In the same turn as the snapshot and before the watch joins: its last step is the newest the grain applied,
+        // and the live step events begin right after it, no step repeated or left out at the seam.
+        if (_steps.Count > 0)
+        {
+            watch.Offer(new JobEvent { UnixMs = Now(), History = _steps.ToHistory() });
+        }
         foreach (var message in _recentMessages.Oldest())
         {
             watch.Offer(message);
@@ -221,6 +230,7 @@ internal sealed class JobGrain(
         {
             job.Progress.TotalSteps = (long)job.Spec.Epochs * ((step.SamplesPerEpoch + job.Spec.BatchSize - 1) / job.Spec.BatchSize);
         }
+        _steps.Add(step);
         Publish(new JobEvent { Step = step });
     }
 

@@ -5,7 +5,7 @@ namespace DistributedTrainer.Coordinator.Grains;
 
 /// <summary>
 /// One watcher's queue of job events. Step events beyond <see cref="StepCapacity"/> unread ones are dropped, so a
-/// slow watcher never holds up training; snapshot, state, epoch and message events are always kept (there are few).
+/// slow watcher never holds up training; snapshot, history, state, epoch and message events are always kept (there are few).
 /// </summary>
 internal sealed class JobWatch : IDisposable
 {

@@ -229,6 +229,13 @@ async function jobPage(signal, jobId) {
     accuracy.add(1, num(e.epoch), num(e.validationAccuracy));
     accuracy.add(2, num(e.epoch), num(e.testAccuracy));
   };
+  const addStep = (s) => {
+    const x = num(s.step);
+    loss.add(0, x, num(s.loss));
+    rate.add(0, x, num(s.learningRate));
+    norm.add(0, x, num(s.gradientNorm));
+    clip.add(0, x, num(s.clipScale));
+  };
   const showTensors = (step) => {
     tensors.replaceChildren(el('p', { class: 'muted' }, `Step ${step.step}: gradient L2 norm before clipping and update size relative to the values.`),
       el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'Tensor'), el('th', {}, 'Gradient norm'), el('th', {}, 'Update ratio'))),
@@ -255,18 +262,19 @@ async function jobPage(signal, jobId) {
     }
     job = apply(job, event);
     if (event.snapshot) {
-      loss.clear();
-      accuracy.clear();
+      // Every watch (a reconnect too) begins with the snapshot, then the step history and the job's recent events in
+      // words: the curves and the event list start again from them.
+      [loss, accuracy, rate, norm, clip].forEach((chart) => chart.clear());
+      events.replaceChildren();
       (job.epochs ?? []).forEach(addEpoch);
       loadCheckpoints().catch(showError);
       loadSteps().catch(showError);
+    } else if (event.history) {
+      // The steps before the page opened, downsampled; the live step events go on after the last of them.
+      event.history.steps.forEach(addStep);
     } else if (event.step) {
-      const s = event.step, x = num(s.step);
-      loss.add(0, x, num(s.loss));
-      rate.add(0, x, num(s.learningRate));
-      norm.add(0, x, num(s.gradientNorm));
-      clip.add(0, x, num(s.clipScale));
-      if (s.tensors?.length > 0) showTensors(s);
+      addStep(event.step);
+      if (event.step.tensors?.length > 0) showTensors(event.step);
     } else if (event.epoch) {
       addEpoch(event.epoch);
       addEvent(`${time(event.unixMs)} epoch ${event.epoch.epoch}: validation accuracy ${percent(event.epoch.validationAccuracy)}, ${fixed(event.epoch.samplesPerSecond, 0)} samples/s`);

@@ -18,6 +18,7 @@ export class LineChart {
     this.element.className = 'chart';
     this.element.dataset.chart = title;
     this.element.dataset.points = '0';
+    this.element.dataset.xMin = '';
     const heading = document.createElement('h3');
     heading.textContent = title;
     const legend = document.createElement('div');
@@ -43,6 +44,8 @@ export class LineChart {
     s.xs.push(x);
     s.ys.push(y);
     this.element.dataset.points = String(this.series.reduce((n, t) => n + t.xs.length, 0));
+    // Where the curves begin, readable without the canvas (as the point count is).
+    if (this.element.dataset.xMin === '' || x < Number(this.element.dataset.xMin)) this.element.dataset.xMin = String(x);
     this.schedule();
   }
 
@@ -53,6 +56,7 @@ export class LineChart {
       s.ys = [];
     }
     this.element.dataset.points = '0';
+    this.element.dataset.xMin = '';
     this.schedule();
   }
 
