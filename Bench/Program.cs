@@ -1,7 +1,8 @@
 using DistributedTrainer.Bench;
 
-// Dispatcher: `dotnet run -c Release --project Bench -- <benchmark> [options]`.
-return args.Length == 0 ? Usage() : args[0] switch
+// Dispatcher: `dotnet run -c Release --project Bench -- <benchmark> [options]`. Help asked for anywhere prints the
+// usage: `soak --help` used to start a 5-minute soak, as every benchmark reads only the options it knows.
+return args.Length == 0 || args.Any(arg => arg is "-h" or "--help" or "-?") ? Usage() : args[0] switch
 {
     "gemm" => GemmBenchmark.Run(args[1..]),
     "train" => TrainBenchmark.Run(args[1..]),
