@@ -165,15 +165,22 @@ internal static class SoakBenchmark
         {
             return "| Coordinator after warm-up | no incarnation lived past the warm-up |";
         }
-        // Least squares slope of RSS over time, MiB per minute.
-        double meanT = longest.Average(sample => sample.SinceStart.TotalMinutes);
-        double meanR = longest.Average(sample => sample.RssMiB);
-        double slope = longest.Sum(sample => (sample.SinceStart.TotalMinutes - meanT) * (sample.RssMiB - meanR))
-            / longest.Sum(sample => Math.Pow(sample.SinceStart.TotalMinutes - meanT, 2));
+        double slope = RssSlope(longest);
+        // The second half's slope tells a rise to a working size (it flattens) from a leak (it keeps the pace).
+        double laterSlope = longest.Count >= 4 ? RssSlope(longest[(longest.Count / 2)..]) : double.NaN;
         var first = longest[0];
         var last = longest[^1];
         return FormattableString.Invariant(
-            $"| Coordinator (longest incarnation, {(last.SinceStart - first.SinceStart).TotalMinutes:0.0} min after warm-up) | descriptors {first.Descriptors} -> {last.Descriptors} (max {longest.Max(sample => sample.Descriptors)}), threads {first.Threads} -> {last.Threads} (max {longest.Max(sample => sample.Threads)}), RSS {first.RssMiB:0} -> {last.RssMiB:0} MiB, slope {slope:+0.0;-0.0} MiB/min |");
+            $"| Coordinator (longest incarnation, {(last.SinceStart - first.SinceStart).TotalMinutes:0.0} min after warm-up) | descriptors {first.Descriptors} -> {last.Descriptors} (max {longest.Max(sample => sample.Descriptors)}), threads {first.Threads} -> {last.Threads} (max {longest.Max(sample => sample.Threads)}), RSS {first.RssMiB:0} -> {last.RssMiB:0} MiB, slope {slope:+0.0;-0.0} MiB/min (second half {laterSlope:+0.0;-0.0}) |");
+    }
+
+    /// <summary>Least-squares slope of RSS over time, MiB per minute.</summary>
+    private static double RssSlope(IReadOnlyList<CoordinatorSample> samples)
+    {
+        double meanT = samples.Average(sample => sample.SinceStart.TotalMinutes);
+        double meanR = samples.Average(sample => sample.RssMiB);
+        return samples.Sum(sample => (sample.SinceStart.TotalMinutes - meanT) * (sample.RssMiB - meanR))
+            / samples.Sum(sample => Math.Pow(sample.SinceStart.TotalMinutes - meanT, 2));
     }
 
     /// <summary>Processes still running whose command line names <paramref name="directory"/>.</summary>
