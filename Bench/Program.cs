@@ -5,6 +5,7 @@ using DistributedTrainer.Bench;
 return args.Length == 0 || args.Any(arg => arg is "-h" or "--help" or "-?") ? Usage() : args[0] switch
 {
     "gemm" => GemmBenchmark.Run(args[1..]),
+    "conv" => ConvBenchmark.Run(args[1..]),
     "train" => TrainBenchmark.Run(args[1..]),
     "optimizer" => OptimizerBenchmark.Run(args[1..]),
     "stream" => StreamBenchmark.Run(args[1..]),
@@ -23,6 +24,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Bench <benchmark> [options]");
     Console.Error.WriteLine("  gemm [--quick] [--threads N]   GEMM GFLOP/s for squares and the MLP's shapes, beside OpenBLAS (N threads each, default 2)");
+    Console.Error.WriteLine("  conv [--quick] [--rounds R] [--no-pytorch]   conv kernels (im2col+GEMM, direct) per LeNet-5 layer in GFLOP/s and % of FMA peak, 1 and 2 threads, beside PyTorch");
     Console.Error.WriteLine("  train [--quick] [--steps N] [--profile] [--accuracy] [--no-pytorch] [--spec FILE]");
     Console.Error.WriteLine("                                 training samples/s of the reference MLP beside PyTorch; --profile: phase profile of a step;");
     Console.Error.WriteLine("                                 --accuracy: training time to 88 % test accuracy");

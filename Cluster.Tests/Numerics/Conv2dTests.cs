@@ -84,21 +84,25 @@ public class Conv2dTests
         GradientCheck.AssertClose([.. once.Select(g => 2 * g)], model.Store.Gradients, 1e-5);
     }
 
-    [Fact]
-    public void ForwardBackward_OneAndFourThreads_AreBitwiseEqual()
+    [Theory]
+    [InlineData(3)]
+    [InlineData(1)]
+    public void ForwardBackward_OneAndFourThreads_AreBitwiseEqual(int channels)
     {
-        var input = new ImageShape(3, 12, 12);
-        float[] x = GradientCheck.RandomValues(8 * input.Size, 25);
+        // 3 channels run im2col + GEMM, 1 channel the direct kernels; 16 samples are enough work to split.
+        var input = new ImageShape(channels, 12, 12);
+        const int batch = 16;
+        float[] x = GradientCheck.RandomValues(batch * input.Size, 25);
         (float[] Output, float[] Gradients) Run(int threads)
         {
             int previous = ComputeThreads.Count;
             ComputeThreads.Count = threads;
             try
             {
-                using var model = SingleConv(input, 8, new WindowGeometry(5, 1, 2, 1), 8);
-                float[] output = model.Forward(GradientCheck.Training(8), x, 8).ToArray();
+                using var model = SingleConv(input, 8, new WindowGeometry(5, 1, 2, 1), batch);
+                float[] output = model.Forward(GradientCheck.Training(batch), x, batch).ToArray();
                 model.ZeroGradients();
-                model.Backward(GradientCheck.Training(8), output, 8);
+                model.Backward(GradientCheck.Training(batch), output, batch);
                 return (output, model.Store.Gradients.ToArray());
             }
             finally
@@ -112,6 +116,20 @@ public class Conv2dTests
 
         Assert.Equal(one.Output, four.Output);
         Assert.Equal(one.Gradients, four.Gradients);
+    }
+
+    [Theory]
+    [InlineData(1, 28, 1, 2, ConvolutionPath.Direct)]
+    [InlineData(6, 14, 1, 0, ConvolutionPath.Im2Col)]
+    [InlineData(1, 28, 2, 2, ConvolutionPath.Im2Col)]
+    [InlineData(3, 32, 1, 2, ConvolutionPath.Im2Col)]
+    public void Path_Shapes_DirectForOneChannelAtUnitStride(int channels, int side, int stride, int padding,
+        ConvolutionPath expected)
+    {
+        using var conv = new Conv2d("conv", new ImageShape(channels, side, side), 6, new WindowGeometry(5, stride, padding, 1),
+            true, new LayerTestInitializer(), new LayerTestInitializer());
+
+        Assert.Equal(expected, conv.Path);
     }
 
     [Fact]

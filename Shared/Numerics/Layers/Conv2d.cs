@@ -6,9 +6,9 @@ namespace DistributedTrainer.Numerics.Layers;
 
 /// <summary>
 /// 2-D convolution over NCHW images (PyTorch's Conv2d: a cross-correlation), parameters "weight"
-/// (O, C, K, K) and optionally "bias" (O). The batch is unfolded with im2col into one matrix of
-/// C·K·K rows by B·OH·OW columns, so the forward pass is one GEMM and the backward pass two; those GEMMs
-/// thread over their output tiles and never split a sum, so results do not depend on the thread count.
+/// (O, C, K, K) and optionally "bias" (O). Each shape takes one of two paths (<see cref="Path"/>): im2col +
+/// GEMM (<see cref="Im2ColConvolution"/>) or direct (<see cref="DirectConvolution"/>); both thread over outputs
+/// and never split a sum, so results do not depend on the thread count.
 /// </summary>
 public sealed class Conv2d : Layer, IImageLayer
 {
@@ -49,8 +49,11 @@ public sealed class Conv2d : Layer, IImageLayer
         _weightInitializer = weightInitializer;
         _biasInitializer = biasInitializer;
         OutputShape = window.OutputShape(input, outChannels);
-        _columns = new BatchScratch(checked(ColumnRows * OutputShape.PlaneSize));
-        _product = new BatchScratch(OutputShape.Size);
+        Path = ChoosePath(input, window);
+        // The direct path needs no batch-sized scratch of its own (its per-thread scratch is one sample).
+        bool im2col = Path == ConvolutionPath.Im2Col;
+        _columns = new BatchScratch(im2col ? checked(ColumnRows * OutputShape.PlaneSize) : 0);
+        _product = new BatchScratch(im2col ? OutputShape.Size : 0);
     }
 
     /// <inheritdoc/>
@@ -61,8 +64,30 @@ public sealed class Conv2d : Layer, IImageLayer
     /// <summary>Kernel side, stride, padding and dilation.</summary>
     public WindowGeometry Window => _window;
 
+    /// <summary>How this layer computes, chosen from its shape alone (so every machine and worker count agrees).</summary>
+    public ConvolutionPath Path { get; }
+
     // C·K·K: the length of one output position's receptive field, the GEMM's inner dimension.
     private int ColumnRows => _input.Channels * _window.Kernel * _window.Kernel;
+
+    /// <summary>
+    /// The path for a shape: a fixed rule drawn from measurements, never a timing at run time, so a model
+    /// computes the same bits on every machine and worker count. Direct for one input channel at stride 1,
+    /// im2col for everything else.
+    /// </summary>
+    /// <remarks>
+    /// `Bench conv` at batch 128 (docs/BENCHMARKS.md, "Conv kernels per LeNet-5 shape", 2026-12-04, Zen 5 with
+    /// AVX-512, 2 shared cores; GFLOP/s direct against im2col, 1 thread, 512-bit): LeNet-5's conv1, 1 -> 6
+    /// channels, 28x28, 5x5, padding 2: forward 34.0 against 12.9, input gradient 34.5 against 13.1, weight
+    /// gradient 40.8 against 21.8; direct is 1.3 to 3.1 times faster on 1 and 2 threads, 512 and 256 bits, in
+    /// both runs. With one channel the column matrix is K·K = 25 copies of the image and the GEMM's inner
+    /// dimension only 25, so im2col mostly moves memory. conv2, 6 -> 16 channels, 14x14, 5x5: forward 16.7
+    /// against 21.8, input gradient 10.8 against 29.9, weight gradient 34.1 against 62.3: the 16 x 12800 x 150
+    /// GEMM earns back its unfolding, and direct's 10-wide rows fill 10 of 16 lanes. Strided windows stay on
+    /// im2col too: the direct kernel's strided loops are scalar.
+    /// </remarks>
+    internal static ConvolutionPath ChoosePath(ImageShape input, WindowGeometry window) =>
+        input.Channels == 1 && window.Stride == 1 ? ConvolutionPath.Direct : ConvolutionPath.Im2Col;
 
     public override IReadOnlyList<ParameterDeclaration> DeclareParameters()
     {
@@ -86,76 +111,57 @@ public sealed class Conv2d : Layer, IImageLayer
         _product.Reserve(maxBatch);
     }
 
-    // input (B, C, H, W), weight (O, C·K·K), bias (O) -> output (B, O, OH, OW)
+    // input (B, C, H, W), weight (O, C, K, K), bias (O) -> output (B, O, OH, OW)
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output, int batch)
     {
-        int positions = OutputShape.PlaneSize, columnsWide = batch * positions, outChannels = OutputShape.Channels;
-        Span<float> columns = _columns.Rows(batch);
-        for (int b = 0; b < batch; b++)
-        {
-            Im2Col.Unfold(columns[(b * positions)..], columnsWide, input.Slice(b * InputSize, InputSize), _input, _window);
-        }
-        Span<float> product = _product.Rows(batch);
-        // forward: Y = W · columns + b, (O, C·K·K) · (C·K·K, B·P)
-        Gemm.Multiply(product, Store.ValuesOf(ParameterViews[0]), columns, outChannels, columnsWide, ColumnRows);
+        ReadOnlySpan<float> weight = Store.ValuesOf(ParameterViews[0]);
         ReadOnlySpan<float> bias = _hasBias ? Store.ValuesOf(ParameterViews[1]) : default;
-        for (int b = 0; b < batch; b++)
+        if (Path == ConvolutionPath.Direct)
         {
-            for (int o = 0; o < outChannels; o++)
-            {
-                ReadOnlySpan<float> source = product.Slice((o * columnsWide) + (b * positions), positions);
-                Span<float> destination = output.Slice((b * OutputSize) + (o * positions), positions);
-                if (_hasBias)
-                {
-                    TensorPrimitives.Add(source, bias[o], destination);
-                }
-                else
-                {
-                    source.CopyTo(destination);
-                }
-            }
+            DirectConvolution.Forward(output, input, weight, bias, batch, _input, OutputShape.Channels, _window);
+            return;
         }
+        Im2ColConvolution.Forward(GemmInstructionSets.Best, ComputeThreads.ForCurrentThread, output, _columns.Rows(batch),
+            _product.Rows(batch), input, weight, bias, batch, _input, OutputShape.Channels, _window);
     }
 
-    // outputGradient (B, O, OH, OW) -> inputGradient (B, C, H, W); weight gradient (O, C·K·K) += ..., bias gradient (O) += ...
+    // outputGradient (B, O, OH, OW) -> inputGradient (B, C, H, W); weight gradient (O, C, K, K) += ..., bias gradient (O) += ...
     public override void Backward(StepContext context, ReadOnlySpan<float> input, ReadOnlySpan<float> output,
         ReadOnlySpan<float> outputGradient, Span<float> inputGradient, int batch)
     {
-        int positions = OutputShape.PlaneSize, columnsWide = batch * positions, outChannels = OutputShape.Channels;
-        Span<float> columns = _columns.Rows(batch);
-        Span<float> product = _product.Rows(batch);
-        for (int b = 0; b < batch; b++)
+        int outChannels = OutputShape.Channels;
+        ReadOnlySpan<float> weight = Store.ValuesOf(ParameterViews[0]);
+        Span<float> weightGradient = Store.GradientsOf(ParameterViews[0]);
+        Span<float> biasGradient = _hasBias ? Store.GradientsOf(ParameterViews[1]) : default;
+        if (Path == ConvolutionPath.Direct)
         {
-            for (int o = 0; o < outChannels; o++)
+            DirectConvolution.BackwardWeight(weightGradient, outputGradient, input, batch, _input, outChannels, _window);
+            // forward: Y = ... + b  =>  db[o] += Σ over samples and positions of dY[o], samples in order
+            for (int o = 0; o < biasGradient.Length; o++)
             {
-                outputGradient.Slice((b * OutputSize) + (o * positions), positions)
-                    .CopyTo(product.Slice((o * columnsWide) + (b * positions), positions));
+                float sum = 0f;
+                for (int b = 0; b < batch; b++)
+                {
+                    sum += TensorPrimitives.Sum(outputGradient.Slice((b * OutputSize) + (o * OutputShape.PlaneSize),
+                        OutputShape.PlaneSize));
+                }
+                biasGradient[o] += sum;
             }
-        }
-        // forward: Y = W · columns + b  =>  dW += dY · columns^T, (O, B·P) · (B·P, C·K·K)
-        Gemm.Multiply(Store.GradientsOf(ParameterViews[0]), product, columns, outChannels, ColumnRows, columnsWide,
-            transposeB: true, accumulate: true);
-        if (_hasBias)
-        {
-            // forward: Y = ... + b  =>  db[o] += Σ over samples and positions of dY[o]
-            Span<float> biasGradient = Store.GradientsOf(ParameterViews[1]);
-            for (int o = 0; o < outChannels; o++)
+            if (!inputGradient.IsEmpty)
             {
-                biasGradient[o] += TensorPrimitives.Sum(product.Slice(o * columnsWide, columnsWide));
+                DirectConvolution.BackwardData(inputGradient, outputGradient, weight, batch, _input, outChannels, _window);
             }
-        }
-        if (inputGradient.IsEmpty)
-        {
             return;
         }
-        // forward: Y = W · columns  =>  dColumns = W^T · dY, (C·K·K, O) · (O, B·P), over the unfolded input now used
-        Gemm.Multiply(columns, Store.ValuesOf(ParameterViews[0]), product, ColumnRows, columnsWide, outChannels,
-            transposeA: true);
-        // forward: columns = im2col(x)  =>  dx = col2im(dColumns)
-        inputGradient[..(batch * InputSize)].Clear();
-        for (int b = 0; b < batch; b++)
+        GemmInstructionSet set = GemmInstructionSets.Best;
+        int threads = ComputeThreads.ForCurrentThread;
+        Span<float> columns = _columns.Rows(batch), product = _product.Rows(batch);
+        Im2ColConvolution.BackwardWeight(set, threads, weightGradient, biasGradient, product, outputGradient, columns, batch,
+            _input, outChannels, _window);
+        if (!inputGradient.IsEmpty)
         {
-            Im2Col.Fold(inputGradient.Slice(b * InputSize, InputSize), columns[(b * positions)..], columnsWide, _input, _window);
+            Im2ColConvolution.BackwardData(set, threads, inputGradient, columns, product, weight, batch, _input, outChannels,
+                _window);
         }
     }
 
