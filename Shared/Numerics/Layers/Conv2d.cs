@@ -80,7 +80,7 @@ public sealed class Conv2d : Layer, IImageLayer
     /// AVX-512, 2 shared cores; GFLOP/s direct against im2col, 1 thread, 512-bit): LeNet-5's conv1, 1 -> 6
     /// channels, 28x28, 5x5, padding 2: forward 34.0 against 12.9, input gradient 34.5 against 13.1, weight
     /// gradient 40.8 against 21.8; direct is 1.3 to 3.1 times faster on 1 and 2 threads, 512 and 256 bits, in
-    /// both runs. With one channel the column matrix is K·K = 25 copies of the image and the GEMM's inner
+    /// all three runs. With one channel the column matrix is K·K = 25 copies of the image and the GEMM's inner
     /// dimension only 25, so im2col mostly moves memory. conv2, 6 -> 16 channels, 14x14, 5x5: forward 16.7
     /// against 21.8, input gradient 10.8 against 29.9, weight gradient 34.1 against 62.3: the 16 x 12800 x 150
     /// GEMM earns back its unfolding, and direct's 10-wide rows fill 10 of 16 lanes. Strided windows stay on
