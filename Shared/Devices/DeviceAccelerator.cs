@@ -41,18 +41,18 @@ public sealed class DeviceAccelerator : IDisposable
         switch (device.Kind)
         {
             case ComputeDeviceKind.CpuAccelerator:
-            {
-                var context = CreateContext(builder => builder.CPU());
-                try
                 {
-                    return new DeviceAccelerator(device, context, context.CreateCPUAccelerator(0));
+                    var context = CreateContext(builder => builder.CPU());
+                    try
+                    {
+                        return new DeviceAccelerator(device, context, context.CreateCPUAccelerator(0));
+                    }
+                    catch
+                    {
+                        context.Dispose();
+                        throw;
+                    }
                 }
-                catch
-                {
-                    context.Dispose();
-                    throw;
-                }
-            }
             case ComputeDeviceKind.Cuda:
                 return OpenCuda(device);
             default:

@@ -138,13 +138,13 @@ internal sealed class DeviceNetwork : IDisposable
         switch (layer)
         {
             case Dense dense:
-            {
-                var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
-                var (weight, bias) = (views[0], views[1]);
-                return new DeviceDense(kernels, name, dense.InputSize, dense.OutputSize,
-                    Parameters.View.SubView(weight.Offset, weight.Length), Parameters.View.SubView(bias.Offset, bias.Length),
-                    Gradients.View.SubView(weight.Offset, weight.Length), Gradients.View.SubView(bias.Offset, bias.Length));
-            }
+                {
+                    var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
+                    var (weight, bias) = (views[0], views[1]);
+                    return new DeviceDense(kernels, name, dense.InputSize, dense.OutputSize,
+                        Parameters.View.SubView(weight.Offset, weight.Length), Parameters.View.SubView(bias.Offset, bias.Length),
+                        Gradients.View.SubView(weight.Offset, weight.Length), Gradients.View.SubView(bias.Offset, bias.Length));
+                }
             case Relu:
                 return new DeviceActivation(name, layer.InputSize, kernels.ReluForward, kernels.ReluBackward, backwardReadsOutput: false);
             case Sigmoid:

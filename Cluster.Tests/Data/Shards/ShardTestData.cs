@@ -47,7 +47,10 @@ internal static class ShardTestData
         ShardConverter.FromIdx(idx.TestPath, idx.TestLabelsPath, test, shardSize);
         return new DatasetSpec
         {
-            Format = DatasetSpec.Types.Format.Shards, TrainPath = train, TestPath = test, Normalization = idx.Normalization,
+            Format = DatasetSpec.Types.Format.Shards,
+            TrainPath = train,
+            TestPath = test,
+            Normalization = idx.Normalization,
             ValidationFraction = idx.ValidationFraction,
         };
     }

@@ -87,17 +87,17 @@ public sealed class AdversarialLoss
                 gradient[..outputs.Length].Fill(-1f);
                 return -Sum(outputs);
             case AdversarialSpec.Types.Loss.Minimax:
-            {
-                // forward: l = −softplus(z)  =>  dl/dz = −σ(z)
-                double sum = 0;
-                foreach (float z in outputs)
                 {
-                    sum -= Softplus(z);
+                    // forward: l = −softplus(z)  =>  dl/dz = −σ(z)
+                    double sum = 0;
+                    foreach (float z in outputs)
+                    {
+                        sum -= Softplus(z);
+                    }
+                    TensorPrimitives.Sigmoid(outputs, gradient);
+                    TensorPrimitives.Negate(gradient[..outputs.Length], gradient);
+                    return sum;
                 }
-                TensorPrimitives.Sigmoid(outputs, gradient);
-                TensorPrimitives.Negate(gradient[..outputs.Length], gradient);
-                return sum;
-            }
             default:
                 return Real(gradient, outputs);
         }
