@@ -158,6 +158,28 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         Assert.Equal(("w-1", 0, 1L, WorkerFailureKind.Gone), (failure.WorkerId, failure.Rank, failure.Step, failure.Kind));
     }
 
+    [Fact]
+    public async Task ComputeAsync_WorkersWhoseComputationIsAWait_ScoreEverySampleWithZeroGradientsAfterTheWait()
+    {
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
+        await using var fleet = await WorkerFleet.StartAsync(2, faults: _ => WorkerFaults.None.With("compute=40000"));
+        using var model = ModelFactory.Build(job.Spec.Model, job.Data.FeatureCount, Trainer.EvaluationChunk);
+        model.Initialize(job.Spec.Seed);
+        using var backend = new ClusterGradientBackend("j-wait", job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, _ => { });
+        var gradients = new FixedPointAccumulator(model.Store.Count);
+        var buffers = new FixedPointAccumulator(model.Store.BufferValues.Length);
+        int[] batch = [.. Enumerable.Range(0, 20)];
+        var watch = Stopwatch.StartNew();
+
+        var result = await backend.ComputeAsync(0, batch, gradients, buffers, CancellationToken.None);
+
+        // The scaling benchmark's stand-in (compute=US): the step's shape without its arithmetic.
+        Assert.Equal(new ShardResult(0, 0, batch.Length), result);
+        Assert.All(gradients.Values.ToArray(), value => Assert.Equal(0L, value));
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(40), $"the step took {watch.Elapsed.TotalMilliseconds:F1} ms");
+    }
+
     private static JobSpec WithDeadlines(JobSpec spec, float ceilingSeconds)
     {
         spec.FaultTolerance = new FaultToleranceSpec { DeadlineFloorSeconds = 2, DeadlineCeilingSeconds = ceilingSeconds };

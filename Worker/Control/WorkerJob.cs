@@ -165,11 +165,22 @@ internal sealed class WorkerJob : IAsyncDisposable
                 {
                     compute?.SetTag(TrainingAttributes.WorkerRank, ring.Rank);
                     compute?.SetTag(TrainingAttributes.MicroShards, shards);
-                    _runner.ComputeShards(header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards),
-                        _gradients, _buffers, _results);
-                    await _faults.StretchAsync(watch.Elapsed, token);
+                    if (_faults.Faults.ComputeWait is { } wait)
+                    {
+                        for (int k = 0; k < shards; k++)
+                        {
+                            _results[k] = new ShardResult(0, 0, _lengths[k]);
+                        }
+                        FaultDrill.StandInForComputation(wait);
+                    }
+                    else
+                    {
+                        _runner.ComputeShards(header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards),
+                            _gradients, _buffers, _results);
+                        await _faults.StretchAsync(watch.Elapsed, token);
+                    }
                 }
-                // A drilled slowdown counts as computation: the coordinator balances shards by this time.
+                // A drilled slowdown or stand-in wait counts as computation: the coordinator balances shards by this time.
                 double computeSeconds = watch.Elapsed.TotalSeconds;
                 _faults.ExitIfDue(header.Step);
                 _gradients.Values.CopyTo(_flatGradients);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DistributedTrainer.Worker.Faults;
 using Xunit;
 
@@ -22,6 +23,25 @@ public sealed class WorkerFaultsTests
     }
 
     [Fact]
+    public void With_Compute_SetsTheStandInWaitInMicroseconds()
+    {
+        var faults = WorkerFaults.None.With("compute=1500");
+
+        Assert.Equal((TimeSpan.FromMicroseconds(1500), false, false), (faults.ComputeWait, faults.HasRingFaults, faults.IsNone));
+    }
+
+    [Fact]
+    public void StandInForComputation_BlocksAboutTheWaitAskedFor()
+    {
+        var watch = Stopwatch.StartNew();
+
+        FaultDrill.StandInForComputation(TimeSpan.FromMilliseconds(30));
+
+        // Never short; the upper bound only catches a unit mistake (a sleep 1000 times too long), not a loaded machine.
+        Assert.InRange(watch.Elapsed.TotalMilliseconds, 30, 3000);
+    }
+
+    [Fact]
     public void None_IsNone()
     {
         Assert.True(WorkerFaults.None.IsNone);
@@ -37,6 +57,9 @@ public sealed class WorkerFaultsTests
     [InlineData("slow=0.5")]
     [InlineData("slow=101")]
     [InlineData("slow=NaN")]
+    [InlineData("compute=0")]
+    [InlineData("compute=10000001")]
+    [InlineData("compute=1.5")]
     [InlineData("crash")]
     public void With_Malformed_ThrowsNamingTheFlag(string fault)
     {
