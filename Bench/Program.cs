@@ -14,6 +14,7 @@ return args.Length == 0 || args.Any(arg => arg is "-h" or "--help" or "-?") ? Us
     "cluster" => ClusterBenchmark.Run(args[1..]),
     "elastic" => ElasticBenchmark.Run(args[1..]),
     "straggler" => StragglerBenchmark.Run(args[1..]),
+    "scaling" => ScalingBenchmark.Run(args[1..]),
     "soak" => SoakBenchmark.Run(args[1..]),
     "data" => DataBenchmark.Run(args[1..]),
     "gan-score" => GanScoreBenchmark.Run(args[1..]),
@@ -39,6 +40,9 @@ static int Usage()
     Console.Error.WriteLine("  elastic [--steps N] [--kill-at K] [--silent] [--spec FILE]   recovery after losing one of 3 workers mid-step");
     Console.Error.WriteLine("  straggler [--workers W] [--batches 128,512] [--steps N] [--warmup N] [--rounds R] [--slow FACTOR] [--spec FILE]");
     Console.Error.WriteLine("                                 samples/s of W workers (default 2) beside the same with one FACTOR times slower");
+    Console.Error.WriteLine("  scaling [--workers 1,2,4,8] [--per-worker 64,256] [--networks loopback,shaped] [--rate 10gbit] [--delay-us 50]");
+    Console.Error.WriteLine("                                 weak scaling of W worker processes whose computation is a measured wait, on loopback and");
+    Console.Error.WriteLine("                                 on network namespaces with shaped links (root); efficiency per worker against 1 worker");
     Console.Error.WriteLine("  soak [--minutes M] [--seed S]  chaos soak: 3 worker processes and a coordinator under random kills, pauses,");
     Console.Error.WriteLine("                                 restarts, delayed and cut connections; every job bitwise equal to trainctl train");
     Console.Error.WriteLine("  data [--gigabytes G] [--steps N] [--dir DIR]   a G GB (default 8) sharded data set: 2 workers train N steps (default 200);");

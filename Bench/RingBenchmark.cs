@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using static DistributedTrainer.Bench.BenchEnvironment;
+using static DistributedTrainer.Bench.ChildProcesses;
 
 namespace DistributedTrainer.Bench;
 
@@ -65,7 +66,7 @@ internal static class RingBenchmark
         {
             for (int rank = 0; rank < n; rank++)
             {
-                peers.Add(Start(SelfCommand(), [.. SelfArguments(), "ring", "--peer", Text(rank), Text(n), plan, Text(pieceBytes)]));
+                peers.Add(Start(Self()[0], [.. Self()[1..], "ring", "--peer", Text(rank), Text(n), plan, Text(pieceBytes)]));
             }
 
             string ports = string.Join(' ', peers.Select(p => ExpectLine(p, "port ").Split(' ')[1]));
@@ -132,37 +133,6 @@ internal static class RingBenchmark
 
         return results;
     }
-
-    private static string ExpectLine(Process process, string prefix)
-    {
-        string line = process.StandardOutput.ReadLine()
-            ?? throw new InvalidDataException($"process {process.Id} ended before printing '{prefix}': {process.StandardError.ReadToEnd()}");
-        return line.StartsWith(prefix, StringComparison.Ordinal)
-            ? line
-            : throw new InvalidDataException($"process {process.Id} printed '{line}', expected '{prefix}...'");
-    }
-
-    private static Process Start(string fileName, IEnumerable<string> arguments)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        return Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
-    }
-
-    // Under `dotnet Bench.dll` the process is the dotnet host and the assembly path comes first.
-    private static string SelfCommand() => Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
-
-    private static string[] SelfArguments() =>
-        Path.GetFileNameWithoutExtension(SelfCommand()) == "dotnet" ? [typeof(RingBenchmark).Assembly.Location] : [];
 
     private static List<(long Bytes, int Iterations)> ParsePlan(string plan) =>
         [.. plan.Split(',').Select(item => item.Split(':')).Select(p => (long.Parse(p[0], CultureInfo.InvariantCulture), Int(p[1])))];
