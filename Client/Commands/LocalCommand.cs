@@ -38,7 +38,14 @@ internal static class LocalCommand
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults };
+        var devices = new Option<string[]>("--device")
+        {
+            Description = "What the workers compute on, repeatable: DEVICE for every worker, K:DEVICE for worker K (it wins), DEVICE one of " +
+                $"{ComputeDevice.Accepted}; e.g. --device cuda --device 2:cpu. Default cpu (the SIMD kernels).",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults, devices };
         command.SetAction((parsed, cancellation) => RunAsync(new LocalArguments(
             parsed.GetValue(spec)!.FullName,
             parsed.GetValue(workers),
@@ -46,7 +53,8 @@ internal static class LocalCommand
             parsed.GetValue(epochs),
             parsed.GetValue(output)?.FullName,
             parsed.GetValue(json),
-            parsed.GetValue(faults) ?? []), cancellation));
+            parsed.GetValue(faults) ?? [],
+            parsed.GetValue(devices) ?? []), cancellation));
         return command;
     }
 
@@ -59,6 +67,7 @@ internal static class LocalCommand
             return ExitCodes.InvalidInput;
         }
         var faults = LocalFaults.Parse(arguments.Faults, arguments.Workers);
+        var devices = LocalDevices.Parse(arguments.Devices, arguments.Workers);
         JobSpec spec;
         try
         {
@@ -89,7 +98,7 @@ internal static class LocalCommand
             // Synchronous, and before the first await: the children are forked from the main thread, which lives as
             // long as trainctl (their parent-death signal is tied to the forking thread).
             cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline, faults,
-                LocalDataRoots.Of(spec));
+                LocalDataRoots.Of(spec), devices);
         }
         catch (ChildProcessException failed)
         {
@@ -99,7 +108,7 @@ internal static class LocalCommand
         using (cluster)
         {
             string dashboard = cluster.Coordinator.DashboardAddress is { } page ? $" (dashboard {page.ToString().TrimEnd('/')})" : "";
-            diagnostics.WriteLine($"local cluster: coordinator {cluster.CoordinatorAddress.ToString().TrimEnd('/')}{dashboard}, {arguments.Workers} worker(s) x {threadsPerWorker} thread(s); " +
+            diagnostics.WriteLine($"local cluster: coordinator {cluster.CoordinatorAddress.ToString().TrimEnd('/')}{dashboard}, {arguments.Workers} worker(s) x {threadsPerWorker} thread(s) on {devices.Describe(arguments.Workers)}; " +
                 $"logs in {Path.Combine(outputDirectory, LocalCluster.LogsDirectory)}");
             using var connection = CoordinatorConnection.Open(cluster.CoordinatorAddress);
             string? jobId = null;
@@ -222,6 +231,7 @@ internal static class LocalCommand
         try
         {
             LocalFaults.Parse(arguments.Faults, arguments.Workers);
+            LocalDevices.Parse(arguments.Devices, arguments.Workers);
         }
         catch (ArgumentException invalid)
         {
@@ -284,8 +294,11 @@ internal static class LocalCommand
 
 /// <summary>The parsed flags of `trainctl local`.</summary>
 internal sealed record LocalArguments(string SpecPath, int Workers, int? ThreadsPerWorker = null, int? Epochs = null,
-    string? OutputDirectory = null, bool Json = false, IReadOnlyList<string>? FaultList = null)
+    string? OutputDirectory = null, bool Json = false, IReadOnlyList<string>? FaultList = null, IReadOnlyList<string>? DeviceList = null)
 {
     /// <summary>--fault values, "K:SPEC" each; empty without drills.</summary>
     public IReadOnlyList<string> Faults => FaultList ?? [];
+
+    /// <summary>--device values, "DEVICE" or "K:DEVICE" each; empty: every worker on cpu.</summary>
+    public IReadOnlyList<string> Devices => DeviceList ?? [];
 }

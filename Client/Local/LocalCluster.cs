@@ -73,8 +73,9 @@ internal sealed class LocalCluster : IDisposable
     /// <exception cref="ChildProcessException">A process exited or stayed silent; every process started is stopped.</exception>
     /// <param name="faults">The workers' drills (their exits are expected); the coordinator's is run by <see cref="RestartCoordinator"/>.</param>
     /// <param name="dataRoots">The only directories the coordinator and the workers may read job data from.</param>
+    /// <param name="devices">What each worker computes on; a worker without one takes its default (cpu).</param>
     public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline,
-        LocalFaults faults, IReadOnlyList<string> dataRoots)
+        LocalFaults faults, IReadOnlyList<string> dataRoots, LocalDevices devices)
     {
         var cluster = new LocalCluster(executables, outputDirectory, dataRoots);
         try
@@ -87,8 +88,9 @@ internal sealed class LocalCluster : IDisposable
             {
                 string name = $"worker-{i}";
                 IEnumerable<string> workerFaults = faults.Workers.GetValueOrDefault(i)?.SelectMany(fault => new[] { "--fault", fault }) ?? [];
+                string[] device = devices.Of(i) is { } chosen ? ["--device", chosen.ToString()] : [];
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
-                    ["--coordinator", coordinatorUrl, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. cluster._dataRootArguments],
+                    ["--coordinator", coordinatorUrl, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cluster._dataRootArguments],
                     Path.Combine(cluster._logs, name + ".log"), cluster._environment), expectExit: faults.ExitingWorkers.Contains(i)));
             }
             foreach (var worker in started)

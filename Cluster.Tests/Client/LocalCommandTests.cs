@@ -63,6 +63,55 @@ public sealed class LocalCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_directory, "out", "pids")), "no process may be started for bad flags");
     }
 
+    [Theory]
+    [InlineData("gpu")]
+    [InlineData("3:cpu")]
+    [InlineData("cuda", "cpu")]
+    [InlineData("1:cuda:64")]
+    public void Local_BadDevice_ExitsWith2AndNamesTheFlag(params string[] devices)
+    {
+        var arguments = new List<string> { "local", WriteSpec(), "--workers", "2", "--out", Path.Combine(_directory, "out") };
+        arguments.AddRange(devices.SelectMany(device => new[] { "--device", device }));
+
+        var result = TrainctlProcess.Run(Timeout, [.. arguments]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--device", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_directory, "out", "pids")), "no process may be started for bad flags");
+    }
+
+    [Fact]
+    public void Local_SecondWorkerOnTheCpuAccelerator_ComputesThereAndTrainsToTheCpuClustersAccuracy()
+    {
+        string cpu = Path.Combine(_directory, "cpu");
+        string mixed = Path.Combine(_directory, "mixed");
+        try
+        {
+            string spec = WriteSpec(epochs: 4);
+            var expected = TrainctlProcess.Run(Timeout, "local", spec, "--workers", "2", "--threads-per-worker", "1", "--json", "--out", cpu);
+            var actual = TrainctlProcess.Run(Timeout, "local", spec, "--workers", "2", "--threads-per-worker", "1", "--json", "--out", mixed,
+                "--device", "2:cpu-accelerator");
+
+            Assert.True(expected.ExitCode == 0, expected.Stderr);
+            Assert.True(actual.ExitCode == 0, actual.Stderr);
+            Assert.Contains("on worker-1 cpu, worker-2 cpu-accelerator", actual.Stderr, StringComparison.Ordinal);
+            Assert.Contains("Gradients computed on", File.ReadAllText(Path.Combine(mixed, "logs", "worker-2.log")), StringComparison.Ordinal);
+            Assert.DoesNotContain("Gradients computed on", File.ReadAllText(Path.Combine(mixed, "logs", "worker-1.log")), StringComparison.Ordinal);
+            using var expectedSummary = JsonDocument.Parse(expected.Stdout);
+            using var actualSummary = JsonDocument.Parse(actual.Stdout);
+            double cpuAccuracy = expectedSummary.RootElement.GetProperty("test_accuracy").GetDouble();
+            // The device kernels round differently from the SIMD ones, so the runs are close, not bitwise equal.
+            Assert.InRange(actualSummary.RootElement.GetProperty("test_accuracy").GetDouble(), cpuAccuracy - 0.05, cpuAccuracy + 0.05);
+            Assert.True(cpuAccuracy > 0.9, $"the CPU cluster reached only {cpuAccuracy:P1}");
+            Assert.Empty(Remaining(ReadPids(mixed)));
+        }
+        finally
+        {
+            KillRemaining(cpu);
+            KillRemaining(mixed);
+        }
+    }
+
     [Fact]
     public void Local_WorkerDropsItsRingPieces_JobFinishesOnTheOtherNamingItWithTheUndisturbedResult()
     {
