@@ -116,6 +116,7 @@ public sealed class GanCommandsTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Path.Combine(trained, "samples", "epoch-0002.png")), File.ReadAllBytes(Path.Combine(clustered, "samples", "epoch-0002.png")));
         Assert.Equal(Losses(trained), Losses(clustered));
         Assert.Single(Directory.GetFiles(Path.Combine(clustered, "tensorboard")));
+        Assert.Contains("epoch 2/2  discriminator loss ", local.Stderr, StringComparison.Ordinal);
     }
 
     // metrics.csv without its timing columns.

@@ -74,6 +74,7 @@ internal static class JobMetrics
         Seconds = report.Seconds,
         TestBitsPerCharacter = double.NaN,
         GeneratorLoss = report.GeneratorLoss,
+        GeneratorStep = report.GeneratorStep,
     };
 
     /// <summary>The end of a GAN run; the test figures are NaN.</summary>
