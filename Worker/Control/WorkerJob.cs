@@ -72,7 +72,8 @@ internal sealed class WorkerJob : IAsyncDisposable
         _shardSize = MicroShards.SizeOf(spec);
         if (spec.Adversarial is { } gan)
         {
-            // As AdversarialTrainer builds them; the parameters come with every step.
+            // As AdversarialTrainer builds them; the parameters come with every step. The shards run one after another
+            // on the CPU engine, its GEMMs on the worker's compute threads, as in trainctl train (no device runner).
             _models = [GanNetworks.BuildGenerator(gan, _shardSize)];
             try
             {
