@@ -1,10 +1,7 @@
-using System.Globalization;
-using System.Text;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Data;
-using DistributedTrainer.Tests.Training.Adversarial;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Adversarial;
 using Xunit;
@@ -23,36 +20,8 @@ public sealed class ClusterGradientBackendAdversarialTests
     private sealed record Run(int[] Generator, int[] GeneratorBuffers, int[] Discriminator, int[] DiscriminatorBuffers,
         AdversarialSummary Summary, List<(double Discriminator, double Generator)> EpochLosses, List<string> Events);
 
-    /// <summary>The synthetic GAN over 4x4 blobs written as CSV files, so that workers load the data from the spec.</summary>
-    private static JobInput WriteJob(string directory, AdversarialSpec.Types.Loss loss)
-    {
-        var random = new Random(5);
-        var centres = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, SyntheticGanJobs.Features).Select(_ => random.NextDouble() * 2 - 1).ToArray()).ToArray();
-        foreach (var (file, rows) in new[] { ("train.csv", 60), ("test.csv", 20) })
-        {
-            var csv = new StringBuilder();
-            for (int i = 0; i < rows; i++)
-            {
-                int label = i % 2;
-                csv.Append(label.ToString(CultureInfo.InvariantCulture));
-                foreach (double centre in centres[label])
-                {
-                    csv.Append(',').Append((centre + (random.NextDouble() - 0.5) * 0.4).ToString("F4", CultureInfo.InvariantCulture));
-                }
-                csv.Append('\n');
-            }
-            File.WriteAllText(Path.Combine(directory, file), csv.ToString());
-        }
-        var spec = SyntheticGanJobs.Spec(loss);
-        spec.Dataset = new DatasetSpec
-        {
-            Format = DatasetSpec.Types.Format.Csv,
-            TrainPath = Path.Combine(directory, "train.csv"),
-            TestPath = Path.Combine(directory, "test.csv"),
-            NumClasses = 2,
-        };
-        return JobInput.FromSpec(spec);
-    }
+    private static JobInput WriteJob(string directory, AdversarialSpec.Types.Loss loss) =>
+        JobInput.FromSpec(ClusterGanJobs.WriteSpec(directory, loss));
 
     private static Run Train(JobInput job, Func<List<string>, Func<Model, Model, IAdversarialBackend>?> backend, string? checkpoints = null,
         string? resume = null, long stopAfter = long.MaxValue)
