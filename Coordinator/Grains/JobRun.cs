@@ -15,9 +15,9 @@ namespace DistributedTrainer.Coordinator.Grains;
 /// The run of one job, driven by its grain off the grain's scheduler: waits for the <see cref="JobQueue"/> to place
 /// it, starts it, resumes from the newest readable checkpoint (damaged ones are skipped and reported), trains it with
 /// <see cref="Trainer"/> (which splits every mini-batch over the gradient backend, in process or on the leased
-/// workers, and applies the central update; a GAN job with <see cref="AdversarialTrainer"/> the same way), and ends it: SUCCEEDED, FAILED naming what failed, or CANCELLED at a
-/// step boundary. When the coordinator stops the run stops at a step boundary with a checkpoint and the job stays as
-/// it is, to resume at the next start.
+/// workers, and applies the central update; a GAN job with <see cref="AdversarialTrainer"/> the same way), and ends
+/// it: SUCCEEDED, FAILED naming what failed, or CANCELLED at a step boundary. When the coordinator stops the run stops
+/// at a step boundary with a checkpoint and the job stays as it is, to resume at the next start.
 /// </summary>
 internal sealed class JobRun(string jobId, JobSpec spec, JobRunReports reports, JobRunServices services, CancellationToken stop)
 {
