@@ -149,6 +149,8 @@ internal sealed class CoordinatorServer : IAsyncDisposable
         clusterBackends ??= (jobId, spec, data, model, pool, onEvent) =>
             new ClusterGradientBackend(jobId, spec, data, model, pool, backendOptions, onEvent);
         builder.AddJobGrains(paths, TimeSpan.FromMilliseconds(options.HeartbeatIntervalMs), clusterBackends,
+            (jobId, spec, data, generator, discriminator, pool, onEvent) =>
+                new ClusterGradientBackend(jobId, spec, data, generator, discriminator, pool, backendOptions, onEvent),
             options.Silo);
         return builder;
     }

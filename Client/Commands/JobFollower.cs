@@ -34,13 +34,13 @@ internal static class JobFollower
         {
             TerminalProgress.Show(epochs, display =>
             {
-                WatchAsync(connection, jobId, display, cancellation).GetAwaiter().GetResult();
+                WatchAsync(connection, jobId, epochs, display, cancellation).GetAwaiter().GetResult();
                 return true;
             });
         }
         else
         {
-            await WatchAsync(connection, jobId, new PlainProgress(diagnostics, epochs), cancellation);
+            await WatchAsync(connection, jobId, epochs, new PlainProgress(diagnostics, epochs), cancellation);
         }
         return await connection.Jobs.GetJobAsync(new GetJobRequest { JobId = jobId }, connection.Call(cancellation));
     }
@@ -49,13 +49,24 @@ internal static class JobFollower
 
     public static int ExitCode(JobState state) => state == JobState.Succeeded ? ExitCodes.Ok : ExitCodes.JobFailed;
 
-    private static async Task WatchAsync(CoordinatorConnection connection, string jobId, ITrainingObserver display, CancellationToken cancellation)
+    private static async Task WatchAsync(CoordinatorConnection connection, string jobId, int epochs, ITrainingObserver display,
+        CancellationToken cancellation)
     {
         using var call = connection.Jobs.WatchJob(new WatchJobRequest { JobId = jobId }, connection.Call(cancellation));
+        // The watch begins with the job's snapshot, which tells whether it is a GAN job: its epochs have no accuracy.
+        bool adversarial = false;
         await foreach (var jobEvent in call.ResponseStream.ReadAllAsync(cancellation))
         {
             switch (jobEvent.EventCase)
             {
+                case JobEvent.EventOneofCase.Snapshot:
+                    adversarial = jobEvent.Snapshot.Spec?.Adversarial is not null;
+                    break;
+                case JobEvent.EventOneofCase.Epoch when adversarial:
+                    var epoch = jobEvent.Epoch;
+                    display.OnEvent(AdversarialProgress.Line(epoch.Epoch, epochs, epoch.TrainLoss, epoch.GeneratorLoss, epoch.Step,
+                        epoch.GeneratorStep, epoch.SamplesPerSecond, epoch.Seconds));
+                    break;
                 case JobEvent.EventOneofCase.Step:
                     display.OnStep(ToReport(jobEvent.Step));
                     break;

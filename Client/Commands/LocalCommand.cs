@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Globalization;
 using DistributedTrainer.Client.Local;
 using DistributedTrainer.Client.Output;
 using DistributedTrainer.Jobs;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Reports;
 using Grpc.Core;
 using DistributedTrainer.Training;
 
@@ -192,6 +194,15 @@ internal static class LocalCommand
             Console.Error.WriteLine($"trainctl: job {jobId} {job.State}: {job.Message}");
             return JobFollower.ExitCode(job.State);
         }
+        if (job.Spec?.Adversarial is not null)
+        {
+            var adversarial = LocalJobOutputs.AdversarialSummary(job, outputDirectory);
+            Console.Out.WriteLine(json
+                ? SummaryJson.Format(adversarial, outputDirectory)
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"done: discriminator loss {adversarial.DiscriminatorLoss:F4}, generator loss {adversarial.GeneratorLoss:F4}, {adversarial.WallSeconds:F1} s; samples in {Path.Combine(outputDirectory, AdversarialOutputs.SamplesFile)}"));
+            return ExitCodes.Ok;
+        }
         var summary = LocalJobOutputs.Summary(job, outputDirectory);
         if (json)
         {
@@ -282,11 +293,6 @@ internal static class LocalCommand
         if (!validation.IsValid)
         {
             throw new JobInputException(validation.ToString());
-        }
-        var clusterRefusal = JobSpecValidator.ValidateForCluster(spec);
-        if (!clusterRefusal.IsValid)
-        {
-            throw new JobInputException(clusterRefusal.ToString());
         }
         return spec;
     }

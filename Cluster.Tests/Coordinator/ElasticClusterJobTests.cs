@@ -164,7 +164,7 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     /// Watches the job to its end. Each of <paramref name="actions"/> runs once, at the first event it returns a task
     /// for; a cancelled task ends the watch there.
     /// </summary>
-    private static async Task<List<JobEvent>> WatchAsync(CoordinatorServer coordinator, string jobId, params Func<JobEvent, Task?>[] actions)
+    internal static async Task<List<JobEvent>> WatchAsync(CoordinatorServer coordinator, string jobId, params Func<JobEvent, Task?>[] actions)
     {
         using var channel = GrpcChannels.Create(coordinator.Address);
         using var call = new JobsRpc.JobsClient(channel).WatchJob(new WatchJobRequest { JobId = jobId }, Timeout());

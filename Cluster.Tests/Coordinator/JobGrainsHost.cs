@@ -2,6 +2,7 @@ using DistributedTrainer.Coordinator;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Coordinator.Grains;
 using DistributedTrainer.Coordinator.Jobs;
+using DistributedTrainer.Training.Adversarial;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,7 @@ internal sealed class JobGrainsHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         // Registrations never heartbeat here: an hour-long interval keeps them alive for the test.
         builder.AddJobGrains(new CoordinatorPaths(Path.Combine(directory, "state")), TimeSpan.FromHours(1), clusterBackends,
+            (_, spec, data, generator, discriminator, _, _) => new LocalAdversarialBackend(spec, generator, discriminator, data),
             idleJobCollectionAge: idleJobCollectionAge);
         var host = builder.Build();
         await host.StartAsync();

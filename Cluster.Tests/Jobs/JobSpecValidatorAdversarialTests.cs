@@ -112,16 +112,16 @@ public class JobSpecValidatorAdversarialTests
     }
 
     [Fact]
-    public void ValidateForCluster_GanJob_NamesAdversarial()
+    public void ValidateForSweep_GanJob_NamesAdversarial()
     {
-        var result = JobSpecValidator.ValidateForCluster(Gan());
+        var result = JobSpecValidator.ValidateForSweep(Gan());
 
         Assert.Equal("adversarial", Assert.Single(result.Errors).FieldPath);
     }
 
     [Fact]
-    public void ValidateForCluster_SingleNetworkJob_IsValid()
+    public void ValidateForSweep_SingleNetworkJob_IsValid()
     {
-        Assert.True(JobSpecValidator.ValidateForCluster(new JobSpec()).IsValid);
+        Assert.True(JobSpecValidator.ValidateForSweep(new JobSpec()).IsValid);
     }
 }

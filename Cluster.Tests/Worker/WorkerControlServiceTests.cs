@@ -17,6 +17,7 @@ namespace DistributedTrainer.Tests.Worker;
 public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
 {
     private const string JobId = "j-1";
+    private const string GanJobId = "j-gan";
     private readonly TemporaryDirectory _directory = new();
     private WorkerFleet _fleet = null!;
     private GrpcChannel _channel = null!;
@@ -53,7 +54,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         Generation = generation,
     };
 
-    private static StepHeader Header(long generation = 1) => new() { JobId = JobId, Generation = generation, Step = 0 };
+    private static StepHeader Header(long generation = 1, string jobId = JobId) => new() { JobId = jobId, Generation = generation, Step = 0 };
 
     /// <summary>The header, then <paramref name="pieces"/> (default: the whole parameter vector as valid pieces); the answers.</summary>
     private async Task<List<StepResponse>> StepAsync(StepHeader header, IEnumerable<ParameterPiece>? pieces = null)
@@ -273,5 +274,86 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
             RawGrpcMethods.DuplexStreamingAsync(_channel, "trainer.v1.WorkerControl", "Step", header, [0x12, 3, 0x12, 9, 1]));
 
         Assert.Equal((StatusCode.Internal, "Failed to parse StepRequest: parameters.values at byte 2 runs past the end"), (failure.StatusCode, failure.Status.Detail));
+    }
+
+    [Fact]
+    public async Task Step_CriticUpdateOnASingleNetworkJob_IsInvalidArgument()
+    {
+        var header = Header();
+        header.Update = StepHeader.Types.Update.Critic;
+
+        var failure = await StepFailsAsync(header);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("Invalid update: Critic (job j-1 is not a GAN job", failure.Status.Detail);
+    }
+
+    // The worker holds one job at a time: preparing the GAN job drops j-1.
+    private async Task<PrepareJobResponse> PrepareGanAsync()
+    {
+        string directory = Directory.CreateDirectory(Path.Combine(_directory.Path, "gan")).FullName;
+        var request = Prepare(GanJobId);
+        request.Spec = ClusterGanJobs.WriteSpec(directory);
+        return await _client.PrepareJobAsync(request, Deadline());
+    }
+
+    private static IEnumerable<ParameterPiece> Vector(long length)
+    {
+        var values = new float[length];
+        Array.Fill(values, 0.01f);
+        yield return new ParameterPiece { Offset = 0, Values = RawElements.ToBytes<float>(values) };
+    }
+
+    [Fact]
+    public async Task PrepareJob_GanSpec_ReportsBothNetworksParametersAndEachUpdatesGradientLength()
+    {
+        var prepared = await PrepareGanAsync();
+
+        Assert.True(prepared.GeneratorGradientCount > 0);
+        // Each network's parameter vector is as long as its gradient vector; the parameters hold both networks.
+        Assert.Equal(prepared.ParameterCount, prepared.GradientCount + prepared.GeneratorGradientCount);
+    }
+
+    [Fact]
+    public async Task Step_GanGeneratorUpdate_AnswersTheGeneratorsGradientsThenResult()
+    {
+        var prepared = await PrepareGanAsync();
+        var header = Header(jobId: GanJobId);
+        header.Update = StepHeader.Types.Update.Generator;
+        header.ShardLengths.Add(8);
+        header.ShardIndices.Add(1);
+
+        var responses = await StepAsync(header, Vector(prepared.ParameterCount));
+
+        var shard = Assert.Single(responses[^1].Result.Shards);
+        Assert.Equal((1, 8), (shard.ShardIndex, shard.Samples));
+        Assert.Equal(prepared.GeneratorGradientCount * sizeof(long), responses.SkipLast(1).Sum(piece => (long)piece.Gradients.Values.Length));
+    }
+
+    [Fact]
+    public async Task Step_GanGeneratorUpdateWithSampleIds_IsInvalidArgument()
+    {
+        var prepared = await PrepareGanAsync();
+        var header = Header(jobId: GanJobId);
+        header.Update = StepHeader.Types.Update.Generator;
+        header.SampleIds.AddRange([0, 1]);
+        header.ShardLengths.Add(2);
+        header.ShardIndices.Add(0);
+
+        var failure = await StepFailsAsync(header, Vector(prepared.ParameterCount));
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("Invalid sample_ids: 2 ids in a GENERATOR update", failure.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Step_GanStepWithoutUpdate_IsInvalidArgument()
+    {
+        var prepared = await PrepareGanAsync();
+
+        var failure = await StepFailsAsync(Header(jobId: GanJobId), Vector(prepared.ParameterCount));
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("Invalid update: Unspecified (job j-gan is a GAN job", failure.Status.Detail);
     }
 }

@@ -5,6 +5,7 @@ using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
+using DistributedTrainer.Training.Adversarial;
 
 namespace DistributedTrainer.Coordinator.Cluster;
 
@@ -22,13 +23,18 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// or the ring peer it names) is named in an event and dropped from the pool, the others are prepared again as a
 /// new ring generation, and the same step is re-run from the unchanged master parameters: survivors keep their data
 /// and engines, and no checkpoint is reloaded. Workers that joined the pool are taken in at the next step.
+/// A GAN job's backend (<see cref="IAdversarialBackend"/>) sends both networks' parameters every step and names the
+/// network the step updates; the workers reduce that network's sums, and everything else goes as above.
 /// </remarks>
-internal sealed class ClusterGradientBackend : IGradientBackend
+internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBackend
 {
     private readonly string _jobId;
     private readonly JobSpec _spec;
     private readonly LoadedData _data;
+    // The network of an ordinary job, or a GAN's discriminator, whose parameters come after _generator's.
     private readonly Model _model;
+    private readonly Model? _generator;
+    private readonly ParameterStore[] _stores;
     private readonly ClusterBackendOptions _options;
     private readonly Action<string> _onEvent;
     private readonly IWorkerPool _pool;
@@ -41,6 +47,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     private (int First, int Count)[] _assignment = [];
     private StepResult[] _stepResults = [];
     private ShardResult[] _shardResults = [];
+    // The network the step in flight updates: non-finite indices of the workers' sums are named in it.
+    private Model _updated;
     private FixedPointAccumulator? _syncGradients;
     private FixedPointAccumulator? _syncBufferChanges;
     // Rings are numbered from the wall clock, so a coordinator restarted mid-job starts above the generation its
@@ -62,6 +70,16 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     /// <param name="onEvent">Receives one line per notable event (the job's event log).</param>
     public ClusterGradientBackend(string jobId, JobSpec spec, LoadedData data, Model model,
         IWorkerPool pool, ClusterBackendOptions options, Action<string> onEvent)
+        : this(jobId, spec, data, null, model, pool, options, onEvent)
+    {
+    }
+
+    /// <summary>
+    /// As the other constructor; with <paramref name="generator"/> set, the backend of a GAN job (spec.adversarial set)
+    /// over its master generator and its master discriminator <paramref name="model"/>.
+    /// </summary>
+    public ClusterGradientBackend(string jobId, JobSpec spec, LoadedData data, Model? generator, Model model,
+        IWorkerPool pool, ClusterBackendOptions options, Action<string> onEvent)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         ArgumentNullException.ThrowIfNull(spec);
@@ -75,18 +93,44 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         _spec = spec;
         _data = data;
         _model = model;
+        _generator = generator;
+        _updated = model;
+        _stores = generator is null ? [model.Store] : [generator.Store, model.Store];
         _options = options;
         _balancer = new ShardBalancer(options.BalanceByThroughput);
         _onEvent = onEvent;
         _pool = pool;
         _deadlines = StepDeadlines.FromSpec(spec.FaultTolerance);
         _shardSize = MicroShards.SizeOf(spec);
-        _parameters = new float[FlatVectors.ParameterLength(model.Store)];
+        _parameters = new float[FlatVectors.ParameterLength(_stores)];
     }
 
-    public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+    public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken) =>
+        ComputeAsync(step, StepHeader.Types.Update.Unspecified, batch, batch.Length, gradients, bufferChanges, cancellationToken);
+
+    public ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken) =>
+        ComputeAsync(step, StepHeader.Types.Update.Critic, batch, batch.Length, gradients, bufferChanges, cancellationToken);
+
+    public ValueTask<ShardResult> GeneratorAsync(long step, int vectors, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken) =>
+        ComputeAsync(step, StepHeader.Types.Update.Generator, ReadOnlyMemory<int>.Empty, vectors, gradients, bufferChanges, cancellationToken);
+
+    /// <summary>
+    /// One step of <paramref name="update"/> over <paramref name="samples"/> samples cut into micro-shards: the ids of
+    /// <paramref name="batch"/>, or (a generator update) as many noise vectors.
+    /// </summary>
+    private async ValueTask<ShardResult> ComputeAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples,
+        FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
     {
+        if ((update == StepHeader.Types.Update.Unspecified) != (_generator is null))
+        {
+            throw new InvalidOperationException(_generator is null
+                ? $"Job {_jobId} is not a GAN job: it has no {update} update"
+                : $"Job {_jobId} is a GAN job: every step updates the generator or the discriminator");
+        }
+        _updated = update == StepHeader.Types.Update.Generator ? _generator! : _model;
         // A step boundary: workers that are stopping leave and workers that registered since join now, so the ring
         // never changes within a step.
         foreach (var leaving in _pool.TakeLeaving())
@@ -99,7 +143,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             _prepared = false;
             _onEvent($"{string.Join(", ", joined.Select(worker => worker.Id))} joined job {_jobId} at step {step}");
         }
-        int shards = MicroShards.Count(batch.Length, _shardSize);
+        int shards = MicroShards.Count(samples, _shardSize);
         bool retry = false;
         while (true)
         {
@@ -113,10 +157,10 @@ internal sealed class ClusterGradientBackend : IGradientBackend
                 }
                 await EnsurePreparedAsync(step, cancellationToken);
                 var started = Stopwatch.GetTimestamp();
-                await StepAllAsync(step, batch, shards, gradients, bufferChanges, "step", cancellationToken);
+                await StepAllAsync(step, update, batch, samples, shards, gradients, bufferChanges, "step", cancellationToken);
                 var result = Collect(step, shards, gradients, bufferChanges);
                 _deadlines.Record(Stopwatch.GetElapsedTime(started));
-                Balance(batch.Length);
+                Balance(samples);
                 _nextStep = step + 1;
                 return result;
             }
@@ -166,7 +210,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         await EnsurePreparedAsync(_nextStep, cancellationToken);
         // The trainer changes the master after every step and may restore other parameters (early stopping), so
         // the workers get the current ones before every evaluation.
-        await StepAllAsync(_nextStep, ReadOnlyMemory<int>.Empty, 0, null, null, "parameter sync", cancellationToken);
+        await StepAllAsync(_nextStep, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty, 0, 0, null, null, "parameter sync", cancellationToken);
 
         int chunk = Trainer.EvaluationChunk;
         int chunks = (data.Count + chunk - 1) / chunk;
@@ -249,7 +293,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
                 if (index < gradients.Length)
                 {
                     gradients.MarkNonFinite((int)index);
-                    where = _model.DescribeParameter((int)index);
+                    where = _updated.DescribeParameter((int)index);
                 }
                 else
                 {
@@ -384,6 +428,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
 
         long parameters = _parameters.Length;
         long gradientLength = FlatVectors.GradientLength(_model.Store);
+        long generatorGradientLength = _generator is null ? 0 : FlatVectors.GradientLength(_generator.Store);
         for (int rank = 0; rank < _workers.Length; rank++)
         {
             var response = calls[rank].Result;
@@ -391,6 +436,11 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             {
                 throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, step, "prepare",
                     $"its model has {response.ParameterCount} parameters and {response.GradientCount} gradient elements; the coordinator's has {parameters} and {gradientLength}");
+            }
+            if (response.GeneratorGradientCount != generatorGradientLength)
+            {
+                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, step, "prepare",
+                    $"its generator has {response.GeneratorGradientCount} gradient elements; the coordinator's has {generatorGradientLength}");
             }
         }
         _prepared = true;
@@ -409,10 +459,10 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     /// One Step call per worker at once, with the master's current parameters; with <paramref name="shards"/> = 0 the
     /// calls only distribute the parameters. Results land in <see cref="_stepResults"/> by rank.
     /// </summary>
-    private async Task StepAllAsync(long step, ReadOnlyMemory<int> batch, int shards, FixedPointAccumulator? gradients,
-        FixedPointAccumulator? bufferChanges, string phase, CancellationToken cancellationToken)
+    private async Task StepAllAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int shards,
+        FixedPointAccumulator? gradients, FixedPointAccumulator? bufferChanges, string phase, CancellationToken cancellationToken)
     {
-        FlatVectors.CopyParameters(_parameters, _model.Store);
+        FlatVectors.CopyParameters(_parameters, _stores);
         // A parameter sync still gets vectors to write into; they receive the zero gradients of no shards.
         gradients ??= _syncGradients ??= new FixedPointAccumulator(_model.Store.Count);
         bufferChanges ??= _syncBufferChanges ??= new FixedPointAccumulator(_model.Store.BufferValues.Length);
@@ -426,7 +476,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         var calls = new Task<StepResult>[_workers.Length];
         for (int rank = 0; rank < _workers.Length; rank++)
         {
-            var header = Header(step, batch, rank);
+            var header = Header(step, update, batch, samples, rank);
             header.RingTimeoutMs = ringTimeoutMs;
             var worker = _workers[rank];
             // Each call on its own thread-pool task: serializing the parameter pieces should not hold back the others.
@@ -461,21 +511,25 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         }
     }
 
-    private StepHeader Header(long step, ReadOnlyMemory<int> batch, int rank)
+    // A generator update's shards are noise vectors: lengths and indices, no sample ids.
+    private StepHeader Header(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int rank)
     {
-        var header = new StepHeader { JobId = _jobId, Generation = _generation, Step = step };
+        var header = new StepHeader { JobId = _jobId, Generation = _generation, Step = step, Update = update };
         var (first, count) = _assignment[rank];
         if (count == 0)
         {
             return header;
         }
-        int start = first * _shardSize;
-        int end = Math.Min((first + count) * _shardSize, batch.Length);
-        header.SampleIds.AddRange(batch.Span[start..end].ToArray());
+        if (!batch.IsEmpty)
+        {
+            int start = first * _shardSize;
+            int end = Math.Min((first + count) * _shardSize, batch.Length);
+            header.SampleIds.AddRange(batch.Span[start..end].ToArray());
+        }
         for (int k = 0; k < count; k++)
         {
             header.ShardIndices.Add(first + k);
-            header.ShardLengths.Add(Math.Min(_shardSize, batch.Length - (first + k) * _shardSize));
+            header.ShardLengths.Add(Math.Min(_shardSize, samples - (first + k) * _shardSize));
         }
         return header;
     }

@@ -46,12 +46,13 @@ internal static class JobGrainsSilo
     /// <param name="paths">The state directory.</param>
     /// <param name="heartbeatInterval">How often workers heartbeat.</param>
     /// <param name="clusterBackends">Builds the backend of a job that runs on workers.</param>
+    /// <param name="adversarialBackends">Builds the backend of a GAN job that runs on workers.</param>
     /// <param name="hosting">How the silo finds its cluster; <see cref="SiloHosting.Localhost"/> by default.</param>
     /// <param name="idleJobCollectionAge">How long an idle job grain without a run stays active; null: <see cref="DefaultIdleJobCollectionAge"/>.</param>
     /// <exception cref="ArgumentException">Kubernetes hosting without the pod's IP in <c>POD_IP</c>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="idleJobCollectionAge"/> is not positive.</exception>
     public static IHostApplicationBuilder AddJobGrains(this IHostApplicationBuilder builder, CoordinatorPaths paths,
-        TimeSpan heartbeatInterval, ClusterBackendFactory clusterBackends, SiloHosting hosting = SiloHosting.Localhost,
+        TimeSpan heartbeatInterval, ClusterBackendFactory clusterBackends, AdversarialBackendFactory adversarialBackends, SiloHosting hosting = SiloHosting.Localhost,
         TimeSpan? idleJobCollectionAge = null)
     {
         var collectionAge = idleJobCollectionAge ?? DefaultIdleJobCollectionAge;
@@ -118,7 +119,7 @@ internal static class JobGrainsSilo
         services.AddSingleton<JobIndex>();
         services.AddSingleton<SweepIndex>();
         services.AddSingleton(provider => new JobRunServices(provider.GetRequiredService<JobQueue>(), provider.GetRequiredService<WorkerRegistry>(),
-            clusterBackends, paths, provider.GetRequiredService<JobInputs>(), provider.GetRequiredService<JobRunShutdown>(),
+            clusterBackends, adversarialBackends, paths, provider.GetRequiredService<JobInputs>(), provider.GetRequiredService<JobRunShutdown>(),
             TimeProvider.System, CoordinatorLogger(provider)));
         // Registered after the silo, so it stops the runs before the silo stops (the host stops services in reverse).
         services.AddSingleton<JobRunShutdown>();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using DistributedTrainer.Checkpoints;
 using DistributedTrainer.Coordinator.Cluster;
 using DistributedTrainer.Coordinator.Jobs;
@@ -6,6 +7,7 @@ using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Reports;
 using DistributedTrainer.Reports.TensorBoard;
 using DistributedTrainer.Training;
+using DistributedTrainer.Training.Adversarial;
 
 namespace DistributedTrainer.Coordinator.Grains;
 
@@ -13,9 +15,9 @@ namespace DistributedTrainer.Coordinator.Grains;
 /// The run of one job, driven by its grain off the grain's scheduler: waits for the <see cref="JobQueue"/> to place
 /// it, starts it, resumes from the newest readable checkpoint (damaged ones are skipped and reported), trains it with
 /// <see cref="Trainer"/> (which splits every mini-batch over the gradient backend, in process or on the leased
-/// workers, and applies the central update), and ends it: SUCCEEDED, FAILED naming what failed, or CANCELLED at a
-/// step boundary. When the coordinator stops the run stops at a step boundary with a checkpoint and the job stays as
-/// it is, to resume at the next start.
+/// workers, and applies the central update; a GAN job with <see cref="AdversarialTrainer"/> the same way), and ends
+/// it: SUCCEEDED, FAILED naming what failed, or CANCELLED at a step boundary. When the coordinator stops the run stops
+/// at a step boundary with a checkpoint and the job stays as it is, to resume at the next start.
 /// </summary>
 internal sealed class JobRun(string jobId, JobSpec spec, JobRunReports reports, JobRunServices services, CancellationToken stop)
 {
@@ -92,6 +94,14 @@ internal sealed class JobRun(string jobId, JobSpec spec, JobRunReports reports, 
         {
             var loaded = services.Inputs.Take(jobId) ?? await Task.Run(() => JobInput.FromSpec(started), stop);
             string? resumeFrom = await ResumePointAsync(checkpoints);
+            if (loaded.Spec.Adversarial is not null)
+            {
+                var result = await TrainAdversarialAsync(loaded, lease, jobDirectory, checkpoints, resumeFrom);
+                await reports.Finished(JobState.Succeeded, string.Create(CultureInfo.InvariantCulture,
+                    $"Discriminator loss {result.DiscriminatorLoss:F4}, generator loss {result.GeneratorLoss:F4} after {result.Epochs} epochs."),
+                    JobMetrics.FromSummary(result), result.Checkpoint is null ? null : Path.GetFileName(result.Checkpoint));
+                return;
+            }
             Func<Model, IGradientBackend>? backend = lease is null
                 ? null
                 : model => services.ClusterBackends(jobId, loaded.Spec, loaded.Data, model,
@@ -137,6 +147,29 @@ internal sealed class JobRun(string jobId, JobSpec spec, JobRunReports reports, 
             CoordinatorLog.JobFailed(services.Logger, jobId, failure);
             await reports.Finished(JobState.Failed, failure.Message, null, JobRunObserver.NewestCheckpoint(checkpoints));
         }
+    }
+
+    /// <summary>
+    /// Trains a GAN job with <see cref="AdversarialTrainer"/>, in this process or on the leased workers, writing the
+    /// outputs of <c>trainctl train</c> (metrics.csv, the sample grids, TensorBoard) into the job directory.
+    /// </summary>
+    private Task<AdversarialSummary> TrainAdversarialAsync(JobInput loaded, WorkerLease? lease, string jobDirectory, string checkpoints,
+        string? resumeFrom)
+    {
+        Func<Model, Model, IAdversarialBackend>? backend = lease is null
+            ? null
+            : (generator, discriminator) => services.AdversarialBackends(jobId, loaded.Spec, loaded.Data, generator, discriminator,
+                new LeasedWorkerPool(services.Registry, lease, loaded.Spec, reports), message => _ = reports.Event(message));
+        // As for other jobs: a local run computes on this thread for hours, a dedicated thread.
+        return Task.Factory.StartNew(async () =>
+        {
+            using var trainer = backend is null
+                ? AdversarialTrainer.Create(loaded.Spec, loaded.Data, checkpoints, resumeFrom)
+                : AdversarialTrainer.Create(loaded.Spec, loaded.Data, backend, checkpoints, resumeFrom);
+            trainer.JobId = jobId;
+            using var outputs = new AdversarialOutputs(jobDirectory, new AdversarialJobRunObserver(reports, checkpoints));
+            return await trainer.RunAsync(outputs, cancellation: stop);
+        }, stop, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>The newest readable checkpoint of the job, or null; damaged ones are skipped and reported as events.</summary>

@@ -26,12 +26,6 @@ internal sealed class JobsService(IGrainFactory grains, JobIndex index, JobInput
         {
             throw JobsErrors.InvalidArgument("spec: required");
         }
-        var unsupported = JobSpecValidator.ValidateForCluster(request.Spec);
-        if (!unsupported.IsValid)
-        {
-            CoordinatorLog.SpecRejected(logger, unsupported.ToString());
-            throw JobsErrors.InvalidArgument(unsupported.ToString());
-        }
         // Before anything touches the disk: a refused path must not even tell whether it exists.
         var refusals = dataRoots.Check(request.Spec);
         if (refusals.Count > 0)

@@ -31,7 +31,7 @@ internal sealed class SweepsService(IGrainFactory grains, SweepIndex index, Data
             CoordinatorLog.SpecRejected(logger, reasons);
             throw JobsErrors.PermissionDenied(reasons);
         }
-        var unsupported = JobSpecValidator.ValidateForCluster(baseSpec);
+        var unsupported = JobSpecValidator.ValidateForSweep(baseSpec);
         if (!unsupported.IsValid)
         {
             CoordinatorLog.SpecRejected(logger, unsupported.ToString());

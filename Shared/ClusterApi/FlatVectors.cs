@@ -5,7 +5,9 @@ namespace DistributedTrainer.ClusterApi;
 /// <summary>
 /// The two flat vectors a step moves (cluster.proto): parameters (trainable values, then buffers, float32) from
 /// the coordinator to the workers, and gradients (fixed-point gradient sums, then buffer changes, int64) from
-/// the workers to the coordinator. Each is cut into ring segments by <c>RingSegments.Range</c>.
+/// the workers to the coordinator. Each is cut into ring segments by <c>RingSegments.Range</c>. A GAN job's
+/// parameter vector is its networks' vectors one after another (generator, then discriminator); its gradient
+/// vector is the updated network's.
 /// </summary>
 public static class FlatVectors
 {
@@ -29,6 +31,33 @@ public static class FlatVectors
         CheckLength(source.Length, ParameterLength(store), "parameter");
         source[..store.Count].CopyTo(store.Values);
         source[store.Count..].CopyTo(store.BufferValues);
+    }
+
+    /// <summary>Length of the parameter vectors of <paramref name="stores"/> one after another.</summary>
+    public static int ParameterLength(IReadOnlyList<ParameterStore> stores) => stores.Sum(ParameterLength);
+
+    /// <summary>Writes the parameter vectors of <paramref name="stores"/> one after another into <paramref name="destination"/>.</summary>
+    public static void CopyParameters(Span<float> destination, IReadOnlyList<ParameterStore> stores)
+    {
+        CheckLength(destination.Length, ParameterLength(stores), "parameter");
+        foreach (var store in stores)
+        {
+            int length = ParameterLength(store);
+            CopyParameters(destination[..length], store);
+            destination = destination[length..];
+        }
+    }
+
+    /// <summary>Loads the parameter vectors of <paramref name="stores"/>, one after another in <paramref name="source"/>.</summary>
+    public static void LoadParameters(IReadOnlyList<ParameterStore> stores, ReadOnlySpan<float> source)
+    {
+        CheckLength(source.Length, ParameterLength(stores), "parameter");
+        foreach (var store in stores)
+        {
+            int length = ParameterLength(store);
+            LoadParameters(store, source[..length]);
+            source = source[length..];
+        }
     }
 
     private static void CheckLength(int actual, int expected, string vector)

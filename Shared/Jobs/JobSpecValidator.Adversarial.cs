@@ -16,16 +16,16 @@ public sealed partial class JobSpecValidator
     public const int MaxGridSamples = 256;
 
     /// <summary>
-    /// The errors of a spec a cluster cannot run although it is valid: a GAN job (adversarial) trains in one process
-    /// (`trainctl train`) only, because the step protocol carries one network's parameters and gradient.
+    /// The errors of a valid spec that a sweep cannot take as its base: a GAN job (adversarial) trains on a cluster as
+    /// any job does, but has no validation or test metric for a sweep's objective to rank trials by.
     /// </summary>
-    public static ValidationResult ValidateForCluster(JobSpec spec)
+    public static ValidationResult ValidateForSweep(JobSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return spec.Adversarial is null
             ? new ValidationResult([])
             : new ValidationResult([new ValidationError("adversarial",
-                "GAN jobs train with `trainctl train` only for now: the cluster's step protocol carries one network's parameters and gradient, not a generator's and a discriminator's")]);
+                "GAN jobs cannot be swept: a sweep ranks trials by a validation or test metric, which a GAN run does not report")]);
     }
 
     private void CheckAdversarialJob(JobSpec spec, DatasetSpec dataset)

@@ -120,7 +120,12 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
             }
             await _job.ConnectAsync(request.Rank, ring, request.Generation, context.CancellationToken);
             WorkerLog.JobPrepared(_logger, request.JobId, request.Rank, request.WorldSize, request.Generation);
-            return new PrepareJobResponse { ParameterCount = _job.ParameterCount, GradientCount = _job.GradientCount };
+            return new PrepareJobResponse
+            {
+                ParameterCount = _job.ParameterCount,
+                GradientCount = _job.GradientCount,
+                GeneratorGradientCount = _job.GeneratorGradientCount,
+            };
         }
         finally
         {

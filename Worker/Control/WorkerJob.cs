@@ -7,6 +7,7 @@ using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Numerics.Losses;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
+using DistributedTrainer.Training.Adversarial;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Faults;
@@ -17,7 +18,8 @@ namespace DistributedTrainer.Worker.Control;
 /// <summary>
 /// A job as one worker holds it: its data (loaded once), the model, the micro-shard engines and evaluator, the flat
 /// parameter and gradient vectors (allocated once, so memory does not grow with steps) and the ring link of the
-/// current generation. Steps and evaluations take turns.
+/// current generation. Steps and evaluations take turns. A GAN job holds its generator and discriminator and an
+/// <see cref="AdversarialShardRunner"/> instead of the model, runner and evaluator; each step updates one of them.
 /// </summary>
 /// <remarks>
 /// Errors: <see cref="ArgumentException"/> and <see cref="InvalidDataException"/> for a malformed request,
@@ -30,11 +32,20 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly FaultDrill _faults;
     private readonly string? _token;
     private readonly LoadedData _data;
-    private readonly Model _model;
-    private readonly IShardRunner _runner;
-    private readonly Evaluator _evaluator;
+    // The job's networks, whose parameter vectors the flat vector holds one after another: the model, or a GAN's
+    // generator and discriminator.
+    private readonly Model[] _models;
+    private readonly ParameterStore[] _stores;
+    // An ordinary job's engines; null for a GAN job.
+    private readonly IShardRunner? _runner;
+    private readonly Evaluator? _evaluator;
+    // A GAN job's engine; null for an ordinary job.
+    private readonly AdversarialShardRunner? _adversarial;
+    // The sums of the model, or a GAN's discriminator, and (GAN jobs) the generator's.
     private readonly FixedPointAccumulator _gradients;
     private readonly FixedPointAccumulator _buffers;
+    private readonly FixedPointAccumulator? _generatorGradients;
+    private readonly FixedPointAccumulator? _generatorBuffers;
     private readonly float[] _parameters;
     private readonly long[] _flatGradients;
     // The answer's message, reused: a stream write serializes it before it returns.
@@ -44,6 +55,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly int _shardSize;
     private int[] _ids = [];
     private int[] _lengths = [];
+    private int[] _indices = [];
     private ShardResult[] _results = [];
     private RingLink? _link;
     private bool _hasParameters;
@@ -58,23 +70,46 @@ internal sealed class WorkerJob : IAsyncDisposable
         _token = token;
         _data = data;
         _shardSize = MicroShards.SizeOf(spec);
-        var loss = LossFactory.Create(spec.Loss.Kind);
-        _model = ModelFactory.Build(spec.Model, data.FeatureCount, Math.Max(_shardSize, Trainer.EvaluationChunk));
-        try
+        if (spec.Adversarial is { } gan)
         {
-            _runner = runners(spec.Model, _model, loss, data.Train, spec.Seed, _shardSize, threads);
-            _evaluator = new Evaluator(_model, loss, data.FeatureCount, Trainer.EvaluationChunk);
+            // As AdversarialTrainer builds them; the parameters come with every step. The shards run one after another
+            // on the CPU engine, its GEMMs on the worker's compute threads, as in trainctl train (no device runner).
+            _models = [GanNetworks.BuildGenerator(gan, _shardSize)];
+            try
+            {
+                _models = [_models[0], GanNetworks.BuildDiscriminator(gan, data.FeatureCount, _shardSize)];
+                _adversarial = new AdversarialShardRunner(spec, _models[0], _models[1], data.Train);
+            }
+            catch
+            {
+                DisposeModels();
+                throw;
+            }
+            _generatorGradients = new FixedPointAccumulator(_models[0].Store.Count);
+            _generatorBuffers = new FixedPointAccumulator(_models[0].Store.BufferValues.Length);
         }
-        catch
+        else
         {
-            _runner?.Dispose();
-            _model.Dispose();
-            throw;
+            var loss = LossFactory.Create(spec.Loss.Kind);
+            _models = [ModelFactory.Build(spec.Model, data.FeatureCount, Math.Max(_shardSize, Trainer.EvaluationChunk))];
+            try
+            {
+                _runner = runners(spec.Model, _models[0], loss, data.Train, spec.Seed, _shardSize, threads);
+                _evaluator = new Evaluator(_models[0], loss, data.FeatureCount, Trainer.EvaluationChunk);
+            }
+            catch
+            {
+                _runner?.Dispose();
+                DisposeModels();
+                throw;
+            }
         }
-        _gradients = new FixedPointAccumulator(_model.Store.Count);
-        _buffers = new FixedPointAccumulator(_model.Store.BufferValues.Length);
-        _parameters = new float[FlatVectors.ParameterLength(_model.Store)];
-        _flatGradients = new long[FlatVectors.GradientLength(_model.Store)];
+        _stores = [.. _models.Select(model => model.Store)];
+        var updated = _models[^1].Store;
+        _gradients = new FixedPointAccumulator(updated.Count);
+        _buffers = new FixedPointAccumulator(updated.BufferValues.Length);
+        _parameters = new float[FlatVectors.ParameterLength(_stores)];
+        _flatGradients = new long[_stores.Max(FlatVectors.GradientLength)];
     }
 
     public string JobId { get; }
@@ -88,7 +123,11 @@ internal sealed class WorkerJob : IAsyncDisposable
 
     public int ParameterCount => _parameters.Length;
 
-    public int GradientCount => _flatGradients.Length;
+    /// <summary>Length of the gradient vector of the model, or of a GAN's discriminator (its critic updates).</summary>
+    public int GradientCount => FlatVectors.GradientLength(_models[^1].Store);
+
+    /// <summary>Length of a GAN's generator updates' gradient vector; 0 for other jobs.</summary>
+    public int GeneratorGradientCount => _adversarial is null ? 0 : FlatVectors.GradientLength(_models[0].Store);
 
     /// <summary>
     /// Loads the spec's data and builds the model and the micro-shard runner (<paramref name="runners"/>: SIMD or a device);
@@ -148,6 +187,8 @@ internal sealed class WorkerJob : IAsyncDisposable
         {
             var link = CurrentLink(header.Generation);
             int shards = CheckHeader(header);
+            var (gradients, buffers) = Sums(header.Update);
+            var flatGradients = _flatGradients.AsMemory(0, gradients.Length + buffers.Length);
             var ring = link.Ring(TimeSpan.FromMilliseconds(header.RingTimeoutMs));
             await ReceiveParametersAsync(requests, token);
             try
@@ -156,44 +197,32 @@ internal sealed class WorkerJob : IAsyncDisposable
                 {
                     await ring.AllGatherAsync<float>(_parameters, header.Step, token);
                 }
-                FlatVectors.LoadParameters(_model.Store, _parameters);
+                FlatVectors.LoadParameters(_stores, _parameters);
                 _hasParameters = true;
-                _gradients.Clear();
-                _buffers.Clear();
+                gradients.Clear();
+                buffers.Clear();
                 var watch = Stopwatch.StartNew();
                 using (var compute = TrainingDiagnostics.Source.StartActivity(TrainingSpans.WorkerCompute))
                 {
                     compute?.SetTag(TrainingAttributes.WorkerRank, ring.Rank);
                     compute?.SetTag(TrainingAttributes.MicroShards, shards);
-                    if (_faults.Faults.ComputeWait is { } wait)
-                    {
-                        for (int k = 0; k < shards; k++)
-                        {
-                            _results[k] = new ShardResult(0, 0, _lengths[k]);
-                        }
-                        FaultDrill.StandInForComputation(wait);
-                    }
-                    else
-                    {
-                        _runner.ComputeShards(header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards),
-                            _gradients, _buffers, _results);
-                        await _faults.StretchAsync(watch.Elapsed, token);
-                    }
+                    Compute(header, shards, gradients, buffers);
+                    await _faults.StretchAsync(watch.Elapsed, token);
                 }
                 // A drilled slowdown or stand-in wait counts as computation: the coordinator balances shards by this time.
                 double computeSeconds = watch.Elapsed.TotalSeconds;
                 _faults.ExitIfDue(header.Step);
-                _gradients.Values.CopyTo(_flatGradients);
-                _buffers.Values.CopyTo(_flatGradients.AsSpan(_gradients.Length));
-                using (StartRingSpan("reduce-scatter", ring, _flatGradients.Length * sizeof(long)))
+                gradients.Values.CopyTo(flatGradients.Span);
+                buffers.Values.CopyTo(flatGradients.Span[gradients.Length..]);
+                using (StartRingSpan("reduce-scatter", ring, flatGradients.Length * sizeof(long)))
                 {
-                    await ring.ReduceScatterAsync(_flatGradients, header.Step, token);
+                    await ring.ReduceScatterAsync(flatGradients, header.Step, token);
                 }
-                RecordRingTraffic(ring);
-                await SendGradientsAsync(responses, token);
+                RecordRingTraffic(ring, flatGradients.Length);
+                await SendGradientsAsync(responses, flatGradients, token);
                 try
                 {
-                    await responses.WriteAsync(_response.Result(Result(header, shards, computeSeconds)), token);
+                    await responses.WriteAsync(_response.Result(Result(header, shards, computeSeconds, gradients, buffers)), token);
                 }
                 finally
                 {
@@ -213,15 +242,54 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
     }
 
+    /// <summary>The sums <paramref name="update"/> fills: a GAN step's updated network's, or the model's.</summary>
+    private (FixedPointAccumulator Gradients, FixedPointAccumulator Buffers) Sums(StepHeader.Types.Update update) => update switch
+    {
+        StepHeader.Types.Update.Generator when _adversarial is not null => (_generatorGradients!, _generatorBuffers!),
+        StepHeader.Types.Update.Critic when _adversarial is not null => (_gradients, _buffers),
+        StepHeader.Types.Update.Unspecified when _adversarial is null => (_gradients, _buffers),
+        _ => throw new ArgumentException(_adversarial is null
+            ? $"Invalid update: {update} (job {JobId} is not a GAN job; its steps leave update unset)"
+            : $"Invalid update: {update} (job {JobId} is a GAN job; every step is a CRITIC or GENERATOR update)"),
+    };
+
+    private void Compute(StepHeader header, int shards, FixedPointAccumulator gradients, FixedPointAccumulator buffers)
+    {
+        var lengths = _lengths.AsSpan(0, shards);
+        var ids = _ids.AsSpan(0, header.SampleIds.Count);
+        if (_faults.Faults.ComputeWait is { } wait)
+        {
+            // The scaling benchmark's stand-in (compute=US): zero gradients, every sample scored with zero loss.
+            for (int k = 0; k < shards; k++)
+            {
+                _results[k] = new ShardResult(0, 0, lengths[k]);
+            }
+            FaultDrill.StandInForComputation(wait);
+            return;
+        }
+        if (_adversarial is null)
+        {
+            _runner!.ComputeShards(header.Step, ids, lengths, gradients, buffers, _results);
+        }
+        else if (header.Update == StepHeader.Types.Update.Critic)
+        {
+            _adversarial.Critic(header.Step, ids, lengths, _indices.AsSpan(0, shards), gradients, buffers, _results);
+        }
+        else
+        {
+            _adversarial.Generator(header.Step, lengths, _indices.AsSpan(0, shards), gradients, buffers, _results);
+        }
+    }
+
     // Each phase sends (size - 1) segments of its vector to the next rank.
-    private void RecordRingTraffic(RingAllReduce ring)
+    private void RecordRingTraffic(RingAllReduce ring, int gradientLength)
     {
         int size = ring.Size;
         if (size < 2)
         {
             return;
         }
-        long bytes = ((long)_parameters.Length * sizeof(float) + (long)_flatGradients.Length * sizeof(long)) * (size - 1) / size;
+        long bytes = ((long)_parameters.Length * sizeof(float) + (long)gradientLength * sizeof(long)) * (size - 1) / size;
         TrainingMetrics.RecordRingBytes(JobId, ring.Rank, (ring.Rank + 1) % size, bytes);
     }
 
@@ -243,6 +311,10 @@ internal sealed class WorkerJob : IAsyncDisposable
         try
         {
             CheckGeneration(request.Generation);
+            if (_evaluator is null)
+            {
+                throw new ArgumentException($"Invalid request: job {JobId} is a GAN job, which has no evaluation");
+            }
             if (!_hasParameters)
             {
                 throw new InvalidOperationException($"Job {JobId} has no parameters yet: send a Step (a header without shards syncs them) before Evaluate");
@@ -327,6 +399,7 @@ internal sealed class WorkerJob : IAsyncDisposable
         if (_lengths.Length < shards)
         {
             _lengths = new int[shards];
+            _indices = new int[shards];
             _results = new ShardResult[shards];
         }
         long covered = 0;
@@ -342,11 +415,16 @@ internal sealed class WorkerJob : IAsyncDisposable
                 throw new ArgumentException($"Invalid shard_indices[{k}]: {header.ShardIndices[k]} (must be >= 0)");
             }
             _lengths[k] = length;
+            _indices[k] = header.ShardIndices[k];
             covered += length;
         }
-        if (covered != samples)
+        // A generator update's shards are noise vectors: it names no samples.
+        long expected = header.Update == StepHeader.Types.Update.Generator ? 0 : covered;
+        if (samples != expected)
         {
-            throw new ArgumentException($"Invalid shard_lengths: they cover {covered} samples, sample_ids holds {samples}");
+            throw new ArgumentException(expected == 0
+                ? $"Invalid sample_ids: {samples} ids in a GENERATOR update (its shards are noise vectors; sample_ids must be empty)"
+                : $"Invalid shard_lengths: they cover {covered} samples, sample_ids holds {samples}");
         }
         int trainCount = _data.Train.Count;
         for (int i = 0; i < samples; i++)
@@ -400,12 +478,13 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
     }
 
-    private async Task SendGradientsAsync(IServerStreamWriter<OutgoingStepResponse> responses, CancellationToken cancellationToken)
+    private async Task SendGradientsAsync(IServerStreamWriter<OutgoingStepResponse> responses, ReadOnlyMemory<long> flatGradients,
+        CancellationToken cancellationToken)
     {
-        var (offset, length) = RingSegments.Range(_flatGradients.Length, WorldSize, Rank);
+        var (offset, length) = RingSegments.Range(flatGradients.Length, WorldSize, Rank);
         try
         {
-            await RawElements.WritePiecesAsync<long>(_flatGradients, offset, length,
+            await RawElements.WritePiecesAsync(flatGradients, offset, length,
                 (start, values) => responses.WriteAsync(_response.Gradients(start, values), cancellationToken));
         }
         finally
@@ -414,15 +493,16 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
     }
 
-    private StepResult Result(StepHeader header, int shards, double computeSeconds)
+    private StepResult Result(StepHeader header, int shards, double computeSeconds, FixedPointAccumulator gradients, FixedPointAccumulator buffers)
     {
+        int firstNonFiniteShard = _runner?.FirstNonFiniteShard ?? _adversarial!.FirstNonFiniteShard;
         var result = new StepResult
         {
             // The lowest offending index in the flat vector: gradient sums come before buffer changes.
-            FirstNonFiniteIndex = !_gradients.IsFinite ? _gradients.FirstNonFiniteIndex
-                : !_buffers.IsFinite ? _gradients.Length + (long)_buffers.FirstNonFiniteIndex
+            FirstNonFiniteIndex = !gradients.IsFinite ? gradients.FirstNonFiniteIndex
+                : !buffers.IsFinite ? gradients.Length + (long)buffers.FirstNonFiniteIndex
                 : -1,
-            NonFiniteShard = _runner.FirstNonFiniteShard < 0 ? -1 : header.ShardIndices[_runner.FirstNonFiniteShard],
+            NonFiniteShard = firstNonFiniteShard < 0 ? -1 : header.ShardIndices[firstNonFiniteShard],
             ComputeSeconds = computeSeconds,
         };
         for (int k = 0; k < shards; k++)
@@ -431,6 +511,14 @@ internal sealed class WorkerJob : IAsyncDisposable
             result.Shards.Add(new ShardOutcome { ShardIndex = header.ShardIndices[k], LossSum = shard.LossSum, Correct = shard.Correct, Samples = shard.Samples });
         }
         return result;
+    }
+
+    private void DisposeModels()
+    {
+        foreach (var model in _models)
+        {
+            model.Dispose();
+        }
     }
 
     /// <summary>Cancels a step or evaluation in flight, closes the ring link and frees the engines and data.</summary>
@@ -445,9 +533,10 @@ internal sealed class WorkerJob : IAsyncDisposable
                 await _link.DisposeAsync();
                 _link = null;
             }
-            _runner.Dispose();
-            _evaluator.Dispose();
-            _model.Dispose();
+            _runner?.Dispose();
+            _evaluator?.Dispose();
+            _adversarial?.Dispose();
+            DisposeModels();
         }
         finally
         {

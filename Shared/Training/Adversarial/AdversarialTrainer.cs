@@ -3,7 +3,6 @@ using System.Numerics.Tensors;
 using DistributedTrainer.Data;
 using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
-using DistributedTrainer.Numerics.Losses;
 using DistributedTrainer.Numerics.Optimizers;
 using DistributedTrainer.Numerics.Schedules;
 using DistributedTrainer.Protos.V1;
@@ -18,9 +17,10 @@ namespace DistributedTrainer.Training.Adversarial;
 /// discriminator. After each epoch the generator draws the fixed grid noise and a checkpoint holds both networks.
 /// </summary>
 /// <remarks>
-/// The micro-shards run one after another on one engine (each GEMM threaded); because every shard's gradient goes
-/// into an exact fixed-point sum and the noise is counter-based, the parameters do not depend on the thread count,
-/// and a resumed run continues bitwise as if it had never stopped.
+/// The micro-shards are computed by an <see cref="IAdversarialBackend"/>: one after another on one engine (each GEMM
+/// threaded) in this process, or spread over a cluster's workers. Because every shard's gradient goes into an exact
+/// fixed-point sum and the noise is counter-based, the parameters depend neither on the thread count nor on the
+/// workers, and a resumed run continues bitwise as if it had never stopped.
 /// </remarks>
 public sealed class AdversarialTrainer : IDisposable
 {
@@ -29,43 +29,40 @@ public sealed class AdversarialTrainer : IDisposable
     private readonly LoadedData _data;
     private readonly AdversarialNetwork _generator;
     private readonly AdversarialNetwork _discriminator;
-    private readonly AdversarialEngine _engine;
+    private readonly IAdversarialBackend _backend;
     private readonly GanNoise _gridNoise;
     private readonly AdversarialCheckpoints? _checkpoints;
     private readonly FixedPointAccumulator _discriminatorGradients;
     private readonly FixedPointAccumulator _discriminatorBuffers;
     private readonly FixedPointAccumulator _generatorGradients;
     private readonly FixedPointAccumulator _generatorBuffers;
-    private readonly int _shardSize;
     private readonly int _criticSteps;
     private readonly float _weightClip;
     private readonly (float Low, float High) _display;
     private AdversarialCursor _cursor = AdversarialCursor.Start;
 
-    private AdversarialTrainer(JobSpec spec, LoadedData data, string? checkpointDirectory)
+    private AdversarialTrainer(JobSpec spec, LoadedData data, Func<Model, Model, IAdversarialBackend> backend, string? checkpointDirectory)
     {
         _spec = spec;
         _gan = spec.Adversarial;
         _data = data;
-        _shardSize = MicroShards.SizeOf(spec);
+        int shardSize = MicroShards.SizeOf(spec);
         _criticSteps = Math.Max(1, _gan.CriticSteps);
         _weightClip = _gan.Loss == AdversarialSpec.Types.Loss.Wasserstein
             ? _gan.HasWeightClip ? _gan.WeightClip : Jobs.JobSpecValidator.DefaultWeightClip
             : 0f;
         long criticUpdates = (long)spec.Epochs * Trainer.StepsPerEpoch(data.Train.Count, spec.BatchSize);
-        var generatorModel = GanNetworks.BuildGenerator(_gan, Math.Max(_shardSize, GanNetworks.GridSamples(_gan)));
+        var generatorModel = GanNetworks.BuildGenerator(_gan, Math.Max(shardSize, GanNetworks.GridSamples(_gan)));
         Model? discriminatorModel = null;
         try
         {
-            discriminatorModel = GanNetworks.BuildDiscriminator(_gan, data.FeatureCount, _shardSize);
+            discriminatorModel = GanNetworks.BuildDiscriminator(_gan, data.FeatureCount, shardSize);
             generatorModel.Initialize(spec.Seed);
             discriminatorModel.Initialize(GanNetworks.DiscriminatorSeed(spec.Seed));
             _generator = new AdversarialNetwork(generatorModel, Updater(generatorModel, _gan.Generator, criticUpdates / _criticSteps));
             _discriminator = new AdversarialNetwork(discriminatorModel, Updater(discriminatorModel, _gan.Discriminator, criticUpdates));
-            ulong noiseSeed = GanNetworks.NoiseSeed(spec);
-            _engine = new AdversarialEngine(generatorModel, discriminatorModel, new AdversarialLoss(_gan.Loss), data.Train,
-                new GanNoise(_gan.Noise, _gan.NoiseSize, noiseSeed), spec.Seed, _shardSize);
-            _gridNoise = new GanNoise(_gan.Noise, _gan.NoiseSize, noiseSeed);
+            _backend = backend(generatorModel, discriminatorModel);
+            _gridNoise = new GanNoise(_gan.Noise, _gan.NoiseSize, GanNetworks.NoiseSeed(spec));
         }
         catch
         {
@@ -97,18 +94,29 @@ public sealed class AdversarialTrainer : IDisposable
     public AdversarialCursor Cursor => _cursor;
 
     /// <summary>
-    /// Builds the GAN job <paramref name="spec"/> (validated, adversarial set) over loaded data. With
-    /// <paramref name="checkpointDirectory"/> checkpoints are written there; with <paramref name="resumeFrom"/> the run
-    /// continues from that checkpoint.
+    /// Builds the GAN job <paramref name="spec"/> (validated, adversarial set) over loaded data, computed in this
+    /// process. With <paramref name="checkpointDirectory"/> checkpoints are written there; with
+    /// <paramref name="resumeFrom"/> the run continues from that checkpoint.
     /// </summary>
-    public static AdversarialTrainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory = null, string? resumeFrom = null)
+    public static AdversarialTrainer Create(JobSpec spec, LoadedData data, string? checkpointDirectory = null, string? resumeFrom = null) =>
+        Create(spec, data, (generator, discriminator) => new LocalAdversarialBackend(spec, generator, discriminator, data),
+            checkpointDirectory, resumeFrom);
+
+    /// <summary>
+    /// As <see cref="Create(JobSpec, LoadedData, string?, string?)"/>, with the micro-shards computed by the backend
+    /// <paramref name="backend"/> builds over the trainer's generator and discriminator (which it reads at every step;
+    /// the trainer disposes it).
+    /// </summary>
+    public static AdversarialTrainer Create(JobSpec spec, LoadedData data, Func<Model, Model, IAdversarialBackend> backend,
+        string? checkpointDirectory = null, string? resumeFrom = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(backend);
         if (spec.Adversarial is null)
         {
             throw new ArgumentException("The spec is not a GAN job (adversarial is unset); use Trainer.", nameof(spec));
         }
-        var trainer = new AdversarialTrainer(spec, data, checkpointDirectory);
+        var trainer = new AdversarialTrainer(spec, data, backend, checkpointDirectory);
         try
         {
             if (resumeFrom is not null)
@@ -129,7 +137,12 @@ public sealed class AdversarialTrainer : IDisposable
     /// boundary, writes a checkpoint when it can, and throws).
     /// </summary>
     /// <param name="stopAfterSteps">Stop (with a checkpoint) once this many critic updates are done; for tests.</param>
-    public AdversarialSummary Run(IAdversarialObserver observer, long stopAfterSteps = long.MaxValue, CancellationToken cancellation = default)
+    public AdversarialSummary Run(IAdversarialObserver observer, long stopAfterSteps = long.MaxValue, CancellationToken cancellation = default) =>
+        RunAsync(observer, stopAfterSteps, cancellation).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc cref="Run"/>
+    public async ValueTask<AdversarialSummary> RunAsync(IAdversarialObserver observer, long stopAfterSteps = long.MaxValue,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(observer);
         var wall = Stopwatch.StartNew();
@@ -159,7 +172,8 @@ public sealed class AdversarialTrainer : IDisposable
                     return new AdversarialSummary(_cursor.Epoch, _cursor.Step, GeneratorSteps(_cursor.Step), last.Discriminator,
                         last.Generator, wall.Elapsed.TotalSeconds, saved);
                 }
-                Step(permutation.AsSpan(_cursor.SamplesDone, Math.Min(_spec.BatchSize, trainCount - _cursor.SamplesDone)), trainCount, observer);
+                await StepAsync(permutation.AsMemory(_cursor.SamplesDone, Math.Min(_spec.BatchSize, trainCount - _cursor.SamplesDone)), trainCount,
+                    observer, cancellation);
                 if (_checkpoints is not null && _spec.Checkpoint?.EverySteps > 0 && _cursor.Step % _spec.Checkpoint.EverySteps == 0)
                 {
                     SaveCheckpoint();
@@ -200,18 +214,13 @@ public sealed class AdversarialTrainer : IDisposable
     private string RunName => JobId.Length > 0 ? JobId : _spec.Name;
 
     // One critic update on batch, and the generator update when it is due.
-    private void Step(ReadOnlySpan<int> batch, int trainCount, IAdversarialObserver observer)
+    private async ValueTask StepAsync(ReadOnlyMemory<int> batch, int trainCount, IAdversarialObserver observer, CancellationToken cancellation)
     {
         using var stepSpan = TrainingDiagnostics.StartStep(RunName, _cursor.Step + 1, _cursor.Epoch + 1);
         long step = _cursor.Step;
         _discriminatorGradients.Clear();
         _discriminatorBuffers.Clear();
-        double criticLoss = 0;
-        for (int shard = 0, start = 0; start < batch.Length; shard++, start += _shardSize)
-        {
-            var ids = MicroShards.Slice(batch, shard, _shardSize);
-            criticLoss += _engine.Critic(step, ids, start, _discriminatorGradients, _discriminatorBuffers).LossSum;
-        }
+        double criticLoss = (await _backend.CriticAsync(step, batch, _discriminatorGradients, _discriminatorBuffers, cancellation)).LossSum;
         var criticUpdate = _discriminator.Updater.Apply(step, _discriminatorGradients, _discriminatorBuffers, batch.Length);
         if (criticUpdate.Applied && _weightClip > 0f)
         {
@@ -229,11 +238,7 @@ public sealed class AdversarialTrainer : IDisposable
             _generatorGradients.Clear();
             _generatorBuffers.Clear();
             int vectors = _spec.BatchSize;
-            double sum = 0;
-            for (int start = 0; start < vectors; start += _shardSize)
-            {
-                sum += _engine.Generator(generatorStep - 1, start, Math.Min(_shardSize, vectors - start), _generatorGradients, _generatorBuffers).LossSum;
-            }
+            double sum = (await _backend.GeneratorAsync(generatorStep - 1, vectors, _generatorGradients, _generatorBuffers, cancellation)).LossSum;
             var update = _generator.Updater.Apply(generatorStep - 1, _generatorGradients, _generatorBuffers, vectors);
             ReportSkipped(observer, "generator", update, _generator.Model, generatorStep);
             generatorUpdate = update;
@@ -277,7 +282,7 @@ public sealed class AdversarialTrainer : IDisposable
 
     public void Dispose()
     {
-        _engine?.Dispose();
+        _backend?.Dispose();
         _generator?.Model.Dispose();
         _discriminator?.Model.Dispose();
     }

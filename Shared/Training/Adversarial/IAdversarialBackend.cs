@@ -1,0 +1,25 @@
+namespace DistributedTrainer.Training.Adversarial;
+
+/// <summary>
+/// Where a GAN step's micro-shards are computed: in this process (<see cref="LocalAdversarialBackend"/>) or on a
+/// cluster's workers. Either way the backend uses both networks' current parameters and buffers, and the sums it
+/// returns are exact, so the <see cref="AdversarialTrainer"/> above it gives bitwise the same run on every backend.
+/// </summary>
+public interface IAdversarialBackend : IDisposable
+{
+    /// <summary>
+    /// Critic update <paramref name="step"/> over the micro-shards of <paramref name="batch"/> (sample ids of the
+    /// training split, cut by <see cref="MicroShards"/>) and as many generated samples; adds the discriminator's
+    /// gradient sums and buffer changes into the accumulators and returns the shards' results summed in shard order.
+    /// </summary>
+    ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Generator update <paramref name="step"/> over <paramref name="vectors"/> noise vectors cut into micro-shards;
+    /// adds the generator's gradient sums and buffer changes into the accumulators and returns the shards' results
+    /// summed in shard order.
+    /// </summary>
+    ValueTask<ShardResult> GeneratorAsync(long step, int vectors, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken);
+}

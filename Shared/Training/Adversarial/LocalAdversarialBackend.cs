@@ -1,0 +1,66 @@
+using DistributedTrainer.Data;
+using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Protos.V1;
+
+namespace DistributedTrainer.Training.Adversarial;
+
+/// <summary>Computes every micro-shard of a GAN step in this process, on the trainer's networks themselves.</summary>
+/// <param name="spec">The GAN job.</param>
+/// <param name="generator">The trainer's generator.</param>
+/// <param name="discriminator">The trainer's discriminator.</param>
+/// <param name="data">The job's loaded data.</param>
+public sealed class LocalAdversarialBackend(JobSpec spec, Model generator, Model discriminator, LoadedData data) : IAdversarialBackend
+{
+    private readonly AdversarialShardRunner _runner = new(spec, generator, discriminator, data.Train);
+    private readonly int _shardSize = MicroShards.SizeOf(spec);
+    private int[] _lengths = [];
+    private int[] _indices = [];
+    private ShardResult[] _results = [];
+
+    public ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+    {
+        int shards = Cut(batch.Length);
+        _runner.Critic(step, batch.Span, _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards), gradients, bufferChanges, _results);
+        return ValueTask.FromResult(Sum(shards));
+    }
+
+    public ValueTask<ShardResult> GeneratorAsync(long step, int vectors, FixedPointAccumulator gradients,
+        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+    {
+        int shards = Cut(vectors);
+        _runner.Generator(step, _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards), gradients, bufferChanges, _results);
+        return ValueTask.FromResult(Sum(shards));
+    }
+
+    // The step's shards, all of them, in order: lengths and batch indices.
+    private int Cut(int samples)
+    {
+        int shards = MicroShards.Count(samples, _shardSize);
+        if (_lengths.Length < shards)
+        {
+            _lengths = new int[shards];
+            _indices = new int[shards];
+            _results = new ShardResult[shards];
+        }
+        for (int k = 0; k < shards; k++)
+        {
+            _lengths[k] = Math.Min(_shardSize, samples - k * _shardSize);
+            _indices[k] = k;
+        }
+        return shards;
+    }
+
+    // From default in shard order, as the cluster backend sums.
+    private ShardResult Sum(int shards)
+    {
+        var sum = default(ShardResult);
+        for (int k = 0; k < shards; k++)
+        {
+            sum += _results[k];
+        }
+        return sum;
+    }
+
+    public void Dispose() => _runner.Dispose();
+}
