@@ -56,13 +56,13 @@ internal static class ScalingBenchmark
         Console.WriteLine("B samples: " + string.Join(", ", waits.Select(w => FormattableString.Invariant($"B = {w.Key}: {w.Value.TotalMilliseconds:0.000} ms"))) +
             FormattableString.Invariant($". Median of {steps} steps after {warmup}; efficiency: samples/s per worker over 1 worker's."));
         Console.WriteLine();
-        Console.WriteLine("| network | B per worker | workers | global batch | step ms | samples/s | per worker | efficiency | compute share |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| network | B per worker | workers | global batch | step ms | samples/s | per worker | efficiency | compute share | CPU ms per step |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string network in networks)
         {
             if (network == "shaped" && !ShapedNetwork.IsAvailable(out string reason))
             {
-                Console.WriteLine($"| shaped | | | | | skipped: {reason} | | | |");
+                Console.WriteLine($"| shaped | | | | | skipped: {reason} | | | | |");
                 continue;
             }
             string? shaping = null;
@@ -74,11 +74,11 @@ internal static class ScalingBenchmark
                 foreach (int b in perWorker)
                 {
                     await using var fleet = await ScalingFleet.StartAsync(workers, waits[b], shaped is not null);
-                    double stepSeconds = await MeasureStepAsync(job, fleet, b * workers, warmup, steps);
+                    var (stepSeconds, cpuSeconds) = await MeasureStepAsync(job, fleet, b * workers, warmup, steps);
                     double samplesPerSecond = b * workers / stepSeconds;
                     baseline.TryAdd(b, samplesPerSecond);
                     Console.WriteLine(FormattableString.Invariant(
-                        $"| {network} | {b} | {workers} | {b * workers} | {stepSeconds * 1e3:0.00} | {samplesPerSecond:0} | {samplesPerSecond / workers:0} | {samplesPerSecond / workers / baseline[b]:0.00} | {waits[b].TotalSeconds / stepSeconds:0.00} |"));
+                        $"| {network} | {b} | {workers} | {b * workers} | {stepSeconds * 1e3:0.00} | {samplesPerSecond:0} | {samplesPerSecond / workers:0} | {samplesPerSecond / workers / baseline[b]:0.00} | {waits[b].TotalSeconds / stepSeconds:0.00} | {cpuSeconds * 1e3:0.0} |"));
                 }
             }
             if (shaping is not null)
@@ -87,6 +87,8 @@ internal static class ScalingBenchmark
             }
         }
         Console.WriteLine($"Load average after: {LoadAverage()}. Compute share: the wait over the step, the fraction of a step spent computing.");
+        Console.WriteLine("CPU ms per step: user + system time of the workers and the coordinator's side together over the timed steps (the");
+        Console.WriteLine("waits use none); above the step's wall time times the cores, the step is bound by this machine's cores, not the links.");
         return 0;
     }
 
@@ -115,8 +117,11 @@ internal static class ScalingBenchmark
         return TimeSpan.FromSeconds(Median(times));
     }
 
-    /// <summary>The median wall time of a step of the spec's job at <paramref name="batch"/> on the fleet.</summary>
-    private static async Task<double> MeasureStepAsync(JobInput job, ScalingFleet fleet, int batch, int warmup, int steps)
+    /// <summary>
+    /// The median wall time of a step of the spec's job at <paramref name="batch"/> on the fleet, and the CPU seconds
+    /// per step the workers and this process (the coordinator's side) used together over the timed steps.
+    /// </summary>
+    private static async Task<(double StepSeconds, double CpuSeconds)> MeasureStepAsync(JobInput job, ScalingFleet fleet, int batch, int warmup, int steps)
     {
         var spec = job.Spec.Clone();
         spec.BatchSize = batch;
@@ -124,9 +129,26 @@ internal static class ScalingBenchmark
         string jobId = FormattableString.Invariant($"bench-scaling-{fleet.Endpoints.Count}x{batch}");
         using var trainer = Trainer.Create(spec, job.Data, model =>
             new ClusterGradientBackend(jobId, spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), new ClusterBackendOptions(), _ => { }));
-        var clock = new StepClock();
+        using var self = Process.GetCurrentProcess();
+        TimeSpan ProcessorTime()
+        {
+            self.Refresh();
+            return fleet.ProcessorTime() + self.TotalProcessorTime;
+        }
+        var cpuAtWarmup = TimeSpan.Zero;
+        var clock = new StepClock
+        {
+            AfterStep = count =>
+            {
+                if (count == warmup)
+                {
+                    cpuAtWarmup = ProcessorTime();
+                }
+            },
+        };
         await trainer.RunAsync(clock, warmup + steps);
-        return Median([.. clock.StepSeconds.Skip(warmup)]);
+        var cpu = ProcessorTime() - cpuAtWarmup;
+        return (Median([.. clock.StepSeconds.Skip(warmup)]), cpu.TotalSeconds / steps);
     }
 
     private static int[] Ints(string list) => [.. list.Split(',').Select(text => int.Parse(text, CultureInfo.InvariantCulture))];

@@ -50,6 +50,18 @@ internal sealed class ScalingFleet : IAsyncDisposable
         }
     }
 
+    /// <summary>The CPU time (user and system) the workers have used so far, together.</summary>
+    public TimeSpan ProcessorTime()
+    {
+        var total = TimeSpan.Zero;
+        foreach (var process in _processes)
+        {
+            process.Refresh();
+            total += process.TotalProcessorTime;
+        }
+        return total;
+    }
+
     public async ValueTask DisposeAsync() => await Stop(_processes);
 
     private static async Task Stop(List<Process> processes)

@@ -10,11 +10,15 @@ internal sealed class StepClock : ITrainingObserver
 
     public List<double> StepSeconds { get; } = [];
 
+    /// <summary>Called after each step with the count of steps so far, at the time it is recorded.</summary>
+    public Action<int>? AfterStep { get; init; }
+
     public void OnStep(StepReport report)
     {
         long now = Stopwatch.GetTimestamp();
         StepSeconds.Add(Stopwatch.GetElapsedTime(_last, now).TotalSeconds);
         _last = now;
+        AfterStep?.Invoke(StepSeconds.Count);
     }
 
     public void OnEpoch(EpochReport report)
