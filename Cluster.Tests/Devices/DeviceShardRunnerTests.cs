@@ -55,6 +55,43 @@ public sealed class DeviceShardRunnerTests
     }
 
     [Fact]
+    public void ComputeShards_BatchNormAndLayerNorm_MatchTheSimdRunnersGradientsAndBufferChangesWithinTolerance()
+    {
+        var spec = DeviceJobs.NormalizationSpec();
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        model.Initialize(spec.Seed);
+        // Running statistics away from their initial 0 and 1, so that the change depends on them.
+        for (int i = 0; i < model.Store.BufferValues.Length; i++)
+        {
+            model.Store.BufferValues[i] = 0.5f + (i % 5) * 0.25f;
+        }
+        using var cpu = new MicroShardRunner(spec.Model, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard, threads: 1);
+        using var device = Runner(model, data.Train, spec.Seed);
+        int[] ids = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)];
+        int[] lengths = [8, 8, 5, 8, 8];
+        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
+        int bufferCount = model.Store.BufferValues.Length;
+        var (cpuBuffers, deviceBuffers) = (new FixedPointAccumulator(bufferCount), new FixedPointAccumulator(bufferCount));
+        var (cpuResults, deviceResults) = (new ShardResult[5], new ShardResult[5]);
+
+        cpu.ComputeShards(3, ids, lengths, cpuGradients, cpuBuffers, cpuResults);
+        device.ComputeShards(3, ids, lengths, deviceGradients, deviceBuffers, deviceResults);
+
+        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
+        cpuGradients.CopyTo(expected);
+        deviceGradients.CopyTo(actual);
+        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
+        var (expectedChanges, actualChanges) = (new float[bufferCount], new float[bufferCount]);
+        cpuBuffers.CopyTo(expectedChanges);
+        deviceBuffers.CopyTo(actualChanges);
+        // Five shards' changes of up to 8 rows each: the same rounding argument as the layer's test, summed.
+        DeviceAssert.Close(expectedChanges, actualChanges, "buffer change sums", tolerance: 1e-5f);
+        Assert.Equal(cpuResults.Select(result => (result.Correct, result.Samples)), deviceResults.Select(result => (result.Correct, result.Samples)));
+        Assert.Equal((true, true, -1), (deviceGradients.IsFinite, deviceBuffers.IsFinite, device.FirstNonFiniteShard));
+    }
+
+    [Fact]
     public void ComputeShards_NaNSampleInThirdShard_NamesThatShardAsTheSimdRunnerDoes()
     {
         var spec = DeviceJobs.Spec();
