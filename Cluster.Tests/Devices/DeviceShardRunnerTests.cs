@@ -159,4 +159,21 @@ public sealed class DeviceShardRunnerTests
         Assert.InRange(actual.TestAccuracy, expected.TestAccuracy - 0.02, expected.TestAccuracy + 0.02);
         Assert.True(expected.TestAccuracy > 0.9, $"the SIMD run reached only {expected.TestAccuracy:P1}");
     }
+
+    [Fact]
+    public void Trainer_NormalizationModelOnTheTestDevice_ReachesTheSimdRunsTestAccuracy()
+    {
+        // Evaluation runs on the CPU model with the running statistics that the device workers' buffer changes moved.
+        var spec = DeviceJobs.NormalizationSpec(epochs: 4);
+        var data = SyntheticJobs.Blobs();
+        using var simd = Trainer.Create(spec, data);
+        var expected = simd.Run(new RecordingObserver());
+        using var device = Trainer.Create(spec, data,
+            model => new LocalGradientBackend(spec, data, model, runners: DeviceShardRunners.For(TestDevice.Current)));
+
+        var actual = device.Run(new RecordingObserver());
+
+        Assert.InRange(actual.TestAccuracy, expected.TestAccuracy - 0.02, expected.TestAccuracy + 0.02);
+        Assert.True(expected.TestAccuracy > 0.9, $"the SIMD run reached only {expected.TestAccuracy:P1}");
+    }
 }
