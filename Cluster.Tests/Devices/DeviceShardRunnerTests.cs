@@ -115,6 +115,29 @@ public sealed class DeviceShardRunnerTests
     }
 
     [Fact]
+    public void ComputeShards_NaNSampleInThirdShardOfABatchNormModel_MarksTheBufferChangesNonFinite()
+    {
+        var spec = DeviceJobs.NormalizationSpec();
+        var blobs = SyntheticJobs.Blobs();
+        var features = new float[blobs.Train.Count * blobs.FeatureCount];
+        var labels = new int[blobs.Train.Count];
+        blobs.Train.Gather(features, labels, [.. Enumerable.Range(0, blobs.Train.Count)]);
+        features[17 * blobs.FeatureCount] = float.NaN;
+        var data = Dataset.FromFloats(features, labels, blobs.FeatureCount, blobs.ClassCount);
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        model.Initialize(spec.Seed);
+        using var runner = Runner(model, data, spec.Seed);
+        var gradients = new FixedPointAccumulator(model.Store.Count);
+        var bufferChanges = new FixedPointAccumulator(model.Store.BufferValues.Length);
+        var results = new ShardResult[4];
+
+        // Shards: [0..3], [4..7], [16..19] (holds sample 17, whose NaN batch norm spreads over its shard's statistics), [20..23].
+        runner.ComputeShards(0, [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23], [4, 4, 4, 4], gradients, bufferChanges, results);
+
+        Assert.Equal((false, 2), (bufferChanges.IsFinite, runner.FirstNonFiniteShard));
+    }
+
+    [Fact]
     public void Constructor_LayerWithoutDeviceKernel_ThrowsNamingTheLayer()
     {
         // The synthetic spec's first layer has DropConnect, and it holds batch norm and a residual block.

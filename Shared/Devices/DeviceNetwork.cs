@@ -13,8 +13,8 @@ namespace DistributedTrainer.Devices;
 /// </summary>
 /// <remarks>
 /// Only a chain of layers that have device kernels is accepted: dense (without DropConnect or time steps), relu, sigmoid,
-/// tanh, dropout, batch norm and layer norm. Any other layer is refused by name with <see cref="UnsupportedOnDeviceException"/> before anything
-/// is allocated on the device.
+/// tanh, dropout, batch norm and layer norm. Any other layer is refused by name with
+/// <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
 /// </remarks>
 internal sealed class DeviceNetwork : IDisposable
 {
