@@ -4,7 +4,10 @@ using Xunit;
 
 namespace DistributedTrainer.Tests.Devices;
 
-/// <summary>The dropout kernels against <see cref="Dropout"/>: the same counter-RNG masks, so bitwise the same values.</summary>
+/// <summary>
+/// The dropout kernels against <see cref="Dropout"/>: the same counter-RNG masks, so bitwise the same values; in evaluation
+/// both pass values through.
+/// </summary>
 public sealed class DeviceDropoutTests(AcceleratorFixture device) : IClassFixture<AcceleratorFixture>
 {
     [Theory]
@@ -45,5 +48,30 @@ public sealed class DeviceDropoutTests(AcceleratorFixture device) : IClassFixtur
         {
             layer.Dispose();
         }
+    }
+
+    [Fact]
+    public void ForwardAndBackward_Evaluation_PassValuesThroughAsTheSimdLayer()
+    {
+        const int batch = 3, features = 5;
+        using var model = new Model([new Dropout("drop", features, 0.5f)], batch);
+        var context = new StepContext { Training = false };
+        var input = DeviceAssert.Random(batch * features, 7);
+        var outputGradient = DeviceAssert.Random(batch * features, 8);
+        var expectedOutput = model.Forward(context, input, batch).ToArray();
+        var expectedInputGradient = new float[batch * features];
+        model.Backward(context, outputGradient, expectedInputGradient, batch);
+
+        using var layer = new DeviceDropout(device.Accelerator, device.Kernels, "drop", features, 0.5f, index: 0, batch);
+        using var x = device.Upload(input);
+        using var dy = device.Upload(outputGradient);
+        using var y = device.Zeros<float>(batch * features);
+        using var dx = device.Zeros<float>(batch * features);
+        var step = new DeviceStep(42, 1, default, Training: false);
+        layer.Forward(step, x.View, y.View, batch);
+        layer.Backward(step, x.View, y.View, dy.View, dx.View, batch);
+
+        Assert.Equal(expectedOutput, AcceleratorFixture.Download<float>(y.View));
+        Assert.Equal(expectedInputGradient, AcceleratorFixture.Download<float>(dx.View));
     }
 }

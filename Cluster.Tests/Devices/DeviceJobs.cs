@@ -3,7 +3,7 @@ using DistributedTrainer.Tests.Training;
 
 namespace DistributedTrainer.Tests.Devices;
 
-/// <summary>Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh.</summary>
+/// <summary>Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh, and the normalizations.</summary>
 internal static class DeviceJobs
 {
     /// <summary>
@@ -21,6 +21,29 @@ internal static class DeviceJobs
                 new LayerSpec { Name = "act1", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Relu } },
                 new LayerSpec { Name = "drop", Dropout = new DropoutSpec { Rate = 0.2f } },
                 new LayerSpec { Name = "fc2", Dense = new DenseSpec { Units = 12 } },
+                new LayerSpec { Name = "act2", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
+                new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
+            },
+        };
+        return spec;
+    }
+
+    /// <summary>
+    /// <see cref="Spec"/> with a model of dense, batch norm, relu, dense, layer norm, tanh and dense layers: a device job
+    /// with running statistics.
+    /// </summary>
+    public static JobSpec NormalizationSpec(int epochs = 3, int shard = 8)
+    {
+        var spec = SyntheticJobs.Spec(epochs, shard: shard);
+        spec.Model = new ModelSpec
+        {
+            Layers =
+            {
+                new LayerSpec { Name = "fc1", Dense = new DenseSpec { Units = 16 } },
+                new LayerSpec { Name = "bn", BatchNorm = new BatchNormSpec { Momentum = 0.2f } },
+                new LayerSpec { Name = "act1", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Relu } },
+                new LayerSpec { Name = "fc2", Dense = new DenseSpec { Units = 12 } },
+                new LayerSpec { Name = "ln", LayerNorm = new LayerNormSpec() },
                 new LayerSpec { Name = "act2", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
                 new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
             },

@@ -8,18 +8,18 @@ namespace DistributedTrainer.Devices;
 
 /// <summary>
 /// A model's training passes on one accelerator: the device copy of its flat parameters and gradients (the layout of its
-/// <see cref="ParameterStore"/>), one device layer per layer, each layer's output and two gradient buffers
-/// used in turn on the way back, all sized for <c>maxBatch</c> rows once.
+/// <see cref="ParameterStore"/>) and, when it has any, of its buffers and their changes, one device layer per layer, each
+/// layer's output and two gradient buffers used in turn on the way back, all sized for <c>maxBatch</c> rows once.
 /// </summary>
 /// <remarks>
 /// Only a chain of layers that have device kernels is accepted: dense (without DropConnect or time steps), relu, sigmoid,
-/// tanh and dropout. Any other layer is refused by name with <see cref="UnsupportedOnDeviceException"/> before anything
-/// is allocated on the device.
+/// tanh, dropout, batch norm and layer norm. Any other layer is refused by name with
+/// <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
 /// </remarks>
 internal sealed class DeviceNetwork : IDisposable
 {
     /// <summary>The layers a device worker runs, for messages.</summary>
-    public const string Supported = "dense (without DropConnect or time steps), relu, sigmoid, tanh and dropout";
+    public const string Supported = "dense (without DropConnect or time steps), relu, sigmoid, tanh, dropout, batch_norm and layer_norm";
 
     private readonly DeviceLayer[] _layers = [];
     // Output of layer i, (maxBatch, layers[i].OutputSize) each.
@@ -41,6 +41,12 @@ internal sealed class DeviceNetwork : IDisposable
         Gradients = accelerator.Allocate1D<float>(model.Store.Count);
         try
         {
+            // A model without buffers gets none: a zero-length device allocation is not portable across backends.
+            if (model.Store.BufferValues.Length > 0)
+            {
+                Buffers = accelerator.Allocate1D<float>(model.Store.BufferValues.Length);
+                BufferChanges = accelerator.Allocate1D<float>(model.Store.BufferValues.Length);
+            }
             _layers = [.. model.Layers.Select(layer => Build(accelerator, kernels, model, layer, maxBatch))];
             _activations = [.. _layers.Select(layer => accelerator.Allocate1D<float>((long)maxBatch * layer.OutputSize))];
             int widestInner = _layers.Skip(1).Select(layer => layer.InputSize).DefaultIfEmpty(1).Max();
@@ -62,6 +68,15 @@ internal sealed class DeviceNetwork : IDisposable
     /// <summary>The flat gradients of the last backward pass, laid out as the parameters.</summary>
     public MemoryBuffer1D<float, Stride1D.Dense> Gradients { get; }
 
+    /// <summary>The device copy of the model's buffers (batch norm running statistics); null when it has none.</summary>
+    public MemoryBuffer1D<float, Stride1D.Dense>? Buffers { get; }
+
+    /// <summary>
+    /// What the last training forward pass changes in <see cref="Buffers"/>, (after - before) x rows, laid out as them;
+    /// the buffers themselves stay as they were. Null when the model has no buffers.
+    /// </summary>
+    public MemoryBuffer1D<float, Stride1D.Dense>? BufferChanges { get; }
+
     /// <summary>Features per input row.</summary>
     public int InputSize { get; }
 
@@ -77,7 +92,7 @@ internal sealed class DeviceNetwork : IDisposable
             {
                 Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
                 Dense { Steps: > 1 } => "time steps have no device kernel",
-                Dense or Relu or Sigmoid or Tanh or Dropout => null,
+                Dense or Relu or Sigmoid or Tanh or Dropout or BatchNorm or LayerNorm => null,
                 _ => $"{layer.GetType().Name} has no device kernel",
             };
             if (reason is not null)
@@ -139,11 +154,9 @@ internal sealed class DeviceNetwork : IDisposable
         {
             case Dense dense:
                 {
-                    var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
-                    var (weight, bias) = (views[0], views[1]);
-                    return new DeviceDense(kernels, name, dense.InputSize, dense.OutputSize,
-                        Parameters.View.SubView(weight.Offset, weight.Length), Parameters.View.SubView(bias.Offset, bias.Length),
-                        Gradients.View.SubView(weight.Offset, weight.Length), Gradients.View.SubView(bias.Offset, bias.Length));
+                    var (weight, bias) = ParametersOf(model, name);
+                    return new DeviceDense(kernels, name, dense.InputSize, dense.OutputSize, ValuesOf(weight), ValuesOf(bias),
+                        GradientsOf(weight), GradientsOf(bias));
                 }
             case Relu:
                 return new DeviceActivation(name, layer.InputSize, kernels.ReluForward, kernels.ReluBackward, backwardReadsOutput: false);
@@ -153,10 +166,38 @@ internal sealed class DeviceNetwork : IDisposable
                 return new DeviceActivation(name, layer.InputSize, kernels.TanhForward, kernels.TanhBackward, backwardReadsOutput: true);
             case Dropout dropout:
                 return new DeviceDropout(accelerator, kernels, name, layer.InputSize, dropout.Rate, layer.Index, maxBatch);
+            case LayerNorm layerNorm:
+                {
+                    var (weight, bias) = ParametersOf(model, name);
+                    return new DeviceLayerNorm(accelerator, kernels, name, layer.InputSize, layerNorm.Epsilon, ValuesOf(weight),
+                        ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), maxBatch);
+                }
+            case BatchNorm batchNorm:
+                {
+                    var (weight, bias) = ParametersOf(model, name);
+                    // running_mean then running_var, consecutive in the buffer vector as the layer declares them.
+                    var buffers = model.Store.Buffers.Where(view => view.LayerName == name).ToArray();
+                    int offset = buffers[0].Offset;
+                    int length = buffers[0].Length + buffers[1].Length;
+                    return new DeviceBatchNorm(accelerator, kernels, name, layer.InputSize, batchNorm.Momentum, batchNorm.Epsilon,
+                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), Buffers!.View.SubView(offset, length),
+                        BufferChanges!.View.SubView(offset, length), maxBatch);
+                }
             default:
                 throw new UnsupportedOnDeviceException($"Layer '{name}' ({layer.GetType().Name}) has no device kernel");
         }
     }
+
+    /// <summary>The layer's two parameters, weight then bias, as the layers declare them.</summary>
+    private static (ParameterView Weight, ParameterView Bias) ParametersOf(Model model, string name)
+    {
+        var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
+        return (views[0], views[1]);
+    }
+
+    private ArrayView<float> ValuesOf(ParameterView view) => Parameters.View.SubView(view.Offset, view.Length);
+
+    private ArrayView<float> GradientsOf(ParameterView view) => Gradients.View.SubView(view.Offset, view.Length);
 
     public void Dispose()
     {
@@ -170,6 +211,8 @@ internal sealed class DeviceNetwork : IDisposable
         }
         _gradientEven?.Dispose();
         _gradientOdd?.Dispose();
+        BufferChanges?.Dispose();
+        Buffers?.Dispose();
         Gradients.Dispose();
         Parameters.Dispose();
     }

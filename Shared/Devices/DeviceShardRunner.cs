@@ -13,14 +13,15 @@ namespace DistributedTrainer.Devices;
 /// Computes a step's micro-shards on one accelerator: the step's samples and the parameters go to the device once, every
 /// shard's forward, loss and backward run there, and each shard's gradient is converted to fixed point and summed on the
 /// device (<see cref="FixedPointKernels"/>), so only the exact integer sums, the per-row losses and the correct flags come
-/// back. Shards run one after another on the device; the sums are those <see cref="MicroShardRunner"/> forms for the same
-/// float gradients.
+/// back. Batch norm's sample-weighted changes to its running statistics are summed the same way; every shard starts from
+/// the step's running statistics, as on the CPU. Shards run one after another on the device; the sums are those
+/// <see cref="MicroShardRunner"/> forms for the same float gradients and buffer changes.
 /// </summary>
 /// <remarks>
 /// The float gradients themselves differ from the SIMD kernels' by rounding (another summation order in the GEMMs), so a
 /// job on device workers trains to the same accuracy as on CPU workers but not to bitwise the same parameters.
 /// Evaluation stays on the CPU model. Layers without a device kernel, losses other than softmax cross-entropy and mean
-/// squared error, models with buffers (BatchNorm) and TEXT windows are refused when the runner is built.
+/// squared error, and TEXT windows are refused when the runner is built.
 /// </remarks>
 public sealed class DeviceShardRunner : IShardRunner
 {
@@ -35,8 +36,11 @@ public sealed class DeviceShardRunner : IShardRunner
     private readonly MemoryBuffer1D<long, Stride1D.Dense> _sums;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _outputGradient;
     private readonly long[] _hostSums;
+    // The fixed-point sums of the step's buffer changes; null when the model has no buffers.
+    private readonly MemoryBuffer1D<long, Stride1D.Dense>? _bufferSums;
+    private readonly long[] _hostBufferSums;
     // Grown to the largest step seen: the step's samples (rows, F), labels and ids, per-row losses and correct flags,
-    // and the lowest offending element of each shard's gradient (int.MaxValue: none).
+    // and the lowest offending element of each shard's gradient, then of each shard's buffer change (int.MaxValue: none).
     private MemoryBuffer1D<float, Stride1D.Dense>? _features;
     private MemoryBuffer1D<int, Stride1D.Dense>? _labels;
     private MemoryBuffer1D<long, Stride1D.Dense>? _sampleIds;
@@ -67,10 +71,6 @@ public sealed class DeviceShardRunner : IShardRunner
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(shardSize, 1);
         DeviceNetwork.Check(model);
-        if (model.Store.BufferValues.Length > 0)
-        {
-            throw new UnsupportedOnDeviceException("The model keeps running statistics (buffers), which device workers do not update; run this job on --device cpu workers");
-        }
         if (data.TargetsPerSample != 1 || model.OutputSize < 2)
         {
             throw new UnsupportedOnDeviceException(
@@ -95,6 +95,11 @@ public sealed class DeviceShardRunner : IShardRunner
         _sums = accelerator.Allocate1D<long>(model.Store.Count);
         _outputGradient = accelerator.Allocate1D<float>((long)shardSize * model.OutputSize);
         _hostSums = new long[model.Store.Count];
+        _hostBufferSums = new long[model.Store.BufferValues.Length];
+        if (_hostBufferSums.Length > 0)
+        {
+            _bufferSums = accelerator.Allocate1D<long>(_hostBufferSums.Length);
+        }
     }
 
     /// <inheritdoc />
@@ -157,6 +162,11 @@ public sealed class DeviceShardRunner : IShardRunner
         {
             throw new ArgumentException($"Invalid gradients: {gradients.Length} elements for a model of {_hostSums.Length} parameters", nameof(gradients));
         }
+        if (bufferChanges.Length != _hostBufferSums.Length)
+        {
+            throw new ArgumentException(
+                $"Invalid buffer_changes: {bufferChanges.Length} elements for a model of {_hostBufferSums.Length} buffer values", nameof(bufferChanges));
+        }
         FirstNonFiniteShard = -1;
         if (shards == 0)
         {
@@ -167,6 +177,7 @@ public sealed class DeviceShardRunner : IShardRunner
         int features = _data.FeatureCount;
         int classes = _network.OutputSize;
         _sums.MemSetToZero();
+        _bufferSums?.MemSetToZero();
         start = 0;
         for (int shard = 0; shard < shards; shard++)
         {
@@ -180,6 +191,10 @@ public sealed class DeviceShardRunner : IShardRunner
                 outputs, Part(_labels!, start, length), classes);
             _network.Backward(pass, input, outputGradient, length);
             _kernels.FixedPointAdd(_hostSums.Length, _sums.View, _offenders!.View, _network.Gradients.View, shard);
+            if (_bufferSums is not null)
+            {
+                _kernels.FixedPointAdd(_hostBufferSums.Length, _bufferSums.View, _offenders.View, _network.BufferChanges!.View, shards + shard);
+            }
             start += length;
         }
 
@@ -187,8 +202,13 @@ public sealed class DeviceShardRunner : IShardRunner
         _sums.View.AsContiguous().CopyToCPU(_hostSums);
         Part(_losses!, 0, rows).CopyToCPU(_hostLosses.AsSpan(0, rows));
         Part(_correct!, 0, rows).CopyToCPU(_hostCorrect.AsSpan(0, rows));
-        Part(_offenders!, 0, shards).CopyToCPU(_hostOffenders.AsSpan(0, shards));
+        Part(_offenders!, 0, 2 * shards).CopyToCPU(_hostOffenders.AsSpan(0, 2 * shards));
         gradients.Add(_hostSums);
+        if (_bufferSums is not null)
+        {
+            _bufferSums.View.AsContiguous().CopyToCPU(_hostBufferSums);
+            bufferChanges.Add(_hostBufferSums);
+        }
         start = 0;
         for (int shard = 0; shard < shards; shard++)
         {
@@ -205,16 +225,20 @@ public sealed class DeviceShardRunner : IShardRunner
             if (_hostOffenders[shard] != int.MaxValue)
             {
                 gradients.MarkNonFinite(_hostOffenders[shard]);
-                if (FirstNonFiniteShard < 0)
-                {
-                    FirstNonFiniteShard = shard;
-                }
+            }
+            if (_hostOffenders[shards + shard] != int.MaxValue)
+            {
+                bufferChanges.MarkNonFinite(_hostOffenders[shards + shard]);
+            }
+            if (FirstNonFiniteShard < 0 && (_hostOffenders[shard] != int.MaxValue || _hostOffenders[shards + shard] != int.MaxValue))
+            {
+                FirstNonFiniteShard = shard;
             }
             start += length;
         }
     }
 
-    /// <summary>The step's samples, labels and ids and the model's parameters to the device, in one copy each.</summary>
+    /// <summary>The step's samples, labels and ids and the model's parameters and buffers to the device, in one copy each.</summary>
     private void Upload(ReadOnlySpan<int> sampleIds, int shards)
     {
         int rows = sampleIds.Length;
@@ -227,12 +251,13 @@ public sealed class DeviceShardRunner : IShardRunner
         {
             _hostIds[i] = sampleIds[i];
         }
-        Array.Fill(_hostOffenders, int.MaxValue, 0, shards);
+        Array.Fill(_hostOffenders, int.MaxValue, 0, 2 * shards);
         Part(_features!, 0, (long)rows * features).CopyFromCPU(hostFeatures);
         Part(_labels!, 0, rows).CopyFromCPU(hostLabels);
         Part(_sampleIds!, 0, rows).CopyFromCPU(_hostIds.AsSpan(0, rows));
-        Part(_offenders!, 0, shards).CopyFromCPU(_hostOffenders.AsSpan(0, shards));
+        Part(_offenders!, 0, 2 * shards).CopyFromCPU(_hostOffenders.AsSpan(0, 2 * shards));
         _network.Parameters.View.AsContiguous().CopyFromCPU(_model.Store.Values);
+        _network.Buffers?.View.AsContiguous().CopyFromCPU(_model.Store.BufferValues);
     }
 
     private static ArrayView<T> Part<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, long start, long length)
@@ -259,11 +284,11 @@ public sealed class DeviceShardRunner : IShardRunner
             _hostLosses = new double[rows];
             _hostCorrect = new int[rows];
         }
-        if (_hostOffenders.Length < shards)
+        if (_hostOffenders.Length < 2 * shards)
         {
             _offenders?.Dispose();
-            _offenders = accelerator.Allocate1D<int>(shards);
-            _hostOffenders = new int[shards];
+            _offenders = accelerator.Allocate1D<int>(2 * shards);
+            _hostOffenders = new int[2 * shards];
         }
     }
 
@@ -277,6 +302,7 @@ public sealed class DeviceShardRunner : IShardRunner
         _offenders?.Dispose();
         _outputGradient.Dispose();
         _sums.Dispose();
+        _bufferSums?.Dispose();
         _network.Dispose();
         _device.Dispose();
     }

@@ -4,7 +4,10 @@ using ILGPU.Runtime;
 
 namespace DistributedTrainer.Devices.Layers;
 
-/// <summary><see cref="Numerics.Layers.Dropout"/> in training on the device, with the same counter-RNG masks.</summary>
+/// <summary>
+/// <see cref="Numerics.Layers.Dropout"/> on the device: in training with the same counter-RNG masks, in evaluation the
+/// identity.
+/// </summary>
 internal sealed class DeviceDropout : DeviceLayer
 {
     private readonly DeviceKernels _kernels;
@@ -32,6 +35,12 @@ internal sealed class DeviceDropout : DeviceLayer
     // input (B, F), sample ids (B) -> output (B, F)
     public override void Forward(DeviceStep step, ArrayView<float> input, ArrayView<float> output, int batch)
     {
+        if (!step.Training)
+        {
+            long length = (long)batch * InputSize;
+            input.SubView(0, length).CopyTo(output.SubView(0, length));
+            return;
+        }
         // The same key as CounterRng.FillUniform(mask, seed, step, sample, layer).
         ulong counterHigh = ((ulong)(uint)step.Step << 32) | (uint)_index;
         _kernels.DropoutForward(batch * InputSize, output, _mask.View, input, step.SampleIds, InputSize, _rate,
@@ -42,7 +51,16 @@ internal sealed class DeviceDropout : DeviceLayer
     public override void Backward(DeviceStep step, ArrayView<float> input, ArrayView<float> output,
         ArrayView<float> outputGradient, ArrayView<float> inputGradient, int batch)
     {
-        if (inputGradient.Length > 0)
+        if (inputGradient.Length == 0)
+        {
+            return;
+        }
+        if (!step.Training)
+        {
+            long length = (long)batch * InputSize;
+            outputGradient.SubView(0, length).CopyTo(inputGradient.SubView(0, length));
+        }
+        else
         {
             _kernels.DropoutBackward(batch * InputSize, inputGradient, _mask.View, outputGradient);
         }

@@ -40,6 +40,12 @@ public sealed class BatchNorm : Layer
 
     public override int OutputSize => InputSize;
 
+    /// <summary>Weight of the batch statistic in the running update, in [0, 1].</summary>
+    public float Momentum => _momentum;
+
+    /// <summary>Added to the variance before the square root.</summary>
+    public float Epsilon => _epsilon;
+
     public override IReadOnlyList<ParameterDeclaration> DeclareParameters() =>
     [
         new("weight", [InputSize], ParameterRole.Scale),

@@ -34,6 +34,9 @@ public sealed class LayerNorm : Layer
 
     public override int OutputSize => InputSize;
 
+    /// <summary>Added to the variance before the square root.</summary>
+    public float Epsilon => _epsilon;
+
     public override IReadOnlyList<ParameterDeclaration> DeclareParameters() =>
     [
         new("weight", [InputSize], ParameterRole.Scale),
