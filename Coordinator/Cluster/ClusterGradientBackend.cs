@@ -52,6 +52,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend
     private long _nextStep;
     // The step in which a worker was last dropped for refusing a request as invalid; -1: none yet.
     private long _invalidRefusalStep = -1;
+    // The batch after the one in ComputeAsync (the trainer's hint); empty when unknown.
+    private ReadOnlyMemory<int> _upcoming;
 
     /// <param name="jobId">The job; workers hold it under this id.</param>
     /// <param name="spec">The job's spec, with data paths the workers can read; fault_tolerance sets the deadlines.</param>
@@ -127,6 +129,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend
             }
         }
     }
+
+    public void Upcoming(ReadOnlyMemory<int> nextBatch) => _upcoming = nextBatch;
 
     public async ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken)
     {
@@ -476,6 +480,15 @@ internal sealed class ClusterGradientBackend : IGradientBackend
         {
             header.ShardIndices.Add(first + k);
             header.ShardLengths.Add(Math.Min(_shardSize, batch.Length - (first + k) * _shardSize));
+        }
+        // The read-ahead hint is this split applied to the next batch. The coordinator sends it, rather than each worker
+        // working out its next ids, because only the coordinator knows the split: the balancer moves it by measured speed
+        // after every step and membership may change it, so it is a guess that a worker checks against the next header
+        // sample by sample (what it did not read ahead it reads then); the workers need not repeat the trainer's sampling.
+        int nextEnd = Math.Min(end, _upcoming.Length);
+        if (start < nextEnd)
+        {
+            header.NextSampleIds.AddRange(_upcoming.Span[start..nextEnd].ToArray());
         }
         return header;
     }

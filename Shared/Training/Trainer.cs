@@ -162,6 +162,12 @@ public sealed class Trainer : IDisposable
                     return await SummaryAsync(wall, trainingSeconds + trainWatch.Elapsed.TotalSeconds, trainedSamples, stoppedEarly, saved, cancellation);
                 }
                 int batch = Math.Min(_spec.BatchSize, trainCount - _cursor.SamplesDone);
+                // The next batch within this epoch, for workers to read ahead; the epoch's last step has none (the next
+                // epoch's permutation is drawn only when it starts).
+                int nextStart = _cursor.SamplesDone + batch;
+                _backend.Upcoming(nextStart < trainCount && _cursor.Step + 1 < stopAfterSteps
+                    ? permutation.AsMemory(nextStart, Math.Min(_spec.BatchSize, trainCount - nextStart))
+                    : ReadOnlyMemory<int>.Empty);
                 (ShardResult Result, UpdateResult Update) step;
                 // One trace per step: the backend's calls to workers made inside it carry its context.
                 using var stepSpan = TrainingDiagnostics.StartStep(RunName, _cursor.Step + 1, _cursor.Epoch + 1);

@@ -32,6 +32,8 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly LoadedData _data;
     private readonly Model _model;
     private readonly IShardRunner _runner;
+    // Null when the training data is in memory (arrays): nothing to read ahead.
+    private readonly SampleReadAhead? _readAhead;
     private readonly Evaluator _evaluator;
     private readonly FixedPointAccumulator _gradients;
     private readonly FixedPointAccumulator _buffers;
@@ -43,6 +45,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly int _shardSize;
     private int[] _ids = [];
+    private int[] _nextIds = [];
     private int[] _lengths = [];
     private ShardResult[] _results = [];
     private RingLink? _link;
@@ -60,9 +63,10 @@ internal sealed class WorkerJob : IAsyncDisposable
         _shardSize = MicroShards.SizeOf(spec);
         var loss = LossFactory.Create(spec.Loss.Kind);
         _model = ModelFactory.Build(spec.Model, data.FeatureCount, Math.Max(_shardSize, Trainer.EvaluationChunk));
+        _readAhead = SampleReadAhead.For(data.Train);
         try
         {
-            _runner = runners(spec.Model, _model, loss, data.Train, spec.Seed, _shardSize, threads);
+            _runner = runners(spec.Model, _model, loss, _readAhead?.Data ?? data.Train, spec.Seed, _shardSize, threads);
             _evaluator = new Evaluator(_model, loss, data.FeatureCount, Trainer.EvaluationChunk);
         }
         catch
@@ -149,6 +153,14 @@ internal sealed class WorkerJob : IAsyncDisposable
             var link = CurrentLink(header.Generation);
             int shards = CheckHeader(header);
             var ring = link.Ring(TimeSpan.FromMilliseconds(header.RingTimeoutMs));
+            if (_readAhead is not null && shards > 0)
+            {
+                // This step's samples read during the last one go in use, and the next step's start to be read now, so
+                // that the read overlaps this step's parameters, collectives and computation. A parameter sync (no
+                // shards) leaves both alone.
+                await _readAhead.UseAsync(token);
+                _readAhead.Prefetch(_nextIds.AsSpan(0, header.NextSampleIds.Count));
+            }
             await ReceiveParametersAsync(requests, token);
             try
             {
@@ -198,7 +210,22 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
         finally
         {
+            ReleaseReadAhead();
             _turn.Release();
+        }
+    }
+
+    // Frees the step's samples read ahead (gathers are done) and counts how many of its gathered samples they held.
+    private void ReleaseReadAhead()
+    {
+        if (_readAhead is null)
+        {
+            return;
+        }
+        var (hits, misses) = _readAhead.Release();
+        if (hits + misses > 0)
+        {
+            TrainingMetrics.RecordPrefetch(JobId, hits, misses);
         }
     }
 
@@ -347,6 +374,20 @@ internal sealed class WorkerJob : IAsyncDisposable
             }
             _ids[i] = id;
         }
+        int next = header.NextSampleIds.Count;
+        if (_nextIds.Length < next)
+        {
+            _nextIds = new int[next];
+        }
+        for (int i = 0; i < next; i++)
+        {
+            int id = header.NextSampleIds[i];
+            if (id < 0 || id >= trainCount)
+            {
+                throw new ArgumentException($"Invalid next_sample_ids[{i}]: {id} (the training split holds samples [0, {trainCount}))");
+            }
+            _nextIds[i] = id;
+        }
         return shards;
     }
 
@@ -433,6 +474,10 @@ internal sealed class WorkerJob : IAsyncDisposable
             {
                 await _link.DisposeAsync();
                 _link = null;
+            }
+            if (_readAhead is not null)
+            {
+                await _readAhead.DisposeAsync();
             }
             _runner.Dispose();
             _evaluator.Dispose();
