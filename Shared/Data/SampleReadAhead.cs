@@ -87,7 +87,8 @@ public sealed class SampleReadAhead : IAsyncDisposable
     /// <returns>Whether samples read ahead are now in use.</returns>
     public async ValueTask<bool> UseAsync(CancellationToken cancellationToken)
     {
-        Release();
+        // The counts stay for Release to report.
+        _store.Hold(null)?.Dispose();
         if (_next is not { } next)
         {
             return false;
