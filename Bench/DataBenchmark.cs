@@ -22,7 +22,8 @@ namespace DistributedTrainer.Bench;
 /// then cancels (the training shards are evicted from the page cache first, so the steps read cold), and prints each process's peak resident memory (VmHWM) against the goals (workers under 400 MB,
 /// coordinator under 300 MB). Then read throughput on one shard file with a cold page cache (posix_fadvise DONTNEED):
 /// `dd bs=16M` beside the workers' path (Dataset.Gather, positional reads) in file order and in random
-/// order over the whole data set. The data set is deleted at the end, also when a step fails.
+/// order over the whole data set; and how long a step waits for its reads with and without SampleReadAhead. The data set
+/// is deleted at the end, also when a step fails.
 /// </summary>
 internal static partial class DataBenchmark
 {
@@ -78,6 +79,8 @@ internal static partial class DataBenchmark
 
             Console.WriteLine();
             Throughput(Path.Combine(data, "train"));
+            Console.WriteLine();
+            await ReadAheadAsync(Path.Combine(data, "train"));
             return peaks.Processes.All(process => process.PeakMiB < (process.Name.StartsWith("worker", StringComparison.Ordinal) ? 400 : 300)) ? 0 : 1;
         }
         finally
@@ -237,6 +240,61 @@ internal static partial class DataBenchmark
         int[] shuffled = [.. Enumerable.Range(0, 20_000).Select(_ => random.Next(data.Count))];
         double scattered = Gather(data, shuffled);
         Console.WriteLine(Invariant($"| Dataset.Gather (pread), random samples over all shards, batches of {Batch} | {scattered:0} | {scattered / dd:0.00} |"));
+        Console.WriteLine();
+        Console.WriteLine(Invariant($"load average {LoadAverage()}"));
+    }
+
+    // What a worker's step waits for reads: cold batches of one worker's share of random samples, each followed by a
+    // step's computation, stood in for by a sleep (so that the figure does not follow the machine's load). Gathered
+    // directly, the step waits for every read; with SampleReadAhead the next batch is read while the sleep runs, and the
+    // step waits only for what is not read by then.
+    private static async Task ReadAheadAsync(string train)
+    {
+        const int steps = 100;
+        const int computeMs = 20;
+        var files = Directory.GetFiles(train);
+        var (data, _) = ShardedDataset.Open(train);
+        data = data.WithNormalization(Normalization.Fit(NormalizationKind.Scale, data));
+        var random = new Random(5);
+        int[][] batches = [.. Enumerable.Range(0, steps).Select(_ => Enumerable.Range(0, Batch / Workers).Select(_ => random.Next(data.Count)).ToArray())];
+        var features = new float[Batch / Workers * data.FeatureCount];
+        var labels = new int[Batch / Workers];
+
+        Evict(files);
+        var waited = TimeSpan.Zero;
+        foreach (int[] batch in batches)
+        {
+            long start = Stopwatch.GetTimestamp();
+            data.Gather(features, labels, batch);
+            waited += Stopwatch.GetElapsedTime(start);
+            Thread.Sleep(computeMs);
+        }
+        double direct = waited.TotalMilliseconds / steps;
+
+        Evict(files);
+        waited = TimeSpan.Zero;
+        long hits = 0;
+        await using (var readAhead = SampleReadAhead.For(data)!)
+        {
+            readAhead.Prefetch(batches[0]);
+            for (int step = 0; step < steps; step++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                await readAhead.UseAsync(CancellationToken.None);
+                readAhead.Prefetch(step + 1 < steps ? batches[step + 1] : []);
+                readAhead.Data.Gather(features, labels, batches[step]);
+                waited += Stopwatch.GetElapsedTime(start);
+                Thread.Sleep(computeMs);
+                hits += readAhead.Release().Hits;
+            }
+        }
+        double ahead = waited.TotalMilliseconds / steps;
+        Console.WriteLine(Invariant($"A worker's reads per step, cold, {steps} steps of {Batch / Workers} random samples, {computeMs} ms of computation (a sleep) each:"));
+        Console.WriteLine();
+        Console.WriteLine("| Reads | Step waits (ms/step) |");
+        Console.WriteLine("|---|---:|");
+        Console.WriteLine(Invariant($"| Dataset.Gather during the step | {direct:0.00} |"));
+        Console.WriteLine(Invariant($"| SampleReadAhead one step ahead ({hits} of {steps * (Batch / Workers)} samples read ahead) | {ahead:0.00} |"));
         Console.WriteLine();
         Console.WriteLine(Invariant($"load average {LoadAverage()}"));
     }
