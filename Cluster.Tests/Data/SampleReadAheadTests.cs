@@ -126,6 +126,24 @@ public sealed class SampleReadAheadTests : IDisposable
     }
 
     [Fact]
+    public async Task UseAsync_StepCancelledWhileWaiting_ThrowsAndTheNextStepReadsAheadAgain()
+    {
+        await using var readAhead = SampleReadAhead.For(_data)!;
+        readAhead.Prefetch([1, 2]);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => readAhead.UseAsync(cancelled.Token).AsTask());
+        readAhead.Prefetch([3, 4]);
+        bool inUse = await readAhead.UseAsync(CancellationToken.None);
+        var gathered = Gather(readAhead.Data, [3, 4]);
+
+        Assert.True(inUse);
+        Assert.Equal(Gather(_data, [3, 4]), gathered, GatherComparer.Instance);
+        Assert.Equal((2L, 0L), readAhead.Release());
+    }
+
+    [Fact]
     public void For_DataInMemory_IsNull()
     {
         var inMemory = Dataset.FromBytes(new byte[8], [0, 1], featureCount: 4, classCount: 2);

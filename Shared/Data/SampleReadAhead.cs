@@ -53,7 +53,7 @@ public sealed class SampleReadAhead : IAsyncDisposable
         if (_next is { } unused)
         {
             _next = null;
-            _abandoned = Task.WhenAll(_abandoned, unused.AbandonAsync());
+            Abandon(unused);
         }
         if (sampleIds.IsEmpty)
         {
@@ -89,6 +89,9 @@ public sealed class SampleReadAhead : IAsyncDisposable
     {
         // The counts stay for Release to report.
         _store.Hold(null)?.Dispose();
+        // A cancelled step throws even when the read is done (WaitAsync would hand back a finished read); the read stays
+        // for the next call.
+        cancellationToken.ThrowIfCancellationRequested();
         if (_next is not { } next)
         {
             return false;
@@ -101,7 +104,7 @@ public sealed class SampleReadAhead : IAsyncDisposable
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            _abandoned = Task.WhenAll(_abandoned, next.AbandonAsync());
+            Abandon(next);
             throw;
         }
         catch (Exception)
@@ -133,9 +136,16 @@ public sealed class SampleReadAhead : IAsyncDisposable
         if (_next is { } next)
         {
             _next = null;
-            _abandoned = Task.WhenAll(_abandoned, next.AbandonAsync());
+            Abandon(next);
         }
         await _abandoned;
+    }
+
+    // Cancels a read nobody will use; dispose waits for it. Finished ones are let go, so the chain stays short.
+    private void Abandon(Pending read)
+    {
+        var abandoning = read.AbandonAsync();
+        _abandoned = _abandoned.IsCompleted ? abandoning : Task.WhenAll(_abandoned, abandoning);
     }
 
     private sealed record Pending(Task<StoredRows> Read, CancellationTokenSource Cancel)
