@@ -19,10 +19,11 @@ namespace DistributedTrainer.Bench;
 /// Streaming reads of a large sharded data set (issue 17): generates a synthetic uint8 data set of --gigabytes G
 /// (default 8; 3072 bytes per sample, 100 000 samples per shard) under --dir (default the temp directory, after df
 /// says it has room), trains --steps N (default 200) of an MLP on a coordinator and 2 worker processes (1 thread each),
-/// then cancels, and prints each process's peak resident memory (VmHWM) against the goals (workers under 400 MB,
+/// then cancels (the training shards are evicted from the page cache first, so the steps read cold), and prints each process's peak resident memory (VmHWM) against the goals (workers under 400 MB,
 /// coordinator under 300 MB). Then read throughput on one shard file with a cold page cache (posix_fadvise DONTNEED):
 /// `dd bs=16M` beside the workers' path (Dataset.Gather, positional reads) in file order and in random
-/// order over the whole data set. The data set is deleted at the end, also when a step fails.
+/// order over the whole data set; and how long a step waits for its reads with and without SampleReadAhead. The data set
+/// is deleted at the end, also when a step fails.
 /// </summary>
 internal static partial class DataBenchmark
 {
@@ -60,6 +61,9 @@ internal static partial class DataBenchmark
             long bytes = DirectoryBytes(Path.Combine(data, "train"));
             Console.WriteLine(Invariant($"Generated {samples:N0} training samples ({bytes / 1e9:0.00} GB in {(samples + ShardSize - 1) / ShardSize} shards) in {clock.Elapsed.TotalSeconds:0} s; load average {LoadAverage()}"));
 
+            // The data set was just written, so its pages sit in the page cache: dropped here, the steps' reads are
+            // cold, which is what a worker of a data set larger than memory meets (and what a prefetch has to hide).
+            Evict(Directory.GetFiles(Path.Combine(data, "train")));
             var peaks = await TrainAsync(directory, data, steps);
             Console.WriteLine();
             Console.WriteLine("| Process | Peak RSS (VmHWM) | Goal | Met |");
@@ -71,10 +75,12 @@ internal static partial class DataBenchmark
             }
             double perWorker = steps * (double)Batch / Workers * SampleBytes / peaks.Seconds / 1e6;
             Console.WriteLine(Invariant(
-                $"{steps} steps of batch {Batch} in {peaks.Seconds:0.0} s: {steps * (double)Batch / peaks.Seconds:0} samples/s in all, {perWorker:0.0} MB/s of sample data per worker; load average {LoadAverage()}"));
+                $"{steps} steps of batch {Batch} (training shards evicted from the page cache first) in {peaks.Seconds:0.0} s, {peaks.Seconds / steps * 1000:0.0} ms a step: {steps * (double)Batch / peaks.Seconds:0} samples/s in all, {perWorker:0.0} MB/s of sample data per worker; load average {LoadAverage()}"));
 
             Console.WriteLine();
             Throughput(Path.Combine(data, "train"));
+            Console.WriteLine();
+            await ReadAheadAsync(Path.Combine(data, "train"));
             return peaks.Processes.All(process => process.PeakMiB < (process.Name.StartsWith("worker", StringComparison.Ordinal) ? 400 : 300)) ? 0 : 1;
         }
         finally
@@ -234,6 +240,61 @@ internal static partial class DataBenchmark
         int[] shuffled = [.. Enumerable.Range(0, 20_000).Select(_ => random.Next(data.Count))];
         double scattered = Gather(data, shuffled);
         Console.WriteLine(Invariant($"| Dataset.Gather (pread), random samples over all shards, batches of {Batch} | {scattered:0} | {scattered / dd:0.00} |"));
+        Console.WriteLine();
+        Console.WriteLine(Invariant($"load average {LoadAverage()}"));
+    }
+
+    // What a worker's step waits for reads: cold batches of one worker's share of random samples, each followed by a
+    // step's computation, stood in for by a sleep (so that the figure does not follow the machine's load). Gathered
+    // directly, the step waits for every read; with SampleReadAhead the next batch is read while the sleep runs, and the
+    // step waits only for what is not read by then.
+    private static async Task ReadAheadAsync(string train)
+    {
+        const int steps = 100;
+        const int computeMs = 20;
+        var files = Directory.GetFiles(train);
+        var (data, _) = ShardedDataset.Open(train);
+        data = data.WithNormalization(Normalization.Fit(NormalizationKind.Scale, data));
+        var random = new Random(5);
+        int[][] batches = [.. Enumerable.Range(0, steps).Select(_ => Enumerable.Range(0, Batch / Workers).Select(_ => random.Next(data.Count)).ToArray())];
+        var features = new float[Batch / Workers * data.FeatureCount];
+        var labels = new int[Batch / Workers];
+
+        Evict(files);
+        var waited = TimeSpan.Zero;
+        foreach (int[] batch in batches)
+        {
+            long start = Stopwatch.GetTimestamp();
+            data.Gather(features, labels, batch);
+            waited += Stopwatch.GetElapsedTime(start);
+            Thread.Sleep(computeMs);
+        }
+        double direct = waited.TotalMilliseconds / steps;
+
+        Evict(files);
+        waited = TimeSpan.Zero;
+        long hits = 0;
+        await using (var readAhead = SampleReadAhead.For(data)!)
+        {
+            readAhead.Prefetch(batches[0]);
+            for (int step = 0; step < steps; step++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                await readAhead.UseAsync(CancellationToken.None);
+                readAhead.Prefetch(step + 1 < steps ? batches[step + 1] : []);
+                readAhead.Data.Gather(features, labels, batches[step]);
+                waited += Stopwatch.GetElapsedTime(start);
+                Thread.Sleep(computeMs);
+                hits += readAhead.Release().Hits;
+            }
+        }
+        double ahead = waited.TotalMilliseconds / steps;
+        Console.WriteLine(Invariant($"A worker's reads per step, cold, {steps} steps of {Batch / Workers} random samples, {computeMs} ms of computation (a sleep) each:"));
+        Console.WriteLine();
+        Console.WriteLine("| Reads | Step waits (ms/step) |");
+        Console.WriteLine("|---|---:|");
+        Console.WriteLine(Invariant($"| Dataset.Gather during the step | {direct:0.00} |"));
+        Console.WriteLine(Invariant($"| SampleReadAhead one step ahead ({hits} of {steps * (Batch / Workers)} samples read ahead) | {ahead:0.00} |"));
         Console.WriteLine();
         Console.WriteLine(Invariant($"load average {LoadAverage()}"));
     }

@@ -152,6 +152,21 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Step_NextSampleIdOutsideTrainingSplit_IsInvalidArgument()
+    {
+        var header = Header();
+        header.SampleIds.AddRange([0, 1]);
+        header.ShardLengths.Add(2);
+        header.ShardIndices.Add(0);
+        header.NextSampleIds.AddRange([2, -1]);
+
+        var failure = await StepFailsAsync(header);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("next_sample_ids[1]: -1", failure.Status.Detail);
+    }
+
+    [Fact]
     public async Task Step_OversizePiece_IsInvalidArgument()
     {
         var oversize = new ParameterPiece { Offset = 0, Values = ByteString.CopyFrom(new byte[RawElements.MaxPieceBytes + 4]) };

@@ -60,6 +60,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private long _nextStep;
     // The step in which a worker was last dropped for refusing a request as invalid; -1: none yet.
     private long _invalidRefusalStep = -1;
+    // The batch after the one in ComputeAsync (the trainer's hint); empty when unknown.
+    private ReadOnlyMemory<int> _upcoming;
 
     /// <param name="jobId">The job; workers hold it under this id.</param>
     /// <param name="spec">The job's spec, with data paths the workers can read; fault_tolerance sets the deadlines.</param>
@@ -171,6 +173,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             }
         }
     }
+
+    public void Upcoming(ReadOnlyMemory<int> nextBatch) => _upcoming = nextBatch;
 
     public async ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken)
     {
@@ -525,6 +529,15 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             int start = first * _shardSize;
             int end = Math.Min((first + count) * _shardSize, batch.Length);
             header.SampleIds.AddRange(batch.Span[start..end].ToArray());
+            // The read-ahead hint is this split applied to the next batch. The coordinator sends it, rather than each worker
+            // working out its next ids, because only the coordinator knows the split: the balancer moves it by measured speed
+            // after every step and membership may change it, so it is a guess that a worker checks against the next header
+            // sample by sample (what it did not read ahead it reads then); the workers need not repeat the trainer's sampling.
+            int nextEnd = Math.Min(end, _upcoming.Length);
+            if (start < nextEnd)
+            {
+                header.NextSampleIds.AddRange(_upcoming.Span[start..nextEnd].ToArray());
+            }
         }
         for (int k = 0; k < count; k++)
         {

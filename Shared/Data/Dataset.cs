@@ -196,6 +196,12 @@ public sealed class Dataset
         }
     }
 
+    /// <summary>Where the samples are kept.</summary>
+    internal SampleStore Store => _store;
+
+    /// <summary>The same samples gathered through <paramref name="store"/>, which holds the same stored rows (a read-ahead view).</summary>
+    internal Dataset WithStore(SampleStore store) => new(store, _rows, ClassCount, Normalization);
+
     /// <summary>Sample <paramref name="index"/> converted to float without normalization: row (F).</summary>
     internal void ReadRaw(Span<float> row, int index) => _store.ReadFeatures(row, StoredRow(index));
 
@@ -225,7 +231,8 @@ public sealed class Dataset
         }
     }
 
-    private int StoredRow(int index)
+    /// <summary>The store's row of sample <paramref name="index"/> (a position in this data set).</summary>
+    internal int StoredRow(int index)
     {
         if ((uint)index >= (uint)Count)
         {

@@ -56,6 +56,12 @@ public static class TrainingMetrics
     /// <summary>Bytes sent over a ring link (<c>ring.bytes_sent</c>, tagged <c>link</c>).</summary>
     public static readonly Counter<long> RingBytesSent = Meter.CreateCounter<long>("ring.bytes_sent", unit: "By", description: "Payload bytes sent over a ring link.");
 
+    /// <summary>
+    /// Samples a worker's steps gathered from shard files (<c>train.worker.prefetch.samples</c>), tagged <c>outcome</c>:
+    /// <c>hit</c> (read ahead while the step before computed) or <c>miss</c> (read from the files during the step).
+    /// </summary>
+    public static readonly Counter<long> PrefetchSamples = Meter.CreateCounter<long>("train.worker.prefetch.samples", unit: "{sample}", description: "Samples a worker's step gathered from shard files: read ahead (hit) or read during the step (miss).");
+
     /// <summary>The depth of the queues registered with <see cref="TrackQueue"/> (<c>trainer.queue.depth</c>, tagged <c>queue</c>).</summary>
     public static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge("trainer.queue.depth", ObserveQueues, unit: "{item}", description: "Items waiting in a queue.");
 
@@ -131,6 +137,18 @@ public static class TrainingMetrics
         }
 
         RingBytesSent.Add(bytes, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.Link, $"{fromRank}->{toRank}"));
+    }
+
+    /// <summary>Counts one worker step's samples of <paramref name="jobId"/> that were read ahead (hits) and read during the step (misses).</summary>
+    public static void RecordPrefetch(string jobId, long hits, long misses)
+    {
+        if (!PrefetchSamples.Enabled)
+        {
+            return;
+        }
+
+        PrefetchSamples.Add(hits, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.Outcome, "hit"));
+        PrefetchSamples.Add(misses, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.Outcome, "miss"));
     }
 
     /// <summary>

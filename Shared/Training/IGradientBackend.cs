@@ -17,6 +17,16 @@ public interface IGradientBackend : IDisposable
         FixedPointAccumulator bufferChanges, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Tells the backend the batch that the step after the next <see cref="ComputeAsync"/> will get, so that workers can
+    /// read its samples while that step computes; empty when it is not known. A hint: it never changes a result, and
+    /// <paramref name="nextBatch"/> stays valid until that ComputeAsync returns. The default ignores it (a backend
+    /// without workers has nothing to read ahead).
+    /// </summary>
+    void Upcoming(ReadOnlyMemory<int> nextBatch)
+    {
+    }
+
+    /// <summary>
     /// Loss sum, correct count and sample count over the whole <paramref name="split"/>, summed over
     /// <see cref="Trainer.EvaluationChunk"/>-sample chunks in order.
     /// </summary>

@@ -139,6 +139,9 @@ public sealed class Trainer : IDisposable
         int trainCount = _data.Train.Count;
         var permutation = new int[trainCount];
         int permutationEpoch = -1;
+        // The next epoch's permutation, drawn at this epoch's last step so that its first batch can be read ahead too.
+        int[]? nextPermutation = null;
+        int nextPermutationEpoch = -1;
         if (_cursor.Step > 0)
         {
             observer.OnEvent($"Resumed at step {_cursor.Step}, epoch {_cursor.Epoch + 1}, sample {_cursor.SamplesDone} of {trainCount}.");
@@ -147,7 +150,12 @@ public sealed class Trainer : IDisposable
         while (_cursor.Epoch < _spec.Epochs && !stoppedEarly)
         {
             var epochWatch = Stopwatch.StartNew();
-            if (permutationEpoch != _cursor.Epoch)
+            if (nextPermutationEpoch == _cursor.Epoch)
+            {
+                (permutation, nextPermutation) = (nextPermutation!, permutation);
+                (permutationEpoch, nextPermutationEpoch) = (_cursor.Epoch, permutationEpoch);
+            }
+            else if (permutationEpoch != _cursor.Epoch)
             {
                 EpochPermutation.Fill(permutation, _spec.Seed, _cursor.Epoch);
                 permutationEpoch = _cursor.Epoch;
@@ -162,6 +170,26 @@ public sealed class Trainer : IDisposable
                     return await SummaryAsync(wall, trainingSeconds + trainWatch.Elapsed.TotalSeconds, trainedSamples, stoppedEarly, saved, cancellation);
                 }
                 int batch = Math.Min(_spec.BatchSize, trainCount - _cursor.SamplesDone);
+                // The next batch, for workers to read ahead: later in this epoch, or at its last step the first of the
+                // next epoch (whose permutation is then drawn now; a pure function of seed and epoch, so nothing changes).
+                int nextStart = _cursor.SamplesDone + batch;
+                bool another = _cursor.Step + 1 < stopAfterSteps;
+                var upcoming = ReadOnlyMemory<int>.Empty;
+                if (another && nextStart < trainCount)
+                {
+                    upcoming = permutation.AsMemory(nextStart, Math.Min(_spec.BatchSize, trainCount - nextStart));
+                }
+                else if (another && _cursor.Epoch + 1 < _spec.Epochs)
+                {
+                    nextPermutation ??= new int[trainCount];
+                    if (nextPermutationEpoch != _cursor.Epoch + 1)
+                    {
+                        EpochPermutation.Fill(nextPermutation, _spec.Seed, _cursor.Epoch + 1);
+                        nextPermutationEpoch = _cursor.Epoch + 1;
+                    }
+                    upcoming = nextPermutation.AsMemory(0, Math.Min(_spec.BatchSize, trainCount));
+                }
+                _backend.Upcoming(upcoming);
                 (ShardResult Result, UpdateResult Update) step;
                 // One trace per step: the backend's calls to workers made inside it carry its context.
                 using var stepSpan = TrainingDiagnostics.StartStep(RunName, _cursor.Step + 1, _cursor.Epoch + 1);

@@ -41,6 +41,8 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly Evaluator? _evaluator;
     // A GAN job's engine; null for an ordinary job.
     private readonly AdversarialShardRunner? _adversarial;
+    // Null when the training data is in memory (arrays), or for a GAN job: nothing to read ahead.
+    private readonly SampleReadAhead? _readAhead;
     // The sums of the model, or a GAN's discriminator, and (GAN jobs) the generator's.
     private readonly FixedPointAccumulator _gradients;
     private readonly FixedPointAccumulator _buffers;
@@ -54,6 +56,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly int _shardSize;
     private int[] _ids = [];
+    private int[] _nextIds = [];
     private int[] _lengths = [];
     private int[] _indices = [];
     private ShardResult[] _results = [];
@@ -92,9 +95,10 @@ internal sealed class WorkerJob : IAsyncDisposable
         {
             var loss = LossFactory.Create(spec.Loss.Kind);
             _models = [ModelFactory.Build(spec.Model, data.FeatureCount, Math.Max(_shardSize, Trainer.EvaluationChunk))];
+            _readAhead = SampleReadAhead.For(data.Train);
             try
             {
-                _runner = runners(spec.Model, _models[0], loss, data.Train, spec.Seed, _shardSize, threads);
+                _runner = runners(spec.Model, _models[0], loss, _readAhead?.Data ?? data.Train, spec.Seed, _shardSize, threads);
                 _evaluator = new Evaluator(_models[0], loss, data.FeatureCount, Trainer.EvaluationChunk);
             }
             catch
@@ -190,6 +194,14 @@ internal sealed class WorkerJob : IAsyncDisposable
             var (gradients, buffers) = Sums(header.Update);
             var flatGradients = _flatGradients.AsMemory(0, gradients.Length + buffers.Length);
             var ring = link.Ring(TimeSpan.FromMilliseconds(header.RingTimeoutMs));
+            if (_readAhead is not null && shards > 0)
+            {
+                // This step's samples read during the last one go in use, and the next step's start to be read now, so
+                // that the read overlaps this step's parameters, collectives and computation. A parameter sync (no
+                // shards) leaves both alone.
+                await _readAhead.UseAsync(token);
+                _readAhead.Prefetch(_nextIds.AsSpan(0, header.NextSampleIds.Count));
+            }
             await ReceiveParametersAsync(requests, token);
             try
             {
@@ -238,6 +250,7 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
         finally
         {
+            ReleaseReadAhead();
             _turn.Release();
         }
     }
@@ -278,6 +291,20 @@ internal sealed class WorkerJob : IAsyncDisposable
         else
         {
             _adversarial.Generator(header.Step, lengths, _indices.AsSpan(0, shards), gradients, buffers, _results);
+        }
+    }
+
+    // Frees the step's samples read ahead (gathers are done) and counts how many of its gathered samples they held.
+    private void ReleaseReadAhead()
+    {
+        if (_readAhead is null)
+        {
+            return;
+        }
+        var (hits, misses) = _readAhead.Release();
+        if (hits + misses > 0)
+        {
+            TrainingMetrics.RecordPrefetch(JobId, hits, misses);
         }
     }
 
@@ -436,6 +463,20 @@ internal sealed class WorkerJob : IAsyncDisposable
             }
             _ids[i] = id;
         }
+        int next = header.NextSampleIds.Count;
+        if (_nextIds.Length < next)
+        {
+            _nextIds = new int[next];
+        }
+        for (int i = 0; i < next; i++)
+        {
+            int id = header.NextSampleIds[i];
+            if (id < 0 || id >= trainCount)
+            {
+                throw new ArgumentException($"Invalid next_sample_ids[{i}]: {id} (the training split holds samples [0, {trainCount}))");
+            }
+            _nextIds[i] = id;
+        }
         return shards;
     }
 
@@ -532,6 +573,10 @@ internal sealed class WorkerJob : IAsyncDisposable
             {
                 await _link.DisposeAsync();
                 _link = null;
+            }
+            if (_readAhead is not null)
+            {
+                await _readAhead.DisposeAsync();
             }
             _runner?.Dispose();
             _evaluator?.Dispose();

@@ -33,6 +33,9 @@ internal sealed class NpyRows
     /// <summary>Elements per entry of the first dimension.</summary>
     public long RowElements { get; }
 
+    /// <summary>Bytes per entry of the first dimension.</summary>
+    public long RowBytes => _rowBytes;
+
     /// <summary>
     /// Opens <paramref name="path"/> after checking that its header has <paramref name="type"/> and
     /// <paramref name="shape"/> and that the file holds all of its data; errors say which and are prefixed by the caller.

@@ -96,13 +96,7 @@ internal sealed class ShardedSamples : SampleStore
             while (start < rows.Length)
             {
                 var (shard, local) = Locate(sortedRows[start]);
-                int shardEnd = _firsts[shard + 1];
-                int run = 1;
-                while (start + run < rows.Length && run < maxRun
-                    && sortedRows[start + run] == sortedRows[start] + run && sortedRows[start + run] < shardEnd)
-                {
-                    run++;
-                }
+                int run = RunLength(sortedRows.AsSpan(0, rows.Length), start, shard, maxRun);
                 var raw = scratch.AsSpan(0, run * rowBytes);
                 _features[shard].ReadRows(raw, local);
                 for (int k = 0; k < run; k++)
@@ -121,6 +115,44 @@ internal sealed class ShardedSamples : SampleStore
         }
     }
 
+    /// <summary>Bytes of one stored feature row.</summary>
+    internal int FeatureRowBytes => FeatureCount * _index.FeatureType.Size();
+
+    /// <summary>Bytes of one stored target row (0 when there are no shards).</summary>
+    internal int TargetRowBytes => _targets.Length == 0 ? 0 : (int)_targets[0].RowBytes;
+
+    /// <summary>
+    /// features (R, <see cref="FeatureRowBytes"/>) and targets (R, <see cref="TargetRowBytes"/>) &lt;- the stored bytes of
+    /// <paramref name="sortedRows"/> (R, ascending, distinct) as they lie in the files, for a read ahead to convert later as
+    /// a gather would. Rows that follow each other in a shard are one positional read of up to
+    /// <see cref="MergedReadBytes"/>; <paramref name="cancellationToken"/> is checked between reads.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A shard file has shrunk since it was opened.</exception>
+    internal void ReadStoredRows(Span<byte> features, Span<byte> targets, ReadOnlySpan<int> sortedRows, CancellationToken cancellationToken)
+    {
+        ReadRuns(_features, features, FeatureRowBytes, sortedRows, cancellationToken);
+        ReadRuns(_targets, targets, TargetRowBytes, sortedRows, cancellationToken);
+    }
+
+    /// <summary>features (F) &lt;- one row's stored feature bytes (<see cref="FeatureRowBytes"/>), converted as <see cref="ReadFeatureRows"/> converts them.</summary>
+    internal void ConvertStoredFeatures(Span<float> features, ReadOnlySpan<byte> stored) => ConvertRaw(stored, _index.FeatureType, features);
+
+    /// <summary>targets (<see cref="TargetWidth"/>) &lt;- one row's stored target bytes, converted as <see cref="ReadTargets"/> converts them.</summary>
+    internal void ConvertStoredTargets(Span<float> targets, ReadOnlySpan<byte> stored) =>
+        ConvertRaw(stored[..(targets.Length * _index.TargetType.Size())], _index.TargetType, targets);
+
+    /// <summary>labels &lt;- the class id in row <paramref name="row"/>'s stored target bytes, checked as <see cref="ReadLabels"/> checks it.</summary>
+    internal void ConvertStoredLabels(Span<int> labels, ReadOnlySpan<byte> stored, int row, int classCount)
+    {
+        long id = _index.TargetType switch
+        {
+            NpyDType.UInt8 => stored[0],
+            NpyDType.Int32 => MemoryMarshal.Read<int>(stored),
+            _ => MemoryMarshal.Read<long>(stored),
+        };
+        labels[0] = CheckedClassId(id, row, classCount);
+    }
+
     public override void ReadBytes(Span<byte> bytes, int row)
     {
         var (shard, local) = Locate(row);
@@ -137,13 +169,7 @@ internal sealed class ShardedSamples : SampleStore
             NpyDType.Int32 => ReadOne<int>(file, local),
             _ => ReadOne<long>(file, local),
         };
-        if ((ulong)id >= (ulong)classCount)
-        {
-            // The id itself is not quoted: it is file content, and the message may go back to a remote caller.
-            throw new InvalidDataException(
-                $"{Path.Combine(_directory, _index.Shards[shard].Targets)}: sample {local} has a class id outside [0, {classCount})");
-        }
-        labels[0] = (int)id;
+        labels[0] = CheckedClassId(id, row, classCount);
     }
 
     public override void ReadTargets(Span<float> targets, int row)
@@ -175,6 +201,46 @@ internal sealed class ShardedSamples : SampleStore
         {
             throw new InvalidDataException($"{ShardIndex.FileName}: {field}: {path} {failure.Message}", failure);
         }
+    }
+
+    private int CheckedClassId(long id, int row, int classCount)
+    {
+        if ((ulong)id >= (ulong)classCount)
+        {
+            var (shard, local) = Locate(row);
+            // The id itself is not quoted: it is file content, and the message may go back to a remote caller.
+            throw new InvalidDataException(
+                $"{Path.Combine(_directory, _index.Shards[shard].Targets)}: sample {local} has a class id outside [0, {classCount})");
+        }
+        return (int)id;
+    }
+
+    // destination (R, rowBytes) <- the rows of `files` at sortedRows (R, ascending), adjacent rows of a shard in one read.
+    private void ReadRuns(NpyRows[] files, Span<byte> destination, int rowBytes, ReadOnlySpan<int> sortedRows, CancellationToken cancellationToken)
+    {
+        int maxRun = Math.Max(1, MergedReadBytes / Math.Max(1, rowBytes));
+        int start = 0;
+        while (start < sortedRows.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (shard, local) = Locate(sortedRows[start]);
+            int run = RunLength(sortedRows, start, shard, maxRun);
+            files[shard].ReadRows(destination.Slice(start * rowBytes, run * rowBytes), local);
+            start += run;
+        }
+    }
+
+    // How many of sortedRows from `start` on follow each other in `shard` (the shard of sortedRows[start]), at most maxRun.
+    private int RunLength(ReadOnlySpan<int> sortedRows, int start, int shard, int maxRun)
+    {
+        int shardEnd = _firsts[shard + 1];
+        int run = 1;
+        while (start + run < sortedRows.Length && run < maxRun
+            && sortedRows[start + run] == sortedRows[start] + run && sortedRows[start + run] < shardEnd)
+        {
+            run++;
+        }
+        return run;
     }
 
     private (int Shard, long Local) Locate(int row)
