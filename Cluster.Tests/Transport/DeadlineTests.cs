@@ -45,24 +45,31 @@ public sealed class DeadlineTests : IAsyncLifetime
     [Fact]
     public async Task Say_DeadlinePassesWhileServerWaits_DeadlineExceededInTimeAndHandlerCancelled()
     {
+        // A call whose deadline passes before the server gets to it never reaches the handler (the server answers
+        // DEADLINE_EXCEEDED itself), and then no handler sees a cancellation. With a 300 ms deadline that happened to the
+        // suite's first calls on a loaded machine (one full run in several): a warmed-up server and a 2 s deadline make
+        // sure the handler is waiting when the deadline passes.
+        await _client.SayAsync(new EchoRequest { Text = "warm-up" });
         var watch = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            _client.SayAsync(new EchoRequest { Text = "deadline", DelayMs = 10_000 }, deadline: DateTime.UtcNow.AddMilliseconds(300)).ResponseAsync);
-        await _server.Echo.CancellationSeen("deadline").WaitAsync(TimeSpan.FromSeconds(5));
+            _client.SayAsync(new EchoRequest { Text = "deadline", DelayMs = 30_000 }, deadline: DateTime.UtcNow.AddSeconds(2)).ResponseAsync);
+        await _server.Echo.CancellationSeen("deadline").WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
-        Assert.InRange(watch.ElapsedMilliseconds, 250, 3000);
+        Assert.InRange(watch.ElapsedMilliseconds, 1950, 10_000);
     }
 
     [Fact]
     public async Task Say_CancelledByCaller_CancelledAndHandlerCancelled()
     {
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        // As above: the handler must be waiting when the caller cancels, or no handler sees it.
+        await _client.SayAsync(new EchoRequest { Text = "warm-up" });
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(2));
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
-            _client.SayAsync(new EchoRequest { Text = "cancel", DelayMs = 10_000 }, cancellationToken: cancel.Token).ResponseAsync);
-        await _server.Echo.CancellationSeen("cancel").WaitAsync(TimeSpan.FromSeconds(5));
+            _client.SayAsync(new EchoRequest { Text = "cancel", DelayMs = 30_000 }, cancellationToken: cancel.Token).ResponseAsync);
+        await _server.Echo.CancellationSeen("cancel").WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
     }
