@@ -17,9 +17,13 @@ public sealed class SweepRestartTests : IDisposable
     public async Task Restart_KilledMidSweep_ResumesWithoutLosingOrRepeatingATrial()
     {
         string state = Path.Combine(_directory, "state");
-        var spec = TestSweeps.Asha(_directory, trials: 5, concurrent: 2, epochs: 12, trainRows: 2000);
+        // Trials long enough (about 150 ms an epoch here) that the sweep is still running when the watch, which may lag the
+        // sweep by a second on a loaded machine, sees the kill's moment: with 2,000 rows a whole sweep took about a second
+        // and was sometimes over before the watch attached or before the kill, so nothing was left to resume.
+        var spec = TestSweeps.Asha(_directory, trials: 5, concurrent: 2, epochs: 12, trainRows: 20_000);
         string sweepId;
         int startedBeforeKill;
+        var seen = new List<string>();
         using (var first = await CoordinatorProcess.StartAsync(state))
         {
             sweepId = await TestSweeps.SubmitAsync(first.Address, spec);
@@ -28,6 +32,7 @@ public sealed class SweepRestartTests : IDisposable
             var started = new HashSet<int>();
             await foreach (var sweepEvent in call.ResponseStream.ReadAllAsync())
             {
+                seen.Add(sweepEvent.ToString());
                 if (sweepEvent.Trial is { } trial)
                 {
                     started.Add(trial.Number);
@@ -48,7 +53,7 @@ public sealed class SweepRestartTests : IDisposable
         using var again = GrpcChannels.Create(second.Address);
         var jobs = await new JobsRpc.JobsClient(again).ListJobsAsync(new ListJobsRequest(), TestSweeps.Deadline());
 
-        Assert.True(startedBeforeKill >= 2, $"{startedBeforeKill} trials started before the kill");
+        Assert.True(startedBeforeKill >= 2, $"{startedBeforeKill} trials started before the kill; events seen: {string.Join(" | ", seen)}; after the restart: {sweep.State} {sweep.Message}");
         Assert.Equal(SweepState.SweepSucceeded, sweep.State);
         Assert.Equal([0, 1, 2, 3, 4], sweep.Trials.Select(trial => trial.Number));
         Assert.Equal(sweep.Trials.Select(trial => trial.JobId).Order(), jobs.Jobs.Select(job => job.JobId).Order());
