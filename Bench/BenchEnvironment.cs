@@ -10,6 +10,9 @@ internal static class BenchEnvironment
         return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
     }
 
+    /// <summary>A comma-separated list of integers from the command line ("1,2,4").</summary>
+    public static int[] Ints(string list) => [.. list.Split(',').Select(text => int.Parse(text, System.Globalization.CultureInfo.InvariantCulture))];
+
     /// <summary>The 1, 5 and 15 minute load averages: figures from a shared machine mean little without them.</summary>
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";

@@ -28,7 +28,7 @@ internal static class ClusterBenchmark
     public static int Run(string[] args)
     {
         bool quick = args.Contains("--quick");
-        int[] workerCounts = [.. (Option(args, "--workers") ?? "2,3").Split(',').Select(text => int.Parse(text, CultureInfo.InvariantCulture))];
+        int[] workerCounts = Ints(Option(args, "--workers") ?? "2,3");
         int rounds = quick ? 1 : 2;
         string trainctl = LocateTrainctl();
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_ddp.py");

@@ -137,8 +137,6 @@ internal static class RingBenchmark
     private static List<(long Bytes, int Iterations)> ParsePlan(string plan) =>
         [.. plan.Split(',').Select(item => item.Split(':')).Select(p => (long.Parse(p[0], CultureInfo.InvariantCulture), Int(p[1])))];
 
-    private static int[] Ints(string list) => [.. list.Split(',').Select(Int)];
-
     private static int Int(string text) => int.Parse(text, CultureInfo.InvariantCulture);
 
     private static double Double(string text) => double.Parse(text, CultureInfo.InvariantCulture);

@@ -150,6 +150,4 @@ internal static class ScalingBenchmark
         var cpu = ProcessorTime() - cpuAtWarmup;
         return (Median([.. clock.StepSeconds.Skip(warmup)]), cpu.TotalSeconds / steps);
     }
-
-    private static int[] Ints(string list) => [.. list.Split(',').Select(text => int.Parse(text, CultureInfo.InvariantCulture))];
 }

@@ -33,7 +33,7 @@ internal static class StragglerBenchmark
     private static async Task<int> RunAsync(string[] args)
     {
         string specPath = Option(args, "--spec") ?? DefaultSpec;
-        int[] batches = [.. (Option(args, "--batches") ?? "128,512").Split(',').Select(text => int.Parse(text, CultureInfo.InvariantCulture))];
+        int[] batches = Ints(Option(args, "--batches") ?? "128,512");
         int steps = int.Parse(Option(args, "--steps") ?? "40", CultureInfo.InvariantCulture);
         int warmup = int.Parse(Option(args, "--warmup") ?? "15", CultureInfo.InvariantCulture);
         double slow = double.Parse(Option(args, "--slow") ?? "2", CultureInfo.InvariantCulture);
