@@ -65,7 +65,8 @@ public sealed class SampleReadAhead : IAsyncDisposable
             rows[i] = _source.StoredRow(sampleIds[i]);
         }
         Array.Sort(rows);
-        int distinct = rows.Length == 0 ? 0 : 1;
+        // Not empty (returned above), so the first row is distinct.
+        int distinct = 1;
         for (int i = 1; i < rows.Length; i++)
         {
             if (rows[i] != rows[distinct - 1])
