@@ -28,7 +28,8 @@ internal sealed record LocalDevices(ComputeDevice? Every, IReadOnlyDictionary<in
         {
             // "2:cuda:0" names worker 2; "cuda:0" names a device: a worker number is digits before the first colon.
             int colon = value.IndexOf(':', StringComparison.Ordinal);
-            bool named = colon > 0 && value.AsSpan(0, colon).ContainsAnyExceptInRange('0', '9') is false;
+            int worker = 0;
+            bool named = colon > 0 && int.TryParse(value.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out worker);
             string deviceText = named ? value[(colon + 1)..] : value;
             ComputeDevice device;
             try
@@ -44,7 +45,7 @@ internal sealed record LocalDevices(ComputeDevice? Every, IReadOnlyDictionary<in
                 every = every is null ? device : throw new ArgumentException($"--device: '{value}' is the second device for every worker; give one, and K:DEVICE for the exceptions");
                 continue;
             }
-            if (!int.TryParse(value.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out int worker) || worker < 1 || worker > workers)
+            if (worker < 1 || worker > workers)
             {
                 throw new ArgumentException($"--device: '{value}' names worker {value[..colon]}; workers are numbered 1 to {workers}");
             }
