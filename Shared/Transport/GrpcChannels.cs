@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Security;
+using System.Net.Sockets;
+using DistributedTrainer.Transport.Internal;
 using Grpc.Net.Client;
 
 namespace DistributedTrainer.Transport;
@@ -52,6 +54,7 @@ public static class GrpcChannels
 
             // Cluster traffic goes straight to its peer; an HTTP proxy from the environment would break h2c.
             UseProxy = false,
+            ConnectCallback = ConnectAsync,
         };
         handler.SslOptions.ApplicationProtocols = [SslApplicationProtocol.Http2];
         if (settings.ServerCertificateValidation is { } validation)
@@ -59,5 +62,22 @@ public static class GrpcChannels
             handler.SslOptions.RemoteCertificateValidationCallback = validation;
         }
         return handler;
+    }
+
+    // As the handler's own connect (no Nagle delay), with reads that take what has arrived in one receive; TLS, when
+    // the address asks for it, goes on top.
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new ReadAheadStream(new NetworkStream(socket, ownsSocket: true));
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 }
