@@ -95,6 +95,32 @@ public sealed class DeviceShardRunnerTests
     }
 
     [Fact]
+    public void ComputeShards_BidirectionalGruAndTimeDistributedDense_MatchTheSimdRunnerWithinTolerance()
+    {
+        var spec = DeviceJobs.SequenceSpec();
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        model.Initialize(spec.Seed);
+        using var cpu = new MicroShardRunner(spec.Model, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard, threads: 1);
+        using var device = Runner(model, data.Train, spec.Seed);
+        int[] ids = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)];
+        int[] lengths = [8, 8, 5, 8, 8];
+        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
+        var buffers = new FixedPointAccumulator(0);
+        var (cpuResults, deviceResults) = (new ShardResult[5], new ShardResult[5]);
+
+        cpu.ComputeShards(3, ids, lengths, cpuGradients, buffers, cpuResults);
+        device.ComputeShards(3, ids, lengths, deviceGradients, buffers, deviceResults);
+
+        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
+        cpuGradients.CopyTo(expected);
+        deviceGradients.CopyTo(actual);
+        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
+        Assert.Equal(cpuResults.Select(result => (result.Correct, result.Samples)), deviceResults.Select(result => (result.Correct, result.Samples)));
+        Assert.Equal((true, -1), (deviceGradients.IsFinite, device.FirstNonFiniteShard));
+    }
+
+    [Fact]
     public void ComputeShards_LstmExampleModel_MatchesTheSimdRunnerWithinTolerance()
     {
         // examples/fashion-mnist-lstm.yaml's model (an LSTM over 28 steps of 28 pixels, its final state, then a dense layer
