@@ -44,6 +44,43 @@ public sealed class DeviceDenseTests(AcceleratorFixture device) : IClassFixture<
         DeviceAssert.Close(expectedInputGradient, AcceleratorFixture.Download<float>(dx.View), "input gradient");
     }
 
+    [Theory]
+    [InlineData(1, 2, 1, 1)]
+    [InlineData(3, 5, 7, 4)]
+    [InlineData(4, 9, 33, 10)]
+    public void ForwardAndBackward_TimeSteps_MatchTheSimdLayerWithinTolerance(int batch, int steps, int inputs, int units)
+    {
+        using var model = new Model(
+            [new Dense("fc", inputs, units, new LayerTestInitializer(), new LayerTestInitializer(), steps: steps)], batch);
+        model.Initialize(7);
+        var input = DeviceAssert.Random(batch * steps * inputs, 1);
+        var outputGradient = DeviceAssert.Random(batch * steps * units, 2);
+        var context = new StepContext { Training = true };
+        var expectedOutput = model.Forward(context, input, batch).ToArray();
+        var expectedInputGradient = new float[batch * steps * inputs];
+        model.ZeroGradients();
+        model.Backward(context, outputGradient, expectedInputGradient, batch);
+
+        var (weight, bias) = (model.Store.Parameters[0], model.Store.Parameters[1]);
+        using var parameters = device.Upload(model.Store.Values.ToArray());
+        using var gradients = device.Zeros<float>(model.Store.Count);
+        using var x = device.Upload(input);
+        using var dy = device.Upload(outputGradient);
+        using var y = device.Zeros<float>(batch * steps * units);
+        using var dx = device.Zeros<float>(batch * steps * inputs);
+        var layer = new DeviceDense(device.Kernels, "fc", inputs, units,
+            parameters.View.SubView(weight.Offset, weight.Length), parameters.View.SubView(bias.Offset, bias.Length),
+            gradients.View.SubView(weight.Offset, weight.Length), gradients.View.SubView(bias.Offset, bias.Length), steps);
+        var step = new DeviceStep(0, 0, default);
+        layer.Forward(step, x.View, y.View, batch);
+        layer.Backward(step, x.View, y.View, dy.View, dx.View, batch);
+
+        Assert.Equal((steps * inputs, steps * units), (layer.InputSize, layer.OutputSize));
+        DeviceAssert.Close(expectedOutput, AcceleratorFixture.Download<float>(y.View), "output");
+        DeviceAssert.Close(model.Store.Gradients, AcceleratorFixture.Download<float>(gradients.View), "weight and bias gradients");
+        DeviceAssert.Close(expectedInputGradient, AcceleratorFixture.Download<float>(dx.View), "input gradient");
+    }
+
     [Fact]
     public void Backward_TwoPasses_AddsIntoTheParameterGradients()
     {

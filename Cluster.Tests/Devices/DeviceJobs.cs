@@ -3,7 +3,7 @@ using DistributedTrainer.Tests.Training;
 
 namespace DistributedTrainer.Tests.Devices;
 
-/// <summary>Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh, and the normalizations.</summary>
+/// <summary>Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh, the normalizations, and recurrent layers.</summary>
 internal static class DeviceJobs
 {
     /// <summary>
@@ -45,6 +45,36 @@ internal static class DeviceJobs
                 new LayerSpec { Name = "fc2", Dense = new DenseSpec { Units = 12 } },
                 new LayerSpec { Name = "ln", LayerNorm = new LayerNormSpec() },
                 new LayerSpec { Name = "act2", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
+                new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
+            },
+        };
+        return spec;
+    }
+
+    /// <summary>
+    /// <see cref="Spec"/> with a model of a two-layer bidirectional GRU giving every step (3 steps of 2 of the blobs'
+    /// 6 features), dropout, a dense layer applied at every step, tanh and dense layers: a device job with every recurrent
+    /// path but the LSTM's (which the fashion-mnist-lstm example covers).
+    /// </summary>
+    public static JobSpec SequenceSpec(int epochs = 3, int shard = 8)
+    {
+        var spec = SyntheticJobs.Spec(epochs, shard: shard);
+        spec.Model = new ModelSpec
+        {
+            Layers =
+            {
+                new LayerSpec
+                {
+                    Name = "gru",
+                    Gru = new RecurrentSpec
+                    {
+                        InputSize = 2, HiddenSize = 5, NumLayers = 2, Bidirectional = true, BpttSteps = 2,
+                        Output = RecurrentSpec.Types.Output.Sequence,
+                    },
+                },
+                new LayerSpec { Name = "drop", Dropout = new DropoutSpec { Rate = 0.2f } },
+                new LayerSpec { Name = "step", Dense = new DenseSpec { Units = 4, StepFeatures = 10 } },
+                new LayerSpec { Name = "act", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
                 new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
             },
         };

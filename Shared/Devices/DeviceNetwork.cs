@@ -12,14 +12,14 @@ namespace DistributedTrainer.Devices;
 /// layer's output and two gradient buffers used in turn on the way back, all sized for <c>maxBatch</c> rows once.
 /// </summary>
 /// <remarks>
-/// Only a chain of layers that have device kernels is accepted: dense (without DropConnect or time steps), relu, sigmoid,
-/// tanh, dropout, batch norm and layer norm. Any other layer is refused by name with
-/// <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
+/// Only a chain of layers that have device kernels is accepted: dense (without DropConnect; with time steps too), relu,
+/// sigmoid, tanh, dropout, batch norm, layer norm and recurrent layers (rnn, lstm, gru). Any other layer is refused by
+/// name with <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
 /// </remarks>
 internal sealed class DeviceNetwork : IDisposable
 {
     /// <summary>The layers a device worker runs, for messages.</summary>
-    public const string Supported = "dense (without DropConnect or time steps), relu, sigmoid, tanh, dropout, batch_norm and layer_norm";
+    public const string Supported = "dense (without DropConnect), relu, sigmoid, tanh, dropout, batch_norm, layer_norm, rnn, lstm and gru";
 
     private readonly DeviceLayer[] _layers = [];
     // Output of layer i, (maxBatch, layers[i].OutputSize) each.
@@ -91,8 +91,8 @@ internal sealed class DeviceNetwork : IDisposable
             string? reason = layer switch
             {
                 Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
-                Dense { Steps: > 1 } => "time steps have no device kernel",
                 Dense or Relu or Sigmoid or Tanh or Dropout or BatchNorm or LayerNorm => null,
+                Recurrent => null,
                 _ => $"{layer.GetType().Name} has no device kernel",
             };
             if (reason is not null)
@@ -155,8 +155,8 @@ internal sealed class DeviceNetwork : IDisposable
             case Dense dense:
                 {
                     var (weight, bias) = ParametersOf(model, name);
-                    return new DeviceDense(kernels, name, dense.InputSize, dense.OutputSize, ValuesOf(weight), ValuesOf(bias),
-                        GradientsOf(weight), GradientsOf(bias));
+                    return new DeviceDense(kernels, name, dense.InputSize / dense.Steps, dense.OutputSize / dense.Steps,
+                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), dense.Steps);
                 }
             case Relu:
                 return new DeviceActivation(name, layer.InputSize, kernels.ReluForward, kernels.ReluBackward, backwardReadsOutput: false);
@@ -182,6 +182,12 @@ internal sealed class DeviceNetwork : IDisposable
                     return new DeviceBatchNorm(accelerator, kernels, name, layer.InputSize, batchNorm.Momentum, batchNorm.Epsilon,
                         ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), Buffers!.View.SubView(offset, length),
                         BufferChanges!.View.SubView(offset, length), maxBatch);
+                }
+            case Recurrent recurrent:
+                {
+                    var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
+                    return new DeviceRecurrent(accelerator, kernels, recurrent, name, [.. views.Select(ValuesOf)],
+                        [.. views.Select(GradientsOf)], maxBatch);
                 }
             default:
                 throw new UnsupportedOnDeviceException($"Layer '{name}' ({layer.GetType().Name}) has no device kernel");

@@ -3,7 +3,10 @@ using ILGPU;
 
 namespace DistributedTrainer.Devices.Layers;
 
-/// <summary><see cref="Numerics.Layers.Dense"/> (without DropConnect or time steps) on the device.</summary>
+/// <summary>
+/// <see cref="Numerics.Layers.Dense"/> (without DropConnect) on the device. With time steps the same weights apply to every
+/// step: a row of T steps is T rows of the GEMMs, as on the CPU.
+/// </summary>
 internal sealed class DeviceDense : DeviceLayer
 {
     private readonly DeviceKernels _kernels;
@@ -11,19 +14,27 @@ internal sealed class DeviceDense : DeviceLayer
     private readonly ArrayView<float> _bias;
     private readonly ArrayView<float> _weightGradient;
     private readonly ArrayView<float> _biasGradient;
+    // Features of one step in and out, and steps per row.
+    private readonly int _inputs;
+    private readonly int _units;
+    private readonly int _steps;
 
     /// <param name="kernels">The accelerator's kernels.</param>
     /// <param name="name">Full layer name.</param>
-    /// <param name="inputs">Features in.</param>
-    /// <param name="units">Features out.</param>
+    /// <param name="inputs">Features in per step.</param>
+    /// <param name="units">Features out per step.</param>
     /// <param name="weight">weight (O, I) within the device parameters.</param>
     /// <param name="bias">bias (O) within the device parameters.</param>
     /// <param name="weightGradient">dL/dW (O, I) within the device gradients.</param>
     /// <param name="biasGradient">dL/db (O) within the device gradients.</param>
+    /// <param name="steps">Time steps per row sharing the weights; default 1 (the row is one vector).</param>
     public DeviceDense(DeviceKernels kernels, string name, int inputs, int units, ArrayView<float> weight, ArrayView<float> bias,
-        ArrayView<float> weightGradient, ArrayView<float> biasGradient)
-        : base(name, inputs, units)
+        ArrayView<float> weightGradient, ArrayView<float> biasGradient, int steps = 1)
+        : base(name, steps * inputs, steps * units)
     {
+        _inputs = inputs;
+        _units = units;
+        _steps = steps;
         _kernels = kernels;
         _weight = weight;
         _bias = bias;
@@ -31,19 +42,20 @@ internal sealed class DeviceDense : DeviceLayer
         _biasGradient = biasGradient;
     }
 
-    // input (B, I), weight (O, I), bias (O) -> output (B, O)
+    // input (B, T, I), weight (O, I), bias (O) -> output (B, T, O); T = 1 unless steps were given
     public override void Forward(DeviceStep step, ArrayView<float> input, ArrayView<float> output, int batch) =>
-        _kernels.DenseForward(batch * OutputSize * _kernels.WarpSize, output, input, _weight, _bias, InputSize, OutputSize);
+        _kernels.DenseForward(batch * _steps * _units * _kernels.WarpSize, output, input, _weight, _bias, _inputs, _units);
 
-    // outputGradient (B, O) -> inputGradient (B, I); weight gradient (O, I) += ..., bias gradient (O) += ...
+    // outputGradient (B, T, O) -> inputGradient (B, T, I); weight gradient (O, I) += ..., bias gradient (O) += ...
     public override void Backward(DeviceStep step, ArrayView<float> input, ArrayView<float> output,
         ArrayView<float> outputGradient, ArrayView<float> inputGradient, int batch)
     {
-        _kernels.DenseWeightGradient(OutputSize * InputSize, _weightGradient, outputGradient, input, batch, InputSize, OutputSize);
-        _kernels.DenseBiasGradient(OutputSize, _biasGradient, outputGradient, batch, OutputSize);
+        int rows = batch * _steps;
+        _kernels.DenseWeightGradient(_units * _inputs, _weightGradient, outputGradient, input, rows, _inputs, _units);
+        _kernels.DenseBiasGradient(_units, _biasGradient, outputGradient, rows, _units);
         if (inputGradient.Length > 0)
         {
-            _kernels.DenseInputGradient(batch * InputSize, inputGradient, outputGradient, _weight, InputSize, OutputSize);
+            _kernels.DenseInputGradient(rows * _inputs, inputGradient, outputGradient, _weight, _inputs, _units);
         }
     }
 }

@@ -154,6 +154,24 @@ public sealed class Recurrent : Layer
     /// <summary>Features per output step: directions · hidden size.</summary>
     public int StepOutputSize => _directions * _hiddenSize;
 
+    /// <summary>Features per input step, I.</summary>
+    public int StepSize => _stepSize;
+
+    /// <summary>Features of the hidden state per direction, H.</summary>
+    public int HiddenSize => _hiddenSize;
+
+    /// <summary>Stacked layers.</summary>
+    public int NumLayers => _layers;
+
+    /// <summary>Directions per layer: 1, or 2 when bidirectional.</summary>
+    public int Directions => _directions;
+
+    /// <summary>Truncation of backpropagation through time in steps; 0 is none.</summary>
+    public int BpttSteps => _bpttSteps;
+
+    /// <summary>What the layer gives per sample.</summary>
+    public RecurrentOutput Output => _output;
+
     public override IReadOnlyList<ParameterDeclaration> DeclareParameters()
     {
         int gateWidth = _cell.Gates * _hiddenSize;
