@@ -12,14 +12,16 @@ namespace DistributedTrainer.Devices;
 /// layer's output and two gradient buffers used in turn on the way back, all sized for <c>maxBatch</c> rows once.
 /// </summary>
 /// <remarks>
-/// Only a chain of layers that have device kernels is accepted: dense (without DropConnect or time steps), relu, sigmoid,
-/// tanh, dropout, batch norm and layer norm. Any other layer is refused by name with
-/// <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
+/// Only a chain of layers that have device kernels is accepted: reshape, conv2d, max_pool2d, avg_pool2d, flatten, dense
+/// (without DropConnect or time steps), relu, sigmoid, tanh, dropout, batch norm and layer norm. Any other layer is
+/// refused by name with <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
 /// </remarks>
 internal sealed class DeviceNetwork : IDisposable
 {
     /// <summary>The layers a device worker runs, for messages.</summary>
-    public const string Supported = "dense (without DropConnect or time steps), relu, sigmoid, tanh, dropout, batch_norm and layer_norm";
+    public const string Supported =
+        "reshape, conv2d, max_pool2d, avg_pool2d, flatten, dense (without DropConnect or time steps), relu, sigmoid, tanh, " +
+        "dropout, batch_norm and layer_norm";
 
     private readonly DeviceLayer[] _layers = [];
     // Output of layer i, (maxBatch, layers[i].OutputSize) each.
@@ -93,6 +95,7 @@ internal sealed class DeviceNetwork : IDisposable
                 Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
                 Dense { Steps: > 1 } => "time steps have no device kernel",
                 Dense or Relu or Sigmoid or Tanh or Dropout or BatchNorm or LayerNorm => null,
+                Reshape or Flatten or Conv2d or MaxPool2d or AvgPool2d => null,
                 _ => $"{layer.GetType().Name} has no device kernel",
             };
             if (reason is not null)
@@ -158,6 +161,24 @@ internal sealed class DeviceNetwork : IDisposable
                     return new DeviceDense(kernels, name, dense.InputSize, dense.OutputSize, ValuesOf(weight), ValuesOf(bias),
                         GradientsOf(weight), GradientsOf(bias));
                 }
+            case Reshape or Flatten:
+                return new DeviceIdentity(name, layer.InputSize);
+            case Conv2d conv:
+                {
+                    var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
+                    // weight, then bias when the layer has one, as Conv2d declares them.
+                    var geometry = new ImageWindow(conv.InputShape, conv.OutputShape, conv.Window);
+                    return conv.HasBias
+                        ? new DeviceConv2d(accelerator, kernels, name, geometry, ValuesOf(views[0]), ValuesOf(views[1]),
+                            GradientsOf(views[0]), GradientsOf(views[1]), maxBatch)
+                        : new DeviceConv2d(accelerator, kernels, name, geometry, ValuesOf(views[0]), default,
+                            GradientsOf(views[0]), default, maxBatch);
+                }
+            case MaxPool2d pool:
+                return new DeviceMaxPool2d(accelerator, kernels, name, new ImageWindow(pool.InputShape, pool.OutputShape, pool.Window),
+                    maxBatch);
+            case AvgPool2d pool:
+                return new DeviceAvgPool2d(kernels, name, new ImageWindow(pool.InputShape, pool.OutputShape, pool.Window));
             case Relu:
                 return new DeviceActivation(name, layer.InputSize, kernels.ReluForward, kernels.ReluBackward, backwardReadsOutput: false);
             case Sigmoid:

@@ -34,6 +34,15 @@ internal sealed class DeviceKernels
         BatchNormEvaluationForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(NormalizationKernels.BatchNormEvaluationForward);
         BatchNormTrainingInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(NormalizationKernels.BatchNormTrainingInputGradient);
         BatchNormEvaluationInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(NormalizationKernels.BatchNormEvaluationInputGradient);
+        ConvolutionForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.Forward);
+        ConvolutionInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.InputGradient);
+        ConvolutionSampleWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.SampleWeightGradient);
+        ConvolutionSampleBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.SampleBiasGradient);
+        AddSampleSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ConvolutionKernels.AddSampleSums);
+        MaxPoolForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ImageWindow>(PoolingKernels.MaxForward);
+        MaxPoolBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ImageWindow>(PoolingKernels.MaxBackward);
+        AvgPoolForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(PoolingKernels.AvgForward);
+        AvgPoolBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(PoolingKernels.AvgBackward);
     }
 
     /// <summary>Threads per warp: <see cref="DenseForward"/> runs one warp per output element, the layer norm kernels one per row.</summary>
@@ -82,4 +91,22 @@ internal sealed class DeviceKernels
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> BatchNormTrainingInputGradient { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> BatchNormEvaluationInputGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow> ConvolutionForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow> ConvolutionInputGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow> ConvolutionSampleWeightGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> ConvolutionSampleBiasGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> AddSampleSums { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ImageWindow> MaxPoolForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ImageWindow> MaxPoolBackward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> AvgPoolForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> AvgPoolBackward { get; }
 }
