@@ -2,6 +2,7 @@ using DistributedTrainer.Data;
 using DistributedTrainer.Devices;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Numerics.Losses;
+using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Jobs;
 using DistributedTrainer.Tests.Training;
 using DistributedTrainer.Training;
@@ -88,6 +89,44 @@ public sealed class DeviceShardRunnerTests
         deviceBuffers.CopyTo(actualChanges);
         // Five shards' changes of up to 8 rows each, after a dense layer whose GEMM rounds differently: on the CPU
         // accelerator the largest difference is 2.9e-6 on a sum of 9.2, 3e-7 relative.
+        DeviceAssert.Close(expectedChanges, actualChanges, "buffer change sums", tolerance: 1e-5f);
+        Assert.Equal(cpuResults.Select(result => (result.Correct, result.Samples)), deviceResults.Select(result => (result.Correct, result.Samples)));
+        Assert.Equal((true, true, -1), (deviceGradients.IsFinite, deviceBuffers.IsFinite, device.FirstNonFiniteShard));
+    }
+
+    [Fact]
+    public void ComputeShards_ImageLayers_MatchTheSimdRunnersGradientsAndBufferChangesWithinTolerance()
+    {
+        var spec = DeviceJobs.ConvolutionSpec();
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        model.Initialize(spec.Seed);
+        // Running statistics away from their initial 0 and 1, so that the change depends on them.
+        for (int i = 0; i < model.Store.BufferValues.Length; i++)
+        {
+            model.Store.BufferValues[i] = 0.5f + (i % 5) * 0.25f;
+        }
+        using var cpu = new MicroShardRunner(spec.Model, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard, threads: 1);
+        using var device = Runner(model, data.Train, spec.Seed);
+        int[] ids = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)];
+        int[] lengths = [8, 8, 5, 8, 8];
+        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
+        int bufferCount = model.Store.BufferValues.Length;
+        var (cpuBuffers, deviceBuffers) = (new FixedPointAccumulator(bufferCount), new FixedPointAccumulator(bufferCount));
+        var (cpuResults, deviceResults) = (new ShardResult[5], new ShardResult[5]);
+
+        cpu.ComputeShards(3, ids, lengths, cpuGradients, cpuBuffers, cpuResults);
+        device.ComputeShards(3, ids, lengths, deviceGradients, deviceBuffers, deviceResults);
+
+        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
+        cpuGradients.CopyTo(expected);
+        deviceGradients.CopyTo(actual);
+        // Five shards through both convolutions, batch norm 2d and dropout2d: on the CPU accelerator the largest difference
+        // is 6.4e-7 x (1 + |expected|) for the gradients and 1.4e-7 for the buffer changes.
+        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
+        var (expectedChanges, actualChanges) = (new float[bufferCount], new float[bufferCount]);
+        cpuBuffers.CopyTo(expectedChanges);
+        deviceBuffers.CopyTo(actualChanges);
         DeviceAssert.Close(expectedChanges, actualChanges, "buffer change sums", tolerance: 1e-5f);
         Assert.Equal(cpuResults.Select(result => (result.Correct, result.Samples)), deviceResults.Select(result => (result.Correct, result.Samples)));
         Assert.Equal((true, true, -1), (deviceGradients.IsFinite, deviceBuffers.IsFinite, device.FirstNonFiniteShard));
@@ -186,6 +225,21 @@ public sealed class DeviceShardRunnerTests
             () => new DeviceShardRunner(accelerator, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard));
 
         Assert.StartsWith("Layer 'fc1' cannot run on a device worker: DropConnect has no device kernel", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Constructor_ImageLayerWithoutDeviceKernel_ThrowsNamingTheLayer()
+    {
+        var spec = DeviceJobs.ConvolutionSpec();
+        spec.Model.Layers.Insert(1, new LayerSpec { Name = "up", ConvTranspose2D = new ConvTranspose2dSpec { OutChannels = 1, Kernel = 2 } });
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        using var accelerator = DeviceAccelerator.Open(TestDevice.Current);
+
+        var refused = Assert.Throws<UnsupportedOnDeviceException>(
+            () => new DeviceShardRunner(accelerator, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard));
+
+        Assert.StartsWith("Layer 'up' cannot run on a device worker: ConvTranspose2d has no device kernel", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
