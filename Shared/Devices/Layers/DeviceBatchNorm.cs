@@ -5,10 +5,11 @@ using ILGPU.Runtime;
 namespace DistributedTrainer.Devices.Layers;
 
 /// <summary>
-/// <see cref="Numerics.Layers.BatchNorm"/> and <see cref="Numerics.Layers.BatchNorm2d"/> (features of H·W positions) on the device. In training it normalizes with the pass's batch statistics and
-/// writes the change the pass makes to the running statistics, weighted by its rows, into its part of the network's
-/// buffer changes, leaving the running statistics themselves alone (as <see cref="Training.GradientEngine"/> restores
-/// them after each CPU shard); in evaluation it normalizes with the running statistics.
+/// <see cref="Numerics.Layers.BatchNorm"/> and <see cref="Numerics.Layers.BatchNorm2d"/> (features of H·W positions) on
+/// the device. In training it normalizes with the pass's batch statistics and writes the change the pass makes to the
+/// running statistics, weighted by its rows, into its part of the network's buffer changes, leaving the running
+/// statistics themselves alone (as <see cref="Training.GradientEngine"/> restores them after each CPU shard); in
+/// evaluation it normalizes with the running statistics.
 /// </summary>
 internal sealed class DeviceBatchNorm : DeviceLayer
 {
