@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: the device kernel tests on the real GPU, then `Bench train --device cuda` beside
-# PyTorch on CUDA on the reference MLP (batches 128 and 512). Output goes to stdout; paste it into docs/BENCHMARKS.md.
+# PyTorch on CUDA on the reference MLP and on LeNet-5 (batches 128 and 512). Output goes to stdout; paste it into
+# docs/BENCHMARKS.md.
 #   Bench/gpu-check.sh [PUBLISH_DIR]     (default publish/linux-x64, made by Bench/publish-gpu.sh)
 # Needs: the NVIDIA driver (nvidia-smi, libcuda.so); the self-contained Bench from publish-gpu.sh (no .NET runtime
 # needed); for the kernel tests the .NET 10 SDK (xunit runs through `dotnet test`), else they are reported as not run;
 # for the PyTorch column python3 with a CUDA build of torch (PYTHON, default /usr/bin/python3).
-# LeNet-5 is not run on the GPU: conv2d and pooling have no device kernel yet, and the worker refuses such jobs by name.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 publish=${1:-publish/linux-x64}
@@ -29,7 +29,7 @@ else
 fi
 
 echo
-echo "### Bench train --device cuda (reference MLP) beside PyTorch CUDA"
+echo "### Bench train --device cuda beside PyTorch CUDA"
 if [ -x "$publish/bench/Bench" ]; then
   bench=("$publish/bench/Bench")
   workdir="$publish/bench"
@@ -43,5 +43,8 @@ if ! "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() el
   echo "PyTorch with CUDA is not available to $python: the PyTorch column is not run."
   torch_flag=(--no-pytorch)
 fi
-(cd "$workdir" && "${bench[@]}" train --device cuda --spec examples/fashion-mnist-mlp.yaml "${torch_flag[@]}") || status=1
+for spec in examples/fashion-mnist-mlp.yaml examples/fashion-mnist-lenet5.yaml; do
+  echo
+  (cd "$workdir" && "${bench[@]}" train --device cuda --spec "$spec" "${torch_flag[@]}") || status=1
+done
 exit $status

@@ -3,7 +3,10 @@ using DistributedTrainer.Tests.Training;
 
 namespace DistributedTrainer.Tests.Devices;
 
-/// <summary>Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh, the normalizations, and recurrent layers.</summary>
+/// <summary>
+/// Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh, the normalizations,
+/// recurrent layers and the image layers.
+/// </summary>
 internal static class DeviceJobs
 {
     /// <summary>
@@ -75,6 +78,35 @@ internal static class DeviceJobs
                 new LayerSpec { Name = "drop", Dropout = new DropoutSpec { Rate = 0.2f } },
                 new LayerSpec { Name = "step", Dense = new DenseSpec { Units = 4, StepFeatures = 10 } },
                 new LayerSpec { Name = "act", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
+                new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
+            },
+        };
+        return spec;
+    }
+
+    /// <summary>
+    /// <see cref="Spec"/> with a small convolutional model over the 6-feature blobs read as 1x2x3 images: reshape, conv2d
+    /// (4 maps, 2x2, padding 1), batch_norm2d, relu, max_pool2d (2x2, stride 1), dropout2d, conv2d (6 maps, 2x2, padding 1,
+    /// no bias), tanh, avg_pool2d (2x2), flatten and dense: every image layer kind with a device kernel, in a job that
+    /// trains in seconds.
+    /// </summary>
+    public static JobSpec ConvolutionSpec(int epochs = 3, int shard = 8)
+    {
+        var spec = SyntheticJobs.Spec(epochs, shard: shard);
+        spec.Model = new ModelSpec
+        {
+            Layers =
+            {
+                new LayerSpec { Name = "image", Reshape = new ReshapeSpec { Channels = 1, Height = 2, Width = 3 } },
+                new LayerSpec { Name = "conv1", Conv2D = new Conv2dSpec { OutChannels = 4, Kernel = 2, Padding = 1 } },
+                new LayerSpec { Name = "bn1", BatchNorm2D = new BatchNormSpec { Momentum = 0.2f } },
+                new LayerSpec { Name = "act1", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Relu } },
+                new LayerSpec { Name = "pool1", MaxPool2D = new Pool2dSpec { Kernel = 2, Stride = 1 } },
+                new LayerSpec { Name = "drop1", Dropout2D = new DropoutSpec { Rate = 0.1f } },
+                new LayerSpec { Name = "conv2", Conv2D = new Conv2dSpec { OutChannels = 6, Kernel = 2, Padding = 1, Bias = false } },
+                new LayerSpec { Name = "act2", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
+                new LayerSpec { Name = "pool2", AvgPool2D = new Pool2dSpec { Kernel = 2 } },
+                new LayerSpec { Name = "flat", Flatten = new FlattenSpec() },
                 new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
             },
         };

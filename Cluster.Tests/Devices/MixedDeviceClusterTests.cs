@@ -18,11 +18,13 @@ public sealed class MixedDeviceClusterTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _cluster.DisposeAsync();
 
-    [Fact]
-    public async Task Job_OneSimdAndOneDeviceWorker_ReachesTheCpuOnlyRunsTestAccuracy()
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("convolution")]
+    public async Task Job_OneSimdAndOneDeviceWorker_ReachesTheCpuOnlyRunsTestAccuracy(string model)
     {
         var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs: 4);
-        spec.Model = DeviceJobs.Spec().Model;
+        spec.Model = model == "convolution" ? DeviceJobs.ConvolutionSpec().Model : DeviceJobs.Spec().Model;
         spec.MinWorkers = 2;
         spec.MaxWorkers = 2;
         var input = JobInput.FromSpec(spec);

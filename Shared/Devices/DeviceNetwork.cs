@@ -12,14 +12,17 @@ namespace DistributedTrainer.Devices;
 /// layer's output and two gradient buffers used in turn on the way back, all sized for <c>maxBatch</c> rows once.
 /// </summary>
 /// <remarks>
-/// Only a chain of layers that have device kernels is accepted: dense (without DropConnect; with time steps too), relu,
-/// sigmoid, tanh, dropout, batch norm, layer norm and recurrent layers (rnn, lstm, gru). Any other layer is refused by
-/// name with <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
+/// Only a chain of layers that have device kernels is accepted: reshape, conv2d, max_pool2d, avg_pool2d, batch norm 2d,
+/// dropout2d, flatten, dense (without DropConnect; with time steps too), relu, sigmoid, tanh, dropout, batch norm, layer
+/// norm and recurrent layers (rnn, lstm, gru). Any other layer is refused by name with
+/// <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
 /// </remarks>
 internal sealed class DeviceNetwork : IDisposable
 {
     /// <summary>The layers a device worker runs, for messages.</summary>
-    public const string Supported = "dense (without DropConnect), relu, sigmoid, tanh, dropout, batch_norm, layer_norm, rnn, lstm and gru";
+    public const string Supported =
+        "reshape, conv2d, max_pool2d, avg_pool2d, batch_norm2d, dropout2d, flatten, dense (without DropConnect), " +
+        "relu, sigmoid, tanh, dropout, batch_norm, layer_norm, rnn, lstm and gru";
 
     private readonly DeviceLayer[] _layers = [];
     // Output of layer i, (maxBatch, layers[i].OutputSize) each.
@@ -92,6 +95,7 @@ internal sealed class DeviceNetwork : IDisposable
             {
                 Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
                 Dense or Relu or Sigmoid or Tanh or Dropout or BatchNorm or LayerNorm => null,
+                Reshape or Flatten or Conv2d or MaxPool2d or AvgPool2d or Dropout2d or BatchNorm2d => null,
                 Recurrent => null,
                 _ => $"{layer.GetType().Name} has no device kernel",
             };
@@ -158,6 +162,24 @@ internal sealed class DeviceNetwork : IDisposable
                     return new DeviceDense(kernels, name, dense.InputSize / dense.Steps, dense.OutputSize / dense.Steps,
                         ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), dense.Steps);
                 }
+            case Reshape or Flatten:
+                return new DeviceIdentity(name, layer.InputSize);
+            case Conv2d conv:
+                {
+                    var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
+                    // weight, then bias when the layer has one, as Conv2d declares them.
+                    var geometry = new ImageWindow(conv.InputShape, conv.OutputShape, conv.Window);
+                    return conv.HasBias
+                        ? new DeviceConv2d(accelerator, kernels, name, geometry, ValuesOf(views[0]), ValuesOf(views[1]),
+                            GradientsOf(views[0]), GradientsOf(views[1]), maxBatch)
+                        : new DeviceConv2d(accelerator, kernels, name, geometry, ValuesOf(views[0]), default,
+                            GradientsOf(views[0]), default, maxBatch);
+                }
+            case MaxPool2d pool:
+                return new DeviceMaxPool2d(accelerator, kernels, name, new ImageWindow(pool.InputShape, pool.OutputShape, pool.Window),
+                    maxBatch);
+            case AvgPool2d pool:
+                return new DeviceAvgPool2d(kernels, name, new ImageWindow(pool.InputShape, pool.OutputShape, pool.Window));
             case Relu:
                 return new DeviceActivation(name, layer.InputSize, kernels.ReluForward, kernels.ReluBackward, backwardReadsOutput: false);
             case Sigmoid:
@@ -166,6 +188,9 @@ internal sealed class DeviceNetwork : IDisposable
                 return new DeviceActivation(name, layer.InputSize, kernels.TanhForward, kernels.TanhBackward, backwardReadsOutput: true);
             case Dropout dropout:
                 return new DeviceDropout(accelerator, kernels, name, layer.InputSize, dropout.Rate, layer.Index, maxBatch);
+            case Dropout2d dropout:
+                return new DeviceDropout(accelerator, kernels, name, layer.InputSize, dropout.Rate, layer.Index, maxBatch,
+                    dropout.OutputShape.PlaneSize);
             case LayerNorm layerNorm:
                 {
                     var (weight, bias) = ParametersOf(model, name);
@@ -175,13 +200,17 @@ internal sealed class DeviceNetwork : IDisposable
             case BatchNorm batchNorm:
                 {
                     var (weight, bias) = ParametersOf(model, name);
-                    // running_mean then running_var, consecutive in the buffer vector as the layer declares them.
-                    var buffers = model.Store.Buffers.Where(view => view.LayerName == name).ToArray();
-                    int offset = buffers[0].Offset;
-                    int length = buffers[0].Length + buffers[1].Length;
+                    var (buffers, changes) = BuffersOf(model, name);
                     return new DeviceBatchNorm(accelerator, kernels, name, layer.InputSize, batchNorm.Momentum, batchNorm.Epsilon,
-                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), Buffers!.View.SubView(offset, length),
-                        BufferChanges!.View.SubView(offset, length), maxBatch);
+                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), buffers, changes, maxBatch);
+                }
+            case BatchNorm2d batchNorm:
+                {
+                    var (weight, bias) = ParametersOf(model, name);
+                    var (buffers, changes) = BuffersOf(model, name);
+                    return new DeviceBatchNorm(accelerator, kernels, name, batchNorm.OutputShape.Channels, batchNorm.Momentum,
+                        batchNorm.Epsilon, ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), buffers, changes,
+                        maxBatch, batchNorm.OutputShape.PlaneSize);
                 }
             case Recurrent recurrent:
                 {
@@ -199,6 +228,18 @@ internal sealed class DeviceNetwork : IDisposable
     {
         var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
         return (views[0], views[1]);
+    }
+
+    /// <summary>
+    /// A batch norm's running_mean then running_var, consecutive in the buffer vector as the layers declare them, within
+    /// the device buffers and within their changes.
+    /// </summary>
+    private (ArrayView<float> Buffers, ArrayView<float> Changes) BuffersOf(Model model, string name)
+    {
+        var views = model.Store.Buffers.Where(view => view.LayerName == name).ToArray();
+        int offset = views[0].Offset;
+        int length = views[0].Length + views[1].Length;
+        return (Buffers!.View.SubView(offset, length), BufferChanges!.View.SubView(offset, length));
     }
 
     private ArrayView<float> ValuesOf(ParameterView view) => Parameters.View.SubView(view.Offset, view.Length);

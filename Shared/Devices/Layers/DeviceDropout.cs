@@ -5,14 +5,15 @@ using ILGPU.Runtime;
 namespace DistributedTrainer.Devices.Layers;
 
 /// <summary>
-/// <see cref="Numerics.Layers.Dropout"/> on the device: in training with the same counter-RNG masks, in evaluation the
-/// identity.
+/// <see cref="Numerics.Layers.Dropout"/> and <see cref="Numerics.Layers.Dropout2d"/> on the device: in training with the
+/// same counter-RNG masks (per element, or per channel of each sample), in evaluation the identity.
 /// </summary>
 internal sealed class DeviceDropout : DeviceLayer
 {
     private readonly DeviceKernels _kernels;
     private readonly float _rate;
     private readonly int _index;
+    private readonly int _plane;
     // (maxBatch, F): per-element factor of the last forward pass, 0 or 1/(1-rate).
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _mask;
 
@@ -23,9 +24,12 @@ internal sealed class DeviceDropout : DeviceLayer
     /// <param name="rate">Probability of zeroing each activation, in [0, 1).</param>
     /// <param name="index">The layer's index in the model, a key of the counter RNG.</param>
     /// <param name="maxBatch">Most rows per pass.</param>
-    public DeviceDropout(Accelerator accelerator, DeviceKernels kernels, string name, int size, float rate, int index, int maxBatch)
+    /// <param name="plane">Elements that share a draw: 1 (dropout, the default) or H·W (dropout2d, whole channels).</param>
+    public DeviceDropout(Accelerator accelerator, DeviceKernels kernels, string name, int size, float rate, int index, int maxBatch,
+        int plane = 1)
         : base(name, size, size)
     {
+        _plane = plane;
         _kernels = kernels;
         _rate = rate;
         _index = index;
@@ -43,7 +47,7 @@ internal sealed class DeviceDropout : DeviceLayer
         }
         // The same key as CounterRng.FillUniform(mask, seed, step, sample, layer).
         ulong counterHigh = ((ulong)(uint)step.Step << 32) | (uint)_index;
-        _kernels.DropoutForward(batch * InputSize, output, _mask.View, input, step.SampleIds, InputSize, _rate,
+        _kernels.DropoutForward(batch * InputSize, output, _mask.View, input, step.SampleIds, InputSize, _plane, _rate,
             1f / (1f - _rate), step.Seed, counterHigh);
     }
 

@@ -58,7 +58,9 @@ internal sealed class DeviceLayerNorm : DeviceLayer
     public override void Backward(DeviceStep step, ArrayView<float> input, ArrayView<float> output,
         ArrayView<float> outputGradient, ArrayView<float> inputGradient, int batch)
     {
-        _kernels.ScaleShiftGradient(InputSize, _weightGradient, _biasGradient, outputGradient, _normalized.View, batch, InputSize);
+        // Each feature is one position of its own (plane 1).
+        _kernels.ScaleShiftGradient(InputSize, _weightGradient, _biasGradient, outputGradient, _normalized.View, batch,
+            InputSize, 1);
         if (inputGradient.Length > 0)
         {
             _kernels.LayerNormInputGradient(batch * _kernels.WarpSize, inputGradient, outputGradient, _normalized.View,

@@ -26,6 +26,12 @@ public sealed class AvgPool2d : Layer, IImageLayer
 
     public override int OutputSize => OutputShape.Size;
 
+    /// <summary>The image of each input row.</summary>
+    public ImageShape InputShape => _input;
+
+    /// <summary>Window side, stride and padding.</summary>
+    public WindowGeometry Window => _window;
+
     // input (B, C, H, W) -> output (B, C, OH, OW)
     public override void Forward(StepContext context, ReadOnlySpan<float> input, Span<float> output, int batch)
     {

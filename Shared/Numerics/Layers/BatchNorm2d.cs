@@ -43,6 +43,12 @@ public sealed class BatchNorm2d : Layer, IImageLayer
     /// <inheritdoc/>
     public ImageShape OutputShape => _shape;
 
+    /// <summary>Weight of the batch statistic in the running update.</summary>
+    public float Momentum => _momentum;
+
+    /// <summary>Added to the variance before the square root.</summary>
+    public float Epsilon => _epsilon;
+
     public override int OutputSize => InputSize;
 
     public override IReadOnlyList<ParameterDeclaration> DeclareParameters() =>

@@ -61,8 +61,14 @@ public sealed class Conv2d : Layer, IImageLayer
 
     public override int OutputSize => OutputShape.Size;
 
+    /// <summary>The image of each input row.</summary>
+    public ImageShape InputShape => _input;
+
     /// <summary>Kernel side, stride, padding and dilation.</summary>
     public WindowGeometry Window => _window;
+
+    /// <summary>Whether the layer adds a learned bias per output channel (its second parameter).</summary>
+    public bool HasBias => _hasBias;
 
     /// <summary>How this layer computes, chosen from its shape alone (so every machine and worker count agrees).</summary>
     public ConvolutionPath Path { get; }

@@ -29,6 +29,12 @@ public sealed class MaxPool2d : Layer, IImageLayer
 
     public override int OutputSize => OutputShape.Size;
 
+    /// <summary>The image of each input row.</summary>
+    public ImageShape InputShape => _input;
+
+    /// <summary>Window side, stride and padding.</summary>
+    public WindowGeometry Window => _window;
+
     public override void Reserve(int maxBatch) => _argmax = new int[checked(maxBatch * OutputSize)];
 
     // input (B, C, H, W) -> output (B, C, OH, OW)
