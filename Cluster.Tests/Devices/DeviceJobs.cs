@@ -5,7 +5,7 @@ namespace DistributedTrainer.Tests.Devices;
 
 /// <summary>
 /// Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh, the normalizations,
-/// recurrent layers and the image layers.
+/// recurrent layers, the image layers and the skip connections.
 /// </summary>
 internal static class DeviceJobs
 {
@@ -48,6 +48,56 @@ internal static class DeviceJobs
                 new LayerSpec { Name = "fc2", Dense = new DenseSpec { Units = 12 } },
                 new LayerSpec { Name = "ln", LayerNorm = new LayerNormSpec() },
                 new LayerSpec { Name = "act2", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
+                new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
+            },
+        };
+        return spec;
+    }
+
+    /// <summary>
+    /// <see cref="Spec"/> with a model of dense, PReLU, a residual block (dense, leaky ReLU, dropout, dense), a highway
+    /// block (dense, tanh) and dense layers: a device job with both skip connections and nested layers.
+    /// </summary>
+    public static JobSpec SkipSpec(int epochs = 3, int shard = 8)
+    {
+        var spec = SyntheticJobs.Spec(epochs, shard: shard);
+        spec.Model = new ModelSpec
+        {
+            Layers =
+            {
+                new LayerSpec { Name = "stem", Dense = new DenseSpec { Units = 12 } },
+                new LayerSpec { Name = "act", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Prelu } },
+                new LayerSpec
+                {
+                    Name = "block1",
+                    Residual = new ResidualSpec
+                    {
+                        Layers =
+                        {
+                            new LayerSpec { Name = "fc", Dense = new DenseSpec { Units = 12 } },
+                            new LayerSpec
+                            {
+                                Name = "act",
+                                Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.LeakyRelu, NegativeSlope = 0.2f },
+                            },
+                            new LayerSpec { Name = "drop", Dropout = new DropoutSpec { Rate = 0.2f } },
+                            new LayerSpec { Name = "proj", Dense = new DenseSpec { Units = 12 } },
+                        },
+                    },
+                },
+                new LayerSpec
+                {
+                    Name = "gate1",
+                    Highway = new HighwaySpec
+                    {
+                        GateBias = -0.5f,
+                        Layers =
+                        {
+                            new LayerSpec { Name = "fc", Dense = new DenseSpec { Units = 12 } },
+                            new LayerSpec { Name = "act", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
+                        },
+                    },
+                },
                 new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
             },
         };

@@ -13,16 +13,18 @@ namespace DistributedTrainer.Devices;
 /// </summary>
 /// <remarks>
 /// Only a chain of layers that have device kernels is accepted: reshape, conv2d, max_pool2d, avg_pool2d, batch norm 2d,
-/// dropout2d, flatten, dense (without DropConnect; with time steps too), relu, sigmoid, tanh, dropout, batch norm, layer
-/// norm and recurrent layers (rnn, lstm, gru). Any other layer is refused by name with
-/// <see cref="UnsupportedOnDeviceException"/> before anything is allocated on the device.
+/// dropout2d, flatten, dense (without DropConnect; with time steps too), relu, leaky relu, prelu, sigmoid, tanh, dropout,
+/// batch norm, layer norm, recurrent layers (rnn, lstm, gru), and residual and highway blocks whose bodies hold only
+/// these. Any other layer, nested ones included, is refused by name with <see cref="UnsupportedOnDeviceException"/>
+/// before anything is allocated on the device.
 /// </remarks>
 internal sealed class DeviceNetwork : IDisposable
 {
     /// <summary>The layers a device worker runs, for messages.</summary>
     public const string Supported =
         "reshape, conv2d, max_pool2d, avg_pool2d, batch_norm2d, dropout2d, flatten, dense (without DropConnect), " +
-        "relu, sigmoid, tanh, dropout, batch_norm, layer_norm, rnn, lstm and gru";
+        "relu, leaky_relu, prelu, sigmoid, tanh, dropout, batch_norm, layer_norm, rnn, lstm, gru, " +
+        "and residual and highway blocks of these";
 
     private readonly DeviceLayer[] _layers = [];
     // Output of layer i, (maxBatch, layers[i].OutputSize) each.
@@ -50,7 +52,7 @@ internal sealed class DeviceNetwork : IDisposable
                 Buffers = accelerator.Allocate1D<float>(model.Store.BufferValues.Length);
                 BufferChanges = accelerator.Allocate1D<float>(model.Store.BufferValues.Length);
             }
-            _layers = [.. model.Layers.Select(layer => Build(accelerator, kernels, model, layer, maxBatch))];
+            _layers = [.. TopLevel(model).Select(layer => Build(accelerator, kernels, model, layer, maxBatch))];
             _activations = [.. _layers.Select(layer => accelerator.Allocate1D<float>((long)maxBatch * layer.OutputSize))];
             int widestInner = _layers.Skip(1).Select(layer => layer.InputSize).DefaultIfEmpty(1).Max();
             _gradientEven = accelerator.Allocate1D<float>((long)maxBatch * widestInner);
@@ -86,7 +88,10 @@ internal sealed class DeviceNetwork : IDisposable
     /// <summary>Features per output row.</summary>
     public int OutputSize { get; }
 
-    /// <summary>Throws <see cref="UnsupportedOnDeviceException"/> naming the first layer of <paramref name="model"/> without a device kernel.</summary>
+    /// <summary>
+    /// Throws <see cref="UnsupportedOnDeviceException"/> naming the first layer of <paramref name="model"/>, in pre-order
+    /// (a block before its body), without a device kernel.
+    /// </summary>
     public static void Check(Model model)
     {
         foreach (var layer in model.Layers)
@@ -94,9 +99,11 @@ internal sealed class DeviceNetwork : IDisposable
             string? reason = layer switch
             {
                 Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
-                Dense or Relu or Sigmoid or Tanh or Dropout or BatchNorm or LayerNorm => null,
+                Dense or Relu or LeakyRelu or ParametricRelu or Sigmoid or Tanh or Dropout or BatchNorm or LayerNorm => null,
                 Reshape or Flatten or Conv2d or MaxPool2d or AvgPool2d or Dropout2d or BatchNorm2d => null,
                 Recurrent => null,
+                // A sequential is only ever the body of a block here (the root network is not among the layers).
+                Residual or Highway or Sequential => null,
                 _ => $"{layer.GetType().Name} has no device kernel",
             };
             if (reason is not null)
@@ -137,6 +144,20 @@ internal sealed class DeviceNetwork : IDisposable
             gradient = previous;
         }
     }
+
+    /// <summary>
+    /// The root network's own layers: <see cref="Model.Layers"/> lists every layer in pre-order, so each block's body and
+    /// its layers follow it and are skipped here.
+    /// </summary>
+    private static IEnumerable<Layer> TopLevel(Model model)
+    {
+        for (int i = 0; i < model.Layers.Count; i += SubtreeSize(model.Layers[i]))
+        {
+            yield return model.Layers[i];
+        }
+    }
+
+    private static int SubtreeSize(Layer layer) => 1 + layer.Children.Sum(SubtreeSize);
 
     private ArrayView<float> InputOf(int i, ArrayView<float> input, int batch) =>
         i == 0 ? input.SubView(0, (long)batch * InputSize) : _activations[i - 1].View.SubView(0, (long)batch * _layers[i].InputSize);
@@ -182,6 +203,25 @@ internal sealed class DeviceNetwork : IDisposable
                 return new DeviceAvgPool2d(kernels, name, new ImageWindow(pool.InputShape, pool.OutputShape, pool.Window));
             case Relu:
                 return new DeviceActivation(name, layer.InputSize, kernels.ReluForward, kernels.ReluBackward, backwardReadsOutput: false);
+            case LeakyRelu leaky:
+                return new DeviceLeakyRelu(kernels, name, layer.InputSize, leaky.Slope);
+            case ParametricRelu:
+                {
+                    var slope = model.Store.Parameters.Single(view => view.LayerName == name);
+                    return new DeviceParametricRelu(kernels, name, layer.InputSize, ValuesOf(slope), GradientsOf(slope));
+                }
+            case Sequential body:
+                return BuildBody(accelerator, kernels, model, body, maxBatch);
+            case Residual residual:
+                return new DeviceResidual(accelerator, kernels, name,
+                    Build(accelerator, kernels, model, residual.Children[0], maxBatch), maxBatch);
+            case Highway highway:
+                {
+                    // gate.weight then gate.bias, as Highway declares them; the body's layers have names of their own.
+                    var (weight, bias) = ParametersOf(model, name);
+                    return new DeviceHighway(accelerator, kernels, name, Build(accelerator, kernels, model, highway.Children[0], maxBatch),
+                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), maxBatch);
+                }
             case Sigmoid:
                 return new DeviceActivation(name, layer.InputSize, kernels.SigmoidForward, kernels.SigmoidBackward, backwardReadsOutput: true);
             case Tanh:
@@ -221,6 +261,29 @@ internal sealed class DeviceNetwork : IDisposable
             default:
                 throw new UnsupportedOnDeviceException($"Layer '{name}' ({layer.GetType().Name}) has no device kernel");
         }
+    }
+
+    /// <summary>A block's body; the layers already built are disposed when a later one cannot be.</summary>
+    private DeviceSequential BuildBody(Accelerator accelerator, DeviceKernels kernels, Model model, Sequential body, int maxBatch)
+    {
+        var layers = new List<DeviceLayer>();
+        try
+        {
+            foreach (var child in body.Children)
+            {
+                layers.Add(Build(accelerator, kernels, model, child, maxBatch));
+            }
+        }
+        catch
+        {
+            foreach (var layer in layers)
+            {
+                layer.Dispose();
+            }
+            throw;
+        }
+        // It disposes the layers itself if its own scratch cannot be allocated.
+        return new DeviceSequential(accelerator, model.FullNameOf(body), layers, maxBatch);
     }
 
     /// <summary>The layer's two parameters, weight then bias, as the layers declare them.</summary>

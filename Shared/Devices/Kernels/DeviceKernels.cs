@@ -54,6 +54,15 @@ internal sealed class DeviceKernels
         MaxPoolBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ImageWindow>(PoolingKernels.MaxBackward);
         AvgPoolForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(PoolingKernels.AvgForward);
         AvgPoolBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(PoolingKernels.AvgBackward);
+        LeakyReluForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(ActivationKernels.LeakyReluForward);
+        LeakyReluBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(ActivationKernels.LeakyReluBackward);
+        ParametricReluForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ActivationKernels.ParametricReluForward);
+        ParametricReluInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ActivationKernels.ParametricReluInputGradient);
+        ParametricReluSlopeGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ActivationKernels.ParametricReluSlopeGradient);
+        ResidualForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SkipKernels.ResidualForward);
+        HighwayForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SkipKernels.HighwayForward);
+        HighwayGradients = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SkipKernels.HighwayGradients);
+        HighwayInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SkipKernels.HighwayInputGradient);
     }
 
     /// <summary>Threads per warp: <see cref="DenseForward"/> runs one warp per output element, the layer norm kernels one per row.</summary>
@@ -142,4 +151,22 @@ internal sealed class DeviceKernels
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> AvgPoolForward { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> AvgPoolBackward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, float> LeakyReluForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float> LeakyReluBackward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> ParametricReluForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> ParametricReluInputGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> ParametricReluSlopeGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> ResidualForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> HighwayForward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> HighwayGradients { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> HighwayInputGradient { get; }
 }
