@@ -356,6 +356,21 @@ public sealed class DeviceShardRunnerTests
     }
 
     [Fact]
+    public void Constructor_LayerWithoutDeviceKernelInsideABlock_ThrowsNamingTheNestedLayer()
+    {
+        var spec = DeviceJobs.SkipSpec();
+        spec.Model.Layers[2].Residual.Layers[0].Dense.DropConnect = 0.1f;
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        using var accelerator = DeviceAccelerator.Open(TestDevice.Current);
+
+        var refused = Assert.Throws<UnsupportedOnDeviceException>(
+            () => new DeviceShardRunner(accelerator, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard));
+
+        Assert.StartsWith("Layer 'block1.fc' cannot run on a device worker: DropConnect has no device kernel", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Constructor_LossWithoutDeviceKernel_ThrowsNamingTheLoss()
     {
         var spec = DeviceJobs.Spec();
