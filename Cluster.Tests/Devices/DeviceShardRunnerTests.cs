@@ -20,8 +20,13 @@ public sealed class DeviceShardRunnerTests
     private const int Shard = 8;
 
     private static DeviceShardRunner Runner(Model model, Dataset data, ulong seed, string loss = "softmax_cross_entropy") =>
-        new(DeviceAccelerator.Open(TestDevice.Current), model,
-            loss == "mse" ? new MeanSquaredError() : new SoftmaxCrossEntropy(), data, seed, Shard);
+        new(DeviceAccelerator.Open(TestDevice.Current), model, LossOf(loss), data, seed, Shard);
+
+    private static Loss LossOf(string name) => name == "mse" ? new MeanSquaredError() : new SoftmaxCrossEntropy();
+
+    // Five shards of a step over the 37 blob samples these ids pick.
+    private static readonly int[] BlobIds = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % SyntheticJobs.Blobs().Train.Count)];
+    private static readonly int[] BlobShards = [8, 8, 5, 8, 8];
 
     [Theory]
     [InlineData("softmax_cross_entropy")]
@@ -32,140 +37,52 @@ public sealed class DeviceShardRunnerTests
         var data = SyntheticJobs.Blobs();
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
         model.Initialize(spec.Seed);
-        Loss loss = lossName == "mse" ? new MeanSquaredError() : new SoftmaxCrossEntropy();
-        using var cpu = new MicroShardRunner(spec.Model, model, loss, data.Train, spec.Seed, Shard, threads: 1);
-        using var device = Runner(model, data.Train, spec.Seed, lossName);
-        int[] ids = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)];
-        int[] lengths = [8, 8, 5, 8, 8];
-        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
-        var buffers = new FixedPointAccumulator(0);
-        var (cpuResults, deviceResults) = (new ShardResult[5], new ShardResult[5]);
 
-        cpu.ComputeShards(3, ids, lengths, cpuGradients, buffers, cpuResults);
-        device.ComputeShards(3, ids, lengths, deviceGradients, buffers, deviceResults);
-
-        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
-        cpuGradients.CopyTo(expected);
-        deviceGradients.CopyTo(actual);
-        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
-        for (int shard = 0; shard < 5; shard++)
-        {
-            Assert.Equal((cpuResults[shard].Correct, cpuResults[shard].Samples), (deviceResults[shard].Correct, deviceResults[shard].Samples));
-            Assert.True(Math.Abs(cpuResults[shard].LossSum - deviceResults[shard].LossSum) <= 1e-5 * (1 + Math.Abs(cpuResults[shard].LossSum)),
-                $"shard {shard}: loss {deviceResults[shard].LossSum}, expected {cpuResults[shard].LossSum}");
-        }
-        Assert.Equal((true, -1), (deviceGradients.IsFinite, device.FirstNonFiniteShard));
+        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards, loss: lossName);
     }
 
     [Fact]
     public void ComputeShards_BatchNormAndLayerNorm_MatchTheSimdRunnersGradientsAndBufferChangesWithinTolerance()
     {
+        // Five shards' changes of up to 8 rows each, after a dense layer whose GEMM rounds differently: on the CPU
+        // accelerator the largest difference is 2.9e-6 on a sum of 9.2, 3e-7 relative.
         var spec = DeviceJobs.NormalizationSpec();
         var data = SyntheticJobs.Blobs();
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
         model.Initialize(spec.Seed);
-        // Running statistics away from their initial 0 and 1, so that the change depends on them.
-        for (int i = 0; i < model.Store.BufferValues.Length; i++)
-        {
-            model.Store.BufferValues[i] = 0.5f + (i % 5) * 0.25f;
-        }
-        using var cpu = new MicroShardRunner(spec.Model, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard, threads: 1);
-        using var device = Runner(model, data.Train, spec.Seed);
-        int[] ids = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)];
-        int[] lengths = [8, 8, 5, 8, 8];
-        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
-        int bufferCount = model.Store.BufferValues.Length;
-        var (cpuBuffers, deviceBuffers) = (new FixedPointAccumulator(bufferCount), new FixedPointAccumulator(bufferCount));
-        var (cpuResults, deviceResults) = (new ShardResult[5], new ShardResult[5]);
+        MoveRunningStatistics(model);
 
-        cpu.ComputeShards(3, ids, lengths, cpuGradients, cpuBuffers, cpuResults);
-        device.ComputeShards(3, ids, lengths, deviceGradients, deviceBuffers, deviceResults);
-
-        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
-        cpuGradients.CopyTo(expected);
-        deviceGradients.CopyTo(actual);
-        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
-        var (expectedChanges, actualChanges) = (new float[bufferCount], new float[bufferCount]);
-        cpuBuffers.CopyTo(expectedChanges);
-        deviceBuffers.CopyTo(actualChanges);
-        // Five shards' changes of up to 8 rows each, after a dense layer whose GEMM rounds differently: on the CPU
-        // accelerator the largest difference is 2.9e-6 on a sum of 9.2, 3e-7 relative.
-        DeviceAssert.Close(expectedChanges, actualChanges, "buffer change sums", tolerance: 1e-5f);
-        Assert.Equal(cpuResults.Select(result => (result.Correct, result.Samples)), deviceResults.Select(result => (result.Correct, result.Samples)));
-        Assert.Equal((true, true, -1), (deviceGradients.IsFinite, deviceBuffers.IsFinite, device.FirstNonFiniteShard));
+        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
     }
 
     [Fact]
     public void ComputeShards_ImageLayers_MatchTheSimdRunnersGradientsAndBufferChangesWithinTolerance()
     {
+        // Five shards through both convolutions, batch norm 2d and dropout2d: on the CPU accelerator the largest difference
+        // is 6.4e-7 x (1 + |expected|) for the gradients and 1.4e-7 for the buffer changes.
         var spec = DeviceJobs.ConvolutionSpec();
         var data = SyntheticJobs.Blobs();
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
         model.Initialize(spec.Seed);
-        // Running statistics away from their initial 0 and 1, so that the change depends on them.
-        for (int i = 0; i < model.Store.BufferValues.Length; i++)
-        {
-            model.Store.BufferValues[i] = 0.5f + (i % 5) * 0.25f;
-        }
-        using var cpu = new MicroShardRunner(spec.Model, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard, threads: 1);
-        using var device = Runner(model, data.Train, spec.Seed);
-        int[] ids = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)];
-        int[] lengths = [8, 8, 5, 8, 8];
-        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
-        int bufferCount = model.Store.BufferValues.Length;
-        var (cpuBuffers, deviceBuffers) = (new FixedPointAccumulator(bufferCount), new FixedPointAccumulator(bufferCount));
-        var (cpuResults, deviceResults) = (new ShardResult[5], new ShardResult[5]);
+        MoveRunningStatistics(model);
 
-        cpu.ComputeShards(3, ids, lengths, cpuGradients, cpuBuffers, cpuResults);
-        device.ComputeShards(3, ids, lengths, deviceGradients, deviceBuffers, deviceResults);
-
-        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
-        cpuGradients.CopyTo(expected);
-        deviceGradients.CopyTo(actual);
-        // Five shards through both convolutions, batch norm 2d and dropout2d: on the CPU accelerator the largest difference
-        // is 6.4e-7 x (1 + |expected|) for the gradients and 1.4e-7 for the buffer changes.
-        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
-        var (expectedChanges, actualChanges) = (new float[bufferCount], new float[bufferCount]);
-        cpuBuffers.CopyTo(expectedChanges);
-        deviceBuffers.CopyTo(actualChanges);
-        DeviceAssert.Close(expectedChanges, actualChanges, "buffer change sums", tolerance: 1e-5f);
-        Assert.Equal(cpuResults.Select(result => (result.Correct, result.Samples)), deviceResults.Select(result => (result.Correct, result.Samples)));
-        Assert.Equal((true, true, -1), (deviceGradients.IsFinite, deviceBuffers.IsFinite, device.FirstNonFiniteShard));
+        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
     }
 
     [Fact]
     public void ComputeShards_LeNet5_MatchTheSimdRunnersGradientsWithinTolerance()
     {
-        // LeNet-5 as examples/fashion-mnist-lenet5.yaml writes it, on 784-feature blobs read as 1x28x28 images.
+        // LeNet-5 as examples/fashion-mnist-lenet5.yaml writes it, on 784-feature blobs read as 1x28x28 images. Three
+        // shards through two convolutions and three dense layers, the conv kernels' tolerance (DeviceConv2dTests): on the
+        // CPU accelerator the largest difference is 2.3e-5 on a sum of 79.4, 3e-7 relative.
         var spec = DeviceJobs.Spec();
         spec.Model = JobSpecValidatorImageLayerTests.LeNet().Model;
         var data = SyntheticJobs.Blobs(trainCount: 40, testCount: 10, features: 784, classes: 10);
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
         model.Initialize(spec.Seed);
-        using var cpu = new MicroShardRunner(spec.Model, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard, threads: 1);
-        using var device = Runner(model, data.Train, spec.Seed);
-        int[] ids = [.. Enumerable.Range(0, 21).Select(i => (i * 13) % data.Train.Count)];
-        int[] lengths = [8, 8, 5];
-        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
-        var buffers = new FixedPointAccumulator(0);
-        var (cpuResults, deviceResults) = (new ShardResult[3], new ShardResult[3]);
 
-        cpu.ComputeShards(3, ids, lengths, cpuGradients, buffers, cpuResults);
-        device.ComputeShards(3, ids, lengths, deviceGradients, buffers, deviceResults);
-
-        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
-        cpuGradients.CopyTo(expected);
-        deviceGradients.CopyTo(actual);
-        // Three shards through two convolutions and three dense layers, the conv kernels' tolerance (DeviceConv2dTests): on
-        // the CPU accelerator the largest difference is 2.3e-5 on a sum of 79.4, 3e-7 relative.
-        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 3e-5f);
-        for (int shard = 0; shard < 3; shard++)
-        {
-            Assert.Equal((cpuResults[shard].Correct, cpuResults[shard].Samples), (deviceResults[shard].Correct, deviceResults[shard].Samples));
-            Assert.True(Math.Abs(cpuResults[shard].LossSum - deviceResults[shard].LossSum) <= 1e-5 * (1 + Math.Abs(cpuResults[shard].LossSum)),
-                $"shard {shard}: loss {deviceResults[shard].LossSum}, expected {cpuResults[shard].LossSum}");
-        }
-        Assert.Equal((true, -1), (deviceGradients.IsFinite, device.FirstNonFiniteShard));
+        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, [.. Enumerable.Range(0, 21).Select(i => (i * 13) % data.Train.Count)],
+            [8, 8, 5], tolerance: 3e-5f);
     }
 
     [Fact]
@@ -175,23 +92,8 @@ public sealed class DeviceShardRunnerTests
         var data = SyntheticJobs.Blobs();
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
         model.Initialize(spec.Seed);
-        using var cpu = new MicroShardRunner(spec.Model, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard, threads: 1);
-        using var device = Runner(model, data.Train, spec.Seed);
-        int[] ids = [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)];
-        int[] lengths = [8, 8, 5, 8, 8];
-        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
-        var buffers = new FixedPointAccumulator(0);
-        var (cpuResults, deviceResults) = (new ShardResult[5], new ShardResult[5]);
 
-        cpu.ComputeShards(3, ids, lengths, cpuGradients, buffers, cpuResults);
-        device.ComputeShards(3, ids, lengths, deviceGradients, buffers, deviceResults);
-
-        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
-        cpuGradients.CopyTo(expected);
-        deviceGradients.CopyTo(actual);
-        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
-        Assert.Equal(cpuResults.Select(result => (result.Correct, result.Samples)), deviceResults.Select(result => (result.Correct, result.Samples)));
-        Assert.Equal((true, -1), (deviceGradients.IsFinite, device.FirstNonFiniteShard));
+        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
     }
 
     [Fact]
@@ -206,28 +108,8 @@ public sealed class DeviceShardRunnerTests
         var data = SyntheticJobs.Blobs(trainCount: 20, testCount: 1, features: 784, classes: 10);
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
         model.Initialize(spec.Seed);
-        using var cpu = new MicroShardRunner(spec.Model, model, new SoftmaxCrossEntropy(), data.Train, spec.Seed, Shard, threads: 1);
-        using var device = Runner(model, data.Train, spec.Seed);
-        int[] ids = [.. Enumerable.Range(0, 13).Select(i => (i * 7) % data.Train.Count)];
-        int[] lengths = [8, 5];
-        var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
-        var buffers = new FixedPointAccumulator(0);
-        var (cpuResults, deviceResults) = (new ShardResult[2], new ShardResult[2]);
 
-        cpu.ComputeShards(3, ids, lengths, cpuGradients, buffers, cpuResults);
-        device.ComputeShards(3, ids, lengths, deviceGradients, buffers, deviceResults);
-
-        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
-        cpuGradients.CopyTo(expected);
-        deviceGradients.CopyTo(actual);
-        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
-        for (int shard = 0; shard < 2; shard++)
-        {
-            Assert.Equal((cpuResults[shard].Correct, cpuResults[shard].Samples), (deviceResults[shard].Correct, deviceResults[shard].Samples));
-            Assert.True(Math.Abs(cpuResults[shard].LossSum - deviceResults[shard].LossSum) <= 1e-5 * (1 + Math.Abs(cpuResults[shard].LossSum)),
-                $"shard {shard}: loss {deviceResults[shard].LossSum}, expected {cpuResults[shard].LossSum}");
-        }
-        Assert.Equal((true, -1), (deviceGradients.IsFinite, device.FirstNonFiniteShard));
+        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, [.. Enumerable.Range(0, 13).Select(i => (i * 7) % data.Train.Count)], [8, 5]);
     }
 
     [Fact]
@@ -238,8 +120,8 @@ public sealed class DeviceShardRunnerTests
         var data = SyntheticJobs.Blobs();
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
         model.Initialize(spec.Seed);
-        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, [.. Enumerable.Range(0, 37).Select(i => (i * 53) % data.Train.Count)],
-            [8, 8, 5, 8, 8]);
+
+        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
     }
 
     [Fact]
@@ -252,32 +134,56 @@ public sealed class DeviceShardRunnerTests
         var data = SyntheticJobs.Blobs(trainCount: 20, testCount: 1, features: 784, classes: 10);
         using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
         model.Initialize(spec.Seed);
+
         AssertStepMatches(spec.Model, model, data.Train, spec.Seed, [.. Enumerable.Range(0, 13).Select(i => (i * 7) % data.Train.Count)], [8, 5]);
     }
 
-    /// <summary>One step of shards on the SIMD runner and on the device runner: gradient sums, losses and counts.</summary>
-    private static void AssertStepMatches(ModelSpec modelSpec, Model model, Dataset data, ulong seed, int[] ids, int[] lengths)
+    // Running statistics away from their initial 0 and 1, so that their change depends on them.
+    private static void MoveRunningStatistics(Model model)
     {
-        using var cpu = new MicroShardRunner(modelSpec, model, new SoftmaxCrossEntropy(), data, seed, Shard, threads: 1);
-        using var device = Runner(model, data, seed);
+        for (int i = 0; i < model.Store.BufferValues.Length; i++)
+        {
+            model.Store.BufferValues[i] = 0.5f + (i % 5) * 0.25f;
+        }
+    }
+
+    /// <summary>
+    /// One step of shards on the SIMD runner and on the device runner: gradient sums and buffer changes within
+    /// <paramref name="tolerance"/> x (1 + |expected|), the same correct and sample counts, losses within 1e-5 relative,
+    /// everything finite.
+    /// </summary>
+    private static void AssertStepMatches(ModelSpec modelSpec, Model model, Dataset data, ulong seed, int[] ids, int[] lengths,
+        float tolerance = 1e-5f, string loss = "softmax_cross_entropy")
+    {
+        using var cpu = new MicroShardRunner(modelSpec, model, LossOf(loss), data, seed, Shard, threads: 1);
+        using var device = Runner(model, data, seed, loss);
+        int bufferCount = model.Store.BufferValues.Length;
         var (cpuGradients, deviceGradients) = (new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.Count));
-        var buffers = new FixedPointAccumulator(0);
+        var (cpuBuffers, deviceBuffers) = (new FixedPointAccumulator(bufferCount), new FixedPointAccumulator(bufferCount));
         var (cpuResults, deviceResults) = (new ShardResult[lengths.Length], new ShardResult[lengths.Length]);
 
-        cpu.ComputeShards(3, ids, lengths, cpuGradients, buffers, cpuResults);
-        device.ComputeShards(3, ids, lengths, deviceGradients, buffers, deviceResults);
+        cpu.ComputeShards(3, ids, lengths, cpuGradients, cpuBuffers, cpuResults);
+        device.ComputeShards(3, ids, lengths, deviceGradients, deviceBuffers, deviceResults);
 
-        var (expected, actual) = (new float[model.Store.Count], new float[model.Store.Count]);
-        cpuGradients.CopyTo(expected);
-        deviceGradients.CopyTo(actual);
-        DeviceAssert.Close(expected, actual, "gradient sums", tolerance: 1e-5f);
+        DeviceAssert.Close(Floats(cpuGradients), Floats(deviceGradients), "gradient sums", tolerance);
+        if (bufferCount > 0)
+        {
+            DeviceAssert.Close(Floats(cpuBuffers), Floats(deviceBuffers), "buffer change sums", tolerance);
+        }
         for (int shard = 0; shard < lengths.Length; shard++)
         {
             Assert.Equal((cpuResults[shard].Correct, cpuResults[shard].Samples), (deviceResults[shard].Correct, deviceResults[shard].Samples));
             Assert.True(Math.Abs(cpuResults[shard].LossSum - deviceResults[shard].LossSum) <= 1e-5 * (1 + Math.Abs(cpuResults[shard].LossSum)),
                 $"shard {shard}: loss {deviceResults[shard].LossSum}, expected {cpuResults[shard].LossSum}");
         }
-        Assert.Equal((true, -1), (deviceGradients.IsFinite, device.FirstNonFiniteShard));
+        Assert.Equal((true, true, -1), (deviceGradients.IsFinite, deviceBuffers.IsFinite, device.FirstNonFiniteShard));
+    }
+
+    private static float[] Floats(FixedPointAccumulator sums)
+    {
+        var values = new float[sums.Length];
+        sums.CopyTo(values);
+        return values;
     }
 
     [Fact]
