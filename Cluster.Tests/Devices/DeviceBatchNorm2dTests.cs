@@ -1,7 +1,5 @@
-using DistributedTrainer.Devices.Layers;
 using DistributedTrainer.Numerics.Layers;
 using Xunit;
-using DeviceBuffer = ILGPU.Runtime.MemoryBuffer1D<float, ILGPU.Stride1D.Dense>;
 
 namespace DistributedTrainer.Tests.Devices;
 
@@ -33,7 +31,7 @@ public sealed class DeviceBatchNorm2dTests(AcceleratorFixture device) : IClassFi
         // What GradientEngine reports for a shard: the change of the running statistics times its rows.
         var expectedBufferChange = model.Store.BufferValues.ToArray().Select((after, i) => (after - buffersBefore[i]) * batch).ToArray();
 
-        using var pass = new Pass(device, model, shape, buffersBefore, input, outputGradient, batch);
+        using var pass = new DeviceBatchNormPass(device, model, shape.Channels, shape.PlaneSize, buffersBefore, input, outputGradient, batch);
         pass.Run(training: true);
 
         DeviceAssert.Close(expected.Output, AcceleratorFixture.Download<float>(pass.Output.View), "output", Tolerance);
@@ -59,7 +57,7 @@ public sealed class DeviceBatchNorm2dTests(AcceleratorFixture device) : IClassFi
         model.ZeroGradients();
         model.Backward(context, outputGradient, expectedInputGradient, batch);
 
-        using var pass = new Pass(device, model, shape, buffers, input, outputGradient, batch);
+        using var pass = new DeviceBatchNormPass(device, model, shape.Channels, shape.PlaneSize, buffers, input, outputGradient, batch);
         pass.Run(training: false);
 
         DeviceAssert.Close(expectedOutput, AcceleratorFixture.Download<float>(pass.Output.View), "output", Tolerance);
@@ -72,7 +70,7 @@ public sealed class DeviceBatchNorm2dTests(AcceleratorFixture device) : IClassFi
     {
         var shape = new ImageShape(3, 1, 1);
         using var model = RandomModel(1, shape);
-        using var pass = new Pass(device, model, shape, model.Store.BufferValues.ToArray(), [1f, 2f, 3f], [0f, 0f, 0f], 1);
+        using var pass = new DeviceBatchNormPass(device, model, shape.Channels, shape.PlaneSize, model.Store.BufferValues.ToArray(), [1f, 2f, 3f], [0f, 0f, 0f], 1);
 
         var refused = Assert.Throws<ArgumentException>(() => pass.Run(training: true));
 
@@ -94,56 +92,5 @@ public sealed class DeviceBatchNorm2dTests(AcceleratorFixture device) : IClassFi
         }
         running.CopyTo(model.Store.BufferValues);
         return model;
-    }
-
-    /// <summary>The device layer over copies of the model's parameters and of <c>buffers</c>, with its tensors.</summary>
-    private sealed class Pass : IDisposable
-    {
-        private readonly int _batch;
-        private readonly DeviceBatchNorm _layer;
-        private readonly DeviceBuffer _parameters, _buffers, _input, _outputGradient;
-
-        public Pass(AcceleratorFixture device, Model model, ImageShape shape, float[] buffers, float[] input, float[] outputGradient,
-            int batch)
-        {
-            _batch = batch;
-            var (weight, bias) = (model.Store.Parameters[0], model.Store.Parameters[1]);
-            _parameters = device.Upload(model.Store.Values.ToArray());
-            _buffers = device.Upload(buffers);
-            _input = device.Upload(input);
-            _outputGradient = device.Upload(outputGradient);
-            Gradients = device.Zeros<float>(model.Store.Count);
-            BufferChange = device.Zeros<float>(2 * shape.Channels);
-            Output = device.Zeros<float>(batch * shape.Size);
-            InputGradient = device.Zeros<float>(batch * shape.Size);
-            _layer = new DeviceBatchNorm(device.Accelerator, device.Kernels, "bn", shape.Channels, 0.3f, 1e-5f,
-                _parameters.View.SubView(weight.Offset, weight.Length), _parameters.View.SubView(bias.Offset, bias.Length),
-                Gradients.View.SubView(weight.Offset, weight.Length), Gradients.View.SubView(bias.Offset, bias.Length),
-                _buffers.View, BufferChange.View, batch, shape.PlaneSize);
-        }
-
-        public DeviceBuffer Gradients { get; }
-
-        public DeviceBuffer BufferChange { get; }
-
-        public DeviceBuffer Output { get; }
-
-        public DeviceBuffer InputGradient { get; }
-
-        public void Run(bool training)
-        {
-            var step = new DeviceStep(0, 0, default, training);
-            _layer.Forward(step, _input.View, Output.View, _batch);
-            _layer.Backward(step, _input.View, Output.View, _outputGradient.View, InputGradient.View, _batch);
-        }
-
-        public void Dispose()
-        {
-            _layer.Dispose();
-            foreach (var buffer in new[] { _parameters, _buffers, _input, _outputGradient, Gradients, BufferChange, Output, InputGradient })
-            {
-                buffer.Dispose();
-            }
-        }
     }
 }

@@ -21,10 +21,10 @@ internal static class PoolingKernels
         int oy = position / g.OutWidth;
         int ox = position - oy * g.OutWidth;
         long at = (long)plane * g.Height * g.Width;
-        int y0 = Math.Max(0, oy * g.Stride - g.Padding);
-        int y1 = Math.Min(g.Height, oy * g.Stride - g.Padding + g.Kernel);
-        int x0 = Math.Max(0, ox * g.Stride - g.Padding);
-        int x1 = Math.Min(g.Width, ox * g.Stride - g.Padding + g.Kernel);
+        int y0 = WindowStart(oy, g);
+        int y1 = WindowEnd(oy, g.Height, g);
+        int x0 = WindowStart(ox, g);
+        int x1 = WindowEnd(ox, g.Width, g);
         int best = y0 * g.Width + x0;
         float max = input[at + best];
         for (int y = y0; y < y1; y++)
@@ -82,10 +82,10 @@ internal static class PoolingKernels
         int oy = position / g.OutWidth;
         int ox = position - oy * g.OutWidth;
         long at = (long)plane * g.Height * g.Width;
-        int y0 = Math.Max(0, oy * g.Stride - g.Padding);
-        int y1 = Math.Min(g.Height, oy * g.Stride - g.Padding + g.Kernel);
-        int x0 = Math.Max(0, ox * g.Stride - g.Padding);
-        int x1 = Math.Min(g.Width, ox * g.Stride - g.Padding + g.Kernel);
+        int y0 = WindowStart(oy, g);
+        int y1 = WindowEnd(oy, g.Height, g);
+        int x0 = WindowStart(ox, g);
+        int x1 = WindowEnd(ox, g.Width, g);
         float sum = 0f;
         for (int y = y0; y < y1; y++)
         {
@@ -123,6 +123,12 @@ internal static class PoolingKernels
         }
         inputGradient[index] = sum;
     }
+
+    /// <summary>Where window <paramref name="o"/> starts along a side, clipped to the input: max(0, o·s - p).</summary>
+    private static int WindowStart(int o, ImageWindow g) => Math.Max(0, o * g.Stride - g.Padding);
+
+    /// <summary>Where window <paramref name="o"/> ends (exclusive) along a side of <paramref name="extent"/> inputs, clipped: min(extent, o·s - p + K).</summary>
+    private static int WindowEnd(int o, int extent, ImageWindow g) => Math.Min(extent, o * g.Stride - g.Padding + g.Kernel);
 
     /// <summary>The first window along a side that holds input <paramref name="u"/>: the least o ≥ 0 with o·s - p + K &gt; u.</summary>
     private static int FirstWindow(int u, ImageWindow g)
