@@ -26,11 +26,10 @@ internal sealed class DeviceNetwork : IDisposable
         "relu, leaky_relu, prelu, sigmoid, tanh, dropout, batch_norm, layer_norm, rnn, lstm, gru, " +
         "and residual and highway blocks of these";
 
-    private readonly DeviceLayer[] _layers = [];
-    // Output of layer i, (maxBatch, layers[i].OutputSize) each.
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _activations = [];
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _gradientEven;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _gradientOdd;
+    // The model's top-level layers, chained as a block's body is.
+    private readonly DeviceSequential? _chain;
+    // The last layer's output, (maxBatch, OutputSize).
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _output;
     private readonly int _maxBatch;
 
     /// <param name="accelerator">Where everything lives.</param>
@@ -52,11 +51,8 @@ internal sealed class DeviceNetwork : IDisposable
                 Buffers = accelerator.Allocate1D<float>(model.Store.BufferValues.Length);
                 BufferChanges = accelerator.Allocate1D<float>(model.Store.BufferValues.Length);
             }
-            _layers = [.. TopLevel(model).Select(layer => Build(accelerator, kernels, model, layer, maxBatch))];
-            _activations = [.. _layers.Select(layer => accelerator.Allocate1D<float>((long)maxBatch * layer.OutputSize))];
-            int widestInner = _layers.Skip(1).Select(layer => layer.InputSize).DefaultIfEmpty(1).Max();
-            _gradientEven = accelerator.Allocate1D<float>((long)maxBatch * widestInner);
-            _gradientOdd = accelerator.Allocate1D<float>((long)maxBatch * widestInner);
+            _chain = BuildChain(accelerator, kernels, model, "model", model.Network.Children, maxBatch);
+            _output = accelerator.Allocate1D<float>((long)maxBatch * model.OutputSize);
         }
         catch
         {
@@ -119,11 +115,9 @@ internal sealed class DeviceNetwork : IDisposable
     public ArrayView<float> Forward(DeviceStep step, ArrayView<float> input, int batch)
     {
         CheckBatch(batch);
-        for (int i = 0; i < _layers.Length; i++)
-        {
-            _layers[i].Forward(step, InputOf(i, input, batch), OutputOf(i, batch), batch);
-        }
-        return OutputOf(_layers.Length - 1, batch);
+        var output = OutputOf(batch);
+        _chain!.Forward(step, InputOf(input, batch), output, batch);
+        return output;
     }
 
     /// <summary>
@@ -133,36 +127,13 @@ internal sealed class DeviceNetwork : IDisposable
     public void Backward(DeviceStep step, ArrayView<float> input, ArrayView<float> outputGradient, int batch)
     {
         CheckBatch(batch);
-        var gradient = outputGradient;
-        for (int i = _layers.Length - 1; i >= 0; i--)
-        {
-            // forward: a_i = layer_i(a_{i-1})  =>  da_{i-1} = layer_i.Backward(da_i)
-            var previous = i == 0
-                ? default
-                : (i % 2 == 0 ? _gradientEven! : _gradientOdd!).View.SubView(0, (long)batch * _layers[i].InputSize);
-            _layers[i].Backward(step, InputOf(i, input, batch), OutputOf(i, batch), gradient, previous, batch);
-            gradient = previous;
-        }
+        // No input gradient: nothing lies below the first layer.
+        _chain!.Backward(step, InputOf(input, batch), OutputOf(batch), outputGradient, default, batch);
     }
 
-    /// <summary>
-    /// The root network's own layers: <see cref="Model.Layers"/> lists every layer in pre-order, so each block's body and
-    /// its layers follow it and are skipped here.
-    /// </summary>
-    private static IEnumerable<Layer> TopLevel(Model model)
-    {
-        for (int i = 0; i < model.Layers.Count; i += SubtreeSize(model.Layers[i]))
-        {
-            yield return model.Layers[i];
-        }
-    }
+    private ArrayView<float> InputOf(ArrayView<float> input, int batch) => input.SubView(0, (long)batch * InputSize);
 
-    private static int SubtreeSize(Layer layer) => 1 + layer.Children.Sum(SubtreeSize);
-
-    private ArrayView<float> InputOf(int i, ArrayView<float> input, int batch) =>
-        i == 0 ? input.SubView(0, (long)batch * InputSize) : _activations[i - 1].View.SubView(0, (long)batch * _layers[i].InputSize);
-
-    private ArrayView<float> OutputOf(int i, int batch) => _activations[i].View.SubView(0, (long)batch * _layers[i].OutputSize);
+    private ArrayView<float> OutputOf(int batch) => _output!.View.SubView(0, (long)batch * OutputSize);
 
     private void CheckBatch(int batch)
     {
@@ -211,7 +182,7 @@ internal sealed class DeviceNetwork : IDisposable
                     return new DeviceParametricRelu(kernels, name, layer.InputSize, ValuesOf(slope), GradientsOf(slope));
                 }
             case Sequential body:
-                return BuildBody(accelerator, kernels, model, body, maxBatch);
+                return BuildChain(accelerator, kernels, model, model.FullNameOf(body), body.Children, maxBatch);
             case Residual residual:
                 return new DeviceResidual(accelerator, kernels, name,
                     Build(accelerator, kernels, model, residual.Children[0], maxBatch), maxBatch);
@@ -263,13 +234,15 @@ internal sealed class DeviceNetwork : IDisposable
         }
     }
 
-    /// <summary>A block's body; the layers already built are disposed when a later one cannot be.</summary>
-    private DeviceSequential BuildBody(Accelerator accelerator, DeviceKernels kernels, Model model, Sequential body, int maxBatch)
+    /// <summary>A chain of layers (the model's top level, or a block's body named <paramref name="name"/>); the layers already built
+    /// are disposed when a later one cannot be.</summary>
+    private DeviceSequential BuildChain(Accelerator accelerator, DeviceKernels kernels, Model model, string name, IReadOnlyList<Layer> chain,
+        int maxBatch)
     {
         var layers = new List<DeviceLayer>();
         try
         {
-            foreach (var child in body.Children)
+            foreach (var child in chain)
             {
                 layers.Add(Build(accelerator, kernels, model, child, maxBatch));
             }
@@ -283,7 +256,7 @@ internal sealed class DeviceNetwork : IDisposable
             throw;
         }
         // It disposes the layers itself if its own scratch cannot be allocated.
-        return new DeviceSequential(accelerator, model.FullNameOf(body), layers, maxBatch);
+        return new DeviceSequential(accelerator, name, layers, maxBatch);
     }
 
     /// <summary>The layer's two parameters, weight then bias, as the layers declare them.</summary>
@@ -311,16 +284,8 @@ internal sealed class DeviceNetwork : IDisposable
 
     public void Dispose()
     {
-        foreach (var layer in _layers)
-        {
-            layer?.Dispose();
-        }
-        foreach (var activation in _activations)
-        {
-            activation?.Dispose();
-        }
-        _gradientEven?.Dispose();
-        _gradientOdd?.Dispose();
+        _chain?.Dispose();
+        _output?.Dispose();
         BufferChanges?.Dispose();
         Buffers?.Dispose();
         Gradients.Dispose();

@@ -4,9 +4,9 @@ using ILGPU.Runtime;
 namespace DistributedTrainer.Devices.Layers;
 
 /// <summary>
-/// <see cref="Numerics.Layers.Sequential"/> on the device, the body of a residual or highway block: each layer fed the
-/// previous one's output, the activations between them and two gradient buffers used in turn on the way back held here;
-/// the last layer writes straight into the caller's output.
+/// <see cref="Numerics.Layers.Sequential"/> on the device, a model's top-level chain or the body of a residual or highway
+/// block: each layer fed the previous one's output, the activations between them and two gradient buffers used in turn on
+/// the way back held here; the last layer writes straight into the caller's output.
 /// </summary>
 internal sealed class DeviceSequential : DeviceLayer
 {
@@ -17,7 +17,7 @@ internal sealed class DeviceSequential : DeviceLayer
     private readonly MemoryBuffer1D<float, Stride1D.Dense>? _gradientOdd;
 
     /// <param name="accelerator">Where the scratch lives.</param>
-    /// <param name="name">Full name of the block the chain is the body of.</param>
+    /// <param name="name">Full name of the block the chain is the body of, or "model" for a model's top level.</param>
     /// <param name="layers">The chain, at least one layer, each taking the previous one's output; disposed with this.</param>
     /// <param name="maxBatch">Most rows per pass.</param>
     public DeviceSequential(Accelerator accelerator, string name, IReadOnlyList<DeviceLayer> layers, int maxBatch)

@@ -86,6 +86,9 @@ public sealed class Model : IDisposable
     /// <summary>Largest batch (rows) a forward call may pass.</summary>
     public int MaxBatch { get; }
 
+    /// <summary>The root network: its children are the model's top-level chain.</summary>
+    public Sequential Network => _network;
+
     /// <summary>Every layer below the root network in pre-order; <see cref="Layer.Index"/> is the position here.</summary>
     public IReadOnlyList<Layer> Layers => _layers;
 
