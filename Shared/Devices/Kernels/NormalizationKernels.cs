@@ -152,11 +152,12 @@ internal static class NormalizationKernels
         Normalize(feature, output, normalized, inverseStd, input, weight, bias, batch, features, plane, buffers[feature],
             1f / MathF.Sqrt(buffers[features + feature] + epsilon));
 
-    // outputGradient (B, F, P), normalized (B, F, P), inverseStd (F), weight (F) -> inputGradient (B, F, P); one thread per
-    // feature
+    // outputGradient (B, F, P), normalized (B, F, P), inverseStd (F), weight (F) -> inputGradient (B, F, P),
+    // weightGradient (F) += ..., biasGradient (F) += ...; one thread per feature. The sums Σ dy and Σ dy ⊙ x̂ the input
+    // gradient needs are the bias and weight gradients, summed as ScaleShiftGradient sums them, so one pass gives all three.
     public static void BatchNormTrainingInputGradient(Index1D feature, ArrayView<float> inputGradient,
-        ArrayView<float> outputGradient, ArrayView<float> normalized, ArrayView<float> inverseStd, ArrayView<float> weight,
-        int batch, int features, int plane)
+        ArrayView<float> weightGradient, ArrayView<float> biasGradient, ArrayView<float> outputGradient,
+        ArrayView<float> normalized, ArrayView<float> inverseStd, ArrayView<float> weight, int batch, int features, int plane)
     {
         float sum = 0f;
         float sumNormalized = 0f;
@@ -169,6 +170,8 @@ internal static class NormalizationKernels
                 sumNormalized += outputGradient[at + p] * normalized[at + p];
             }
         }
+        weightGradient[feature] += sumNormalized;
+        biasGradient[feature] += sum;
         int count = batch * plane;
         float meanGradient = sum * (1f / count);
         float negativeMeanGradientNormalized = sumNormalized * (-1f / count);

@@ -106,18 +106,16 @@ internal sealed class DeviceBatchNorm : DeviceLayer
     public override void Backward(DeviceStep step, ArrayView<float> input, ArrayView<float> output,
         ArrayView<float> outputGradient, ArrayView<float> inputGradient, int batch)
     {
-        _kernels.ScaleShiftGradient(_features, _weightGradient, _biasGradient, outputGradient, _normalized.View, batch,
-            _features, _plane);
-        if (inputGradient.Length == 0)
+        if (_batchStatistics && inputGradient.Length > 0)
         {
+            // One pass: the input gradient's sums are the scale and shift gradients.
+            _kernels.BatchNormTrainingInputGradient(_features, inputGradient, _weightGradient, _biasGradient, outputGradient,
+                _normalized.View, _inverseStd.View, _weight, batch, _features, _plane);
             return;
         }
-        if (_batchStatistics)
-        {
-            _kernels.BatchNormTrainingInputGradient(_features, inputGradient, outputGradient, _normalized.View,
-                _inverseStd.View, _weight, batch, _features, _plane);
-        }
-        else
+        _kernels.ScaleShiftGradient(_features, _weightGradient, _biasGradient, outputGradient, _normalized.View, batch,
+            _features, _plane);
+        if (inputGradient.Length > 0)
         {
             _kernels.BatchNormEvaluationInputGradient(_features, inputGradient, outputGradient, _inverseStd.View, _weight,
                 batch, _features, _plane);
