@@ -91,11 +91,11 @@ internal static class ElasticBenchmark
 
         public double RecoverySeconds { get; private set; }
 
-        public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-            FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+        public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+            CancellationToken cancellationToken)
         {
             long started = Stopwatch.GetTimestamp();
-            var compute = Inner!.ComputeAsync(step, batch, gradients, bufferChanges, cancellationToken).AsTask();
+            var compute = Inner!.ComputeAsync(step, batch, gradient, cancellationToken).AsTask();
             long killed = 0;
             if (step == killAt)
             {

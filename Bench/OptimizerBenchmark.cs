@@ -100,8 +100,13 @@ internal static class OptimizerBenchmark
         }
         gradients.Add(values);
         var buffers = new FixedPointAccumulator(0);
+        var mean = new StepGradient(model.Store.Count, 0);
         long step = 0;
-        return () => updater.Apply(step++, gradients, buffers, 128);
+        return () =>
+        {
+            mean.Average(gradients, buffers, 128);
+            updater.Apply(step++, mean);
+        };
     }
 
     // Best seconds per call of each action over the rounds; each round runs every action in turn, each repeated

@@ -99,16 +99,13 @@ internal static class ScalingBenchmark
         using var model = ModelFactory.Build(spec.Model, job.Data.FeatureCount, MicroShards.SizeOf(spec));
         model.Initialize(spec.Seed);
         using var backend = new LocalGradientBackend(spec, job.Data, model, shardEngines: 1);
-        var gradients = new FixedPointAccumulator(model.Store.Count);
-        var buffers = new FixedPointAccumulator(model.Store.BufferValues.Length);
+        var gradient = new StepGradient(model.Store.Count, model.Store.BufferValues.Length);
         int[] batch = [.. Enumerable.Range(0, samples)];
         var times = new List<double>();
         for (int i = 0; i < 60; i++)
         {
-            gradients.Clear();
-            buffers.Clear();
             long start = Stopwatch.GetTimestamp();
-            backend.ComputeAsync(i, batch, gradients, buffers, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            backend.ComputeAsync(i, batch, gradient, CancellationToken.None).AsTask().GetAwaiter().GetResult();
             if (i >= 20)
             {
                 times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);

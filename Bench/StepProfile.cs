@@ -27,6 +27,7 @@ internal sealed class StepProfile : IDisposable
     private readonly ParameterUpdater _updater;
     private readonly FixedPointAccumulator _gradientSum;
     private readonly FixedPointAccumulator _bufferChanges;
+    private readonly StepGradient _mean;
     private readonly Evaluator _evaluator;
     private readonly Layer[] _layers;
     private readonly AlignedBuffer[] _activations;
@@ -57,6 +58,7 @@ internal sealed class StepProfile : IDisposable
             spec.Clipping);
         _gradientSum = new FixedPointAccumulator(_model.Store.Count);
         _bufferChanges = new FixedPointAccumulator(_model.Store.BufferValues.Length);
+        _mean = new StepGradient(_model.Store.Count, _model.Store.BufferValues.Length);
         _evaluator = new Evaluator(_model, _loss, data.FeatureCount, 512);
         // The reference MLP is a flat chain, so its pre-order layers are the chain itself.
         _layers = [.. _model.Layers];
@@ -162,7 +164,8 @@ internal sealed class StepProfile : IDisposable
             _gradientSum.Add(_model.Store.Gradients);
             t = Mark("fixed-point add", t);
         }
-        _updater.Apply(step, _gradientSum, _bufferChanges, batch.Length);
+        _mean.Average(_gradientSum, _bufferChanges, batch.Length);
+        _updater.Apply(step, _mean);
         Mark("update (mean, norm, Adam)", t);
     }
 

@@ -145,14 +145,13 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         using var model = ModelFactory.Build(job.Spec.Model, job.Data.FeatureCount, Trainer.EvaluationChunk);
         model.Initialize(job.Spec.Seed);
         using var backend = new ClusterGradientBackend("j-last", job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, _ => { });
-        var gradients = new FixedPointAccumulator(model.Store.Count);
-        var buffers = new FixedPointAccumulator(model.Store.BufferValues.Length);
+        var gradient = new StepGradient(model.Store.Count, model.Store.BufferValues.Length);
         int[] batch = [.. Enumerable.Range(0, 20)];
-        await backend.ComputeAsync(0, batch, gradients, buffers, CancellationToken.None);
+        await backend.ComputeAsync(0, batch, gradient, CancellationToken.None);
         await fleet.Servers[0].DisposeAsync();
 
         var failure = await Assert.ThrowsAsync<WorkerFailedException>(
-            () => backend.ComputeAsync(1, batch, gradients, buffers, CancellationToken.None).AsTask());
+            () => backend.ComputeAsync(1, batch, gradient, CancellationToken.None).AsTask());
 
         output.WriteLine(failure.Message);
         Assert.Equal(("w-1", 0, 1L, WorkerFailureKind.Gone), (failure.WorkerId, failure.Rank, failure.Step, failure.Kind));
@@ -167,16 +166,15 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         using var model = ModelFactory.Build(job.Spec.Model, job.Data.FeatureCount, Trainer.EvaluationChunk);
         model.Initialize(job.Spec.Seed);
         using var backend = new ClusterGradientBackend("j-wait", job.Spec, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, _ => { });
-        var gradients = new FixedPointAccumulator(model.Store.Count);
-        var buffers = new FixedPointAccumulator(model.Store.BufferValues.Length);
+        var gradient = new StepGradient(model.Store.Count, model.Store.BufferValues.Length);
         int[] batch = [.. Enumerable.Range(0, 20)];
         var watch = Stopwatch.StartNew();
 
-        var result = await backend.ComputeAsync(0, batch, gradients, buffers, CancellationToken.None);
+        var result = await backend.ComputeAsync(0, batch, gradient, CancellationToken.None);
 
         // The scaling benchmark's stand-in (compute=US): the step's shape without its arithmetic.
         Assert.Equal(new ShardResult(0, 0, batch.Length), result);
-        Assert.All(gradients.Values.ToArray(), value => Assert.Equal(0L, value));
+        Assert.All(gradient.Gradient, value => Assert.Equal(0f, value));
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(40), $"the step took {watch.Elapsed.TotalMilliseconds:F1} ms");
     }
 
@@ -192,11 +190,11 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     /// </summary>
     private sealed class InterruptedBackend(IGradientBackend inner, long step, Func<Task> interrupt, Action<TimeSpan>? timed = null) : IGradientBackend
     {
-        public async ValueTask<ShardResult> ComputeAsync(long current, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-            FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+        public async ValueTask<ShardResult> ComputeAsync(long current, ReadOnlyMemory<int> batch, StepGradient gradient,
+            CancellationToken cancellationToken)
         {
             var started = Stopwatch.GetTimestamp();
-            var compute = inner.ComputeAsync(current, batch, gradients, bufferChanges, cancellationToken).AsTask();
+            var compute = inner.ComputeAsync(current, batch, gradient, cancellationToken).AsTask();
             if (current == step)
             {
                 await interrupt();
@@ -223,7 +221,7 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         using var backend = new ClusterGradientBackend("j-bad", unreadable, job.Data, model, new FixedWorkerPool(fleet.Endpoints), ShortDeadlines, _ => { });
 
         var failure = await Assert.ThrowsAsync<WorkerFailedException>(() => backend.ComputeAsync(0, TwoSamples,
-            new FixedPointAccumulator(model.Store.Count), new FixedPointAccumulator(model.Store.BufferValues.Length), CancellationToken.None).AsTask());
+            new StepGradient(model.Store.Count, model.Store.BufferValues.Length), CancellationToken.None).AsTask());
 
         Assert.Equal("prepare", failure.Phase);
         Assert.Contains("InvalidArgument", failure.Message);

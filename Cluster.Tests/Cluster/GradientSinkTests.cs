@@ -6,23 +6,22 @@ using Xunit;
 
 namespace DistributedTrainer.Tests.Cluster;
 
-/// <summary>A worker's gradient segment [2, 8) of a flat vector of 5 gradient sums and 3 buffer changes.</summary>
+/// <summary>A worker's segment [2, 8) of a flat mean gradient of 5 gradient elements and 3 buffer changes.</summary>
 public sealed class GradientSinkTests
 {
-    private readonly FixedPointAccumulator _gradients = new(5);
-    private readonly FixedPointAccumulator _bufferChanges = new(3);
+    private readonly StepGradient _gradient = new(5, 3);
     private readonly GradientSink _sink = new();
 
-    public GradientSinkTests() => _sink.Begin(_gradients, _bufferChanges, 2, 8);
+    public GradientSinkTests() => _sink.Begin(_gradient, 2, 8);
 
     [Fact]
     public void Accept_PiecesAcrossTheBufferBoundary_SumsThenBufferChanges()
     {
-        Assert.Null(_sink.Accept(2, Bytes([-3, 4])));
-        Assert.Null(_sink.Accept(4, Bytes([5, 1L << 40, -6, 7])));
+        Assert.Null(_sink.Accept(2, Bytes([-3, 4.5f])));
+        Assert.Null(_sink.Accept(4, Bytes([5, 1e-30f, -6, float.MaxValue])));
 
-        Assert.Equal([0L, 0, -3, 4, 5], _gradients.Values.ToArray());
-        Assert.Equal([1L << 40, -6, 7], _bufferChanges.Values.ToArray());
+        Assert.Equal([0f, 0, -3, 4.5f, 5], _gradient.Gradient);
+        Assert.Equal([1e-30f, -6, float.MaxValue], _gradient.BufferChange);
         Assert.Null(_sink.Missing());
     }
 
@@ -31,8 +30,8 @@ public sealed class GradientSinkTests
     {
         Assert.Null(_sink.Accept(2, Bytes([1, 2, 3])));
 
-        Assert.Equal([0L, 0, 1, 2, 3], _gradients.Values.ToArray());
-        Assert.Equal([0L, 0, 0], _bufferChanges.Values.ToArray());
+        Assert.Equal([0f, 0, 1, 2, 3], _gradient.Gradient);
+        Assert.Equal([0f, 0, 0], _gradient.BufferChange);
         Assert.Equal("its gradient pieces cover [2, 5) of its segment [2, 8)", _sink.Missing());
     }
 
@@ -47,7 +46,7 @@ public sealed class GradientSinkTests
     public void Accept_PiecePastTheSegment_Refused()
     {
         Assert.Equal("it sent 7 gradient elements at offset 2; expected the segment to continue at 2 up to 8",
-            _sink.Accept(2, Bytes(new long[7])));
+            _sink.Accept(2, Bytes(new float[7])));
     }
 
     [Fact]
@@ -55,22 +54,31 @@ public sealed class GradientSinkTests
     {
         var bytes = Bytes([1, 2, 3]);
 
-        Assert.Equal("its gradient piece at 2 holds 23 bytes, not whole int64 elements", _sink.Accept(2, bytes.Slice(0, bytes.Length - 1)));
+        Assert.Equal("its gradient piece at 2 holds 11 bytes, not whole float32 elements", _sink.Accept(2, bytes.Slice(0, bytes.Length - 1)));
     }
 
     [Fact]
     public void Accept_PieceInTwoSegments_Copied()
     {
         byte[] raw = Bytes([9, -9, 8]).ToArray();
-        var first = new Segment(raw.AsMemory(0, 11));
+        var first = new Segment(raw.AsMemory(0, 5));
         var last = first.Append(raw.AsMemory(11));
 
         Assert.Null(_sink.Accept(2, new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length)));
 
-        Assert.Equal([0L, 0, 9, -9, 8], _gradients.Values.ToArray());
+        Assert.Equal([0f, 0, 9, -9, 8], _gradient.Gradient);
     }
 
-    private static ReadOnlySequence<byte> Bytes(long[] values) => new(MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
+    [Fact]
+    public void Accept_InAParameterSync_Refused()
+    {
+        _sink.Begin(null, 0, 0);
+
+        Assert.Equal("it sent a gradient piece where none was due (outside a step, or in a parameter sync)", _sink.Accept(0, Bytes([1])));
+        Assert.Null(_sink.Missing());
+    }
+
+    private static ReadOnlySequence<byte> Bytes(float[] values) => new(MemoryMarshal.AsBytes(values.AsSpan()).ToArray());
 
     private sealed class Segment : ReadOnlySequenceSegment<byte>
     {

@@ -29,8 +29,8 @@ internal sealed class FakeClusterBackends
 
     private sealed class FailingBackend(string workerId, int rank) : IGradientBackend
     {
-        public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-            FixedPointAccumulator bufferChanges, CancellationToken cancellationToken) =>
+        public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+            CancellationToken cancellationToken) =>
             ValueTask.FromException<ShardResult>(new WorkerFailedException(workerId, rank, step, "step", "connection refused"));
 
         public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) =>

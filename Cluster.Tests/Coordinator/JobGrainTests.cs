@@ -210,12 +210,12 @@ public sealed class JobGrainTests : IAsyncLifetime
 
         private sealed class Blocking(LocalGradientBackend inner, BlockingBackends gate) : IGradientBackend
         {
-            public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-                FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+            public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+                CancellationToken cancellationToken)
             {
                 gate._started.TrySetResult();
                 await gate._released.Task;
-                return await inner.ComputeAsync(step, batch, gradients, bufferChanges, cancellationToken);
+                return await inner.ComputeAsync(step, batch, gradient, cancellationToken);
             }
 
             public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) =>

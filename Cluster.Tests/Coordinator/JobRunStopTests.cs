@@ -69,8 +69,8 @@ public sealed class JobRunStopTests : IAsyncLifetime
     /// <summary>Blocks in its first step until the run is stopped, then fails it naming the worker.</summary>
     private sealed class CutBackend(string workerId, TaskCompletionSource stepStarted) : IGradientBackend
     {
-        public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-            FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+        public async ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+            CancellationToken cancellationToken)
         {
             stepStarted.TrySetResult();
             await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -172,6 +172,38 @@ public class FixedPointAccumulatorTests
     }
 
     [Fact]
+    public void ToFloats_ASegmentOfTheSums_MatchesCopyToOfTheWholeBitwise()
+    {
+        // A worker converts only its ring segment, which starts anywhere (vectors unaligned to it); the coordinator's
+        // own averaging of the whole vector must give the same floats.
+        var random = new Random(29);
+        var sum = new FixedPointAccumulator(1001);
+        for (int i = 0; i < sum.Length; i++)
+        {
+            sum.Values[i] = (long)((random.NextDouble() - 0.5) * Math.Pow(2, random.Next(0, 63)));
+        }
+        double multiplier = StepGradient.MultiplierFor(96);
+        var whole = new float[sum.Length];
+        sum.CopyTo(whole, multiplier);
+
+        foreach (var (offset, length) in new[] { (0, 1001), (3, 500), (501, 500), (997, 4), (17, 0) })
+        {
+            var segment = new float[length];
+            FixedPointAccumulator.ToFloats(sum.Values.Slice(offset, length), segment, multiplier);
+
+            Assert.True(segment.AsSpan().SequenceEqual(whole.AsSpan(offset, length)), $"segment [{offset}, {offset + length})");
+        }
+    }
+
+    [Fact]
+    public void ToFloats_LengthsDiffer_ThrowsNamingBoth()
+    {
+        var failure = Assert.Throws<ArgumentException>(() => FixedPointAccumulator.ToFloats(new long[3], new float[2], 1.0));
+
+        Assert.Contains("3 sums need 3 floats; got 2", failure.Message);
+    }
+
+    [Fact]
     public void Add_Accumulator_SumsAndKeepsLowestOffendingIndex()
     {
         var first = new FixedPointAccumulator(40);

@@ -29,6 +29,7 @@ public sealed class MicroShardRunnerTests
             Runner = new MicroShardRunner(Spec.Model, Model, loss, data.Train, Spec.Seed, shard, engines);
             Gradients = new FixedPointAccumulator(Model.Store.Count);
             Buffers = new FixedPointAccumulator(Model.Store.BufferValues.Length);
+            _mean = new StepGradient(Model.Store.Count, Model.Store.BufferValues.Length);
             Updater = new ParameterUpdater(Model.Store, OptimizerFactory.Create(Spec.Optimizer, Model.Store.Count),
                 ScheduleFactory.Create(Spec.Schedule, OptimizerFactory.BaseLearningRate(Spec.Optimizer), 100),
                 RegularizerFactory.Create(Spec.Regularization), Spec.Clipping);
@@ -45,6 +46,8 @@ public sealed class MicroShardRunnerTests
 
         public FixedPointAccumulator Buffers { get; }
 
+        private readonly StepGradient _mean;
+
         public ParameterUpdater Updater { get; }
 
         public int[] Ids { get; }
@@ -54,7 +57,8 @@ public sealed class MicroShardRunnerTests
             Gradients.Clear();
             Buffers.Clear();
             var result = Runner.Compute(step, Ids, Gradients, Buffers);
-            Updater.Apply(step, Gradients, Buffers, Batch);
+            _mean.Average(Gradients, Buffers, Batch);
+            Updater.Apply(step, _mean);
             return result;
         }
 

@@ -22,11 +22,14 @@ public sealed class ParameterUpdaterTests
         return (store, updater);
     }
 
-    private static FixedPointAccumulator Sum(params float[] gradient)
+    // The batch of 2's mean of the summed gradient, as a backend leaves it.
+    private static StepGradient MeanOfTwo(params float[] gradientSum)
     {
-        var sum = new FixedPointAccumulator(gradient.Length);
-        sum.Add(gradient);
-        return sum;
+        var sum = new FixedPointAccumulator(gradientSum.Length);
+        sum.Add(gradientSum);
+        var gradient = new StepGradient(gradientSum.Length, 0);
+        gradient.Average(sum, new FixedPointAccumulator(0), batchSize: 2);
+        return gradient;
     }
 
     [Fact]
@@ -35,7 +38,7 @@ public sealed class ParameterUpdaterTests
         var (store, updater) = Setup(healthInterval: 10);
         using var _ = store;
 
-        var result = updater.Apply(20, Sum(6f, 8f, 0f, 2f), new FixedPointAccumulator(0), batchSize: 2);
+        var result = updater.Apply(20, MeanOfTwo(6f, 8f, 0f, 2f));
 
         var health = Assert.IsAssignableFrom<IReadOnlyList<TensorHealth>>(result.Health);
         Assert.Equal(["a", "b"], health.Select(t => t.Name));
@@ -53,7 +56,7 @@ public sealed class ParameterUpdaterTests
         var (store, updater) = Setup(healthInterval: 10);
         using var _ = store;
 
-        var result = updater.Apply(21, Sum(6f, 8f, 0f, 2f), new FixedPointAccumulator(0), batchSize: 2);
+        var result = updater.Apply(21, MeanOfTwo(6f, 8f, 0f, 2f));
 
         Assert.True(result.Applied);
         Assert.Null(result.Health);

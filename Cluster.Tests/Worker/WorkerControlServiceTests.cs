@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Cluster;
@@ -105,13 +106,44 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         header.SampleIds.AddRange([0, 1, 2, 3]);
         header.ShardLengths.Add(4);
         header.ShardIndices.Add(5);
+        header.BatchSize = 40;
 
         var responses = await StepAsync(header);
 
         Assert.Equal(StepResponse.KindOneofCase.Result, responses[^1].KindCase);
         var shard = Assert.Single(responses[^1].Result.Shards);
         Assert.Equal((5, 4), (shard.ShardIndex, shard.Samples));
-        Assert.Equal(_prepared.GradientCount * sizeof(long), responses.SkipLast(1).Sum(piece => (long)piece.Gradients.Values.Length));
+        // The mean gradient comes back as float32, half the bytes of the int64 sums.
+        Assert.Equal(_prepared.GradientCount * sizeof(float), responses.SkipLast(1).Sum(piece => (long)piece.Gradients.Values.Length));
+    }
+
+    [Fact]
+    public async Task Step_ParameterSync_AnswersOnlyTheResult()
+    {
+        var responses = await StepAsync(Header());
+
+        var only = Assert.Single(responses);
+        Assert.Equal(StepResponse.KindOneofCase.Result, only.KindCase);
+        Assert.Empty(only.Result.Shards);
+        Assert.Equal(-1, only.Result.FirstNonFiniteIndex);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(-1)]
+    public async Task Step_BatchSizeBelowTheWorkersSamples_IsInvalidArgument(int batchSize)
+    {
+        var header = Header();
+        header.SampleIds.AddRange([0, 1, 2, 3]);
+        header.ShardLengths.Add(4);
+        header.ShardIndices.Add(0);
+        header.BatchSize = batchSize;
+
+        var failure = await StepFailsAsync(header);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains($"Invalid batch_size: {batchSize} (must be at least the 4 samples of this worker's shards", failure.Status.Detail);
     }
 
     [Fact]
@@ -255,16 +287,21 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Step_WholeVector_GradientPiecesCoverTheSegmentInOrder()
+    public async Task Step_WholeVectorWithoutShards_GradientPiecesCoverTheSegmentInOrder()
     {
-        var responses = await StepAsync(Header());
+        // Shards elsewhere in the batch: this worker adds nothing but still reduces and answers its segment.
+        var header = Header();
+        header.BatchSize = 8;
+
+        var responses = await StepAsync(header);
 
         var pieces = responses.SkipLast(1).Select(response => response.Gradients).ToList();
         long expected = 0;
         foreach (var piece in pieces)
         {
             Assert.Equal(expected, piece.Offset);
-            expected += piece.Values.Length / sizeof(long);
+            Assert.All(MemoryMarshal.Cast<byte, float>(piece.Values.Span).ToArray(), value => Assert.Equal(0f, value));
+            expected += piece.Values.Length / sizeof(float);
         }
         Assert.Equal(_prepared.GradientCount, expected);
     }
@@ -337,12 +374,13 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         header.Update = StepHeader.Types.Update.Generator;
         header.ShardLengths.Add(8);
         header.ShardIndices.Add(1);
+        header.BatchSize = 16;
 
         var responses = await StepAsync(header, Vector(prepared.ParameterCount));
 
         var shard = Assert.Single(responses[^1].Result.Shards);
         Assert.Equal((1, 8), (shard.ShardIndex, shard.Samples));
-        Assert.Equal(prepared.GeneratorGradientCount * sizeof(long), responses.SkipLast(1).Sum(piece => (long)piece.Gradients.Values.Length));
+        Assert.Equal(prepared.GeneratorGradientCount * sizeof(float), responses.SkipLast(1).Sum(piece => (long)piece.Gradients.Values.Length));
     }
 
     [Fact]

@@ -49,8 +49,6 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private ShardResult[] _shardResults = [];
     // The network the step in flight updates: non-finite indices of the workers' sums are named in it.
     private Model _updated;
-    private FixedPointAccumulator? _syncGradients;
-    private FixedPointAccumulator? _syncBufferChanges;
     // Rings are numbered from the wall clock, so a coordinator restarted mid-job starts above the generation its
     // predecessor left on the workers (a worker refuses an older generation than the one it holds).
     private long _generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -107,24 +105,24 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         _parameters = new float[FlatVectors.ParameterLength(_stores)];
     }
 
-    public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken) =>
-        ComputeAsync(step, StepHeader.Types.Update.Unspecified, batch, batch.Length, gradients, bufferChanges, cancellationToken);
+    public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+        CancellationToken cancellationToken) =>
+        ComputeAsync(step, StepHeader.Types.Update.Unspecified, batch, batch.Length, gradient, cancellationToken);
 
-    public ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken) =>
-        ComputeAsync(step, StepHeader.Types.Update.Critic, batch, batch.Length, gradients, bufferChanges, cancellationToken);
+    public ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+        CancellationToken cancellationToken) =>
+        ComputeAsync(step, StepHeader.Types.Update.Critic, batch, batch.Length, gradient, cancellationToken);
 
-    public ValueTask<ShardResult> GeneratorAsync(long step, int vectors, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken) =>
-        ComputeAsync(step, StepHeader.Types.Update.Generator, ReadOnlyMemory<int>.Empty, vectors, gradients, bufferChanges, cancellationToken);
+    public ValueTask<ShardResult> GeneratorAsync(long step, int vectors, StepGradient gradient,
+        CancellationToken cancellationToken) =>
+        ComputeAsync(step, StepHeader.Types.Update.Generator, ReadOnlyMemory<int>.Empty, vectors, gradient, cancellationToken);
 
     /// <summary>
     /// One step of <paramref name="update"/> over <paramref name="samples"/> samples cut into micro-shards: the ids of
     /// <paramref name="batch"/>, or (a generator update) as many noise vectors.
     /// </summary>
     private async ValueTask<ShardResult> ComputeAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples,
-        FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+        StepGradient gradient, CancellationToken cancellationToken)
     {
         if ((update == StepHeader.Types.Update.Unspecified) != (_generator is null))
         {
@@ -153,14 +151,14 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             {
                 if (retry)
                 {
-                    // Pieces of the failed attempt and its non-finite marks must not survive into the re-run.
-                    gradients.Clear();
-                    bufferChanges.Clear();
+                    // The failed attempt's non-finite marks must not survive into the re-run (its pieces are overwritten:
+                    // every call checks that its segment was covered).
+                    gradient.Reset();
                 }
                 await EnsurePreparedAsync(step, cancellationToken);
                 var started = Stopwatch.GetTimestamp();
-                await StepAllAsync(step, update, batch, samples, shards, gradients, bufferChanges, "step", cancellationToken);
-                var result = Collect(step, shards, gradients, bufferChanges);
+                await StepAllAsync(step, update, batch, samples, shards, gradient, "step", cancellationToken);
+                var result = Collect(step, shards, gradient);
                 _deadlines.Record(Stopwatch.GetElapsedTime(started));
                 Balance(samples);
                 _nextStep = step + 1;
@@ -214,7 +212,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         await EnsurePreparedAsync(_nextStep, cancellationToken);
         // The trainer changes the master after every step and may restore other parameters (early stopping), so
         // the workers get the current ones before every evaluation.
-        await StepAllAsync(_nextStep, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty, 0, 0, null, null, "parameter sync", cancellationToken);
+        await StepAllAsync(_nextStep, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty, 0, 0, null, "parameter sync", cancellationToken);
 
         int chunk = Trainer.EvaluationChunk;
         int chunks = (data.Count + chunk - 1) / chunk;
@@ -263,7 +261,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     }
 
     /// <summary>Checks the workers' results of a step, marks non-finite sums and adds the shard results in shard order.</summary>
-    private ShardResult Collect(long step, int shards, FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges)
+    private ShardResult Collect(long step, int shards, StepGradient gradient)
     {
         if (_shardResults.Length < shards)
         {
@@ -294,16 +292,10 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             {
                 long index = result.FirstNonFiniteIndex;
                 string where;
-                if (index < gradients.Length)
-                {
-                    gradients.MarkNonFinite((int)index);
-                    where = _updated.DescribeParameter((int)index);
-                }
-                else
-                {
-                    bufferChanges.MarkNonFinite((int)(index - gradients.Length));
-                    where = $"buffer element {index - gradients.Length}";
-                }
+                gradient.MarkNonFinite(index);
+                where = index < gradient.Gradient.Length
+                    ? _updated.DescribeParameter((int)index)
+                    : $"buffer element {index - gradient.Gradient.Length}";
                 // Gradient health: which worker, which micro-shard of the batch and which layer held the NaN or infinity.
                 string shard = result.NonFiniteShard >= 0 ? $"micro-shard {result.NonFiniteShard}" : "an unknown micro-shard";
                 _onEvent($"Step {step + 1}: worker {_workers[rank].Endpoint.Id} (rank {rank}) found NaN or infinity in {shard}, first at {where}");
@@ -460,17 +452,14 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     }
 
     /// <summary>
-    /// One Step call per worker at once, with the master's current parameters; with <paramref name="shards"/> = 0 the
-    /// calls only distribute the parameters. Results land in <see cref="_stepResults"/> by rank.
+    /// One Step call per worker at once, with the master's current parameters; with <paramref name="shards"/> = 0 (and no
+    /// <paramref name="gradient"/>) the calls only distribute the parameters. Results land in <see cref="_stepResults"/>
+    /// by rank.
     /// </summary>
     private async Task StepAllAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int shards,
-        FixedPointAccumulator? gradients, FixedPointAccumulator? bufferChanges, string phase, CancellationToken cancellationToken)
+        StepGradient? gradient, string phase, CancellationToken cancellationToken)
     {
         FlatVectors.CopyParameters(_parameters, _stores);
-        // A parameter sync still gets vectors to write into; they receive the zero gradients of no shards.
-        gradients ??= _syncGradients ??= new FixedPointAccumulator(_model.Store.Count);
-        bufferChanges ??= _syncBufferChanges ??= new FixedPointAccumulator(_model.Store.BufferValues.Length);
-        int gradientLength = gradients.Length + bufferChanges.Length;
         var deadline = _deadlines.Current;
         // Half the step's deadline for one ring piece: a silent peer is named by its neighbour before the
         // coordinator's own deadline ends every call at once.
@@ -484,7 +473,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             header.RingTimeoutMs = ringTimeoutMs;
             var worker = _workers[rank];
             // Each call on its own thread-pool task: serializing the parameter pieces should not hold back the others.
-            calls[rank] = round.Add(Task.Run(() => worker.StepAsync(header, _parameters, gradientLength, gradients, bufferChanges,
+            calls[rank] = round.Add(Task.Run(() => worker.StepAsync(header, _parameters, gradient,
                 _workers.Length, phase, deadline, round.Token), round.Token));
         }
         await round.WhenAllAsync();
@@ -518,7 +507,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     // A generator update's shards are noise vectors: lengths and indices, no sample ids.
     private StepHeader Header(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int rank)
     {
-        var header = new StepHeader { JobId = _jobId, Generation = _generation, Step = step, Update = update };
+        var header = new StepHeader { JobId = _jobId, Generation = _generation, Step = step, Update = update, BatchSize = samples };
         var (first, count) = _assignment[rank];
         if (count == 0)
         {

@@ -52,16 +52,15 @@ internal sealed class WorkerClient : IDisposable
 
     /// <summary>
     /// One Step call: sends <paramref name="header"/> and this rank's segment of <paramref name="parameters"/>,
-    /// writes the returned gradient segment into <paramref name="gradients"/> (flat indices below its length) and
-    /// <paramref name="bufferChanges"/> (the rest), and returns the worker's result.
+    /// writes the returned segment of the mean gradient into <paramref name="gradient"/> (none in a parameter sync,
+    /// where it is null), and returns the worker's result.
     /// </summary>
-    public Task<StepResult> StepAsync(StepHeader header, ReadOnlyMemory<float> parameters, int gradientLength,
-        FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, int worldSize, string phase,
-        TimeSpan timeout, CancellationToken cancellationToken) =>
+    public Task<StepResult> StepAsync(StepHeader header, ReadOnlyMemory<float> parameters, StepGradient? gradient,
+        int worldSize, string phase, TimeSpan timeout, CancellationToken cancellationToken) =>
         CallAsync(async () =>
         {
-            var (offset, length) = RingSegments.Range(gradientLength, worldSize, Rank);
-            _sink.Begin(gradients, bufferChanges, offset, offset + length);
+            var (offset, length) = gradient is null ? (0, 0) : RingSegments.Range(gradient.FlatLength, worldSize, Rank);
+            _sink.Begin(gradient, offset, offset + length);
             try
             {
                 using var call = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(_step, null, Options(timeout, cancellationToken));

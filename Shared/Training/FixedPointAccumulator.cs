@@ -144,11 +144,28 @@ public sealed class FixedPointAccumulator
     internal void CopyTo(Span<float> destination, double multiplier, FixedPointWidth width)
     {
         CheckLength(destination.Length);
+        ToFloats(_sum, destination, multiplier, width);
+    }
+
+    /// <summary>
+    /// destination = sums * multiplier / 2^32 for raw sums held elsewhere (a worker's reduced segment of the ring's
+    /// vector): the same floats as <see cref="CopyTo(Span{float}, double)"/> of an accumulator holding those sums.
+    /// </summary>
+    public static void ToFloats(ReadOnlySpan<long> sums, Span<float> destination, double multiplier) =>
+        ToFloats(sums, destination, multiplier, FixedPointWidths.Best);
+
+    /// <summary>As <see cref="ToFloats(ReadOnlySpan{long}, Span{float}, double)"/> on vectors of <paramref name="width"/>.</summary>
+    internal static void ToFloats(ReadOnlySpan<long> sums, Span<float> destination, double multiplier, FixedPointWidth width)
+    {
+        if (sums.Length != destination.Length)
+        {
+            throw new ArgumentException($"{sums.Length} sums need {sums.Length} floats; got {destination.Length}.", nameof(destination));
+        }
         double factor = multiplier / Scale;
-        // sum (N) -> destination (N)
-        ref long sum = ref MemoryMarshal.GetArrayDataReference(_sum);
+        // sums (N) -> destination (N)
+        ref long sum = ref MemoryMarshal.GetReference(sums);
         ref float target = ref MemoryMarshal.GetReference(destination);
-        int length = _sum.Length;
+        int length = sums.Length;
         int i = 0;
         // long to double and double to float round to nearest even in the vector instructions as in the scalar
         // conversions, and the multiply is the same IEEE operation, so every width gives the same floats.
@@ -174,7 +191,7 @@ public sealed class FixedPointAccumulator
         }
         for (; i < length; i++)
         {
-            destination[i] = (float)(_sum[i] * factor);
+            destination[i] = (float)(sums[i] * factor);
         }
     }
 

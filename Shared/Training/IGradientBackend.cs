@@ -10,11 +10,12 @@ public interface IGradientBackend : IDisposable
 {
     /// <summary>
     /// Forward and backward over the micro-shards of <paramref name="batch"/> (sample ids of the training split, cut
-    /// by <see cref="MicroShards"/>) at optimizer step <paramref name="step"/>; adds the gradient sums and the
-    /// sample-weighted buffer changes into the accumulators and returns the shards' results summed in shard order.
+    /// by <see cref="MicroShards"/>) at optimizer step <paramref name="step"/>; sums the gradients and the
+    /// sample-weighted buffer changes exactly, leaves their batch means (or the non-finite mark) in
+    /// <paramref name="gradient"/>, and returns the shards' results summed in shard order.
     /// </summary>
-    ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken);
+    ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+        CancellationToken cancellationToken);
 
     /// <summary>
     /// Tells the backend the batch that the step after the next <see cref="ComputeAsync"/> will get, so that workers can

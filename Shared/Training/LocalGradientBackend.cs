@@ -11,6 +11,8 @@ public sealed class LocalGradientBackend : IGradientBackend
     private readonly LoadedData _data;
     private readonly IShardRunner _shards;
     private readonly Evaluator _evaluator;
+    private readonly FixedPointAccumulator _gradientSums;
+    private readonly FixedPointAccumulator _bufferChangeSums;
 
     /// <param name="spec">The job.</param>
     /// <param name="data">Its loaded data.</param>
@@ -23,12 +25,18 @@ public sealed class LocalGradientBackend : IGradientBackend
         var loss = LossFactory.Create(spec.Loss.Kind);
         _shards = (runners ?? ShardRunners.Cpu)(spec.Model, model, loss, data.Train, spec.Seed, MicroShards.SizeOf(spec), shardEngines);
         _evaluator = new Evaluator(model, loss, data.FeatureCount, Trainer.EvaluationChunk);
+        _gradientSums = new FixedPointAccumulator(model.Store.Count);
+        _bufferChangeSums = new FixedPointAccumulator(model.Store.BufferValues.Length);
     }
 
-    public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+    public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+        CancellationToken cancellationToken)
     {
-        return ValueTask.FromResult(_shards.Compute(step, batch.Span, gradients, bufferChanges));
+        _gradientSums.Clear();
+        _bufferChangeSums.Clear();
+        var result = _shards.Compute(step, batch.Span, _gradientSums, _bufferChangeSums);
+        gradient.Average(_gradientSums, _bufferChangeSums, batch.Length);
+        return ValueTask.FromResult(result);
     }
 
     public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken) =>

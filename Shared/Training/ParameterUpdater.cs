@@ -19,7 +19,6 @@ public sealed class ParameterUpdater
     private readonly ParameterStore _store;
     private readonly Regularizer? _regularizer;
     private readonly ClippingSpec _clipping;
-    private readonly float[] _bufferMean;
     private readonly float[] _valuesBefore;
 
     public ParameterUpdater(ParameterStore store, Optimizer optimizer, LearningRateSchedule schedule,
@@ -30,7 +29,6 @@ public sealed class ParameterUpdater
         Schedule = schedule;
         _regularizer = regularizer;
         _clipping = clipping ?? new ClippingSpec();
-        _bufferMean = new float[store.BufferValues.Length];
         _valuesBefore = new float[store.Count];
     }
 
@@ -47,20 +45,26 @@ public sealed class ParameterUpdater
     public LearningRateSchedule Schedule { get; }
 
     /// <summary>
-    /// Applies step <paramref name="step"/>. <paramref name="gradientSum"/> and <paramref name="bufferChanges"/>
-    /// are the exact sums over the batch's micro-shards; the store's gradient vector is used as scratch.
+    /// Applies step <paramref name="step"/> with <paramref name="gradient"/>, the batch mean of the exact sums over the
+    /// batch's micro-shards; its gradient vector is used as scratch (the penalty is added and clipping scales it).
     /// </summary>
-    public UpdateResult Apply(long step, FixedPointAccumulator gradientSum, FixedPointAccumulator bufferChanges, int batchSize)
+    public UpdateResult Apply(long step, StepGradient gradient)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        float rate = Schedule.RateAt(step);
-        if (!gradientSum.IsFinite || !bufferChanges.IsFinite)
+        ArgumentNullException.ThrowIfNull(gradient);
+        if (gradient.Gradient.Length != _store.Count || gradient.BufferChange.Length != _store.BufferValues.Length)
         {
-            return UpdateResult.Skipped(rate, gradientSum.IsFinite ? -1 : gradientSum.FirstNonFiniteIndex);
+            throw new ArgumentException(
+                $"The step's gradient holds {gradient.Gradient.Length} + {gradient.BufferChange.Length} elements; the model has {_store.Count} + {_store.BufferValues.Length}.",
+                nameof(gradient));
         }
-        var gradients = _store.Gradients;
+        float rate = Schedule.RateAt(step);
+        if (!gradient.IsFinite)
+        {
+            long index = gradient.FirstNonFiniteIndex;
+            return UpdateResult.Skipped(rate, index < _store.Count ? (int)index : -1);
+        }
+        var gradients = gradient.Gradient.AsSpan();
         var clipSpan = TrainingDiagnostics.Source.StartActivity(TrainingSpans.Clip);
-        gradientSum.CopyTo(gradients, 1.0 / batchSize);
 
         double penalty = _regularizer?.AddPenalty(gradients, _store.Values, _store.Parameters) ?? 0.0;
         if (_clipping.ClipValue > 0f)
@@ -95,11 +99,10 @@ public sealed class ParameterUpdater
             MeasureUpdates(health);
         }
 
-        if (bufferChanges.Length > 0)
+        if (gradient.BufferChange.Length > 0)
         {
             // Non-trainable state moves by the sample-weighted mean of the micro-shards' changes.
-            bufferChanges.CopyTo(_bufferMean, 1.0 / batchSize);
-            TensorPrimitives.Add(_store.BufferValues, _bufferMean, _store.BufferValues);
+            TensorPrimitives.Add(_store.BufferValues, gradient.BufferChange, _store.BufferValues);
         }
         return new UpdateResult(true, rate, norm, scale, penalty, -1) { Health = health };
     }

@@ -27,8 +27,7 @@ public sealed class Trainer : IDisposable
     private readonly ParameterUpdater _updater;
     private readonly EarlyStopping? _earlyStopping;
     private readonly TrainingCheckpoints? _checkpoints;
-    private readonly FixedPointAccumulator _gradientSum;
-    private readonly FixedPointAccumulator _bufferChanges;
+    private readonly StepGradient _gradient;
     private TrainingCursor _cursor = TrainingCursor.Start;
 
     private Trainer(JobSpec spec, LoadedData data, string? checkpointDirectory, Func<Model, IGradientBackend> backend)
@@ -42,8 +41,7 @@ public sealed class Trainer : IDisposable
         var schedule = ScheduleFactory.Create(spec.Schedule, OptimizerFactory.BaseLearningRate(spec.Optimizer), totalSteps);
         _updater = new ParameterUpdater(_model.Store, optimizer, schedule,
             RegularizerFactory.Create(spec.Regularization), spec.Clipping);
-        _gradientSum = new FixedPointAccumulator(_model.Store.Count);
-        _bufferChanges = new FixedPointAccumulator(_model.Store.BufferValues.Length);
+        _gradient = new StepGradient(_model.Store.Count, _model.Store.BufferValues.Length);
         _earlyStopping = EarlyStopping.Create(spec.EarlyStopping);
         if (checkpointDirectory is not null)
         {
@@ -290,12 +288,11 @@ public sealed class Trainer : IDisposable
     private async ValueTask<(ShardResult Result, UpdateResult Update)> TrainStepAsync(ReadOnlyMemory<int> batch,
         CancellationToken cancellation)
     {
-        _gradientSum.Clear();
-        _bufferChanges.Clear();
+        _gradient.Reset();
         long start = Stopwatch.GetTimestamp();
-        var total = await _backend.ComputeAsync(_cursor.Step, batch, _gradientSum, _bufferChanges, cancellation);
+        var total = await _backend.ComputeAsync(_cursor.Step, batch, _gradient, cancellation);
         long computed = Stopwatch.GetTimestamp();
-        var update = _updater.Apply(_cursor.Step, _gradientSum, _bufferChanges, batch.Length);
+        var update = _updater.Apply(_cursor.Step, _gradient);
         TrainingMetrics.RecordPhase(RunName, "compute", Stopwatch.GetElapsedTime(start, computed));
         TrainingMetrics.RecordPhase(RunName, "update", Stopwatch.GetElapsedTime(computed));
         return (total, update);

@@ -50,6 +50,8 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly FixedPointAccumulator? _generatorBuffers;
     private readonly float[] _parameters;
     private readonly long[] _flatGradients;
+    // This rank's segment of the reduced sums divided by the batch size, at the segment's flat indices (the rest unused).
+    private readonly float[] _meanGradients;
     // The answer's message, reused: a stream write serializes it before it returns.
     private readonly OutgoingStepResponse _response = new();
     private readonly SemaphoreSlim _turn = new(1, 1);
@@ -114,6 +116,7 @@ internal sealed class WorkerJob : IAsyncDisposable
         _buffers = new FixedPointAccumulator(updated.BufferValues.Length);
         _parameters = new float[FlatVectors.ParameterLength(_stores)];
         _flatGradients = new long[_stores.Max(FlatVectors.GradientLength)];
+        _meanGradients = new float[_flatGradients.Length];
     }
 
     public string JobId { get; }
@@ -211,6 +214,13 @@ internal sealed class WorkerJob : IAsyncDisposable
                 }
                 FlatVectors.LoadParameters(_stores, _parameters);
                 _hasParameters = true;
+                if (header.BatchSize == 0)
+                {
+                    // A parameter sync (before an evaluation): nothing to compute, reduce or return.
+                    _faults.ExitIfDue(header.Step);
+                    await WriteResultAsync(responses, new StepResult { FirstNonFiniteIndex = -1, NonFiniteShard = -1 }, token);
+                    return;
+                }
                 gradients.Clear();
                 buffers.Clear();
                 var watch = Stopwatch.StartNew();
@@ -231,15 +241,8 @@ internal sealed class WorkerJob : IAsyncDisposable
                     await ring.ReduceScatterAsync(flatGradients, header.Step, token);
                 }
                 RecordRingTraffic(ring, flatGradients.Length);
-                await SendGradientsAsync(responses, flatGradients, token);
-                try
-                {
-                    await responses.WriteAsync(_response.Result(Result(header, shards, computeSeconds, gradients, buffers)), token);
-                }
-                finally
-                {
-                    _response.Clear();
-                }
+                await SendMeanGradientsAsync(responses, flatGradients, header.BatchSize, token);
+                await WriteResultAsync(responses, Result(header, shards, computeSeconds, gradients, buffers), token);
             }
             catch
             {
@@ -453,6 +456,12 @@ internal sealed class WorkerJob : IAsyncDisposable
                 ? $"Invalid sample_ids: {samples} ids in a GENERATOR update (its shards are noise vectors; sample_ids must be empty)"
                 : $"Invalid shard_lengths: they cover {covered} samples, sample_ids holds {samples}");
         }
+        // The divisor of the reduced sums: the whole step's samples (or noise vectors), so at least this worker's.
+        if (header.BatchSize < 0 || (shards > 0 && header.BatchSize < covered))
+        {
+            throw new ArgumentException(
+                $"Invalid batch_size: {header.BatchSize} (must be at least the {covered} samples of this worker's shards; 0 only in a parameter sync)");
+        }
         int trainCount = _data.Train.Count;
         for (int i = 0; i < samples; i++)
         {
@@ -519,14 +528,33 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
     }
 
-    private async Task SendGradientsAsync(IServerStreamWriter<OutgoingStepResponse> responses, ReadOnlyMemory<long> flatGradients,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers with this rank's segment of the reduced sums divided by the step's batch size: the floats the
+    /// coordinator's own averaging would give (<see cref="StepGradient"/>), in half the bytes of the sums.
+    /// </summary>
+    private async Task SendMeanGradientsAsync(IServerStreamWriter<OutgoingStepResponse> responses, ReadOnlyMemory<long> flatGradients,
+        int batchSize, CancellationToken cancellationToken)
     {
         var (offset, length) = RingSegments.Range(flatGradients.Length, WorldSize, Rank);
+        FixedPointAccumulator.ToFloats(flatGradients.Span.Slice(offset, length), _meanGradients.AsSpan(offset, length),
+            StepGradient.MultiplierFor(batchSize));
         try
         {
-            await RawElements.WritePiecesAsync(flatGradients, offset, length,
+            await RawElements.WritePiecesAsync<float>(_meanGradients.AsMemory(0, flatGradients.Length), offset, length,
                 (start, values) => responses.WriteAsync(_response.Gradients(start, values), cancellationToken));
+        }
+        finally
+        {
+            _response.Clear();
+        }
+    }
+
+    private async Task WriteResultAsync(IServerStreamWriter<OutgoingStepResponse> responses, StepResult result,
+        CancellationToken cancellationToken)
+    {
+        try
+        {
+            await responses.WriteAsync(_response.Result(result), cancellationToken);
         }
         finally
         {

@@ -32,10 +32,8 @@ public sealed class AdversarialTrainer : IDisposable
     private readonly IAdversarialBackend _backend;
     private readonly GanNoise _gridNoise;
     private readonly AdversarialCheckpoints? _checkpoints;
-    private readonly FixedPointAccumulator _discriminatorGradients;
-    private readonly FixedPointAccumulator _discriminatorBuffers;
-    private readonly FixedPointAccumulator _generatorGradients;
-    private readonly FixedPointAccumulator _generatorBuffers;
+    private readonly StepGradient _discriminatorGradient;
+    private readonly StepGradient _generatorGradient;
     private readonly int _criticSteps;
     private readonly float _weightClip;
     private readonly (float Low, float High) _display;
@@ -70,10 +68,8 @@ public sealed class AdversarialTrainer : IDisposable
             discriminatorModel?.Dispose();
             throw;
         }
-        _discriminatorGradients = new FixedPointAccumulator(discriminatorModel.Store.Count);
-        _discriminatorBuffers = new FixedPointAccumulator(discriminatorModel.Store.BufferValues.Length);
-        _generatorGradients = new FixedPointAccumulator(generatorModel.Store.Count);
-        _generatorBuffers = new FixedPointAccumulator(generatorModel.Store.BufferValues.Length);
+        _discriminatorGradient = new StepGradient(discriminatorModel.Store.Count, discriminatorModel.Store.BufferValues.Length);
+        _generatorGradient = new StepGradient(generatorModel.Store.Count, generatorModel.Store.BufferValues.Length);
         _display = GanNetworks.ValueRange(data.Train);
         if (checkpointDirectory is not null)
         {
@@ -218,10 +214,9 @@ public sealed class AdversarialTrainer : IDisposable
     {
         using var stepSpan = TrainingDiagnostics.StartStep(RunName, _cursor.Step + 1, _cursor.Epoch + 1);
         long step = _cursor.Step;
-        _discriminatorGradients.Clear();
-        _discriminatorBuffers.Clear();
-        double criticLoss = (await _backend.CriticAsync(step, batch, _discriminatorGradients, _discriminatorBuffers, cancellation)).LossSum;
-        var criticUpdate = _discriminator.Updater.Apply(step, _discriminatorGradients, _discriminatorBuffers, batch.Length);
+        _discriminatorGradient.Reset();
+        double criticLoss = (await _backend.CriticAsync(step, batch, _discriminatorGradient, cancellation)).LossSum;
+        var criticUpdate = _discriminator.Updater.Apply(step, _discriminatorGradient);
         if (criticUpdate.Applied && _weightClip > 0f)
         {
             var values = _discriminator.Model.Store.Values;
@@ -235,11 +230,10 @@ public sealed class AdversarialTrainer : IDisposable
         long generatorStep = GeneratorSteps(step + 1);
         if ((step + 1) % _criticSteps == 0)
         {
-            _generatorGradients.Clear();
-            _generatorBuffers.Clear();
+            _generatorGradient.Reset();
             int vectors = _spec.BatchSize;
-            double sum = (await _backend.GeneratorAsync(generatorStep - 1, vectors, _generatorGradients, _generatorBuffers, cancellation)).LossSum;
-            var update = _generator.Updater.Apply(generatorStep - 1, _generatorGradients, _generatorBuffers, vectors);
+            double sum = (await _backend.GeneratorAsync(generatorStep - 1, vectors, _generatorGradient, cancellation)).LossSum;
+            var update = _generator.Updater.Apply(generatorStep - 1, _generatorGradient);
             ReportSkipped(observer, "generator", update, _generator.Model, generatorStep);
             generatorUpdate = update;
             generatorLoss = sum / vectors;

@@ -9,17 +9,18 @@ public interface IAdversarialBackend : IDisposable
 {
     /// <summary>
     /// Critic update <paramref name="step"/> over the micro-shards of <paramref name="batch"/> (sample ids of the
-    /// training split, cut by <see cref="MicroShards"/>) and as many generated samples; adds the discriminator's
-    /// gradient sums and buffer changes into the accumulators and returns the shards' results summed in shard order.
+    /// training split, cut by <see cref="MicroShards"/>) and as many generated samples; leaves the batch means of the
+    /// discriminator's exact gradient sums and buffer changes in <paramref name="gradient"/> and returns the shards'
+    /// results summed in shard order.
     /// </summary>
-    ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken);
+    ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+        CancellationToken cancellationToken);
 
     /// <summary>
     /// Generator update <paramref name="step"/> over <paramref name="vectors"/> noise vectors cut into micro-shards;
-    /// adds the generator's gradient sums and buffer changes into the accumulators and returns the shards' results
-    /// summed in shard order.
+    /// leaves the batch means of the generator's exact gradient sums and buffer changes in <paramref name="gradient"/>
+    /// and returns the shards' results summed in shard order.
     /// </summary>
-    ValueTask<ShardResult> GeneratorAsync(long step, int vectors, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken);
+    ValueTask<ShardResult> GeneratorAsync(long step, int vectors, StepGradient gradient,
+        CancellationToken cancellationToken);
 }

@@ -16,20 +16,32 @@ public sealed class LocalAdversarialBackend(JobSpec spec, Model generator, Model
     private int[] _lengths = [];
     private int[] _indices = [];
     private ShardResult[] _results = [];
+    // Each network's exact sums of an update, averaged into the trainer's StepGradient.
+    private readonly FixedPointAccumulator _discriminatorSums = new(discriminator.Store.Count);
+    private readonly FixedPointAccumulator _discriminatorBufferSums = new(discriminator.Store.BufferValues.Length);
+    private readonly FixedPointAccumulator _generatorSums = new(generator.Store.Count);
+    private readonly FixedPointAccumulator _generatorBufferSums = new(generator.Store.BufferValues.Length);
 
-    public ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+    public ValueTask<ShardResult> CriticAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
+        CancellationToken cancellationToken)
     {
         int shards = Cut(batch.Length);
-        _runner.Critic(step, batch.Span, _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards), gradients, bufferChanges, _results);
+        _discriminatorSums.Clear();
+        _discriminatorBufferSums.Clear();
+        _runner.Critic(step, batch.Span, _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards), _discriminatorSums,
+            _discriminatorBufferSums, _results);
+        gradient.Average(_discriminatorSums, _discriminatorBufferSums, batch.Length);
         return ValueTask.FromResult(Sum(shards));
     }
 
-    public ValueTask<ShardResult> GeneratorAsync(long step, int vectors, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges, CancellationToken cancellationToken)
+    public ValueTask<ShardResult> GeneratorAsync(long step, int vectors, StepGradient gradient,
+        CancellationToken cancellationToken)
     {
         int shards = Cut(vectors);
-        _runner.Generator(step, _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards), gradients, bufferChanges, _results);
+        _generatorSums.Clear();
+        _generatorBufferSums.Clear();
+        _runner.Generator(step, _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards), _generatorSums, _generatorBufferSums, _results);
+        gradient.Average(_generatorSums, _generatorBufferSums, vectors);
         return ValueTask.FromResult(Sum(shards));
     }
 
