@@ -55,7 +55,9 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         Generation = generation,
     };
 
-    private static StepHeader Header(long generation = 1, string jobId = JobId) => new() { JobId = jobId, Generation = generation, Step = 0 };
+    // A step of a 40-sample batch (shards elsewhere unless a test adds this worker's); batchSize 0 is a parameter sync.
+    private static StepHeader Header(long generation = 1, string jobId = JobId, int batchSize = 40) =>
+        new() { JobId = jobId, Generation = generation, Step = 0, BatchSize = batchSize };
 
     /// <summary>The header, then <paramref name="pieces"/> (default: the whole parameter vector as valid pieces); the answers.</summary>
     private async Task<List<StepResponse>> StepAsync(StepHeader header, IEnumerable<ParameterPiece>? pieces = null)
@@ -106,7 +108,6 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         header.SampleIds.AddRange([0, 1, 2, 3]);
         header.ShardLengths.Add(4);
         header.ShardIndices.Add(5);
-        header.BatchSize = 40;
 
         var responses = await StepAsync(header);
 
@@ -120,7 +121,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Step_ParameterSync_AnswersOnlyTheResult()
     {
-        var responses = await StepAsync(Header());
+        var responses = await StepAsync(Header(batchSize: 0));
 
         var only = Assert.Single(responses);
         Assert.Equal(StepResponse.KindOneofCase.Result, only.KindCase);
@@ -290,10 +291,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     public async Task Step_WholeVectorWithoutShards_GradientPiecesCoverTheSegmentInOrder()
     {
         // Shards elsewhere in the batch: this worker adds nothing but still reduces and answers its segment.
-        var header = Header();
-        header.BatchSize = 8;
-
-        var responses = await StepAsync(header);
+        var responses = await StepAsync(Header());
 
         var pieces = responses.SkipLast(1).Select(response => response.Gradients).ToList();
         long expected = 0;
