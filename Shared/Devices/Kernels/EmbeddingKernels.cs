@@ -7,7 +7,9 @@ namespace DistributedTrainer.Devices.Kernels;
 /// output element. The weight gradient is a scatter-add (every token adds its output gradient into its id's row), which
 /// float atomics would make depend on the order the threads happen to run in; instead one thread owns each (id, column)
 /// of the gradient and walks the tokens in (row, step) order, adding those of its id as the SIMD layer adds them. No two
-/// threads write one float and every sum has a fixed order, so two runs give the same bits.
+/// threads write one float and every sum has a fixed order, so two runs give the same bits. Every thread reads every id,
+/// so the gradient costs V·D·N reads for N tokens: little for a character vocabulary (text-char-gru: 86 x 32 threads
+/// over at most 32 x 128 tokens), while a vocabulary of words would want the tokens grouped by id first.
 /// </summary>
 internal static class EmbeddingKernels
 {
