@@ -12,18 +12,18 @@ namespace DistributedTrainer.Devices;
 /// layer's output and two gradient buffers used in turn on the way back, all sized for <c>maxBatch</c> rows once.
 /// </summary>
 /// <remarks>
-/// Only a chain of layers that have device kernels is accepted: reshape, conv2d, max_pool2d, avg_pool2d, batch norm 2d,
-/// dropout2d, flatten, dense (without DropConnect; with time steps too), relu, leaky relu, prelu, sigmoid, tanh, dropout,
-/// batch norm, layer norm, recurrent layers (rnn, lstm, gru), and residual and highway blocks whose bodies hold only
-/// these. Any other layer, nested ones included, is refused by name with <see cref="UnsupportedOnDeviceException"/>
+/// Only a chain of layers that have device kernels is accepted: embedding, reshape, conv2d, max_pool2d, avg_pool2d,
+/// batch norm 2d, dropout2d, flatten, dense (without DropConnect; with time steps too), relu, leaky relu, prelu, sigmoid,
+/// tanh, softmax, dropout, batch norm, layer norm, recurrent layers (rnn, lstm, gru), and residual and highway blocks
+/// whose bodies hold only these. Any other layer, nested ones included, is refused by name with <see cref="UnsupportedOnDeviceException"/>
 /// before anything is allocated on the device.
 /// </remarks>
 internal sealed class DeviceNetwork : IDisposable
 {
     /// <summary>The layers a device worker runs, for messages.</summary>
     public const string Supported =
-        "reshape, conv2d, max_pool2d, avg_pool2d, batch_norm2d, dropout2d, flatten, dense (without DropConnect), " +
-        "relu, leaky_relu, prelu, sigmoid, tanh, dropout, batch_norm, layer_norm, rnn, lstm, gru, " +
+        "embedding, reshape, conv2d, max_pool2d, avg_pool2d, batch_norm2d, dropout2d, flatten, dense (without DropConnect), " +
+        "relu, leaky_relu, prelu, sigmoid, tanh, softmax, dropout, batch_norm, layer_norm, rnn, lstm, gru, " +
         "and residual and highway blocks of these";
 
     // The model's top-level layers, chained as a block's body is.
@@ -95,7 +95,8 @@ internal sealed class DeviceNetwork : IDisposable
             string? reason = layer switch
             {
                 Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
-                Dense or Relu or LeakyRelu or ParametricRelu or Sigmoid or Tanh or Dropout or BatchNorm or LayerNorm => null,
+                Dense or Relu or LeakyRelu or ParametricRelu or Sigmoid or Tanh or Softmax or Dropout or BatchNorm or LayerNorm => null,
+                Embedding => null,
                 Reshape or Flatten or Conv2d or MaxPool2d or AvgPool2d or Dropout2d or BatchNorm2d => null,
                 Recurrent => null,
                 // A sequential is only ever the body of a block here (the root network is not among the layers).
@@ -154,6 +155,12 @@ internal sealed class DeviceNetwork : IDisposable
                     return new DeviceDense(kernels, name, dense.InputSize / dense.Steps, dense.OutputSize / dense.Steps,
                         ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), dense.Steps);
                 }
+            case Embedding embedding:
+                {
+                    var weight = model.Store.Parameters.Single(view => view.LayerName == name);
+                    return new DeviceEmbedding(kernels, name, layer.InputSize, embedding.Vocabulary, embedding.Dimensions,
+                        ValuesOf(weight), GradientsOf(weight));
+                }
             case Reshape or Flatten:
                 return new DeviceIdentity(name, layer.InputSize);
             case Conv2d conv:
@@ -197,6 +204,8 @@ internal sealed class DeviceNetwork : IDisposable
                 return new DeviceActivation(name, layer.InputSize, kernels.SigmoidForward, kernels.SigmoidBackward, backwardReadsOutput: true);
             case Tanh:
                 return new DeviceActivation(name, layer.InputSize, kernels.TanhForward, kernels.TanhBackward, backwardReadsOutput: true);
+            case Softmax:
+                return new DeviceSoftmax(kernels, name, layer.InputSize);
             case Dropout dropout:
                 return new DeviceDropout(accelerator, kernels, name, layer.InputSize, dropout.Rate, layer.Index, maxBatch);
             case Dropout2d dropout:

@@ -20,8 +20,9 @@ namespace DistributedTrainer.Devices;
 /// <remarks>
 /// The float gradients themselves differ from the SIMD kernels' by rounding (another summation order in the GEMMs), so a
 /// job on device workers trains to the same accuracy as on CPU workers but not to bitwise the same parameters.
-/// Evaluation stays on the CPU model. Layers without a device kernel, losses other than softmax cross-entropy and mean
-/// squared error, and TEXT windows are refused when the runner is built.
+/// Evaluation stays on the CPU model. Layers without a device kernel and losses other than softmax cross-entropy and mean
+/// squared error are refused when the runner is built. A TEXT window (a class label per time step) is T rows of the loss,
+/// each weighted 1/T, as on the CPU.
 /// </remarks>
 public sealed class DeviceShardRunner : IShardRunner
 {
@@ -30,17 +31,21 @@ public sealed class DeviceShardRunner : IShardRunner
     private readonly Dataset _data;
     private readonly ulong _seed;
     private readonly int _shardSize;
+    // Targets per sample (the window of a TEXT data set, else 1) and classes per target.
+    private readonly int _steps;
+    private readonly int _stepClasses;
     private readonly DeviceKernels _kernels;
     private readonly DeviceNetwork _network;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int> _loss;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, float> _loss;
     private readonly MemoryBuffer1D<long, Stride1D.Dense> _sums;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _outputGradient;
     private readonly long[] _hostSums;
     // The fixed-point sums of the step's buffer changes; null when the model has no buffers.
     private readonly MemoryBuffer1D<long, Stride1D.Dense>? _bufferSums;
     private readonly long[] _hostBufferSums;
-    // Grown to the largest step seen: the step's samples (rows, F), labels and ids, per-row losses and correct flags,
-    // and the lowest offending element of each shard's gradient, then of each shard's buffer change (int.MaxValue: none).
+    // Grown to the largest step seen: the step's samples (rows, F), labels (rows, T) and ids, the losses and correct flags
+    // of every target (rows, T), and the lowest offending element of each shard's gradient, then of each shard's buffer
+    // change (int.MaxValue: none).
     private MemoryBuffer1D<float, Stride1D.Dense>? _features;
     private MemoryBuffer1D<int, Stride1D.Dense>? _labels;
     private MemoryBuffer1D<long, Stride1D.Dense>? _sampleIds;
@@ -71,10 +76,10 @@ public sealed class DeviceShardRunner : IShardRunner
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(shardSize, 1);
         DeviceNetwork.Check(model);
-        if (data.TargetsPerSample != 1 || model.OutputSize < 2)
+        if (model.OutputSize % data.TargetsPerSample != 0 || model.OutputSize / data.TargetsPerSample < 2)
         {
             throw new UnsupportedOnDeviceException(
-                $"Device workers train on one class label per sample over at least 2 outputs; this job has {data.TargetsPerSample} targets per sample " +
+                $"Device workers train on class labels over at least 2 outputs each; this job has {data.TargetsPerSample} targets per sample " +
                 $"and {model.OutputSize} outputs (run it on --device cpu workers)");
         }
         _device = device;
@@ -82,6 +87,8 @@ public sealed class DeviceShardRunner : IShardRunner
         _data = data;
         _seed = seed;
         _shardSize = shardSize;
+        _steps = data.TargetsPerSample;
+        _stepClasses = model.OutputSize / _steps;
         _kernels = new DeviceKernels(device.Accelerator);
         _loss = loss switch
         {
@@ -175,7 +182,8 @@ public sealed class DeviceShardRunner : IShardRunner
         Upload(sampleIds, shards);
 
         int features = _data.FeatureCount;
-        int classes = _network.OutputSize;
+        int outputSize = _network.OutputSize;
+        int steps = _steps;
         _sums.MemSetToZero();
         _bufferSums?.MemSetToZero();
         start = 0;
@@ -186,9 +194,11 @@ public sealed class DeviceShardRunner : IShardRunner
             var input = Part(_features!, (long)start * features, (long)length * features);
             _network.Gradients.MemSetToZero();
             var outputs = _network.Forward(pass, input, length);
-            var outputGradient = Part(_outputGradient, 0, (long)length * classes);
-            _loss(length, outputGradient, Part(_losses!, start, length), Part(_correct!, start, length),
-                outputs, Part(_labels!, start, length), classes);
+            var outputGradient = Part(_outputGradient, 0, (long)length * outputSize);
+            // outputs (length, T·C) read as (length·T, C), one prediction per step; forward: loss_b = (1/T) Σ_t loss_bt.
+            long targets = (long)start * steps;
+            _loss(length * steps, outputGradient, Part(_losses!, targets, length * steps), Part(_correct!, targets, length * steps),
+                outputs, Part(_labels!, targets, length * steps), _stepClasses, 1f / steps);
             _network.Backward(pass, input, outputGradient, length);
             _kernels.FixedPointAdd(_hostSums.Length, _sums.View, _offenders!.View, _network.Gradients.View, shard);
             if (_bufferSums is not null)
@@ -200,8 +210,8 @@ public sealed class DeviceShardRunner : IShardRunner
 
         // The copies back wait for every launch above (one stream, in order).
         _sums.View.AsContiguous().CopyToCPU(_hostSums);
-        Part(_losses!, 0, rows).CopyToCPU(_hostLosses.AsSpan(0, rows));
-        Part(_correct!, 0, rows).CopyToCPU(_hostCorrect.AsSpan(0, rows));
+        Part(_losses!, 0, (long)rows * steps).CopyToCPU(_hostLosses.AsSpan(0, rows * steps));
+        Part(_correct!, 0, (long)rows * steps).CopyToCPU(_hostCorrect.AsSpan(0, rows * steps));
         Part(_offenders!, 0, 2 * shards).CopyToCPU(_hostOffenders.AsSpan(0, 2 * shards));
         gradients.Add(_hostSums);
         if (_bufferSums is not null)
@@ -215,13 +225,13 @@ public sealed class DeviceShardRunner : IShardRunner
             int length = shardLengths[shard];
             double lossSum = 0;
             int correct = 0;
-            // In row order, as the CPU loss sums its rows.
-            for (int row = start; row < start + length; row++)
+            // In row order, as the CPU loss sums its rows (a step per row), then the mean over a sample's steps.
+            for (int row = start * steps; row < (start + length) * steps; row++)
             {
                 lossSum += _hostLosses[row];
                 correct += _hostCorrect[row];
             }
-            results[shard] = new ShardResult(lossSum, correct, length);
+            results[shard] = new ShardResult(lossSum / steps, correct, length);
             if (_hostOffenders[shard] != int.MaxValue)
             {
                 gradients.MarkNonFinite(_hostOffenders[shard]);
@@ -245,7 +255,7 @@ public sealed class DeviceShardRunner : IShardRunner
         int features = _data.FeatureCount;
         EnsureCapacity(rows, shards);
         var hostFeatures = _hostFeatures.AsSpan(0, rows * features);
-        var hostLabels = _hostLabels.AsSpan(0, rows);
+        var hostLabels = _hostLabels.AsSpan(0, rows * _steps);
         _data.Gather(hostFeatures, hostLabels, sampleIds);
         for (int i = 0; i < rows; i++)
         {
@@ -253,7 +263,7 @@ public sealed class DeviceShardRunner : IShardRunner
         }
         Array.Fill(_hostOffenders, int.MaxValue, 0, 2 * shards);
         Part(_features!, 0, (long)rows * features).CopyFromCPU(hostFeatures);
-        Part(_labels!, 0, rows).CopyFromCPU(hostLabels);
+        Part(_labels!, 0, (long)rows * _steps).CopyFromCPU(hostLabels);
         Part(_sampleIds!, 0, rows).CopyFromCPU(_hostIds.AsSpan(0, rows));
         Part(_offenders!, 0, 2 * shards).CopyFromCPU(_hostOffenders.AsSpan(0, 2 * shards));
         _network.Parameters.View.AsContiguous().CopyFromCPU(_model.Store.Values);
@@ -266,7 +276,7 @@ public sealed class DeviceShardRunner : IShardRunner
     private void EnsureCapacity(int rows, int shards)
     {
         var accelerator = _device.Accelerator;
-        if (_hostLabels.Length < rows)
+        if (_hostIds.Length < rows)
         {
             _features?.Dispose();
             _labels?.Dispose();
@@ -274,15 +284,15 @@ public sealed class DeviceShardRunner : IShardRunner
             _losses?.Dispose();
             _correct?.Dispose();
             _features = accelerator.Allocate1D<float>((long)rows * _data.FeatureCount);
-            _labels = accelerator.Allocate1D<int>(rows);
+            _labels = accelerator.Allocate1D<int>((long)rows * _steps);
             _sampleIds = accelerator.Allocate1D<long>(rows);
-            _losses = accelerator.Allocate1D<double>(rows);
-            _correct = accelerator.Allocate1D<int>(rows);
+            _losses = accelerator.Allocate1D<double>((long)rows * _steps);
+            _correct = accelerator.Allocate1D<int>((long)rows * _steps);
             _hostFeatures = new float[rows * _data.FeatureCount];
-            _hostLabels = new int[rows];
+            _hostLabels = new int[rows * _steps];
             _hostIds = new long[rows];
-            _hostLosses = new double[rows];
-            _hostCorrect = new int[rows];
+            _hostLosses = new double[rows * _steps];
+            _hostCorrect = new int[rows * _steps];
         }
         if (_hostOffenders.Length < 2 * shards)
         {

@@ -227,8 +227,11 @@ internal static class NormalizationKernels
         }
     }
 
-    /// <summary>The sum of every lane's <paramref name="partial"/> in a fixed order, the same value in every lane.</summary>
-    private static float WarpTotal(float partial)
+    /// <summary>
+    /// The sum of every lane's <paramref name="partial"/> in a fixed order, the same value in every lane; the softmax
+    /// layer's kernels (<see cref="SoftmaxKernels"/>) reduce their rows with it too.
+    /// </summary>
+    internal static float WarpTotal(float partial)
     {
         for (int offset = Warp.WarpSize / 2; offset > 0; offset /= 2)
         {
