@@ -1,4 +1,5 @@
 using DistributedTrainer.Devices;
+using DistributedTrainer.Devices.Kernels;
 using DistributedTrainer.Training;
 using Xunit;
 
@@ -7,11 +8,56 @@ namespace DistributedTrainer.Tests.Devices;
 public sealed class DeviceAcceleratorTests
 {
     [Fact]
-    public void Open_CpuAccelerator_DescribesIt()
+    public void Open_CpuAccelerator_DescribesItAndItsKernelGemms()
     {
         using var accelerator = DeviceAccelerator.Open(ComputeDevice.CpuAccelerator);
 
         Assert.StartsWith("cpu-accelerator (ILGPU ", accelerator.Description, StringComparison.Ordinal);
+        Assert.EndsWith("; GEMM: ILGPU kernels)", accelerator.Description, StringComparison.Ordinal);
+        Assert.Null(accelerator.CuBlas);
+        Assert.IsType<KernelGemm>(new DeviceKernels(accelerator).Gemm);
+    }
+
+    [Theory]
+    [InlineData("cpu-accelerator", null, nameof(GemmRequest.Kernels))]
+    [InlineData("cpu-accelerator", "", nameof(GemmRequest.Kernels))]
+    [InlineData("cpu-accelerator", "kernels", nameof(GemmRequest.Kernels))]
+    [InlineData("cuda:0", null, nameof(GemmRequest.CuBlasOrKernels))]
+    [InlineData("cuda:1", "kernels", nameof(GemmRequest.Kernels))]
+    [InlineData("cuda:0", "cublas", nameof(GemmRequest.CuBlas))]
+    public void GemmRequestFor_Setting_PicksTheGemms(string device, string? setting, string expected)
+    {
+        Assert.Equal(Enum.Parse<GemmRequest>(expected), DeviceAccelerator.GemmRequestFor(ComputeDevice.Parse(device), setting));
+    }
+
+    [Fact]
+    public void GemmRequestFor_CublasOnTheCpuAccelerator_ThrowsNamingTheVariableAndTheDevice()
+    {
+        var refused = Assert.Throws<DeviceUnavailableException>(
+            () => DeviceAccelerator.GemmRequestFor(ComputeDevice.CpuAccelerator, "cublas"));
+
+        Assert.StartsWith("DT_DEVICE_GEMM=cublas: cuBLAS runs on CUDA devices only, and --device cpu-accelerator is not one.",
+            refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("cuda:0", "cuBLAS")]
+    [InlineData("cuda:0", "ilgpu")]
+    [InlineData("cpu-accelerator", " kernels")]
+    public void GemmRequestFor_UnknownValue_ThrowsNamingTheVariableAndTheChoices(string device, string setting)
+    {
+        var refused = Assert.Throws<DeviceUnavailableException>(() => DeviceAccelerator.GemmRequestFor(ComputeDevice.Parse(device), setting));
+
+        Assert.StartsWith($"DT_DEVICE_GEMM={setting}: not a GEMM path; expected kernels or cublas", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(120405, "cuBLAS 12.4.5")]
+    [InlineData(120100, "cuBLAS 12.1.0")]
+    [InlineData(11603, "cuBLAS (version 11603)")]
+    public void CuBlasDescribe_Version_ReadsCuBlas12sEncoding(int version, string expected)
+    {
+        Assert.Equal(expected, CuBlasGemm.Describe(version));
     }
 
     // No machine has 64 CUDA devices, so this holds with a GPU and without one (no driver: "no CUDA device found").

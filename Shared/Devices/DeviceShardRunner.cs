@@ -82,7 +82,7 @@ public sealed class DeviceShardRunner : IShardRunner
         _data = data;
         _seed = seed;
         _shardSize = shardSize;
-        _kernels = new DeviceKernels(device.Accelerator);
+        _kernels = new DeviceKernels(device);
         _loss = loss switch
         {
             SoftmaxCrossEntropy => _kernels.SoftmaxCrossEntropy,
