@@ -7,15 +7,36 @@ namespace DistributedTrainer.Tests.Devices;
 
 public sealed class DeviceAcceleratorTests
 {
-    [Fact]
-    public void Open_CpuAccelerator_DescribesItAndItsKernelGemms()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("kernels")]
+    public void Open_CpuAccelerator_DescribesItAndItsKernelGemms(string? gemmSetting)
     {
-        using var accelerator = DeviceAccelerator.Open(ComputeDevice.CpuAccelerator);
+        using var accelerator = DeviceAccelerator.Open(ComputeDevice.CpuAccelerator, gemmSetting);
 
         Assert.StartsWith("cpu-accelerator (ILGPU ", accelerator.Description, StringComparison.Ordinal);
         Assert.EndsWith("; GEMM: ILGPU kernels)", accelerator.Description, StringComparison.Ordinal);
         Assert.Null(accelerator.CuBlas);
         Assert.IsType<KernelGemm>(new DeviceKernels(accelerator).Gemm);
+    }
+
+    [Fact]
+    public void Open_CpuAcceleratorWithCublas_ThrowsBeforeOpeningIt()
+    {
+        var refused = Assert.Throws<DeviceUnavailableException>(() => DeviceAccelerator.Open(ComputeDevice.CpuAccelerator, "cublas"));
+
+        Assert.StartsWith("DT_DEVICE_GEMM=cublas: ", refused.Message, StringComparison.Ordinal);
+    }
+
+    // With DT_TEST_DEVICE=cuda the dense tests run on what the accelerator chose; gpu-check.sh runs them under
+    // DT_DEVICE_GEMM=cublas (no silent fallback: the accelerator does not open without cuBLAS) and =kernels.
+    [Fact]
+    public void TestDevice_Kernels_UseTheGemmsTheAcceleratorChose()
+    {
+        using var fixture = new AcceleratorFixture();
+
+        Assert.Equal(fixture.Device.CuBlas is null ? typeof(KernelGemm) : typeof(CuBlasGemm), fixture.Kernels.Gemm.GetType());
+        Assert.StartsWith(fixture.Device.CuBlas is null ? "ILGPU kernels" : "cuBLAS ", fixture.Device.Gemm, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -62,14 +62,17 @@ public sealed class DeviceAccelerator : IDisposable
     /// No such CUDA device, or no CUDA driver on this machine; or <see cref="GemmVariable"/> is set to something else than
     /// kernels or cublas, or to cublas for the CPU accelerator or where cuBLAS cannot be created.
     /// </exception>
-    public static DeviceAccelerator Open(ComputeDevice device)
+    public static DeviceAccelerator Open(ComputeDevice device) => Open(device, Environment.GetEnvironmentVariable(GemmVariable));
+
+    /// <summary>As <see cref="Open(ComputeDevice)"/>, with <paramref name="gemmSetting"/> for the value of <see cref="GemmVariable"/>.</summary>
+    internal static DeviceAccelerator Open(ComputeDevice device, string? gemmSetting)
     {
         switch (device.Kind)
         {
             case ComputeDeviceKind.CpuAccelerator:
                 {
                     // Only to refuse a bad value or cublas: the CPU accelerator has the kernels alone.
-                    GemmRequestFor(device, Environment.GetEnvironmentVariable(GemmVariable));
+                    GemmRequestFor(device, gemmSetting);
                     var context = CreateContext(builder => builder.CPU());
                     try
                     {
@@ -82,7 +85,7 @@ public sealed class DeviceAccelerator : IDisposable
                     }
                 }
             case ComputeDeviceKind.Cuda:
-                return OpenCuda(device, GemmRequestFor(device, Environment.GetEnvironmentVariable(GemmVariable)));
+                return OpenCuda(device, GemmRequestFor(device, gemmSetting));
             default:
                 throw new ArgumentException($"Invalid device: {device} computes on the SIMD kernels and needs no accelerator", nameof(device));
         }
