@@ -24,7 +24,8 @@ fi
 # not know one, a CUDA toolkit's or the copy a pip install of PyTorch keeps in site-packages goes on LD_LIBRARY_PATH.
 cublas=$(ldconfig -p 2>/dev/null | grep -o 'libcublas\.so\.1[0-2]' | sort -r | head -1)
 wheel=$("$python" -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null)
-for dir in ${LD_LIBRARY_PATH//:/ } /usr/local/cuda/lib64 $wheel; do
+search=${LD_LIBRARY_PATH:-}
+for dir in ${search//:/ } /usr/local/cuda/lib64 $wheel; do
   if [ -z "$cublas" ] && [ -e "$dir/libcublas.so.12" ]; then
     cublas="$dir/libcublas.so.12"
     export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
