@@ -3,7 +3,9 @@
 #   Bench/publish-gpu.sh [OUT]          (default OUT: publish/linux-x64, ignored by git)
 # gives OUT/worker/Worker and OUT/bench/Bench, each with the .NET runtime and ILGPU beside it. Neither is trimmed:
 # ILGPU compiles kernels from their IL at run time and needs the full assemblies. The GPU machine needs only the
-# NVIDIA driver (libcuda.so); ILGPU brings its own PTX backend, so no CUDA toolkit is needed.
+# NVIDIA driver (libcuda.so); ILGPU brings its own PTX backend, so no CUDA toolkit is needed. The dense GEMMs go through
+# cuBLAS when libcublas.so.12 is on the loader path (CUDA 12 toolkit or the nvidia-cublas-cu12 wheel), else through
+# ILGPU kernels (DT_DEVICE_GEMM, README "GPU workers").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-publish/linux-x64}

@@ -12,7 +12,7 @@ public sealed class AcceleratorFixture : IDisposable
     public AcceleratorFixture()
     {
         Device = DeviceAccelerator.Open(TestDevice.Current);
-        Kernels = new DeviceKernels(Device.Accelerator);
+        Kernels = new DeviceKernels(Device);
     }
 
     internal DeviceAccelerator Device { get; }

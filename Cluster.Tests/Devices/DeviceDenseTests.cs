@@ -82,6 +82,17 @@ public sealed class DeviceDenseTests(AcceleratorFixture device) : IClassFixture<
     }
 
     [Fact]
+    public void BiasRows_WritesTheBiasIntoEveryRow()
+    {
+        using var bias = device.Upload(new[] { 1f, -2f, 3.5f });
+        using var output = device.Upload(Enumerable.Repeat(9f, 6).ToArray());
+
+        device.Kernels.DenseBiasRows(6, output.View, bias.View, 3);
+
+        Assert.Equal(new[] { 1f, -2f, 3.5f, 1f, -2f, 3.5f }, AcceleratorFixture.Download<float>(output.View));
+    }
+
+    [Fact]
     public void Backward_TwoPasses_AddsIntoTheParameterGradients()
     {
         const int batch = 2, inputs = 3, units = 2;

@@ -89,7 +89,7 @@ public sealed class DeviceShardRunner : IShardRunner
         _shardSize = shardSize;
         _steps = data.TargetsPerSample;
         _stepClasses = model.OutputSize / _steps;
-        _kernels = new DeviceKernels(device.Accelerator);
+        _kernels = new DeviceKernels(device);
         _loss = loss switch
         {
             SoftmaxCrossEntropy => _kernels.SoftmaxCrossEntropy,

@@ -40,6 +40,13 @@ internal static class DenseKernels
         }
     }
 
+    // bias (O) -> output (B, O) = the bias in every row, one thread per element: CuBlasGemm's forward adds the product
+    // to it.
+    public static void BiasRows(Index1D index, ArrayView<float> output, ArrayView<float> bias, int units)
+    {
+        output[index] = bias[index % units];
+    }
+
     // outputGradient (B, O), input (B, I) -> weightGradient (O, I) += ...; one thread per (unit, k)
     public static void WeightGradient(Index1D index, ArrayView<float> weightGradient, ArrayView<float> outputGradient,
         ArrayView<float> input, int batch, int inputs, int units)

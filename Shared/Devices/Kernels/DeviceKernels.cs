@@ -9,13 +9,16 @@ namespace DistributedTrainer.Devices.Kernels;
 /// </summary>
 internal sealed class DeviceKernels
 {
-    public DeviceKernels(Accelerator accelerator)
+    /// <param name="device">The accelerator, and the cuBLAS handle on it when the dense GEMMs go through cuBLAS.</param>
+    public DeviceKernels(DeviceAccelerator device)
     {
+        var accelerator = device.Accelerator;
         WarpSize = accelerator.WarpSize;
         DenseForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.Forward);
         DenseWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(DenseKernels.WeightGradient);
         DenseBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.BiasGradient);
         DenseInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(DenseKernels.InputGradient);
+        DenseBiasRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(DenseKernels.BiasRows);
         ReluForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ActivationKernels.ReluForward);
         ReluBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ActivationKernels.ReluBackward);
         SigmoidForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ActivationKernels.SigmoidForward);
@@ -67,7 +70,11 @@ internal sealed class DeviceKernels
         EmbeddingWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(EmbeddingKernels.WeightGradient);
         SoftmaxForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SoftmaxKernels.Forward);
         SoftmaxBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(SoftmaxKernels.Backward);
+        Gemm = device.CuBlas is { } blas ? new CuBlasGemm(blas, this) : new KernelGemm(this);
     }
+
+    /// <summary>The dense GEMMs, on cuBLAS or on the Dense* kernels below, as <see cref="DeviceAccelerator.Gemm"/> says.</summary>
+    public IDeviceGemm Gemm { get; }
 
     /// <summary>
     /// Threads per warp: <see cref="DenseForward"/> runs one warp per output element, the layer norm and softmax layer kernels
@@ -82,6 +89,8 @@ internal sealed class DeviceKernels
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> DenseBiasGradient { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> DenseInputGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, int> DenseBiasRows { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>> ReluForward { get; }
 

@@ -44,18 +44,18 @@ internal sealed class DeviceDense : DeviceLayer
 
     // input (B, T, I), weight (O, I), bias (O) -> output (B, T, O); T = 1 unless steps were given
     public override void Forward(DeviceStep step, ArrayView<float> input, ArrayView<float> output, int batch) =>
-        _kernels.DenseForward(batch * _steps * _units * _kernels.WarpSize, output, input, _weight, _bias, _inputs, _units);
+        _kernels.Gemm.Forward(output, input, _weight, _bias, batch * _steps, _inputs, _units);
 
     // outputGradient (B, T, O) -> inputGradient (B, T, I); weight gradient (O, I) += ..., bias gradient (O) += ...
     public override void Backward(DeviceStep step, ArrayView<float> input, ArrayView<float> output,
         ArrayView<float> outputGradient, ArrayView<float> inputGradient, int batch)
     {
         int rows = batch * _steps;
-        _kernels.DenseWeightGradient(_units * _inputs, _weightGradient, outputGradient, input, rows, _inputs, _units);
+        _kernels.Gemm.WeightGradient(_weightGradient, outputGradient, input, rows, _inputs, _units);
         _kernels.DenseBiasGradient(_units, _biasGradient, outputGradient, rows, _units);
         if (inputGradient.Length > 0)
         {
-            _kernels.DenseInputGradient(rows * _inputs, inputGradient, outputGradient, _weight, _inputs, _units);
+            _kernels.Gemm.InputGradient(inputGradient, outputGradient, _weight, rows, _inputs, _units);
         }
     }
 }

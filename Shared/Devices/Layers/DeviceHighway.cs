@@ -60,7 +60,7 @@ internal sealed class DeviceHighway : DeviceLayer
         var (h, gate) = (Rows(0, batch), Rows(1, batch));
         _body.Forward(step, input, h, batch);
         // forward: T = sigmoid(x W_T^T + b_T)
-        _kernels.DenseForward(length * _kernels.WarpSize, gate, input, _weight, _bias, features, features);
+        _kernels.Gemm.Forward(gate, input, _weight, _bias, batch, features, features);
         _kernels.SigmoidForward(length, gate, gate);
         // forward: y = T ⊙ H + (1 - T) ⊙ x
         _kernels.HighwayForward(length, output, input, h, gate);
@@ -77,7 +77,7 @@ internal sealed class DeviceHighway : DeviceLayer
         _kernels.HighwayGradients(length, bodyGradient, gateGradient, input, h, gate, outputGradient);
         _body.Backward(step, input, h, bodyGradient, inputGradient, batch);
         // forward: z = x W_T^T + b_T  =>  dW_T += dz^T x, db_T += Σ_r dz
-        _kernels.DenseWeightGradient(features * features, _weightGradient, gateGradient, input, batch, features, features);
+        _kernels.Gemm.WeightGradient(_weightGradient, gateGradient, input, batch, features, features);
         _kernels.DenseBiasGradient(features, _biasGradient, gateGradient, batch, features);
         if (inputGradient.Length > 0)
         {

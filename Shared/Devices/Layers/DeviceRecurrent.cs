@@ -177,8 +177,8 @@ internal sealed class DeviceRecurrent : DeviceLayer
         var recurrent = _recurrent.View.SubView(0, gateLength);
 
         // forward: a_ih = x W_ih^T + b_ih, every step in one launch
-        _kernels.DenseForward(rows * gateWidth * _kernels.WarpSize, gates.SubView(0, (long)rows * gateWidth), x, inputWeight,
-            inputBias, LayerInputSize(layer), gateWidth);
+        _kernels.Gemm.Forward(gates.SubView(0, (long)rows * gateWidth), x, inputWeight, inputBias, rows, LayerInputSize(layer),
+            gateWidth);
         // The zero initial states: slots 0 and T + 1 move with the batch size, so clear them every pass.
         hidden.SubView(0, stepLength).MemSetToZero();
         hidden.SubView((_steps + 1) * stepLength, stepLength).MemSetToZero();
@@ -195,8 +195,7 @@ internal sealed class DeviceRecurrent : DeviceLayer
             var stepHidden = hidden.SubView((t + 1) * stepLength, stepLength);
             var stepGates = gates.SubView(t * gateLength, gateLength);
             // forward: a_hh = h' W_hh^T + b_hh (h' = 0 at the first step, so the launch gives b_hh)
-            _kernels.DenseForward(batch * gateWidth * _kernels.WarpSize, recurrent, previousHidden, recurrentWeight, recurrentBias,
-                h, gateWidth);
+            _kernels.Gemm.Forward(recurrent, previousHidden, recurrentWeight, recurrentBias, batch, h, gateWidth);
             switch (_kind)
             {
                 case RecurrentKind.Lstm:
@@ -262,29 +261,29 @@ internal sealed class DeviceRecurrent : DeviceLayer
             if (carried != 0)
             {
                 // forward: a_hh = h' W_hh^T + b_hh  =>  dh' (+)= da_hh W_hh
-                _kernels.DenseInputGradient(batch * h, hiddenCarry, stepRecurrentGates, recurrentWeight, h, gateWidth);
+                _kernels.Gemm.InputGradient(hiddenCarry, stepRecurrentGates, recurrentWeight, batch, h, gateWidth);
             }
         }
 
         // forward: a_ih = x W_ih^T + b_ih  =>  dW_ih += da_ih^T x, db_ih += Σ rows da_ih, every step in one launch
-        _kernels.DenseWeightGradient(gateWidth * inputs, _gradients[4 * slot], inputGates, x, rows, inputs, gateWidth);
+        _kernels.Gemm.WeightGradient(_gradients[4 * slot], inputGates, x, rows, inputs, gateWidth);
         _kernels.DenseBiasGradient(gateWidth, _gradients[4 * slot + 2], inputGates, rows, gateWidth);
         // forward: a_hh = h' W_hh^T + b_hh  =>  dW_hh += da_hh^T h', db_hh += Σ rows da_hh; the h' of all steps are
         // contiguous: slots 0..T-1 forward, 2..T+1 reverse
         var previousStates = hidden.SubView((direction == 0 ? 0 : 2) * stepLength, rows * (long)h);
-        _kernels.DenseWeightGradient(gateWidth * h, _gradients[4 * slot + 1], recurrentGates, previousStates, rows, h, gateWidth);
+        _kernels.Gemm.WeightGradient(_gradients[4 * slot + 1], recurrentGates, previousStates, rows, h, gateWidth);
         _kernels.DenseBiasGradient(gateWidth, _gradients[4 * slot + 3], recurrentGates, rows, gateWidth);
         if (xGradient.Length > 0)
         {
             // forward: a_ih = x W_ih^T + b_ih  =>  dx (+)= da_ih W_ih
             if (direction == 0)
             {
-                _kernels.DenseInputGradient(rows * inputs, xGradient, inputGates, _parameters[4 * slot], inputs, gateWidth);
+                _kernels.Gemm.InputGradient(xGradient, inputGates, _parameters[4 * slot], rows, inputs, gateWidth);
             }
             else
             {
                 var reverse = _reverseInputGradient!.View.SubView(0, (long)rows * inputs);
-                _kernels.DenseInputGradient(rows * inputs, reverse, inputGates, _parameters[4 * slot], inputs, gateWidth);
+                _kernels.Gemm.InputGradient(reverse, inputGates, _parameters[4 * slot], rows, inputs, gateWidth);
                 _kernels.Accumulate(rows * inputs, xGradient, reverse);
             }
         }
