@@ -49,6 +49,7 @@ internal sealed class DeviceKernels
         ConvolutionInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.InputGradient);
         ConvolutionSampleWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.SampleWeightGradient);
         ConvolutionSampleBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.SampleBiasGradient);
+        AddChannelBias = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.AddChannelBias);
         AddSampleSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ConvolutionKernels.AddSampleSums);
         MaxPoolForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ImageWindow>(PoolingKernels.MaxForward);
         MaxPoolBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ImageWindow>(PoolingKernels.MaxBackward);
@@ -141,6 +142,8 @@ internal sealed class DeviceKernels
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow> ConvolutionSampleWeightGradient { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> ConvolutionSampleBiasGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> AddChannelBias { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> AddSampleSums { get; }
 
