@@ -13,7 +13,7 @@ namespace DistributedTrainer.Devices;
 /// </summary>
 /// <remarks>
 /// Only a chain of layers that have device kernels is accepted: reshape, conv2d, conv_transpose2d, max_pool2d, avg_pool2d,
-/// batch norm 2d, dropout2d, flatten, dense (without DropConnect; with time steps too), relu, leaky relu, prelu, sigmoid,
+/// batch norm 2d, dropout2d, flatten, dense (with time steps and DropConnect too), relu, leaky relu, prelu, sigmoid,
 /// tanh, dropout, batch norm, layer norm, recurrent layers (rnn, lstm, gru), and residual and highway blocks whose bodies
 /// hold only these. Any other layer, nested ones included, is refused by name with <see cref="UnsupportedOnDeviceException"/>
 /// before anything is allocated on the device.
@@ -22,7 +22,7 @@ internal sealed class DeviceNetwork : IDisposable
 {
     /// <summary>The layers a device worker runs, for messages.</summary>
     public const string Supported =
-        "reshape, conv2d, conv_transpose2d, max_pool2d, avg_pool2d, batch_norm2d, dropout2d, flatten, dense (without DropConnect), " +
+        "reshape, conv2d, conv_transpose2d, max_pool2d, avg_pool2d, batch_norm2d, dropout2d, flatten, dense, " +
         "relu, leaky_relu, prelu, sigmoid, tanh, dropout, batch_norm, layer_norm, rnn, lstm, gru, " +
         "and residual and highway blocks of these";
 
@@ -94,7 +94,6 @@ internal sealed class DeviceNetwork : IDisposable
         {
             string? reason = layer switch
             {
-                Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
                 Dense or Relu or LeakyRelu or ParametricRelu or Sigmoid or Tanh or Dropout or BatchNorm or LayerNorm => null,
                 Reshape or Flatten or Conv2d or ConvTranspose2d or MaxPool2d or AvgPool2d or Dropout2d or BatchNorm2d => null,
                 Recurrent => null,
@@ -151,8 +150,11 @@ internal sealed class DeviceNetwork : IDisposable
             case Dense dense:
                 {
                     var (weight, bias) = ParametersOf(model, name);
+                    var dropConnect = dense.DropConnect > 0
+                        ? new DeviceDropConnect(accelerator, kernels, weight.Length, dense.DropConnect, layer.Index)
+                        : null;
                     return new DeviceDense(kernels, name, dense.InputSize / dense.Steps, dense.OutputSize / dense.Steps,
-                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), dense.Steps);
+                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), dense.Steps, dropConnect);
                 }
             case Reshape or Flatten:
                 return new DeviceIdentity(name, layer.InputSize);

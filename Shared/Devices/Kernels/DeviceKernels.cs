@@ -24,6 +24,8 @@ internal sealed class DeviceKernels
         TanhBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ActivationKernels.TanhBackward);
         DropoutForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>, int, int, float, float, ulong, ulong>(DropoutKernels.Forward);
         DropoutBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DropoutKernels.Backward);
+        DropConnectMask = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong, ulong>(DropConnectKernels.Mask);
+        DropConnectWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(DropConnectKernels.WeightGradient);
         SoftmaxCrossEntropy = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int>(LossKernels.SoftmaxCrossEntropy);
         MeanSquaredError = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int>(LossKernels.MeanSquaredError);
         FixedPointAdd = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<int>, ArrayView<float>, int>(FixedPointKernels.Add);
@@ -92,6 +94,10 @@ internal sealed class DeviceKernels
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>, int, int, float, float, ulong, ulong> DropoutForward { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> DropoutBackward { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong, ulong> DropConnectMask { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> DropConnectWeightGradient { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int> SoftmaxCrossEntropy { get; }
 
