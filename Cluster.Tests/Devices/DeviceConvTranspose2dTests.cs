@@ -34,23 +34,49 @@ public sealed class DeviceConvTranspose2dTests(AcceleratorFixture device) : ICla
         using var model = new Model([new ConvTranspose2d("up", shape, outChannels, window, outputPadding, bias,
             new LayerTestInitializer(), new LayerTestInitializer())], batch);
         model.Initialize(7);
-        var conv = (ConvTranspose2d)model.Layers[0];
         var input = DeviceAssert.Random(batch * model.InputSize, 1);
         var outputGradient = DeviceAssert.Random(batch * model.OutputSize, 2);
 
         var expected = DeviceLayerPass.Simd(model, input, outputGradient, batch);
-        var actual = DeviceLayerPass.Device(device, model, (parameters, gradients) =>
-        {
-            var views = model.Store.Parameters;
-            var geometry = new ImageWindow(shape, conv.OutputShape, window);
-            return new DeviceConvTranspose2d(device.Accelerator, device.Kernels, "up", geometry,
-                parameters.SubView(views[0].Offset, views[0].Length), bias ? parameters.SubView(views[1].Offset, views[1].Length) : default,
-                gradients.SubView(views[0].Offset, views[0].Length), bias ? gradients.SubView(views[1].Offset, views[1].Length) : default,
-                batch);
-        }, input, outputGradient, batch);
+        var actual = DevicePass(model, input, outputGradient, batch);
 
         DeviceAssert.Close(expected.Output, actual.Output, "output", Tolerance);
         DeviceAssert.Close(expected.Gradients, actual.Gradients, "weight and bias gradients", Tolerance);
         DeviceAssert.Close(expected.InputGradient, actual.InputGradient, "input gradient", Tolerance);
+    }
+
+    [Fact]
+    public void ForwardAndBackward_TwoRuns_GiveBitwiseTheSameFloats()
+    {
+        // Many threads read each input pixel and each output gradient, none adds into a float another one writes: the
+        // CPU accelerator's threads, like a GPU's, may run in any order without changing a bit.
+        const int batch = 3;
+        using var model = new Model([new ConvTranspose2d("up", new ImageShape(8, 5, 5), 4, new WindowGeometry(4, 2, 1, 1), 1, true,
+            new LayerTestInitializer(), new LayerTestInitializer())], batch);
+        model.Initialize(7);
+        var input = DeviceAssert.Random(batch * model.InputSize, 1);
+        var outputGradient = DeviceAssert.Random(batch * model.OutputSize, 2);
+
+        var first = DevicePass(model, input, outputGradient, batch);
+        var second = DevicePass(model, input, outputGradient, batch);
+
+        Assert.Equal(first.Output, second.Output);
+        Assert.Equal(first.Gradients, second.Gradients);
+        Assert.Equal(first.InputGradient, second.InputGradient);
+    }
+
+    // The pass on a DeviceConvTranspose2d over the model's one layer.
+    private DeviceLayerPass.Result DevicePass(Model model, float[] input, float[] outputGradient, int batch)
+    {
+        var conv = (ConvTranspose2d)model.Layers[0];
+        return DeviceLayerPass.Device(device, model, (parameters, gradients) =>
+        {
+            var views = model.Store.Parameters;
+            var geometry = new ImageWindow(conv.InputShape, conv.OutputShape, conv.Window);
+            return new DeviceConvTranspose2d(device.Accelerator, device.Kernels, "up", geometry,
+                parameters.SubView(views[0].Offset, views[0].Length), conv.HasBias ? parameters.SubView(views[1].Offset, views[1].Length) : default,
+                gradients.SubView(views[0].Offset, views[0].Length), conv.HasBias ? gradients.SubView(views[1].Offset, views[1].Length) : default,
+                batch);
+        }, input, outputGradient, batch);
     }
 }
