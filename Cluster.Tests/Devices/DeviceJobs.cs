@@ -5,7 +5,7 @@ namespace DistributedTrainer.Tests.Devices;
 
 /// <summary>
 /// Jobs whose every layer has a device kernel: the reference MLP's kinds (dense, relu, dropout) and tanh, the normalizations,
-/// recurrent layers, the image layers and the skip connections.
+/// recurrent layers, the image layers (upsampling too) and the skip connections.
 /// </summary>
 internal static class DeviceJobs
 {
@@ -156,6 +156,45 @@ internal static class DeviceJobs
                 new LayerSpec { Name = "conv2", Conv2D = new Conv2dSpec { OutChannels = 6, Kernel = 2, Padding = 1, Bias = false } },
                 new LayerSpec { Name = "act2", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
                 new LayerSpec { Name = "pool2", AvgPool2D = new Pool2dSpec { Kernel = 2 } },
+                new LayerSpec { Name = "flat", Flatten = new FlattenSpec() },
+                new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
+            },
+        };
+        return spec;
+    }
+
+    /// <summary>
+    /// <see cref="Spec"/> with a small decoder over the 6-feature blobs read as 1x2x3 images: reshape, conv_transpose2d
+    /// (4 maps, 3x3, stride 2, padding 1, output padding 1: 4x4x6; its bias drawn in [-0.5, 0.5), not zeros, and batch
+    /// norm after the relu, so that the bias counts), relu, batch_norm2d, conv_transpose2d (2 maps, 2x2, dilation 2, no bias: 2x6x8), tanh, conv2d (3 maps, 3x3, stride 2:
+    /// 3x2x3), flatten and dense: every option of the transposed convolution, upsampling as a GAN generator does.
+    /// </summary>
+    public static JobSpec UpsamplingSpec(int epochs = 3, int shard = 8)
+    {
+        var spec = SyntheticJobs.Spec(epochs, shard: shard);
+        spec.Model = new ModelSpec
+        {
+            Layers =
+            {
+                new LayerSpec { Name = "image", Reshape = new ReshapeSpec { Channels = 1, Height = 2, Width = 3 } },
+                new LayerSpec
+                {
+                    Name = "up1",
+                    ConvTranspose2D = new ConvTranspose2dSpec
+                    {
+                        OutChannels = 4, Kernel = 3, Stride = 2, Padding = 1, OutputPadding = 1,
+                        BiasInit = new InitializerSpec { Kind = InitializerSpec.Types.Kind.Uniform, Low = -0.5f, High = 0.5f },
+                    },
+                },
+                new LayerSpec { Name = "act1", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Relu } },
+                new LayerSpec { Name = "bn1", BatchNorm2D = new BatchNormSpec { Momentum = 0.2f } },
+                new LayerSpec
+                {
+                    Name = "up2",
+                    ConvTranspose2D = new ConvTranspose2dSpec { OutChannels = 2, Kernel = 2, Dilation = 2, Bias = false },
+                },
+                new LayerSpec { Name = "act2", Activation = new ActivationSpec { Kind = ActivationSpec.Types.Kind.Tanh } },
+                new LayerSpec { Name = "conv", Conv2D = new Conv2dSpec { OutChannels = 3, Kernel = 3, Stride = 2 } },
                 new LayerSpec { Name = "flat", Flatten = new FlattenSpec() },
                 new LayerSpec { Name = "out", Dense = new DenseSpec { Units = 3 } },
             },

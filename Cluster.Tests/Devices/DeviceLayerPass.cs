@@ -5,8 +5,9 @@ using ILGPU;
 namespace DistributedTrainer.Tests.Devices;
 
 /// <summary>
-/// One training forward and backward pass of a one-layer model, on the SIMD layer and on its device layer over copies of
-/// the model's parameters: the output, the input gradient and the flat parameter gradients of each.
+/// One forward and backward pass of a one-layer model (training unless told, the counter RNG keyed by seed and step 0
+/// unless told), on the SIMD layer and on its device layer over copies of the model's parameters: the output, the input
+/// gradient and the flat parameter gradients of each.
 /// </summary>
 internal static class DeviceLayerPass
 {
@@ -14,9 +15,10 @@ internal static class DeviceLayerPass
     public sealed record Result(float[] Output, float[] InputGradient, float[] Gradients);
 
     /// <summary>The pass on the model's own layer (the SIMD kernels), gradients zeroed first.</summary>
-    public static Result Simd(Model model, float[] input, float[] outputGradient, int batch)
+    public static Result Simd(Model model, float[] input, float[] outputGradient, int batch, ulong seed = 0, long step = 0,
+        bool training = true)
     {
-        var context = new StepContext { Training = true };
+        var context = new StepContext { Training = training, Seed = seed, Step = step };
         var output = model.Forward(context, input, batch).ToArray();
         var inputGradient = new float[batch * model.InputSize];
         model.ZeroGradients();
@@ -29,7 +31,7 @@ internal static class DeviceLayerPass
     /// laid out as the model's store).
     /// </summary>
     public static Result Device(AcceleratorFixture device, Model model, Func<ArrayView<float>, ArrayView<float>, DeviceLayer> build,
-        float[] input, float[] outputGradient, int batch)
+        float[] input, float[] outputGradient, int batch, ulong seed = 0, long step = 0, bool training = true)
     {
         // A model without parameters still gets one float each, as a zero-length device allocation is not portable.
         using var parameters = model.Store.Count > 0 ? device.Upload(model.Store.Values.ToArray()) : device.Zeros<float>(1);
@@ -39,9 +41,9 @@ internal static class DeviceLayerPass
         using var y = device.Zeros<float>(batch * model.OutputSize);
         using var dx = device.Zeros<float>(batch * model.InputSize);
         using var layer = build(parameters.View, gradients.View);
-        var step = new DeviceStep(0, 0, default);
-        layer.Forward(step, x.View, y.View, batch);
-        layer.Backward(step, x.View, y.View, dy.View, dx.View, batch);
+        var keys = new DeviceStep(seed, step, default, training);
+        layer.Forward(keys, x.View, y.View, batch);
+        layer.Backward(keys, x.View, y.View, dy.View, dx.View, batch);
         return new Result(AcceleratorFixture.Download<float>(y.View), AcceleratorFixture.Download<float>(dx.View),
             AcceleratorFixture.Download<float>(gradients.View.SubView(0, model.Store.Count)));
     }

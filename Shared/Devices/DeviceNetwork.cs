@@ -12,17 +12,17 @@ namespace DistributedTrainer.Devices;
 /// layer's output and two gradient buffers used in turn on the way back, all sized for <c>maxBatch</c> rows once.
 /// </summary>
 /// <remarks>
-/// Only a chain of layers that have device kernels is accepted: embedding, reshape, conv2d, max_pool2d, avg_pool2d,
-/// batch norm 2d, dropout2d, flatten, dense (without DropConnect; with time steps too), relu, leaky relu, prelu, sigmoid,
-/// tanh, softmax, dropout, batch norm, layer norm, recurrent layers (rnn, lstm, gru), and residual and highway blocks
-/// whose bodies hold only these. Any other layer, nested ones included, is refused by name with <see cref="UnsupportedOnDeviceException"/>
+/// Only a chain of layers that have device kernels is accepted: embedding, reshape, conv2d, conv_transpose2d, max_pool2d,
+/// avg_pool2d, batch norm 2d, dropout2d, flatten, dense (with time steps and DropConnect too), relu, leaky relu, prelu,
+/// sigmoid, tanh, softmax, dropout, batch norm, layer norm, recurrent layers (rnn, lstm, gru), and residual and highway
+/// blocks whose bodies hold only these. Any other layer, nested ones included, is refused by name with <see cref="UnsupportedOnDeviceException"/>
 /// before anything is allocated on the device.
 /// </remarks>
 internal sealed class DeviceNetwork : IDisposable
 {
     /// <summary>The layers a device worker runs, for messages.</summary>
     public const string Supported =
-        "embedding, reshape, conv2d, max_pool2d, avg_pool2d, batch_norm2d, dropout2d, flatten, dense (without DropConnect), " +
+        "embedding, reshape, conv2d, conv_transpose2d, max_pool2d, avg_pool2d, batch_norm2d, dropout2d, flatten, dense, " +
         "relu, leaky_relu, prelu, sigmoid, tanh, softmax, dropout, batch_norm, layer_norm, rnn, lstm, gru, " +
         "and residual and highway blocks of these";
 
@@ -94,10 +94,9 @@ internal sealed class DeviceNetwork : IDisposable
         {
             string? reason = layer switch
             {
-                Dense { DropConnect: > 0 } => "DropConnect has no device kernel",
                 Dense or Relu or LeakyRelu or ParametricRelu or Sigmoid or Tanh or Softmax or Dropout or BatchNorm or LayerNorm => null,
                 Embedding => null,
-                Reshape or Flatten or Conv2d or MaxPool2d or AvgPool2d or Dropout2d or BatchNorm2d => null,
+                Reshape or Flatten or Conv2d or ConvTranspose2d or MaxPool2d or AvgPool2d or Dropout2d or BatchNorm2d => null,
                 Recurrent => null,
                 // A sequential is only ever the body of a block here (the root network is not among the layers).
                 Residual or Highway or Sequential => null,
@@ -152,8 +151,11 @@ internal sealed class DeviceNetwork : IDisposable
             case Dense dense:
                 {
                     var (weight, bias) = ParametersOf(model, name);
+                    var dropConnect = dense.DropConnect > 0
+                        ? new DeviceDropConnect(accelerator, kernels, weight.Length, dense.DropConnect, layer.Index)
+                        : null;
                     return new DeviceDense(kernels, name, dense.InputSize / dense.Steps, dense.OutputSize / dense.Steps,
-                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), dense.Steps);
+                        ValuesOf(weight), ValuesOf(bias), GradientsOf(weight), GradientsOf(bias), dense.Steps, dropConnect);
                 }
             case Embedding embedding:
                 {
@@ -173,6 +175,15 @@ internal sealed class DeviceNetwork : IDisposable
                             GradientsOf(views[0]), GradientsOf(views[1]), maxBatch)
                         : new DeviceConv2d(accelerator, kernels, name, geometry, ValuesOf(views[0]), default,
                             GradientsOf(views[0]), default, maxBatch);
+                }
+            case ConvTranspose2d conv:
+                {
+                    var views = model.Store.Parameters.Where(view => view.LayerName == name).ToArray();
+                    // weight, then bias when the layer has one, as ConvTranspose2d declares them.
+                    var geometry = new ImageWindow(conv.InputShape, conv.OutputShape, conv.Window);
+                    return new DeviceConvTranspose2d(accelerator, kernels, name, geometry, ValuesOf(views[0]),
+                        conv.HasBias ? ValuesOf(views[1]) : default, GradientsOf(views[0]), conv.HasBias ? GradientsOf(views[1]) : default,
+                        maxBatch);
                 }
             case MaxPool2d pool:
                 return new DeviceMaxPool2d(accelerator, kernels, name, new ImageWindow(pool.InputShape, pool.OutputShape, pool.Window),

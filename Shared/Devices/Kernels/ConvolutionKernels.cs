@@ -8,6 +8,9 @@ namespace DistributedTrainer.Devices.Kernels;
 /// column), so no sum is split between threads and no atomics are needed: a device gives the same floats every run.
 /// The parameter gradients are summed per sample first (B times more threads than weights) and then over the samples
 /// in increasing order. They differ from the SIMD layer's (direct or im2col + GEMM) by rounding only.
+/// <see cref="Numerics.Layers.ConvTranspose2d"/> runs on the same kernels over <see cref="ImageWindow.Transposed"/>: its
+/// forward pass is this input gradient, its input gradient this forward pass, and its weight gradient this one with the
+/// input and the output gradient swapped; only its bias is added by a kernel of its own.
 /// </summary>
 internal static class ConvolutionKernels
 {
@@ -142,6 +145,15 @@ internal static class ConvolutionKernels
             sum += outputGradient[at + k];
         }
         sampleBiasGradient[index] = sum;
+    }
+
+    // output (B, O, OH, OW) += bias (O), per channel; one thread per output element. The transposed convolution's forward
+    // pass, whose sums come from InputGradient, which has no bias.
+    public static void AddChannelBias(Index1D index, ArrayView<float> output, ArrayView<float> bias, ImageWindow g)
+    {
+        int plane = g.OutHeight * g.OutWidth;
+        int o = index / plane % g.OutChannels;
+        output[index] += bias[o];
     }
 
     // perSample (B, N) -> gradient (N) += Σ_r perSample[r], rows in increasing order; one thread per column

@@ -27,6 +27,8 @@ internal sealed class DeviceKernels
         TanhBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ActivationKernels.TanhBackward);
         DropoutForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>, int, int, float, float, ulong, ulong>(DropoutKernels.Forward);
         DropoutBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DropoutKernels.Backward);
+        DropConnectMask = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong, ulong>(DropConnectKernels.Mask);
+        DropConnectWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(DropConnectKernels.WeightGradient);
         SoftmaxCrossEntropy = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, float>(LossKernels.SoftmaxCrossEntropy);
         MeanSquaredError = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, float>(LossKernels.MeanSquaredError);
         FixedPointAdd = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<long>, ArrayView<int>, ArrayView<float>, int>(FixedPointKernels.Add);
@@ -52,6 +54,7 @@ internal sealed class DeviceKernels
         ConvolutionInputGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.InputGradient);
         ConvolutionSampleWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.SampleWeightGradient);
         ConvolutionSampleBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.SampleBiasGradient);
+        AddChannelBias = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow>(ConvolutionKernels.AddChannelBias);
         AddSampleSums = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ConvolutionKernels.AddSampleSums);
         MaxPoolForward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ImageWindow>(PoolingKernels.MaxForward);
         MaxPoolBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, ImageWindow>(PoolingKernels.MaxBackward);
@@ -108,6 +111,10 @@ internal sealed class DeviceKernels
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> DropoutBackward { get; }
 
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong, ulong> DropConnectMask { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> DropConnectWeightGradient { get; }
+
     public Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, float> SoftmaxCrossEntropy { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<double>, ArrayView<int>, ArrayView<float>, ArrayView<int>, int, float> MeanSquaredError { get; }
@@ -157,6 +164,8 @@ internal sealed class DeviceKernels
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ImageWindow> ConvolutionSampleWeightGradient { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> ConvolutionSampleBiasGradient { get; }
+
+    public Action<Index1D, ArrayView<float>, ArrayView<float>, ImageWindow> AddChannelBias { get; }
 
     public Action<Index1D, ArrayView<float>, ArrayView<float>, int, int> AddSampleSums { get; }
 

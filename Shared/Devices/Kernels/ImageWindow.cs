@@ -34,6 +34,13 @@ internal readonly struct ImageWindow
         Dilation = window.Dilation;
     }
 
+    /// <summary>
+    /// Input and output swapped: a transposed convolution from (C, H, W) to (O, OH, OW) as the conv2d from (O, OH, OW) to
+    /// (C, H, W) with the same window, whose input gradient the transposed convolution is.
+    /// </summary>
+    public ImageWindow Transposed => new(new ImageShape(OutChannels, OutHeight, OutWidth), new ImageShape(Channels, Height, Width),
+        new WindowGeometry(Kernel, Stride, Padding, Dilation));
+
     /// <summary>Floats per input row: C·H·W.</summary>
     public int InputSize => Channels * Height * Width;
 

@@ -77,6 +77,15 @@ public sealed class ConvTranspose2d : Layer, IImageLayer
 
     public override int OutputSize => OutputShape.Size;
 
+    /// <summary>The image of each input row.</summary>
+    public ImageShape InputShape => _input;
+
+    /// <summary>Kernel side, stride, padding and dilation.</summary>
+    public WindowGeometry Window => _window;
+
+    /// <summary>Whether the layer adds a learned bias per output channel (its second parameter).</summary>
+    public bool HasBias => _hasBias;
+
     /// <summary>The output image of a transposed convolution (PyTorch's size rule).</summary>
     public static ImageShape OutputShapeOf(ImageShape input, int outChannels, WindowGeometry window, int outputPadding)
     {
