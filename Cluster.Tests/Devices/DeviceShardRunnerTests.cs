@@ -46,13 +46,7 @@ public sealed class DeviceShardRunnerTests
     {
         // Five shards' changes of up to 8 rows each, after a dense layer whose GEMM rounds differently: on the CPU
         // accelerator the largest difference is 2.9e-6 on a sum of 9.2, 3e-7 relative.
-        var spec = DeviceJobs.NormalizationSpec();
-        var data = SyntheticJobs.Blobs();
-        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
-        model.Initialize(spec.Seed);
-        MoveRunningStatistics(model);
-
-        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
+        AssertBlobStepMatches(DeviceJobs.NormalizationSpec());
     }
 
     [Fact]
@@ -60,13 +54,7 @@ public sealed class DeviceShardRunnerTests
     {
         // Five shards through both convolutions, batch norm 2d and dropout2d: on the CPU accelerator the largest difference
         // is 6.4e-7 x (1 + |expected|) for the gradients and 1.4e-7 for the buffer changes.
-        var spec = DeviceJobs.ConvolutionSpec();
-        var data = SyntheticJobs.Blobs();
-        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
-        model.Initialize(spec.Seed);
-        MoveRunningStatistics(model);
-
-        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
+        AssertBlobStepMatches(DeviceJobs.ConvolutionSpec());
     }
 
     [Fact]
@@ -75,13 +63,7 @@ public sealed class DeviceShardRunnerTests
         // Five shards through two transposed convolutions (stride, padding, output padding; dilation without bias), batch
         // norm 2d and a conv2d: on the CPU accelerator the largest difference is 3.6e-6 x (1 + |expected|) for the gradients
         // and 3.5e-7 for the buffer changes.
-        var spec = DeviceJobs.UpsamplingSpec();
-        var data = SyntheticJobs.Blobs();
-        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
-        model.Initialize(spec.Seed);
-        MoveRunningStatistics(model);
-
-        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
+        AssertBlobStepMatches(DeviceJobs.UpsamplingSpec());
     }
 
     [Fact]
@@ -90,13 +72,7 @@ public sealed class DeviceShardRunnerTests
         // The synthetic job every CPU test trains: a dense layer with DropConnect, batch norm, a residual block and dropout.
         // Five shards of one step share the dense layer's mask: on the CPU accelerator the largest difference is 1.4e-6 x
         // (1 + |expected|) for the gradients and 2.6e-7 for the buffer changes.
-        var spec = SyntheticJobs.Spec();
-        var data = SyntheticJobs.Blobs();
-        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
-        model.Initialize(spec.Seed);
-        MoveRunningStatistics(model);
-
-        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
+        AssertBlobStepMatches(SyntheticJobs.Spec());
     }
 
     [Fact]
@@ -223,13 +199,21 @@ public sealed class DeviceShardRunnerTests
         AssertStepMatches(spec.Model, model, data.Train, spec.Seed, [.. Enumerable.Range(0, 13).Select(i => (i * 7) % data.Train.Count)], [8, 5]);
     }
 
-    // Running statistics away from their initial 0 and 1, so that their change depends on them.
-    private static void MoveRunningStatistics(Model model)
+    /// <summary>
+    /// <see cref="AssertStepMatches"/> for <paramref name="spec"/>'s model on the blobs' five shards, its running statistics
+    /// moved away from their initial 0 and 1 first, so that their change depends on them.
+    /// </summary>
+    private static void AssertBlobStepMatches(JobSpec spec)
     {
+        var data = SyntheticJobs.Blobs();
+        using var model = ModelFactory.Build(spec.Model, data.FeatureCount, Shard);
+        model.Initialize(spec.Seed);
         for (int i = 0; i < model.Store.BufferValues.Length; i++)
         {
             model.Store.BufferValues[i] = 0.5f + (i % 5) * 0.25f;
         }
+
+        AssertStepMatches(spec.Model, model, data.Train, spec.Seed, BlobIds, BlobShards);
     }
 
     /// <summary>
