@@ -13,15 +13,17 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// Computes a job's micro-shards and evaluations on its workers (the protocol at the top of cluster.proto): each step every worker
 /// gets its contiguous run of micro-shards, sized by its measured throughput (<see cref="ShardBalancer"/>), and its segment of the master parameters, the workers all-gather the
 /// parameters and reduce-scatter the exact fixed-point gradient sums over their ring, and each answers with its
-/// segment of the sums. Results are summed in shard order, so the <see cref="Trainer"/> above gets bitwise what
-/// <see cref="LocalGradientBackend"/> gives, on any number of workers.
+/// segment of the sums divided by the batch size (the batch's mean gradient, as <see cref="StepGradient.Average"/> gives it).
+/// Results are summed in shard order, so the <see cref="Trainer"/> above gets bitwise what <see cref="LocalGradientBackend"/>
+/// gives, on any number of workers. Which workers form the ring, and which of them a failure blames, is
+/// <see cref="RingMembership"/>'s; this class runs each step's round on it.
 /// </summary>
 /// <remarks>
 /// Elastic: a step's calls have the deadline <see cref="StepDeadlines"/> gives (the running median step time,
 /// within the spec's floor and ceiling), and the workers' ring pieces half of it, so a silent peer is named by its
 /// neighbour before the coordinator's deadline passes. When a call fails, the worker at fault (the caller itself,
-/// or the ring peer it names) is named in an event and dropped from the pool, the others are prepared again as a
-/// new ring generation, and the same step is re-run from the unchanged master parameters: survivors keep their data
+/// or the ring peer it names) is named in an event and dropped from the pool (<see cref="RingMembership"/>), the others are
+/// prepared again as a new ring generation, and the same step is re-run from the unchanged master parameters: survivors keep their data
 /// and engines, and no checkpoint is reloaded. Workers that joined the pool are taken in at the next step.
 /// A GAN job's backend (<see cref="IAdversarialBackend"/>) sends both networks' parameters every step and names the
 /// network the step updates; the workers reduce that network's sums, and everything else goes as above.
@@ -29,7 +31,6 @@ namespace DistributedTrainer.Coordinator.Cluster;
 internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBackend
 {
     private readonly string _jobId;
-    private readonly JobSpec _spec;
     private readonly LoadedData _data;
     // The network of an ordinary job, or a GAN's discriminator, whose parameters come after _generator's.
     private readonly Model _model;
@@ -37,11 +38,10 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private readonly ParameterStore[] _stores;
     private readonly ClusterBackendOptions _options;
     private readonly Action<string> _onEvent;
-    private readonly IWorkerPool _pool;
     private readonly StepDeadlines _deadlines;
     private readonly int _shardSize;
     private readonly float[] _parameters;
-    private WorkerClient[] _workers = [];
+    private readonly RingMembership _ring;
     private readonly ShardBalancer _balancer;
     // This attempt's micro-shards by rank, from the balancer: the headers and the collection read the same split.
     private (int First, int Count)[] _assignment = [];
@@ -49,15 +49,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private ShardResult[] _shardResults = [];
     // The network the step in flight updates: non-finite indices of the workers' sums are named in it.
     private Model _updated;
-    // Rings are numbered from the wall clock, so a coordinator restarted mid-job starts above the generation its
-    // predecessor left on the workers (a worker refuses an older generation than the one it holds).
-    private long _generation = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    private bool _prepared;
-    private bool _everPrepared;
     // The step number the next collective uses: a parameter sync before an evaluation takes the step after the last one.
     private long _nextStep;
-    // The step in which a worker was last dropped for refusing a request as invalid; -1: none yet.
-    private long _invalidRefusalStep = -1;
     // The batch after the one in ComputeAsync (the trainer's hint); empty when unknown.
     private ReadOnlyMemory<int> _upcoming;
 
@@ -90,7 +83,6 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         ArgumentNullException.ThrowIfNull(onEvent);
         options.Validate();
         _jobId = jobId;
-        _spec = spec;
         _data = data;
         _model = model;
         _generator = generator;
@@ -99,10 +91,11 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         _options = options;
         _balancer = new ShardBalancer(options.BalanceByThroughput);
         _onEvent = onEvent;
-        _pool = pool;
         _deadlines = StepDeadlines.FromSpec(spec.FaultTolerance);
         _shardSize = MicroShards.SizeOf(spec);
         _parameters = new float[FlatVectors.ParameterLength(_stores)];
+        _ring = new RingMembership(jobId, spec, pool, options, onEvent, _parameters.Length, FlatVectors.GradientLength(model.Store),
+            generator is null ? 0 : FlatVectors.GradientLength(generator.Store));
     }
 
     public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient,
@@ -131,18 +124,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 : $"Job {_jobId} is a GAN job: every step updates the generator or the discriminator");
         }
         _updated = update == StepHeader.Types.Update.Generator ? _generator! : _model;
-        // A step boundary: workers that are stopping leave and workers that registered since join now, so the ring
-        // never changes within a step.
-        foreach (var leaving in _pool.TakeLeaving())
-        {
-            await ReleaseLeavingAsync(leaving, step, cancellationToken);
-        }
-        var joined = await _pool.JoinAsync();
-        if (joined.Count > 0)
-        {
-            _prepared = false;
-            _onEvent($"{string.Join(", ", joined.Select(worker => worker.Id))} joined job {_jobId} at step {step}");
-        }
+        await _ring.AdmitAsync(step, cancellationToken);
         int shards = MicroShards.Count(samples, _shardSize);
         bool retry = false;
         while (true)
@@ -155,7 +137,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                     // every call checks that its segment was covered).
                     gradient.Reset();
                 }
-                await EnsurePreparedAsync(step, cancellationToken);
+                await _ring.EnsurePreparedAsync(step, cancellationToken);
                 var started = Stopwatch.GetTimestamp();
                 await StepAllAsync(step, update, batch, samples, shards, gradient, "step", cancellationToken);
                 var result = Collect(step, shards, gradient);
@@ -164,9 +146,9 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 _nextStep = step + 1;
                 return result;
             }
-            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && IsWorkersFault(failure, step))
+            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && _ring.IsWorkersFault(failure, step))
             {
-                await DropAsync(failure, cancellationToken);
+                await _ring.DropAsync(failure, cancellationToken);
                 retry = true;
             }
         }
@@ -187,38 +169,28 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             {
                 return await EvaluateOnRingAsync(split, data, cancellationToken);
             }
-            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && IsWorkersFault(failure, _nextStep))
+            catch (WorkerFailedException failure) when (!cancellationToken.IsCancellationRequested && _ring.IsWorkersFault(failure, _nextStep))
             {
-                await DropAsync(failure, cancellationToken);
+                await _ring.DropAsync(failure, cancellationToken);
             }
         }
     }
 
     /// <summary>Asks every worker to forget the job (best effort, short deadline), then closes the channels.</summary>
-    public void Dispose()
-    {
-        if (_everPrepared)
-        {
-            Task.WhenAll(_workers.Select(worker => worker.StopAsync(_jobId, _options.StopTimeout))).GetAwaiter().GetResult();
-        }
-        foreach (var worker in _workers)
-        {
-            worker.Dispose();
-        }
-    }
+    public void Dispose() => _ring.Dispose();
 
     private async Task<ShardResult> EvaluateOnRingAsync(DataSplit split, Dataset data, CancellationToken cancellationToken)
     {
-        await EnsurePreparedAsync(_nextStep, cancellationToken);
+        await _ring.EnsurePreparedAsync(_nextStep, cancellationToken);
         // The trainer changes the master after every step and may restore other parameters (early stopping), so
         // the workers get the current ones before every evaluation.
         await StepAllAsync(_nextStep, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty, 0, 0, null, "parameter sync", cancellationToken);
 
         int chunk = Trainer.EvaluationChunk;
         int chunks = (data.Count + chunk - 1) / chunk;
-        var calls = new Task<EvaluateResponse>?[_workers.Length];
+        var calls = new Task<EvaluateResponse>?[_ring.Workers.Count];
         using var round = new CallRound(cancellationToken);
-        for (int rank = 0; rank < _workers.Length; rank++)
+        for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
             var (first, count) = Run(rank, chunks);
             if (count == 0)
@@ -228,18 +200,18 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             var request = new EvaluateRequest
             {
                 JobId = _jobId,
-                Generation = _generation,
+                Generation = _ring.Generation,
                 Split = split == DataSplit.Validation ? EvaluateRequest.Types.Split.Validation : EvaluateRequest.Types.Split.Test,
                 Start = first * chunk,
                 End = Math.Min((first + count) * chunk, data.Count),
                 Chunk = chunk,
             };
-            calls[rank] = round.Add(_workers[rank].EvaluateAsync(request, _nextStep, _options.EvaluateTimeout, round.Token));
+            calls[rank] = round.Add(_ring.Workers[rank].EvaluateAsync(request, _nextStep, _options.EvaluateTimeout, round.Token));
         }
         await round.WhenAllAsync();
 
         var sum = default(ShardResult);
-        for (int rank = 0; rank < _workers.Length; rank++)
+        for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
             if (calls[rank] is not { } call)
             {
@@ -249,7 +221,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             int expected = Run(rank, chunks).Count;
             if (response.Chunks.Count != expected)
             {
-                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, _nextStep, "evaluate",
+                throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, _nextStep, "evaluate",
                     $"it answered {response.Chunks.Count} chunk outcomes for its {expected} chunks");
             }
             foreach (var outcome in response.Chunks)
@@ -267,13 +239,13 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         {
             _shardResults = new ShardResult[shards];
         }
-        for (int rank = 0; rank < _workers.Length; rank++)
+        for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
             var result = _stepResults[rank];
             var (first, count) = _assignment[rank];
             if (result.Shards.Count != count)
             {
-                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, step, "step",
+                throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
                     $"it reported {result.Shards.Count} shard outcomes for its {count} shards");
             }
             for (int k = 0; k < count; k++)
@@ -281,7 +253,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 var outcome = result.Shards[k];
                 if (outcome.ShardIndex != first + k)
                 {
-                    throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, step, "step",
+                    throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
                         $"its outcome {k} is for shard {outcome.ShardIndex}, not {first + k}");
                 }
                 _shardResults[first + k] = new ShardResult(outcome.LossSum, outcome.Correct, outcome.Samples);
@@ -298,7 +270,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                     : $"buffer element {index - gradient.Gradient.Length}";
                 // Gradient health: which worker, which micro-shard of the batch and which layer held the NaN or infinity.
                 string shard = result.NonFiniteShard >= 0 ? $"micro-shard {result.NonFiniteShard}" : "an unknown micro-shard";
-                _onEvent($"Step {step + 1}: worker {_workers[rank].Endpoint.Id} (rank {rank}) found NaN or infinity in {shard}, first at {where}");
+                _onEvent($"Step {step + 1}: worker {_ring.Workers[rank].Endpoint.Id} (rank {rank}) found NaN or infinity in {shard}, first at {where}");
             }
         }
         // From default in shard order, exactly as MicroShardRunner.Compute sums.
@@ -308,147 +280,6 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             sum += _shardResults[shard];
         }
         return sum;
-    }
-
-    /// <summary>
-    /// Whether <paramref name="failure"/> in <paramref name="step"/> is the worker's fault, so that dropping it helps.
-    /// A request one worker refuses as invalid is taken as that worker's problem (its node cannot read the dataset, or
-    /// runs another version): it is dropped and the step re-run without it. A second such refusal in the same step
-    /// blames the request, which every worker would refuse: the job fails then, instead of draining its ring.
-    /// </summary>
-    private bool IsWorkersFault(WorkerFailedException failure, long step)
-    {
-        if (!failure.IsInvalidRequest)
-        {
-            return true;
-        }
-        if (_invalidRefusalStep == step)
-        {
-            return false;
-        }
-        _invalidRefusalStep = step;
-        return true;
-    }
-
-    /// <summary>
-    /// Releases a worker that is stopping, its last step done: tells it to stop the job (so it may exit) and drops it
-    /// from the pool as gone (waiting for workers when too few are left). The step about to run is not a re-run.
-    /// </summary>
-    private async Task ReleaseLeavingAsync(WorkerEndpoint leaving, long step, CancellationToken cancellationToken)
-    {
-        _onEvent($"worker {leaving.Id} is leaving (stopping); job {_jobId} goes on without it from step {step}");
-        if (_workers.FirstOrDefault(worker => worker.Endpoint == leaving) is { } client)
-        {
-            await client.StopAsync(_jobId, _options.StopTimeout);
-        }
-        _prepared = false;
-        if (!await _pool.DropAsync(leaving, gone: true, cancellationToken))
-        {
-            throw new WorkerFailedException(leaving.Id, -1, step, "leave", "the worker left and no worker is left to run the job on");
-        }
-    }
-
-    /// <summary>
-    /// Names the worker at fault for <paramref name="failure"/>, drops it from the pool (waiting for workers when too
-    /// few are left) and marks the ring for a new generation. Throws the failure when no worker is left.
-    /// </summary>
-    private async Task DropAsync(WorkerFailedException failure, CancellationToken cancellationToken)
-    {
-        // A worker that names a ring peer blames that peer; anything else is the worker's own failure.
-        var culprit = failure.PeerRank is { } peer && peer >= 0 && peer < _workers.Length && peer != failure.Rank
-            ? _workers[peer]
-            : _workers.First(worker => worker.Endpoint.Id == failure.WorkerId);
-        bool gone = failure.Kind == WorkerFailureKind.Gone && culprit.Endpoint.Id == failure.WorkerId;
-        string what = failure.Kind switch
-        {
-            WorkerFailureKind.PeerFailed when culprit.Endpoint.Id != failure.WorkerId =>
-                $"worker {culprit.Endpoint.Id} (rank {culprit.Rank}) missed {failure.RingPiece ?? "a ring piece"} of step {failure.Step} ({failure.Phase}; reported by {failure.WorkerId}, rank {failure.Rank})",
-            WorkerFailureKind.Gone => $"worker {culprit.Endpoint.Id} (rank {culprit.Rank}) is gone ({failure.Detail}) at step {failure.Step} ({failure.Phase})",
-            WorkerFailureKind.NoAnswer => $"worker {culprit.Endpoint.Id} (rank {culprit.Rank}) did not answer {failure.Phase} of step {failure.Step} in time ({failure.Detail})",
-            _ => $"worker {culprit.Endpoint.Id} (rank {culprit.Rank}) failed {failure.Phase} of step {failure.Step}: {failure.Detail}",
-        };
-        var survivors = _workers.Where(worker => worker != culprit).Select(worker => worker.Endpoint.Id).ToList();
-        _onEvent(survivors.Count >= _pool.Minimum
-            ? $"{what}; re-running the step on {string.Join(", ", survivors)}"
-            : $"{what}; {survivors.Count} of {_pool.Minimum} workers left, waiting for more");
-
-        if (!gone)
-        {
-            // Alive but failed: it should not hold the job's data and engines while it is out of the ring.
-            await culprit.StopAsync(_jobId, _options.StopTimeout);
-        }
-        _prepared = false;
-        if (!await _pool.DropAsync(culprit.Endpoint, gone, cancellationToken))
-        {
-            throw failure;
-        }
-    }
-
-    /// <summary>
-    /// Prepares the pool's workers as a new ring generation when it changed (first use, a worker dropped or joined):
-    /// the workers that already hold the job keep its data and engines and only re-link.
-    /// </summary>
-    private async Task EnsurePreparedAsync(long step, CancellationToken cancellationToken)
-    {
-        if (_prepared)
-        {
-            return;
-        }
-        var workers = _pool.Workers;
-        var kept = _workers.ToDictionary(worker => worker.Endpoint);
-        foreach (var worker in _workers.Where(worker => !workers.Contains(worker.Endpoint)))
-        {
-            worker.Dispose();
-        }
-        _workers = [.. workers.Select((endpoint, rank) => kept.TryGetValue(endpoint, out var client) && client.Rank == rank
-            ? client
-            : Replace(client, new WorkerClient(endpoint, rank, _options.Token)))];
-        _stepResults = new StepResult[_workers.Length];
-        long generation = ++_generation;
-
-        var ring = _workers.Select(worker => worker.Endpoint.Address.ToString().TrimEnd('/')).ToArray();
-        using var round = new CallRound(cancellationToken);
-        var calls = _workers.Select(worker => round.Add(worker.PrepareAsync(new PrepareJobRequest
-        {
-            JobId = _jobId,
-            Spec = _spec,
-            Rank = worker.Rank,
-            WorldSize = _workers.Length,
-            Ring = { ring },
-            Generation = generation,
-            Threads = worker.Endpoint.Threads,
-        }, step, _options.PrepareTimeout, round.Token))).ToArray();
-        // Set before waiting: workers that did prepare are told to stop on dispose even if another one failed.
-        _everPrepared = true;
-        await round.WhenAllAsync();
-
-        long parameters = _parameters.Length;
-        long gradientLength = FlatVectors.GradientLength(_model.Store);
-        long generatorGradientLength = _generator is null ? 0 : FlatVectors.GradientLength(_generator.Store);
-        for (int rank = 0; rank < _workers.Length; rank++)
-        {
-            var response = calls[rank].Result;
-            if (response.ParameterCount != parameters || response.GradientCount != gradientLength)
-            {
-                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, step, "prepare",
-                    $"its model has {response.ParameterCount} parameters and {response.GradientCount} gradient elements; the coordinator's has {parameters} and {gradientLength}");
-            }
-            if (response.GeneratorGradientCount != generatorGradientLength)
-            {
-                throw new WorkerFailedException(_workers[rank].Endpoint.Id, rank, step, "prepare",
-                    $"its generator has {response.GeneratorGradientCount} gradient elements; the coordinator's has {generatorGradientLength}");
-            }
-        }
-        _prepared = true;
-        _onEvent($"Job {_jobId} runs on {_workers.Length} workers from step {step} (ring generation {generation}): " +
-            string.Join(", ", _workers.Select(worker => $"{worker.Endpoint.Id} (rank {worker.Rank}, {worker.Endpoint.Address})")));
-    }
-
-    /// <summary>A worker whose rank changed gets a new client (the client carries the rank); the old one is closed.</summary>
-    private static WorkerClient Replace(WorkerClient? old, WorkerClient replacement)
-    {
-        old?.Dispose();
-        return replacement;
     }
 
     /// <summary>
@@ -464,20 +295,24 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         // Half the step's deadline for one ring piece: a silent peer is named by its neighbour before the
         // coordinator's own deadline ends every call at once.
         int ringTimeoutMs = (int)Math.Max(1, deadline.TotalMilliseconds / 2);
-        _assignment = _balancer.Split([.. _workers.Select(worker => worker.Endpoint.Id)], shards);
+        _assignment = _balancer.Split([.. _ring.Workers.Select(worker => worker.Endpoint.Id)], shards);
         using var round = new CallRound(cancellationToken);
-        var calls = new Task<StepResult>[_workers.Length];
-        for (int rank = 0; rank < _workers.Length; rank++)
+        var calls = new Task<StepResult>[_ring.Workers.Count];
+        if (_stepResults.Length != calls.Length)
+        {
+            _stepResults = new StepResult[calls.Length];
+        }
+        for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
             var header = Header(step, update, batch, samples, rank);
             header.RingTimeoutMs = ringTimeoutMs;
-            var worker = _workers[rank];
+            var worker = _ring.Workers[rank];
             // Each call on its own thread-pool task: serializing the parameter pieces should not hold back the others.
             calls[rank] = round.Add(Task.Run(() => worker.StepAsync(header, _parameters, gradient,
-                _workers.Length, phase, deadline, round.Token), round.Token));
+                _ring.Workers.Count, phase, deadline, round.Token), round.Token));
         }
         await round.WhenAllAsync();
-        for (int rank = 0; rank < _workers.Length; rank++)
+        for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
             _stepResults[rank] = calls[rank].Result;
         }
@@ -486,7 +321,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     // Feeds the workers' compute times of the step just collected to the balancer; names chronic stragglers.
     private void Balance(int batchLength)
     {
-        var ids = _workers.Select(worker => worker.Endpoint.Id).ToArray();
+        var ids = _ring.Workers.Select(worker => worker.Endpoint.Id).ToArray();
         var samples = _assignment.Select(run => run.Count == 0 ? 0
             : Math.Min((run.First + run.Count) * _shardSize, batchLength) - run.First * _shardSize).ToArray();
         var seconds = _stepResults.Select(result => result.ComputeSeconds).ToArray();
@@ -507,7 +342,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     // A generator update's shards are noise vectors: lengths and indices, no sample ids.
     private StepHeader Header(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int rank)
     {
-        var header = new StepHeader { JobId = _jobId, Generation = _generation, Step = step, Update = update, BatchSize = samples };
+        var header = new StepHeader { JobId = _jobId, Generation = _ring.Generation, Step = step, Update = update, BatchSize = samples };
         var (first, count) = _assignment[rank];
         if (count == 0)
         {
@@ -539,8 +374,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     /// <summary>Rank <paramref name="rank"/>'s contiguous run of <paramref name="items"/> split evenly over the ring.</summary>
     private (int First, int Count) Run(int rank, int items)
     {
-        int first = (int)((long)items * rank / _workers.Length);
-        int next = (int)((long)items * (rank + 1) / _workers.Length);
+        int first = (int)((long)items * rank / _ring.Workers.Count);
+        int next = (int)((long)items * (rank + 1) / _ring.Workers.Count);
         return (first, next - first);
     }
 }
