@@ -5,7 +5,7 @@
 # goes to stdout; paste it into docs/BENCHMARKS.md.
 #   Bench/gpu-check.sh [PUBLISH_DIR]     (default publish/linux-x64, made by Bench/publish-gpu.sh)
 # Needs: the NVIDIA driver (nvidia-smi, libcuda.so); the self-contained Bench from publish-gpu.sh (no .NET runtime
-# needed); for the kernel tests the .NET 10 SDK (xunit runs through `dotnet test`), else they are reported as not run;
+# needed) and its self-running device tests (or, without them, the .NET 10 SDK for `dotnet test`);
 # for the PyTorch column python3 with a CUDA build of torch (PYTHON, default /usr/bin/python3); for the cuBLAS runs
 # libcublas.so.12 (CUDA 12 toolkit, or the nvidia-cublas-cu12 wheel PyTorch installs, which is put on LD_LIBRARY_PATH).
 set -uo pipefail
@@ -33,14 +33,19 @@ for dir in ${search//:/ } /usr/local/cuda/lib64 $wheel; do
 done
 echo "libcublas: ${cublas:-not found (the DT_DEVICE_GEMM=cublas runs fail)}"
 
+# The device tests from the self-contained publish (no SDK needed; they find examples/ by walking up to the repository
+# root, so the publish stays inside the checkout), else through dotnet test when an SDK is here.
 for gemm in cublas kernels; do
   echo
   echo "### Device kernel tests on cuda:0 (DT_TEST_DEVICE=cuda, DT_DEVICE_GEMM=$gemm)"
-  if command -v dotnet >/dev/null && dotnet --list-sdks | grep -q '^10\.'; then
+  if [ -x "$publish/devices.tests/Devices.Tests" ]; then
+    DT_TEST_DEVICE=cuda DT_DEVICE_GEMM=$gemm "$publish/devices.tests/Devices.Tests" \
+      -namespace DistributedTrainer.Tests.Devices -noColor -noLogo 2>&1 | tail -25 || status=1
+  elif command -v dotnet >/dev/null && dotnet --list-sdks | grep -q '^10\.'; then
     DT_TEST_DEVICE=cuda DT_DEVICE_GEMM=$gemm dotnet test Cluster.Tests/Cluster.Tests.csproj -c Release \
       --filter "FullyQualifiedName~DistributedTrainer.Tests.Devices" 2>&1 | tail -5 || status=1
   else
-    echo "NOT RUN: the .NET 10 SDK is not installed here (the kernel tests run through dotnet test)."
+    echo "NOT RUN: neither $publish/devices.tests/Devices.Tests (Bench/publish-gpu.sh) nor a .NET 10 SDK is here."
     status=1
   fi
 done
