@@ -10,9 +10,10 @@ using DistributedTrainer.Protos.V1;
 namespace DistributedTrainer.Training;
 
 /// <summary>
-/// The central half of a step (the coordinator's in a cluster): averages the summed gradient over the global
-/// batch, adds the regularization gradient, refuses a non-finite gradient, clips, and applies the optimizer at
-/// the scheduled learning rate to the master parameters.
+/// The central half of a step (the coordinator's in a cluster): takes the batch's mean gradient (a
+/// <see cref="StepGradient"/>, averaged from the exact sums by the backend or by the workers), refuses a non-finite one,
+/// adds the regularization gradient, clips, and applies the optimizer at the scheduled learning rate to the master
+/// parameters, and the mean buffer change to the buffers.
 /// </summary>
 public sealed class ParameterUpdater
 {
