@@ -66,7 +66,11 @@ public sealed class GracefulShutdownTests : IAsyncLifetime, IAsyncDisposable
     [Fact]
     public async Task Worker_SigtermMidJob_FinishesItsStepLeavesAndNoStepIsReRun()
     {
-        var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs: 6);
+        // 12 epochs of 10 steps, the worker stopped after step 5: the job must still be running when the worker's Leave
+        // reaches the coordinator (a busy machine takes a while to deliver SIGTERM and call it), or the job ends first
+        // and releases the worker without the leave ever being seen (fresh-clone CI run 23 failed so with 6 epochs,
+        // the worker stopped after step 20 of 60).
+        var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs: 12);
         byte[] expected = await UndisturbedModelAsync(spec);
         spec.MinWorkers = 1;
         var coordinator = Track(await CoordinatorProcess.StartAsync(Path.Combine(_cluster.Directory, "state")));
@@ -76,7 +80,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime, IAsyncDisposable
         var atStep = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var watch = WatchAsync(coordinator.Address, jobId, _ => false, jobEvent =>
         {
-            if (jobEvent.Step?.Step >= 20)
+            if (jobEvent.Step?.Step >= 5)
             {
                 atStep.TrySetResult();
             }
