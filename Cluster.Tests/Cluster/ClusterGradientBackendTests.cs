@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using DistributedTrainer.Coordinator.Cluster;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Data;
@@ -259,6 +262,60 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         AssertSameRun(local, cluster);
         Assert.Contains(events, e => e.StartsWith("worker w-bad (rank 1) failed prepare of step 0", StringComparison.Ordinal)
             && e.Contains("not found on this worker", StringComparison.Ordinal) && e.EndsWith("re-running the step on w-1, w-2", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task RunAsync_AfterTheFirstStepsOfAnEpoch_WorkersUpdateTheirOwnSegmentsInsteadOfReceivingThem(int workers)
+    {
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
+        await using var fleet = await WorkerFleet.StartAsync(workers);
+        string jobId = $"j-segments-{workers}";
+        var segments = new ConcurrentDictionary<string, long>();
+        using var listener = ParameterSegmentListener(jobId, segments);
+
+        var cluster = TrainOnCluster(job, fleet, jobId);
+
+        AssertSameRun(local, cluster);
+        int epochs = cluster.Epochs.Count;
+        long steps = cluster.Summary.Steps;
+        Assert.True(steps > 4 * epochs, $"{steps} steps in {epochs} epochs");
+        // Received: the first step (the trainer has not named its optimizer yet), the second (now with the optimizer
+        // state) and the first of every later epoch (the evaluations' parameter syncs come between). Every other step
+        // the workers repeat the coordinator's update.
+        Assert.Equal(workers * (epochs + 1L), segments.GetValueOrDefault("received"));
+        Assert.Equal(workers * (steps - epochs - 1), segments.GetValueOrDefault("updated"));
+    }
+
+    private static MeterListener ParameterSegmentListener(string jobId, ConcurrentDictionary<string, long> counts)
+    {
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == TrainingDiagnostics.Meter.Name && instrument.Name == "train.worker.parameter_segments")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? job = null;
+            string? outcome = null;
+            foreach (var tag in tags)
+            {
+                job = tag.Key == TrainingAttributes.JobId ? (string?)tag.Value : job;
+                outcome = tag.Key == TrainingAttributes.Outcome ? (string?)tag.Value : outcome;
+            }
+            if (job == jobId && outcome is not null)
+            {
+                counts.AddOrUpdate(outcome, value, (_, sum) => sum + value);
+            }
+        });
+        listener.Start();
+        return listener;
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Data;
 using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Numerics.Optimizers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Adversarial;
@@ -53,6 +54,16 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private long _nextStep;
     // The batch after the one in ComputeAsync (the trainer's hint); empty when unknown.
     private ReadOnlyMemory<int> _upcoming;
+    // The master's optimizer, once the trainer has named it (Updated): its state goes to the workers with the parameters.
+    private Optimizer? _optimizer;
+    // The step the workers of generation _heldGeneration answered last, whose parameters (the master's before that step's
+    // update) and mean gradient they hold; -1 when they hold none that the master still matches.
+    private long _heldStep = -1;
+    private long _heldGeneration;
+    // Whether the workers hold their segments' optimizer state, as the master's stood before the held step's update.
+    private bool _workersHoldState;
+    // The update of the held step, once the trainer has applied it to the master: the next step sends it instead of parameters.
+    private SegmentUpdate? _heldUpdate;
 
     /// <param name="jobId">The job; workers hold it under this id.</param>
     /// <param name="spec">The job's spec, with data paths the workers can read; fault_tolerance sets the deadlines.</param>
@@ -138,9 +149,14 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                     gradient.Reset();
                 }
                 await _ring.EnsurePreparedAsync(step, cancellationToken);
+                var segmentUpdate = SegmentUpdateFor(step);
+                // Whatever happens below, the workers hold this step's state only once every one of them has answered.
+                (_heldStep, _heldUpdate) = (-1, null);
                 var started = Stopwatch.GetTimestamp();
-                await StepAllAsync(step, update, batch, samples, shards, gradient, "step", cancellationToken);
+                bool withState = await StepAllAsync(step, update, batch, samples, shards, gradient, segmentUpdate, "step", cancellationToken);
                 var result = Collect(step, shards, gradient);
+                (_heldStep, _heldGeneration) = (step, _ring.Generation);
+                _workersHoldState = segmentUpdate is not null || withState;
                 _deadlines.Record(Stopwatch.GetElapsedTime(started));
                 Balance(samples);
                 _nextStep = step + 1;
@@ -155,6 +171,40 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     }
 
     public void Upcoming(ReadOnlyMemory<int> nextBatch) => _upcoming = nextBatch;
+
+    /// <summary>
+    /// Keeps the master's update of the step the workers hold, so that the next step has them repeat it on their segments
+    /// (StepHeader.segment_update) instead of receiving the new parameters. Any other change of the master (an update of
+    /// a step they do not hold) makes the next step send the parameters.
+    /// </summary>
+    public void Updated(long step, UpdateResult update, Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        _optimizer = optimizer;
+        if (_generator is not null || step != _heldStep)
+        {
+            (_heldStep, _heldUpdate) = (-1, null);
+            return;
+        }
+        _heldUpdate = new SegmentUpdate
+        {
+            Step = step,
+            Applied = update.Applied,
+            LearningRate = update.LearningRate,
+            ClipScale = update.Applied ? update.ClipScale : 1f,
+            OptimizerStep = optimizer.StepCount,
+        };
+    }
+
+    /// <summary>
+    /// The update that brings the workers' segments to the master's parameters for <paramref name="step"/>, or null when
+    /// they need the parameters themselves: they hold the step before it in this generation, with optimizer state, and the
+    /// master has changed by exactly that step's update since.
+    /// </summary>
+    private SegmentUpdate? SegmentUpdateFor(long step) =>
+        _heldUpdate is { } held && held.Step == step - 1 && _heldStep == step - 1 && _heldGeneration == _ring.Generation && _workersHoldState
+            ? held
+            : null;
 
     public async ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken)
     {
@@ -183,8 +233,9 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     {
         await _ring.EnsurePreparedAsync(_nextStep, cancellationToken);
         // The trainer changes the master after every step and may restore other parameters (early stopping), so
-        // the workers get the current ones before every evaluation.
-        await StepAllAsync(_nextStep, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty, 0, 0, null, "parameter sync", cancellationToken);
+        // the workers get the current ones before every evaluation; the next step sends them again.
+        (_heldStep, _heldUpdate) = (-1, null);
+        await StepAllAsync(_nextStep, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty, 0, 0, null, null, "parameter sync", cancellationToken);
 
         int chunk = Trainer.EvaluationChunk;
         int chunks = (data.Count + chunk - 1) / chunk;
@@ -283,14 +334,20 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     }
 
     /// <summary>
-    /// One Step call per worker at once, with the master's current parameters; with <paramref name="shards"/> = 0 (and no
+    /// One Step call per worker at once, with the master's current parameters, or with <paramref name="segmentUpdate"/> for
+    /// the workers to bring the segments they hold to them; with <paramref name="shards"/> = 0 (and no
     /// <paramref name="gradient"/>) the calls only distribute the parameters. Results land in <see cref="_stepResults"/>
-    /// by rank.
+    /// by rank. Returns whether the parameters went with the optimizer state.
     /// </summary>
-    private async Task StepAllAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int shards,
-        StepGradient? gradient, string phase, CancellationToken cancellationToken)
+    private async Task<bool> StepAllAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int shards,
+        StepGradient? gradient, SegmentUpdate? segmentUpdate, string phase, CancellationToken cancellationToken)
     {
-        FlatVectors.CopyParameters(_parameters, _stores);
+        // A GAN job's workers hold no optimizer; an ordinary job's get its state once the trainer has named it.
+        var state = _generator is null ? _optimizer : null;
+        if (segmentUpdate is null)
+        {
+            FlatVectors.CopyParameters(_parameters, _stores);
+        }
         var deadline = _deadlines.Current;
         // Half the step's deadline for one ring piece: a silent peer is named by its neighbour before the
         // coordinator's own deadline ends every call at once.
@@ -306,9 +363,19 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         {
             var header = Header(step, update, batch, samples, rank);
             header.RingTimeoutMs = ringTimeoutMs;
+            IReadOnlyList<SegmentSync.Part> pieces = [];
+            if (segmentUpdate is not null)
+            {
+                header.SegmentUpdate = segmentUpdate;
+            }
+            else
+            {
+                header.OptimizerState = state is not null;
+                pieces = SegmentSync.Parts(_parameters, state, _ring.Workers.Count, rank);
+            }
             var worker = _ring.Workers[rank];
             // Each call on its own thread-pool task: serializing the parameter pieces should not hold back the others.
-            calls[rank] = round.Add(Task.Run(() => worker.StepAsync(header, _parameters, gradient,
+            calls[rank] = round.Add(Task.Run(() => worker.StepAsync(header, pieces, gradient,
                 _ring.Workers.Count, phase, deadline, round.Token), round.Token));
         }
         await round.WhenAllAsync();
@@ -316,6 +383,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         {
             _stepResults[rank] = calls[rank].Result;
         }
+        return segmentUpdate is null && state is not null;
     }
 
     // Feeds the workers' compute times of the step just collected to the balancer; names chronic stragglers.

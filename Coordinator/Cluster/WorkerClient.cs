@@ -51,11 +51,12 @@ internal sealed class WorkerClient : IDisposable
         CallAsync(async () => await _control.PrepareJobAsync(request, Options(timeout, cancellationToken)), step, "prepare", cancellationToken);
 
     /// <summary>
-    /// One Step call: sends <paramref name="header"/> and this rank's segment of <paramref name="parameters"/>,
-    /// writes the returned segment of the mean gradient into <paramref name="gradient"/> (none in a parameter sync,
-    /// where it is null), and returns the worker's result.
+    /// One Step call: sends <paramref name="header"/> and the parameter pieces of <paramref name="pieces"/> (this rank's
+    /// <see cref="SegmentSync"/> parts; none when the header carries a segment update), writes the returned segment of
+    /// the mean gradient into <paramref name="gradient"/> (none in a parameter sync, where it is null), and returns the
+    /// worker's result.
     /// </summary>
-    public Task<StepResult> StepAsync(StepHeader header, ReadOnlyMemory<float> parameters, StepGradient? gradient,
+    public Task<StepResult> StepAsync(StepHeader header, IReadOnlyList<SegmentSync.Part> pieces, StepGradient? gradient,
         int worldSize, string phase, TimeSpan timeout, CancellationToken cancellationToken) =>
         CallAsync(async () =>
         {
@@ -64,7 +65,7 @@ internal sealed class WorkerClient : IDisposable
             try
             {
                 using var call = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(_step, null, Options(timeout, cancellationToken));
-                await SendAsync(call, header, parameters, worldSize, cancellationToken);
+                await SendAsync(call, header, pieces, cancellationToken);
                 while (await call.ResponseStream.MoveNext(cancellationToken))
                 {
                     var response = call.ResponseStream.Current;
@@ -121,19 +122,21 @@ internal sealed class WorkerClient : IDisposable
     }
 
     /// <summary>
-    /// Sends the header and this rank's parameter pieces, then completes the request stream. A worker that ends the
+    /// Sends the header and the pieces of <paramref name="parts"/>, then completes the request stream. A worker that ends the
     /// call early (it refused the header, say) makes the writes fail with a status of the client's; its own status
     /// then comes from the response stream.
     /// </summary>
     private async Task SendAsync(AsyncDuplexStreamingCall<OutgoingStepRequest, IncomingStepResponse> call, StepHeader header,
-        ReadOnlyMemory<float> parameters, int worldSize, CancellationToken cancellationToken)
+        IReadOnlyList<SegmentSync.Part> parts, CancellationToken cancellationToken)
     {
         try
         {
             await call.RequestStream.WriteAsync(_request.Header(header), cancellationToken);
-            var (offset, length) = RingSegments.Range(parameters.Length, worldSize, Rank);
-            await RawElements.WritePiecesAsync(parameters, offset, length,
-                (start, values) => call.RequestStream.WriteAsync(_request.Parameters(start, values), cancellationToken));
+            foreach (var part in parts)
+            {
+                await RawElements.WritePiecesAsync<float>(part.Vector, part.Start, part.Length,
+                    (start, values) => call.RequestStream.WriteAsync(_request.Parameters(part.Offset + (start - part.Start), values), cancellationToken));
+            }
             await call.RequestStream.CompleteAsync();
         }
         catch (RpcException) when (!cancellationToken.IsCancellationRequested)

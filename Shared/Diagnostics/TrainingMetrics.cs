@@ -62,6 +62,13 @@ public static class TrainingMetrics
     /// </summary>
     public static readonly Counter<long> PrefetchSamples = Meter.CreateCounter<long>("train.worker.prefetch.samples", unit: "{sample}", description: "Samples a worker's step gathered from shard files: read ahead (hit) or read during the step (miss).");
 
+    /// <summary>
+    /// Training steps a worker computed (<c>train.worker.parameter_segments</c>), tagged <c>outcome</c> by how its segment of
+    /// the parameters arrived: <c>received</c> (the coordinator's pieces) or <c>updated</c> (it repeated the coordinator's
+    /// update on the segment it held).
+    /// </summary>
+    public static readonly Counter<long> ParameterSegments = Meter.CreateCounter<long>("train.worker.parameter_segments", unit: "{step}", description: "Training steps a worker computed, by how its parameter segment arrived: received from the coordinator or updated in place.");
+
     /// <summary>The depth of the queues registered with <see cref="TrackQueue"/> (<c>trainer.queue.depth</c>, tagged <c>queue</c>).</summary>
     public static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge("trainer.queue.depth", ObserveQueues, unit: "{item}", description: "Items waiting in a queue.");
 
@@ -137,6 +144,17 @@ public static class TrainingMetrics
         }
 
         RingBytesSent.Add(bytes, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.Link, $"{fromRank}->{toRank}"));
+    }
+
+    /// <summary>Counts one training step of <paramref name="jobId"/> on a worker whose parameter segment was <paramref name="updated"/> in place or received.</summary>
+    public static void RecordParameterSegment(string jobId, bool updated)
+    {
+        if (!ParameterSegments.Enabled)
+        {
+            return;
+        }
+
+        ParameterSegments.Add(1, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.Outcome, updated ? "updated" : "received"));
     }
 
     /// <summary>Counts one worker step's samples of <paramref name="jobId"/> that were read ahead (hits) and read during the step (misses).</summary>

@@ -1,3 +1,5 @@
+using DistributedTrainer.Numerics.Optimizers;
+
 namespace DistributedTrainer.Training;
 
 /// <summary>
@@ -24,6 +26,16 @@ public interface IGradientBackend : IDisposable
     /// without workers has nothing to read ahead).
     /// </summary>
     void Upcoming(ReadOnlyMemory<int> nextBatch)
+    {
+    }
+
+    /// <summary>
+    /// Tells the backend that the central update of step <paramref name="step"/> (<paramref name="update"/>, made with
+    /// <paramref name="optimizer"/>) has changed the master parameters since its <see cref="ComputeAsync"/>, so that
+    /// workers holding that step's mean gradient can repeat the update on their own copies instead of receiving the new
+    /// parameters. A hint for speed: a backend that ignores it (the default) sends the parameters every step.
+    /// </summary>
+    void Updated(long step, UpdateResult update, Optimizer optimizer)
     {
     }
 

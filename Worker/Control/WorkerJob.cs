@@ -52,6 +52,13 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly long[] _flatGradients;
     // This rank's segment of the reduced sums divided by the batch size, at the segment's flat indices (the rest unused).
     private readonly float[] _meanGradients;
+    // An ordinary job's update of its segment (StepHeader.segment_update) and the segment's optimizer state; null for a GAN job.
+    private readonly SegmentUpdater? _segmentUpdater;
+    // The step whose mean gradient _meanGradients holds, with _parameters' segment as that step used it, in this generation;
+    // -1 when none (before the first step, after a parameter sync, a failed step or a new generation).
+    private long _heldStep = -1;
+    // Whether the segment's optimizer state came with the parameters of this generation and has followed every update since.
+    private bool _hasOptimizerState;
     // The answer's message, reused: a stream write serializes it before it returns.
     private readonly OutgoingStepResponse _response = new();
     private readonly SemaphoreSlim _turn = new(1, 1);
@@ -102,6 +109,12 @@ internal sealed class WorkerJob : IAsyncDisposable
             {
                 _runner = runners(spec.Model, _models[0], loss, _readAhead?.Data ?? data.Train, spec.Seed, _shardSize, threads);
                 _evaluator = new Evaluator(_models[0], loss, data.FeatureCount, Trainer.EvaluationChunk);
+                if (spec.Transfer is { Freeze.Count: > 0 } transfer)
+                {
+                    // The coordinator's master model freezes these layers (TransferLearning); the segment's optimizer must skip them too.
+                    _models[0].Freeze(transfer.Freeze);
+                }
+                _segmentUpdater = new SegmentUpdater(_models[0].Store, spec);
             }
             catch
             {
@@ -173,6 +186,8 @@ internal sealed class WorkerJob : IAsyncDisposable
             }
             _link = RingLink.Open(_collective, JobId, generation, rank, ring, _faults.Faults, _token);
             (Rank, WorldSize) = (rank, ring.Count);
+            // A new ring cuts new segments: the coordinator sends parameters and state again.
+            (_heldStep, _hasOptimizerState) = (-1, false);
         }
         finally
         {
@@ -181,8 +196,9 @@ internal sealed class WorkerJob : IAsyncDisposable
     }
 
     /// <summary>
-    /// One step (cluster.proto): receives this rank's parameter segment, all-gathers the parameters, computes the
-    /// header's micro-shards, reduce-scatters the gradients and answers with this rank's segment and the results.
+    /// One step (cluster.proto): receives this rank's parameter segment (or updates the one it holds), all-gathers the
+    /// parameters, computes the header's micro-shards, reduce-scatters the gradients and answers with this rank's
+    /// segment and the results.
     /// </summary>
     public async Task StepAsync(StepHeader header, IAsyncStreamReader<IncomingStepRequest> requests,
         IServerStreamWriter<OutgoingStepResponse> responses, CancellationToken cancellationToken)
@@ -205,7 +221,20 @@ internal sealed class WorkerJob : IAsyncDisposable
                 await _readAhead.UseAsync(token);
                 _readAhead.Prefetch(_nextIds.AsSpan(0, header.NextSampleIds.Count));
             }
-            await ReceiveParametersAsync(requests, token);
+            long held = _heldStep;
+            // Whatever happens below, the segment's update of this step is held only once the step succeeds.
+            _heldStep = -1;
+            if (header.SegmentUpdate is { } update)
+            {
+                UpdateSegment(update, held);
+                await ExpectNoPiecesAsync(requests, token);
+            }
+            else
+            {
+                _hasOptimizerState = false;
+                await ReceiveParametersAsync(requests, header.OptimizerState, token);
+                _hasOptimizerState = header.OptimizerState;
+            }
             try
             {
                 using (StartRingSpan("all-gather", ring, _parameters.Length * sizeof(float)))
@@ -221,6 +250,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                     await WriteResultAsync(responses, new StepResult { FirstNonFiniteIndex = -1, NonFiniteShard = -1 }, token);
                     return;
                 }
+                TrainingMetrics.RecordParameterSegment(JobId, header.SegmentUpdate is not null);
                 gradients.Clear();
                 buffers.Clear();
                 var watch = Stopwatch.StartNew();
@@ -243,6 +273,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 RecordRingTraffic(ring, flatGradients.Length);
                 await SendMeanGradientsAsync(responses, flatGradients, header.BatchSize, token);
                 await WriteResultAsync(responses, Result(header, shards, computeSeconds, gradients, buffers), token);
+                _heldStep = header.Step;
             }
             catch
             {
@@ -489,11 +520,68 @@ internal sealed class WorkerJob : IAsyncDisposable
         return shards;
     }
 
-    /// <summary>Copies the pieces of this rank's parameter segment, which must arrive in order and cover it exactly.</summary>
-    private async Task ReceiveParametersAsync(IAsyncStreamReader<IncomingStepRequest> requests, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies the coordinator's update of the step this worker answered last to the segment it holds (StepHeader.segment_update),
+    /// so that the segment becomes what the coordinator's pieces would carry.
+    /// </summary>
+    private void UpdateSegment(SegmentUpdate update, long held)
     {
+        if (_segmentUpdater is null)
+        {
+            throw new ArgumentException($"Invalid segment_update: job {JobId} is a GAN job, whose steps carry the parameters");
+        }
+        if (held < 0 || update.Step != held)
+        {
+            throw new InvalidOperationException(
+                $"Invalid segment_update.step: {update.Step} (job {JobId} holds the mean gradient of {(held < 0 ? "no step" : $"step {held}")} in generation {Generation}; send the parameters)");
+        }
+        if (!_hasOptimizerState)
+        {
+            throw new InvalidOperationException(
+                $"Job {JobId} holds no optimizer state of its segment in generation {Generation}: send the parameters with optimizer_state");
+        }
+        if (!update.Applied)
+        {
+            // The coordinator skipped that step (a non-finite gradient): nothing moves.
+            return;
+        }
+        if (update.OptimizerStep < 1)
+        {
+            throw new ArgumentException($"Invalid segment_update.optimizer_step: {update.OptimizerStep} (must be >= 1)");
+        }
+        if (!float.IsFinite(update.LearningRate) || !(float.IsFinite(update.ClipScale) && update.ClipScale > 0f))
+        {
+            throw new ArgumentException(
+                $"Invalid segment_update: learning_rate {update.LearningRate} and clip_scale {update.ClipScale} (must be finite, the scale > 0)");
+        }
         var (offset, length) = RingSegments.Range(_parameters.Length, WorldSize, Rank);
-        long expected = offset;
+        _segmentUpdater.Apply(_parameters, _meanGradients, offset, length, update.LearningRate, update.ClipScale, update.OptimizerStep);
+    }
+
+    /// <summary>A header with segment_update is the whole request: nothing may follow it.</summary>
+    private static async Task ExpectNoPiecesAsync(IAsyncStreamReader<IncomingStepRequest> requests, CancellationToken cancellationToken)
+    {
+        if (await requests.MoveNext(cancellationToken))
+        {
+            using var piece = requests.Current;
+            piece.ThrowIfMalformed();
+            throw new ArgumentException($"Invalid request 2: {piece.Kind} after a header with segment_update (no pieces may follow it)");
+        }
+    }
+
+    /// <summary>
+    /// Copies the pieces of this rank's parameter segment and, with <paramref name="optimizerState"/>, of its segment of
+    /// each optimizer state vector (<see cref="SegmentSync"/>); they must arrive in order and cover each part exactly.
+    /// </summary>
+    private async Task ReceiveParametersAsync(IAsyncStreamReader<IncomingStepRequest> requests, bool optimizerState, CancellationToken cancellationToken)
+    {
+        if (optimizerState && _segmentUpdater is null)
+        {
+            throw new ArgumentException($"Invalid optimizer_state: job {JobId} is a GAN job, whose workers hold no optimizer state");
+        }
+        var parts = SegmentSync.Parts(_parameters, optimizerState ? _segmentUpdater!.Optimizer : null, WorldSize, Rank);
+        int part = 0;
+        long covered = 0;
         int index = 0;
         while (await requests.MoveNext(cancellationToken))
         {
@@ -507,24 +595,34 @@ internal sealed class WorkerJob : IAsyncDisposable
             {
                 throw new ArgumentException($"Invalid parameters[{index}].values: {piece.Values.Length} bytes (at most {RawElements.MaxPieceBytes} per piece)");
             }
-            if (piece.Offset != expected)
+            if (part == parts.Count)
+            {
+                throw new ArgumentException($"Invalid parameters[{index}]: rank {Rank}'s pieces were complete before it");
+            }
+            var (start, vector, first, length) = parts[part];
+            if (piece.Offset != start + covered)
             {
                 throw new ArgumentException(
-                    $"Invalid parameters[{index}].offset: {piece.Offset} (expected {expected}: pieces cover rank {Rank}'s segment [{offset}, {offset + length}) in order)");
+                    $"Invalid parameters[{index}].offset: {piece.Offset} (expected {start + covered}: pieces cover rank {Rank}'s part [{start}, {start + length}) in order)");
             }
             int count = piece.Values.Length / sizeof(float);
-            if (expected + count > offset + length)
+            if (covered + count > length)
             {
                 throw new ArgumentException(
-                    $"Invalid parameters[{index}]: {count} elements at offset {piece.Offset} run past rank {Rank}'s segment [{offset}, {offset + length})");
+                    $"Invalid parameters[{index}]: {count} elements at offset {piece.Offset} run past rank {Rank}'s part [{start}, {start + length})");
             }
-            RawElements.CopyInto<float>(_parameters, piece.Offset, piece.Values, $"parameters[{index}].values");
-            expected += count;
+            RawElements.CopyInto<float>(vector, first + covered, piece.Values, $"parameters[{index}].values");
+            covered += count;
+            if (covered == length)
+            {
+                (part, covered) = (part + 1, 0);
+            }
             index++;
         }
-        if (expected != offset + length)
+        if (part < parts.Count)
         {
-            throw new ArgumentException($"Invalid parameters: the pieces cover [{offset}, {expected}) of rank {Rank}'s segment [{offset}, {offset + length})");
+            var (start, _, _, length) = parts[part];
+            throw new ArgumentException($"Invalid parameters: the pieces cover [{start}, {start + covered}) of rank {Rank}'s part [{start}, {start + length})");
         }
     }
 

@@ -50,17 +50,48 @@ public abstract class Optimizer
                 $"Optimizer holds {ParameterCount} parameters but got {parameters.Length} values and {gradients.Length} gradients.");
         }
         StepCount++;
+        UpdateRange(parameters, gradients, 0, learningRate, views);
+    }
+
+    /// <summary>
+    /// The update <see cref="Step"/> makes, over the elements [<paramref name="start"/>, start + length) of the flat
+    /// vector only, as update number <paramref name="stepCount"/>: a worker updates the segment it holds with it. Every
+    /// rule is element-wise and its vector and scalar paths compute the same operations, so the segments of a
+    /// partition updated this way hold bit for bit what one <see cref="Step"/> over the whole vector gives.
+    /// </summary>
+    /// <param name="parameters">The segment's parameters, updated in place.</param>
+    /// <param name="gradients">The segment's gradients (mean, regularized and clipped).</param>
+    /// <param name="start">Index of the segment's first element in the flat vector (and the state vectors).</param>
+    /// <param name="stepCount">The update's number, from 1 (the step counter after the whole-vector <see cref="Step"/>).</param>
+    public void StepSegment(Span<float> parameters, ReadOnlySpan<float> gradients, int start, long stepCount, float learningRate,
+        IReadOnlyList<ParameterView> views)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(stepCount, 1);
+        if (start < 0 || gradients.Length != parameters.Length || (long)start + parameters.Length > ParameterCount)
+        {
+            throw new ArgumentException(
+                $"Invalid segment: {parameters.Length} values and {gradients.Length} gradients at {start} (the optimizer holds {ParameterCount} parameters).");
+        }
+        StepCount = stepCount;
+        UpdateRange(parameters, gradients, start, learningRate, views);
+    }
+
+    // Each non-frozen tensor's part within [start, start + parameters.Length).
+    private void UpdateRange(Span<float> parameters, ReadOnlySpan<float> gradients, int start, float learningRate, IReadOnlyList<ParameterView> views)
+    {
+        int end = start + parameters.Length;
         // An index loop: foreach over the interface would allocate an enumerator on every step.
         for (int index = 0; index < views.Count; index++)
         {
             var view = views[index];
-            if (view.Frozen)
+            int first = Math.Max(view.Offset, start);
+            int last = Math.Min(view.Offset + view.Length, end);
+            if (view.Frozen || first >= last)
             {
                 continue;
             }
             float decay = view.Role == ParameterRole.Weight ? WeightDecay : 0f;
-            Update(parameters.Slice(view.Offset, view.Length), gradients.Slice(view.Offset, view.Length),
-                view.Offset, learningRate, decay);
+            Update(parameters[(first - start)..(last - start)], gradients[(first - start)..(last - start)], first, learningRate, decay);
         }
     }
 

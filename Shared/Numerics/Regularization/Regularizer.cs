@@ -21,28 +21,46 @@ public abstract class Regularizer
     public double AddPenalty(Span<float> gradients, ReadOnlySpan<float> parameters, IReadOnlyList<ParameterView> views)
     {
         ArgumentNullException.ThrowIfNull(views);
+        // A view past the vector's end is a caller's mistake here, not a segment boundary.
+        for (int index = 0; index < views.Count; index++)
+        {
+            var view = views[index];
+            if (view.Offset < 0 || (long)view.Offset + view.Length > parameters.Length)
+            {
+                throw new ArgumentException(
+                    $"Parameter '{view.Name}' covers [{view.Offset}, {(long)view.Offset + view.Length}) but the vector has {parameters.Length} values.",
+                    nameof(views));
+            }
+        }
+        return AddPenaltyGradient(gradients, parameters, 0, views);
+    }
+
+    /// <summary>
+    /// What <see cref="AddPenalty"/> adds, over the elements [<paramref name="start"/>, start + length) of the flat vector
+    /// only: a worker regularizes the segment it holds with it. The gradient is element-wise, so a partition's segments
+    /// get bit for bit what the whole vector gets. Returns the segment's part of the penalty.
+    /// </summary>
+    public double AddPenaltyGradient(Span<float> gradients, ReadOnlySpan<float> parameters, int start, IReadOnlyList<ParameterView> views)
+    {
+        ArgumentNullException.ThrowIfNull(views);
         if (gradients.Length != parameters.Length)
         {
             throw new ArgumentException(
                 $"Invalid gradients length: {gradients.Length} (must equal the {parameters.Length} parameters)", nameof(gradients));
         }
+        int end = start + parameters.Length;
         double penalty = 0;
         // An index loop: foreach over the interface would allocate an enumerator on every step.
         for (int index = 0; index < views.Count; index++)
         {
             var view = views[index];
-            if (view.Role != ParameterRole.Weight || view.Frozen)
+            int first = Math.Max(view.Offset, start);
+            int last = Math.Min(view.Offset + view.Length, end);
+            if (view.Role != ParameterRole.Weight || view.Frozen || first >= last)
             {
                 continue;
             }
-            int length = view.Length;
-            if (view.Offset < 0 || (long)view.Offset + length > parameters.Length)
-            {
-                throw new ArgumentException(
-                    $"Parameter '{view.Name}' covers [{view.Offset}, {(long)view.Offset + length}) but the vector has {parameters.Length} values.",
-                    nameof(views));
-            }
-            penalty += Penalize(gradients.Slice(view.Offset, length), parameters.Slice(view.Offset, length));
+            penalty += Penalize(gradients[(first - start)..(last - start)], parameters[(first - start)..(last - start)]);
         }
         return penalty;
     }
