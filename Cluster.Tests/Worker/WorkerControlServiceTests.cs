@@ -407,4 +407,134 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
         Assert.Contains("Invalid update: Unspecified (job j-gan is a GAN job", failure.Status.Detail);
     }
+
+    // One shard of four samples at step 0; with segmentUpdate, the update of the held step 0 instead of parameter pieces.
+    private static StepHeader OneShard(SegmentUpdate? segmentUpdate = null, bool optimizerState = false)
+    {
+        var header = Header();
+        header.SampleIds.AddRange([0, 1, 2, 3]);
+        header.ShardLengths.Add(4);
+        header.ShardIndices.Add(0);
+        header.SegmentUpdate = segmentUpdate;
+        header.OptimizerState = optimizerState;
+        return header;
+    }
+
+    private static SegmentUpdate UpdateOfStep0(bool applied = true) =>
+        new() { Step = 0, Applied = applied, LearningRate = 0.1f, ClipScale = 1f, OptimizerStep = 1 };
+
+    private int TrainableCount()
+    {
+        using var model = DistributedTrainer.Training.ModelFactory.Build(_spec.Model, 6, 8);
+        return model.Store.Count;
+    }
+
+    // The whole parameter vector, then Adam's two state vectors (zeros) over the trainable parameters: SegmentSync's
+    // layout for a ring of one.
+    private IEnumerable<ParameterPiece> WholeVectorWithOptimizerState()
+    {
+        int trainable = TrainableCount();
+        return WholeVector().Concat(Enumerable.Range(0, 2).Select(k => new ParameterPiece
+        {
+            Offset = _prepared.ParameterCount + (long)k * trainable,
+            Values = RawElements.ToBytes<float>(new float[trainable]),
+        }));
+    }
+
+    private static double LossOf(List<StepResponse> responses) => Assert.Single(responses[^1].Result.Shards).LossSum;
+
+    [Fact]
+    public async Task Step_SegmentUpdateOfTheHeldStep_MovesTheParametersWithoutPiecesAndASkippedOneLeavesThem()
+    {
+        double received = LossOf(await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState()));
+
+        // The same step's samples and masks again: the loss tells whether the parameters moved.
+        double skipped = LossOf(await StepAsync(OneShard(UpdateOfStep0(applied: false)), []));
+        double updated = LossOf(await StepAsync(OneShard(UpdateOfStep0()), []));
+
+        Assert.Equal(received, skipped);
+        Assert.NotEqual(received, updated);
+    }
+
+    [Fact]
+    public async Task Step_SegmentUpdateWhenNoStepIsHeld_FailsPreconditionNamingTheStep()
+    {
+        var failure = await StepFailsAsync(OneShard(UpdateOfStep0()), []);
+
+        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
+        Assert.Contains("Invalid segment_update.step: 0 (job j-1 holds the mean gradient of no step in generation 1", failure.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Step_SegmentUpdateAfterPiecesWithoutOptimizerState_FailsPrecondition()
+    {
+        await StepAsync(OneShard());
+
+        var failure = await StepFailsAsync(OneShard(UpdateOfStep0()), []);
+
+        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
+        Assert.Contains("holds no optimizer state of its segment in generation 1", failure.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Step_SegmentUpdateAfterAStepThatFailedPastTheUpdate_FailsPrecondition()
+    {
+        await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState());
+        // Refused after the worker updated its segment: it no longer holds step 0 as it was.
+        await StepFailsAsync(OneShard(UpdateOfStep0()));
+
+        var failure = await StepFailsAsync(OneShard(UpdateOfStep0()), []);
+
+        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
+        Assert.Contains("holds the mean gradient of no step", failure.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Step_HeaderRefusedBeforeTheUpdate_ChangesNothingHeld()
+    {
+        double received = LossOf(await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState()));
+        var bad = OneShard(UpdateOfStep0());
+        bad.SampleIds[0] = -1;
+        await StepFailsAsync(bad, []);
+
+        double skipped = LossOf(await StepAsync(OneShard(UpdateOfStep0(applied: false)), []));
+
+        Assert.Equal(received, skipped);
+    }
+
+    [Fact]
+    public async Task Step_PiecesAfterASegmentUpdate_IsInvalidArgument()
+    {
+        await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState());
+
+        var failure = await StepFailsAsync(OneShard(UpdateOfStep0()));
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("Invalid request 2: Parameters after a header with segment_update", failure.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Step_OptimizerStateMissing_IsInvalidArgumentNamingThePart()
+    {
+        long length = _prepared.ParameterCount;
+
+        var failure = await StepFailsAsync(OneShard(optimizerState: true));
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains($"Invalid parameters: the pieces cover [{length}, {length}) of rank 0's part [{length}, {length + TrainableCount()})", failure.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Step_SegmentUpdateOnAGanJob_IsInvalidArgument()
+    {
+        await PrepareGanAsync();
+        var header = Header(jobId: GanJobId);
+        header.Update = StepHeader.Types.Update.Critic;
+        header.SegmentUpdate = UpdateOfStep0();
+
+        var failure = await StepFailsAsync(header, []);
+
+        Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
+        Assert.Contains("Invalid segment_update: job j-gan is a GAN job, whose steps carry the parameters", failure.Status.Detail);
+    }
 }
