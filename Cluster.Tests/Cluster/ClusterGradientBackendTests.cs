@@ -290,6 +290,30 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         Assert.Equal(workers * (steps - epochs - 1), segments.GetValueOrDefault("updated"));
     }
 
+    [Fact]
+    public async Task RunAsync_TransferWithAFrozenLayer_WorkersLeaveItAsTheMasterDoesAndMatchLocalBitwise()
+    {
+        using var directory = new TemporaryDirectory();
+        var source = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path, epochs: 1));
+        string checkpoints = Path.Combine(directory.Path, "source");
+        using (var trainer = Trainer.Create(source.Spec, source.Data, checkpoints))
+        {
+            trainer.Run(new RecordingObserver());
+        }
+        var spec = source.Spec.Clone();
+        spec.Seed = 99;
+        spec.Epochs = 2;
+        // fc1 is frozen: workers updating their segments must leave it as the master's optimizer does.
+        spec.Transfer = new TransferSpec { FromCheckpoint = checkpoints, Freeze = { "fc1" } };
+        var job = JobInput.FromSpec(spec);
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
+        await using var fleet = await WorkerFleet.StartAsync(2);
+
+        var cluster = TrainOnCluster(job, fleet, "j-transfer");
+
+        AssertSameRun(local, cluster);
+    }
+
     private static MeterListener ParameterSegmentListener(string jobId, ConcurrentDictionary<string, long> counts)
     {
         var listener = new MeterListener();
