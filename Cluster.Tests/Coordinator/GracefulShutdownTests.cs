@@ -19,6 +19,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime, IAsyncDisposable
     // Generous: a healthy run takes well under a minute, but this machine may be shared and busy.
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(180);
     private static readonly TimeSpan ExitLimit = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RingDelay = TimeSpan.FromMilliseconds(25);
 
     private readonly InProcessCluster _cluster = new();
     private readonly List<IDisposable> _processes = [];
@@ -42,8 +43,9 @@ public sealed class GracefulShutdownTests : IAsyncLifetime, IAsyncDisposable
     public async Task Coordinator_SigtermMidJob_CheckpointsAndResumesOnRestartBitwiseEqual()
     {
         // 12 epochs of 10 steps, SIGTERM after step 5: the job must still be running when the signal lands, or it ends
-        // first and the restarted coordinator has nothing to resume (fresh-clone CI run 26 failed so with 6 epochs and
-        // SIGTERM after step 20 of 60).
+        // first and the restarted coordinator has nothing to resume (fresh-clone CI runs 26 and 29 failed so: steps of a
+        // few milliseconds end 120 steps before a busy machine delivers the signal). The workers' ring pieces are held
+        // (StartWorkersAsync), so the job runs for seconds after step 5 whatever the machine's speed.
         var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs: 12);
         byte[] expected = await UndisturbedModelAsync(spec);
         spec.MinWorkers = 2;
@@ -72,7 +74,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime, IAsyncDisposable
         // 12 epochs of 10 steps, the worker stopped after step 5: the job must still be running when the worker's Leave
         // reaches the coordinator (a busy machine takes a while to deliver SIGTERM and call it), or the job ends first
         // and releases the worker without the leave ever being seen (fresh-clone CI run 23 failed so with 6 epochs,
-        // the worker stopped after step 20 of 60).
+        // the worker stopped after step 20 of 60). The ring pieces are held (StartWorkersAsync), so it runs for seconds.
         var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs: 12);
         byte[] expected = await UndisturbedModelAsync(spec);
         spec.MinWorkers = 1;
@@ -118,14 +120,18 @@ public sealed class GracefulShutdownTests : IAsyncLifetime, IAsyncDisposable
         return process;
     }
 
-    /// <summary>Starts named Worker processes that register with <paramref name="coordinator"/> and waits until they have.</summary>
+    /// <summary>
+    /// Starts named Worker processes that register with <paramref name="coordinator"/> and waits until they have. Each holds
+    /// its ring pieces <see cref="RingDelay"/> before sending them (a slow link, which changes no result): a step of the
+    /// synthetic job then takes at least twice that on two workers, so a signal sent after step 5 lands mid-job.
+    /// </summary>
     private async Task<WorkerProcess[]> StartWorkersAsync(Uri coordinator, params string[] names)
     {
         var workers = new WorkerProcess[names.Length];
         for (int i = 0; i < names.Length; i++)
         {
             workers[i] = Track(await WorkerProcess.StartAsync("--coordinator", coordinator.ToString(), "--port", "0", "--threads", "1",
-                "--name", names[i], "--data-root", _cluster.Directory));
+                "--name", names[i], "--data-root", _cluster.Directory, "--fault", $"delay-ring={RingDelay.TotalMilliseconds}"));
         }
         using var timeout = new CancellationTokenSource(Limit);
         while (!names.All(name => workers[Array.IndexOf(names, name)].Stderr.Contains($"as {name}", StringComparison.Ordinal)))

@@ -146,4 +146,56 @@ public sealed class OptimizerTests
             Assert.True(scalar.AsSpan().SequenceEqual(vectorized), $"{kind} differs at length {length}");
         }
     }
+
+    /// <summary>A cluster worker's view: each segment of a partition updated by its own narrowed optimizer.</summary>
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void StepSegment_NarrowedToEachSegmentOfAPartition_GivesTheWholeStepBitForBit(string kind)
+    {
+        // The cuts split the weight and one of them falls inside the bias, which starts at 32.
+        (int Start, int End)[] segments = [(0, 13), (13, 34), (34, 37)];
+        float[] whole = Values(37, 6, 1f);
+        float[] parts = (float[])whole.Clone();
+        var wholeOptimizer = Create(kind, 37);
+        var segmentOptimizers = segments.Select(segment =>
+        {
+            var optimizer = Create(kind, 37);
+            optimizer.KeepStateOf(segment.Start, segment.End - segment.Start);
+            return optimizer;
+        }).ToArray();
+
+        foreach (var gradient in Gradients(5, 37))
+        {
+            wholeOptimizer.Step(whole, gradient, LearningRate, Views);
+            for (int k = 0; k < segments.Length; k++)
+            {
+                var (start, end) = segments[k];
+                segmentOptimizers[k].StepSegment(parts.AsSpan(start, end - start), gradient.AsSpan(start, end - start), start,
+                    wholeOptimizer.StepCount, LearningRate, Views);
+            }
+        }
+
+        Assert.True(parts.AsSpan().SequenceEqual(whole), $"{kind}: the segments differ from the whole step");
+        foreach (var (name, vector) in wholeOptimizer.State)
+        {
+            for (int k = 0; k < segments.Length; k++)
+            {
+                var (start, end) = segments[k];
+                Assert.True(segmentOptimizers[k].State[name].AsSpan().SequenceEqual(vector.AsSpan(start, end - start)), $"{kind}: state {name} of segment {k}");
+            }
+        }
+    }
+
+    [Fact]
+    public void StepAndStepSegment_OutsideTheNarrowedState_AreRefused()
+    {
+        var optimizer = Create("adam", 37);
+        optimizer.KeepStateOf(10, 20);
+
+        var whole = Assert.Throws<InvalidOperationException>(() => optimizer.Step(new float[37], new float[37], LearningRate, Views));
+        var outside = Assert.Throws<ArgumentException>(() => optimizer.StepSegment(new float[5], new float[5], 28, 1, LearningRate, Views));
+
+        Assert.Contains("[10, 30) only", whole.Message, StringComparison.Ordinal);
+        Assert.Contains("5 values and 5 gradients at 28 (the optimizer holds the state of [10, 30))", outside.Message, StringComparison.Ordinal);
+    }
 }

@@ -142,16 +142,30 @@ public sealed class SegmentUpdaterTests
     }
 
     [Fact]
-    public void Apply_SegmentPastTheFlatVector_ThrowsNamingTheSegment()
+    public void Create_SegmentPastTheFlatVector_ThrowsNamingTheSegment()
     {
         var spec = SpecFor("adam");
         using var model = Build(spec);
-        var updater = new SegmentUpdater(model.Store, spec);
         int flat = model.Store.Count + model.Store.BufferValues.Length;
 
-        var error = Assert.Throws<ArgumentException>(() => updater.Apply(new float[flat], new float[flat], flat - 2, 3, 0.1f, 1f, 1));
+        var error = Assert.Throws<ArgumentException>(() => new SegmentUpdater(model.Store, spec, flat - 2, 3));
 
         Assert.Contains($"[{flat - 2}, {flat + 1})", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_SecondHalfOfARing_KeepsTheStateOfItsTrainableParametersOnly()
+    {
+        var spec = SpecFor("adam");
+        using var model = Build(spec);
+        int flat = model.Store.Count + model.Store.BufferValues.Length;
+        var (start, length) = RingSegments.Range(flat, 2, 1);
+
+        var updater = new SegmentUpdater(model.Store, spec, start, length);
+
+        // The segment ends with the buffers, which have no optimizer state.
+        Assert.Equal((start, model.Store.Count - start), (updater.Optimizer.StateStart, updater.Optimizer.StateLength));
+        Assert.All(updater.Optimizer.State.Values, vector => Assert.Equal(model.Store.Count - start, vector.Length));
     }
 
     /// <summary>One rank's copy: its own model (for the layout and frozen flags), flat vector and updater.</summary>
@@ -163,12 +177,12 @@ public sealed class SegmentUpdaterTests
         public Worker(JobSpec spec, ParameterStore master, int size, int rank)
         {
             using var model = Build(spec);
-            _updater = new SegmentUpdater(model.Store, spec);
             _parameters = new float[master.Count + master.BufferValues.Length];
             master.Values.CopyTo(_parameters);
             master.BufferValues.CopyTo(_parameters.AsSpan(master.Count));
             (Size, Rank) = (size, rank);
             (Start, Length) = RingSegments.Range(_parameters.Length, size, rank);
+            _updater = new SegmentUpdater(model.Store, spec, Start, Length);
         }
 
         public int Size { get; }
@@ -191,7 +205,7 @@ public sealed class SegmentUpdaterTests
             var gradient = new float[mean.Length];
             gradient.AsSpan().Fill(float.NaN);
             mean.AsSpan(Start, Length).CopyTo(gradient.AsSpan(Start));
-            _updater.Apply(_parameters, gradient, Start, Length, update.LearningRate, update.ClipScale, optimizerStep);
+            _updater.Apply(_parameters, gradient, update.LearningRate, update.ClipScale, optimizerStep);
         }
     }
 }

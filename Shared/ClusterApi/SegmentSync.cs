@@ -11,7 +11,7 @@ namespace DistributedTrainer.ClusterApi;
 /// </summary>
 public static class SegmentSync
 {
-    /// <summary>One contiguous run of the pieces: elements [Start, Start + Length) of Vector, at Offset in the pieces' address space.</summary>
+    /// <summary>One contiguous run of the pieces: elements [Start, Start + Length) of the array Vector, at Offset in the pieces' address space.</summary>
     public readonly record struct Part(long Offset, float[] Vector, int Start, int Length);
 
     /// <summary>The names of <paramref name="optimizer"/>'s state vectors in the order the pieces carry them.</summary>
@@ -46,12 +46,19 @@ public static class SegmentSync
             throw new ArgumentException($"Invalid optimizer: it holds {trainable} parameters, more than the vector's {parameters.Length}", nameof(optimizer));
         }
         int end = Math.Min(start + length, trainable);
+        if (start < end && (start < optimizer.StateStart || end > optimizer.StateStart + optimizer.StateLength))
+        {
+            throw new ArgumentException(
+                $"Invalid optimizer: it holds the state of [{optimizer.StateStart}, {optimizer.StateStart + optimizer.StateLength}), not of rank {rank}'s [{start}, {end})",
+                nameof(optimizer));
+        }
         long offset = parameters.Length;
         foreach (string name in StateNames(optimizer))
         {
             if (start < end)
             {
-                parts.Add(new Part(offset + start, optimizer.State[name], start, end - start));
+                // The state vectors may hold a segment only (a worker's): index them from their own start.
+                parts.Add(new Part(offset + start, optimizer.State[name], start - optimizer.StateStart, end - start));
             }
             offset += trainable;
         }

@@ -24,42 +24,56 @@ public sealed class SegmentUpdater
     private readonly Regularizer? _regularizer;
     private readonly float _clipValue;
 
-    /// <summary>The update of <paramref name="spec"/>'s optimizer, regularization and clipping over <paramref name="store"/>'s layout (read now: the store may go).</summary>
-    public SegmentUpdater(ParameterStore store, JobSpec spec)
+    /// <summary>
+    /// The update of <paramref name="spec"/>'s optimizer, regularization and clipping over elements [<paramref name="start"/>,
+    /// start + <paramref name="length"/>) of <paramref name="store"/>'s flat vector; the layout is read now (the store may
+    /// go), and the optimizer keeps the state of the segment's trainable parameters only.
+    /// </summary>
+    public SegmentUpdater(ParameterStore store, JobSpec spec, int start, int length)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(spec);
         _views = store.Parameters;
         _trainable = store.Count;
         _flatLength = store.Count + store.BufferValues.Length;
+        if (start < 0 || length < 0 || (long)start + length > _flatLength)
+        {
+            throw new ArgumentException($"Invalid segment: [{start}, {(long)start + length}) (the flat vector holds {_flatLength})");
+        }
+        (Start, Length) = (start, length);
         Optimizer = OptimizerFactory.Create(spec.Optimizer, store.Count);
+        int trainableStart = Math.Min(start, _trainable);
+        Optimizer.KeepStateOf(trainableStart, Math.Min(start + length, _trainable) - trainableStart);
         _regularizer = RegularizerFactory.Create(spec.Regularization);
         _clipValue = spec.Clipping?.ClipValue ?? 0f;
     }
 
-    /// <summary>The job's optimizer; of each state vector only the segment's elements are kept up to date.</summary>
+    /// <summary>The segment's first element in the flat vector.</summary>
+    public int Start { get; }
+
+    /// <summary>The segment's length.</summary>
+    public int Length { get; }
+
+    /// <summary>The job's optimizer, holding the state of the segment's trainable parameters (<see cref="Optimizer.StateStart"/>).</summary>
     public Optimizer Optimizer { get; }
 
     /// <summary>
-    /// Applies one step's update to elements [<paramref name="start"/>, start + <paramref name="length"/>) of
-    /// <paramref name="parameters"/> from the same elements of <paramref name="meanGradient"/> (the batch mean, used as scratch).
+    /// Applies one step's update to the segment's elements of <paramref name="parameters"/> from the same elements of
+    /// <paramref name="meanGradient"/> (the batch mean, used as scratch).
     /// </summary>
     /// <param name="parameters">The flat vector "trainable parameters, then buffers"; only the segment is read and written.</param>
     /// <param name="meanGradient">The flat vector "mean gradient, then mean buffer change"; only the segment is read (and overwritten).</param>
     /// <param name="learningRate">The step's scheduled rate.</param>
     /// <param name="clipScale">The global-norm clipping factor the coordinator found (1: not clipped).</param>
     /// <param name="optimizerStep">The optimizer's update count after this update.</param>
-    public void Apply(Span<float> parameters, Span<float> meanGradient, int start, int length, float learningRate, float clipScale, long optimizerStep)
+    public void Apply(Span<float> parameters, Span<float> meanGradient, float learningRate, float clipScale, long optimizerStep)
     {
         int flat = _flatLength;
         if (parameters.Length != flat || meanGradient.Length != flat)
         {
             throw new ArgumentException($"Invalid vectors: {parameters.Length} parameters and {meanGradient.Length} gradients (the model's flat vectors hold {flat})");
         }
-        if (start < 0 || length < 0 || (long)start + length > flat)
-        {
-            throw new ArgumentException($"Invalid segment: [{start}, {(long)start + length}) (the flat vector holds {flat})");
-        }
+        var (start, length) = (Start, Length);
         int count = _trainable;
         int trainableEnd = Math.Min(start + length, count);
         if (start < trainableEnd)

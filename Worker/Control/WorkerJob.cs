@@ -52,8 +52,10 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly long[] _flatGradients;
     // This rank's segment of the reduced sums divided by the batch size, at the segment's flat indices (the rest unused).
     private readonly float[] _meanGradients;
-    // An ordinary job's update of its segment (StepHeader.segment_update) and the segment's optimizer state; null for a GAN job.
-    private readonly SegmentUpdater? _segmentUpdater;
+    // An ordinary job's update of its segment (StepHeader.segment_update) with the segment's optimizer state, made for each
+    // generation's segment; null before the first generation and for a GAN job.
+    private SegmentUpdater? _segmentUpdater;
+    private readonly JobSpec _spec;
     // The step whose mean gradient _meanGradients holds, with _parameters' segment as that step used it, in this generation;
     // -1 when none (before the first step, after a parameter sync, a failed step or a new generation).
     private long _heldStep = -1;
@@ -82,6 +84,7 @@ internal sealed class WorkerJob : IAsyncDisposable
         _token = token;
         _data = data;
         _shardSize = MicroShards.SizeOf(spec);
+        _spec = spec;
         if (spec.Adversarial is { } gan)
         {
             // As AdversarialTrainer builds them; the parameters come with every step. The shards run one after another
@@ -114,7 +117,6 @@ internal sealed class WorkerJob : IAsyncDisposable
                     // The coordinator's master model freezes these layers (TransferLearning); the segment's optimizer must skip them too.
                     _models[0].Freeze(transfer.Freeze);
                 }
-                _segmentUpdater = new SegmentUpdater(_models[0].Store, spec);
             }
             catch
             {
@@ -188,6 +190,11 @@ internal sealed class WorkerJob : IAsyncDisposable
             (Rank, WorldSize) = (rank, ring.Count);
             // A new ring cuts new segments: the coordinator sends parameters and state again.
             (_heldStep, _hasOptimizerState) = (-1, false);
+            if (_adversarial is null)
+            {
+                var (start, length) = RingSegments.Range(_parameters.Length, WorldSize, Rank);
+                _segmentUpdater = new SegmentUpdater(_models[0].Store, _spec, start, length);
+            }
         }
         finally
         {
@@ -526,7 +533,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     /// </summary>
     private void UpdateSegment(SegmentUpdate update, long held)
     {
-        if (_segmentUpdater is null)
+        if (_adversarial is not null)
         {
             throw new ArgumentException($"Invalid segment_update: job {JobId} is a GAN job, whose steps carry the parameters");
         }
@@ -554,8 +561,7 @@ internal sealed class WorkerJob : IAsyncDisposable
             throw new ArgumentException(
                 $"Invalid segment_update: learning_rate {update.LearningRate} and clip_scale {update.ClipScale} (must be finite, the scale > 0)");
         }
-        var (offset, length) = RingSegments.Range(_parameters.Length, WorldSize, Rank);
-        _segmentUpdater.Apply(_parameters, _meanGradients, offset, length, update.LearningRate, update.ClipScale, update.OptimizerStep);
+        _segmentUpdater!.Apply(_parameters, _meanGradients, update.LearningRate, update.ClipScale, update.OptimizerStep);
     }
 
     /// <summary>A header with segment_update is the whole request: nothing may follow it.</summary>
@@ -575,7 +581,7 @@ internal sealed class WorkerJob : IAsyncDisposable
     /// </summary>
     private async Task ReceiveParametersAsync(IAsyncStreamReader<IncomingStepRequest> requests, bool optimizerState, CancellationToken cancellationToken)
     {
-        if (optimizerState && _segmentUpdater is null)
+        if (optimizerState && _adversarial is not null)
         {
             throw new ArgumentException($"Invalid optimizer_state: job {JobId} is a GAN job, whose workers hold no optimizer state");
         }

@@ -40,8 +40,8 @@ public sealed class AdaDelta : Optimizer
     {
         // parameters (N), squares (N), deltas (N), gradients (N) -> parameters (N), squares (N), deltas (N)
         ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float v = ref MemoryMarshal.GetReference(StateVector(SquareAverage).AsSpan(offset, parameters.Length));
-        ref float u = ref MemoryMarshal.GetReference(StateVector(DeltaAverage).AsSpan(offset, parameters.Length));
+        ref float v = ref MemoryMarshal.GetReference(StateOf(SquareAverage, offset, parameters.Length));
+        ref float u = ref MemoryMarshal.GetReference(StateOf(DeltaAverage, offset, parameters.Length));
         ref float g = ref MemoryMarshal.GetReference(gradients);
         float keep = DecoupledWeightDecay.Factor(learningRate, weightDecay);
         float negativeRate = -learningRate;

@@ -40,7 +40,7 @@ public sealed class AdaGrad : Optimizer
     {
         // parameters (N), sum (N), gradients (N) -> parameters (N), sum (N)
         ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float s = ref MemoryMarshal.GetReference(StateVector(Sum).AsSpan(offset, parameters.Length));
+        ref float s = ref MemoryMarshal.GetReference(StateOf(Sum, offset, parameters.Length));
         ref float g = ref MemoryMarshal.GetReference(gradients);
         float keep = DecoupledWeightDecay.Factor(learningRate, weightDecay);
         float negativeRate = -learningRate;

@@ -41,8 +41,8 @@ public sealed class Adam : Optimizer
     {
         // parameters (N), m (N), v (N), gradients (N) -> parameters (N), m (N), v (N)
         ref float p = ref MemoryMarshal.GetReference(parameters);
-        ref float m = ref MemoryMarshal.GetReference(StateVector(FirstMoment).AsSpan(offset, parameters.Length));
-        ref float v = ref MemoryMarshal.GetReference(StateVector(SecondMoment).AsSpan(offset, parameters.Length));
+        ref float m = ref MemoryMarshal.GetReference(StateOf(FirstMoment, offset, parameters.Length));
+        ref float v = ref MemoryMarshal.GetReference(StateOf(SecondMoment, offset, parameters.Length));
         ref float g = ref MemoryMarshal.GetReference(gradients);
         float keep = DecoupledWeightDecay.Factor(learningRate, weightDecay);
         float beta1 = Options.Beta1;

@@ -10,6 +10,8 @@ namespace DistributedTrainer.Numerics.Optimizers;
 public abstract class Optimizer
 {
     private readonly Dictionary<string, float[]> _state = new(StringComparer.Ordinal);
+    // The end of the parameters the state holds once narrowed (KeepStateOf); null: all of them.
+    private int? _stateEnd;
 
     /// <param name="parameterCount">Length of the flat parameter vector.</param>
     /// <param name="stateNames">Per-element state vectors the rule keeps ("exp_avg", "exp_avg_sq").</param>
@@ -32,11 +34,47 @@ public abstract class Optimizer
     /// <summary>Decoupled weight decay applied to <see cref="ParameterRole.Weight"/> tensors (0 = none).</summary>
     public abstract float WeightDecay { get; }
 
-    /// <summary>Per-element state vectors by name, same layout as the parameters.</summary>
+    /// <summary>
+    /// Per-element state vectors by name, same layout as the parameters: element i of a vector is parameter
+    /// <see cref="StateStart"/> + i's.
+    /// </summary>
     public IReadOnlyDictionary<string, float[]> State => _state;
 
-    /// <summary>The state vector called <paramref name="name"/>.</summary>
+    /// <summary>The first parameter the state vectors hold: 0, unless <see cref="KeepStateOf"/> narrowed them to a segment.</summary>
+    public int StateStart { get; private set; }
+
+    /// <summary>How many parameters the state vectors hold: <see cref="ParameterCount"/>, unless narrowed to a segment.</summary>
+    public int StateLength => StateEnd - StateStart;
+
+    private int StateEnd => _stateEnd ?? ParameterCount;
+
+    /// <summary>The whole state vector called <paramref name="name"/> (for initial values, before any narrowing).</summary>
     protected float[] StateVector(string name) => _state[name];
+
+    /// <summary>The state called <paramref name="name"/> of the parameters [<paramref name="offset"/>, offset + length).</summary>
+    protected Span<float> StateOf(string name, int offset, int length) => _state[name].AsSpan(offset - StateStart, length);
+
+    /// <summary>
+    /// Narrows the state vectors to the parameters [<paramref name="start"/>, start + <paramref name="length"/>), keeping
+    /// their values: a cluster worker updates only its ring segment (<see cref="StepSegment"/>), so it holds that segment's
+    /// state, not the model's. <see cref="Step"/> then refuses, and <see cref="StepSegment"/> takes segments within the range.
+    /// </summary>
+    public void KeepStateOf(int start, int length)
+    {
+        if (_stateEnd is not null)
+        {
+            throw new InvalidOperationException($"The optimizer's state was already narrowed to [{StateStart}, {StateStart + StateLength})");
+        }
+        if (start < 0 || length < 0 || (long)start + length > ParameterCount)
+        {
+            throw new ArgumentException($"Invalid range: [{start}, {(long)start + length}) (the optimizer holds {ParameterCount} parameters)");
+        }
+        foreach (var name in _state.Keys.ToArray())
+        {
+            _state[name] = _state[name].AsSpan(start, length).ToArray();
+        }
+        (StateStart, _stateEnd) = (start, start + length);
+    }
 
     /// <summary>
     /// One update of every non-frozen tensor: parameters (P) updated from gradients (P), which are already the
@@ -48,6 +86,10 @@ public abstract class Optimizer
         {
             throw new ArgumentException(
                 $"Optimizer holds {ParameterCount} parameters but got {parameters.Length} values and {gradients.Length} gradients.");
+        }
+        if (StateStart != 0 || StateEnd != ParameterCount)
+        {
+            throw new InvalidOperationException($"The optimizer holds the state of [{StateStart}, {StateEnd}) only: update that segment with StepSegment");
         }
         StepCount++;
         UpdateRange(parameters, gradients, 0, learningRate, views);
@@ -67,10 +109,10 @@ public abstract class Optimizer
         IReadOnlyList<ParameterView> views)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(stepCount, 1);
-        if (start < 0 || gradients.Length != parameters.Length || (long)start + parameters.Length > ParameterCount)
+        if (start < StateStart || gradients.Length != parameters.Length || (long)start + parameters.Length > StateEnd)
         {
             throw new ArgumentException(
-                $"Invalid segment: {parameters.Length} values and {gradients.Length} gradients at {start} (the optimizer holds {ParameterCount} parameters).");
+                $"Invalid segment: {parameters.Length} values and {gradients.Length} gradients at {start} (the optimizer holds the state of [{StateStart}, {StateEnd})).");
         }
         StepCount = stepCount;
         UpdateRange(parameters, gradients, start, learningRate, views);

@@ -39,7 +39,7 @@ public sealed class RmsProp : Optimizer
     /// <inheritdoc/>
     protected override void Update(Span<float> parameters, ReadOnlySpan<float> gradients, int offset, float learningRate, float weightDecay)
     {
-        var squares = StateVector(SquareAverage).AsSpan(offset, parameters.Length);
+        var squares = StateOf(SquareAverage, offset, parameters.Length);
         float keep = DecoupledWeightDecay.Factor(learningRate, weightDecay);
         // torch forms 1 - alpha in double and rounds it to float when the kernel reads the scalar.
         float rest = (float)(1.0 - Options.Rho);
@@ -49,7 +49,7 @@ public sealed class RmsProp : Optimizer
         }
         else
         {
-            WithMomentum(parameters, squares, StateVector(MomentumBuffer).AsSpan(offset, parameters.Length), gradients,
+            WithMomentum(parameters, squares, StateOf(MomentumBuffer, offset, parameters.Length), gradients,
                 keep, -learningRate, Options.Rho, rest, Options.Epsilon, Options.Momentum);
         }
     }

@@ -46,11 +46,11 @@ public sealed class Sgd : Optimizer
         }
         else if (Options.Nesterov)
         {
-            Nesterov(parameters, StateVector(MomentumBuffer).AsSpan(offset, parameters.Length), gradients, keep, -learningRate, Options.Momentum);
+            Nesterov(parameters, StateOf(MomentumBuffer, offset, parameters.Length), gradients, keep, -learningRate, Options.Momentum);
         }
         else
         {
-            HeavyBall(parameters, StateVector(MomentumBuffer).AsSpan(offset, parameters.Length), gradients, keep, -learningRate, Options.Momentum);
+            HeavyBall(parameters, StateOf(MomentumBuffer, offset, parameters.Length), gradients, keep, -learningRate, Options.Momentum);
         }
     }
 
