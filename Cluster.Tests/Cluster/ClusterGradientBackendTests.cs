@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using DistributedTrainer.Coordinator.Cluster;
-using DistributedTrainer.Diagnostics;
+using DistributedTrainer.Tests.Diagnostics;
 using DistributedTrainer.Numerics.Layers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Data;
@@ -274,8 +272,7 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
         await using var fleet = await WorkerFleet.StartAsync(workers);
         string jobId = $"j-segments-{workers}";
-        var segments = new ConcurrentDictionary<string, long>();
-        using var listener = ParameterSegmentListener(jobId, segments);
+        using var segments = new OutcomeCounts("train.worker.parameter_segments");
 
         var cluster = TrainOnCluster(job, fleet, jobId);
 
@@ -286,8 +283,8 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         // Received: the first step (the trainer has not named its optimizer yet), the second (now with the optimizer
         // state) and the first of every later epoch (the evaluations' parameter syncs come between). Every other step
         // the workers repeat the coordinator's update.
-        Assert.Equal(workers * (epochs + 1L), segments.GetValueOrDefault("received"));
-        Assert.Equal(workers * (steps - epochs - 1), segments.GetValueOrDefault("updated"));
+        Assert.Equal(workers * (epochs + 1L), segments.Of(jobId, "received"));
+        Assert.Equal(workers * (steps - epochs - 1), segments.Of(jobId, "updated"));
     }
 
     [Fact]
@@ -312,34 +309,6 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         var cluster = TrainOnCluster(job, fleet, "j-transfer");
 
         AssertSameRun(local, cluster);
-    }
-
-    private static MeterListener ParameterSegmentListener(string jobId, ConcurrentDictionary<string, long> counts)
-    {
-        var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == TrainingDiagnostics.Meter.Name && instrument.Name == "train.worker.parameter_segments")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            string? job = null;
-            string? outcome = null;
-            foreach (var tag in tags)
-            {
-                job = tag.Key == TrainingAttributes.JobId ? (string?)tag.Value : job;
-                outcome = tag.Key == TrainingAttributes.Outcome ? (string?)tag.Value : outcome;
-            }
-            if (job == jobId && outcome is not null)
-            {
-                counts.AddOrUpdate(outcome, value, (_, sum) => sum + value);
-            }
-        });
-        listener.Start();
-        return listener;
     }
 
     [Fact]

@@ -1,10 +1,8 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using DistributedTrainer.Coordinator;
-using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Data.Shards;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Cluster;
+using DistributedTrainer.Tests.Diagnostics;
 using DistributedTrainer.Transport;
 using Grpc.Core;
 using Xunit;
@@ -57,44 +55,13 @@ public sealed class ShardedClusterJobTests : IAsyncDisposable
         ShardConverter.FromCsv(Path.Combine(_cluster.Directory, "test.csv"), 0, hasHeader: false, shards.Dataset.TestPath, shardSize: 50);
         await _cluster.StartWorkersAsync(coordinator, 2);
         shards.MinWorkers = 2;
-        // Counted by job: other tests' workers in this process record their own jobs' samples.
-        var samples = new ConcurrentDictionary<(string Job, string Outcome), long>();
-        using var listener = PrefetchListener(samples);
+        using var samples = new OutcomeCounts("train.worker.prefetch.samples");
 
         string jobId = await RunToEndAsync(coordinator, shards);
 
         // Every step but the first finds its samples read ahead, but for any the balancer moved to the other worker.
         Assert.Equal(JobState.Succeeded, (await InProcessCluster.GetAsync(coordinator, jobId)).State);
-        Assert.True(samples.GetValueOrDefault((jobId, "hit")) > samples.GetValueOrDefault((jobId, "miss")),
-            $"hits {samples.GetValueOrDefault((jobId, "hit"))}, misses {samples.GetValueOrDefault((jobId, "miss"))}");
-    }
-
-    private static MeterListener PrefetchListener(ConcurrentDictionary<(string Job, string Outcome), long> samples)
-    {
-        var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == TrainingDiagnostics.Meter.Name && instrument.Name == "train.worker.prefetch.samples")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            string? job = null;
-            string? outcome = null;
-            foreach (var tag in tags)
-            {
-                job = tag.Key == TrainingAttributes.JobId ? (string?)tag.Value : job;
-                outcome = tag.Key == TrainingAttributes.Outcome ? (string?)tag.Value : outcome;
-            }
-            if (job is not null && outcome is not null)
-            {
-                samples.AddOrUpdate((job, outcome), value, (_, sum) => sum + value);
-            }
-        });
-        listener.Start();
-        return listener;
+        Assert.True(samples.Of(jobId, "hit") > samples.Of(jobId, "miss"), $"hits {samples.Of(jobId, "hit")}, misses {samples.Of(jobId, "miss")}");
     }
 
     private static async Task<string> RunToEndAsync(CoordinatorServer coordinator, JobSpec spec)
