@@ -12,7 +12,8 @@ namespace DistributedTrainer.Coordinator.Cluster;
 
 /// <summary>
 /// Computes a job's micro-shards and evaluations on its workers (the protocol at the top of cluster.proto): each step every worker
-/// gets its contiguous run of micro-shards, sized by its measured throughput (<see cref="ShardBalancer"/>), and its segment of the master parameters, the workers all-gather the
+/// gets its contiguous run of micro-shards, sized by its measured throughput (<see cref="ShardBalancer"/>), and its segment of the master parameters
+/// (or, when it holds the step before, that step's update to repeat on its segment: <see cref="Updated"/>), the workers all-gather the
 /// parameters and reduce-scatter the exact fixed-point gradient sums over their ring, and each answers with its
 /// segment of the sums divided by the batch size (the batch's mean gradient, as <see cref="StepGradient.Average"/> gives it).
 /// Results are summed in shard order, so the <see cref="Trainer"/> above gets bitwise what <see cref="LocalGradientBackend"/>
