@@ -55,7 +55,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private long _nextStep;
     // The batch after the one in ComputeAsync (the trainer's hint); empty when unknown.
     private ReadOnlyMemory<int> _upcoming;
-    // The master's optimizer, once the trainer has named it (Updated): its state goes to the workers with the parameters.
+    // The master's optimizer, once the trainer has named it (UseOptimizer): its state goes to the workers with the parameters.
     private Optimizer? _optimizer;
     // The step the workers of generation _heldGeneration answered last, whose parameters (the master's before that step's
     // update) and mean gradient they hold; -1 when they hold none that the master still matches.
@@ -173,16 +173,21 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
 
     public void Upcoming(ReadOnlyMemory<int> nextBatch) => _upcoming = nextBatch;
 
+    /// <summary>The master's optimizer: its state goes to the workers with the parameters, read when they are sent.</summary>
+    public void UseOptimizer(Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        _optimizer = optimizer;
+    }
+
     /// <summary>
     /// Keeps the master's update of the step the workers hold, so that the next step has them repeat it on their segments
     /// (StepHeader.segment_update) instead of receiving the new parameters. Any other change of the master (an update of
     /// a step they do not hold) makes the next step send the parameters.
     /// </summary>
-    public void Updated(long step, UpdateResult update, Optimizer optimizer)
+    public void Updated(long step, UpdateResult update)
     {
-        ArgumentNullException.ThrowIfNull(optimizer);
-        _optimizer = optimizer;
-        if (_generator is not null || step != _heldStep)
+        if (_generator is not null || _optimizer is null || step != _heldStep)
         {
             (_heldStep, _heldUpdate) = (-1, null);
             return;
@@ -193,7 +198,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             Applied = update.Applied,
             LearningRate = update.LearningRate,
             ClipScale = update.Applied ? update.ClipScale : 1f,
-            OptimizerStep = optimizer.StepCount,
+            OptimizerStep = _optimizer.StepCount,
         };
     }
 

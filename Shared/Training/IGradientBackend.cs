@@ -30,12 +30,20 @@ public interface IGradientBackend : IDisposable
     }
 
     /// <summary>
-    /// Tells the backend that the central update of step <paramref name="step"/> (<paramref name="update"/>, made with
-    /// <paramref name="optimizer"/>) has changed the master parameters since its <see cref="ComputeAsync"/>, so that
-    /// workers holding that step's mean gradient can repeat the update on their own copies instead of receiving the new
-    /// parameters. A hint for speed: a backend that ignores it (the default) sends the parameters every step.
+    /// Names the optimizer whose central update follows every <see cref="ComputeAsync"/> (its state read when needed, so a
+    /// checkpoint restored into it later counts), before the first step. The default ignores it.
     /// </summary>
-    void Updated(long step, UpdateResult update, Optimizer optimizer)
+    void UseOptimizer(Optimizer optimizer)
+    {
+    }
+
+    /// <summary>
+    /// Tells the backend that the central update of step <paramref name="step"/> (<paramref name="update"/>, made with the
+    /// optimizer of <see cref="UseOptimizer"/>) has changed the master parameters since its <see cref="ComputeAsync"/>, so
+    /// that workers holding that step's mean gradient can repeat the update on their own copies instead of receiving the
+    /// new parameters. A hint for speed: a backend that ignores it (the default) sends the parameters every step.
+    /// </summary>
+    void Updated(long step, UpdateResult update)
     {
     }
 

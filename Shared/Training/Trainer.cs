@@ -53,6 +53,7 @@ public sealed class Trainer : IDisposable
         try
         {
             _backend = backend(_model);
+            _backend.UseOptimizer(optimizer);
         }
         catch
         {
@@ -293,7 +294,7 @@ public sealed class Trainer : IDisposable
         var total = await _backend.ComputeAsync(_cursor.Step, batch, _gradient, cancellation);
         long computed = Stopwatch.GetTimestamp();
         var update = _updater.Apply(_cursor.Step, _gradient);
-        _backend.Updated(_cursor.Step, update, _updater.Optimizer);
+        _backend.Updated(_cursor.Step, update);
         TrainingMetrics.RecordPhase(RunName, "compute", Stopwatch.GetElapsedTime(start, computed));
         TrainingMetrics.RecordPhase(RunName, "update", Stopwatch.GetElapsedTime(computed));
         return (total, update);
