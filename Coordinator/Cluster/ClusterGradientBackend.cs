@@ -154,10 +154,11 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 // Whatever happens below, the workers hold this step's state only once every one of them has answered.
                 (_heldStep, _heldUpdate) = (-1, null);
                 var started = Stopwatch.GetTimestamp();
-                bool withState = await StepAllAsync(step, update, batch, samples, shards, gradient, segmentUpdate, "step", cancellationToken);
+                await StepAllAsync(step, update, batch, samples, shards, gradient, segmentUpdate, "step", cancellationToken);
                 var result = Collect(step, shards, gradient);
                 (_heldStep, _heldGeneration) = (step, _ring.Generation);
-                _workersHoldState = segmentUpdate is not null || withState;
+                // A segment update keeps the state the workers held; pieces bring it when there is an optimizer to send.
+                _workersHoldState = segmentUpdate is not null || SentState is not null;
                 _deadlines.Record(Stopwatch.GetElapsedTime(started));
                 Balance(samples);
                 _nextStep = step + 1;
@@ -343,13 +344,12 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     /// One Step call per worker at once, with the master's current parameters, or with <paramref name="segmentUpdate"/> for
     /// the workers to bring the segments they hold to them; with <paramref name="shards"/> = 0 (and no
     /// <paramref name="gradient"/>) the calls only distribute the parameters. Results land in <see cref="_stepResults"/>
-    /// by rank. Returns whether the parameters went with the optimizer state.
+    /// by rank.
     /// </summary>
-    private async Task<bool> StepAllAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int shards,
+    private async Task StepAllAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int shards,
         StepGradient? gradient, SegmentUpdate? segmentUpdate, string phase, CancellationToken cancellationToken)
     {
-        // A GAN job's workers hold no optimizer; an ordinary job's get its state once the trainer has named it.
-        var state = _generator is null ? _optimizer : null;
+        var state = SentState;
         if (segmentUpdate is null)
         {
             FlatVectors.CopyParameters(_parameters, _stores);
@@ -389,8 +389,11 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         {
             _stepResults[rank] = calls[rank].Result;
         }
-        return segmentUpdate is null && state is not null;
     }
+
+    // The optimizer whose state goes with the parameter pieces: a GAN job's workers hold no optimizer; an ordinary job's
+    // get its state once the trainer has named it.
+    private Optimizer? SentState => _generator is null ? _optimizer : null;
 
     // Feeds the workers' compute times of the step just collected to the balancer; names chronic stragglers.
     private void Balance(int batchLength)

@@ -21,6 +21,9 @@ public sealed class SegmentUpdater
     private readonly IReadOnlyList<ParameterView> _views;
     private readonly int _trainable;
     private readonly int _flatLength;
+    // The segment: its first element in the flat vector and its length.
+    private readonly int _start;
+    private readonly int _length;
     private readonly Regularizer? _regularizer;
     private readonly float _clipValue;
 
@@ -40,19 +43,13 @@ public sealed class SegmentUpdater
         {
             throw new ArgumentException($"Invalid segment: [{start}, {(long)start + length}) (the flat vector holds {_flatLength})");
         }
-        (Start, Length) = (start, length);
+        (_start, _length) = (start, length);
         Optimizer = OptimizerFactory.Create(spec.Optimizer, store.Count);
         int trainableStart = Math.Min(start, _trainable);
         Optimizer.KeepStateOf(trainableStart, Math.Min(start + length, _trainable) - trainableStart);
         _regularizer = RegularizerFactory.Create(spec.Regularization);
         _clipValue = spec.Clipping?.ClipValue ?? 0f;
     }
-
-    /// <summary>The segment's first element in the flat vector.</summary>
-    public int Start { get; }
-
-    /// <summary>The segment's length.</summary>
-    public int Length { get; }
 
     /// <summary>The job's optimizer, holding the state of the segment's trainable parameters (<see cref="Optimizer.StateStart"/>).</summary>
     public Optimizer Optimizer { get; }
@@ -73,7 +70,7 @@ public sealed class SegmentUpdater
         {
             throw new ArgumentException($"Invalid vectors: {parameters.Length} parameters and {meanGradient.Length} gradients (the model's flat vectors hold {flat})");
         }
-        var (start, length) = (Start, Length);
+        var (start, length) = (_start, _length);
         int count = _trainable;
         int trainableEnd = Math.Min(start + length, count);
         if (start < trainableEnd)

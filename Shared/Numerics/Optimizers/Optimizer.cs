@@ -10,8 +10,6 @@ namespace DistributedTrainer.Numerics.Optimizers;
 public abstract class Optimizer
 {
     private readonly Dictionary<string, float[]> _state = new(StringComparer.Ordinal);
-    // The end of the parameters the state holds once narrowed (KeepStateOf); null: all of them.
-    private int? _stateEnd;
 
     /// <param name="parameterCount">Length of the flat parameter vector.</param>
     /// <param name="stateNames">Per-element state vectors the rule keeps ("exp_avg", "exp_avg_sq").</param>
@@ -19,6 +17,7 @@ public abstract class Optimizer
     {
         ArgumentOutOfRangeException.ThrowIfNegative(parameterCount);
         ParameterCount = parameterCount;
+        StateLength = parameterCount;
         foreach (var name in stateNames)
         {
             _state[name] = new float[parameterCount];
@@ -44,9 +43,11 @@ public abstract class Optimizer
     public int StateStart { get; private set; }
 
     /// <summary>How many parameters the state vectors hold: <see cref="ParameterCount"/>, unless narrowed to a segment.</summary>
-    public int StateLength => StateEnd - StateStart;
+    public int StateLength { get; private set; }
 
-    private int StateEnd => _stateEnd ?? ParameterCount;
+    private int StateEnd => StateStart + StateLength;
+
+    private bool Narrowed => StateStart != 0 || StateLength != ParameterCount;
 
     /// <summary>The whole state vector called <paramref name="name"/> (for initial values, before any narrowing).</summary>
     protected float[] StateVector(string name) => _state[name];
@@ -61,9 +62,9 @@ public abstract class Optimizer
     /// </summary>
     public void KeepStateOf(int start, int length)
     {
-        if (_stateEnd is not null)
+        if (Narrowed)
         {
-            throw new InvalidOperationException($"The optimizer's state was already narrowed to [{StateStart}, {StateStart + StateLength})");
+            throw new InvalidOperationException($"The optimizer's state was already narrowed to [{StateStart}, {StateEnd})");
         }
         if (start < 0 || length < 0 || (long)start + length > ParameterCount)
         {
@@ -73,7 +74,7 @@ public abstract class Optimizer
         {
             _state[name] = _state[name].AsSpan(start, length).ToArray();
         }
-        (StateStart, _stateEnd) = (start, start + length);
+        (StateStart, StateLength) = (start, length);
     }
 
     /// <summary>
@@ -87,7 +88,7 @@ public abstract class Optimizer
             throw new ArgumentException(
                 $"Optimizer holds {ParameterCount} parameters but got {parameters.Length} values and {gradients.Length} gradients.");
         }
-        if (StateStart != 0 || StateEnd != ParameterCount)
+        if (Narrowed)
         {
             throw new InvalidOperationException($"The optimizer holds the state of [{StateStart}, {StateEnd}) only: update that segment with StepSegment");
         }
