@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using Google.Protobuf;
@@ -11,11 +12,15 @@ namespace DistributedTrainer.Bench;
 /// <summary>
 /// Training samples/s of the local cluster against PyTorch DistributedDataParallel, side by side in one run, on the
 /// reference MLP (examples/fashion-mnist-mlp.yaml) at batch 128 and 512, with 2 and 3 workers (`--workers 2,3`):
-/// - the cluster: `trainctl local SPEC --workers W --threads-per-worker 1 --epochs 1 --json` (a coordinator and W
-///   worker processes on loopback); its figure is the job's own train_samples_per_second over the epoch (evaluation,
-///   process start and worker registration excluded, the first steps' JIT warm-up included);
+/// - the cluster: `trainctl local SPEC --workers W --threads-per-worker 1 --epochs 1 --json --out DIR` (a coordinator
+///   and W worker processes on loopback), two figures: the job's own train_samples_per_second over the epoch
+///   (evaluation, process start and worker registration excluded; the workers' data loading and ring set-up, which
+///   the job's first step waits for, and the first steps' JIT warm-up included), and the steady figure: the steps after
+///   the first <see cref="WarmupSteps"/>, timed from the coordinator's train.step spans in DIR/telemetry (the first
+///   timed step's start to the last one's end), the rule DDP's figure is timed by;
 /// - DDP: Bench/pytorch_ddp.py, W processes x 1 thread on gloo, each rank its share of the same global batch, timed
-///   over the same number of steps after a warm-up.
+///   over an epoch's number of steps after <see cref="WarmupSteps"/> warm-up steps (its data loading and process group
+///   set-up before them).
 /// Each row measures the cluster first, then DDP, so both see about the same load; a figure is the best of the rounds.
 /// trainctl is the one built beside Bench (Bench.csproj builds Client, which builds Coordinator and Worker).
 /// </summary>
@@ -24,6 +29,9 @@ internal static class ClusterBenchmark
     private const string DefaultSpec = "examples/fashion-mnist-mlp.yaml";
     private const string Python = "/usr/bin/python3";
     private static readonly int[] Batches = [128, 512];
+
+    /// <summary>Steps both sides run before their steady figure is timed.</summary>
+    private const int WarmupSteps = 20;
 
     public static int Run(string[] args)
     {
@@ -39,24 +47,29 @@ internal static class ClusterBenchmark
             Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {DefaultSpec}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; " +
                 $"cluster: trainctl local, W workers x 1 thread, one epoch; DDP: gloo, W processes x 1 thread; best of {rounds} round(s).");
             Console.WriteLine();
-            Console.WriteLine("| Workers | Batch | Steps | Cluster samples/s | DDP samples/s | Cluster / DDP | Load average after |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---|");
+            Console.WriteLine($"| Workers | Batch | Steps | Cluster samples/s, epoch | Cluster samples/s, after {WarmupSteps} steps | DDP samples/s, after {WarmupSteps} steps | " +
+                "Epoch / DDP | Steady / DDP | Load average after |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             foreach (var (workers, batch) in workerCounts.SelectMany(workers => Batches.Select(batch => (workers, batch))))
             {
                 int steps = Trainer.StepsPerEpoch(job.Data.Train.Count, batch);
-                double cluster = 0;
+                double epoch = 0;
+                double steady = 0;
                 double ddp = 0;
                 string? clusterFailure = null;
                 for (int round = 0; round < rounds; round++)
                 {
-                    var (samplesPerSecond, failure) = RunCluster(trainctl, job.Spec, workers, batch, Path.Combine(scratch, $"w{workers}-b{batch}-r{round}"));
-                    cluster = Math.Max(cluster, samplesPerSecond);
-                    clusterFailure ??= failure;
+                    var run = RunCluster(trainctl, job.Spec, workers, batch, Path.Combine(scratch, $"w{workers}-b{batch}-r{round}"));
+                    epoch = Math.Max(epoch, run.Epoch);
+                    steady = Math.Max(steady, run.Steady);
+                    clusterFailure ??= run.Failure;
                     ddp = Math.Max(ddp, RunDdp(script, workers, batch, steps));
                 }
-                string clusterText = cluster > 0 ? $"{cluster:0}" : $"failed: {clusterFailure}";
-                string ratio = cluster > 0 ? $"{cluster / ddp:0.00}" : "n/a";
-                Console.WriteLine($"| {workers} | {batch} | {steps} | {clusterText} | {ddp:0} | {ratio} | {LoadAverage()} |");
+                string epochText = epoch > 0 ? $"{epoch:0}" : $"failed: {clusterFailure}";
+                string steadyText = steady > 0 ? $"{steady:0}" : "n/a";
+                string epochRatio = epoch > 0 ? $"{epoch / ddp:0.00}" : "n/a";
+                string steadyRatio = steady > 0 ? $"{steady / ddp:0.00}" : "n/a";
+                Console.WriteLine($"| {workers} | {batch} | {steps} | {epochText} | {steadyText} | {ddp:0} | {epochRatio} | {steadyRatio} | {LoadAverage()} |");
             }
             Console.WriteLine();
             return 0;
@@ -67,8 +80,11 @@ internal static class ClusterBenchmark
         }
     }
 
-    /// <summary>One epoch of the spec at <paramref name="batch"/> on `trainctl local` with <paramref name="workers"/> workers; its samples/s, or 0 and why it failed.</summary>
-    private static (double SamplesPerSecond, string? Failure) RunCluster(string trainctl, JobSpec reference, int workers, int batch, string directory)
+    /// <summary>
+    /// One epoch of the spec at <paramref name="batch"/> on `trainctl local` with <paramref name="workers"/> workers: its samples/s
+    /// over the epoch and after the warm-up steps, or zeros and why it failed.
+    /// </summary>
+    private static (double Epoch, double Steady, string? Failure) RunCluster(string trainctl, JobSpec reference, int workers, int batch, string directory)
     {
         Directory.CreateDirectory(directory);
         var spec = reference.Clone();
@@ -83,17 +99,37 @@ internal static class ClusterBenchmark
             // trainctl's own error line ("trainctl: worker-1 (pid N) exited with code 1 ..."), else its last line.
             var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             string reason = lines.LastOrDefault(line => line.StartsWith("trainctl:", StringComparison.Ordinal)) ?? lines.LastOrDefault() ?? "";
-            return (0, $"exit code {exitCode}, {reason.Replace('|', '/')}");
+            return (0, 0, $"exit code {exitCode}, {reason.Replace('|', '/')}");
         }
         using var summary = JsonDocument.Parse(stdout);
-        return (summary.RootElement.GetProperty("train_samples_per_second").GetDouble(), null);
+        double epoch = summary.RootElement.GetProperty("train_samples_per_second").GetDouble();
+        return (epoch, SteadySamplesPerSecond(Path.Combine(directory, "out", "telemetry"), batch), null);
+    }
+
+    /// <summary>
+    /// Samples/s over the job's steps after the first <see cref="WarmupSteps"/>, from the coordinator's train.step spans
+    /// (one per step, every step of the job's one epoch a full batch).
+    /// </summary>
+    private static double SteadySamplesPerSecond(string telemetry, int batch)
+    {
+        var steps = TraceFiles.Find(telemetry).SelectMany(TraceFiles.Read)
+            .Where(span => span.Name == TrainingSpans.Step)
+            .OrderBy(span => span.StartUnixNano)
+            .Skip(WarmupSteps)
+            .ToList();
+        if (steps.Count == 0)
+        {
+            throw new InvalidOperationException($"No {TrainingSpans.Step} spans after the first {WarmupSteps} in {telemetry}.");
+        }
+        long nanoseconds = steps[^1].StartUnixNano + steps[^1].DurationNano - steps[0].StartUnixNano;
+        return steps.Count * (double)batch / (nanoseconds / 1e9);
     }
 
     /// <summary>Best global samples/s of DDP over <paramref name="steps"/> steps of <paramref name="batch"/> samples.</summary>
     private static double RunDdp(string script, int workers, int batch, int steps)
     {
         var (exitCode, stdout, stderr) = Execute(Python, [script, "--ranks", Text(workers), "--batch", Text(batch), "--steps", Text(steps),
-            "--warmup", "20", "--rounds", "1"]);
+            "--warmup", Text(WarmupSteps), "--rounds", "1"]);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"{Python} {script} exited with code {exitCode}: {stderr}");
