@@ -75,16 +75,37 @@ public sealed class CollectiveServiceTests : IAsyncLifetime
         Assert.Equal(chunk.Payload.ToByteArray(), piece.Payload.ToArray());
     }
 
+    [Fact]
+    public async Task Exchange_PackedReduceScatterChunk_QueuedWithItsEncodingAndAnyPayloadLength()
+    {
+        using var call = Client.Exchange(Deadline());
+        RingChunk chunk = Chunk("j-1", fromRank: 1, chunkIndex: 0);
+        chunk.Encoding = RingEncoding.FixedPointBlocks;
+        chunk.Payload = ByteString.CopyFrom([4, 1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0]);
+
+        await call.RequestStream.WriteAsync(chunk);
+        await call.RequestStream.CompleteAsync();
+        await call.ResponseAsync;
+
+        using var piece = await _service.Inbox("j-1", 1).ReadAsync();
+        Assert.Equal((CollectivePhase.ReduceScatter, PieceEncoding.FixedPointBlocks), (piece.Header.Phase, piece.Header.Encoding));
+        Assert.Equal(chunk.Payload.ToByteArray(), piece.Payload.ToArray());
+    }
+
     [Theory]
     [InlineData("", 0, RingPhase.ReduceScatter, 8, "job_id is empty")]
     [InlineData("j-1", -1, RingPhase.ReduceScatter, 8, "from_rank -1 is negative")]
     [InlineData("j-1", 0, RingPhase.Unspecified, 8, "phase Unspecified is not REDUCE_SCATTER or ALL_GATHER")]
     [InlineData("j-1", 0, RingPhase.AllGather, 6, "payload of 6 bytes is not whole elements")]
-    public async Task Exchange_MalformedChunk_InvalidArgumentWithTheReason(string jobId, int fromRank, RingPhase phase, int payloadBytes, string reason)
+    [InlineData("j-1", 0, RingPhase.AllGather, 1, "encoding FIXED_POINT_BLOCKS in phase AllGather (reduce-scatter only)", RingEncoding.FixedPointBlocks)]
+    [InlineData("j-1", 0, RingPhase.ReduceScatter, 8, "encoding 2 is not RAW or FIXED_POINT_BLOCKS", (RingEncoding)2)]
+    public async Task Exchange_MalformedChunk_InvalidArgumentWithTheReason(string jobId, int fromRank, RingPhase phase, int payloadBytes, string reason,
+        RingEncoding encoding = RingEncoding.Raw)
     {
         RingChunk chunk = Chunk(jobId, fromRank, 0);
         chunk.Phase = phase;
         chunk.Payload = ByteString.CopyFrom(new byte[payloadBytes]);
+        chunk.Encoding = encoding;
 
         RpcException error = await Assert.ThrowsAsync<RpcException>(() => ExchangeAsync(chunk));
 

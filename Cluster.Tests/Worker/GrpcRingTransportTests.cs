@@ -27,6 +27,20 @@ public sealed class GrpcRingTransportTests
         Assert.All(vectors, vector => Assert.Equal(expected, vector));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task AllReduceAsync_GradientLikeSumsOverLoopback_PackedPiecesGiveThePlainSum(int size)
+    {
+        long[][] vectors = RingHarness.GradientLikeVectors(size, 235_146, seed: size);
+        long[] expected = RingHarness.PlainSum(vectors, 235_146);
+        await using GrpcRing ring = await GrpcRing.StartAsync(size);
+
+        await Task.WhenAll(ring.Ranks().Select((r, i) => r.AllReduceAsync(vectors[i], step: 1)));
+
+        Assert.All(vectors, vector => Assert.Equal(expected, vector));
+    }
+
     [Fact]
     public async Task AllReduceAsync_SeveralStepsOnOneStream_EveryStepHoldsThePlainSum()
     {

@@ -13,16 +13,19 @@ public sealed class OutgoingRingChunkTests
     private static readonly Marshaller<OutgoingRingChunk> Chunks = Marshallers.Create<OutgoingRingChunk>(OutgoingRingChunk.Write, _ => new OutgoingRingChunk());
 
     [Theory]
-    [InlineData("j-1/g2", 1L << 40, CollectivePhase.AllGather, 3, 7, 5_000_000_000L, 2, 8)]
-    [InlineData("j-ü", 0L, CollectivePhase.ReduceScatter, 0, 0, 0L, 0, 0)]
-    [InlineData("j", 5L, CollectivePhase.ReduceScatter, -1, 1, 1L, int.MaxValue, 1 << 20)]
-    public void Write_AnyChunk_TheGeneratedSerializersBytes(string jobId, long step, CollectivePhase phase, int round, int chunkIndex, long offset, int fromRank, int payloadBytes)
+    [InlineData("j-1/g2", 1L << 40, CollectivePhase.AllGather, 3, 7, 5_000_000_000L, 2, 8, PieceEncoding.Raw)]
+    [InlineData("j-ü", 0L, CollectivePhase.ReduceScatter, 0, 0, 0L, 0, 0, PieceEncoding.Raw)]
+    [InlineData("j", 5L, CollectivePhase.ReduceScatter, -1, 1, 1L, int.MaxValue, 1 << 20, PieceEncoding.Raw)]
+    [InlineData("j-2", 6L, CollectivePhase.ReduceScatter, 1, 0, 300L, 0, 1027, PieceEncoding.FixedPointBlocks)]
+    [InlineData("j-3", 7L, CollectivePhase.ReduceScatter, 0, 2, 0L, 3, 0, PieceEncoding.FixedPointBlocks)]
+    public void Write_AnyChunk_TheGeneratedSerializersBytes(string jobId, long step, CollectivePhase phase, int round, int chunkIndex, long offset, int fromRank,
+        int payloadBytes, PieceEncoding encoding)
     {
         byte[] payload = [.. Enumerable.Range(0, payloadBytes).Select(i => (byte)(i * 3))];
         var chunk = new OutgoingRingChunk
         {
             JobId = jobId,
-            Header = new RingPieceHeader(step, phase, round, chunkIndex, offset, fromRank),
+            Header = new RingPieceHeader(step, phase, round, chunkIndex, offset, fromRank, encoding),
             Payload = payload,
         };
         byte[] expected = new RingChunk
@@ -35,6 +38,7 @@ public sealed class OutgoingRingChunkTests
             Offset = offset,
             FromRank = fromRank,
             Payload = ByteString.CopyFrom(payload),
+            Encoding = encoding == PieceEncoding.FixedPointBlocks ? RingEncoding.FixedPointBlocks : RingEncoding.Raw,
         }.ToByteArray();
 
         var written = BufferSerializationContext.Serialize(Chunks, chunk);

@@ -21,13 +21,14 @@ public sealed class RingChunkParserTests
             Offset = 5_000_000_000,
             FromRank = 2,
             Payload = ByteString.CopyFrom([1, 2, 3, 4, 5, 6, 7, 8]),
+            Encoding = RingEncoding.FixedPointBlocks,
         };
 
         string? problem = RingChunkParser.TryParse(new ReadOnlySequence<byte>(chunk.ToByteArray()), out RingChunkView view);
 
         Assert.Null(problem);
-        Assert.Equal((chunk.JobId, chunk.Step, chunk.Phase, chunk.Round, chunk.ChunkIndex, chunk.Offset, chunk.FromRank),
-            (view.JobId, view.Step, view.Phase, view.Round, view.ChunkIndex, view.Offset, view.FromRank));
+        Assert.Equal((chunk.JobId, chunk.Step, chunk.Phase, chunk.Round, chunk.ChunkIndex, chunk.Offset, chunk.FromRank, chunk.Encoding),
+            (view.JobId, view.Step, view.Phase, view.Round, view.ChunkIndex, view.Offset, view.FromRank, view.Encoding));
         Assert.Equal(chunk.Payload.ToByteArray(), view.Payload.ToArray());
     }
 

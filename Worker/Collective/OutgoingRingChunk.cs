@@ -22,6 +22,7 @@ internal sealed class OutgoingRingChunk
     private const int OffsetField = 6;
     private const int PayloadField = 7;
     private const int FromRankField = 8;
+    private const int EncodingField = 9;
 
     public string JobId { get; set; } = string.Empty;
 
@@ -36,12 +37,13 @@ internal sealed class OutgoingRingChunk
         int jobIdBytes = Encoding.UTF8.GetByteCount(chunk.JobId);
         RingPieceHeader header = chunk.Header;
         long phase = (long)RingChunkMapping.ToProto(header.Phase);
+        long encoding = (long)RingChunkMapping.ToProto(header.Encoding);
         int payloadBytes = chunk.Payload.Length;
         int size = (jobIdBytes == 0 ? 0 : WireWriter.LengthDelimitedSize(JobIdField, jobIdBytes))
             + VarintSize(StepField, header.Step) + VarintSize(PhaseField, phase) + VarintSize(RoundField, header.Round)
             + VarintSize(ChunkIndexField, header.ChunkIndex) + VarintSize(OffsetField, header.Offset)
             + (payloadBytes == 0 ? 0 : WireWriter.LengthDelimitedSize(PayloadField, payloadBytes))
-            + VarintSize(FromRankField, header.FromRank);
+            + VarintSize(FromRankField, header.FromRank) + VarintSize(EncodingField, encoding);
         context.SetPayloadLength(size);
         IBufferWriter<byte> writer = context.GetBufferWriter();
 
@@ -65,7 +67,10 @@ internal sealed class OutgoingRingChunk
 
         writer.Advance(written);
         writer.Write(chunk.Payload.Span);
-        writer.Advance(WriteVarint(writer.GetSpan(2 * WireWriter.MaxVarintBytes), FromRankField, header.FromRank));
+        Span<byte> tail = writer.GetSpan(2 * 2 * WireWriter.MaxVarintBytes);
+        int tailBytes = WriteVarint(tail, FromRankField, header.FromRank);
+        tailBytes += WriteVarint(tail[tailBytes..], EncodingField, encoding);
+        writer.Advance(tailBytes);
         context.Complete();
     }
 

@@ -22,6 +22,7 @@ internal static class RingChunkParser
     private const ulong OffsetTag = 6 << 3;
     private const ulong PayloadTag = (7 << 3) | 2;
     private const ulong FromRankTag = 8 << 3;
+    private const ulong EncodingTag = 9 << 3;
 
     /// <summary>Reads the fields of <paramref name="message"/>.</summary>
     /// <param name="message">A serialized RingChunk.</param>
@@ -38,6 +39,7 @@ internal static class RingChunkParser
         int round = 0;
         int chunkIndex = 0;
         int fromRank = 0;
+        int encoding = 0;
         ReadOnlySequence<byte> payload = ReadOnlySequence<byte>.Empty;
         while (!reader.End)
         {
@@ -64,7 +66,7 @@ internal static class RingChunkParser
                     }
 
                     break;
-                case StepTag or PhaseTag or RoundTag or ChunkIndexTag or OffsetTag or FromRankTag:
+                case StepTag or PhaseTag or RoundTag or ChunkIndexTag or OffsetTag or FromRankTag or EncodingTag:
                     if (!WireReader.TryReadVarint(ref reader, out ulong value))
                     {
                         return $"field {tag >> 3} at byte {at} is a truncated varint";
@@ -78,7 +80,8 @@ internal static class RingChunkParser
                         case RoundTag: round = (int)value; break;
                         case ChunkIndexTag: chunkIndex = (int)value; break;
                         case OffsetTag: offset = (long)value; break;
-                        default: fromRank = (int)value; break;
+                        case FromRankTag: fromRank = (int)value; break;
+                        default: encoding = (int)value; break;
                     }
 
                     break;
@@ -92,7 +95,7 @@ internal static class RingChunkParser
             }
         }
 
-        chunk = new RingChunkView(jobId, step, (RingPhase)phase, round, chunkIndex, offset, fromRank, payload);
+        chunk = new RingChunkView(jobId, step, (RingPhase)phase, round, chunkIndex, offset, fromRank, payload, (RingEncoding)encoding);
         return null;
     }
 }

@@ -8,4 +8,5 @@ namespace DistributedTrainer.Worker.Collective;
 /// the payload still lies in the request body (valid until the next message is read).
 /// </summary>
 internal readonly record struct RingChunkView(
-    string JobId, long Step, RingPhase Phase, int Round, int ChunkIndex, long Offset, int FromRank, ReadOnlySequence<byte> Payload);
+    string JobId, long Step, RingPhase Phase, int Round, int ChunkIndex, long Offset, int FromRank, ReadOnlySequence<byte> Payload,
+    RingEncoding Encoding = RingEncoding.Raw);

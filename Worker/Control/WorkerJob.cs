@@ -273,11 +273,12 @@ internal sealed class WorkerJob : IAsyncDisposable
                 _faults.ExitIfDue(header.Step);
                 gradients.Values.CopyTo(flatGradients.Span);
                 buffers.Values.CopyTo(flatGradients.Span[gradients.Length..]);
+                long reduceScatterBytes;
                 using (StartRingSpan("reduce-scatter", ring, flatGradients.Length * sizeof(long)))
                 {
-                    await ring.ReduceScatterAsync(flatGradients, header.Step, token);
+                    reduceScatterBytes = await ring.ReduceScatterAsync(flatGradients, header.Step, token);
                 }
-                RecordRingTraffic(ring, flatGradients.Length);
+                RecordRingTraffic(ring, reduceScatterBytes);
                 await SendMeanGradientsAsync(responses, flatGradients, header.BatchSize, token);
                 await WriteResultAsync(responses, Result(header, shards, computeSeconds, gradients, buffers), token);
                 _heldStep = header.Step;
@@ -349,15 +350,16 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
     }
 
-    // Each phase sends (size - 1) segments of its vector to the next rank.
-    private void RecordRingTraffic(RingAllReduce ring, int gradientLength)
+    // The all-gather sends (size - 1) segments of the parameters to the next rank; the reduce-scatter's pieces are packed,
+    // so it says what it sent.
+    private void RecordRingTraffic(RingAllReduce ring, long reduceScatterBytes)
     {
         int size = ring.Size;
         if (size < 2)
         {
             return;
         }
-        long bytes = ((long)_parameters.Length * sizeof(float) + (long)gradientLength * sizeof(long)) * (size - 1) / size;
+        long bytes = (long)_parameters.Length * sizeof(float) * (size - 1) / size + reduceScatterBytes;
         TrainingMetrics.RecordRingBytes(JobId, ring.Rank, (ring.Rank + 1) % size, bytes);
     }
 

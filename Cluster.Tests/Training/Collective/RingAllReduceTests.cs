@@ -49,6 +49,93 @@ public sealed class RingAllReduceTests
     }
 
     [Theory]
+    [InlineData(2, 100_003, 1024 * 1024)]
+    [InlineData(3, 70_001, 8 * 1000)]
+    [InlineData(5, 4099, 8 * 13)]
+    public async Task ReduceScatterAsync_GradientLikeSums_PackedPiecesGiveThePlainSum(int size, int length, int maxPieceBytes)
+    {
+        long[][] vectors = RingHarness.GradientLikeVectors(size, length, seed: size * 7 + length);
+        long[] expected = RingHarness.PlainSum(vectors, length);
+        RingAllReduce[] ring = CreateRing(size, new RingOptions { MaxPieceBytes = maxPieceBytes });
+
+        await Task.WhenAll(ring.Select((r, i) => r.ReduceScatterAsync(vectors[i], step: 3)));
+
+        Assert.All(Enumerable.Range(0, size), i =>
+            Assert.Equal(RingHarness.Segment(expected, size, i), RingHarness.Segment(vectors[i], size, i)));
+    }
+
+    [Fact]
+    public async Task ReduceScatterAsync_TwoRanks_ReturnsThePackedBytesSent()
+    {
+        // Each rank sends the other's segment of 600 elements: blocks of 256, 256 and 88; the first all zero (no bytes),
+        // the second -5s (1 byte each), the third zeros and one 2^33 (5 bytes each).
+        long[][] vectors = [new long[1200], new long[1200]];
+        foreach (long[] vector in vectors)
+        {
+            vector.AsSpan(256, 256).Fill(-5);
+            vector.AsSpan(856, 256).Fill(-5);
+            vector[599] = 1L << 33;
+            vector[1199] = 1L << 33;
+        }
+        RingAllReduce[] ring = CreateRing(2);
+
+        long[] sent = await Task.WhenAll(ring.Select((r, i) => r.ReduceScatterAsync(vectors[i], step: 1)));
+
+        Assert.Equal([3 + (256 * 1) + (88 * 5), 3 + (256 * 1) + (88 * 5)], sent);
+        Assert.Equal(-10, vectors[0][256]);
+        Assert.Equal(1L << 34, vectors[1][1199]);
+    }
+
+    [Fact]
+    public async Task ReduceScatterAsync_PeerSendsRawPieces_AddsThemAsWell()
+    {
+        // A peer that does not pack (any client of collective.proto may send RING_ENCODING_RAW).
+        IReadOnlyList<InProcessRingTransport> links = InProcessRingTransport.CreateRing(2);
+        long[] own = [1, 2, 3, 4, 5];
+        long[] peer = [10, 20, 30, 1L << 40, -50];
+        (int offset, int length) = RingSegments.Range(own.Length, 2, 1);
+        Task<long> rank1 = new RingAllReduce(links[1], 1, 2).ReduceScatterAsync(own, step: 4);
+
+        await links[0].SendAsync(new RingPieceHeader(4, CollectivePhase.ReduceScatter, 0, 0, offset, 0),
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(peer.AsSpan(offset, length)).ToArray(), CancellationToken.None);
+        await rank1;
+
+        Assert.Equal((3, 2), (offset, length));
+        Assert.Equal([(1L << 40) + 4, -45], own[offset..]);
+    }
+
+    [Fact]
+    public async Task ReduceScatterAsync_PackedPieceThatIsNotAPacking_ThrowsNamingThePiece()
+    {
+        IReadOnlyList<InProcessRingTransport> links = InProcessRingTransport.CreateRing(2);
+        Task<long> rank1 = new RingAllReduce(links[1], 1, 2, new RingOptions { PieceTimeout = TimeSpan.FromSeconds(2) })
+            .ReduceScatterAsync(new long[6], step: 4);
+
+        await links[0].SendAsync(new RingPieceHeader(4, CollectivePhase.ReduceScatter, 0, 0, 3, 0, PieceEncoding.FixedPointBlocks),
+            new byte[] { 4, 1, 2 }, CancellationToken.None);
+        RingException error = await Assert.ThrowsAsync<RingException>(() => rank1);
+
+        Assert.Equal("rank 1 expected chunk 0 of reduce-scatter round 0 of step 4 from rank 0 (offset 3, 3 elements, fixed-point blocks) " +
+            "but received chunk 0 of reduce-scatter round 0 of step 4 from rank 0 (offset 3, 3 bytes, fixed-point blocks)", error.Message);
+        Assert.Equal((0, CollectivePhase.ReduceScatter), (error.PeerRank, error.Phase));
+    }
+
+    [Fact]
+    public async Task AllGatherAsync_PeerSendsAPackedPiece_ThrowsNamingTheEncoding()
+    {
+        IReadOnlyList<InProcessRingTransport> links = InProcessRingTransport.CreateRing(2);
+        Task rank1 = new RingAllReduce(links[1], 1, 2, new RingOptions { PieceTimeout = TimeSpan.FromSeconds(2) })
+            .AllGatherAsync<float>(new float[4], step: 4);
+
+        await links[0].SendAsync(new RingPieceHeader(4, CollectivePhase.AllGather, 0, 0, 0, 0, PieceEncoding.FixedPointBlocks),
+            new byte[8], CancellationToken.None);
+        RingException error = await Assert.ThrowsAsync<RingException>(() => rank1);
+
+        Assert.Equal("rank 1 expected chunk 0 of all-gather round 0 of step 4 from rank 0 (offset 0, 8 bytes) " +
+            "but received chunk 0 of all-gather round 0 of step 4 from rank 0 (offset 0, 8 bytes, fixed-point blocks)", error.Message);
+    }
+
+    [Theory]
     [InlineData(2, 1)]
     [InlineData(3, 1000)]
     [InlineData(5, 4099)]
@@ -117,7 +204,8 @@ public sealed class RingAllReduceTests
 
         RingException error = await Assert.ThrowsAsync<RingException>(() => new RingAllReduce(links[1], 1, 2, options).AllReduceAsync(new long[4], step: 8));
 
-        Assert.Equal("rank 1 expected chunk 0 of reduce-scatter round 0 of step 8 from rank 0 (offset 2, 16 bytes) but received chunk 0 of reduce-scatter round 0 of step 7 from rank 0 (offset 2, 16 bytes)", error.Message);
+        Assert.Equal("rank 1 expected chunk 0 of reduce-scatter round 0 of step 8 from rank 0 (offset 2, 2 elements, fixed-point blocks) " +
+            "but received chunk 0 of reduce-scatter round 0 of step 7 from rank 0 (offset 2, 1 bytes, fixed-point blocks)", error.Message);
         await Assert.ThrowsAnyAsync<Exception>(() => rank0);
     }
 

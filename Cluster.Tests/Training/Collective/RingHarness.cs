@@ -22,6 +22,36 @@ internal static class RingHarness
         return vectors;
     }
 
+    /// <summary>
+    /// One vector per rank shaped like a step's gradient sums: runs of zeros, of values within int32 and of values up
+    /// to ±2^40, so the reduce-scatter's pieces pack blocks at every width (and partial sums cross int32's range).
+    /// </summary>
+    public static long[][] GradientLikeVectors(int size, int length, int seed)
+    {
+        var random = new Random(seed);
+        var vectors = new long[size][];
+        for (int r = 0; r < size; r++)
+        {
+            vectors[r] = new long[length];
+            int i = 0;
+            while (i < length)
+            {
+                int kind = random.Next(5);
+                for (int end = Math.Min(length, i + random.Next(1, 1000)); i < end; i++)
+                {
+                    vectors[r][i] = kind switch
+                    {
+                        0 => 0,
+                        < 4 => random.NextInt64(int.MinValue, int.MaxValue + 1L),
+                        _ => random.NextInt64(-(1L << 40), 1L << 40),
+                    };
+                }
+            }
+        }
+
+        return vectors;
+    }
+
     public static long[] PlainSum(long[][] vectors, int length)
     {
         var sum = new long[length];

@@ -19,9 +19,10 @@ namespace DistributedTrainer.Training.Collective;
 /// <see cref="RingOptions.MaxPieceBytes"/>; piece k of a round leaves as soon as piece k of the previous round
 /// has arrived, so the rounds overlap rather than wait for each other.</para>
 /// <para>Reduce-scatter sums 64-bit fixed-point values (<see cref="FixedPointAccumulator.Values"/>): integer
-/// addition is associative, so every ring size and order gives the identical sum. One instance per rank and
-/// ring layout; calls on one instance must not overlap. Buffers are one piece long and pooled: the vector is
-/// never copied whole.</para>
+/// addition is associative, so every ring size and order gives the identical sum. Its pieces travel packed
+/// (<see cref="FixedPointBlocks"/>: each block of values as wide as it needs), and a receiver adds raw pieces as
+/// well. One instance per rank and ring layout; calls on one instance must not overlap. Buffers are one piece long
+/// and pooled: the vector is never copied whole.</para>
 /// </remarks>
 public sealed class RingAllReduce
 {
@@ -71,8 +72,9 @@ public sealed class RingAllReduce
     /// </summary>
     /// <param name="vector">This rank's fixed-point values; the same length on every rank.</param>
     /// <param name="step">Training step, checked on every received piece.</param>
+    /// <returns>The payload bytes this rank sent (packed: fewer than 8 per element sent).</returns>
     /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
-    public Task ReduceScatterAsync(Memory<long> vector, long step, CancellationToken cancellationToken = default) =>
+    public Task<long> ReduceScatterAsync(Memory<long> vector, long step, CancellationToken cancellationToken = default) =>
         RunAsync(CollectivePhase.ReduceScatter, vector, step, cancellationToken);
 
     /// <summary>
@@ -80,9 +82,9 @@ public sealed class RingAllReduce
     /// segment j for every j. Works for any element type: fixed-point sums or float parameters.
     /// </summary>
     /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
-    public Task AllGatherAsync<T>(Memory<T> vector, long step, CancellationToken cancellationToken = default)
+    public async Task AllGatherAsync<T>(Memory<T> vector, long step, CancellationToken cancellationToken = default)
         where T : unmanaged =>
-        RunAsync(CollectivePhase.AllGather, vector, step, cancellationToken);
+        await RunAsync(CollectivePhase.AllGather, vector, step, cancellationToken);
 
     /// <summary>Reduce-scatter then all-gather: every rank ends with the exact sum of all ranks' vectors.</summary>
     /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
@@ -92,23 +94,25 @@ public sealed class RingAllReduce
         await AllGatherAsync(vector, step, cancellationToken);
     }
 
-    private async Task RunAsync<T>(CollectivePhase phase, Memory<T> vector, long step, CancellationToken cancellationToken)
+    /// <returns>The payload bytes this rank sent.</returns>
+    private async Task<long> RunAsync<T>(CollectivePhase phase, Memory<T> vector, long step, CancellationToken cancellationToken)
         where T : unmanaged
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (Size == 1 || vector.IsEmpty)
         {
-            return;
+            return 0;
         }
 
         // A failure on either side cancels the other, so a broken link surfaces at once, not at the next deadline.
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var arrived = new SemaphoreSlim(0);
-        Task sending = SendAllAsync(phase, vector, step, arrived, call);
+        Task<long> sending = SendAllAsync(phase, vector, step, arrived, call);
         Task receiving = ReceiveAllAsync(phase, vector, step, arrived, call);
         try
         {
             await Task.WhenAll(sending, receiving);
+            return sending.Result;
         }
         catch when (!cancellationToken.IsCancellationRequested)
         {
@@ -126,14 +130,18 @@ public sealed class RingAllReduce
     private static Exception? FirstRingFailure(Task task) =>
         task.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException);
 
-    private async Task SendAllAsync<T>(CollectivePhase phase, Memory<T> vector, long step, SemaphoreSlim arrived, CancellationTokenSource call)
+    private async Task<long> SendAllAsync<T>(CollectivePhase phase, Memory<T> vector, long step, SemaphoreSlim arrived, CancellationTokenSource call)
         where T : unmanaged
     {
         int perPiece = _options.MaxPieceBytes / Unsafe.SizeOf<T>();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(perPiece * Unsafe.SizeOf<T>());
+        PieceEncoding encoding = phase == CollectivePhase.ReduceScatter ? PieceEncoding.FixedPointBlocks : PieceEncoding.Raw;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(encoding == PieceEncoding.FixedPointBlocks
+            ? FixedPointBlocks.MaxPackedBytes(perPiece)
+            : perPiece * Unsafe.SizeOf<T>());
         using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
         int round = 0;
         int chunk = 0;
+        long sent = 0;
         try
         {
             for (round = 0; round < Size - 1; round++)
@@ -149,8 +157,10 @@ public sealed class RingAllReduce
 
                     int start = offset + chunk * perPiece;
                     int count = Math.Min(perPiece, offset + length - start);
-                    int bytes = CopyOut(buffer, vector.Span.Slice(start, count));
-                    var header = new RingPieceHeader(step, phase, round, chunk, start, Rank);
+                    int bytes = encoding == PieceEncoding.FixedPointBlocks
+                        ? FixedPointBlocks.Pack(MemoryMarshal.Cast<T, long>(vector.Span.Slice(start, count)), buffer)
+                        : CopyOut(buffer, vector.Span.Slice(start, count));
+                    var header = new RingPieceHeader(step, phase, round, chunk, start, Rank, encoding);
                     CancellationToken token = timer.Start();
                     try
                     {
@@ -168,8 +178,11 @@ public sealed class RingAllReduce
                     }
 
                     timer.Stop();
+                    sent += bytes;
                 }
             }
+
+            return sent;
         }
         catch
         {
@@ -196,7 +209,6 @@ public sealed class RingAllReduce
                 {
                     int start = offset + chunk * perPiece;
                     int count = Math.Min(perPiece, offset + length - start);
-                    var expected = new RingPieceHeader(step, phase, round, chunk, start, Previous);
                     CancellationToken token = timer.Start();
                     RingPiece piece;
                     try
@@ -217,14 +229,17 @@ public sealed class RingAllReduce
                     timer.Stop();
                     using (piece)
                     {
+                        // A reduce-scatter piece may come packed or raw; an all-gather piece is raw.
+                        PieceEncoding encoding = phase == CollectivePhase.ReduceScatter ? piece.Header.Encoding : PieceEncoding.Raw;
+                        var expected = new RingPieceHeader(step, phase, round, chunk, start, Previous, encoding);
                         int bytes = count * Unsafe.SizeOf<T>();
-                        if (piece.Header != expected || piece.Payload.Length != bytes)
+                        if (piece.Header != expected || (encoding == PieceEncoding.Raw && piece.Payload.Length != bytes)
+                            || !Apply(phase, encoding, vector.Span.Slice(start, count), piece.Payload.Span))
                         {
-                            throw Failure($"rank {Rank} expected {Describe(expected, bytes)} but received {Describe(piece.Header, piece.Payload.Length)}",
+                            string size = encoding == PieceEncoding.Raw ? $"{bytes} bytes" : $"{count} elements";
+                            throw Failure($"rank {Rank} expected {Describe(expected, size)} but received {Describe(piece.Header, $"{piece.Payload.Length} bytes")}",
                                 Previous, phase, round, chunk);
                         }
-
-                        Apply(phase, vector.Span.Slice(start, count), piece.Payload.Span);
                     }
 
                     arrived.Release();
@@ -254,25 +269,39 @@ public sealed class RingAllReduce
         return bytes.Length;
     }
 
-    private static void Apply<T>(CollectivePhase phase, Span<T> destination, ReadOnlySpan<byte> payload)
+    /// <summary>Copies or adds the piece's elements; false when a packed payload is not a packing of the piece's elements.</summary>
+    private static bool Apply<T>(CollectivePhase phase, PieceEncoding encoding, Span<T> destination, ReadOnlySpan<byte> payload)
         where T : unmanaged
     {
         if (phase == CollectivePhase.AllGather)
         {
             payload.CopyTo(MemoryMarshal.AsBytes(destination));
-            return;
+            return true;
         }
 
         // Reduce-scatter runs on long only (see ReduceScatterAsync); the payload may be unaligned, which x64 and Arm64 loads allow.
         Span<long> sums = MemoryMarshal.Cast<T, long>(destination);
+        if (encoding == PieceEncoding.FixedPointBlocks)
+        {
+            return FixedPointBlocks.TryAdd(payload, sums);
+        }
+
         TensorPrimitives.Add(sums, MemoryMarshal.Cast<byte, long>(payload), sums);
+        return true;
     }
 
     private RingException Failure(string message, int peer, CollectivePhase phase, int round, int chunk, Exception? inner = null) =>
         new(message, Rank, peer, phase, round, chunk, inner);
 
-    private static string Describe(RingPieceHeader header, int bytes) =>
-        $"chunk {header.ChunkIndex} of {Name(header.Phase)} round {header.Round} of step {header.Step} from rank {header.FromRank} (offset {header.Offset}, {bytes} bytes)";
+    private static string Describe(RingPieceHeader header, string size) =>
+        $"chunk {header.ChunkIndex} of {Name(header.Phase)} round {header.Round} of step {header.Step} from rank {header.FromRank} (offset {header.Offset}, {size}{Encoding(header.Encoding)})";
+
+    private static string Encoding(PieceEncoding encoding) => encoding switch
+    {
+        PieceEncoding.Raw => "",
+        PieceEncoding.FixedPointBlocks => ", fixed-point blocks",
+        _ => $", encoding {(int)encoding}",
+    };
 
     private static string Name(CollectivePhase phase) => phase switch
     {

@@ -7,4 +7,6 @@ namespace DistributedTrainer.Training.Collective;
 /// <param name="ChunkIndex">Piece number within the segment sent this round.</param>
 /// <param name="Offset">Index in the vector, in elements, of the payload's first element.</param>
 /// <param name="FromRank">Rank of the sender.</param>
-public readonly record struct RingPieceHeader(long Step, CollectivePhase Phase, int Round, int ChunkIndex, long Offset, int FromRank);
+/// <param name="Encoding">How the payload holds its elements; <see cref="PieceEncoding.FixedPointBlocks"/> in a reduce-scatter only.</param>
+public readonly record struct RingPieceHeader(long Step, CollectivePhase Phase, int Round, int ChunkIndex, long Offset, int FromRank,
+    PieceEncoding Encoding = PieceEncoding.Raw);
