@@ -11,8 +11,11 @@ namespace DistributedTrainer.Bench;
 /// PyTorch's gloo all-reduce (Bench/gloo_allreduce.py) with the same int64 vectors, ranks and iterations.
 /// Prints a Markdown table, with each side's CPU time per call on rank 0 (user + system; the load on a shared
 /// machine disturbs it far less than wall time). Options: --quick (2 ranks, 1 and 4 MiB), --ranks 2,3,4,
-/// --sizes 1,4,16,64 (MiB), --piece-bytes N (default 1 MiB).
-/// `Bench ring --peer RANK SIZE PLAN PIECE_BYTES` is the child mode.
+/// --sizes 1,4,16,64 (MiB), --piece-bytes N (default 1 MiB), --values wide|gradient: what the vectors hold (default
+/// wide: sums that need all 8 bytes, so every byte crosses as with gloo; gradient: shaped like a training step's sums,
+/// which the reduce-scatter packs to about half; the all-gather carries the sums raw either way). Bus bandwidth counts
+/// 8 bytes per element whatever crossed.
+/// `Bench ring --peer RANK SIZE PLAN PIECE_BYTES VALUES` is the child mode.
 /// </summary>
 internal static class RingBenchmark
 {
@@ -20,26 +23,31 @@ internal static class RingBenchmark
 
     public static int Run(string[] args)
     {
-        if (args.Length == 5 && args[0] == "--peer")
+        if (args.Length == 6 && args[0] == "--peer")
         {
-            return RingPeer.RunAsync(Int(args[1]), Int(args[2]), ParsePlan(args[3]), Int(args[4])).GetAwaiter().GetResult();
+            return RingPeer.RunAsync(Int(args[1]), Int(args[2]), ParsePlan(args[3]), Int(args[4]), Enum.Parse<RingValues>(args[5], ignoreCase: true))
+                .GetAwaiter().GetResult();
         }
 
         bool quick = args.Contains("--quick");
         int pieceBytes = Option(args, "--piece-bytes") is { } piece ? Int(piece) : new Training.Collective.RingOptions().MaxPieceBytes;
         int[] sizesMb = Option(args, "--sizes") is { } sizes ? Ints(sizes) : quick ? [1, 4] : [1, 4, 16, 64];
         int[] ranks = Option(args, "--ranks") is { } counts ? Ints(counts) : quick ? [2] : [2, 3, 4];
+        RingValues values = Option(args, "--values") is { } kind ? Enum.Parse<RingValues>(kind, ignoreCase: true) : RingValues.Wide;
         string plan = string.Join(',', sizesMb.Select(mb => FormattableString.Invariant($"{mb * 1024L * 1024}:{Iterations(mb)}")));
         string gloo = Path.Combine(AppContext.BaseDirectory, "gloo_allreduce.py");
 
         Console.WriteLine($"Ring all-reduce of int64 vectors, {Environment.ProcessorCount} cores, gRPC pieces of {pieceBytes} bytes; mean of a timed series after as many untimed calls.");
+        Console.WriteLine(values == RingValues.Wide
+            ? "Values: sums that need all 8 bytes (the reduce-scatter's packing saves nothing)."
+            : FormattableString.Invariant($"Values: shaped like a training step's gradient sums; the reduce-scatter packs them to {PackedBytesPerElement():0.00} bytes per element."));
         Console.WriteLine("busbw = 2(n-1)/n · bytes / time. Ratio = gRPC ring busbw / gloo busbw (above 1: faster than gloo).");
         Console.WriteLine();
         Console.WriteLine("| Ranks | Size | Iterations | gRPC ring ms | gRPC ring busbw MB/s | gloo ms | gloo busbw MB/s | Ratio | Ring CPU ms | gloo CPU ms |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (int n in ranks)
         {
-            Dictionary<long, (double Seconds, double Cpu)> ours = RunRing(n, plan, pieceBytes);
+            Dictionary<long, (double Seconds, double Cpu)> ours = RunRing(n, plan, pieceBytes, values);
             Dictionary<long, (double Seconds, double Cpu)> theirs = File.Exists(Python) ? RunGloo(gloo, n, plan) : [];
             foreach (int mb in sizesMb)
             {
@@ -59,14 +67,22 @@ internal static class RingBenchmark
 
     private static double BusBandwidth(int n, long bytes, double seconds) => 2.0 * (n - 1) / n * bytes / seconds / 1e6;
 
-    private static Dictionary<long, (double Seconds, double Cpu)> RunRing(int n, string plan, int pieceBytes)
+    /// <summary>Bytes per element of one 1 MiB gradient-shaped vector, packed as the reduce-scatter sends it.</summary>
+    private static double PackedBytesPerElement()
+    {
+        long[] vector = RingPeer.GradientShaped(1 << 17, seed: 0);
+        byte[] packed = new byte[Training.Collective.FixedPointBlocks.MaxPackedBytes(vector.Length)];
+        return (double)Training.Collective.FixedPointBlocks.Pack(vector, packed) / vector.Length;
+    }
+
+    private static Dictionary<long, (double Seconds, double Cpu)> RunRing(int n, string plan, int pieceBytes, RingValues values)
     {
         var peers = new List<Process>();
         try
         {
             for (int rank = 0; rank < n; rank++)
             {
-                peers.Add(Start(Self()[0], [.. Self()[1..], "ring", "--peer", Text(rank), Text(n), plan, Text(pieceBytes)]));
+                peers.Add(Start(Self()[0], [.. Self()[1..], "ring", "--peer", Text(rank), Text(n), plan, Text(pieceBytes), values.ToString()]));
             }
 
             string ports = string.Join(' ', peers.Select(p => ExpectLine(p, "port ").Split(' ')[1]));

@@ -12,11 +12,12 @@ namespace DistributedTrainer.Bench;
 /// One rank of the ring benchmark, run as a child process of <see cref="RingBenchmark"/>: it serves
 /// trainer.v1.Collective on a loopback port, prints "port P", reads "peers P0 P1 ..." from stdin, then for each
 /// size runs as many untimed all-reduces as timed ones, then the timed series, and rank 0 prints "result BYTES ITERATIONS SECONDS
-/// CPU_SECONDS" (CPU: its own process's user + system time over the series, which the load disturbs far less).
+/// CPU_SECONDS" (SECONDS: the calls alone, summed; CPU: its own process's user + system time over the series, which
+/// the load disturbs far less).
 /// </summary>
 internal static class RingPeer
 {
-    public static async Task<int> RunAsync(int rank, int size, IReadOnlyList<(long Bytes, int Iterations)> plan, int pieceBytes)
+    public static async Task<int> RunAsync(int rank, int size, IReadOnlyList<(long Bytes, int Iterations)> plan, int pieceBytes, RingValues values)
     {
         var service = new CollectiveService();
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions());
@@ -34,21 +35,27 @@ internal static class RingPeer
         foreach ((long bytes, int iterations) in plan)
         {
             long[] vector = new long[bytes / sizeof(long)];
-            vector.AsSpan().Fill(1);
+            long[] start = values == RingValues.Gradient ? GradientShaped(vector.Length, seed: rank) : WideValues(vector.Length);
             // As many untimed calls as timed ones: the JIT's tiering (about 30 calls, then a recompile in the
             // background) settles before the clock starts, so the series measures the steady state a training
             // job runs in.
             for (int i = 0; i < iterations; i++)
             {
+                start.CopyTo(vector, 0);
                 await ring.AllReduceAsync(vector, step++);
             }
 
             using var self = Process.GetCurrentProcess();
             TimeSpan cpu = self.TotalProcessorTime;
-            var stopwatch = Stopwatch.StartNew();
+            var stopwatch = new Stopwatch();
             for (int i = 0; i < iterations; i++)
             {
+                // Every call reduces the same values (the sums of the last one would be wider or narrower), so the
+                // copy stays off the clock.
+                start.CopyTo(vector, 0);
+                stopwatch.Start();
                 await ring.AllReduceAsync(vector, step++);
+                stopwatch.Stop();
             }
 
             double seconds = stopwatch.Elapsed.TotalSeconds;
@@ -66,5 +73,39 @@ internal static class RingPeer
         // The previous rank's stream may still be open: cut it rather than wait for it.
         await app.StopAsync(new CancellationToken(canceled: true));
         return 0;
+    }
+
+    /// <summary>Values whose sums over the ranks need all 8 bytes, so the reduce-scatter's packing saves nothing.</summary>
+    private static long[] WideValues(int length)
+    {
+        long[] vector = new long[length];
+        vector.AsSpan().Fill(0x5555_5555_5555_5555);
+        return vector;
+    }
+
+    /// <summary>
+    /// A vector shaped like the reference MLP's gradient sums at batch 128 (dumped from a worker, docs/BENCHMARKS.md):
+    /// per block of 256, a twelfth all zero, most within int32 (magnitudes up to 2^24 to 2^31), a sixth up to 2^35.
+    /// </summary>
+    internal static long[] GradientShaped(int length, int seed)
+    {
+        var random = new Random(seed);
+        long[] vector = new long[length];
+        for (int start = 0; start < length; start += FixedPointBlocks.BlockLength)
+        {
+            int kind = random.Next(12);
+            int bits = kind switch
+            {
+                0 => 0,
+                < 10 => random.Next(24, 31),
+                _ => random.Next(32, 36),
+            };
+            for (int i = start; i < Math.Min(length, start + FixedPointBlocks.BlockLength); i++)
+            {
+                vector[i] = bits == 0 ? 0 : random.NextInt64(-(1L << bits), 1L << bits);
+            }
+        }
+
+        return vector;
     }
 }
