@@ -70,7 +70,7 @@ internal static class RingBenchmark
     /// <summary>Bytes per element of one 1 MiB gradient-shaped vector, packed as the reduce-scatter sends it.</summary>
     private static double PackedBytesPerElement()
     {
-        long[] vector = RingPeer.GradientShaped(1 << 17, seed: 0);
+        long[] vector = Worker.Faults.StandInGradients.Create(1 << 17, seed: 0);
         byte[] packed = new byte[Training.Collective.FixedPointBlocks.MaxPackedBytes(vector.Length)];
         return (double)Training.Collective.FixedPointBlocks.Pack(vector, packed) / vector.Length;
     }

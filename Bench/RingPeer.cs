@@ -3,6 +3,7 @@ using System.Globalization;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
+using DistributedTrainer.Worker.Faults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -35,7 +36,7 @@ internal static class RingPeer
         foreach ((long bytes, int iterations) in plan)
         {
             long[] vector = new long[bytes / sizeof(long)];
-            long[] start = values == RingValues.Gradient ? GradientShaped(vector.Length, seed: rank) : WideValues(vector.Length);
+            long[] start = values == RingValues.Gradient ? StandInGradients.Create(vector.Length, seed: rank) : WideValues(vector.Length);
             // As many untimed calls as timed ones: the JIT's tiering (about 30 calls, then a recompile in the
             // background) settles before the clock starts, so the series measures the steady state a training
             // job runs in.
@@ -80,32 +81,6 @@ internal static class RingPeer
     {
         long[] vector = new long[length];
         vector.AsSpan().Fill(0x5555_5555_5555_5555);
-        return vector;
-    }
-
-    /// <summary>
-    /// A vector shaped like the reference MLP's gradient sums at batch 128 (dumped from a worker, docs/BENCHMARKS.md):
-    /// per block of 256, a twelfth all zero, most within int32 (magnitudes up to 2^24 to 2^31), a sixth up to 2^35.
-    /// </summary>
-    internal static long[] GradientShaped(int length, int seed)
-    {
-        var random = new Random(seed);
-        long[] vector = new long[length];
-        for (int start = 0; start < length; start += FixedPointBlocks.BlockLength)
-        {
-            int kind = random.Next(12);
-            int bits = kind switch
-            {
-                0 => 0,
-                < 10 => random.Next(24, 31),
-                _ => random.Next(32, 36),
-            };
-            for (int i = start; i < Math.Min(length, start + FixedPointBlocks.BlockLength); i++)
-            {
-                vector[i] = bits == 0 ? 0 : random.NextInt64(-(1L << bits), 1L << bits);
-            }
-        }
-
         return vector;
     }
 }

@@ -159,7 +159,7 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ComputeAsync_WorkersWhoseComputationIsAWait_ScoreEverySampleWithZeroGradientsAfterTheWait()
+    public async Task ComputeAsync_WorkersWhoseComputationIsAWait_ScoreEverySampleWithTheStandInGradientsAfterTheWait()
     {
         using var directory = new TemporaryDirectory();
         var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
@@ -173,9 +173,14 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
 
         var result = await backend.ComputeAsync(0, batch, gradient, CancellationToken.None);
 
-        // The scaling benchmark's stand-in (compute=US): the step's shape without its arithmetic.
+        // The scaling benchmark's stand-in (compute=US): the step's shape without its arithmetic; each rank's sums are
+        // the stand-in's for its rank, and the coordinator gets their mean over the batch.
+        long[] sums = [.. StandInGradients.Create(model.Store.Count, seed: 0).Zip(StandInGradients.Create(model.Store.Count, seed: 1), (a, b) => a + b)];
+        float[] expected = new float[sums.Length];
+        FixedPointAccumulator.ToFloats(sums, expected, 1.0 / batch.Length);
         Assert.Equal(new ShardResult(0, 0, batch.Length), result);
-        Assert.All(gradient.Gradient, value => Assert.Equal(0f, value));
+        Assert.Equal(expected, gradient.Gradient.ToArray());
+        Assert.Contains(gradient.Gradient.ToArray(), value => value != 0f);
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(40), $"the step took {watch.Elapsed.TotalMilliseconds:F1} ms");
     }
 

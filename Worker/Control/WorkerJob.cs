@@ -50,6 +50,8 @@ internal sealed class WorkerJob : IAsyncDisposable
     private readonly FixedPointAccumulator? _generatorBuffers;
     private readonly float[] _parameters;
     private readonly long[] _flatGradients;
+    // The compute=US stand-in's gradient sums (StandInGradients), made at its first step.
+    private long[]? _standInSums;
     // This rank's segment of the reduced sums divided by the batch size, at the segment's flat indices (the rest unused).
     private readonly float[] _meanGradients;
     // An ordinary job's update of its segment (StepHeader.segment_update) with the segment's optimizer state, made for each
@@ -314,7 +316,13 @@ internal sealed class WorkerJob : IAsyncDisposable
         var ids = _ids.AsSpan(0, header.SampleIds.Count);
         if (_faults.Faults.ComputeWait is { } wait)
         {
-            // The scaling benchmark's stand-in (compute=US): zero gradients, every sample scored with zero loss.
+            // The scaling benchmark's stand-in (compute=US): fixed gradient sums shaped like a step's, every sample scored
+            // with zero loss.
+            if (_standInSums?.Length != gradients.Length)
+            {
+                _standInSums = StandInGradients.Create(gradients.Length, seed: Rank);
+            }
+            _standInSums.CopyTo(gradients.Values);
             for (int k = 0; k < shards; k++)
             {
                 _results[k] = new ShardResult(0, 0, lengths[k]);

@@ -12,9 +12,10 @@ namespace DistributedTrainer.Worker.Faults;
 /// computed and before they are reduced: a machine lost mid-step;</item>
 /// <item><c>slow=FACTOR</c> stretches every step's computation to FACTOR times its duration (a straggler: a shared or
 /// throttled machine);</item>
-/// <item><c>compute=US</c> replaces every step's computation by a wait of US microseconds, leaving the gradients zero
-/// and every sample scored with zero loss: the scaling benchmark's stand-in for a worker with a machine of its own, so
-/// that eight workers fit on two cores and what is measured is the step's communication, not their contention.</item>
+/// <item><c>compute=US</c> replaces every step's computation by a wait of US microseconds, the gradient sums by fixed
+/// ones shaped like a training step's (<see cref="StandInGradients"/>, seeded by the worker's rank) and every sample's
+/// score by zero loss: the scaling benchmark's stand-in for a worker with a machine of its own, so that eight workers
+/// fit on two cores and what is measured is the step's communication, not their contention.</item>
 /// </list>
 /// </summary>
 /// <param name="DropRingFromStep">First step whose ring pieces are dropped; null drops none.</param>

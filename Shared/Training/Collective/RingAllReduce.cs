@@ -82,9 +82,9 @@ public sealed class RingAllReduce
     /// segment j for every j. Works for any element type: fixed-point sums or float parameters.
     /// </summary>
     /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
-    public async Task AllGatherAsync<T>(Memory<T> vector, long step, CancellationToken cancellationToken = default)
+    public Task AllGatherAsync<T>(Memory<T> vector, long step, CancellationToken cancellationToken = default)
         where T : unmanaged =>
-        await RunAsync(CollectivePhase.AllGather, vector, step, cancellationToken);
+        RunAsync(CollectivePhase.AllGather, vector, step, cancellationToken);
 
     /// <summary>Reduce-scatter then all-gather: every rank ends with the exact sum of all ranks' vectors.</summary>
     /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
@@ -230,7 +230,9 @@ public sealed class RingAllReduce
                     using (piece)
                     {
                         // A reduce-scatter piece may come packed or raw; an all-gather piece is raw.
-                        PieceEncoding encoding = phase == CollectivePhase.ReduceScatter ? piece.Header.Encoding : PieceEncoding.Raw;
+                        PieceEncoding encoding = phase == CollectivePhase.ReduceScatter && piece.Header.Encoding == PieceEncoding.FixedPointBlocks
+                            ? PieceEncoding.FixedPointBlocks
+                            : PieceEncoding.Raw;
                         var expected = new RingPieceHeader(step, phase, round, chunk, start, Previous, encoding);
                         int bytes = count * Unsafe.SizeOf<T>();
                         if (piece.Header != expected || (encoding == PieceEncoding.Raw && piece.Payload.Length != bytes)
