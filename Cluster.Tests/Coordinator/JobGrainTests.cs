@@ -180,6 +180,39 @@ public sealed class JobGrainTests : IAsyncLifetime
         Assert.Equal(last + 1, live);
     }
 
+    [Fact]
+    public async Task Watch_RunningJob_EveryStepOnceInOrderAndEachEpochAfterItsLastStep()
+    {
+        var grain = _host.Grain(JobId);
+        await grain.Submit(Spec(minWorkers: 0, epochs: 20));
+        var steps = new List<long>();
+        var epochs = new List<(long Step, long StepsSeen)>();
+
+        // Steps reach the grain in batches (JobRunReports): each must still come once, in order (the history holds those
+        // before the watch began: all of them, for a job this short), and before the epoch that ends with it.
+        await foreach (var jobEvent in grain.Watch())
+        {
+            if (jobEvent.EventCase == JobEvent.EventOneofCase.History)
+            {
+                steps.AddRange(jobEvent.History.Steps.Select(step => step.Step));
+            }
+            else if (jobEvent.EventCase == JobEvent.EventOneofCase.Step)
+            {
+                steps.Add(jobEvent.Step.Step);
+            }
+            else if (jobEvent.EventCase == JobEvent.EventOneofCase.Epoch)
+            {
+                epochs.Add((jobEvent.Epoch.Step, steps.Count == 0 ? 0 : steps[^1]));
+            }
+        }
+
+        // 200 samples in batches of 16: 13 steps an epoch.
+        Assert.Equal(Enumerable.Range(1, 20 * 13).Select(step => (long)step), steps);
+        Assert.NotEmpty(epochs);
+        Assert.All(epochs, epoch => Assert.Equal(epoch.Step, epoch.StepsSeen));
+        Assert.Equal(JobState.Succeeded, (await grain.Get())!.State);
+    }
+
     /// <summary>Submits a long job that trains in this process (no worker) and waits until it is past <paramref name="step"/>.</summary>
     private async Task<IJobGrain> LocalJobPastStepAsync(long step)
     {
