@@ -10,7 +10,7 @@ namespace DistributedTrainer.Coordinator.Grains;
 /// </summary>
 /// <remarks>
 /// Steps go to the grain in batches, every <see cref="StepBatchInterval"/> at most: one report per step woke the
-/// grain, each watch's stream and each watching client once per step, on the cores the step itself runs on (about 7 %
+/// grain, each watch's stream and each watching client once per step, on the cores the step itself runs on (about 5 %
 /// of a step of the reference job on 2 cores, docs/BENCHMARKS.md). Every step is still reported, in order: whatever
 /// else is posted sends the steps waiting before it.
 /// </remarks>
