@@ -16,7 +16,10 @@ public sealed class CoordinatorRestartTests : IDisposable
     public async Task Restart_KilledWhileRunning_JobListedAgainAndCompletes()
     {
         string state = Path.Combine(_directory, "state");
-        var spec = TestJobs.Spec(_directory, epochs: 30, trainRows: 2000);
+        // Long enough that the job cannot end between its second epoch's event and the kill, even on a loaded machine:
+        // an epoch takes about 15 ms here, so the rest of the run about 4 s. With 30 epochs the first coordinator
+        // sometimes finished the job before the kill landed (one CI run in four once steps stopped slowing the run).
+        var spec = TestJobs.Spec(_directory, epochs: 300, trainRows: 2000);
         string jobId;
         using (var first = await CoordinatorProcess.StartAsync(state))
         using (var channel = GrpcChannels.Create(first.Address))
@@ -45,7 +48,7 @@ public sealed class CoordinatorRestartTests : IDisposable
         Assert.Equal([jobId], listed.Jobs.Select(listedJob => listedJob.JobId));
         Assert.True(listed.Jobs[0].Epochs.Count >= 2, $"listed with {listed.Jobs[0].Epochs.Count} epochs");
         Assert.Equal(JobState.Succeeded, job.State);
-        Assert.Equal(30, job.Result.Epochs);
+        Assert.Equal(300, job.Result.Epochs);
         Assert.Contains($"Job {jobId} resumes from checkpoint step-", second.Stderr, StringComparison.Ordinal);
     }
 
