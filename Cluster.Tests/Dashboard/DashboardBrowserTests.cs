@@ -85,6 +85,25 @@ public sealed class DashboardBrowserTests
     }
 
     [ChromiumFact]
+    public async Task JobsPage_RunningJobRedrawn_KeepsItsCancelButtonNode()
+    {
+        await using var session = await DashboardSession.StartAsync();
+        await session.SignInAsync();
+        string jobId = await session.SubmitAsync(LongJob(session));
+        var row = session.Page.Locator($"tr[data-job='{jobId}']");
+        await Expect(row).ToHaveAttributeAsync("data-state", "RUNNING");
+        var button = await session.Page.WaitForSelectorAsync($"button[data-cancel='{jobId}']");
+        string progress = await row.Locator("td").Nth(3).InnerTextAsync();
+
+        // The row's progress changes many times a second; a button replaced on each redraw loses the click in progress.
+        await session.Page.WaitForFunctionAsync(
+            "([id, before]) => document.querySelector(`tr[data-job='${id}'] td:nth-child(4)`).innerText !== before",
+            new[] { jobId, progress });
+
+        Assert.True(await button!.EvaluateAsync<bool>("b => b.isConnected"), "the redraw replaced the Cancel button");
+    }
+
+    [ChromiumFact]
     public async Task SignIn_WrongToken_IsRefusedAndShowsNoJob()
     {
         await using var session = await DashboardSession.StartAsync(workers: 0);

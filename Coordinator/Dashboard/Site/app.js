@@ -90,6 +90,34 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// Attributes that say which thing an element shows: a redraw updates an element in place only when these agree, so a
+// node never changes to show another job (and its handlers, which read these attributes, stay right).
+const identity = ['id', 'href', 'data-job', 'data-cancel', 'data-worker', 'data-trial', 'data-checkpoint', 'data-step'];
+
+/**
+ * Makes `target`'s children look like `children` (what replaceChildren would give) while keeping every node that
+ * already shows the same thing: live pages redraw many times a second, and a replaced button loses the click the user
+ * (or a browser test) is in the middle of.
+ */
+function patch(target, ...children) {
+  const wanted = children.flat(Infinity).map((c) => (c instanceof Node ? c : document.createTextNode(String(c))));
+  wanted.forEach((next, i) => {
+    const node = target.childNodes[i];
+    if (!node) target.append(next);
+    else if (node.isEqualNode(next)) return;
+    else if (node.nodeType === Node.TEXT_NODE && next.nodeType === Node.TEXT_NODE) node.data = next.data;
+    else if (sameThing(node, next)) {
+      for (const { name } of [...node.attributes]) if (!next.hasAttribute(name)) node.removeAttribute(name);
+      for (const { name, value } of [...next.attributes]) if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+      patch(node, ...next.childNodes);
+    } else node.replaceWith(next);
+  });
+  while (target.childNodes.length > wanted.length) target.lastChild.remove();
+}
+
+const sameThing = (a, b) => a.nodeType === Node.ELEMENT_NODE && b.nodeType === Node.ELEMENT_NODE && a.tagName === b.tagName
+  && identity.every((name) => a.getAttribute(name) === b.getAttribute(name));
+
 const stateBadge = (state) => el('span', { class: `state ${state}` }, state);
 
 /** Redraws with `draw` at most once per animation frame. */
@@ -153,7 +181,7 @@ async function confirmCancel(jobId) {
 function cancelButton(job) {
   return ended(job.state)
     ? ''
-    : el('button', { class: 'danger', type: 'button', 'data-cancel': job.jobId, onclick: (e) => { e.stopPropagation(); confirmCancel(job.jobId).catch(showError); } }, 'Cancel');
+    : el('button', { class: 'danger', type: 'button', 'data-cancel': job.jobId, onclick: (e) => { e.stopPropagation(); confirmCancel(e.currentTarget.dataset.cancel).catch(showError); } }, 'Cancel');
 }
 
 // ---- pages ----
@@ -167,7 +195,7 @@ async function jobsPage(signal) {
       body));
   const draw = throttled(() => {
     const rows = [...jobs.values()].sort((a, b) => num(b.createdUnixMs) - num(a.createdUnixMs));
-    body.replaceChildren(...rows.map((job) => el('tr', { 'data-job': job.jobId, 'data-state': job.state },
+    patch(body, ...rows.map((job) => el('tr', { 'data-job': job.jobId, 'data-state': job.state },
       el('td', {}, el('a', { href: `#/jobs/${job.jobId}` }, job.jobId)),
       el('td', {}, job.spec?.name ?? ''),
       el('td', {}, stateBadge(job.state), el('div', { class: 'muted' }, job.message ?? '')),
@@ -177,7 +205,7 @@ async function jobsPage(signal) {
       el('td', { class: 'num' }, job.progress?.workers ?? 0),
       el('td', {}, time(job.createdUnixMs)),
       el('td', {}, cancelButton(job)))));
-    if (rows.length === 0) body.append(el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'No jobs yet: submit one with trainctl submit.')));
+    if (rows.length === 0) patch(body, el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'No jobs yet: submit one with trainctl submit.')));
   });
   await follow('/api/jobs/stream', signal, (kind, data) => {
     if (kind === 'jobs') {
@@ -208,7 +236,7 @@ async function jobPage(signal, jobId) {
 
   const drawHeader = throttled(() => {
     const last = job.epochs?.at(-1);
-    header.replaceChildren(
+    patch(header,
       el('h1', {}, `Job ${jobId} `, job.spec ? el('span', { class: 'muted' }, job.spec.name) : ''),
       el('div', { class: 'summary' },
         el('div', {}, 'State', el('b', { id: 'job-state' }, stateBadge(job.state ?? '…'))),
@@ -358,13 +386,13 @@ async function workersPage(signal) {
     const slow = table.workers.filter((w) => w.straggler);
     stragglers.replaceChildren(slow.length === 0 ? el('span', { class: 'muted' }, 'No straggler (a worker under half the median speed of its job).')
       : el('span', { class: 'straggler' }, `Stragglers: ${slow.map((w) => `${w.id} (job ${w.jobId})`).join(', ')}`));
-    body.replaceChildren(...table.workers.map((w) => el('tr', { 'data-worker': w.id },
+    patch(body, ...table.workers.map((w) => el('tr', { 'data-worker': w.id },
       el('td', {}, w.id), el('td', {}, w.address), el('td', { class: 'num' }, w.threads),
       el('td', {}, w.jobId ? el('a', { href: `#/jobs/${w.jobId}` }, w.jobId) : el('span', { class: 'muted' }, 'free')),
       el('td', { class: 'num' }, fixed(w.samplesPerSecond, 0)),
       el('td', { class: 'num step-ms' }, Number.isFinite(num(w.stepMilliseconds)) ? num(w.stepMilliseconds).toPrecision(3) : '—'),
       el('td', {}, w.straggler ? el('span', { class: 'straggler' }, 'straggler') : ''))));
-    if (table.workers.length === 0) body.append(el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No worker registered.')));
+    if (table.workers.length === 0) patch(body, el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No worker registered.')));
   });
 }
 
