@@ -22,7 +22,8 @@ namespace DistributedTrainer.Bench;
 ///   over an epoch's number of steps after <see cref="WarmupSteps"/> warm-up steps (its data loading and process group
 ///   set-up before them).
 /// Each row measures the cluster first, then DDP, so both see about the same load; a figure is the best of the rounds.
-/// trainctl is the one built beside Bench (Bench.csproj builds Client, which builds Coordinator and Worker).
+/// trainctl is the one built beside Bench (Bench.csproj builds Client, which builds Coordinator and Worker), or the
+/// `--trainctl PATH` given: a published layout's, such as the ReadyToRun one README.md describes, to time its start-up.
 /// </summary>
 internal static class ClusterBenchmark
 {
@@ -38,14 +39,19 @@ internal static class ClusterBenchmark
         bool quick = args.Contains("--quick");
         int[] workerCounts = Ints(Option(args, "--workers") ?? "2,3");
         int rounds = quick ? 1 : 2;
-        string trainctl = LocateTrainctl();
+        string trainctl = Option(args, "--trainctl") is { } given ? Path.GetFullPath(given) : LocateTrainctl();
+        if (!File.Exists(trainctl))
+        {
+            Console.Error.WriteLine($"--trainctl: '{trainctl}' does not exist (give the trainctl.dll of a build or a published layout)");
+            return 2;
+        }
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_ddp.py");
         var job = JobInput.Load(DefaultSpec);
         string scratch = Directory.CreateTempSubdirectory("dt-bench-cluster-").FullName;
         try
         {
             Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {DefaultSpec}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; " +
-                $"cluster: trainctl local, W workers x 1 thread, one epoch; DDP: gloo, W processes x 1 thread; best of {rounds} round(s).");
+                $"cluster: trainctl local ({trainctl}), W workers x 1 thread, one epoch; DDP: gloo, W processes x 1 thread; best of {rounds} round(s).");
             Console.WriteLine();
             Console.WriteLine($"| Workers | Batch | Steps | Cluster samples/s, epoch | Cluster samples/s, after {WarmupSteps} steps | DDP samples/s, after {WarmupSteps} steps | " +
                 "Epoch / DDP | Steady / DDP | Load average after |");
