@@ -272,12 +272,12 @@ async function jobPage(signal, jobId) {
   };
   const loadCheckpoints = async () => {
     const list = await (await api(`/api/jobs/${jobId}/checkpoints`)).json();
-    checkpoints.replaceChildren(list.checkpoints.length === 0 ? el('p', { class: 'muted' }, 'None yet.')
-      : el('ul', {}, list.checkpoints.map((name) => el('li', {}, el('a', { href: '#', 'data-checkpoint': name, onclick: (e) => { e.preventDefault(); download(jobId, name).catch(showError); } }, `${name}.tar`)))));
+    patch(checkpoints, list.checkpoints.length === 0 ? el('p', { class: 'muted' }, 'None yet.')
+      : el('ul', {}, list.checkpoints.map((name) => el('li', {}, el('a', { href: '#', 'data-checkpoint': name, onclick: (e) => { e.preventDefault(); download(jobId, e.currentTarget.dataset.checkpoint).catch(showError); } }, `${name}.tar`)))));
   };
   const loadSteps = async () => {
     const list = await (await api(`/api/jobs/${jobId}/steps`)).json();
-    steps.replaceChildren(list.steps.length === 0 ? el('p', { class: 'muted' }, 'No traced step in the span files yet.')
+    patch(steps, list.steps.length === 0 ? el('p', { class: 'muted' }, 'No traced step in the span files yet.')
       : el('p', {}, 'Waterfall of step: ', list.steps.slice(-40).map((s) => [el('a', { href: `#/jobs/${jobId}/steps/${s}`, 'data-step': s }, s), ' '])));
   };
 
@@ -420,10 +420,10 @@ async function sweepPage(signal, sweepId) {
     el('h2', {}, 'Events'), events);
   const draw = throttled(() => {
     if (!sweep) return;
-    header.replaceChildren(el('h1', {}, `Sweep ${sweepId} `, el('span', { class: 'muted' }, sweep.spec?.name ?? '')),
+    patch(header, el('h1', {}, `Sweep ${sweepId} `, el('span', { class: 'muted' }, sweep.spec?.name ?? '')),
       el('p', {}, stateBadge(sweep.state), ' ', sweep.message ?? ''));
     const top = best(sweep);
-    body.replaceChildren(...sweep.trials.map((t) => el('tr', { 'data-trial': t.number, class: top === t ? 'best' : '' },
+    patch(body, ...sweep.trials.map((t) => el('tr', { 'data-trial': t.number, class: top === t ? 'best' : '' },
       el('td', { class: 'num' }, t.number + (top === t ? ' ★' : '')),
       el('td', {}, (t.parameters ?? []).map((p) => `${p.path}=${JSON.stringify(p.value)}`).join(', ')),
       el('td', {}, stateBadge(t.state)), el('td', { class: 'num' }, t.epochsRun),
