@@ -221,4 +221,29 @@ public class FixedPointAccumulatorTests
         Assert.Equal(7, first.FirstNonFiniteIndex);
         Assert.Equal(1L << 32, first.Values[0]);
     }
+
+    [Fact]
+    public void Storage_ASliceOfAVector_SumsInPlaceAsAnOwnArrayDoesAndLeavesTheRestAlone()
+    {
+        var vectors = RandomVectors(5, 100, seed: 11);
+        var own = new FixedPointAccumulator(100);
+        var flat = Enumerable.Repeat(-7L, 160).ToArray();
+        var slice = new FixedPointAccumulator(flat.AsMemory(30, 100));
+        Assert.All(flat.AsSpan(30, 100).ToArray(), sum => Assert.Equal(0L, sum));
+
+        foreach (var vector in vectors)
+        {
+            own.Add(vector);
+            slice.Add(vector);
+        }
+
+        Assert.Equal(100, slice.Length);
+        Assert.Equal(own.Values.ToArray(), flat.AsSpan(30, 100).ToArray());
+        Assert.Equal(own.Values.ToArray(), slice.Values.ToArray());
+        Assert.All(flat.AsSpan(0, 30).ToArray().Concat(flat.AsSpan(130).ToArray()), sum => Assert.Equal(-7L, sum));
+        slice.Clear();
+        Assert.All(flat.AsSpan(30, 100).ToArray(), sum => Assert.Equal(0L, sum));
+        Assert.Equal(-7L, flat[29]);
+        Assert.Equal(-7L, flat[130]);
+    }
 }

@@ -25,7 +25,7 @@ public sealed class FixedPointAccumulator
 
     private const double Limit = 16777216.0;
 
-    private readonly long[] _sum;
+    private readonly Memory<long> _sum;
 
     public FixedPointAccumulator(int length)
     {
@@ -33,11 +33,21 @@ public sealed class FixedPointAccumulator
         _sum = new long[length];
     }
 
+    /// <summary>
+    /// Sums held in <paramref name="storage"/>, which this clears: a slice of a larger vector, so that a worker's sums
+    /// already lie where its ring reduces them, with no copy.
+    /// </summary>
+    public FixedPointAccumulator(Memory<long> storage)
+    {
+        _sum = storage;
+        _sum.Span.Clear();
+    }
+
     /// <summary>Number of elements.</summary>
     public int Length => _sum.Length;
 
     /// <summary>The raw fixed-point sums, for sending over the wire and adding on another process.</summary>
-    public Span<long> Values => _sum;
+    public Span<long> Values => _sum.Span;
 
     /// <summary>False once any added element was NaN, infinite or out of range.</summary>
     public bool IsFinite { get; private set; } = true;
@@ -50,7 +60,7 @@ public sealed class FixedPointAccumulator
     /// <summary>Resets to zero and finite.</summary>
     public void Clear()
     {
-        Array.Clear(_sum);
+        _sum.Span.Clear();
         IsFinite = true;
         FirstNonFiniteIndex = -1;
     }
@@ -64,7 +74,7 @@ public sealed class FixedPointAccumulator
         CheckLength(values.Length);
         // values (N) -> sum (N) += round(values * 2^32)
         ref float source = ref MemoryMarshal.GetReference(values);
-        ref long sum = ref MemoryMarshal.GetArrayDataReference(_sum);
+        ref long sum = ref MemoryMarshal.GetReference(_sum.Span);
         int length = values.Length;
         int i = 0;
         if (width == FixedPointWidth.Vector512 && Vector512.IsHardwareAccelerated)
@@ -117,7 +127,7 @@ public sealed class FixedPointAccumulator
     public void Add(ReadOnlySpan<long> other, bool otherIsFinite = true)
     {
         CheckLength(other.Length);
-        TensorPrimitives.Add(_sum, other, _sum);
+        TensorPrimitives.Add(_sum.Span, other, _sum.Span);
         if (!otherIsFinite)
         {
             MarkNonFinite(0);
@@ -129,7 +139,7 @@ public sealed class FixedPointAccumulator
     {
         ArgumentNullException.ThrowIfNull(other);
         CheckLength(other.Length);
-        TensorPrimitives.Add(_sum, other._sum, _sum);
+        TensorPrimitives.Add(_sum.Span, other._sum.Span, _sum.Span);
         if (!other.IsFinite)
         {
             MarkNonFinite(other.FirstNonFiniteIndex);
@@ -144,7 +154,7 @@ public sealed class FixedPointAccumulator
     internal void CopyTo(Span<float> destination, double multiplier, FixedPointWidth width)
     {
         CheckLength(destination.Length);
-        ToFloats(_sum, destination, multiplier, width);
+        ToFloats(_sum.Span, destination, multiplier, width);
     }
 
     /// <summary>
@@ -198,12 +208,13 @@ public sealed class FixedPointAccumulator
     /// <summary>The scalar definition of <see cref="Add(ReadOnlySpan{float})"/> over elements [start, end).</summary>
     private void AddScalar(ReadOnlySpan<float> values, int start, int end)
     {
+        var sums = _sum.Span;
         for (int i = start; i < end; i++)
         {
             // NaN fails every comparison, so it lands in the else branch too.
             if (Math.Abs(values[i]) < Limit)
             {
-                _sum[i] += (long)Math.Round(values[i] * Scale, MidpointRounding.ToEven);
+                sums[i] += (long)Math.Round(values[i] * Scale, MidpointRounding.ToEven);
             }
             else
             {

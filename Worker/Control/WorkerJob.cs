@@ -102,8 +102,6 @@ internal sealed class WorkerJob : IAsyncDisposable
                 DisposeModels();
                 throw;
             }
-            _generatorGradients = new FixedPointAccumulator(_models[0].Store.Count);
-            _generatorBuffers = new FixedPointAccumulator(_models[0].Store.BufferValues.Length);
         }
         else
         {
@@ -128,12 +126,16 @@ internal sealed class WorkerJob : IAsyncDisposable
             }
         }
         _stores = [.. _models.Select(model => model.Store)];
-        var updated = _models[^1].Store;
-        _gradients = new FixedPointAccumulator(updated.Count);
-        _buffers = new FixedPointAccumulator(updated.BufferValues.Length);
         _parameters = new float[FlatVectors.ParameterLength(_stores)];
         _flatGradients = new long[_stores.Max(FlatVectors.GradientLength)];
         _meanGradients = new float[_flatGradients.Length];
+        // Each network's sums lie in the flat vector the ring reduces, as FlatVectors lays it out (gradients, then buffer
+        // changes), so a step reduces them where they were added. A GAN's two networks share it: a step updates one.
+        (_gradients, _buffers) = SumsIn(_flatGradients, _models[^1].Store);
+        if (_adversarial is not null)
+        {
+            (_generatorGradients, _generatorBuffers) = SumsIn(_flatGradients, _models[0].Store);
+        }
     }
 
     public string JobId { get; }
@@ -273,8 +275,6 @@ internal sealed class WorkerJob : IAsyncDisposable
                 // A drilled slowdown or stand-in wait counts as computation: the coordinator balances shards by this time.
                 double computeSeconds = watch.Elapsed.TotalSeconds;
                 _faults.ExitIfDue(header.Step);
-                gradients.Values.CopyTo(flatGradients.Span);
-                buffers.Values.CopyTo(flatGradients.Span[gradients.Length..]);
                 long reduceScatterBytes;
                 using (StartRingSpan("reduce-scatter", ring, flatGradients.Length * sizeof(long)))
                 {
@@ -298,6 +298,10 @@ internal sealed class WorkerJob : IAsyncDisposable
             _turn.Release();
         }
     }
+
+    private static (FixedPointAccumulator Gradients, FixedPointAccumulator Buffers) SumsIn(long[] flat, ParameterStore store) =>
+        (new FixedPointAccumulator(flat.AsMemory(0, store.Count)),
+         new FixedPointAccumulator(flat.AsMemory(store.Count, store.BufferValues.Length)));
 
     /// <summary>The sums <paramref name="update"/> fills: a GAN step's updated network's, or the model's.</summary>
     private (FixedPointAccumulator Gradients, FixedPointAccumulator Buffers) Sums(StepHeader.Types.Update update) => update switch
