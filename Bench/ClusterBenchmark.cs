@@ -23,7 +23,7 @@ namespace DistributedTrainer.Bench;
 ///   set-up before them).
 /// Each row measures the cluster first, then DDP, so both see about the same load; a figure is the best of the rounds.
 /// trainctl is the one built beside Bench (Bench.csproj builds Client, which builds Coordinator and Worker), or the
-/// `--trainctl PATH` given: a published layout's, such as the ReadyToRun one README.md describes, to time its start-up.
+/// `--trainctl PATH` given: a published layout's (docs/BENCHMARKS.md times a ReadyToRun one that way).
 /// </summary>
 internal static class ClusterBenchmark
 {
