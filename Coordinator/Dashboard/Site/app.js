@@ -195,7 +195,8 @@ async function jobsPage(signal) {
       body));
   const draw = throttled(() => {
     const rows = [...jobs.values()].sort((a, b) => num(b.createdUnixMs) - num(a.createdUnixMs));
-    patch(body, ...rows.map((job) => el('tr', { 'data-job': job.jobId, 'data-state': job.state },
+    patch(body, ...(rows.length === 0 ? [el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'No jobs yet: submit one with trainctl submit.'))]
+      : rows.map((job) => el('tr', { 'data-job': job.jobId, 'data-state': job.state },
       el('td', {}, el('a', { href: `#/jobs/${job.jobId}` }, job.jobId)),
       el('td', {}, job.spec?.name ?? ''),
       el('td', {}, stateBadge(job.state), el('div', { class: 'muted' }, job.message ?? '')),
@@ -204,8 +205,7 @@ async function jobsPage(signal) {
       el('td', { class: 'num' }, fixed(job.epochs?.at(-1)?.samplesPerSecond, 0)),
       el('td', { class: 'num' }, job.progress?.workers ?? 0),
       el('td', {}, time(job.createdUnixMs)),
-      el('td', {}, cancelButton(job)))));
-    if (rows.length === 0) patch(body, el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'No jobs yet: submit one with trainctl submit.')));
+      el('td', {}, cancelButton(job))))));
   });
   await follow('/api/jobs/stream', signal, (kind, data) => {
     if (kind === 'jobs') {
@@ -386,13 +386,13 @@ async function workersPage(signal) {
     const slow = table.workers.filter((w) => w.straggler);
     stragglers.replaceChildren(slow.length === 0 ? el('span', { class: 'muted' }, 'No straggler (a worker under half the median speed of its job).')
       : el('span', { class: 'straggler' }, `Stragglers: ${slow.map((w) => `${w.id} (job ${w.jobId})`).join(', ')}`));
-    patch(body, ...table.workers.map((w) => el('tr', { 'data-worker': w.id },
+    patch(body, ...(table.workers.length === 0 ? [el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No worker registered.'))]
+      : table.workers.map((w) => el('tr', { 'data-worker': w.id },
       el('td', {}, w.id), el('td', {}, w.address), el('td', { class: 'num' }, w.threads),
       el('td', {}, w.jobId ? el('a', { href: `#/jobs/${w.jobId}` }, w.jobId) : el('span', { class: 'muted' }, 'free')),
       el('td', { class: 'num' }, fixed(w.samplesPerSecond, 0)),
       el('td', { class: 'num step-ms' }, Number.isFinite(num(w.stepMilliseconds)) ? num(w.stepMilliseconds).toPrecision(3) : '—'),
-      el('td', {}, w.straggler ? el('span', { class: 'straggler' }, 'straggler') : ''))));
-    if (table.workers.length === 0) patch(body, el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No worker registered.')));
+      el('td', {}, w.straggler ? el('span', { class: 'straggler' }, 'straggler') : '')))));
   });
 }
 
