@@ -14,8 +14,9 @@ namespace DistributedTrainer.Tests.Cluster;
 
 /// <summary>
 /// One trace per step across the coordinator's trainer and every worker, with correct parent links, as a trainer
-/// process records it (<see cref="TelemetrySetup.AddTrainerTracing"/>): Grpc.Net.Client's client span of each Step
-/// call under the step, ASP.NET Core's server span under it, the worker's spans under the server span.
+/// process records it (<see cref="TelemetrySetup.AddTrainerTracing"/>): the coordinator's <c>step.call</c> span of each
+/// worker under the step, the worker's <c>worker.step</c> span under it (its parent travels in the step's header, since
+/// one Step call carries many steps), the worker's spans under that.
 /// </summary>
 public sealed class StepTraceTests
 {
@@ -48,20 +49,25 @@ public sealed class StepTraceTests
             span => span.OperationName == TrainingSpans.Step
                 && Equals(span.GetTagItem(TrainingAttributes.JobId), jobId)
                 && Equals(span.GetTagItem(TrainingAttributes.Step), 2L));
-        // Per worker: the Step client and server spans, two ring phases and the compute; then clip and optimizer.
+        // Per worker: its step.call and worker.step spans, two ring phases and the compute; then clip and optimizer.
         var spans = await WaitForTraceAsync(exporter, root.TraceId, 1 + 2 * 5 + 2);
         Assert.Equal(default, root.ParentSpanId);
 
-        var clients = spans.Where(s => s.Kind == ActivityKind.Client && s.DisplayName == StepMethod).ToList();
-        var servers = spans.Where(s => s.Kind == ActivityKind.Server && s.DisplayName == StepMethod).ToList();
-        Assert.Equal(2, clients.Count);
-        Assert.Equal(2, servers.Count);
-        Assert.All(clients, client => Assert.Equal(root.SpanId, client.ParentSpanId));
-        Assert.All(servers, server => Assert.Contains(clients, client => client.SpanId == server.ParentSpanId));
+        var calls = spans.Where(s => s.OperationName == TrainingSpans.StepCall).ToList();
+        var workerSteps = spans.Where(s => s.OperationName == TrainingSpans.WorkerStep).ToList();
+        Assert.Equal(2, calls.Count);
+        Assert.Equal(2, workerSteps.Count);
+        Assert.All(calls, call => Assert.Equal((ActivityKind.Client, root.SpanId), (call.Kind, call.ParentSpanId)));
+        Assert.Equal([0, 1], calls.Select(call => (int)call.GetTagItem(TrainingAttributes.WorkerRank)!).Order());
+        Assert.All(workerSteps, step => Assert.Equal(ActivityKind.Server, step.Kind));
+        Assert.All(workerSteps, step => Assert.Contains(calls, call => call.SpanId == step.ParentSpanId
+            && Equals(call.GetTagItem(TrainingAttributes.WorkerRank), step.GetTagItem(TrainingAttributes.WorkerRank))));
+        // The gRPC spans of the Step calls last as long as the stream: none of them is in a step's trace.
+        Assert.DoesNotContain(spans, s => s.DisplayName == StepMethod);
 
         var workerSpans = spans.Where(s => s.OperationName is TrainingSpans.WorkerCompute or TrainingSpans.Ring).ToList();
         Assert.Equal(6, workerSpans.Count);
-        Assert.All(workerSpans, span => Assert.Contains(servers, server => server.SpanId == span.ParentSpanId));
+        Assert.All(workerSpans, span => Assert.Contains(workerSteps, step => step.SpanId == span.ParentSpanId));
         Assert.Equal(2, workerSpans.Count(s => Equals(s.GetTagItem(TrainingAttributes.RingPhase), "reduce-scatter")));
 
         foreach (string central in new[] { TrainingSpans.Clip, TrainingSpans.Optimizer })

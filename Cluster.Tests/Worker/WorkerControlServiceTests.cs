@@ -457,6 +457,60 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Step_ThreeStepsOnOneCall_AnswersEachAsSeparateCallsDoThenEndsOk()
+    {
+        double received = LossOf(await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState()));
+        double updated = LossOf(await StepAsync(OneShard(UpdateOfStep0()), []));
+        using var call = _client.Step(Deadline());
+
+        var answers = new List<List<StepResponse>>();
+        foreach (var (header, pieces) in new[]
+        {
+            (OneShard(optimizerState: true), WholeVectorWithOptimizerState()),
+            (OneShard(UpdateOfStep0(applied: false)), []),
+            (OneShard(UpdateOfStep0()), Enumerable.Empty<ParameterPiece>()),
+        })
+        {
+            await call.RequestStream.WriteAsync(new StepRequest { Header = header });
+            foreach (var piece in pieces)
+            {
+                await call.RequestStream.WriteAsync(new StepRequest { Parameters = piece });
+            }
+            var responses = new List<StepResponse>();
+            while (responses.LastOrDefault()?.KindCase != StepResponse.KindOneofCase.Result)
+            {
+                Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None), $"the call ended before step {answers.Count}'s result");
+                responses.Add(call.ResponseStream.Current);
+            }
+            answers.Add(responses);
+        }
+        await call.RequestStream.CompleteAsync();
+
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+        Assert.Equal([received, received, updated], answers.Select(LossOf));
+        Assert.All(answers, responses => Assert.Equal(responses.Count - 1, responses.Count(r => r.KindCase == StepResponse.KindOneofCase.Gradients)));
+    }
+
+    [Fact]
+    public async Task Step_StreamWaitingForTheNextStep_EndsOkWhenTheJobIsStopped()
+    {
+        using var call = _client.Step(Deadline());
+        await call.RequestStream.WriteAsync(new StepRequest { Header = Header(batchSize: 0) });
+        foreach (var piece in WholeVector())
+        {
+            await call.RequestStream.WriteAsync(new StepRequest { Parameters = piece });
+        }
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StepResponse.KindOneofCase.Result, call.ResponseStream.Current.KindCase);
+
+        await _client.StopJobAsync(new StopJobRequest { JobId = JobId }, Deadline());
+
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
     public async Task Step_SegmentUpdateWhenNoStepIsHeld_FailsPreconditionNamingTheStep()
     {
         var failure = await StepFailsAsync(OneShard(UpdateOfStep0()), []);
@@ -477,19 +531,6 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Step_SegmentUpdateAfterAStepThatFailedPastTheUpdate_FailsPrecondition()
-    {
-        await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState());
-        // Refused after the worker updated its segment: it no longer holds step 0 as it was.
-        await StepFailsAsync(OneShard(UpdateOfStep0()));
-
-        var failure = await StepFailsAsync(OneShard(UpdateOfStep0()), []);
-
-        Assert.Equal(StatusCode.FailedPrecondition, failure.StatusCode);
-        Assert.Contains("holds the mean gradient of no step", failure.Status.Detail);
-    }
-
-    [Fact]
     public async Task Step_HeaderRefusedBeforeTheUpdate_ChangesNothingHeld()
     {
         double received = LossOf(await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState()));
@@ -503,14 +544,15 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Step_PiecesAfterASegmentUpdate_IsInvalidArgument()
+    public async Task Step_PiecesAfterASegmentUpdate_FailTheCallOnceTheStepIsAnswered()
     {
         await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState());
 
+        // The step's pieces end where its parts end, so a piece after a segment_update is read as the next step's first message.
         var failure = await StepFailsAsync(OneShard(UpdateOfStep0()));
 
         Assert.Equal(StatusCode.InvalidArgument, failure.StatusCode);
-        Assert.Contains("Invalid request 2: Parameters after a header with segment_update", failure.Status.Detail);
+        Assert.Contains("Invalid request: Parameters after step 1 of this call was answered (only the next StepHeader may follow a StepResult)", failure.Status.Detail);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Globalization;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
@@ -16,13 +18,18 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// <remarks>
 /// PrepareJob, Evaluate and StopJob go through the generated client. Step goes through a method of this client's
 /// own whose marshallers write parameter pieces straight from the parameter vector and copy gradient pieces straight
-/// into the step's sums (<see cref="OutgoingStepRequest"/>, <see cref="IncomingStepResponse"/>); one Step call at a
-/// time, as the backend makes them.
+/// into the step's sums (<see cref="OutgoingStepRequest"/>, <see cref="IncomingStepResponse"/>). One Step call carries
+/// every step of a ring generation (cluster.proto), so a step costs two messages each way instead of opening and
+/// ending a call; a failed step ends the call, and the next step opens a new one. One step at a time, as the backend
+/// makes them.
 /// </remarks>
 internal sealed class WorkerClient : IDisposable
 {
     // Pieces are at most 1 MiB (RawElements.MaxPieceBytes): the gRPC default 4 MiB limit holds them with room.
     private const int MessageLimit = 4 * 1024 * 1024;
+
+    // How long closing a Step call between steps waits for the worker to end its side.
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
     private readonly GrpcChannel _channel;
     private readonly WorkerControl.WorkerControlClient _control;
@@ -30,6 +37,9 @@ internal sealed class WorkerClient : IDisposable
     private readonly Metadata? _headers;
     private readonly OutgoingStepRequest _request = new();
     private readonly GradientSink _sink = new();
+    // The open Step call and the generation whose steps it carries; null before the first step and after a failed one.
+    private AsyncDuplexStreamingCall<OutgoingStepRequest, IncomingStepResponse>? _stepCall;
+    private long _stepCallGeneration;
 
     public WorkerClient(WorkerEndpoint endpoint, int rank, string? token)
     {
@@ -51,59 +61,142 @@ internal sealed class WorkerClient : IDisposable
         CallAsync(async () => await _control.PrepareJobAsync(request, Options(timeout, cancellationToken)), step, "prepare", cancellationToken);
 
     /// <summary>
-    /// One Step call: sends <paramref name="header"/> and the parameter pieces of <paramref name="pieces"/> (this rank's
-    /// <see cref="SegmentSync"/> parts; none when the header carries a segment update), writes the returned segment of
-    /// the mean gradient into <paramref name="gradient"/> (none in a parameter sync, where it is null), and returns the
-    /// worker's result.
+    /// One step on this worker's Step stream: sends <paramref name="header"/> and the parameter pieces of
+    /// <paramref name="pieces"/> (this rank's <see cref="SegmentSync"/> parts; none when the header carries a segment
+    /// update), writes the returned segment of the mean gradient into <paramref name="gradient"/> (none in a parameter
+    /// sync, where it is null), and returns the worker's result within <paramref name="timeout"/>.
     /// </summary>
-    public Task<StepResult> StepAsync(StepHeader header, IReadOnlyList<SegmentSync.Part> pieces, StepGradient? gradient,
-        int worldSize, string phase, TimeSpan timeout, CancellationToken cancellationToken) =>
-        CallAsync(async () =>
+    public async Task<StepResult> StepAsync(StepHeader header, IReadOnlyList<SegmentSync.Part> pieces, StepGradient? gradient,
+        int worldSize, string phase, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var span = TrainingDiagnostics.Source.StartActivity(TrainingSpans.StepCall, ActivityKind.Client);
+        span?.SetTag(TrainingAttributes.WorkerId, Endpoint.Id);
+        span?.SetTag(TrainingAttributes.WorkerRank, Rank);
+        header.TraceParent = (span ?? Activity.Current)?.Id ?? "";
+        // The stream has no deadline of its own: each step has one.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
         {
-            var (offset, length) = gradient is null ? (0, 0) : RingSegments.Range(gradient.FlatLength, worldSize, Rank);
-            _sink.Begin(gradient, offset, offset + length);
-            try
+            return await RunStepAsync(header, pieces, gradient, worldSize, deadline.Token);
+        }
+        catch (Exception failure)
+        {
+            // Whatever failed, the call is left mid-step: drop it (the worker's end of it fails too), the next step opens another.
+            AbandonStepCall();
+            span?.SetStatus(ActivityStatusCode.Error, failure.Message);
+            if (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                using var call = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(_step, null, Options(timeout, cancellationToken));
-                await SendAsync(call, header, pieces, cancellationToken);
-                while (await call.ResponseStream.MoveNext(cancellationToken))
+                throw Failed(header.Step, phase, new RpcException(new Status(StatusCode.DeadlineExceeded,
+                    $"no StepResult within {timeout.TotalSeconds:0.###} s"), failure.Message));
+            }
+            if (IsCallFailure(failure, cancellationToken))
+            {
+                throw Failed(header.Step, phase, failure);
+            }
+            if (IsCancellation(failure, cancellationToken))
+            {
+                throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
+            }
+            throw;
+        }
+    }
+
+    private async Task<StepResult> RunStepAsync(StepHeader header, IReadOnlyList<SegmentSync.Part> pieces, StepGradient? gradient,
+        int worldSize, CancellationToken cancellationToken)
+    {
+        var (offset, length) = gradient is null ? (0, 0) : RingSegments.Range(gradient.FlatLength, worldSize, Rank);
+        _sink.Begin(gradient, offset, offset + length);
+        try
+        {
+            var call = await StepCallAsync(header.Generation);
+            await SendAsync(call, header, pieces, cancellationToken);
+            while (await call.ResponseStream.MoveNext(cancellationToken))
+            {
+                var response = call.ResponseStream.Current;
+                if (response.Malformed is { } malformed)
                 {
-                    var response = call.ResponseStream.Current;
-                    if (response.Malformed is { } malformed)
-                    {
-                        // What the generated parser reports for bytes that are not the message.
-                        throw new RpcException(new Status(StatusCode.Internal, $"Failed to parse StepResponse: {malformed}"));
-                    }
-                    if (response.Invalid is { } invalid)
-                    {
-                        throw new InvalidDataException(invalid);
-                    }
-                    if (response.Kind == StepResponse.KindOneofCase.Result)
-                    {
-                        if (_sink.Missing() is { } missing)
-                        {
-                            throw new InvalidDataException(missing);
-                        }
-                        // Read on to the trailers: the call ends with the worker's OK instead of being cancelled under it.
-                        if (await call.ResponseStream.MoveNext(cancellationToken))
-                        {
-                            throw new InvalidDataException("it answered more after its StepResult");
-                        }
-                        return response.Result!;
-                    }
-                    if (response.Kind != StepResponse.KindOneofCase.Gradients)
-                    {
-                        throw new InvalidDataException("it answered an empty message");
-                    }
+                    // What the generated parser reports for bytes that are not the message.
+                    throw new RpcException(new Status(StatusCode.Internal, $"Failed to parse StepResponse: {malformed}"));
                 }
-                throw new InvalidDataException("its answer ended without a StepResult");
+                if (response.Invalid is { } invalid)
+                {
+                    throw new InvalidDataException(invalid);
+                }
+                if (response.Kind == StepResponse.KindOneofCase.Result)
+                {
+                    return _sink.Missing() is { } missing ? throw new InvalidDataException(missing) : response.Result!;
+                }
+                if (response.Kind != StepResponse.KindOneofCase.Gradients)
+                {
+                    throw new InvalidDataException("it answered an empty message");
+                }
             }
-            finally
+            throw new InvalidDataException("its answer ended without a StepResult");
+        }
+        finally
+        {
+            _sink.End();
+            _request.Clear();
+        }
+    }
+
+    /// <summary>The open Step call of <paramref name="generation"/>; one of an earlier generation is closed and a new one opened.</summary>
+    private async Task<AsyncDuplexStreamingCall<OutgoingStepRequest, IncomingStepResponse>> StepCallAsync(long generation)
+    {
+        if (_stepCall is not null && _stepCallGeneration == generation)
+        {
+            return _stepCall;
+        }
+        await CloseStepCallAsync();
+        // The call lasts as long as the generation: opened outside the step's trace, so that the gRPC spans of the call,
+        // if recorded, make a trace of their own instead of stretching the first step's.
+        var current = Activity.Current;
+        Activity.Current = null;
+        try
+        {
+            _stepCall = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(_step, null, new CallOptions(_headers));
+        }
+        finally
+        {
+            Activity.Current = current;
+        }
+        _stepCallGeneration = generation;
+        return _stepCall;
+    }
+
+    /// <summary>Ends the open Step call, if any, as the protocol ends it: the request side completed between steps.</summary>
+    private async Task CloseStepCallAsync()
+    {
+        if (_stepCall is not { } call)
+        {
+            return;
+        }
+        _stepCall = null;
+        try
+        {
+            using var wait = new CancellationTokenSource(CloseTimeout);
+            await call.RequestStream.CompleteAsync();
+            while (await call.ResponseStream.MoveNext(wait.Token))
             {
-                _sink.End();
-                _request.Clear();
+                // Nothing comes between steps; a worker that answers anyway is done with.
             }
-        }, header.Step, phase, cancellationToken);
+        }
+        catch (Exception failure) when (failure is RpcException or HttpRequestException or IOException or InvalidOperationException or OperationCanceledException)
+        {
+            // The worker ended the call or is gone: the call is over either way.
+        }
+        finally
+        {
+            call.Dispose();
+        }
+    }
+
+    private void AbandonStepCall()
+    {
+        _stepCall?.Dispose();
+        _stepCall = null;
+    }
 
     public Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken) =>
         CallAsync(async () => await _control.EvaluateAsync(request, Options(timeout, cancellationToken)), step, "evaluate", cancellationToken);
@@ -111,6 +204,7 @@ internal sealed class WorkerClient : IDisposable
     /// <summary>Asks the worker to forget the job; a worker that does not answer is left alone.</summary>
     public async Task StopAsync(string jobId, TimeSpan timeout)
     {
+        await CloseStepCallAsync();
         try
         {
             await _control.StopJobAsync(new StopJobRequest { JobId = jobId }, Options(timeout, CancellationToken.None));
@@ -122,8 +216,8 @@ internal sealed class WorkerClient : IDisposable
     }
 
     /// <summary>
-    /// Sends the header and the pieces of <paramref name="parts"/>, then completes the request stream. A worker that ends the
-    /// call early (it refused the header, say) makes the writes fail with a status of the client's; its own status
+    /// Sends the header and the pieces of <paramref name="parts"/>; the request stream stays open for the next step. A
+    /// worker that ends the call early (it refused the header, say) makes the writes fail with a status of the client's; its own status
     /// then comes from the response stream.
     /// </summary>
     private async Task SendAsync(AsyncDuplexStreamingCall<OutgoingStepRequest, IncomingStepResponse> call, StepHeader header,
@@ -137,15 +231,19 @@ internal sealed class WorkerClient : IDisposable
                 await RawElements.WritePiecesAsync<float>(part.Vector, part.Start, part.Length,
                     (start, values) => call.RequestStream.WriteAsync(_request.Parameters(part.Offset + (start - part.Start), values), cancellationToken));
             }
-            await call.RequestStream.CompleteAsync();
         }
-        catch (RpcException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception failure) when (failure is RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
         {
             while (await call.ResponseStream.MoveNext(cancellationToken))
             {
                 // Pieces before the worker's failure are of no use: the status is what counts.
             }
-            throw;
+            if (failure is RpcException)
+            {
+                throw;
+            }
+            // The call had ended OK before this step (the worker stopped the job between steps): nothing took the header.
+            throw new InvalidDataException("it had ended its Step stream before this step's header", failure);
         }
     }
 
@@ -221,5 +319,9 @@ internal sealed class WorkerClient : IDisposable
         _ => (WorkerFailureKind.Refused, null),
     };
 
-    public void Dispose() => _channel.Dispose();
+    public void Dispose()
+    {
+        AbandonStepCall();
+        _channel.Dispose();
+    }
 }

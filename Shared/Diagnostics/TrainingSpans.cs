@@ -9,6 +9,15 @@ public static class TrainingSpans
     /// <summary>The root span of one step, on the coordinator (<see cref="TrainingDiagnostics.StartStep"/>).</summary>
     public const string Step = "train.step";
 
+    /// <summary>
+    /// The coordinator's side of one worker's part of a step, from the step's header to the worker's result (a client
+    /// span, tagged with the worker's id and rank). The Step stream carries many steps, so each step has its own span.
+    /// </summary>
+    public const string StepCall = "step.call";
+
+    /// <summary>A worker's part of a step, from the header to its result (a server span under <see cref="StepCall"/>).</summary>
+    public const string WorkerStep = "worker.step";
+
     /// <summary>A worker's gradient computation over its micro-shards.</summary>
     public const string WorkerCompute = "worker.compute";
 

@@ -133,20 +133,52 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
         }
     }
 
+    /// <summary>
+    /// The steps of one Step call, one after another (cluster.proto): each begins with its header; the call ends OK when the
+    /// coordinator completes its side between steps, or when the job is stopped while the stream waits for the next step.
+    /// </summary>
     private async Task StepAsync(IAsyncStreamReader<IncomingStepRequest> requests, IServerStreamWriter<OutgoingStepResponse> responses, ServerCallContext context)
     {
         if (!await requests.MoveNext(context.CancellationToken))
         {
             throw new ArgumentException("Invalid request stream: empty (the first message must be the StepHeader)");
         }
-        using var first = requests.Current;
-        first.ThrowIfMalformed();
-        if (first.Kind != StepRequest.KindOneofCase.Header)
+        for (int step = 0; ; step++)
         {
-            throw new ArgumentException($"Invalid request 0: {first.Kind} (the first message must be the StepHeader)");
+            WorkerJob job;
+            using (var first = requests.Current)
+            {
+                first.ThrowIfMalformed();
+                if (first.Kind != StepRequest.KindOneofCase.Header)
+                {
+                    throw new ArgumentException(step == 0
+                        ? $"Invalid request 0: {first.Kind} (the first message must be the StepHeader)"
+                        : $"Invalid request: {first.Kind} after step {step} of this call was answered (only the next StepHeader may follow a StepResult)");
+                }
+                var header = first.Header!;
+                job = Job(header.JobId);
+                await job.StepAsync(header, requests, responses, context.CancellationToken);
+            }
+            if (!await NextStepAsync(requests, job, context.CancellationToken))
+            {
+                return;
+            }
         }
-        var header = first.Header!;
-        await Job(header.JobId).StepAsync(header, requests, responses, context.CancellationToken);
+    }
+
+    /// <summary>Waits for the next step's first message; false when the coordinator completed its side or the job stopped meanwhile.</summary>
+    private static async Task<bool> NextStepAsync(IAsyncStreamReader<IncomingStepRequest> requests, WorkerJob job, CancellationToken cancellationToken)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, job.Stopping);
+        try
+        {
+            return await requests.MoveNext(waiting.Token);
+        }
+        catch (OperationCanceledException) when (job.Stopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // StopJob freed the job: nothing is left to step on this stream.
+            return false;
+        }
     }
 
     private Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, ServerCallContext context) =>

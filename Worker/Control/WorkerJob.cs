@@ -144,6 +144,9 @@ internal sealed class WorkerJob : IAsyncDisposable
 
     public int WorldSize { get; private set; }
 
+    /// <summary>Cancelled once the job is stopped (<see cref="DisposeAsync"/>).</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
     /// <summary>The generation of the current ring; 0 before the first <see cref="ConnectAsync"/>.</summary>
     public long Generation => _link?.Generation ?? 0;
 
@@ -217,6 +220,7 @@ internal sealed class WorkerJob : IAsyncDisposable
         using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         var token = call.Token;
         await _turn.WaitAsync(token);
+        using var span = StartStepSpan(header);
         try
         {
             var link = CurrentLink(header.Generation);
@@ -238,7 +242,6 @@ internal sealed class WorkerJob : IAsyncDisposable
             if (header.SegmentUpdate is { } update)
             {
                 UpdateSegment(update, held);
-                await ExpectNoPiecesAsync(requests, token);
             }
             else
             {
@@ -373,6 +376,16 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
         long bytes = (long)_parameters.Length * sizeof(float) * (size - 1) / size + reduceScatterBytes;
         TrainingMetrics.RecordRingBytes(JobId, ring.Rank, (ring.Rank + 1) % size, bytes);
+    }
+
+    // The Step stream outlives the step, so the step's span is started here, under the coordinator's span of it.
+    private Activity? StartStepSpan(StepHeader header)
+    {
+        ActivityContext.TryParse(header.TraceParent, null, isRemote: true, out var parent);
+        var span = TrainingDiagnostics.Source.StartActivity(TrainingSpans.WorkerStep, ActivityKind.Server, parent);
+        span?.SetTag(TrainingAttributes.JobId, JobId);
+        span?.SetTag(TrainingAttributes.WorkerRank, Rank);
+        return span;
     }
 
     // The ring stream outlives the step, so its spans are started here, in the step's flow, to join the step's trace.
@@ -578,17 +591,6 @@ internal sealed class WorkerJob : IAsyncDisposable
         _segmentUpdater!.Apply(_parameters, _meanGradients, update.LearningRate, update.ClipScale, update.OptimizerStep);
     }
 
-    /// <summary>A header with segment_update is the whole request: nothing may follow it.</summary>
-    private static async Task ExpectNoPiecesAsync(IAsyncStreamReader<IncomingStepRequest> requests, CancellationToken cancellationToken)
-    {
-        if (await requests.MoveNext(cancellationToken))
-        {
-            using var piece = requests.Current;
-            piece.ThrowIfMalformed();
-            throw new ArgumentException($"Invalid request 2: {piece.Kind} after a header with segment_update (no pieces may follow it)");
-        }
-    }
-
     /// <summary>
     /// Copies the pieces of this rank's parameter segment and, with <paramref name="optimizerState"/>, of its segment of
     /// each optimizer state vector (<see cref="SegmentSync"/>); they must arrive in order and cover each part exactly.
@@ -603,7 +605,8 @@ internal sealed class WorkerJob : IAsyncDisposable
         int part = 0;
         long covered = 0;
         int index = 0;
-        while (await requests.MoveNext(cancellationToken))
+        // Exactly the parts' pieces: the stream stays open for the next step's header after them.
+        while (part < parts.Count && await requests.MoveNext(cancellationToken))
         {
             using var piece = requests.Current;
             piece.ThrowIfMalformed();
@@ -614,10 +617,6 @@ internal sealed class WorkerJob : IAsyncDisposable
             if (piece.Values.Length > RawElements.MaxPieceBytes)
             {
                 throw new ArgumentException($"Invalid parameters[{index}].values: {piece.Values.Length} bytes (at most {RawElements.MaxPieceBytes} per piece)");
-            }
-            if (part == parts.Count)
-            {
-                throw new ArgumentException($"Invalid parameters[{index}]: rank {Rank}'s pieces were complete before it");
             }
             var (start, vector, first, length) = parts[part];
             if (piece.Offset != start + covered)
