@@ -29,8 +29,8 @@ internal static class RingPeer
         Console.WriteLine($"port {app.BoundAddress().Port}");
         string line = Console.ReadLine() ?? throw new InvalidDataException("stdin closed before the peer list");
         int[] ports = [.. line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
-        using var next = GrpcChannels.Create(new Uri($"http://127.0.0.1:{ports[(rank + 1) % size]}"));
-        await using GrpcRingTransport transport = GrpcRingTransport.Open(service, next, "bench", rank, size);
+        using var previous = GrpcChannels.Create(new Uri($"http://127.0.0.1:{ports[(rank + size - 1) % size]}"));
+        await using GrpcRingTransport transport = GrpcRingTransport.Open(service, previous, "bench", rank, size);
         var ring = new RingAllReduce(transport, rank, size, new RingOptions { PieceTimeout = TimeSpan.FromSeconds(60), MaxPieceBytes = pieceBytes });
         long step = 0;
         foreach ((long bytes, int iterations) in plan)

@@ -10,7 +10,7 @@ namespace DistributedTrainer.Tests.Worker;
 /// <summary>A ring of in-process loopback servers, each serving trainer.v1.Collective, linked by GrpcRingTransports.</summary>
 internal sealed class GrpcRing : IAsyncDisposable
 {
-    /// <summary>What every server accepts and every channel sends at most: the gRPC default receive limit.</summary>
+    /// <summary>What every receiving channel accepts at most: the gRPC default receive limit.</summary>
     public const int MessageLimit = 4 * 1024 * 1024;
 
     private readonly List<LoopbackGrpcServer> _servers = [];
@@ -23,20 +23,19 @@ internal sealed class GrpcRing : IAsyncDisposable
 
     public IReadOnlyList<GrpcRingTransport> Transports => _transports;
 
-    public static async Task<GrpcRing> StartAsync(int size, string jobId = "j-1", int serverReceiveLimit = MessageLimit)
+    public static async Task<GrpcRing> StartAsync(int size, string jobId = "j-1", int receiveLimit = MessageLimit)
     {
         var ring = new GrpcRing();
         var services = new CollectiveService[size];
         for (int i = 0; i < size; i++)
         {
             var service = services[i] = new CollectiveService();
-            ring._servers.Add(await LoopbackGrpcServer.StartAsync(s => s.AddSingleton(service), app => app.MapGrpcService<CollectiveService>(),
-                new GrpcEndpointOptions { MaxReceiveMessageSize = serverReceiveLimit }));
+            ring._servers.Add(await LoopbackGrpcServer.StartAsync(s => s.AddSingleton(service), app => app.MapGrpcService<CollectiveService>()));
         }
 
         for (int i = 0; i < size; i++)
         {
-            var channel = GrpcChannels.Create(ring._servers[(i + 1) % size].Address, new GrpcChannelSettings { MaxSendMessageSize = MessageLimit });
+            var channel = GrpcChannels.Create(ring._servers[(i + size - 1) % size].Address, new GrpcChannelSettings { MaxReceiveMessageSize = receiveLimit });
             ring._channels.Add(channel);
             ring._transports.Add(GrpcRingTransport.Open(services[i], channel, jobId, i, size));
         }

@@ -1,7 +1,15 @@
 using System.Diagnostics;
+using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Training.Collective;
 using DistributedTrainer.Training.Collective;
+using DistributedTrainer.Transport;
+using DistributedTrainer.Worker.Collective;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
+using CollectiveRpc = DistributedTrainer.Protos.V1.Collective;
 
 namespace DistributedTrainer.Tests.Worker;
 
@@ -77,8 +85,8 @@ public sealed class GrpcRingTransportTests
     [Fact]
     public async Task AllReduceAsync_40MegabytesWithDefaultPieces_FitsThe4MiBMessageLimit()
     {
-        // Hosts reject any message over 4 MiB (RESOURCE_EXHAUSTED) and channels refuse to send one, so the
-        // all-reduce can only succeed if chunking kept every message under the limit.
+        // Receiving channels reject any message over 4 MiB (RESOURCE_EXHAUSTED), so the all-reduce can only succeed
+        // if chunking kept every message under the limit.
         const int length = 5 * 1024 * 1024;
         long[][] vectors = RingHarness.RandomVectors(2, length, seed: 40);
         long[] expected = RingHarness.PlainSum(vectors, length);
@@ -92,9 +100,9 @@ public sealed class GrpcRingTransportTests
     [Fact]
     public async Task ReduceScatterAsync_PieceOverTheReceiverLimit_FailsWithRingException()
     {
-        // The receiver rejects the stream; the sender learns it on its next write or, with nothing more to
-        // send, the receiving side of the ring runs into its deadline. Either way the step fails, never hangs.
-        await using GrpcRing ring = await GrpcRing.StartAsync(2, serverReceiveLimit: 64 * 1024);
+        // The receiver's channel rejects the message and ends its subscription; the sender learns it on its next write
+        // or, with nothing more to send, the receiving side of the ring fails. Either way the step fails, never hangs.
+        await using GrpcRing ring = await GrpcRing.StartAsync(2, receiveLimit: 64 * 1024);
         RingAllReduce[] ranks = ring.Ranks(new RingOptions { PieceTimeout = TimeSpan.FromSeconds(1) });
         long[][] vectors = RingHarness.RandomVectors(2, 100_000, seed: 1);
 
@@ -117,5 +125,35 @@ public sealed class GrpcRingTransportTests
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
         Assert.Equal("rank 2 received no chunk 0 of reduce-scatter round 0 of step 4 from rank 1 within 0.5 s", error.Message);
         await Assert.ThrowsAsync<RingException>(() => rank0);
+    }
+
+    [Theory]
+    [InlineData("j-1", 0, RingPhase.ReduceScatter, 8, "job j-1 from rank 0 on the stream of job j-2 from rank 0")]
+    [InlineData("j-2", 1, RingPhase.ReduceScatter, 8, "job j-2 from rank 1 on the stream of job j-2 from rank 0")]
+    [InlineData("", 0, RingPhase.ReduceScatter, 8, "job_id is empty")]
+    [InlineData("j-2", -1, RingPhase.ReduceScatter, 8, "from_rank -1 is negative")]
+    [InlineData("j-2", 0, RingPhase.Unspecified, 8, "phase Unspecified is not REDUCE_SCATTER or ALL_GATHER")]
+    [InlineData("j-2", 0, RingPhase.AllGather, 6, "payload of 6 bytes is not whole elements")]
+    [InlineData("j-2", 0, RingPhase.AllGather, 1, "encoding FIXED_POINT_BLOCKS in phase AllGather (reduce-scatter only)", RingEncoding.FixedPointBlocks)]
+    [InlineData("j-2", 0, RingPhase.ReduceScatter, 8, "encoding 2 is not RAW or FIXED_POINT_BLOCKS", (RingEncoding)2)]
+    public async Task ReceiveAsync_ABadChunkFromASenderNobodyHereWrote_FailsNamingTheChunkAndTheReason(string jobId, int fromRank, RingPhase phase,
+        int payloadBytes, string reason, RingEncoding encoding = RingEncoding.Raw)
+    {
+        var chunk = new RingChunk { JobId = jobId, Step = 1, Phase = phase, FromRank = fromRank, Encoding = encoding, Payload = ByteString.CopyFrom(new byte[payloadBytes]) };
+        var sender = new ForeignSender(chunk);
+        await using var server = await LoopbackGrpcServer.StartAsync(services => services.AddSingleton(sender), app => app.MapGrpcService<ForeignSender>());
+        using var channel = GrpcChannels.Create(server.Address);
+        await using var transport = GrpcRingTransport.Open(new CollectiveService(), channel, "j-2", rank: 1, size: 2);
+
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await transport.ReceiveAsync(CancellationToken.None));
+
+        Assert.Equal($"Invalid ring chunk 0: {reason}", error.Message);
+    }
+
+    /// <summary>A previous rank written with the generated stubs: it answers every subscription with one given chunk.</summary>
+    private sealed class ForeignSender(RingChunk chunk) : CollectiveRpc.CollectiveBase
+    {
+        public override Task Subscribe(RingSubscription request, IServerStreamWriter<RingChunk> responseStream, ServerCallContext context) =>
+            responseStream.WriteAsync(chunk);
     }
 }

@@ -64,9 +64,9 @@ public sealed class WorkerServerTests
     {
         await using var worker = await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Token: "secret"));
         using var channel = GrpcChannels.Create(worker.Address);
-        using var call = new CollectiveRpc.CollectiveClient(channel).Exchange(Deadline());
+        using var call = new CollectiveRpc.CollectiveClient(channel).Subscribe(new RingSubscription { JobId = "j-1", FromRank = 0, ToRank = 1 }, Deadline());
 
-        var failure = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        var failure = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
 
         Assert.Equal(StatusCode.Unauthenticated, failure.StatusCode);
     }

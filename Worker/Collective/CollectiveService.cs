@@ -1,81 +1,70 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Training.Collective;
 using Grpc.Core;
 
 namespace DistributedTrainer.Worker.Collective;
 
 /// <summary>
-/// The worker's trainer.v1.Collective service: the receiving end of the ring. Each incoming Exchange stream
-/// carries one job's pieces from one previous rank; they are queued in a bounded inbox per (job, sender) that
-/// the local <see cref="GrpcRingTransport"/> reads. A full inbox stops reading the stream, so HTTP/2 flow
-/// control holds the sender back rather than memory growing. Chunks are read from their serialized bytes
-/// (<see cref="IncomingRingChunk"/>) and each payload is copied once, into a pooled buffer: no array per piece.
+/// The worker's trainer.v1.Collective service: the sending end of the ring. The next rank of each job's ring
+/// subscribes here (Subscribe); the local <see cref="GrpcRingTransport"/> of that ring writes its pieces on the
+/// subscription's stream, and ends it when it leaves the ring. HTTP/2 flow control holds the sender back when the
+/// receiver does not read, so memory does not grow with a slow peer.
 /// </summary>
 internal sealed class CollectiveService : CollectiveServiceBase
 {
-    /// <summary>Pieces queued per (job, sender) before the stream waits: 8 pieces, 8 MiB at the default piece size.</summary>
-    internal const int InboxCapacity = 8;
+    private readonly ConcurrentDictionary<(string JobId, int ToRank), TaskCompletionSource<RingSubscriber>> _subscribers = new();
 
-    private readonly ConcurrentDictionary<(string JobId, int FromRank), Channel<RingPiece>> _inboxes = new();
+    /// <summary>The subscription of rank <paramref name="toRank"/> to this rank's pieces of <paramref name="jobId"/>, once it has come.</summary>
+    internal Task<RingSubscriber> Subscriber(string jobId, int toRank) => Slot(jobId, toRank).Task;
 
-    /// <summary>The queue of pieces of <paramref name="jobId"/> from <paramref name="fromRank"/>, created on first use by either side.</summary>
-    internal ChannelReader<RingPiece> Inbox(string jobId, int fromRank) => GetInbox(jobId, fromRank).Reader;
-
-    /// <summary>Forgets the queue (the transport that read it was disposed); a later stream starts a new one.</summary>
-    internal void Remove(string jobId, int fromRank) => _inboxes.TryRemove((jobId, fromRank), out _);
-
-    private Channel<RingPiece> GetInbox(string jobId, int fromRank) =>
-        _inboxes.GetOrAdd((jobId, fromRank), static _ => Channel.CreateBounded<RingPiece>(
-            new BoundedChannelOptions(InboxCapacity) { SingleReader = true, SingleWriter = true }));
-
-    public override async Task<RingExchangeSummary> Exchange(IAsyncStreamReader<IncomingRingChunk> requests, ServerCallContext context)
+    /// <summary>Forgets the subscription (the sending transport was disposed) and ends its stream OK.</summary>
+    internal void RemoveSubscriber(string jobId, int toRank)
     {
-        ArgumentNullException.ThrowIfNull(requests);
-        ArgumentNullException.ThrowIfNull(context);
-        long count = 0;
-        (string JobId, int FromRank)? source = null;
-        ChannelWriter<RingPiece>? inbox = null;
-        while (await requests.MoveNext(context.CancellationToken))
+        if (!_subscribers.TryRemove((jobId, toRank), out var slot))
         {
-            IncomingRingChunk chunk = requests.Current;
-            if (chunk.Malformed is { } malformed)
-            {
-                // What a generated parser reports for bytes that are not the message.
-                throw new RpcException(new Status(StatusCode.Internal, $"Failed to parse RingChunk {count}: {malformed}"));
-            }
-
-            if (chunk.Invalid is { } problem)
-            {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, $"Invalid ring chunk {count}: {problem}"));
-            }
-
-            RingPiece piece = chunk.Piece!.Value;
-            try
-            {
-                if (source is null)
-                {
-                    source = (chunk.JobId, chunk.FromRank);
-                    inbox = GetInbox(chunk.JobId, chunk.FromRank).Writer;
-                }
-                else if (source != (chunk.JobId, chunk.FromRank))
-                {
-                    throw new RpcException(new Status(StatusCode.InvalidArgument,
-                        $"Invalid ring chunk {count}: job {chunk.JobId} from rank {chunk.FromRank} on a stream of job {source.Value.JobId} from rank {source.Value.FromRank} (one stream per job and sender)"));
-                }
-
-                await inbox!.WriteAsync(piece, context.CancellationToken);
-            }
-            catch
-            {
-                piece.Dispose();
-                throw;
-            }
-
-            count++;
+            return;
         }
+        if (slot.Task.IsCompletedSuccessfully)
+        {
+            slot.Task.Result.Close();
+        }
+        else
+        {
+            slot.TrySetCanceled();
+        }
+    }
 
-        return new RingExchangeSummary { Chunks = count };
+    private TaskCompletionSource<RingSubscriber> Slot(string jobId, int toRank) =>
+        _subscribers.GetOrAdd((jobId, toRank), static _ => new TaskCompletionSource<RingSubscriber>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    public override async Task Subscribe(RingSubscription request, IServerStreamWriter<OutgoingRingChunk> responses, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        if (string.IsNullOrEmpty(request.JobId) || request.FromRank < 0 || request.ToRank < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"Invalid subscription: job '{request.JobId}', from_rank {request.FromRank}, to_rank {request.ToRank} (needs a job id and ranks >= 0)"));
+        }
+        var subscriber = new RingSubscriber(responses, request.ToRank);
+        var slot = Slot(request.JobId, request.ToRank);
+        if (!slot.TrySetResult(subscriber))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"Invalid subscription: rank {request.ToRank} already receives job {request.JobId}'s pieces from this worker"));
+        }
+        try
+        {
+            await subscriber.Closed.WaitAsync(context.CancellationToken);
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The receiver left: the sender's next write fails and names it; a sender that never came finds no stale entry.
+            _subscribers.TryRemove(KeyValuePair.Create((request.JobId, request.ToRank), slot));
+        }
+        finally
+        {
+            await subscriber.EndAsync();
+        }
     }
 }

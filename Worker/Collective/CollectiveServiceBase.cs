@@ -8,15 +8,15 @@ namespace DistributedTrainer.Worker.Collective;
 /// <summary>
 /// trainer.v1.Collective as the worker serves it, bound the way generated stubs bind (grpc-dotnet finds
 /// <see cref="BindService"/> through the attribute, server reflection finds <see cref="Descriptor"/>), but with the
-/// chunk read from its serialized bytes (<see cref="IncomingRingChunk"/>) instead of into a RingChunk whose payload
-/// would be a fresh array per piece. The wire is the ordinary message: any gRPC client can send it.
+/// chunk written from where its payload lies (<see cref="OutgoingRingChunk"/>) instead of from a RingChunk whose
+/// payload would be a fresh array per piece. The wire is the ordinary message: any gRPC client can subscribe.
 /// </summary>
 [BindServiceMethod(typeof(CollectiveServiceBase), nameof(BindService))]
 internal abstract class CollectiveServiceBase
 {
-    /// <summary>Exchange, server side: chunks read by hand, the summary as the generated message.</summary>
-    public static readonly Method<IncomingRingChunk, RingExchangeSummary> ExchangeMethod = new(MethodType.ClientStreaming,
-        Descriptor.FullName, "Exchange", ClusterMarshallers.ReadOnly(IncomingRingChunk.Read), ClusterMarshallers.Protobuf(RingExchangeSummary.Parser));
+    /// <summary>Subscribe, server side: the subscription as the generated message, chunks written by hand.</summary>
+    public static readonly Method<RingSubscription, OutgoingRingChunk> SubscribeMethod = new(MethodType.ServerStreaming,
+        Descriptor.FullName, "Subscribe", ClusterMarshallers.Protobuf(RingSubscription.Parser), ClusterMarshallers.WriteOnly<OutgoingRingChunk>(OutgoingRingChunk.Write));
 
     /// <summary>The service's descriptor, which server reflection lists.</summary>
     public static ServiceDescriptor Descriptor => Protos.V1.Collective.Descriptor;
@@ -25,9 +25,9 @@ internal abstract class CollectiveServiceBase
     public static void BindService(ServiceBinderBase binder, CollectiveServiceBase? service)
     {
         ArgumentNullException.ThrowIfNull(binder);
-        binder.AddMethod(ExchangeMethod, service is null ? null : service.Exchange);
+        binder.AddMethod(SubscribeMethod, service is null ? null : service.Subscribe);
     }
 
-    /// <summary>One rank's stream of chunks to this one (collective.proto).</summary>
-    public abstract Task<RingExchangeSummary> Exchange(IAsyncStreamReader<IncomingRingChunk> requests, ServerCallContext context);
+    /// <summary>The next rank's stream of this rank's chunks to it (collective.proto).</summary>
+    public abstract Task Subscribe(RingSubscription request, IServerStreamWriter<OutgoingRingChunk> responses, ServerCallContext context);
 }

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training.Collective;
@@ -8,10 +7,11 @@ using Grpc.Net.Client;
 namespace DistributedTrainer.Worker.Collective;
 
 /// <summary>
-/// A rank's ring link over gRPC: one long-lived trainer.v1.Collective/Exchange stream to the next rank,
-/// opened when the ring is prepared and reused by every step, and the local <see cref="CollectiveService"/>'s
-/// inbox of pieces from the previous rank. Payloads are copied once, from the caller's buffer into the stream's
-/// (<see cref="OutgoingRingChunk.Write"/>).
+/// A rank's ring link over gRPC: its trainer.v1.Collective/Subscribe stream from the previous rank, opened when the
+/// ring is prepared and reused by every step, and the next rank's subscription to it on the local
+/// <see cref="CollectiveService"/>, on which it writes its own pieces. Payloads are copied once on each side: from the
+/// caller's buffer into the stream's (<see cref="OutgoingRingChunk.Write"/>), and from the received bytes into a pooled
+/// buffer (<see cref="IncomingRingChunk.Read"/>).
 /// </summary>
 /// <remarks>
 /// After a <see cref="RingException"/> the stream may be broken or hold stale pieces: dispose the transport
@@ -20,25 +20,29 @@ namespace DistributedTrainer.Worker.Collective;
 /// </remarks>
 internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
 {
-    /// <summary>Exchange, client side: chunks written by hand, the summary as the generated message.</summary>
-    private static readonly Method<OutgoingRingChunk, RingExchangeSummary> Exchange = new(MethodType.ClientStreaming,
-        CollectiveServiceBase.Descriptor.FullName, "Exchange", ClusterMarshallers.WriteOnly<OutgoingRingChunk>(OutgoingRingChunk.Write),
-        ClusterMarshallers.Protobuf(RingExchangeSummary.Parser));
+    /// <summary>Subscribe, client side: the subscription as the generated message, chunks read by hand.</summary>
+    private static readonly Method<RingSubscription, IncomingRingChunk> Subscribe = new(MethodType.ServerStreaming,
+        CollectiveServiceBase.Descriptor.FullName, "Subscribe", ClusterMarshallers.Protobuf(RingSubscription.Parser),
+        ClusterMarshallers.ReadOnly(IncomingRingChunk.Read));
 
     private readonly CollectiveService _local;
-    private readonly AsyncClientStreamingCall<OutgoingRingChunk, RingExchangeSummary> _call;
-    private readonly ChannelReader<RingPiece> _inbox;
+    private readonly AsyncServerStreamingCall<IncomingRingChunk> _subscription;
+    private readonly Task<RingSubscriber> _subscriber;
     private readonly OutgoingRingChunk _outgoing = new();
     private readonly int _previous;
+    private readonly int _next;
+    private long _received;
 
-    private GrpcRingTransport(CollectiveService local, GrpcChannel next, string jobId, int rank, int size, Metadata? headers)
+    private GrpcRingTransport(CollectiveService local, GrpcChannel previous, string jobId, int rank, int size, Metadata? headers)
     {
         _local = local;
         JobId = jobId;
         Rank = rank;
         _previous = (rank + size - 1) % size;
-        _inbox = local.Inbox(jobId, _previous);
-        _call = next.CreateCallInvoker().AsyncClientStreamingCall(Exchange, null, new CallOptions(headers));
+        _next = (rank + 1) % size;
+        _subscriber = local.Subscriber(jobId, _next);
+        _subscription = previous.CreateCallInvoker().AsyncServerStreamingCall(Subscribe, null, new CallOptions(headers),
+            new RingSubscription { JobId = jobId, FromRank = _previous, ToRank = rank });
     }
 
     public string JobId { get; }
@@ -46,19 +50,19 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
     public int Rank { get; }
 
     /// <summary>
-    /// Opens the stream to the next rank and starts listening for the previous one. Does not wait for the
-    /// peer: a peer that is not there fails the first send, which names it.
+    /// Subscribes to the previous rank's pieces and starts waiting for the next rank's subscription. Does not wait for
+    /// either peer: a peer that is not there fails the first send or receive, which names it.
     /// </summary>
-    /// <param name="local">This worker's Collective service (its inbox receives from the previous rank).</param>
-    /// <param name="next">Channel to rank (rank + 1) mod size; not owned, the caller disposes it.</param>
+    /// <param name="local">This worker's Collective service (the next rank subscribes there).</param>
+    /// <param name="previous">Channel to rank (rank - 1) mod size; not owned, the caller disposes it.</param>
     /// <param name="jobId">The ring's job id, the same on every rank.</param>
     /// <param name="rank">This rank, in [0, size).</param>
     /// <param name="size">Ranks in the ring, at least 2 (a single rank needs no link).</param>
-    /// <param name="headers">Sent with the stream: the bearer token the next rank requires (<see cref="Transport.BearerToken.Headers"/>); null for none.</param>
-    public static GrpcRingTransport Open(CollectiveService local, GrpcChannel next, string jobId, int rank, int size, Metadata? headers = null)
+    /// <param name="headers">Sent with the subscription: the bearer token the previous rank requires; null for none.</param>
+    public static GrpcRingTransport Open(CollectiveService local, GrpcChannel previous, string jobId, int rank, int size, Metadata? headers = null)
     {
         ArgumentNullException.ThrowIfNull(local);
-        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(previous);
         if (string.IsNullOrEmpty(jobId))
         {
             throw new ArgumentException("Invalid jobId: empty (must name the job)", nameof(jobId));
@@ -74,18 +78,19 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
             throw new ArgumentException($"Invalid rank: {rank} (must be in [0, {size}))", nameof(rank));
         }
 
-        return new GrpcRingTransport(local, next, jobId, rank, size, headers);
+        return new GrpcRingTransport(local, previous, jobId, rank, size, headers);
     }
 
     public async ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
+        RingSubscriber subscriber = await _subscriber.WaitAsync(cancellationToken);
         // One message object for all sends: the stream serializes it before WriteAsync returns.
         _outgoing.JobId = JobId;
         _outgoing.Header = header;
         _outgoing.Payload = payload;
         try
         {
-            await _call.RequestStream.WriteAsync(_outgoing, cancellationToken);
+            await subscriber.WriteAsync(_outgoing, cancellationToken);
         }
         finally
         {
@@ -93,24 +98,39 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         }
     }
 
-    public ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken) => _inbox.ReadAsync(cancellationToken);
-
-    /// <summary>Completes the stream (the next rank's handler ends cleanly) and releases the inbox.</summary>
-    public async ValueTask DisposeAsync()
+    public async ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken)
     {
-        _local.Remove(JobId, _previous);
+        bool received;
         try
         {
-            await _call.RequestStream.CompleteAsync();
-            await _call.ResponseAsync.WaitAsync(TimeSpan.FromSeconds(5));
+            received = await _subscription.ResponseStream.MoveNext(cancellationToken);
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or TimeoutException or IOException)
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
         {
-            // A broken link has nothing left to close: disposing is how the caller abandons it.
+            // The client reports a cancelled read as the call's CANCELLED status; the ring expects the cancellation.
+            throw new OperationCanceledException(e.Message, e, cancellationToken);
         }
-        finally
+        if (!received)
         {
-            _call.Dispose();
+            throw new IOException($"rank {_previous} ended its stream of job {JobId}'s pieces");
         }
+        IncomingRingChunk chunk = _subscription.ResponseStream.Current;
+        string? problem = chunk.Malformed ?? chunk.Invalid
+            ?? (chunk.JobId != JobId || chunk.FromRank != _previous ? $"job {chunk.JobId} from rank {chunk.FromRank} on the stream of job {JobId} from rank {_previous}" : null);
+        if (problem is not null)
+        {
+            chunk.Piece?.Dispose();
+            throw new InvalidDataException($"Invalid ring chunk {_received}: {problem}");
+        }
+        _received++;
+        return chunk.Piece!.Value;
+    }
+
+    /// <summary>Ends the next rank's subscription (its stream ends OK) and drops this rank's own.</summary>
+    public ValueTask DisposeAsync()
+    {
+        _local.RemoveSubscriber(JobId, _next);
+        _subscription.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

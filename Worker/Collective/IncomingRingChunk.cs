@@ -5,9 +5,9 @@ namespace DistributedTrainer.Worker.Collective;
 
 /// <summary>
 /// A trainer.v1.RingChunk as the receiving rank reads it (<see cref="Read"/>): its piece, the payload copied once from
-/// the request body into a pooled buffer, or what is wrong with it. Bad bytes travel as a value to the handler, which
-/// answers with the status and the chunk's number, rather than as an exception from the marshaller, which grpc-dotnet
-/// would answer with a status of its own.
+/// the response body into a pooled buffer, or what is wrong with it. Bad bytes travel as a value to the transport,
+/// which fails the receive naming the chunk's number and the reason, rather than as an exception from the marshaller,
+/// which the client would report as a status of its own.
 /// </summary>
 internal sealed class IncomingRingChunk
 {

@@ -71,7 +71,7 @@ internal sealed class RingLink : IAsyncDisposable
         {
             return new RingLink(generation, InProcessRingTransport.CreateRing(1)[0], 0, 1, null, null);
         }
-        var channel = GrpcChannels.Create(ring[(rank + 1) % ring.Count], new GrpcChannelSettings { MaxSendMessageSize = MessageLimit });
+        var channel = GrpcChannels.Create(ring[(rank + ring.Count - 1) % ring.Count], new GrpcChannelSettings { MaxReceiveMessageSize = MessageLimit });
         try
         {
             var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count, BearerToken.Headers(token));
