@@ -7,13 +7,13 @@ using Grpc.Net.Client;
 namespace DistributedTrainer.Worker.Control;
 
 /// <summary>
-/// One generation of a job's ring as this worker sees it: the channel to the next rank, the ring transport over
-/// it and the all-reduce on top. The ring id carries the generation, so pieces of an older ring (a peer that
-/// still sends after the ring was re-formed) land in another inbox and never mix with this one.
+/// One generation of a job's ring as this worker sees it: the channel to the previous rank, the ring transport over
+/// it and the all-reduce on top. The ring id carries the generation, so an older ring's subscriptions (a peer that
+/// still sends after the ring was re-formed) are other streams and never mix with this one.
 /// </summary>
 internal sealed class RingLink : IAsyncDisposable
 {
-    // Ring pieces are at most 1 MiB (RingOptions.MaxPieceBytes), far below the 4 MiB the peer accepts.
+    // Ring pieces are at most 1 MiB (RingOptions.MaxPieceBytes), far below the 4 MiB this rank accepts.
     private const int MessageLimit = 4 * 1024 * 1024;
 
     private readonly IRingTransport _ring;
@@ -63,7 +63,7 @@ internal sealed class RingLink : IAsyncDisposable
     /// <summary>
     /// Opens this rank's link of <paramref name="ring"/> (addresses by rank); a ring of one needs none. The sends
     /// go through <paramref name="faults"/> when any are set; <paramref name="token"/> (the workers' bearer token, null
-    /// for none) goes with the stream, as the next rank requires it.
+    /// for none) goes with the subscription, as the previous rank requires it.
     /// </summary>
     public static RingLink Open(CollectiveService local, string jobId, long generation, int rank, IReadOnlyList<Uri> ring, WorkerFaults faults, string? token)
     {

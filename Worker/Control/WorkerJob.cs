@@ -173,7 +173,7 @@ internal sealed class WorkerJob : IAsyncDisposable
 
     /// <summary>
     /// Joins generation <paramref name="generation"/> of the ring as <paramref name="rank"/>: closes the link of the
-    /// previous generation and opens one to the next rank. Data and engines stay.
+    /// previous generation and subscribes to the previous rank's pieces. Data and engines stay.
     /// </summary>
     public async Task ConnectAsync(int rank, IReadOnlyList<Uri> ring, long generation, CancellationToken cancellationToken)
     {
