@@ -39,9 +39,6 @@ public static class TrainingSpans
     /// <summary>One chunk received from the previous worker of the ring.</summary>
     public const string RingReceive = "ring.receive";
 
-    /// <summary>The coordinator gathering the reduced chunks of the workers.</summary>
-    public const string Gather = "coordinator.gather";
-
     /// <summary>Global gradient norm, clipping and the non-finite check.</summary>
     public const string Clip = "coordinator.clip";
 
