@@ -1,4 +1,5 @@
 using DistributedTrainer.Numerics.Layers;
+using DistributedTrainer.Training;
 
 namespace DistributedTrainer.ClusterApi;
 
@@ -16,6 +17,20 @@ public static class FlatVectors
 
     /// <summary>Length of the gradient vector of <paramref name="store"/>.</summary>
     public static int GradientLength(ParameterStore store) => store.Count + store.BufferValues.Length;
+
+    /// <summary>
+    /// Sums over <paramref name="store"/>'s gradient vector laid out at the start of <paramref name="flat"/> (gradient sums,
+    /// then buffer changes), as views of it: what is added into them lies where the ring reduces it, with no copy.
+    /// </summary>
+    public static (FixedPointAccumulator Gradients, FixedPointAccumulator BufferChanges) GradientSums(Memory<long> flat, ParameterStore store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (flat.Length < GradientLength(store))
+        {
+            throw new ArgumentException($"Invalid gradient vector: {flat.Length} elements (the model needs {GradientLength(store)})", nameof(flat));
+        }
+        return (new FixedPointAccumulator(flat[..store.Count]), new FixedPointAccumulator(flat.Slice(store.Count, store.BufferValues.Length)));
+    }
 
     /// <summary>Writes the model's parameters and buffers into <paramref name="destination"/>.</summary>
     public static void CopyParameters(Span<float> destination, ParameterStore store)

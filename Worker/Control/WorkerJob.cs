@@ -131,10 +131,10 @@ internal sealed class WorkerJob : IAsyncDisposable
         _meanGradients = new float[_flatGradients.Length];
         // Each network's sums lie in the flat vector the ring reduces, as FlatVectors lays it out (gradients, then buffer
         // changes), so a step reduces them where they were added. A GAN's two networks share it: a step updates one.
-        (_gradients, _buffers) = SumsIn(_flatGradients, _models[^1].Store);
+        (_gradients, _buffers) = FlatVectors.GradientSums(_flatGradients, _models[^1].Store);
         if (_adversarial is not null)
         {
-            (_generatorGradients, _generatorBuffers) = SumsIn(_flatGradients, _models[0].Store);
+            (_generatorGradients, _generatorBuffers) = FlatVectors.GradientSums(_flatGradients, _models[0].Store);
         }
     }
 
@@ -301,10 +301,6 @@ internal sealed class WorkerJob : IAsyncDisposable
             _turn.Release();
         }
     }
-
-    private static (FixedPointAccumulator Gradients, FixedPointAccumulator Buffers) SumsIn(long[] flat, ParameterStore store) =>
-        (new FixedPointAccumulator(flat.AsMemory(0, store.Count)),
-         new FixedPointAccumulator(flat.AsMemory(store.Count, store.BufferValues.Length)));
 
     /// <summary>The sums <paramref name="update"/> fills: a GAN step's updated network's, or the model's.</summary>
     private (FixedPointAccumulator Gradients, FixedPointAccumulator Buffers) Sums(StepHeader.Types.Update update) => update switch
