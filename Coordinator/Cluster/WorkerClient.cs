@@ -73,32 +73,35 @@ internal sealed class WorkerClient : IDisposable
         span?.SetTag(TrainingAttributes.WorkerId, Endpoint.Id);
         span?.SetTag(TrainingAttributes.WorkerRank, Rank);
         header.TraceParent = (span ?? Activity.Current)?.Id ?? "";
-        // The stream has no deadline of its own: each step has one.
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
         try
         {
-            return await RunStepAsync(header, pieces, gradient, worldSize, deadline.Token);
+            return await CallAsync(() => RunStepWithinAsync(header, pieces, gradient, worldSize, timeout, cancellationToken), header.Step, phase, cancellationToken);
         }
         catch (Exception failure)
         {
             // Whatever failed, the call is left mid-step: drop it (the worker's end of it fails too), the next step opens another.
             AbandonStepCall();
             span?.SetStatus(ActivityStatusCode.Error, failure.Message);
-            if (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw Failed(header.Step, phase, new RpcException(new Status(StatusCode.DeadlineExceeded,
-                    $"no StepResult within {timeout.TotalSeconds:0.###} s"), failure.Message));
-            }
-            if (IsCallFailure(failure, cancellationToken))
-            {
-                throw Failed(header.Step, phase, failure);
-            }
-            if (IsCancellation(failure, cancellationToken))
-            {
-                throw new OperationCanceledException("The call was cancelled", failure, cancellationToken);
-            }
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The step within its own deadline (the stream has none: it outlives the step); a missed one comes out as the
+    /// DEADLINE_EXCEEDED status a call's deadline gives, so it is classified the same way.
+    /// </summary>
+    private async Task<StepResult> RunStepWithinAsync(StepHeader header, IReadOnlyList<SegmentSync.Part> pieces, StepGradient? gradient,
+        int worldSize, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await RunStepAsync(header, pieces, gradient, worldSize, deadline.Token);
+        }
+        catch (Exception failure) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"no StepResult within {timeout.TotalSeconds:0.###} s"), failure.Message);
         }
     }
 
