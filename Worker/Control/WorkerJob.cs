@@ -377,6 +377,11 @@ internal sealed class WorkerJob : IAsyncDisposable
     // The Step stream outlives the step, so the step's span is started here, under the coordinator's span of it.
     private Activity? StartStepSpan(StepHeader header)
     {
+        if (!TrainingDiagnostics.Source.HasListeners())
+        {
+            // Nothing records it: no need to parse the parent on every step.
+            return null;
+        }
         ActivityContext.TryParse(header.TraceParent, null, isRemote: true, out var parent);
         var span = TrainingDiagnostics.Source.StartActivity(TrainingSpans.WorkerStep, ActivityKind.Server, parent);
         span?.SetTag(TrainingAttributes.JobId, JobId);
