@@ -16,8 +16,8 @@ namespace DistributedTrainer.Bench;
 ///   and W worker processes on loopback), two figures: the job's own train_samples_per_second over the epoch
 ///   (evaluation, process start and worker registration excluded; the workers' data loading and ring set-up, which
 ///   the job's first step waits for, and the first steps' JIT warm-up included), and the steady figure: the steps after
-///   the first <see cref="WarmupSteps"/>, timed from the coordinator's train.step spans in DIR/telemetry (the first
-///   timed step's start to the last one's end), the rule DDP's figure is timed by;
+///   the first <see cref="WarmupSteps"/>, timed from the coordinator's train.step spans in DIR/telemetry (the last
+///   warm-up step's end to the last step's end), the rule DDP's figure is timed by;
 /// - DDP: Bench/pytorch_ddp.py, W processes x 1 thread on gloo, each rank its share of the same global batch, timed
 ///   over an epoch's number of steps after <see cref="WarmupSteps"/> warm-up steps (its data loading and process group
 ///   set-up before them).
@@ -114,21 +114,23 @@ internal static class ClusterBenchmark
 
     /// <summary>
     /// Samples/s over the job's steps after the first <see cref="WarmupSteps"/>, from the coordinator's train.step spans
-    /// (one per step, every step of the job's one epoch a full batch).
+    /// (one per step, every step of the job's one epoch a full batch): from the end of the last warm-up step to the end
+    /// of the last step. (Ends, not starts: a step's span begins when its headers go out, which may be during the step
+    /// before.)
     /// </summary>
     private static double SteadySamplesPerSecond(string telemetry, int batch)
     {
-        var steps = TraceFiles.Find(telemetry).SelectMany(TraceFiles.Read)
+        var ends = TraceFiles.Find(telemetry).SelectMany(TraceFiles.Read)
             .Where(span => span.Name == TrainingSpans.Step)
-            .OrderBy(span => span.StartUnixNano)
-            .Skip(WarmupSteps)
+            .Select(span => span.StartUnixNano + span.DurationNano)
+            .Order()
             .ToList();
-        if (steps.Count == 0)
+        if (ends.Count <= WarmupSteps)
         {
             throw new InvalidOperationException($"No {TrainingSpans.Step} spans after the first {WarmupSteps} in {telemetry}.");
         }
-        long nanoseconds = steps[^1].StartUnixNano + steps[^1].DurationNano - steps[0].StartUnixNano;
-        return steps.Count * (double)batch / (nanoseconds / 1e9);
+        long nanoseconds = ends[^1] - ends[WarmupSteps - 1];
+        return (ends.Count - WarmupSteps) * (double)batch / (nanoseconds / 1e9);
     }
 
     /// <summary>Best global samples/s of DDP over <paramref name="steps"/> steps of <paramref name="batch"/> samples.</summary>
