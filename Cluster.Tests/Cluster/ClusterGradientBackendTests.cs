@@ -291,6 +291,59 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         Assert.Equal(workers * (steps - epochs), segments.Of(jobId, "updated"));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public async Task RunAsync_WithoutGlobalNormClipping_EachStepStartsBeforeTheLastOnesUpdateAndMatchesLocalBitwise(int workers)
+    {
+        using var directory = new TemporaryDirectory();
+        var spec = ClusterJobs.WriteSpec(directory.Path);
+        // Value clipping is per element: the workers repeat it on their segments, so the update is known before the
+        // gradient is in, and each step's headers go out right behind the last step's.
+        spec.Clipping = new ClippingSpec { ClipValue = 0.5f };
+        var job = JobInput.FromSpec(spec);
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
+        await using var fleet = await WorkerFleet.StartAsync(workers);
+        string jobId = $"j-ahead-{workers}";
+        using var segments = new OutcomeCounts("train.worker.parameter_segments");
+
+        var cluster = TrainOnCluster(job, fleet, jobId);
+
+        AssertSameRun(local, cluster);
+        // No step sent ahead was given up: the parameters went out only at the first step of each epoch.
+        int epochs = cluster.Epochs.Count;
+        Assert.Equal(workers * (long)epochs, segments.Of(jobId, "received"));
+        Assert.Equal(workers * (cluster.Summary.Steps - epochs), segments.Of(jobId, "updated"));
+    }
+
+    [Fact]
+    public async Task RunAsync_StepsSkippedForNonFiniteGradients_TheStepsSentAheadAreRunAgainWithTheParametersAndMatchLocalBitwise()
+    {
+        using var directory = new TemporaryDirectory();
+        var spec = ClusterJobs.WriteSpec(directory.Path, epochs: 1);
+        // Plain SGD at an absurd rate diverges within a few steps: from then on every gradient is non-finite and every
+        // step is skipped, while the headers sent ahead carried an applied update.
+        spec.Clipping = null;
+        spec.Optimizer = new OptimizerSpec { Kind = OptimizerSpec.Types.Kind.Sgd, LearningRate = 1e30f };
+        var job = JobInput.FromSpec(spec);
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
+        await using var fleet = await WorkerFleet.StartAsync(2);
+        const string jobId = "j-ahead-skipped";
+        using var segments = new OutcomeCounts("train.worker.parameter_segments");
+
+        var cluster = TrainOnCluster(job, fleet, jobId);
+
+        AssertSameRun(local, cluster);
+        int skipped = cluster.Events.Count(message => message.Contains("skipped: the gradient holds NaN or infinity", StringComparison.Ordinal));
+        Assert.InRange(skipped, 2, (int)cluster.Summary.Steps);
+        Assert.Equal(local.Events.Count(message => message.Contains("skipped", StringComparison.Ordinal)), skipped);
+        // Diverged, the run skips every step to its end. Each worker received the parameters at the first step and after
+        // every skipped step but the last (the epoch's last step has no step sent ahead): the step after a skipped one was
+        // run again with them instead of the update sent ahead.
+        Assert.Equal(2L * skipped, segments.Of(jobId, "received"));
+    }
+
     [Fact]
     public async Task RunAsync_TransferWithAFrozenLayer_WorkersLeaveItAsTheMasterDoesAndMatchLocalBitwise()
     {

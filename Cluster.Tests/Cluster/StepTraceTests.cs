@@ -28,13 +28,24 @@ public sealed class StepTraceTests
         EvaluateTimeout = TimeSpan.FromSeconds(20),
     };
 
-    [Fact]
-    public async Task RunAsync_TwoWorkers_OneStepIsOneTraceWithWorkerSpansUnderTheirCalls()
+    /// <param name="clipByGlobalNorm">
+    /// True: the update needs the whole gradient, so each step starts after the last one's update. False: each step's
+    /// headers go out right behind the last step's, and its span, begun then, is taken up by the trainer: the tree is the same.
+    /// </param>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RunAsync_TwoWorkers_OneStepIsOneTraceWithWorkerSpansUnderTheirCalls(bool clipByGlobalNorm)
     {
         var exporter = new InMemorySpanExporter();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddProcessor(new SimpleActivityExportProcessor(exporter)).Build();
         using var directory = new TemporaryDirectory();
-        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path, epochs: 1));
+        var spec = ClusterJobs.WriteSpec(directory.Path, epochs: 1);
+        if (!clipByGlobalNorm)
+        {
+            spec.Clipping = null;
+        }
+        var job = JobInput.FromSpec(spec);
         await using var fleet = await WorkerFleet.StartAsync(2);
         string jobId = $"j-trace-{Guid.NewGuid():N}";
 
@@ -49,6 +60,10 @@ public sealed class StepTraceTests
             span => span.OperationName == TrainingSpans.Step
                 && Equals(span.GetTagItem(TrainingAttributes.JobId), jobId)
                 && Equals(span.GetTagItem(TrainingAttributes.Step), 2L));
+        var first = Assert.Single(exporter.Spans,
+            span => span.OperationName == TrainingSpans.Step
+                && Equals(span.GetTagItem(TrainingAttributes.JobId), jobId)
+                && Equals(span.GetTagItem(TrainingAttributes.Step), 1L));
         // Per worker: its step.call and worker.step spans, two ring phases and the compute; then clip and optimizer.
         var spans = await WaitForTraceAsync(exporter, root.TraceId, 1 + 2 * 5 + 2);
         Assert.Equal(default, root.ParentSpanId);
@@ -59,6 +74,9 @@ public sealed class StepTraceTests
         Assert.Equal(2, workerSteps.Count);
         Assert.All(calls, call => Assert.Equal((ActivityKind.Client, root.SpanId), (call.Kind, call.ParentSpanId)));
         Assert.Equal([0, 1], calls.Select(call => (int)call.GetTagItem(TrainingAttributes.WorkerRank)!).Order());
+        // Sent ahead, the step's calls begin while the first step is still running; otherwise after it ended.
+        DateTime firstEnd = first.StartTimeUtc + first.Duration;
+        Assert.All(calls, call => Assert.Equal(!clipByGlobalNorm, call.StartTimeUtc < firstEnd));
         Assert.All(workerSteps, step => Assert.Equal(ActivityKind.Server, step.Kind));
         Assert.All(workerSteps, step => Assert.Contains(calls, call => call.SpanId == step.ParentSpanId
             && Equals(call.GetTagItem(TrainingAttributes.WorkerRank), step.GetTagItem(TrainingAttributes.WorkerRank))));

@@ -65,6 +65,12 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private bool _workersHoldState;
     // The update of the held step, once the trainer has applied it to the master: the next step sends it instead of parameters.
     private SegmentUpdate? _heldUpdate;
+    // Global-norm clipping needs the whole gradient before the update is known, so it keeps the next step from starting early.
+    private readonly bool _clipsByGlobalNorm;
+    // The trainer's plan for the step it asks for next (Plan), taken by that step.
+    private StepPlan? _plan;
+    // The step whose headers went out right behind the current one's; null when none did.
+    private AheadStep? _ahead;
 
     /// <param name="jobId">The job; workers hold it under this id.</param>
     /// <param name="spec">The job's spec, with data paths the workers can read; fault_tolerance sets the deadlines.</param>
@@ -105,6 +111,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         _onEvent = onEvent;
         _deadlines = StepDeadlines.FromSpec(spec.FaultTolerance);
         _shardSize = MicroShards.SizeOf(spec);
+        _clipsByGlobalNorm = spec.Clipping?.MaxGlobalNorm > 0f;
         _parameters = new float[FlatVectors.ParameterLength(_stores)];
         _ring = new RingMembership(jobId, spec, pool, options, onEvent, _parameters.Length, FlatVectors.GradientLength(model.Store),
             generator is null ? 0 : FlatVectors.GradientLength(generator.Store));
@@ -136,6 +143,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 : $"Job {_jobId} is a GAN job: every step updates the generator or the discriminator");
         }
         _updated = update == StepHeader.Types.Update.Generator ? _generator! : _model;
+        var plan = _plan;
+        _plan = null;
         await _ring.AdmitAsync(step, cancellationToken);
         int shards = MicroShards.Count(samples, _shardSize);
         bool retry = false;
@@ -149,12 +158,15 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                     // every call checks that its segment was covered).
                     gradient.Reset();
                 }
+                var ahead = TakeAhead(step, update, batch);
                 await _ring.EnsurePreparedAsync(step, cancellationToken);
-                var segmentUpdate = SegmentUpdateFor(step);
+                var segmentUpdate = ahead?.Update ?? SegmentUpdateFor(step);
                 // Whatever happens below, the workers hold this step's state only once every one of them has answered.
                 (_heldStep, _heldUpdate) = (-1, null);
                 var started = Stopwatch.GetTimestamp();
-                await StepAllAsync(step, update, batch, samples, shards, gradient, segmentUpdate, "step", cancellationToken);
+                var following = plan is not null ? Following(step, plan, segmentUpdate, shards) : null;
+                await StepAllAsync(step, update, batch, samples, shards, gradient, segmentUpdate, "step", ahead, following,
+                    cancellationToken);
                 var result = Collect(step, shards, gradient);
                 (_heldStep, _heldGeneration) = (step, _ring.Generation);
                 // A segment update keeps the state the workers held; pieces bring it when there is an optimizer to send.
@@ -174,6 +186,12 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
 
     public void Upcoming(ReadOnlyMemory<int> nextBatch) => _upcoming = nextBatch;
 
+    public void Plan(StepPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        _plan = plan;
+    }
+
     /// <summary>The master's optimizer: its state goes to the workers with the parameters, read when they are sent.</summary>
     public void UseOptimizer(Optimizer optimizer)
     {
@@ -191,6 +209,10 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         if (_generator is not null || _optimizer is null || step != _heldStep)
         {
             (_heldStep, _heldUpdate) = (-1, null);
+            if (_ahead is { } stale)
+            {
+                stale.Invalid = true;
+            }
             return;
         }
         _heldUpdate = new SegmentUpdate
@@ -201,6 +223,11 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             ClipScale = update.Applied ? update.ClipScale : 1f,
             OptimizerStep = _optimizer.StepCount,
         };
+        if (_ahead is { } ahead && ahead.Step == step + 1 && !_heldUpdate.Equals(ahead.Update))
+        {
+            // The next step's headers carry another update than the master's: they are not used.
+            ahead.Invalid = true;
+        }
     }
 
     /// <summary>
@@ -238,11 +265,14 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
 
     private async Task<ShardResult> EvaluateOnRingAsync(DataSplit split, Dataset data, CancellationToken cancellationToken)
     {
+        // The trainer plans no step ahead of an evaluation; one whose headers went out anyway is not run.
+        TakeAhead(-1, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty);
         await _ring.EnsurePreparedAsync(_nextStep, cancellationToken);
         // The trainer changes the master after every step and may restore other parameters (early stopping), so
         // the workers get the current ones before every evaluation; the next step sends them again.
         (_heldStep, _heldUpdate) = (-1, null);
-        await StepAllAsync(_nextStep, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty, 0, 0, null, null, "parameter sync", cancellationToken);
+        await StepAllAsync(_nextStep, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty, 0, 0, null, null, "parameter sync", null, null,
+            cancellationToken);
 
         int chunk = Trainer.EvaluationChunk;
         int chunks = (data.Count + chunk - 1) / chunk;
@@ -346,28 +376,43 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     /// <paramref name="gradient"/>) the calls only distribute the parameters. Results land in <see cref="_stepResults"/>
     /// by rank.
     /// </summary>
+    /// <remarks>
+    /// <paramref name="sent"/>: the headers went out with the last step's (with its split of the shards and its
+    /// deadline, which their ring timeout came from), and the calls only read the answers. <paramref name="following"/>:
+    /// the next step's headers go out right behind these (<see cref="_ahead"/>).
+    /// </remarks>
     private async Task StepAllAsync(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int shards,
-        StepGradient? gradient, SegmentUpdate? segmentUpdate, string phase, CancellationToken cancellationToken)
+        StepGradient? gradient, SegmentUpdate? segmentUpdate, string phase, AheadStep? sent, FollowingStep? following,
+        CancellationToken cancellationToken)
     {
         var state = SentState;
         if (segmentUpdate is null)
         {
             FlatVectors.CopyParameters(_parameters, _stores);
         }
-        var deadline = _deadlines.Current;
+        var deadline = sent?.Deadline ?? _deadlines.Current;
         // Half the step's deadline for one ring piece: a silent peer is named by its neighbour before the
         // coordinator's own deadline ends every call at once.
         int ringTimeoutMs = (int)Math.Max(1, deadline.TotalMilliseconds / 2);
-        _assignment = _balancer.Split([.. _ring.Workers.Select(worker => worker.Endpoint.Id)], shards);
+        _assignment = sent?.Split ?? _balancer.Split([.. _ring.Workers.Select(worker => worker.Endpoint.Id)], shards);
         using var round = new CallRound(cancellationToken);
         var calls = new Task<StepResult>[_ring.Workers.Count];
         if (_stepResults.Length != calls.Length)
         {
             _stepResults = new StepResult[calls.Length];
         }
+        (int First, int Count)[]? followingSplit = null;
+        var followingSpan = default(ActivityContext);
+        if (following is not null)
+        {
+            followingSplit = _balancer.Split([.. _ring.Workers.Select(worker => worker.Endpoint.Id)], MicroShards.Count(following.Batch.Length, _shardSize));
+            // The next step's span begins with its headers; the trainer takes it up when it runs that step.
+            followingSpan = following.StartSpan()?.Context ?? default;
+            _ahead = new AheadStep(step + 1, _ring.Generation, following.Batch, followingSplit, following.Update, deadline);
+        }
         for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
-            var header = Header(step, update, batch, samples, rank);
+            var header = Header(step, update, batch, samples, rank, _assignment, _upcoming);
             header.RingTimeoutMs = ringTimeoutMs;
             IReadOnlyList<SegmentSync.Part> pieces = [];
             if (segmentUpdate is not null)
@@ -379,16 +424,76 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 header.OptimizerState = state is not null;
                 pieces = SegmentSync.Parts(_parameters, state, _ring.Workers.Count, rank);
             }
+            StepHeader? next = null;
+            if (following is not null)
+            {
+                next = Header(step + 1, update, following.Batch, following.Batch.Length, rank, followingSplit!, following.AfterIt);
+                next.RingTimeoutMs = ringTimeoutMs;
+                next.SegmentUpdate = following.Update;
+            }
             var worker = _ring.Workers[rank];
             // Each call on its own thread-pool task: serializing the parameter pieces should not hold back the others.
             calls[rank] = round.Add(Task.Run(() => worker.StepAsync(header, pieces, gradient,
-                _ring.Workers.Count, phase, deadline, round.Token), round.Token));
+                _ring.Workers.Count, phase, deadline, next, followingSpan, round.Token), round.Token));
         }
         await round.WhenAllAsync();
         for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
             _stepResults[rank] = calls[rank].Result;
         }
+    }
+
+    /// <summary>
+    /// The step after <paramref name="step"/>, whose headers go out right behind this step's when the trainer runs it
+    /// right after this step's update and that update is known before this step is computed: an ordinary job without
+    /// global-norm clipping, whose workers hold their segments' state after this step. The headers carry the update
+    /// the master makes when the gradient is finite (applied, at the plan's learning rate, unclipped); the master's own
+    /// update is checked against it (<see cref="Updated"/>), and a step whose headers carry another (a non-finite
+    /// gradient, skipped) is given up and run again with the parameters. Null otherwise.
+    /// </summary>
+    private FollowingStep? Following(long step, StepPlan plan, SegmentUpdate? segmentUpdate, int shards)
+    {
+        if (_generator is not null || _optimizer is null || _clipsByGlobalNorm || shards == 0 || plan.Following.IsEmpty
+            || (segmentUpdate is null && SentState is null))
+        {
+            return null;
+        }
+        var update = new SegmentUpdate
+        {
+            Step = step,
+            Applied = true,
+            LearningRate = plan.LearningRate,
+            ClipScale = 1f,
+            OptimizerStep = _optimizer.StepCount + 1,
+        };
+        return new FollowingStep(plan.Following, plan.AfterFollowing, update, plan.StartFollowingSpan);
+    }
+
+    /// <summary>
+    /// The step whose headers went out with the last one, when it is <paramref name="step"/> as asked for now (its
+    /// batch, the update the master made, the same prepared generation). Headers sent for anything else are given up:
+    /// their calls are dropped, and the next step prepares a new generation and sends the parameters.
+    /// </summary>
+    private AheadStep? TakeAhead(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch)
+    {
+        if (_ahead is not { } ahead)
+        {
+            return null;
+        }
+        _ahead = null;
+        if (!ahead.Invalid && ahead.Step == step && update == StepHeader.Types.Update.Unspecified && _ring.Prepared
+            && ahead.Generation == _ring.Generation && batch.Span.SequenceEqual(ahead.Batch.Span)
+            && SegmentUpdateFor(step) is { } held && held.Equals(ahead.Update))
+        {
+            return ahead;
+        }
+        foreach (var worker in _ring.Workers)
+        {
+            worker.GiveUpAhead();
+        }
+        _ring.Renew();
+        (_heldStep, _heldUpdate) = (-1, null);
+        return null;
     }
 
     // The optimizer whose state goes with the parameter pieces: a GAN job's workers hold no optimizer; an ordinary job's
@@ -416,11 +521,12 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         }
     }
 
-    // A generator update's shards are noise vectors: lengths and indices, no sample ids.
-    private StepHeader Header(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int rank)
+    // A generator update's shards are noise vectors: lengths and indices, no sample ids. upcoming: the batch after this one.
+    private StepHeader Header(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch, int samples, int rank,
+        (int First, int Count)[] assignment, ReadOnlyMemory<int> upcoming)
     {
         var header = new StepHeader { JobId = _jobId, Generation = _ring.Generation, Step = step, Update = update, BatchSize = samples };
-        var (first, count) = _assignment[rank];
+        var (first, count) = assignment[rank];
         if (count == 0)
         {
             return header;
@@ -434,10 +540,10 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             // working out its next ids, because only the coordinator knows the split: the balancer moves it by measured speed
             // after every step and membership may change it, so it is a guess that a worker checks against the next header
             // sample by sample (what it did not read ahead it reads then); the workers need not repeat the trainer's sampling.
-            int nextEnd = Math.Min(end, _upcoming.Length);
+            int nextEnd = Math.Min(end, upcoming.Length);
             if (start < nextEnd)
             {
-                header.NextSampleIds.AddRange(_upcoming.Span[start..nextEnd].ToArray());
+                header.NextSampleIds.AddRange(upcoming.Span[start..nextEnd].ToArray());
             }
         }
         for (int k = 0; k < count; k++)
@@ -447,6 +553,9 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         }
         return header;
     }
+
+    /// <summary>The step after the current one: its batch, the batch after it (read-ahead hint), the update its headers carry.</summary>
+    private sealed record FollowingStep(ReadOnlyMemory<int> Batch, ReadOnlyMemory<int> AfterIt, SegmentUpdate Update, Func<Activity?> StartSpan);
 
     /// <summary>Rank <paramref name="rank"/>'s contiguous run of <paramref name="items"/> split evenly over the ring.</summary>
     private (int First, int Count) Run(int rank, int items)

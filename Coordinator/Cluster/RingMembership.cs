@@ -55,6 +55,15 @@ internal sealed class RingMembership : IDisposable
     /// <summary>The ring's generation, which every call to a worker carries.</summary>
     public long Generation => _generation;
 
+    /// <summary>Whether the current generation is prepared and stays so: no worker has joined, left or been dropped since.</summary>
+    public bool Prepared => _prepared;
+
+    /// <summary>
+    /// Makes the next <see cref="EnsurePreparedAsync"/> prepare a new generation of the same workers: the Step calls of
+    /// this one were given up mid-step, which leaves the workers' ring links of it broken.
+    /// </summary>
+    public void Renew() => _prepared = false;
+
     /// <summary>
     /// A step boundary: workers that are stopping leave and workers that registered since join now, so the ring never
     /// changes within a step; either makes the next <see cref="EnsurePreparedAsync"/> prepare a new generation.

@@ -40,6 +40,9 @@ internal sealed class WorkerClient : IDisposable
     // The open Step call and the generation whose steps it carries; null before the first step and after a failed one.
     private AsyncDuplexStreamingCall<OutgoingStepRequest, IncomingStepResponse>? _stepCall;
     private long _stepCallGeneration;
+    // The step whose header went out on the open call behind the last step's, and its span (begun with the write); -1: none.
+    private long _aheadStep = -1;
+    private Activity? _aheadSpan;
 
     public WorkerClient(WorkerEndpoint endpoint, int rank, string? token)
     {
@@ -63,19 +66,26 @@ internal sealed class WorkerClient : IDisposable
     /// <summary>
     /// One step on this worker's Step stream: sends <paramref name="header"/> and the parameter pieces of
     /// <paramref name="pieces"/> (this rank's <see cref="SegmentSync"/> parts; none when the header carries a segment
-    /// update), writes the returned segment of the mean gradient into <paramref name="gradient"/> (none in a parameter
-    /// sync, where it is null), and returns the worker's result within <paramref name="timeout"/>.
+    /// update), unless the last step already sent the header behind its own, writes the returned segment of the mean
+    /// gradient into <paramref name="gradient"/> (none in a parameter sync, where it is null), and returns the worker's
+    /// result within <paramref name="timeout"/>. <paramref name="following"/>, when given, is the next step's header, a
+    /// segment update of this one: it goes out right behind this step's, so that the worker starts the next step as
+    /// soon as it has answered this one; its span begins then, under <paramref name="followingSpan"/>.
     /// </summary>
     public async Task<StepResult> StepAsync(StepHeader header, IReadOnlyList<SegmentSync.Part> pieces, StepGradient? gradient,
-        int worldSize, string phase, TimeSpan timeout, CancellationToken cancellationToken)
+        int worldSize, string phase, TimeSpan timeout, StepHeader? following, ActivityContext followingSpan, CancellationToken cancellationToken)
     {
-        using var span = TrainingDiagnostics.Source.StartActivity(TrainingSpans.StepCall, ActivityKind.Client);
-        span?.SetTag(TrainingAttributes.WorkerId, Endpoint.Id);
-        span?.SetTag(TrainingAttributes.WorkerRank, Rank);
-        header.TraceParent = (span ?? Activity.Current)?.Id ?? "";
+        bool sent = _aheadStep == header.Step && _stepCall is not null && _stepCallGeneration == header.Generation;
+        using var span = sent ? _aheadSpan : StartCallSpan(default);
+        (_aheadStep, _aheadSpan) = (-1, null);
+        if (!sent)
+        {
+            header.TraceParent = (span ?? Activity.Current)?.Id ?? "";
+        }
         try
         {
-            return await CallAsync(() => RunStepWithinAsync(header, pieces, gradient, worldSize, timeout, cancellationToken), header.Step, phase, cancellationToken);
+            return await CallAsync(() => RunStepWithinAsync(header, sent ? null : pieces, gradient, worldSize, timeout, following, followingSpan, cancellationToken),
+                header.Step, phase, cancellationToken);
         }
         catch (Exception failure)
         {
@@ -86,18 +96,28 @@ internal sealed class WorkerClient : IDisposable
         }
     }
 
+    /// <summary>The span of one step's call, a client span under <paramref name="parent"/> (default: the current span).</summary>
+    private Activity? StartCallSpan(ActivityContext parent)
+    {
+        var span = TrainingDiagnostics.Source.StartActivity(TrainingSpans.StepCall, ActivityKind.Client, parent);
+        span?.SetTag(TrainingAttributes.WorkerId, Endpoint.Id);
+        span?.SetTag(TrainingAttributes.WorkerRank, Rank);
+        return span;
+    }
+
     /// <summary>
     /// The step within its own deadline (the stream has none: it outlives the step); a missed one comes out as the
-    /// DEADLINE_EXCEEDED status a call's deadline gives, so it is classified the same way.
+    /// DEADLINE_EXCEEDED status a call's deadline gives, so it is classified the same way. Null
+    /// <paramref name="pieces"/>: the header went out with the last step.
     /// </summary>
-    private async Task<StepResult> RunStepWithinAsync(StepHeader header, IReadOnlyList<SegmentSync.Part> pieces, StepGradient? gradient,
-        int worldSize, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<StepResult> RunStepWithinAsync(StepHeader header, IReadOnlyList<SegmentSync.Part>? pieces, StepGradient? gradient,
+        int worldSize, TimeSpan timeout, StepHeader? following, ActivityContext followingSpan, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
-            return await RunStepAsync(header, pieces, gradient, worldSize, deadline.Token);
+            return await RunStepAsync(header, pieces, gradient, worldSize, following, followingSpan, deadline.Token);
         }
         catch (Exception failure) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -105,15 +125,25 @@ internal sealed class WorkerClient : IDisposable
         }
     }
 
-    private async Task<StepResult> RunStepAsync(StepHeader header, IReadOnlyList<SegmentSync.Part> pieces, StepGradient? gradient,
-        int worldSize, CancellationToken cancellationToken)
+    private async Task<StepResult> RunStepAsync(StepHeader header, IReadOnlyList<SegmentSync.Part>? pieces, StepGradient? gradient,
+        int worldSize, StepHeader? following, ActivityContext followingSpan, CancellationToken cancellationToken)
     {
         var (offset, length) = gradient is null ? (0, 0) : RingSegments.Range(gradient.FlatLength, worldSize, Rank);
         _sink.Begin(gradient, offset, offset + length);
         try
         {
-            var call = await StepCallAsync(header.Generation);
-            await SendAsync(call, header, pieces, cancellationToken);
+            var call = pieces is null ? _stepCall! : await StepCallAsync(header.Generation);
+            if (pieces is not null)
+            {
+                await SendAsync(call, header, pieces, cancellationToken);
+            }
+            if (following is not null)
+            {
+                var span = StartCallSpan(followingSpan);
+                following.TraceParent = span?.Id ?? "";
+                (_aheadStep, _aheadSpan) = (following.Step, span);
+                await SendAsync(call, following, [], cancellationToken);
+            }
             while (await call.ResponseStream.MoveNext(cancellationToken))
             {
                 var response = call.ResponseStream.Current;
@@ -176,6 +206,7 @@ internal sealed class WorkerClient : IDisposable
             return;
         }
         _stepCall = null;
+        ForgetAhead();
         try
         {
             using var wait = new CancellationTokenSource(CloseTimeout);
@@ -195,10 +226,27 @@ internal sealed class WorkerClient : IDisposable
         }
     }
 
+    /// <summary>Drops the open Step call if a header went out on it for a step that will not be run.</summary>
+    public void GiveUpAhead()
+    {
+        if (_aheadStep >= 0)
+        {
+            AbandonStepCall();
+        }
+    }
+
     private void AbandonStepCall()
     {
         _stepCall?.Dispose();
         _stepCall = null;
+        ForgetAhead();
+    }
+
+    private void ForgetAhead()
+    {
+        _aheadStep = -1;
+        _aheadSpan?.Dispose();
+        _aheadSpan = null;
     }
 
     public Task<EvaluateResponse> EvaluateAsync(EvaluateRequest request, long step, TimeSpan timeout, CancellationToken cancellationToken) =>

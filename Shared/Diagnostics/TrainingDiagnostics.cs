@@ -36,6 +36,19 @@ public static class TrainingDiagnostics
     /// <param name="epoch">The epoch number, from 1.</param>
     public static Activity? StartStep(string jobId, long step, int epoch)
     {
+        Activity? previous = Activity.Current;
+        Activity? activity = StartStepAhead(jobId, step, epoch);
+        Activity.Current = activity ?? previous;
+        return activity;
+    }
+
+    /// <summary>
+    /// As <see cref="StartStep"/>, for a step that a backend starts while the one before it is still running: the span
+    /// begins now but does not become current (the current flow is the earlier step's); the trainer makes it current
+    /// when it runs the step. Links the span that is current now. Null when nothing listens.
+    /// </summary>
+    public static Activity? StartStepAhead(string jobId, long step, int epoch)
+    {
         if (!Source.HasListeners())
         {
             return null;
@@ -51,11 +64,7 @@ public static class TrainingDiagnostics
             { TrainingAttributes.Epoch, epoch },
         };
         Activity? activity = Source.StartActivity(TrainingSpans.Step, ActivityKind.Internal, default(ActivityContext), tags, links);
-        if (activity is null)
-        {
-            Activity.Current = previous;
-        }
-
+        Activity.Current = previous;
         return activity;
     }
 }

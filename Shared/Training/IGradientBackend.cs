@@ -30,6 +30,16 @@ public interface IGradientBackend : IDisposable
     }
 
     /// <summary>
+    /// Tells the backend, before the next <see cref="ComputeAsync"/>, what the trainer does around that step, so that
+    /// a backend whose workers can repeat the update may start the step after it early (the workers apply the update
+    /// while the master's is still being made). A hint for speed: results never depend on it, and the default ignores
+    /// it.
+    /// </summary>
+    void Plan(StepPlan plan)
+    {
+    }
+
+    /// <summary>
     /// Names the optimizer whose central update follows every <see cref="ComputeAsync"/> (its state read when needed, so a
     /// checkpoint restored into it later counts), before the first step. The default ignores it.
     /// </summary>

@@ -24,6 +24,8 @@ public sealed class Trainer : IDisposable
     private readonly LoadedData _data;
     private readonly Model _model;
     private readonly IGradientBackend _backend;
+    // The span of a step that the backend started early (StepPlan.StartFollowingSpan), with that step's number.
+    private (long Step, Activity? Span) _aheadSpan;
     private readonly ParameterUpdater _updater;
     private readonly EarlyStopping? _earlyStopping;
     private readonly TrainingCheckpoints? _checkpoints;
@@ -138,9 +140,19 @@ public sealed class Trainer : IDisposable
         int trainCount = _data.Train.Count;
         var permutation = new int[trainCount];
         int permutationEpoch = -1;
-        // The next epoch's permutation, drawn at this epoch's last step so that its first batch can be read ahead too.
+        // The next epoch's permutation, drawn near this epoch's end so that its first batch can be read ahead too.
         int[]? nextPermutation = null;
         int nextPermutationEpoch = -1;
+        ReadOnlyMemory<int> NextEpochFirstBatch()
+        {
+            nextPermutation ??= new int[trainCount];
+            if (nextPermutationEpoch != _cursor.Epoch + 1)
+            {
+                EpochPermutation.Fill(nextPermutation, _spec.Seed, _cursor.Epoch + 1);
+                nextPermutationEpoch = _cursor.Epoch + 1;
+            }
+            return nextPermutation.AsMemory(0, Math.Min(_spec.BatchSize, trainCount));
+        }
         if (_cursor.Step > 0)
         {
             observer.OnEvent($"Resumed at step {_cursor.Step}, epoch {_cursor.Epoch + 1}, sample {_cursor.SamplesDone} of {trainCount}.");
@@ -180,18 +192,33 @@ public sealed class Trainer : IDisposable
                 }
                 else if (another && _cursor.Epoch + 1 < _spec.Epochs)
                 {
-                    nextPermutation ??= new int[trainCount];
-                    if (nextPermutationEpoch != _cursor.Epoch + 1)
-                    {
-                        EpochPermutation.Fill(nextPermutation, _spec.Seed, _cursor.Epoch + 1);
-                        nextPermutationEpoch = _cursor.Epoch + 1;
-                    }
-                    upcoming = nextPermutation.AsMemory(0, Math.Min(_spec.BatchSize, trainCount));
+                    upcoming = NextEpochFirstBatch();
                 }
                 _backend.Upcoming(upcoming);
+                // The step after this one follows its update at once when it is in this epoch; the batch after that is
+                // only for reading ahead.
+                bool follows = another && nextStart < trainCount;
+                var afterFollowing = ReadOnlyMemory<int>.Empty;
+                int afterStart = nextStart + upcoming.Length;
+                if (follows && _cursor.Step + 2 < stopAfterSteps)
+                {
+                    afterFollowing = afterStart < trainCount
+                        ? permutation.AsMemory(afterStart, Math.Min(_spec.BatchSize, trainCount - afterStart))
+                        : _cursor.Epoch + 1 < _spec.Epochs ? NextEpochFirstBatch() : ReadOnlyMemory<int>.Empty;
+                }
+                (long Step, int Epoch) following = (_cursor.Step + 2, _cursor.Epoch + 1);
+                _backend.Plan(new StepPlan(_updater.Schedule.RateAt(_cursor.Step), follows ? upcoming : ReadOnlyMemory<int>.Empty, afterFollowing,
+                    () => (_aheadSpan = (following.Step, TrainingDiagnostics.StartStepAhead(RunName, following.Step, following.Epoch))).Span));
                 (ShardResult Result, UpdateResult Update) step;
-                // One trace per step: the backend's calls to workers made inside it carry its context.
-                using var stepSpan = TrainingDiagnostics.StartStep(RunName, _cursor.Step + 1, _cursor.Epoch + 1);
+                // One trace per step: the backend's calls to workers made inside it carry its context. A backend that
+                // started this step while the last one was finishing began its span then.
+                var aheadSpan = _aheadSpan.Step == _cursor.Step + 1 ? _aheadSpan.Span : null;
+                _aheadSpan = default;
+                if (aheadSpan is not null)
+                {
+                    Activity.Current = aheadSpan;
+                }
+                using var stepSpan = aheadSpan ?? TrainingDiagnostics.StartStep(RunName, _cursor.Step + 1, _cursor.Epoch + 1);
                 try
                 {
                     step = await TrainStepAsync(permutation.AsMemory(_cursor.SamplesDone, batch), cancellation);
