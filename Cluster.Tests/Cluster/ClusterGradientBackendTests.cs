@@ -267,16 +267,29 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
             && e.Contains("not found on this worker", StringComparison.Ordinal) && e.EndsWith("re-running the step on w-1, w-2", StringComparison.Ordinal));
     }
 
+    /// <param name="clipByGlobalNorm">
+    /// True: the synthetic job's global-norm clipping, whose update needs the whole gradient. False: value clipping, per
+    /// element, so each step's headers go out right behind the last step's (<see cref="StepTraceTests"/> checks that
+    /// they do); none of them may be given up.
+    /// </param>
     [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    public async Task RunAsync_AfterTheFirstStepsOfAnEpoch_WorkersUpdateTheirOwnSegmentsInsteadOfReceivingThem(int workers)
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    public async Task RunAsync_AfterTheFirstStepsOfAnEpoch_WorkersUpdateTheirOwnSegmentsInsteadOfReceivingThem(int workers, bool clipByGlobalNorm)
     {
         using var directory = new TemporaryDirectory();
-        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
+        var spec = ClusterJobs.WriteSpec(directory.Path);
+        if (!clipByGlobalNorm)
+        {
+            spec.Clipping = new ClippingSpec { ClipValue = 0.5f };
+        }
+        var job = JobInput.FromSpec(spec);
         var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
         await using var fleet = await WorkerFleet.StartAsync(workers);
-        string jobId = $"j-segments-{workers}";
+        string jobId = $"j-segments-{workers}-{clipByGlobalNorm}";
         using var segments = new OutcomeCounts("train.worker.parameter_segments");
 
         var cluster = TrainOnCluster(job, fleet, jobId);
@@ -289,32 +302,6 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         // between epochs). Every other step the workers repeat the coordinator's update.
         Assert.Equal(workers * (long)epochs, segments.Of(jobId, "received"));
         Assert.Equal(workers * (steps - epochs), segments.Of(jobId, "updated"));
-    }
-
-    [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public async Task RunAsync_WithoutGlobalNormClipping_EachStepStartsBeforeTheLastOnesUpdateAndMatchesLocalBitwise(int workers)
-    {
-        using var directory = new TemporaryDirectory();
-        var spec = ClusterJobs.WriteSpec(directory.Path);
-        // Value clipping is per element: the workers repeat it on their segments, so the update is known before the
-        // gradient is in, and each step's headers go out right behind the last step's.
-        spec.Clipping = new ClippingSpec { ClipValue = 0.5f };
-        var job = JobInput.FromSpec(spec);
-        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
-        await using var fleet = await WorkerFleet.StartAsync(workers);
-        string jobId = $"j-ahead-{workers}";
-        using var segments = new OutcomeCounts("train.worker.parameter_segments");
-
-        var cluster = TrainOnCluster(job, fleet, jobId);
-
-        AssertSameRun(local, cluster);
-        // No step sent ahead was given up: the parameters went out only at the first step of each epoch.
-        int epochs = cluster.Epochs.Count;
-        Assert.Equal(workers * (long)epochs, segments.Of(jobId, "received"));
-        Assert.Equal(workers * (cluster.Summary.Steps - epochs), segments.Of(jobId, "updated"));
     }
 
     [Fact]
