@@ -9,8 +9,4 @@ namespace DistributedTrainer.Coordinator.Cluster;
 /// keeps it for the step: a silent peer must be named by the ring before the coordinator gives up on every worker).
 /// </summary>
 internal sealed record AheadStep(long Step, long Generation, ReadOnlyMemory<int> Batch, (int First, int Count)[] Split, SegmentUpdate Update,
-    TimeSpan Deadline)
-{
-    /// <summary>Set when the master's update turned out other than the one the headers carry: they are not used.</summary>
-    public bool Invalid { get; set; }
-}
+    TimeSpan Deadline);

@@ -209,10 +209,6 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         if (_generator is not null || _optimizer is null || step != _heldStep)
         {
             (_heldStep, _heldUpdate) = (-1, null);
-            if (_ahead is { } stale)
-            {
-                stale.Invalid = true;
-            }
             return;
         }
         _heldUpdate = new SegmentUpdate
@@ -223,11 +219,6 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             ClipScale = update.Applied ? update.ClipScale : 1f,
             OptimizerStep = _optimizer.StepCount,
         };
-        if (_ahead is { } ahead && ahead.Step == step + 1 && !_heldUpdate.Equals(ahead.Update))
-        {
-            // The next step's headers carry another update than the master's: they are not used.
-            ahead.Invalid = true;
-        }
     }
 
     /// <summary>
@@ -447,9 +438,10 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     /// The step after <paramref name="step"/>, whose headers go out right behind this step's when the trainer runs it
     /// right after this step's update and that update is known before this step is computed: an ordinary job without
     /// global-norm clipping, whose workers hold their segments' state after this step. The headers carry the update
-    /// the master makes when the gradient is finite (applied, at the plan's learning rate, unclipped); the master's own
-    /// update is checked against it (<see cref="Updated"/>), and a step whose headers carry another (a non-finite
-    /// gradient, skipped) is given up and run again with the parameters. Null otherwise.
+    /// the master makes when the gradient is finite (applied, at the plan's learning rate, unclipped); the next step
+    /// checks the master's own update (<see cref="Updated"/>) against it, and a step whose headers carry another (a
+    /// non-finite gradient, skipped) is given up and run again with the parameters (<see cref="TakeAhead"/>). Null
+    /// otherwise.
     /// </summary>
     private FollowingStep? Following(long step, StepPlan plan, SegmentUpdate? segmentUpdate, int shards)
     {
@@ -481,7 +473,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             return null;
         }
         _ahead = null;
-        if (!ahead.Invalid && ahead.Step == step && update == StepHeader.Types.Update.Unspecified && _ring.Prepared
+        if (ahead.Step == step && update == StepHeader.Types.Update.Unspecified && _ring.Prepared
             && ahead.Generation == _ring.Generation && batch.Span.SequenceEqual(ahead.Batch.Span)
             && SegmentUpdateFor(step) is { } held && held.Equals(ahead.Update))
         {
