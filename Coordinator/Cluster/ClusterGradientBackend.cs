@@ -257,7 +257,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private async Task<ShardResult> EvaluateOnRingAsync(DataSplit split, Dataset data, CancellationToken cancellationToken)
     {
         // The trainer plans no step ahead of an evaluation; one whose headers went out anyway is not run.
-        TakeAhead(-1, StepHeader.Types.Update.Unspecified, ReadOnlyMemory<int>.Empty);
+        GiveUpAhead();
         await _ring.EnsurePreparedAsync(_nextStep, cancellationToken);
         // The trainer changes the master after every step and may restore other parameters (early stopping), so
         // the workers get the current ones before every evaluation; the next step sends them again.
@@ -385,7 +385,8 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         // Half the step's deadline for one ring piece: a silent peer is named by its neighbour before the
         // coordinator's own deadline ends every call at once.
         int ringTimeoutMs = (int)Math.Max(1, deadline.TotalMilliseconds / 2);
-        _assignment = sent?.Split ?? _balancer.Split([.. _ring.Workers.Select(worker => worker.Endpoint.Id)], shards);
+        string[] ids = [.. _ring.Workers.Select(worker => worker.Endpoint.Id)];
+        _assignment = sent?.Split ?? _balancer.Split(ids, shards);
         using var round = new CallRound(cancellationToken);
         var calls = new Task<StepResult>[_ring.Workers.Count];
         if (_stepResults.Length != calls.Length)
@@ -396,7 +397,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         var followingSpan = default(ActivityContext);
         if (following is not null)
         {
-            followingSplit = _balancer.Split([.. _ring.Workers.Select(worker => worker.Endpoint.Id)], MicroShards.Count(following.Batch.Length, _shardSize));
+            followingSplit = _balancer.Split(ids, MicroShards.Count(following.Batch.Length, _shardSize));
             // The next step's span begins with its headers; the trainer takes it up when it runs that step.
             followingSpan = following.StartSpan()?.Context ?? default;
             _ahead = new AheadStep(step + 1, _ring.Generation, following.Batch, followingSplit, following.Update, deadline);
@@ -463,29 +464,36 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
 
     /// <summary>
     /// The step whose headers went out with the last one, when it is <paramref name="step"/> as asked for now (its
-    /// batch, the update the master made, the same prepared generation). Headers sent for anything else are given up:
-    /// their calls are dropped, and the next step prepares a new generation and sends the parameters.
+    /// batch, the update the master made, the same prepared generation); headers sent for anything else are given up
+    /// (<see cref="GiveUpAhead"/>).
     /// </summary>
     private AheadStep? TakeAhead(long step, StepHeader.Types.Update update, ReadOnlyMemory<int> batch)
     {
-        if (_ahead is not { } ahead)
-        {
-            return null;
-        }
-        _ahead = null;
-        if (ahead.Step == step && update == StepHeader.Types.Update.Unspecified && _ring.Prepared
+        if (_ahead is { } ahead && ahead.Step == step && update == StepHeader.Types.Update.Unspecified && _ring.Prepared
             && ahead.Generation == _ring.Generation && batch.Span.SequenceEqual(ahead.Batch.Span)
             && SegmentUpdateFor(step) is { } held && held.Equals(ahead.Update))
         {
+            _ahead = null;
             return ahead;
         }
+        GiveUpAhead();
+        return null;
+    }
+
+    /// <summary>Gives up the step sent ahead, if any: its calls are dropped, and the next step prepares a new generation and sends the parameters.</summary>
+    private void GiveUpAhead()
+    {
+        if (_ahead is null)
+        {
+            return;
+        }
+        _ahead = null;
         foreach (var worker in _ring.Workers)
         {
             worker.GiveUpAhead();
         }
         _ring.Renew();
         (_heldStep, _heldUpdate) = (-1, null);
-        return null;
     }
 
     // The optimizer whose state goes with the parameter pieces: a GAN job's workers hold no optimizer; an ordinary job's
