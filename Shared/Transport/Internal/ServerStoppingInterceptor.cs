@@ -9,8 +9,8 @@ namespace DistributedTrainer.Transport.Internal;
 /// Ends open calls promptly when the host stops, with UNAVAILABLE ("the server is shutting down"), so clients retry
 /// elsewhere or later. Kestrel alone lets a long stream (a job watch, a health watch) run until the host's shutdown
 /// timeout and then cuts the connection without a status. <see cref="LinkToShutdown"/> makes each call's
-/// cancellation token fire when <see cref="CallShutdown"/> ends calls; this interceptor turns the cancellation that
-/// follows into the status.
+/// cancellation token fire when <see cref="CallShutdown"/> ends calls; this interceptor turns whatever failure follows
+/// (the cancellation, or a handler's own status when another call of this server ended first) into the status.
 /// </summary>
 internal sealed class ServerStoppingInterceptor(CallShutdown shutdown) : Interceptor
 {
@@ -75,9 +75,12 @@ internal sealed class ServerStoppingInterceptor(CallShutdown shutdown) : Interce
         }
     }
 
-    // A handler cancelled through its token throws OperationCanceledException (or IOException from a body read).
+    // A handler cancelled through its token throws OperationCanceledException (or IOException from a body read). Once
+    // the server is ending its calls, any failure is the stop: calls end one by one, so a handler may fail first
+    // because another of this server's calls ended (a worker's ring stream before its step), and the status it
+    // would send then names the wrong cause.
     private bool IsStop(Exception exception) =>
-        exception is OperationCanceledException or IOException && shutdown.Ending.IsCancellationRequested;
+        shutdown.Ending.IsCancellationRequested && exception is OperationCanceledException or IOException or RpcException;
 
     private static RpcException Unavailable() => new(new Status(StatusCode.Unavailable, "The server is shutting down"));
 }

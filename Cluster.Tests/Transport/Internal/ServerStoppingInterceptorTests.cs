@@ -1,0 +1,48 @@
+using DistributedTrainer.Transport.Internal;
+using Grpc.Core;
+using Xunit;
+
+namespace DistributedTrainer.Tests.Transport.Internal;
+
+public sealed class ServerStoppingInterceptorTests
+{
+    public static TheoryData<string> Failures => ["cancelled", "io", "aborted"];
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public async Task DuplexHandler_FailsWhileTheServerEndsItsCalls_Unavailable(string failure)
+    {
+        // A stopping server ends its calls one by one: a worker's step may fail first because its ring stream (another
+        // call of the same server) ended, and the ABORTED it would send names a peer, not the stop.
+        using var shutdown = new CallShutdown();
+        var interceptor = new ServerStoppingInterceptor(shutdown);
+        shutdown.Begin();
+        Assert.True(shutdown.Ending.WaitHandle.WaitOne(TimeSpan.FromSeconds(10)));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.DuplexStreamingServerHandler<string, string>(null!, null!, null!,
+            (_, _, _) => throw Failure(failure)));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal("The server is shutting down", error.Status.Detail);
+    }
+
+    [Theory]
+    [MemberData(nameof(Failures))]
+    public async Task UnaryHandler_FailsWhileTheServerRuns_ItsOwnFailure(string failure)
+    {
+        using var shutdown = new CallShutdown();
+        var interceptor = new ServerStoppingInterceptor(shutdown);
+        var thrown = Failure(failure);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => interceptor.UnaryServerHandler<string, string>("", null!, (_, _) => throw thrown));
+
+        Assert.Same(thrown, error);
+    }
+
+    private static Exception Failure(string kind) => kind switch
+    {
+        "cancelled" => new OperationCanceledException(),
+        "io" => new IOException("The request body ended"),
+        _ => new RpcException(new Status(StatusCode.Aborted, "ring reduce-scatter failed: rank 2 ended its subscription")),
+    };
+}
