@@ -159,7 +159,10 @@ public sealed class LocalCommandTests : IDisposable
             Assert.True(expected.ExitCode == 0, expected.Stderr);
             Assert.True(actual.ExitCode == 0, actual.Stderr);
             Assert.Contains("min_workers = 2, max_workers = 3", actual.Stderr, StringComparison.Ordinal);
-            Assert.Matches(@"worker w-2 \(rank \d\) (is gone|missed)[^\n]*step 30", actual.Stderr);
+            // w-2 dies in step 30, which it may start while the coordinator still reads step 29's answers (the next
+            // step's header goes out ahead); the kill loses an answer not yet read, and the coordinator then re-runs
+            // step 29 without w-2. Either way the parameters come out bitwise the same (below).
+            Assert.Matches(@"worker w-2 \(rank \d\) (is gone|missed)[^\n]*step (29|30)", actual.Stderr);
             Assert.Contains("killing this worker in step 30", File.ReadAllText(Path.Combine(drilled, "logs", "worker-2.log")), StringComparison.Ordinal);
             Assert.Contains("fault drill: killing the coordinator", actual.Stderr, StringComparison.Ordinal);
             Assert.Matches(@"Resumed at step \d+", actual.Stderr);
