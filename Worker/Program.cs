@@ -4,7 +4,7 @@ using DistributedTrainer.Numerics;
 using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 
-// The worker process: `Worker --coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
+// The worker process: `Worker --coordinator URL|--coordinator-file PATH [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
 // [--data-root DIR]... [--fault F]... [--device cpu|cuda[:N]|cpu-accelerator]`.
 // Stdout carries one line, "listening on URL", for parents that started it with --port 0; logs go to stderr.
 WorkerOptions options;
@@ -37,6 +37,12 @@ catch (IOException bind)
 {
     // The flags name an address this machine cannot serve (port taken, address not local): a usage error.
     Console.Error.WriteLine($"Worker: cannot listen on {options.Host?.ToString() ?? "127.0.0.1"}:{options.Port}: {bind.Message}");
+    return 2;
+}
+catch (Exception coordinatorFile) when (options.CoordinatorFile is not null && coordinatorFile is TimeoutException or ArgumentException)
+{
+    // --coordinator-file stayed empty (its writer never saw a coordinator listen) or holds no URL.
+    Console.Error.WriteLine($"Worker: {coordinatorFile.Message}");
     return 2;
 }
 catch (DeviceUnavailableException missing)

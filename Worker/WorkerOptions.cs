@@ -7,7 +7,10 @@ using DistributedTrainer.Worker.Faults;
 namespace DistributedTrainer.Worker;
 
 /// <summary>How a worker is started.</summary>
-/// <param name="Coordinator">The coordinator to register with; null serves without registering (tests that drive the worker directly).</param>
+/// <param name="Coordinator">
+/// The coordinator to register with; null serves without registering (tests that drive the worker directly) unless
+/// <see cref="CoordinatorFile"/> names where its address will appear.
+/// </param>
 /// <param name="Port">TCP port; 0 picks a free one.</param>
 /// <param name="Host">Address to bind (default 127.0.0.1).</param>
 /// <param name="Advertise">The address the coordinator and ring peers reach this worker at; default the bound address.</param>
@@ -38,6 +41,17 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     /// </summary>
     public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
 
+    /// <summary>
+    /// A file that will hold the coordinator's URL (<c>--coordinator-file PATH</c>, instead of <c>--coordinator</c>): the
+    /// worker starts serving, then waits up to <see cref="CoordinatorFileTimeout"/> for the file before it registers.
+    /// `trainctl local` starts its workers beside the coordinator this way, since the coordinator's port is known only
+    /// once it listens, and writes the file when it does.
+    /// </summary>
+    public string? CoordinatorFile { get; init; }
+
+    /// <summary>Longest wait for <see cref="CoordinatorFile"/> to appear (default 120 s).</summary>
+    public TimeSpan CoordinatorFileTimeout { get; init; } = TimeSpan.FromSeconds(120);
+
     /// <summary>Longest wait between attempts to reach a coordinator that does not answer (default 10 s).</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -45,7 +59,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     public WorkerFaults Faults { get; init; } = WorkerFaults.None;
 
     /// <summary>
-    /// Parses <c>--coordinator URL [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
+    /// Parses <c>--coordinator URL|--coordinator-file PATH [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
     /// [--data-root DIR]... [--fault F]... [--device D]</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
     /// may come from <paramref name="environmentToken"/> (DT_CLUSTER_TOKEN, else DT_COORDINATOR_TOKEN).
     /// <c>--fault</c> may repeat (see <see cref="WorkerFaults"/>).
@@ -56,7 +70,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var faults = WorkerFaults.None;
         var dataRoots = new List<string>();
-        string[] known = ["--coordinator", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device"];
+        string[] known = ["--coordinator", "--coordinator-file", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device"];
         for (int i = 0; i < args.Count; i++)
         {
             if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -80,11 +94,16 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             }
             values[args[i]] = args[++i];
         }
-        if (!values.TryGetValue("--coordinator", out var coordinatorText))
+        string? coordinatorFile = values.GetValueOrDefault("--coordinator-file");
+        if (values.TryGetValue("--coordinator", out var coordinatorText) == (coordinatorFile is not null))
         {
-            throw new ArgumentException("Invalid arguments: --coordinator URL is required");
+            throw new ArgumentException("Invalid arguments: one of --coordinator URL and --coordinator-file PATH is required");
         }
-        Uri coordinator = ParseHttpUri("--coordinator", coordinatorText);
+        if (coordinatorFile is { Length: 0 })
+        {
+            throw new ArgumentException("Invalid --coordinator-file: empty");
+        }
+        Uri? coordinator = coordinatorText is null ? null : ParseHttpUri("--coordinator", coordinatorText);
         int port = ListenFlags.Port(values);
         IPAddress? host = ListenFlags.Host(values);
         Uri? advertise = values.TryGetValue("--advertise", out var advertiseText) ? ParseHttpUri("--advertise", advertiseText) : null;
@@ -111,10 +130,12 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             Faults = faults,
             Device = device,
             DataRoots = dataRoots.Count > 0 ? dataRoots : null,
+            CoordinatorFile = coordinatorFile,
         };
     }
 
-    private static Uri ParseHttpUri(string flag, string text)
+    /// <summary>An http:// or https:// URL; else an error naming <paramref name="flag"/>.</summary>
+    internal static Uri ParseHttpUri(string flag, string text)
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {

@@ -56,6 +56,8 @@ internal sealed class WorkerServer : IAsyncDisposable
 
     /// <summary>Serves on the options' host and port and, with a coordinator, starts registering with it.</summary>
     /// <exception cref="IOException">The address cannot be bound (port taken, address not local).</exception>
+    /// <exception cref="TimeoutException">The options' coordinator file did not appear in time.</exception>
+    /// <exception cref="ArgumentException">The options' coordinator file does not hold an http(s) URL.</exception>
     /// <exception cref="DeviceUnavailableException">The options' device (<c>--device cuda:N</c>) is not on this machine.</exception>
     public static async Task<WorkerServer> StartAsync(WorkerOptions options, Action<ILoggingBuilder>? logging = null)
     {
@@ -83,9 +85,18 @@ internal sealed class WorkerServer : IAsyncDisposable
         app.MapGrpcInfrastructure(WorkerControl.Descriptor.FullName, Protos.V1.Collective.Descriptor.FullName);
         app.MapGrpcService<WorkerControlService>();
         app.MapGrpcService<CollectiveService>();
+        Uri? coordinator = options.Coordinator;
+        Uri address;
         try
         {
             await app.StartAsync();
+            address = app.BoundAddress();
+            WorkerLog.Listening(logger, address, options.Advertise ?? address, threads, options.Token is null ? "off" : "bearer token");
+            if (options.CoordinatorFile is { } file)
+            {
+                // Serving already: the wait overlaps the coordinator's start-up. Registered once its address is known.
+                coordinator = await CoordinatorAddressFile.WaitAsync(file, options.CoordinatorFileTimeout, CancellationToken.None);
+            }
         }
         catch
         {
@@ -94,19 +105,17 @@ internal sealed class WorkerServer : IAsyncDisposable
             loggers.Dispose();
             throw;
         }
-        var address = app.BoundAddress();
         var advertised = options.Advertise ?? address;
-        WorkerLog.Listening(logger, address, advertised, threads, options.Token is null ? "off" : "bearer token");
         if (device is not null)
         {
             WorkerLog.ComputingOn(logger, device);
         }
-        var registration = options.Coordinator is null
+        var registration = coordinator is null
             ? null
-            : CoordinatorRegistration.Start(options.Coordinator,
+            : CoordinatorRegistration.Start(coordinator,
                 new RegisterWorkerRequest { Address = advertised.ToString().TrimEnd('/'), Threads = threads, Name = options.Name ?? "" },
                 options.Token, options.MaxRetryDelay, logger);
-        return new WorkerServer(app, address, advertised, control, registration, loggers, options.Coordinator);
+        return new WorkerServer(app, address, advertised, control, registration, loggers, coordinator);
     }
 
     /// <summary>

@@ -6,12 +6,15 @@ namespace DistributedTrainer.Client.Local;
 /// <summary>
 /// The processes of `trainctl local`: one coordinator (state under <c>OUT/state</c>) and N workers registered with it,
 /// all on free loopback ports, logging to <c>OUT/logs/NAME.log</c>, their pids listed in <c>OUT/pids</c> ("NAME PID" lines).
+/// The workers start beside the coordinator and read its address from <c>OUT/coordinator.url</c>, written once it
+/// listens (<c>Worker --coordinator-file</c>): their start-up overlaps the coordinator's instead of following it.
 /// Disposing kills and reaps every one of them; so does the end of trainctl (ProcessExit) and, on Linux, its death
 /// (see <see cref="ChildProcess"/>).
 /// </summary>
 internal sealed class LocalCluster : IDisposable
 {
     public const string PidsFile = "pids";
+    public const string CoordinatorAddressFile = "coordinator.url";
     public const string LogsDirectory = "logs";
     public const string StateDirectoryName = "state";
 
@@ -22,6 +25,7 @@ internal sealed class LocalCluster : IDisposable
     // Set at Dispose: releases the threads that started restarted coordinators (see RestartCoordinator).
     private readonly ManualResetEventSlim _released = new();
     private readonly string _pidsPath;
+    private readonly string _coordinatorAddressPath;
     private readonly EventHandler _onProcessExit;
     private bool _stopped;
     private bool _disposed;
@@ -39,6 +43,7 @@ internal sealed class LocalCluster : IDisposable
         _dataRootArguments = [.. LocalDataRoots.Arguments(dataRoots)];
         StateDirectory = Path.Combine(outputDirectory, StateDirectoryName);
         _pidsPath = Path.Combine(outputDirectory, PidsFile);
+        _coordinatorAddressPath = Path.GetFullPath(Path.Combine(outputDirectory, CoordinatorAddressFile));
         _logs = Path.Combine(outputDirectory, LogsDirectory);
         // Every process writes its spans and metrics into one directory, for `trainctl trace --dir OUT/telemetry`.
         _environment = new Dictionary<string, string>
@@ -66,8 +71,9 @@ internal sealed class LocalCluster : IDisposable
     public IReadOnlyList<ChildProcess> Children => _children;
 
     /// <summary>
-    /// Starts the coordinator, then <paramref name="workers"/> workers with <paramref name="threadsPerWorker"/> threads each,
-    /// and blocks until each has printed its address, allowing each <paramref name="startupDeadline"/>. Call it on a
+    /// Starts the coordinator and, beside it, <paramref name="workers"/> workers with <paramref name="threadsPerWorker"/>
+    /// threads each, tells the workers the coordinator's address once it has printed it, and blocks until each has
+    /// printed its address, allowing each <paramref name="startupDeadline"/>. Call it on a
     /// thread that outlives the cluster (the main thread), for the parent-death signal.
     /// </summary>
     /// <exception cref="ChildProcessException">A process exited or stayed silent; every process started is stopped.</exception>
@@ -80,9 +86,9 @@ internal sealed class LocalCluster : IDisposable
         var cluster = new LocalCluster(executables, outputDirectory, dataRoots);
         try
         {
+            // A file left by an earlier run in this directory would send the workers to a coordinator that is gone.
+            File.Delete(cluster._coordinatorAddressPath);
             cluster.Coordinator = cluster.StartCoordinator("coordinator", port: 0);
-            cluster.CoordinatorAddress = cluster.Coordinator.WaitForAddress(startupDeadline);
-            string coordinatorUrl = cluster.CoordinatorAddress.ToString().TrimEnd('/');
             var started = new List<ChildProcess>();
             for (int i = 1; i <= workers; i++)
             {
@@ -90,9 +96,11 @@ internal sealed class LocalCluster : IDisposable
                 IEnumerable<string> workerFaults = faults.Workers.GetValueOrDefault(i)?.SelectMany(fault => new[] { "--fault", fault }) ?? [];
                 string[] device = devices.Of(i) is { } chosen ? ["--device", chosen.ToString()] : [];
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
-                    ["--coordinator", coordinatorUrl, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cluster._dataRootArguments],
+                    ["--coordinator-file", cluster._coordinatorAddressPath, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cluster._dataRootArguments],
                     Path.Combine(cluster._logs, name + ".log"), cluster._environment), expectExit: faults.ExitingWorkers.Contains(i)));
             }
+            cluster.CoordinatorAddress = cluster.Coordinator.WaitForAddress(startupDeadline);
+            AtomicFile.WriteAllText(cluster._coordinatorAddressPath, cluster.CoordinatorAddress.ToString().TrimEnd('/') + "\n");
             foreach (var worker in started)
             {
                 worker.WaitForAddress(startupDeadline);

@@ -23,6 +23,14 @@ public sealed class WorkerOptionsTests
     }
 
     [Fact]
+    public void Parse_CoordinatorFile_KeptAndNoCoordinatorYet()
+    {
+        var options = WorkerOptions.Parse(["--coordinator-file", "/tmp/out/coordinator.url", "--port", "0"], environmentToken: null);
+
+        Assert.Equal(("/tmp/out/coordinator.url", null), (options.CoordinatorFile, options.Coordinator));
+    }
+
+    [Fact]
     public void Parse_ClusterToken_IsTheToken()
     {
         var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--cluster-token", "k"], environmentToken: "from-env");
@@ -82,7 +90,8 @@ public sealed class WorkerOptionsTests
     }
 
     [Theory]
-    [InlineData("--port 1", "--coordinator URL is required")]
+    [InlineData("--port 1", "one of --coordinator URL and --coordinator-file PATH is required")]
+    [InlineData("--coordinator http://c:1 --coordinator-file /tmp/c.url", "one of --coordinator URL and --coordinator-file PATH is required")]
     [InlineData("--coordinator ftp://x", "Invalid --coordinator: 'ftp://x'")]
     [InlineData("--coordinator http://c:1 --port 70000", "Invalid --port: '70000'")]
     [InlineData("--coordinator http://c:1 --threads 0", "Invalid --threads: '0'")]

@@ -43,6 +43,57 @@ public sealed class WorkerServerTests
     }
 
     [Fact]
+    public async Task StartAsync_CoordinatorFile_ServesFirstThenRegistersWithTheAddressWrittenThere()
+    {
+        string directory = Directory.CreateTempSubdirectory("dt-coordinator-file-").FullName;
+        try
+        {
+            string file = Path.Combine(directory, "coordinator.url");
+            await using var coordinator = await FakeCoordinator.StartAsync();
+            var starting = WorkerServer.StartAsync(new WorkerOptions(null, Threads: 2, Name: "pod-a") { CoordinatorFile = file });
+            await Task.Delay(300);
+            Assert.False(starting.IsCompleted, "the worker registers only once the file holds the coordinator's address");
+
+            DistributedTrainer.Reports.AtomicFile.WriteAllText(file, $"{coordinator.Address.ToString().TrimEnd('/')}\n");
+            await using var worker = await starting.WaitAsync(Patience);
+
+            Assert.True(await FakeCoordinator.WaitUntilAsync(() => worker.WorkerId == "w-1", Patience));
+            Assert.Equal(worker.Address.ToString().TrimEnd('/'), Assert.Single(coordinator.Registrations).Address);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(null, "no coordinator address written within 0.3 s")]
+    [InlineData("ftp://c:1", "(must be an http:// or https:// URL")]
+    public async Task StartAsync_CoordinatorFileMissingOrNotAUrl_FailsNamingTheFile(string? content, string reason)
+    {
+        string directory = Directory.CreateTempSubdirectory("dt-coordinator-file-").FullName;
+        try
+        {
+            string file = Path.Combine(directory, "coordinator.url");
+            if (content is not null)
+            {
+                File.WriteAllText(file, content);
+            }
+            var options = new WorkerOptions(null) { CoordinatorFile = file, CoordinatorFileTimeout = TimeSpan.FromMilliseconds(300) };
+
+            var failure = await Assert.ThrowsAnyAsync<Exception>(() => WorkerServer.StartAsync(options));
+
+            Assert.IsType(content is null ? typeof(TimeoutException) : typeof(ArgumentException), failure);
+            Assert.Contains($"--coordinator-file {file}", failure.Message, StringComparison.Ordinal);
+            Assert.Contains(reason, failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Registration_CoordinatorDownAtStart_RegistersOnceItIsUp()
     {
         int port;
