@@ -11,7 +11,7 @@ namespace DistributedTrainer.Worker.Registration;
 /// </summary>
 internal static class CoordinatorAddressFile
 {
-    // Short next to a process start-up of a second or more; a stat a poll costs nothing.
+    // Short next to a process start-up of a second or more, and one stat per poll costs next to nothing.
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Waits for <paramref name="path"/> and reads the URL it holds (surrounding white space ignored).</summary>
