@@ -394,27 +394,33 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
             _stepResults = new StepResult[calls.Length];
         }
         (int First, int Count)[]? followingSplit = null;
+        StepHeader[]? followingHeaders = null;
         var followingSpan = default(ActivityContext);
         if (following is not null)
         {
             followingSplit = _balancer.Split(ids, MicroShards.Count(following.Batch.Length, _shardSize));
+            followingHeaders = new StepHeader[_ring.Workers.Count];
             // The next step's span begins with its headers; the trainer takes it up when it runs that step.
             followingSpan = following.StartSpan()?.Context ?? default;
-            _ahead = new AheadStep(step + 1, _ring.Generation, following.Batch, followingSplit, following.Update, deadline);
+            _ahead = new AheadStep(step + 1, _ring.Generation, following.Batch, followingSplit, followingHeaders, following.Update, deadline);
         }
         for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
-            var header = Header(step, update, batch, samples, rank, _assignment, _upcoming);
-            header.RingTimeoutMs = ringTimeoutMs;
+            // Headers sent ahead were built and written with the last step's; the call only reads the answer.
+            var header = sent?.Headers[rank] ?? Header(step, update, batch, samples, rank, _assignment, _upcoming);
             IReadOnlyList<SegmentSync.Part> pieces = [];
-            if (segmentUpdate is not null)
+            if (sent is null)
             {
-                header.SegmentUpdate = segmentUpdate;
-            }
-            else
-            {
-                header.OptimizerState = state is not null;
-                pieces = SegmentSync.Parts(_parameters, state, _ring.Workers.Count, rank);
+                header.RingTimeoutMs = ringTimeoutMs;
+                if (segmentUpdate is not null)
+                {
+                    header.SegmentUpdate = segmentUpdate;
+                }
+                else
+                {
+                    header.OptimizerState = state is not null;
+                    pieces = SegmentSync.Parts(_parameters, state, _ring.Workers.Count, rank);
+                }
             }
             StepHeader? next = null;
             if (following is not null)
@@ -422,6 +428,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 next = Header(step + 1, update, following.Batch, following.Batch.Length, rank, followingSplit!, following.AfterIt);
                 next.RingTimeoutMs = ringTimeoutMs;
                 next.SegmentUpdate = following.Update;
+                followingHeaders![rank] = next;
             }
             var worker = _ring.Workers[rank];
             // Each call on its own thread-pool task: serializing the parameter pieces should not hold back the others.
