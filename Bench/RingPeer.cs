@@ -3,6 +3,7 @@ using System.Globalization;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
+using DistributedTrainer.Worker.Control;
 using DistributedTrainer.Worker.Faults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,7 +30,7 @@ internal static class RingPeer
         Console.WriteLine($"port {app.BoundAddress().Port}");
         string line = Console.ReadLine() ?? throw new InvalidDataException("stdin closed before the peer list");
         int[] ports = [.. line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
-        using var previous = GrpcChannels.Create(new Uri($"http://127.0.0.1:{ports[(rank + size - 1) % size]}"));
+        using var previous = GrpcChannels.Create(new Uri($"http://127.0.0.1:{ports[(rank + size - 1) % size]}"), RingLink.ChannelSettings);
         await using GrpcRingTransport transport = GrpcRingTransport.Open(service, previous, "bench", rank, size);
         var ring = new RingAllReduce(transport, rank, size, new RingOptions { PieceTimeout = TimeSpan.FromSeconds(60), MaxPieceBytes = pieceBytes });
         long step = 0;

@@ -23,7 +23,8 @@ internal sealed class GrpcRing : IAsyncDisposable
 
     public IReadOnlyList<GrpcRingTransport> Transports => _transports;
 
-    public static async Task<GrpcRing> StartAsync(int size, string jobId = "j-1", int receiveLimit = MessageLimit)
+    /// <param name="largeResponseStreams">The receiving channels' <see cref="GrpcChannelSettings.LargeResponseStreams"/>: true (the workers' setting) or false (SocketsHttpHandler).</param>
+    public static async Task<GrpcRing> StartAsync(int size, string jobId = "j-1", int receiveLimit = MessageLimit, bool largeResponseStreams = true)
     {
         var ring = new GrpcRing();
         var services = new CollectiveService[size];
@@ -35,7 +36,7 @@ internal sealed class GrpcRing : IAsyncDisposable
 
         for (int i = 0; i < size; i++)
         {
-            var channel = GrpcChannels.Create(ring._servers[(i + size - 1) % size].Address, new GrpcChannelSettings { MaxReceiveMessageSize = receiveLimit });
+            var channel = GrpcChannels.Create(ring._servers[(i + size - 1) % size].Address, new GrpcChannelSettings { MaxReceiveMessageSize = receiveLimit, LargeResponseStreams = largeResponseStreams });
             ring._channels.Add(channel);
             ring._transports.Add(GrpcRingTransport.Open(services[i], channel, jobId, i, size));
         }

@@ -17,6 +17,14 @@ public sealed class GrpcChannelSettings
     /// <summary>How long opening a connection may take before the call fails with UNAVAILABLE. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// True for a channel whose calls are long server streams of large messages (a ring link): over h2c each call
+    /// gets a connection of its own that takes DATA frames of up to 16 MiB and reads them straight into the message,
+    /// instead of SocketsHttpHandler's 16 KiB frames and two copies. Such a channel serves unary and server-streaming
+    /// calls with requests of at most 64 KiB; https:// addresses keep SocketsHttpHandler. Default false.
+    /// </summary>
+    public bool LargeResponseStreams { get; init; }
+
     /// <summary>The HTTP handler to send requests through (e.g. an in-process test server's); the channel does not dispose it. Null (the default): a <see cref="System.Net.Http.SocketsHttpHandler"/> set up for gRPC.</summary>
     public HttpMessageHandler? HttpHandler { get; init; }
 }

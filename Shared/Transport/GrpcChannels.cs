@@ -25,9 +25,11 @@ public static class GrpcChannels
             throw new ArgumentException($"Invalid address: '{address}' (must be an absolute http:// or https:// URI)", nameof(address));
         }
         settings ??= new GrpcChannelSettings();
+        HttpMessageHandler handler = settings.HttpHandler
+            ?? (settings.LargeResponseStreams && address.Scheme == Uri.UriSchemeHttp ? new LeanHttp2Handler(settings.ConnectTimeout) : CreateHandler(settings));
         return GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
-            HttpHandler = settings.HttpHandler ?? CreateHandler(settings),
+            HttpHandler = handler,
             DisposeHttpClient = settings.HttpHandler is null,
             MaxReceiveMessageSize = settings.MaxReceiveMessageSize,
             MaxSendMessageSize = settings.MaxSendMessageSize,

@@ -13,8 +13,11 @@ namespace DistributedTrainer.Worker.Control;
 /// </summary>
 internal sealed class RingLink : IAsyncDisposable
 {
-    // Ring pieces are at most 1 MiB (RingOptions.MaxPieceBytes), far below the 4 MiB this rank accepts.
-    private const int MessageLimit = 4 * 1024 * 1024;
+    /// <summary>
+    /// The channel to the previous rank: its pieces, at most 1 MiB (RingOptions.MaxPieceBytes), far below the 4 MiB
+    /// this rank accepts, come as one long response stream.
+    /// </summary>
+    public static readonly GrpcChannelSettings ChannelSettings = new() { MaxReceiveMessageSize = 4 * 1024 * 1024, LargeResponseStreams = true };
 
     private readonly IRingTransport _ring;
     private readonly int _rank;
@@ -71,7 +74,7 @@ internal sealed class RingLink : IAsyncDisposable
         {
             return new RingLink(generation, InProcessRingTransport.CreateRing(1)[0], 0, 1, null, null);
         }
-        var channel = GrpcChannels.Create(ring[(rank + ring.Count - 1) % ring.Count], new GrpcChannelSettings { MaxReceiveMessageSize = MessageLimit });
+        var channel = GrpcChannels.Create(ring[(rank + ring.Count - 1) % ring.Count], ChannelSettings);
         try
         {
             var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count, BearerToken.Headers(token));

@@ -1,0 +1,536 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+
+namespace DistributedTrainer.Transport.Internal;
+
+/// <summary>
+/// One HTTP/2 request on a connection of its own (stream 1), read as its response body: <see cref="SendAsync"/>
+/// writes the connection preface, the settings and the request, and returns the response once its headers arrive;
+/// each read then takes the next bytes of DATA, answering the server's SETTINGS and PINGs and returning window
+/// updates on the way, and ends at the trailers, which it puts in <see cref="HttpResponseMessage.TrailingHeaders"/>.
+/// </summary>
+/// <remarks>
+/// The server is told to send frames of up to 16 MiB (SETTINGS_MAX_FRAME_SIZE) and to keep no header table
+/// (SETTINGS_HEADER_TABLE_SIZE 0). A DATA payload is copied from the receive buffer into the reader's memory, or
+/// received straight into it when the buffer is empty and the read is large. Any failure, a cancelled read included,
+/// leaves the connection broken: every later read fails. Dispose closes the connection.
+/// </remarks>
+internal sealed class LeanHttp2Stream : Stream
+{
+    /// <summary>The largest request body written: the stream window every HTTP/2 peer starts with.</summary>
+    public const int MaxRequestBodyBytes = 65_535;
+
+    /// <summary>The largest frame this client accepts: the most HTTP/2 allows (SETTINGS_MAX_FRAME_SIZE).</summary>
+    private const int MaxFrameBytes = (1 << 24) - 1;
+
+    /// <summary>The flow-control window of the stream and the connection; an update goes out when half is used.</summary>
+    private const int WindowBytes = 16 * 1024 * 1024;
+
+    /// <summary>The largest header block (headers or trailers) accepted (SETTINGS_MAX_HEADER_LIST_SIZE).</summary>
+    private const int MaxHeaderBlockBytes = 64 * 1024;
+
+    /// <summary>A read of at least this many bytes, with nothing buffered, receives straight into the reader's memory.</summary>
+    private const int DirectReadBytes = 16 * 1024;
+
+    // The frames a server writes before its first frame of the default size (16 KiB) cannot be larger.
+    private const int InitialPeerFrameBytes = 16 * 1024;
+
+    private const int FrameHeaderBytes = 9;
+    private const int StreamId = 1;
+
+    private const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, PushPromise = 0x5, Ping = 0x6, GoAway = 0x7,
+        WindowUpdate = 0x8, Continuation = 0x9;
+
+    private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4, Padded = 0x8, PriorityFlag = 0x20;
+
+    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+
+    // Headers that belong to HTTP/1.1 connections and must not be sent on HTTP/2 (RFC 9113 8.2.2).
+    private static readonly HashSet<string> ConnectionHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host",
+    };
+
+    private readonly Socket _socket;
+
+    // Not pooled: a receive into it may still be pending when the stream is disposed.
+    private readonly byte[] _buffer = new byte[256 * 1024];
+    private int _start;
+    private int _end;
+    private HttpResponseMessage? _response;
+    private int _dataLeft;
+    private int _paddingLeft;
+    private bool _endAfterData;
+    private bool _ended;
+    private long _unannouncedBytes;
+    private Exception? _broken;
+    private bool _disposed;
+
+    /// <param name="socket">A connected socket; disposed with this stream.</param>
+    public LeanHttp2Stream(Socket socket)
+    {
+        _socket = socket;
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => false;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    /// <summary>Writes the request and reads until the response's headers have arrived.</summary>
+    /// <exception cref="HttpRequestException">The connection failed or the server broke the protocol.</exception>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        byte[] body = await ReadBodyAsync(request.Content, cancellationToken);
+        var frames = new List<byte>(Preface);
+        AppendSettings(frames);
+        AppendFrame(frames, WindowUpdate, 0, 0, BigEndian(WindowBytes - 65_535));
+        byte[] headerBlock = HeaderBlock(request);
+        if (headerBlock.Length > InitialPeerFrameBytes)
+        {
+            throw new HttpRequestException($"Invalid request: its headers take {headerBlock.Length} bytes (this client writes at most {InitialPeerFrameBytes})");
+        }
+        AppendFrame(frames, Headers, (byte)(EndHeaders | (body.Length == 0 ? EndStream : 0)), StreamId, headerBlock);
+        for (int at = 0; at < body.Length; at += InitialPeerFrameBytes)
+        {
+            int length = Math.Min(InitialPeerFrameBytes, body.Length - at);
+            AppendFrame(frames, Data, at + length == body.Length ? EndStream : (byte)0, StreamId, body.AsSpan(at, length));
+        }
+
+        try
+        {
+            await _socket.SendAsync(frames.ToArray(), SocketFlags.None, cancellationToken);
+            while (_response is null)
+            {
+                await NextFrameAsync(cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
+        {
+            throw new HttpRequestException(HttpRequestError.HttpProtocolError, $"HTTP/2 request to {request.RequestUri?.Authority} failed: {e.Message}", e);
+        }
+        return _response;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_broken is not null)
+        {
+            throw new IOException($"The HTTP/2 connection broke earlier: {_broken.Message}", _broken);
+        }
+        if (destination.IsEmpty)
+        {
+            return 0;
+        }
+
+        try
+        {
+            while (true)
+            {
+                if (_dataLeft > 0)
+                {
+                    int wanted = Math.Min(destination.Length, _dataLeft);
+                    int read;
+                    if (_end > _start)
+                    {
+                        read = Math.Min(wanted, _end - _start);
+                        _buffer.AsSpan(_start, read).CopyTo(destination.Span);
+                        _start += read;
+                    }
+                    else if (wanted >= DirectReadBytes)
+                    {
+                        read = await _socket.ReceiveAsync(destination[..wanted], SocketFlags.None, cancellationToken);
+                        if (read == 0)
+                        {
+                            throw new IOException("The server closed the connection in the middle of a DATA frame");
+                        }
+                    }
+                    else
+                    {
+                        await ReceiveAsync(cancellationToken);
+                        continue;
+                    }
+                    _dataLeft -= read;
+                    return read;
+                }
+
+                if (_paddingLeft > 0)
+                {
+                    await SkipAsync(_paddingLeft, cancellationToken);
+                    _paddingLeft = 0;
+                }
+                if (_endAfterData)
+                {
+                    _ended = true;
+                }
+                if (_ended)
+                {
+                    return 0;
+                }
+                await NextFrameAsync(cancellationToken);
+            }
+        }
+        catch (Exception e)
+        {
+            _broken = e;
+            throw;
+        }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _socket.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    // Reads one frame other than a DATA frame's payload: a DATA frame only sets what the reads take next.
+    private async ValueTask NextFrameAsync(CancellationToken cancellationToken)
+    {
+        await FillAsync(FrameHeaderBytes, cancellationToken);
+        (int length, byte type, byte flags, int streamId) = ReadFrameHeader();
+        if (length > MaxFrameBytes)
+        {
+            throw new InvalidDataException($"a frame of {length} bytes (the most allowed is {MaxFrameBytes})");
+        }
+
+        switch (type)
+        {
+            case Data:
+                ExpectStream(streamId, "DATA");
+                if (_response is null)
+                {
+                    throw new InvalidDataException("DATA before the response's headers");
+                }
+                int padding = 0;
+                if ((flags & Padded) != 0)
+                {
+                    await FillAsync(1, cancellationToken);
+                    padding = _buffer[_start++];
+                    length--;
+                    if (padding > length)
+                    {
+                        throw new InvalidDataException($"a DATA frame padded by {padding} of its {length} bytes");
+                    }
+                }
+                _dataLeft = length - padding;
+                _paddingLeft = padding;
+                _endAfterData = (flags & EndStream) != 0;
+                await AnnounceAsync(length + ((flags & Padded) != 0 ? 1 : 0), cancellationToken);
+                break;
+            case Headers:
+                ExpectStream(streamId, "HEADERS");
+                OnHeaderBlock(await ReadHeaderBlockAsync(length, flags, cancellationToken), (flags & EndStream) != 0);
+                break;
+            case RstStream:
+                await FillAsync(length, cancellationToken);
+                uint code = length >= 4 ? BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start)) : 0;
+                throw new IOException($"The server reset the stream (HTTP/2 error code {code})");
+            case Settings:
+                await SkipAsync(length, cancellationToken);
+                if ((flags & Ack) == 0)
+                {
+                    await WriteFrameAsync(Settings, Ack, 0, [], cancellationToken);
+                }
+                break;
+            case Ping:
+                await FillAsync(length, cancellationToken);
+                byte[] opaque = _buffer.AsSpan(_start, length).ToArray();
+                _start += length;
+                if ((flags & Ack) == 0)
+                {
+                    await WriteFrameAsync(Ping, Ack, 0, opaque, cancellationToken);
+                }
+                break;
+            case GoAway:
+                await FillAsync(length, cancellationToken);
+                int lastStream = length >= 8 ? (int)(BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start)) & 0x7FFF_FFFF) : 0;
+                uint goAwayCode = length >= 8 ? BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + 4)) : 0;
+                _start += length;
+                if (lastStream < StreamId)
+                {
+                    throw new IOException($"The server is going away without serving the request (HTTP/2 error code {goAwayCode})");
+                }
+                // A server going away still finishes the streams it took.
+                break;
+            case PushPromise:
+                throw new InvalidDataException("PUSH_PROMISE, which this client turned off");
+            case Continuation:
+                throw new InvalidDataException("CONTINUATION without a HEADERS frame before it");
+            default:
+                // PRIORITY, WINDOW_UPDATE (the request is written whole before any read) and unknown types.
+                await SkipAsync(length, cancellationToken);
+                break;
+        }
+    }
+
+    private async ValueTask<byte[]> ReadHeaderBlockAsync(int length, byte flags, CancellationToken cancellationToken)
+    {
+        if (length > MaxHeaderBlockBytes)
+        {
+            throw new InvalidDataException($"a header block larger than {MaxHeaderBlockBytes} bytes");
+        }
+        var block = new List<byte>();
+        await FillAsync(length, cancellationToken);
+        int payloadStart = _start;
+        int payloadEnd = _start + length;
+        _start = payloadEnd;
+        if ((flags & Padded) != 0)
+        {
+            int padding = length > 0 ? _buffer[payloadStart++] : throw new InvalidDataException("a padded HEADERS frame with no payload");
+            payloadEnd -= padding;
+        }
+        if ((flags & PriorityFlag) != 0)
+        {
+            payloadStart += 5;
+        }
+        if (payloadEnd < payloadStart)
+        {
+            throw new InvalidDataException("a HEADERS frame whose padding and priority exceed its length");
+        }
+        block.AddRange(_buffer.AsSpan(payloadStart, payloadEnd - payloadStart));
+
+        while ((flags & EndHeaders) == 0)
+        {
+            await FillAsync(FrameHeaderBytes, cancellationToken);
+            (int nextLength, byte type, byte nextFlags, int streamId) = ReadFrameHeader();
+            if (type != Continuation || streamId != StreamId)
+            {
+                throw new InvalidDataException($"frame type {type} on stream {streamId} inside a header block");
+            }
+            if (block.Count + nextLength > MaxHeaderBlockBytes)
+            {
+                throw new InvalidDataException($"a header block larger than {MaxHeaderBlockBytes} bytes");
+            }
+            await FillAsync(nextLength, cancellationToken);
+            block.AddRange(_buffer.AsSpan(_start, nextLength));
+            _start += nextLength;
+            flags = nextFlags;
+        }
+        return [.. block];
+    }
+
+    private void OnHeaderBlock(byte[] block, bool endStream)
+    {
+        List<KeyValuePair<string, string>> fields = HPack.Read(block);
+        if (_response is null)
+        {
+            var response = new HttpResponseMessage { Version = HttpVersion.Version20 };
+            var content = new StreamContent(this);
+            foreach ((string name, string value) in fields)
+            {
+                if (name == ":status")
+                {
+                    response.StatusCode = int.TryParse(value, out int status) && status is >= 100 and <= 999
+                        ? (HttpStatusCode)status
+                        : throw new InvalidDataException($"the response's :status is '{value}'");
+                }
+                else if (name.StartsWith(':'))
+                {
+                    throw new InvalidDataException($"the response carries the pseudo-header {name}");
+                }
+                else if (!response.Headers.TryAddWithoutValidation(name, value))
+                {
+                    content.Headers.TryAddWithoutValidation(name, value);
+                }
+            }
+            response.Content = content;
+            _response = response;
+        }
+        else
+        {
+            if (!endStream)
+            {
+                throw new InvalidDataException("a second header block that does not end the stream");
+            }
+            foreach ((string name, string value) in fields)
+            {
+                _response.TrailingHeaders.TryAddWithoutValidation(name, value);
+            }
+        }
+        _ended |= endStream;
+    }
+
+    // Gives the server back the window its DATA used, once half of it is used.
+    private async ValueTask AnnounceAsync(int bytes, CancellationToken cancellationToken)
+    {
+        _unannouncedBytes += bytes;
+        if (_unannouncedBytes < WindowBytes / 2)
+        {
+            return;
+        }
+        byte[] increment = BigEndian((int)_unannouncedBytes);
+        _unannouncedBytes = 0;
+        var frames = new List<byte>(2 * (FrameHeaderBytes + 4));
+        AppendFrame(frames, WindowUpdate, 0, 0, increment);
+        AppendFrame(frames, WindowUpdate, 0, StreamId, increment);
+        await _socket.SendAsync(frames.ToArray(), SocketFlags.None, cancellationToken);
+    }
+
+    private async ValueTask WriteFrameAsync(byte type, byte flags, int streamId, byte[] payload, CancellationToken cancellationToken)
+    {
+        var frame = new List<byte>(FrameHeaderBytes + payload.Length);
+        AppendFrame(frame, type, flags, streamId, payload);
+        await _socket.SendAsync(frame.ToArray(), SocketFlags.None, cancellationToken);
+    }
+
+    private (int Length, byte Type, byte Flags, int StreamId) ReadFrameHeader()
+    {
+        ReadOnlySpan<byte> header = _buffer.AsSpan(_start, FrameHeaderBytes);
+        _start += FrameHeaderBytes;
+        return ((header[0] << 16) | (header[1] << 8) | header[2], header[3], header[4],
+            (int)(BinaryPrimitives.ReadUInt32BigEndian(header[5..]) & 0x7FFF_FFFF));
+    }
+
+    private static void ExpectStream(int streamId, string frame)
+    {
+        if (streamId != StreamId)
+        {
+            throw new InvalidDataException($"{frame} on stream {streamId} (this connection's request is stream {StreamId})");
+        }
+    }
+
+    // Makes at least `count` bytes (at most the buffer's size) readable at _start.
+    private async ValueTask FillAsync(int count, CancellationToken cancellationToken)
+    {
+        if (count > _buffer.Length)
+        {
+            throw new InvalidDataException($"a frame part of {count} bytes, more than this client buffers ({_buffer.Length})");
+        }
+        while (_end - _start < count)
+        {
+            await ReceiveAsync(cancellationToken);
+        }
+    }
+
+    private async ValueTask ReceiveAsync(CancellationToken cancellationToken)
+    {
+        if (_start == _end)
+        {
+            _start = _end = 0;
+        }
+        else if (_start > _buffer.Length / 2)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+        }
+        int received = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken);
+        if (received == 0)
+        {
+            throw new IOException(_response is null ? "The server closed the connection before answering" : "The server closed the connection before the stream ended");
+        }
+        _end += received;
+    }
+
+    private async ValueTask SkipAsync(int count, CancellationToken cancellationToken)
+    {
+        while (count > 0)
+        {
+            if (_start == _end)
+            {
+                await ReceiveAsync(cancellationToken);
+            }
+            int skipped = Math.Min(count, _end - _start);
+            _start += skipped;
+            count -= skipped;
+        }
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContent? content, CancellationToken cancellationToken)
+    {
+        if (content is null)
+        {
+            return [];
+        }
+        using var body = new MemoryStream();
+        await content.CopyToAsync(body, cancellationToken);
+        return body.Length <= MaxRequestBodyBytes
+            ? body.ToArray()
+            : throw new HttpRequestException($"Invalid request: its body is {body.Length} bytes (this client writes at most {MaxRequestBodyBytes})");
+    }
+
+    private static byte[] HeaderBlock(HttpRequestMessage request)
+    {
+        Uri address = request.RequestUri!;
+        var block = new List<byte>();
+        HPack.WriteLiteral(block, ":method", request.Method.Method);
+        HPack.WriteLiteral(block, ":scheme", address.Scheme);
+        HPack.WriteLiteral(block, ":authority", address.Authority);
+        HPack.WriteLiteral(block, ":path", address.PathAndQuery);
+        IEnumerable<KeyValuePair<string, HeaderStringValues>> headers = request.Headers.NonValidated;
+        if (request.Content is not null)
+        {
+            headers = headers.Concat(request.Content.Headers.NonValidated);
+        }
+        foreach ((string name, HeaderStringValues values) in headers)
+        {
+            if (!ConnectionHeaders.Contains(name))
+            {
+                HPack.WriteLiteral(block, name.ToLowerInvariant(), values.ToString());
+            }
+        }
+        return [.. block];
+    }
+
+    private static void AppendSettings(List<byte> frames)
+    {
+        // Table size 0 (a reader without a table), push off, the stream window, the largest frames, the header limit.
+        var settings = new List<byte>();
+        foreach ((ushort id, int value) in new (ushort, int)[] { (0x1, 0), (0x2, 0), (0x4, WindowBytes), (0x5, MaxFrameBytes), (0x6, MaxHeaderBlockBytes) })
+        {
+            settings.Add((byte)(id >> 8));
+            settings.Add((byte)id);
+            settings.AddRange(BigEndian(value));
+        }
+        AppendFrame(frames, Settings, 0, 0, [.. settings]);
+    }
+
+    private static void AppendFrame(List<byte> frames, byte type, byte flags, int streamId, ReadOnlySpan<byte> payload)
+    {
+        frames.Add((byte)(payload.Length >> 16));
+        frames.Add((byte)(payload.Length >> 8));
+        frames.Add((byte)payload.Length);
+        frames.Add(type);
+        frames.Add(flags);
+        frames.AddRange(BigEndian(streamId));
+        frames.AddRange(payload);
+    }
+
+    private static byte[] BigEndian(int value)
+    {
+        byte[] bytes = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, value);
+        return bytes;
+    }
+}
