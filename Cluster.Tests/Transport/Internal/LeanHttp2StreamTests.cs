@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -68,7 +69,20 @@ public sealed class LeanHttp2StreamTests
         Assert.Equal((1u << 24) - 1, values[0x5]);
         Assert.Equal(0u, values[0x1]);
         Assert.Equal(0u, values[0x2]);
-        Assert.Equal("payload", Encoding.ASCII.GetString(server.RequestFrames.Single(f => f.Type == Data).Payload));
+        Assert.Equal("payload", Encoding.ASCII.GetString([.. server.RequestFrames.Where(f => f.Type == Data).SelectMany(f => f.Payload)]));
+    }
+
+    [Fact]
+    public async Task SendAsync_InsideAnActivity_SendsItsTraceContext()
+    {
+        await using var server = ScriptedServer.Start(Frame(Headers, EndHeaders | EndStream, 1, Status200));
+        using Activity activity = new Activity("call").SetIdFormat(ActivityIdFormat.W3C).Start();
+
+        using var client = new HttpClient(new LeanHttp2Handler(TimeSpan.FromSeconds(10)));
+        using HttpResponseMessage response = await client.SendAsync(Request(server), HttpCompletionOption.ResponseHeadersRead);
+        List<KeyValuePair<string, string>> headers = HPack.Read(server.RequestFrames.First(f => f.Type == Headers).Payload);
+
+        Assert.Contains(headers, h => h.Key == "traceparent" && h.Value.Contains(activity.TraceId.ToHexString(), StringComparison.Ordinal));
     }
 
     [Fact]

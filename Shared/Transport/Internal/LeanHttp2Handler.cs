@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Sockets;
 
 namespace DistributedTrainer.Transport.Internal;
@@ -12,8 +14,8 @@ namespace DistributedTrainer.Transport.Internal;
 /// SocketsHttpHandler takes DATA frames of 16 KiB whatever the server could send and copies each one twice on its way
 /// to the gRPC reader (into the stream's response buffer, then out of it); on the ring's streams that was a third of
 /// the receiving side's CPU. This handler serves only what those streams need: http:// addresses (TLS goes through
-/// SocketsHttpHandler), a request written whole before the response is read (unary and server-streaming calls, whose
-/// request message is at most <see cref="LeanHttp2Stream.MaxRequestBodyBytes"/>), one reader at a time.
+/// SocketsHttpHandler), one reader at a time, and a caller that reads the response while it writes the request (the
+/// server's window updates are taken by the reads, so a writer that never reads stops once it has used the window).
 /// </remarks>
 internal sealed class LeanHttp2Handler(TimeSpan connectTimeout) : HttpMessageHandler
 {
@@ -23,6 +25,13 @@ internal sealed class LeanHttp2Handler(TimeSpan connectTimeout) : HttpMessageHan
         if (address.Scheme != Uri.UriSchemeHttp)
         {
             throw new NotSupportedException($"Invalid address: '{address}' (this handler speaks h2c, http:// only)");
+        }
+
+        // The trace context goes with the request, as SocketsHttpHandler's diagnostics handler sends it.
+        if (Activity.Current is { } activity && !request.Headers.Contains("traceparent"))
+        {
+            DistributedContextPropagator.Current.Inject(activity, request.Headers,
+                static (carrier, name, value) => ((HttpRequestHeaders)carrier!).TryAddWithoutValidation(name, value));
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -19,9 +19,6 @@ namespace DistributedTrainer.Transport.Internal;
 /// </remarks>
 internal sealed class LeanHttp2Stream : Stream
 {
-    /// <summary>The largest request body written: the stream window every HTTP/2 peer starts with.</summary>
-    public const int MaxRequestBodyBytes = 65_535;
-
     /// <summary>The largest frame this client accepts: the most HTTP/2 allows (SETTINGS_MAX_FRAME_SIZE).</summary>
     private const int MaxFrameBytes = (1 << 24) - 1;
 
@@ -34,8 +31,9 @@ internal sealed class LeanHttp2Stream : Stream
     /// <summary>A read of at least this many bytes, with nothing buffered, receives straight into the reader's memory.</summary>
     private const int DirectReadBytes = 16 * 1024;
 
-    // The frames a server writes before its first frame of the default size (16 KiB) cannot be larger.
+    // What every HTTP/2 peer accepts until its SETTINGS say otherwise: frames of 16 KiB, windows of 64 KiB - 1.
     private const int InitialPeerFrameBytes = 16 * 1024;
+    private const int InitialPeerWindowBytes = 65_535;
 
     private const int FrameHeaderBytes = 9;
     private const int StreamId = 1;
@@ -68,6 +66,18 @@ internal sealed class LeanHttp2Stream : Stream
     private Exception? _broken;
     private bool _disposed;
 
+    // Writes (the body's DATA, and the reader's acknowledgements and window updates) one at a time.
+    private readonly SemaphoreSlim _writing = new(1, 1);
+
+    // What the server lets this client send (RFC 9113 6.9), under _windowGate: the reads take the server's SETTINGS
+    // and WINDOW_UPDATEs, so a body larger than the windows goes on as the response is read.
+    private readonly object _windowGate = new();
+    private long _connectionSendWindow = InitialPeerWindowBytes;
+    private long _streamSendWindow = InitialPeerWindowBytes;
+    private int _peerInitialWindow = InitialPeerWindowBytes;
+    private int _peerMaxFrame = InitialPeerFrameBytes;
+    private TaskCompletionSource? _windowOpened;
+
     /// <param name="socket">A connected socket; disposed with this stream.</param>
     public LeanHttp2Stream(Socket socket)
     {
@@ -88,29 +98,30 @@ internal sealed class LeanHttp2Stream : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Writes the request and reads until the response's headers have arrived.</summary>
+    /// <summary>
+    /// Writes the request's headers, starts writing its body (in the background: a streaming request's body goes on
+    /// while the response is read) and reads until the response's headers have arrived.
+    /// </summary>
     /// <exception cref="HttpRequestException">The connection failed or the server broke the protocol.</exception>
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        byte[] body = await ReadBodyAsync(request.Content, cancellationToken);
         var frames = new List<byte>(Preface);
         AppendSettings(frames);
-        AppendFrame(frames, WindowUpdate, 0, 0, BigEndian(WindowBytes - 65_535));
+        AppendFrame(frames, WindowUpdate, 0, 0, BigEndian(WindowBytes - InitialPeerWindowBytes));
         byte[] headerBlock = HeaderBlock(request);
         if (headerBlock.Length > InitialPeerFrameBytes)
         {
             throw new HttpRequestException($"Invalid request: its headers take {headerBlock.Length} bytes (this client writes at most {InitialPeerFrameBytes})");
         }
-        AppendFrame(frames, Headers, (byte)(EndHeaders | (body.Length == 0 ? EndStream : 0)), StreamId, headerBlock);
-        for (int at = 0; at < body.Length; at += InitialPeerFrameBytes)
-        {
-            int length = Math.Min(InitialPeerFrameBytes, body.Length - at);
-            AppendFrame(frames, Data, at + length == body.Length ? EndStream : (byte)0, StreamId, body.AsSpan(at, length));
-        }
+        AppendFrame(frames, Headers, (byte)(EndHeaders | (request.Content is null ? EndStream : 0)), StreamId, headerBlock);
 
         try
         {
-            await _socket.SendAsync(frames.ToArray(), SocketFlags.None, cancellationToken);
+            await SendFramesAsync(frames.ToArray(), cancellationToken);
+            if (request.Content is { } content)
+            {
+                _ = WriteBodyAsync(content);
+            }
             while (_response is null)
             {
                 await NextFrameAsync(cancellationToken);
@@ -208,7 +219,12 @@ internal sealed class LeanHttp2Stream : Stream
     {
         if (disposing && !_disposed)
         {
-            _disposed = true;
+            lock (_windowGate)
+            {
+                _disposed = true;
+                _windowOpened?.TrySetException(new ObjectDisposedException(nameof(LeanHttp2Stream)));
+                _windowOpened = null;
+            }
             _socket.Dispose();
         }
         base.Dispose(disposing);
@@ -257,11 +273,22 @@ internal sealed class LeanHttp2Stream : Stream
                 uint code = length >= 4 ? BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start)) : 0;
                 throw new IOException($"The server reset the stream (HTTP/2 error code {code})");
             case Settings:
-                await SkipAsync(length, cancellationToken);
+                await FillAsync(length, cancellationToken);
+                if ((flags & Ack) == 0)
+                {
+                    OnSettings(_buffer.AsSpan(_start, length));
+                }
+                _start += length;
                 if ((flags & Ack) == 0)
                 {
                     await WriteFrameAsync(Settings, Ack, 0, [], cancellationToken);
                 }
+                break;
+            case WindowUpdate:
+                await FillAsync(length, cancellationToken);
+                int increment = length == 4 ? (int)(BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start)) & 0x7FFF_FFFF) : 0;
+                _start += length;
+                OpenWindow(streamId, increment);
                 break;
             case Ping:
                 await FillAsync(length, cancellationToken);
@@ -288,7 +315,7 @@ internal sealed class LeanHttp2Stream : Stream
             case Continuation:
                 throw new InvalidDataException("CONTINUATION without a HEADERS frame before it");
             default:
-                // PRIORITY, WINDOW_UPDATE (the request is written whole before any read) and unknown types.
+                // PRIORITY and unknown types.
                 await SkipAsync(length, cancellationToken);
                 break;
         }
@@ -394,14 +421,126 @@ internal sealed class LeanHttp2Stream : Stream
         var frames = new List<byte>(2 * (FrameHeaderBytes + 4));
         AppendFrame(frames, WindowUpdate, 0, 0, increment);
         AppendFrame(frames, WindowUpdate, 0, StreamId, increment);
-        await _socket.SendAsync(frames.ToArray(), SocketFlags.None, cancellationToken);
+        await SendFramesAsync(frames.ToArray(), cancellationToken);
     }
 
     private async ValueTask WriteFrameAsync(byte type, byte flags, int streamId, byte[] payload, CancellationToken cancellationToken)
     {
         var frame = new List<byte>(FrameHeaderBytes + payload.Length);
         AppendFrame(frame, type, flags, streamId, payload);
-        await _socket.SendAsync(frame.ToArray(), SocketFlags.None, cancellationToken);
+        await SendFramesAsync(frame.ToArray(), cancellationToken);
+    }
+
+    private async ValueTask SendFramesAsync(byte[] frames, CancellationToken cancellationToken)
+    {
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            await _socket.SendAsync(frames, SocketFlags.None, cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    // The request body, copied from the content as its writer writes it, then the end of the stream. A failure here
+    // reaches the body's writer through its own write and the reader through the response, so none is rethrown.
+    private async Task WriteBodyAsync(HttpContent content)
+    {
+        try
+        {
+            await content.CopyToAsync(new RequestBody(this));
+            await WriteDataAsync(ReadOnlyMemory<byte>.Empty, endStream: true, CancellationToken.None);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or HttpRequestException)
+        {
+            // The call is over (cancelled, disposed or failed); the response side reports it.
+        }
+    }
+
+    /// <summary>Writes <paramref name="data"/> as DATA frames as the server's windows and frame size allow.</summary>
+    private async ValueTask WriteDataAsync(ReadOnlyMemory<byte> data, bool endStream, CancellationToken cancellationToken)
+    {
+        do
+        {
+            int length;
+            Task? opened = null;
+            lock (_windowGate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                length = (int)Math.Min(Math.Min(data.Length, _peerMaxFrame), Math.Min(_connectionSendWindow, _streamSendWindow));
+                if (length > 0 || data.IsEmpty)
+                {
+                    _connectionSendWindow -= length;
+                    _streamSendWindow -= length;
+                }
+                else
+                {
+                    _windowOpened ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    opened = _windowOpened.Task;
+                }
+            }
+            if (opened is not null)
+            {
+                await opened.WaitAsync(cancellationToken);
+                continue;
+            }
+            bool last = endStream && length == data.Length;
+            var frame = new List<byte>(FrameHeaderBytes + length);
+            AppendFrame(frame, Data, last ? EndStream : (byte)0, StreamId, data.Span[..length]);
+            await SendFramesAsync(frame.ToArray(), cancellationToken);
+            data = data[length..];
+        }
+        while (!data.IsEmpty);
+    }
+
+    private void OnSettings(ReadOnlySpan<byte> settings)
+    {
+        for (int at = 0; at + 6 <= settings.Length; at += 6)
+        {
+            ushort id = BinaryPrimitives.ReadUInt16BigEndian(settings[at..]);
+            uint value = BinaryPrimitives.ReadUInt32BigEndian(settings[(at + 2)..]);
+            if (id == 0x4)
+            {
+                // A new initial window moves the open stream's window by the difference (RFC 9113 6.9.2).
+                if (value > int.MaxValue)
+                {
+                    throw new InvalidDataException($"SETTINGS_INITIAL_WINDOW_SIZE {value} (the most allowed is {int.MaxValue})");
+                }
+                lock (_windowGate)
+                {
+                    _streamSendWindow += (int)value - _peerInitialWindow;
+                    _peerInitialWindow = (int)value;
+                }
+                OpenWindow(-1, 0);
+            }
+            else if (id == 0x5)
+            {
+                _peerMaxFrame = value is >= InitialPeerFrameBytes and <= MaxFrameBytes
+                    ? (int)value
+                    : throw new InvalidDataException($"SETTINGS_MAX_FRAME_SIZE {value} (must be in [{InitialPeerFrameBytes}, {MaxFrameBytes}])");
+            }
+        }
+    }
+
+    // Adds a WINDOW_UPDATE's increment to the connection's window (stream 0) or the request's, and wakes a waiting write.
+    private void OpenWindow(int streamId, int increment)
+    {
+        lock (_windowGate)
+        {
+            if (streamId == 0)
+            {
+                _connectionSendWindow += increment;
+            }
+            else if (streamId == StreamId)
+            {
+                _streamSendWindow += increment;
+            }
+            _windowOpened?.TrySetResult();
+            _windowOpened = null;
+        }
     }
 
     private (int Length, byte Type, byte Flags, int StreamId) ReadFrameHeader()
@@ -467,19 +606,6 @@ internal sealed class LeanHttp2Stream : Stream
         }
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpContent? content, CancellationToken cancellationToken)
-    {
-        if (content is null)
-        {
-            return [];
-        }
-        using var body = new MemoryStream();
-        await content.CopyToAsync(body, cancellationToken);
-        return body.Length <= MaxRequestBodyBytes
-            ? body.ToArray()
-            : throw new HttpRequestException($"Invalid request: its body is {body.Length} bytes (this client writes at most {MaxRequestBodyBytes})");
-    }
-
     private static byte[] HeaderBlock(HttpRequestMessage request)
     {
         Uri address = request.RequestUri!;
@@ -532,5 +658,43 @@ internal sealed class LeanHttp2Stream : Stream
         byte[] bytes = new byte[4];
         BinaryPrimitives.WriteInt32BigEndian(bytes, value);
         return bytes;
+    }
+
+    /// <summary>The request body as its writer sees it: each write goes out as DATA frames before it completes.</summary>
+    private sealed class RequestBody(LeanHttp2Stream owner) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanWrite => true;
+
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
+            source.IsEmpty ? ValueTask.CompletedTask : owner.WriteDataAsync(source, endStream: false, cancellationToken);
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
