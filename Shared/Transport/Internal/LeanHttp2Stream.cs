@@ -51,7 +51,8 @@ internal sealed class LeanHttp2Stream : Stream
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host",
     };
 
-    private readonly Socket _socket;
+    // The socket as a stream, which reports its failures as IOExceptions, as SocketsHttpHandler's connections do.
+    private readonly NetworkStream _connection;
 
     // Not pooled: a receive into it may still be pending when the stream is disposed.
     private readonly byte[] _buffer = new byte[256 * 1024];
@@ -81,7 +82,7 @@ internal sealed class LeanHttp2Stream : Stream
     /// <param name="socket">A connected socket; disposed with this stream.</param>
     public LeanHttp2Stream(Socket socket)
     {
-        _socket = socket;
+        _connection = new NetworkStream(socket, ownsSocket: true);
     }
 
     public override bool CanRead => true;
@@ -162,7 +163,7 @@ internal sealed class LeanHttp2Stream : Stream
                     }
                     else if (wanted >= DirectReadBytes)
                     {
-                        read = await _socket.ReceiveAsync(destination[..wanted], SocketFlags.None, cancellationToken);
+                        read = await _connection.ReadAsync(destination[..wanted], cancellationToken);
                         if (read == 0)
                         {
                             throw new IOException("The server closed the connection in the middle of a DATA frame");
@@ -225,7 +226,7 @@ internal sealed class LeanHttp2Stream : Stream
                 _windowOpened?.TrySetException(new ObjectDisposedException(nameof(LeanHttp2Stream)));
                 _windowOpened = null;
             }
-            _socket.Dispose();
+            _connection.Dispose();
         }
         base.Dispose(disposing);
     }
@@ -437,7 +438,38 @@ internal sealed class LeanHttp2Stream : Stream
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            await _socket.SendAsync(frames, SocketFlags.None, cancellationToken);
+            await _connection.WriteAsync(frames, cancellationToken);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    // A small frame goes out in one send; a large one as its header and then its payload, so the payload is not copied.
+    private async ValueTask SendDataFrameAsync(byte flags, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        bool whole = payload.Length <= InitialPeerFrameBytes;
+        byte[] frame = new byte[FrameHeaderBytes + (whole ? payload.Length : 0)];
+        frame[0] = (byte)(payload.Length >> 16);
+        frame[1] = (byte)(payload.Length >> 8);
+        frame[2] = (byte)payload.Length;
+        frame[3] = Data;
+        frame[4] = flags;
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), StreamId);
+        if (whole)
+        {
+            payload.Span.CopyTo(frame.AsSpan(FrameHeaderBytes));
+        }
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            await _connection.WriteAsync(frame, cancellationToken);
+            if (!whole)
+            {
+                await _connection.WriteAsync(payload, cancellationToken);
+            }
         }
         finally
         {
@@ -488,9 +520,7 @@ internal sealed class LeanHttp2Stream : Stream
                 continue;
             }
             bool last = endStream && length == data.Length;
-            var frame = new List<byte>(FrameHeaderBytes + length);
-            AppendFrame(frame, Data, last ? EndStream : (byte)0, StreamId, data.Span[..length]);
-            await SendFramesAsync(frame.ToArray(), cancellationToken);
+            await SendDataFrameAsync(last ? EndStream : (byte)0, data[..length], cancellationToken);
             data = data[length..];
         }
         while (!data.IsEmpty);
@@ -518,9 +548,14 @@ internal sealed class LeanHttp2Stream : Stream
             }
             else if (id == 0x5)
             {
-                _peerMaxFrame = value is >= InitialPeerFrameBytes and <= MaxFrameBytes
-                    ? (int)value
-                    : throw new InvalidDataException($"SETTINGS_MAX_FRAME_SIZE {value} (must be in [{InitialPeerFrameBytes}, {MaxFrameBytes}])");
+                if (value is < InitialPeerFrameBytes or > MaxFrameBytes)
+                {
+                    throw new InvalidDataException($"SETTINGS_MAX_FRAME_SIZE {value} (must be in [{InitialPeerFrameBytes}, {MaxFrameBytes}])");
+                }
+                lock (_windowGate)
+                {
+                    _peerMaxFrame = (int)value;
+                }
             }
         }
     }
@@ -584,7 +619,7 @@ internal sealed class LeanHttp2Stream : Stream
             _end -= _start;
             _start = 0;
         }
-        int received = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken);
+        int received = await _connection.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
         if (received == 0)
         {
             throw new IOException(_response is null ? "The server closed the connection before answering" : "The server closed the connection before the stream ended");
