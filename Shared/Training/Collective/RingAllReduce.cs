@@ -130,10 +130,34 @@ public sealed class RingAllReduce
     private static Exception? FirstRingFailure(Task task) =>
         task.Exception?.InnerExceptions.FirstOrDefault(e => e is not OperationCanceledException);
 
+    // A segment of at least this many pieces' worth travels as that many pieces (see PieceLength).
+    private const int MinPiecesPerSegment = 4;
+
+    // Pieces are not cut smaller than this: below it a piece costs more in messages than it gains in overlap.
+    private const int MinPieceBytes = 256 * 1024;
+
+    /// <summary>
+    /// Elements per piece of a vector of <paramref name="length"/>: at most <see cref="RingOptions.MaxPieceBytes"/>,
+    /// and few enough that a segment travels as <see cref="MinPiecesPerSegment"/> pieces (whole blocks of
+    /// <see cref="FixedPointBlocks.BlockLength"/>, never under <see cref="MinPieceBytes"/>), so that the receiver
+    /// adds or copies one piece while the next is on its way; a segment in one piece waits for all of it. It depends
+    /// on the length and the ring's size only, so every rank cuts the same pieces.
+    /// </summary>
+    private int PieceLength<T>(int length)
+        where T : unmanaged
+    {
+        int elementBytes = Unsafe.SizeOf<T>();
+        int largest = _options.MaxPieceBytes / elementBytes;
+        int segment = (int)(((long)length + Size - 1) / Size);
+        int split = (segment + MinPiecesPerSegment - 1) / MinPiecesPerSegment;
+        split = (split + FixedPointBlocks.BlockLength - 1) / FixedPointBlocks.BlockLength * FixedPointBlocks.BlockLength;
+        return Math.Clamp(split, Math.Min(largest, MinPieceBytes / elementBytes), largest);
+    }
+
     private async Task<long> SendAllAsync<T>(CollectivePhase phase, Memory<T> vector, long step, SemaphoreSlim arrived, CancellationTokenSource call)
         where T : unmanaged
     {
-        int perPiece = _options.MaxPieceBytes / Unsafe.SizeOf<T>();
+        int perPiece = PieceLength<T>(vector.Length);
         PieceEncoding encoding = phase == CollectivePhase.ReduceScatter ? PieceEncoding.FixedPointBlocks : PieceEncoding.Raw;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(encoding == PieceEncoding.FixedPointBlocks
             ? FixedPointBlocks.MaxPackedBytes(perPiece)
@@ -198,7 +222,7 @@ public sealed class RingAllReduce
     private async Task ReceiveAllAsync<T>(CollectivePhase phase, Memory<T> vector, long step, SemaphoreSlim arrived, CancellationTokenSource call)
         where T : unmanaged
     {
-        int perPiece = _options.MaxPieceBytes / Unsafe.SizeOf<T>();
+        int perPiece = PieceLength<T>(vector.Length);
         using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
         try
         {
