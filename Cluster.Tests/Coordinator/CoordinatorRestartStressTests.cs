@@ -45,7 +45,7 @@ public sealed class CoordinatorRestartStressTests(ITestOutputHelper output) : IA
         var spec = ClusterJobs.WriteSpec(_cluster.Directory, epochs: 8);
         // Small deadlines: a worker blamed for the step the restart cut short is named within seconds.
         spec.FaultTolerance = new FaultToleranceSpec { DeadlineFloorSeconds = 2, DeadlineCeilingSeconds = 8 };
-        var reference = await _cluster.StartCoordinatorAsync("reference", port: 0);
+        var reference = await _cluster.StartCoordinatorAsync("reference", port: LoopbackPorts.OutsideEphemeralRange());
         string local = await InProcessCluster.SubmitAsync(reference, spec);
         await WatchToEndAsync(reference, local, IterationLimit, "the undisturbed run");
         byte[] expected = _cluster.ModelBytes(local, "reference");

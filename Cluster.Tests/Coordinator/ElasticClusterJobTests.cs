@@ -97,7 +97,7 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task Job_CoordinatorRestartedMidEpoch_WorkersReRegisterAndTheJobCompletesBitwiseEqual()
     {
-        var first = await _cluster.StartCoordinatorAsync();
+        var first = await _cluster.StartCoordinatorAsync(port: LoopbackPorts.OutsideEphemeralRange());
         // 30 epochs of 10 steps: still running when the watch, which may lag behind the job on a loaded machine, sees step 12.
         var spec = Spec(epochs: 30);
         string local = await RunToEndAsync(first, spec);
@@ -119,7 +119,7 @@ public sealed class ElasticClusterJobTests(ITestOutputHelper output) : IAsyncLif
     [Fact]
     public async Task Job_NewestCheckpointDamaged_ResumesFromThePreviousOneAndSaysSo()
     {
-        var first = await _cluster.StartCoordinatorAsync();
+        var first = await _cluster.StartCoordinatorAsync(port: LoopbackPorts.OutsideEphemeralRange());
         // Far too long to end within the test: it stops with the coordinator, the second one resumes it, and the
         // test ends once it has said where it resumed (disposing the coordinator stops it again).
         var spec = Spec(epochs: 10_000);

@@ -50,7 +50,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime, IAsyncDisposable
         byte[] expected = await UndisturbedModelAsync(spec);
         spec.MinWorkers = 2;
         string state = Path.Combine(_cluster.Directory, "state");
-        var first = Track(await CoordinatorProcess.StartAsync(state));
+        var first = Track(await CoordinatorProcess.StartOnPortAsync(state, LoopbackPorts.OutsideEphemeralRange()));
         await StartWorkersAsync(first.Address, "a", "b");
         string jobId = await SubmitAsync(first.Address, spec);
         await WatchAsync(first.Address, jobId, jobEvent => jobEvent.Step?.Step >= 5);

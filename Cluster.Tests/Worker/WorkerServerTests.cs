@@ -96,11 +96,7 @@ public sealed class WorkerServerTests
     [Fact]
     public async Task Registration_CoordinatorDownAtStart_RegistersOnceItIsUp()
     {
-        int port;
-        await using (var gone = await FakeCoordinator.StartAsync())
-        {
-            port = gone.Address.Port;
-        }
+        int port = LoopbackPorts.OutsideEphemeralRange();
         await using var worker = await WorkerServer.StartAsync(Options(new Uri($"http://127.0.0.1:{port}")));
         await Task.Delay(300);
         Assert.Null(worker.WorkerId);
