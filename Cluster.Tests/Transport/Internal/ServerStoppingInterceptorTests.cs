@@ -28,6 +28,22 @@ public sealed class ServerStoppingInterceptorTests
 
     [Theory]
     [MemberData(nameof(Failures))]
+    public async Task DuplexHandler_FailsInTheStopsDrain_Unavailable(string failure)
+    {
+        // A stop with a cancelled token aborts the streams at once, inside the drain: a step failing then is the stop too.
+        using var shutdown = new CallShutdown();
+        var interceptor = new ServerStoppingInterceptor(shutdown);
+        shutdown.Begin();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => interceptor.DuplexStreamingServerHandler<string, string>(null!, null!, null!,
+            (_, _, _) => throw Failure(failure)));
+
+        Assert.False(shutdown.Ending.IsCancellationRequested);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+    }
+
+    [Theory]
+    [MemberData(nameof(Failures))]
     public async Task UnaryHandler_FailsWhileTheServerRuns_ItsOwnFailure(string failure)
     {
         using var shutdown = new CallShutdown();

@@ -11,12 +11,20 @@ internal sealed class CallShutdown : IDisposable
     public static readonly TimeSpan Drain = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _ending = new();
+    private volatile bool _stopping;
 
     /// <summary>Fires when open calls are to end.</summary>
     public CancellationToken Ending => _ending.Token;
 
+    /// <summary>True from the moment the server starts stopping, before <see cref="Ending"/> fires.</summary>
+    public bool Stopping => _stopping;
+
     /// <summary>Ends open calls after <see cref="Drain"/>.</summary>
-    public void Begin() => _ending.CancelAfter(Drain);
+    public void Begin()
+    {
+        _stopping = true;
+        _ending.CancelAfter(Drain);
+    }
 
     public void Dispose() => _ending.Dispose();
 }

@@ -76,11 +76,12 @@ internal sealed class ServerStoppingInterceptor(CallShutdown shutdown) : Interce
     }
 
     // A handler cancelled through its token throws OperationCanceledException (or IOException from a body read). Once
-    // the server is ending its calls, any failure is the stop: calls end one by one, so a handler may fail first
-    // because another of this server's calls ended (a worker's ring stream before its step), and the status it
-    // would send then names the wrong cause.
+    // the server has begun to stop, any failure is the stop: calls end one by one, so a handler may fail first because
+    // another of this server's calls ended (a worker's ring stream before its step), and the status it would send then
+    // names the wrong cause. That holds from the stop's start, not only once the drain ends the calls: a host stopped
+    // with a cancelled token (a killed worker in the drills) aborts its connections at once, within the drain.
     private bool IsStop(Exception exception) =>
-        shutdown.Ending.IsCancellationRequested && exception is OperationCanceledException or IOException or RpcException;
+        shutdown.Stopping && exception is OperationCanceledException or IOException or RpcException;
 
     private static RpcException Unavailable() => new(new Status(StatusCode.Unavailable, "The server is shutting down"));
 }
