@@ -32,6 +32,9 @@ internal sealed class WorkerClient : IDisposable
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(2);
 
     private readonly GrpcChannel _channel;
+    // The Step calls' own channel: one long call per generation carrying the gradient answers, the largest responses
+    // the coordinator reads, through LeanHttp2Handler (see GrpcChannelSettings.LargeResponseStreams).
+    private readonly GrpcChannel _stepChannel;
     private readonly WorkerControl.WorkerControlClient _control;
     private readonly Method<OutgoingStepRequest, IncomingStepResponse> _step;
     private readonly Metadata? _headers;
@@ -49,6 +52,8 @@ internal sealed class WorkerClient : IDisposable
         Endpoint = endpoint;
         Rank = rank;
         _channel = GrpcChannels.Create(endpoint.Address, new GrpcChannelSettings { MaxSendMessageSize = MessageLimit, MaxReceiveMessageSize = MessageLimit });
+        _stepChannel = GrpcChannels.Create(endpoint.Address,
+            new GrpcChannelSettings { MaxSendMessageSize = MessageLimit, MaxReceiveMessageSize = MessageLimit, LargeResponseStreams = true });
         _control = new WorkerControl.WorkerControlClient(_channel);
         _step = new Method<OutgoingStepRequest, IncomingStepResponse>(MethodType.DuplexStreaming, WorkerControl.Descriptor.FullName, "Step",
             ClusterMarshallers.WriteOnly<OutgoingStepRequest>(OutgoingStepRequest.Write),
@@ -188,7 +193,7 @@ internal sealed class WorkerClient : IDisposable
         Activity.Current = null;
         try
         {
-            _stepCall = _channel.CreateCallInvoker().AsyncDuplexStreamingCall(_step, null, new CallOptions(_headers));
+            _stepCall = _stepChannel.CreateCallInvoker().AsyncDuplexStreamingCall(_step, null, new CallOptions(_headers));
         }
         finally
         {
@@ -373,6 +378,7 @@ internal sealed class WorkerClient : IDisposable
     public void Dispose()
     {
         AbandonStepCall();
+        _stepChannel.Dispose();
         _channel.Dispose();
     }
 }
