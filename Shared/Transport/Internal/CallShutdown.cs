@@ -11,7 +11,16 @@ internal sealed class CallShutdown : IDisposable
     public static readonly TimeSpan Drain = TimeSpan.FromMilliseconds(250);
 
     private readonly CancellationTokenSource _ending = new();
+    private readonly TimeSpan _drain;
     private volatile bool _stopping;
+
+    public CallShutdown()
+        : this(Drain)
+    {
+    }
+
+    /// <summary>A shutdown whose calls end <paramref name="drain"/> after <see cref="Begin"/> (tests hold the drain open).</summary>
+    internal CallShutdown(TimeSpan drain) => _drain = drain;
 
     /// <summary>Fires when open calls are to end.</summary>
     public CancellationToken Ending => _ending.Token;
@@ -19,11 +28,11 @@ internal sealed class CallShutdown : IDisposable
     /// <summary>True from the moment the server starts stopping, before <see cref="Ending"/> fires.</summary>
     public bool Stopping => _stopping;
 
-    /// <summary>Ends open calls after <see cref="Drain"/>.</summary>
+    /// <summary>Ends open calls after the drain (<see cref="Drain"/> unless the test's constructor set another).</summary>
     public void Begin()
     {
         _stopping = true;
-        _ending.CancelAfter(Drain);
+        _ending.CancelAfter(_drain);
     }
 
     public void Dispose() => _ending.Dispose();
