@@ -14,7 +14,7 @@ namespace DistributedTrainer.Bench;
 /// One rank of the ring benchmark, run as a child process of <see cref="RingBenchmark"/>: it serves
 /// trainer.v1.Collective on a loopback port, prints "port P", reads "peers P0 P1 ..." from stdin, then for each
 /// size runs as many untimed all-reduces as timed ones, then the timed series, and rank 0 prints "result BYTES ITERATIONS SECONDS
-/// CPU_SECONDS" (SECONDS: the calls alone, summed; CPU: its own process's user + system time over the series, which
+/// CPU_SECONDS" (SECONDS: the calls alone, summed; CPU: its own process's user + system time during the calls, which
 /// the load disturbs far less).
 /// </summary>
 internal static class RingPeer
@@ -47,24 +47,24 @@ internal static class RingPeer
                 await ring.AllReduceAsync(vector, step++);
             }
 
-            using var self = Process.GetCurrentProcess();
-            TimeSpan cpu = self.TotalProcessorTime;
+            TimeSpan cpu = TimeSpan.Zero;
             var stopwatch = new Stopwatch();
             for (int i = 0; i < iterations; i++)
             {
                 // Every call reduces the same values (the sums of the last one would be wider or narrower), so the
-                // copy stays off the clock.
+                // copy stays off the clock and out of the CPU time (gloo's script reduces in place, copying nothing).
                 start.CopyTo(vector, 0);
+                TimeSpan before = Environment.CpuUsage.TotalTime;
                 stopwatch.Start();
                 await ring.AllReduceAsync(vector, step++);
                 stopwatch.Stop();
+                cpu += Environment.CpuUsage.TotalTime - before;
             }
 
             double seconds = stopwatch.Elapsed.TotalSeconds;
-            self.Refresh();
             if (rank == 0)
             {
-                Console.WriteLine(FormattableString.Invariant($"result {bytes} {iterations} {seconds:R} {(self.TotalProcessorTime - cpu).TotalSeconds:R}"));
+                Console.WriteLine(FormattableString.Invariant($"result {bytes} {iterations} {seconds:R} {cpu.TotalSeconds:R}"));
             }
         }
 
