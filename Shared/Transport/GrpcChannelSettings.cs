@@ -18,7 +18,7 @@ public sealed class GrpcChannelSettings
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// True for a channel whose calls are long streams of large messages (a ring link): over h2c
+    /// True for a channel whose calls are long streams of large messages (a ring link, a worker's Step call): over h2c
     /// each call gets a connection of its own that takes DATA frames of up to 16 MiB and reads them straight into the
     /// message, instead of SocketsHttpHandler's 16 KiB frames and two copies. A caller of a streaming call reads the
     /// response while it writes (the server's window updates come with the reads); https:// addresses keep
