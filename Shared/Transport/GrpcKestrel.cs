@@ -14,6 +14,14 @@ public static class GrpcKestrel
     public const int ConnectionWindowSize = 32 * 1024 * 1024;
 
     /// <summary>
+    /// The largest HTTP/2 frame payload Kestrel accepts, and so the largest it sends to a client that allows as much
+    /// (Kestrel sends frames no larger than its own limit, whatever the client's SETTINGS_MAX_FRAME_SIZE; the default
+    /// 16 KiB cuts a 1 MiB ring piece into 64 frames, each read apart by the client). Half of Kestrel's default
+    /// request buffer (1 MiB), which must hold a whole received frame before Kestrel parses it.
+    /// </summary>
+    public const int MaxFrameSize = 512 * 1024;
+
+    /// <summary>
     /// Lifts the limits that break long gRPC streams: no request body size limit (the 30 MB default counts a
     /// whole client stream), no minimum data rates (the default resets a stream idle for about 5 s), and
     /// enlarged HTTP/2 windows.
@@ -26,6 +34,7 @@ public static class GrpcKestrel
         options.Limits.MinResponseDataRate = null;
         options.Limits.Http2.InitialStreamWindowSize = StreamWindowSize;
         options.Limits.Http2.InitialConnectionWindowSize = ConnectionWindowSize;
+        options.Limits.Http2.MaxFrameSize = MaxFrameSize;
         return options;
     }
 

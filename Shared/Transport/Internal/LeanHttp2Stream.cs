@@ -31,6 +31,13 @@ internal sealed class LeanHttp2Stream : Stream
     /// <summary>A read of at least this many bytes, with nothing buffered, receives straight into the reader's memory.</summary>
     private const int DirectReadBytes = 16 * 1024;
 
+    /// <summary>
+    /// A receive into the buffer asks for at most this many bytes beyond what the frame part being read needs: enough
+    /// for a burst of small frames in one call, while a large DATA payload behind a frame header stays in the socket
+    /// and goes straight into the reader's memory instead of being copied out of the buffer.
+    /// </summary>
+    private const int ReadAheadBytes = 16 * 1024;
+
     // What every HTTP/2 peer accepts until its SETTINGS say otherwise: frames of 16 KiB, windows of 64 KiB - 1.
     private const int InitialPeerFrameBytes = 16 * 1024;
     private const int InitialPeerWindowBytes = 65_535;
@@ -171,7 +178,7 @@ internal sealed class LeanHttp2Stream : Stream
                     }
                     else
                     {
-                        await ReceiveAsync(cancellationToken);
+                        await ReceiveAsync(0, cancellationToken);
                         continue;
                     }
                     _dataLeft -= read;
@@ -603,23 +610,25 @@ internal sealed class LeanHttp2Stream : Stream
         }
         while (_end - _start < count)
         {
-            await ReceiveAsync(cancellationToken);
+            await ReceiveAsync(count - (_end - _start), cancellationToken);
         }
     }
 
-    private async ValueTask ReceiveAsync(CancellationToken cancellationToken)
+    // Receives what the socket has: at least one byte, at most `needed` + ReadAheadBytes.
+    private async ValueTask ReceiveAsync(int needed, CancellationToken cancellationToken)
     {
         if (_start == _end)
         {
             _start = _end = 0;
         }
-        else if (_start > _buffer.Length / 2)
+        int wanted = Math.Min(needed + ReadAheadBytes, _buffer.Length);
+        if (_buffer.Length - _end < wanted && _start > 0)
         {
             _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
             _end -= _start;
             _start = 0;
         }
-        int received = await _connection.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+        int received = await _connection.ReadAsync(_buffer.AsMemory(_end, Math.Min(wanted, _buffer.Length - _end)), cancellationToken);
         if (received == 0)
         {
             throw new IOException(_response is null ? "The server closed the connection before answering" : "The server closed the connection before the stream ended");
@@ -633,7 +642,7 @@ internal sealed class LeanHttp2Stream : Stream
         {
             if (_start == _end)
             {
-                await ReceiveAsync(cancellationToken);
+                await ReceiveAsync(0, cancellationToken);
             }
             int skipped = Math.Min(count, _end - _start);
             _start += skipped;
