@@ -21,8 +21,9 @@ namespace DistributedTrainer.Training.Collective;
 /// <para>Reduce-scatter sums 64-bit fixed-point values (<see cref="FixedPointAccumulator.Values"/>): integer
 /// addition is associative, so every ring size and order gives the identical sum. Its pieces travel packed
 /// (<see cref="FixedPointBlocks"/>: each block of values as wide as it needs), and a receiver adds raw pieces as
-/// well. One instance per rank and ring layout; calls on one instance must not overlap. Buffers are one piece long
-/// and pooled: the vector is never copied whole.</para>
+/// well. One instance per rank and ring layout; calls on one instance must not overlap. A packed piece is packed into
+/// a pooled buffer one piece long; a raw piece goes to the transport straight from the vector, which the ring does not
+/// write while the piece is being sent (it writes the segment received, not the one sent).</para>
 /// </remarks>
 public sealed class RingAllReduce
 {
@@ -159,9 +160,9 @@ public sealed class RingAllReduce
     {
         int perPiece = PieceLength<T>(vector.Length);
         PieceEncoding encoding = phase == CollectivePhase.ReduceScatter ? PieceEncoding.FixedPointBlocks : PieceEncoding.Raw;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(encoding == PieceEncoding.FixedPointBlocks
-            ? FixedPointBlocks.MaxPackedBytes(perPiece)
-            : perPiece * Unsafe.SizeOf<T>());
+        // Packed pieces are packed into a buffer; raw ones go to the transport straight from the vector.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(encoding == PieceEncoding.FixedPointBlocks ? FixedPointBlocks.MaxPackedBytes(perPiece) : 0);
+        Memory<byte> raw = encoding == PieceEncoding.Raw ? new BytesOfMemory<T>(vector).Memory : Memory<byte>.Empty;
         using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
         int round = 0;
         int chunk = 0;
@@ -181,14 +182,14 @@ public sealed class RingAllReduce
 
                     int start = offset + chunk * perPiece;
                     int count = Math.Min(perPiece, offset + length - start);
-                    int bytes = encoding == PieceEncoding.FixedPointBlocks
-                        ? FixedPointBlocks.Pack(MemoryMarshal.Cast<T, long>(vector.Span.Slice(start, count)), buffer)
-                        : CopyOut(buffer, vector.Span.Slice(start, count));
+                    ReadOnlyMemory<byte> payload = encoding == PieceEncoding.FixedPointBlocks
+                        ? buffer.AsMemory(0, FixedPointBlocks.Pack(MemoryMarshal.Cast<T, long>(vector.Span.Slice(start, count)), buffer))
+                        : raw.Slice(start * Unsafe.SizeOf<T>(), count * Unsafe.SizeOf<T>());
                     var header = new RingPieceHeader(step, phase, round, chunk, start, Rank, encoding);
                     CancellationToken token = timer.Start();
                     try
                     {
-                        await _transport.SendAsync(header, buffer.AsMemory(0, bytes), token);
+                        await _transport.SendAsync(header, payload, token);
                     }
                     catch (OperationCanceledException e) when (timer.Expired)
                     {
@@ -202,7 +203,7 @@ public sealed class RingAllReduce
                     }
 
                     timer.Stop();
-                    sent += bytes;
+                    sent += payload.Length;
                 }
             }
 
@@ -286,14 +287,6 @@ public sealed class RingAllReduce
         Mod(phase == CollectivePhase.ReduceScatter ? Rank - round - 2 : Rank - round - 1);
 
     private int Mod(int segment) => ((segment % Size) + Size) % Size;
-
-    private static int CopyOut<T>(byte[] buffer, ReadOnlySpan<T> source)
-        where T : unmanaged
-    {
-        ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(source);
-        bytes.CopyTo(buffer);
-        return bytes.Length;
-    }
 
     /// <summary>Copies or adds the piece's elements; false when a packed payload is not a packing of the piece's elements.</summary>
     private static bool Apply<T>(CollectivePhase phase, PieceEncoding encoding, Span<T> destination, ReadOnlySpan<byte> payload)
