@@ -22,6 +22,9 @@ namespace DistributedTrainer.Bench;
 ///   over an epoch's number of steps after <see cref="WarmupSteps"/> warm-up steps (its data loading and process group
 ///   set-up before them).
 /// Each row measures the cluster first, then DDP, so both see about the same load; a figure is the best of the rounds.
+/// `--micro-shard N` sets the cluster's micro_shard_size (a job setting, default the spec's: 32); `--micro-shard
+/// per-worker` sets it to the batch over the workers, so that each worker computes its share in one pass, as a DDP rank
+/// does.
 /// trainctl is the one built beside Bench (Bench.csproj builds Client, which builds Coordinator and Worker), or the
 /// `--trainctl PATH` given: a published layout's (docs/BENCHMARKS.md times a ReadyToRun one that way).
 /// </summary>
@@ -38,6 +41,12 @@ internal static class ClusterBenchmark
     {
         bool quick = args.Contains("--quick");
         int[] workerCounts = Ints(Option(args, "--workers") ?? "2,3");
+        string? microShard = Option(args, "--micro-shard");
+        if (microShard is not null && microShard != PerWorker && !(int.TryParse(microShard, out int size) && size > 0))
+        {
+            Console.Error.WriteLine($"--micro-shard: '{microShard}' is neither a positive number of samples nor '{PerWorker}'");
+            return 2;
+        }
         int rounds = quick ? 1 : 2;
         string trainctl = Option(args, "--trainctl") is { } given ? Path.GetFullPath(given) : LocateTrainctl();
         if (!File.Exists(trainctl))
@@ -51,7 +60,7 @@ internal static class ClusterBenchmark
         try
         {
             Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {DefaultSpec}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; " +
-                $"cluster: trainctl local ({trainctl}), W workers x 1 thread, one epoch; DDP: gloo, W processes x 1 thread; best of {rounds} round(s).");
+                $"cluster: trainctl local ({trainctl}), W workers x 1 thread, one epoch, micro_shard_size {microShard ?? "the spec's"}; DDP: gloo, W processes x 1 thread; best of {rounds} round(s).");
             Console.WriteLine();
             Console.WriteLine($"| Workers | Batch | Steps | Cluster samples/s, epoch | Cluster samples/s, after {WarmupSteps} steps | DDP samples/s, after {WarmupSteps} steps | " +
                 "Epoch / DDP | Steady / DDP | Load average after |");
@@ -65,7 +74,8 @@ internal static class ClusterBenchmark
                 string? clusterFailure = null;
                 for (int round = 0; round < rounds; round++)
                 {
-                    var run = RunCluster(trainctl, job.Spec, workers, batch, Path.Combine(scratch, $"w{workers}-b{batch}-r{round}"));
+                    var run = RunCluster(trainctl, job.Spec, workers, batch, MicroShardSize(microShard, job.Spec, workers, batch),
+                        Path.Combine(scratch, $"w{workers}-b{batch}-r{round}"));
                     epoch = Math.Max(epoch, run.Epoch);
                     steady = Math.Max(steady, run.Steady);
                     clusterFailure ??= run.Failure;
@@ -86,15 +96,26 @@ internal static class ClusterBenchmark
         }
     }
 
+    private const string PerWorker = "per-worker";
+
+    /// <summary>The micro_shard_size the cluster runs with: as given, the batch over the workers, or the spec's own.</summary>
+    private static int MicroShardSize(string? option, JobSpec spec, int workers, int batch) => option switch
+    {
+        null => spec.MicroShardSize,
+        PerWorker => batch / workers,
+        _ => int.Parse(option, CultureInfo.InvariantCulture),
+    };
+
     /// <summary>
     /// One epoch of the spec at <paramref name="batch"/> on `trainctl local` with <paramref name="workers"/> workers: its samples/s
     /// over the epoch and after the warm-up steps, or zeros and why it failed.
     /// </summary>
-    private static (double Epoch, double Steady, string? Failure) RunCluster(string trainctl, JobSpec reference, int workers, int batch, string directory)
+    private static (double Epoch, double Steady, string? Failure) RunCluster(string trainctl, JobSpec reference, int workers, int batch, int microShardSize, string directory)
     {
         Directory.CreateDirectory(directory);
         var spec = reference.Clone();
         spec.BatchSize = batch;
+        spec.MicroShardSize = microShardSize;
         spec.Epochs = 1;
         string specPath = Path.Combine(directory, "spec.json");
         File.WriteAllText(specPath, JsonFormatter.Default.Format(spec));
