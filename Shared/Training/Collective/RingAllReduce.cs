@@ -160,8 +160,8 @@ public sealed class RingAllReduce
     {
         int perPiece = PieceLength<T>(vector.Length);
         PieceEncoding encoding = phase == CollectivePhase.ReduceScatter ? PieceEncoding.FixedPointBlocks : PieceEncoding.Raw;
-        // Packed pieces are packed into a buffer; raw ones go to the transport straight from the vector.
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(encoding == PieceEncoding.FixedPointBlocks ? FixedPointBlocks.MaxPackedBytes(perPiece) : 0);
+        // Packed pieces are packed into a pooled buffer; raw ones go to the transport straight from the vector.
+        byte[] buffer = encoding == PieceEncoding.FixedPointBlocks ? ArrayPool<byte>.Shared.Rent(FixedPointBlocks.MaxPackedBytes(perPiece)) : [];
         Memory<byte> raw = encoding == PieceEncoding.Raw ? new BytesOfMemory<T>(vector).Memory : Memory<byte>.Empty;
         using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
         int round = 0;
@@ -216,7 +216,10 @@ public sealed class RingAllReduce
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
