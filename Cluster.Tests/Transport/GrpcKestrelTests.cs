@@ -5,6 +5,7 @@ using DistributedTrainer.Tests.Transport.Echo;
 using DistributedTrainer.Transport;
 using Google.Protobuf;
 using Xunit;
+using static DistributedTrainer.Tests.Transport.Http2Frames;
 
 namespace DistributedTrainer.Tests.Transport;
 
@@ -48,7 +49,8 @@ public sealed class GrpcKestrelTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
         {
-            (byte type, byte flags, int streamId, byte[] framePayload) = await ReadFrameAsync(stream, timeout.Token);
+            (byte type, byte flags, int streamId, byte[] framePayload) = await ReadAsync(stream, timeout.Token)
+                ?? throw new EndOfStreamException("Kestrel closed the connection before the reply's trailers");
             if (type == Settings && (flags & Ack) == 0)
             {
                 await stream.WriteAsync(Frame(Settings, Ack, 0, []), timeout.Token);
@@ -72,19 +74,6 @@ public sealed class GrpcKestrelTests
         Assert.InRange(dataFrames.Max(), 16 * 1024 + 1, GrpcKestrel.MaxFrameSize);
     }
 
-    private static byte[] Frame(byte type, byte flags, int stream, ReadOnlySpan<byte> payload)
-    {
-        byte[] frame = new byte[9 + payload.Length];
-        frame[0] = (byte)(payload.Length >> 16);
-        frame[1] = (byte)(payload.Length >> 8);
-        frame[2] = (byte)payload.Length;
-        frame[3] = type;
-        frame[4] = flags;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), stream);
-        payload.CopyTo(frame.AsSpan(9));
-        return frame;
-    }
-
     // A literal header field without indexing, its name from the static table (the index a 4-bit prefix integer).
     private static byte[] Literal(byte nameIndex, string value) =>
         nameIndex < 15 ? [nameIndex, .. Text(value)] : [0x0F, (byte)(nameIndex - 15), .. Text(value)];
@@ -96,14 +85,5 @@ public sealed class GrpcKestrelTests
         byte[] bytes = new byte[4];
         BinaryPrimitives.WriteInt32BigEndian(bytes, value);
         return bytes;
-    }
-
-    private static async Task<(byte Type, byte Flags, int Stream, byte[] Payload)> ReadFrameAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        byte[] header = new byte[9];
-        await stream.ReadExactlyAsync(header, cancellationToken);
-        byte[] payload = new byte[(header[0] << 16) | (header[1] << 8) | header[2]];
-        await stream.ReadExactlyAsync(payload, cancellationToken);
-        return (header[3], header[4], (int)(BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(5)) & 0x7FFF_FFFF), payload);
     }
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using DistributedTrainer.Transport.Internal;
+using static DistributedTrainer.Tests.Transport.Http2Frames;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Transport.Internal;
@@ -42,7 +43,7 @@ public sealed class LeanHttp2StreamTests
         using HttpResponseMessage response = await client.SendAsync(Request(server), HttpCompletionOption.ResponseHeadersRead);
         string body = await response.Content.ReadAsStringAsync();
         response.Dispose();
-        List<ScriptedServer.ReceivedFrame> written = await server.ClientFramesAsync();
+        List<ReceivedFrame> written = await server.ClientFramesAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("one", Assert.Single(response.Headers.GetValues("x-first")));
@@ -59,7 +60,7 @@ public sealed class LeanHttp2StreamTests
 
         using var client = new HttpClient(new LeanHttp2Handler(TimeSpan.FromSeconds(10)));
         using HttpResponseMessage response = await client.SendAsync(Request(server), HttpCompletionOption.ResponseHeadersRead);
-        ScriptedServer.ReceivedFrame settings = server.RequestFrames.First(f => f.Type == Settings);
+        ReceivedFrame settings = server.RequestFrames.First(f => f.Type == Settings);
         var values = new Dictionary<int, uint>();
         for (int at = 0; at + 6 <= settings.Payload.Length; at += 6)
         {
@@ -142,7 +143,7 @@ public sealed class LeanHttp2StreamTests
         var received = new MemoryStream();
         await (await response.Content.ReadAsStreamAsync()).CopyToAsync(received, 100_000);
         response.Dispose();
-        List<ScriptedServer.ReceivedFrame> written = await server.ClientFramesAsync();
+        List<ReceivedFrame> written = await server.ClientFramesAsync();
 
         Assert.True(received.ToArray().AsSpan().SequenceEqual(body), "the body differs from the bytes sent");
         Assert.Equal("0", Assert.Single(response.TrailingHeaders.GetValues("grpc-status")));
@@ -155,19 +156,6 @@ public sealed class LeanHttp2StreamTests
         new(HttpMethod.Post, server.Address) { Content = new ByteArrayContent("payload"u8.ToArray()), Version = HttpVersion.Version20 };
 
     private static byte[] Literal(string text) => [(byte)text.Length, .. Encoding.ASCII.GetBytes(text)];
-
-    private static byte[] Frame(byte type, byte flags, int stream, ReadOnlySpan<byte> payload)
-    {
-        byte[] frame = new byte[9 + payload.Length];
-        frame[0] = (byte)(payload.Length >> 16);
-        frame[1] = (byte)(payload.Length >> 8);
-        frame[2] = (byte)payload.Length;
-        frame[3] = type;
-        frame[4] = flags;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), stream);
-        payload.CopyTo(frame.AsSpan(9));
-        return frame;
-    }
 
     /// <summary>
     /// One connection on 127.0.0.1: reads the client's preface and request (up to the frame that ends stream 1),
@@ -229,7 +217,7 @@ public sealed class LeanHttp2StreamTests
             await using var stream = new NetworkStream(socket);
             byte[] preface = new byte[24];
             await stream.ReadExactlyAsync(preface);
-            while (await ReadFrameAsync(stream) is { } frame)
+            while (await ReadAsync(stream) is { } frame)
             {
                 _requestFrames.Add(frame);
                 if (frame.Stream == 1 && (frame.Flags & EndStream) != 0 && frame.Type is Headers or Data)
@@ -241,7 +229,7 @@ public sealed class LeanHttp2StreamTests
             var written = new List<ReceivedFrame>();
             Task<List<ReceivedFrame>> reading = Task.Run(async () =>
             {
-                while (await ReadFrameAsync(stream) is { } frame)
+                while (await ReadAsync(stream) is { } frame)
                 {
                     written.Add(frame);
                 }
@@ -268,21 +256,5 @@ public sealed class LeanHttp2StreamTests
             }
             return await reading;
         }
-
-        private static async Task<ReceivedFrame?> ReadFrameAsync(Stream stream)
-        {
-            byte[] header = new byte[9];
-            int read = await stream.ReadAtLeastAsync(header, 9, throwOnEndOfStream: false);
-            if (read < 9)
-            {
-                return null;
-            }
-            int length = (header[0] << 16) | (header[1] << 8) | header[2];
-            byte[] payload = new byte[length];
-            await stream.ReadExactlyAsync(payload);
-            return new ReceivedFrame(header[3], header[4], (int)(BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(5)) & 0x7FFF_FFFF), payload);
-        }
-
-        public sealed record ReceivedFrame(byte Type, byte Flags, int Stream, byte[] Payload);
     }
 }
