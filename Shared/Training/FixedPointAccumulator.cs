@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DistributedTrainer.Training;
 
@@ -77,10 +78,12 @@ public sealed class FixedPointAccumulator
         ref long sum = ref MemoryMarshal.GetReference(_sum.Span);
         int length = values.Length;
         int i = 0;
-        if (width == FixedPointWidth.Vector512 && Vector512.IsHardwareAccelerated)
+        // Vector512 is accelerated only where AVX-512 DQ is (with F, BW, CD and VL), so the check below never sends a
+        // machine down the 256-bit path that the 512-bit one would have served.
+        if (width == FixedPointWidth.Vector512 && Vector512.IsHardwareAccelerated && Avx512DQ.IsSupported)
         {
             var limit = Vector512.Create((float)Limit);
-            var scale = Vector512.Create(Scale);
+            var scale = Vector512.Create((float)Scale);
             for (; i <= length - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 var value = Vector512.LoadUnsafe(ref source, (nuint)i);
@@ -90,13 +93,15 @@ public sealed class FixedPointAccumulator
                     AddScalar(values, i, i + Vector512<float>.Count);
                     continue;
                 }
-                var (lower, upper) = Vector512.Widen(value);
+                // Below the limit, value * 2^32 is exact in float, and VCVTPS2QQ with round-to-nearest-even rounds it
+                // as Math.Round does in the scalar definition: no widening to double, no separate rounding step.
+                var scaled = value * scale;
                 ref long target = ref Unsafe.Add(ref sum, i);
-                (Vector512.LoadUnsafe(ref target) + Vector512.ConvertToInt64(Vector512.Round(lower * scale)))
+                (Vector512.LoadUnsafe(ref target) + Avx512DQ.ConvertToVector512Int64(scaled.GetLower(), FloatRoundingMode.ToEven))
                     .StoreUnsafe(ref target);
-                (Vector512.LoadUnsafe(ref target, (nuint)Vector512<double>.Count)
-                    + Vector512.ConvertToInt64(Vector512.Round(upper * scale)))
-                    .StoreUnsafe(ref target, (nuint)Vector512<double>.Count);
+                (Vector512.LoadUnsafe(ref target, (nuint)Vector512<long>.Count)
+                    + Avx512DQ.ConvertToVector512Int64(scaled.GetUpper(), FloatRoundingMode.ToEven))
+                    .StoreUnsafe(ref target, (nuint)Vector512<long>.Count);
             }
         }
         if (width >= FixedPointWidth.Vector256 && Vector256.IsHardwareAccelerated)
