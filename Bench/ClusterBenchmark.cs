@@ -42,7 +42,9 @@ internal static class ClusterBenchmark
         bool quick = args.Contains("--quick");
         int[] workerCounts = Ints(Option(args, "--workers") ?? "2,3");
         string? microShard = Option(args, "--micro-shard");
-        if (microShard is not null && microShard != PerWorker && !(int.TryParse(microShard, out int size) && size > 0))
+        int givenMicroShard = 0;
+        if (microShard is not null && microShard != PerWorker
+            && !(int.TryParse(microShard, NumberStyles.None, CultureInfo.InvariantCulture, out givenMicroShard) && givenMicroShard > 0))
         {
             Console.Error.WriteLine($"--micro-shard: '{microShard}' is neither a positive number of samples nor '{PerWorker}'");
             return 2;
@@ -74,7 +76,12 @@ internal static class ClusterBenchmark
                 string? clusterFailure = null;
                 for (int round = 0; round < rounds; round++)
                 {
-                    var run = RunCluster(trainctl, job.Spec, workers, batch, MicroShardSize(microShard, job.Spec, workers, batch),
+                    var run = RunCluster(trainctl, job.Spec, workers, batch, microShard switch
+                        {
+                            null => job.Spec.MicroShardSize,
+                            PerWorker => batch / workers,
+                            _ => givenMicroShard,
+                        },
                         Path.Combine(scratch, $"w{workers}-b{batch}-r{round}"));
                     epoch = Math.Max(epoch, run.Epoch);
                     steady = Math.Max(steady, run.Steady);
@@ -97,14 +104,6 @@ internal static class ClusterBenchmark
     }
 
     private const string PerWorker = "per-worker";
-
-    /// <summary>The micro_shard_size the cluster runs with: as given, the batch over the workers, or the spec's own.</summary>
-    private static int MicroShardSize(string? option, JobSpec spec, int workers, int batch) => option switch
-    {
-        null => spec.MicroShardSize,
-        PerWorker => batch / workers,
-        _ => int.Parse(option, CultureInfo.InvariantCulture),
-    };
 
     /// <summary>
     /// One epoch of the spec at <paramref name="batch"/> on `trainctl local` with <paramref name="workers"/> workers: its samples/s

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Text;
 using DistributedTrainer.Tests.Transport.Echo;
 using DistributedTrainer.Transport;
 using Google.Protobuf;
@@ -34,7 +33,7 @@ public sealed class GrpcKestrelTests
         [
             0x83, 0x86, // :method POST, :scheme http (static table)
             .. Literal(4, "/test.v1.Echo/Say"), .. Literal(1, $"127.0.0.1:{server.Address.Port}"), .. Literal(31, "application/grpc"),
-            0x00, .. Text("te"), .. Text("trailers"),
+            0x00, .. HpackString("te"), .. HpackString("trailers"),
         ];
         await stream.WriteAsync(Frame(Headers, EndHeaders, 1, headerBlock));
         byte[] body = [0, .. BigEndian(message.Length), .. message];
@@ -76,9 +75,7 @@ public sealed class GrpcKestrelTests
 
     // A literal header field without indexing, its name from the static table (the index a 4-bit prefix integer).
     private static byte[] Literal(byte nameIndex, string value) =>
-        nameIndex < 15 ? [nameIndex, .. Text(value)] : [0x0F, (byte)(nameIndex - 15), .. Text(value)];
-
-    private static byte[] Text(string text) => [(byte)text.Length, .. Encoding.ASCII.GetBytes(text)];
+        nameIndex < 15 ? [nameIndex, .. HpackString(value)] : [0x0F, (byte)(nameIndex - 15), .. HpackString(value)];
 
     private static byte[] BigEndian(int value)
     {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Text;
 
 namespace DistributedTrainer.Tests.Transport;
 
@@ -18,6 +19,9 @@ internal static class Http2Frames
         payload.CopyTo(frame.AsSpan(9));
         return frame;
     }
+
+    /// <summary>An HPACK string literal: its length (7-bit prefix, no Huffman coding), then its ASCII bytes.</summary>
+    public static byte[] HpackString(string text) => [(byte)text.Length, .. Encoding.ASCII.GetBytes(text)];
 
     /// <summary>The next frame on <paramref name="stream"/>; null when the stream ends before a frame header.</summary>
     public static async Task<ReceivedFrame?> ReadAsync(Stream stream, CancellationToken cancellationToken = default)

@@ -25,13 +25,13 @@ public sealed class LeanHttp2StreamTests
     public async Task Read_EveryFrameKindAServerMaySend_BodyHeadersAndTrailersArriveWhole()
     {
         byte[] ping = [1, 2, 3, 4, 5, 6, 7, 8];
-        byte[] trailerBlock = [0x10, .. Literal("x-trailer"), .. Literal("done")];
+        byte[] trailerBlock = [0x10, .. HpackString("x-trailer"), .. HpackString("done")];
         byte[] paddedTrailers = [2, 0, 0, 0, 0, 16, .. trailerBlock, 0, 0];
         await using var server = ScriptedServer.Start(
             Frame(Settings, 0, 0, [0, 3, 0, 0, 0, 100]),
             Frame(Ping, 0, 0, ping),
             Frame(Headers, 0, 1, [0x20, .. Status200]),
-            Frame(Continuation, EndHeaders, 1, [0x40, .. Literal("x-first"), .. Literal("one")]),
+            Frame(Continuation, EndHeaders, 1, [0x40, .. HpackString("x-first"), .. HpackString("one")]),
             Frame(WindowUpdate, 0, 0, [0, 0, 0, 100]),
             Frame(0xEE, 0, 1, [9, 9, 9, 9, 9]),
             Frame(Data, Padded, 1, [3, .. "hello "u8, 0, 0, 0]),
@@ -89,7 +89,7 @@ public sealed class LeanHttp2StreamTests
     [Fact]
     public async Task SendAsync_HuffmanCodedHeader_FailsNamingIt()
     {
-        await using var server = ScriptedServer.Start(Frame(Headers, EndHeaders, 1, [.. Status200, 0x00, .. Literal("x-h"), 0x83, 0xAA, 0xBB, 0xCC]));
+        await using var server = ScriptedServer.Start(Frame(Headers, EndHeaders, 1, [.. Status200, 0x00, .. HpackString("x-h"), 0x83, 0xAA, 0xBB, 0xCC]));
 
         using var client = new HttpClient(new LeanHttp2Handler(TimeSpan.FromSeconds(10)));
         HttpRequestException failure = await Assert.ThrowsAsync<HttpRequestException>(() => client.SendAsync(Request(server), HttpCompletionOption.ResponseHeadersRead));
@@ -135,7 +135,7 @@ public sealed class LeanHttp2StreamTests
         {
             frames.Add(Frame(Data, 0, 1, body.AsSpan(at, 1024 * 1024)));
         }
-        frames.Add(Frame(Headers, EndHeaders | EndStream, 1, [0x00, .. Literal("grpc-status"), .. Literal("0")]));
+        frames.Add(Frame(Headers, EndHeaders | EndStream, 1, [0x00, .. HpackString("grpc-status"), .. HpackString("0")]));
         await using var server = ScriptedServer.Start([.. frames]);
 
         using var client = new HttpClient(new LeanHttp2Handler(TimeSpan.FromSeconds(10)));
@@ -154,8 +154,6 @@ public sealed class LeanHttp2StreamTests
 
     private static HttpRequestMessage Request(ScriptedServer server) =>
         new(HttpMethod.Post, server.Address) { Content = new ByteArrayContent("payload"u8.ToArray()), Version = HttpVersion.Version20 };
-
-    private static byte[] Literal(string text) => [(byte)text.Length, .. Encoding.ASCII.GetBytes(text)];
 
     /// <summary>
     /// One connection on 127.0.0.1: reads the client's preface and request (up to the frame that ends stream 1),

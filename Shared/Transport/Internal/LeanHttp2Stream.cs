@@ -256,6 +256,8 @@ internal sealed class LeanHttp2Stream : Stream
                 {
                     throw new InvalidDataException("DATA before the response's headers");
                 }
+                // The whole frame, pad length and padding included, counts against the window.
+                int frameLength = length;
                 int padding = 0;
                 if ((flags & Padded) != 0)
                 {
@@ -270,7 +272,7 @@ internal sealed class LeanHttp2Stream : Stream
                 _dataLeft = length - padding;
                 _paddingLeft = padding;
                 _endAfterData = (flags & EndStream) != 0;
-                await AnnounceAsync(length + ((flags & Padded) != 0 ? 1 : 0), cancellationToken);
+                await AnnounceAsync(frameLength, cancellationToken);
                 break;
             case Headers:
                 ExpectStream(streamId, "HEADERS");
@@ -458,12 +460,7 @@ internal sealed class LeanHttp2Stream : Stream
     {
         bool whole = payload.Length <= InitialPeerFrameBytes;
         byte[] frame = new byte[FrameHeaderBytes + (whole ? payload.Length : 0)];
-        frame[0] = (byte)(payload.Length >> 16);
-        frame[1] = (byte)(payload.Length >> 8);
-        frame[2] = (byte)payload.Length;
-        frame[3] = Data;
-        frame[4] = flags;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), StreamId);
+        WriteFrameHeader(frame, payload.Length, Data, flags, StreamId);
         if (whole)
         {
             payload.Span.CopyTo(frame.AsSpan(FrameHeaderBytes));
@@ -688,13 +685,21 @@ internal sealed class LeanHttp2Stream : Stream
 
     private static void AppendFrame(List<byte> frames, byte type, byte flags, int streamId, ReadOnlySpan<byte> payload)
     {
-        frames.Add((byte)(payload.Length >> 16));
-        frames.Add((byte)(payload.Length >> 8));
-        frames.Add((byte)payload.Length);
-        frames.Add(type);
-        frames.Add(flags);
-        frames.AddRange(BigEndian(streamId));
+        Span<byte> header = stackalloc byte[FrameHeaderBytes];
+        WriteFrameHeader(header, payload.Length, type, flags, streamId);
+        frames.AddRange(header);
         frames.AddRange(payload);
+    }
+
+    // RFC 9113 4.1: length (24 bits), type, flags, stream id (31 bits).
+    private static void WriteFrameHeader(Span<byte> header, int length, byte type, byte flags, int streamId)
+    {
+        header[0] = (byte)(length >> 16);
+        header[1] = (byte)(length >> 8);
+        header[2] = (byte)length;
+        header[3] = type;
+        header[4] = flags;
+        BinaryPrimitives.WriteInt32BigEndian(header[5..], streamId);
     }
 
     private static byte[] BigEndian(int value)
