@@ -20,7 +20,9 @@ namespace DistributedTrainer.Bench;
 ///   warm-up step's end to the last step's end), the rule DDP's figure is timed by;
 /// - DDP: Bench/pytorch_ddp.py, W processes x 1 thread on gloo, each rank its share of the same global batch, timed
 ///   over an epoch's number of steps after <see cref="WarmupSteps"/> warm-up steps (its data loading and process group
-///   set-up before them).
+///   set-up before them). One thread means torch's threads and OpenBLAS's pool; a second DDP figure leaves OpenBLAS its
+///   own pool of one thread per core (Debian's default, which torch.set_num_threads does not bound), so each rank's
+///   GEMMs may use every core. The ratios are against the first, the configuration the cluster runs.
 /// Each row measures the cluster first, then DDP, so both see about the same load; a figure is the best of the rounds.
 /// `--micro-shard N` sets the cluster's micro_shard_size (a job setting, default the spec's: 32); `--micro-shard
 /// per-worker` sets it to the batch over the workers, so that each worker computes its share in one pass, as a DDP rank
@@ -62,17 +64,18 @@ internal static class ClusterBenchmark
         try
         {
             Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {DefaultSpec}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; " +
-                $"cluster: trainctl local ({trainctl}), W workers x 1 thread, one epoch, micro_shard_size {microShard ?? "the spec's"}; DDP: gloo, W processes x 1 thread; best of {rounds} round(s).");
+                $"cluster: trainctl local ({trainctl}), W workers x 1 thread, one epoch, micro_shard_size {microShard ?? "the spec's"}; DDP: gloo, W processes x 1 thread (torch's and OpenBLAS's), and again with OpenBLAS's own pool; best of {rounds} round(s).");
             Console.WriteLine();
             Console.WriteLine($"| Workers | Batch | Steps | Cluster samples/s, epoch | Cluster samples/s, after {WarmupSteps} steps | DDP samples/s, after {WarmupSteps} steps | " +
-                "Epoch / DDP | Steady / DDP | Load average after |");
-            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+                "DDP with OpenBLAS's pool | Epoch / DDP | Steady / DDP | Steady / DDP with pool | Load average after |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
             foreach (var (workers, batch) in workerCounts.SelectMany(workers => Batches.Select(batch => (workers, batch))))
             {
                 int steps = Trainer.StepsPerEpoch(job.Data.Train.Count, batch);
                 double epoch = 0;
                 double steady = 0;
                 double ddp = 0;
+                double ddpWithPool = 0;
                 string? clusterFailure = null;
                 for (int round = 0; round < rounds; round++)
                 {
@@ -86,13 +89,16 @@ internal static class ClusterBenchmark
                     epoch = Math.Max(epoch, run.Epoch);
                     steady = Math.Max(steady, run.Steady);
                     clusterFailure ??= run.Failure;
-                    ddp = Math.Max(ddp, RunDdp(script, workers, batch, steps));
+                    ddp = Math.Max(ddp, RunDdp(script, workers, batch, steps, blasPool: false));
+                    ddpWithPool = Math.Max(ddpWithPool, RunDdp(script, workers, batch, steps, blasPool: true));
                 }
                 string epochText = epoch > 0 ? $"{epoch:0}" : $"failed: {clusterFailure}";
                 string steadyText = steady > 0 ? $"{steady:0}" : "n/a";
                 string epochRatio = epoch > 0 ? $"{epoch / ddp:0.00}" : "n/a";
                 string steadyRatio = steady > 0 ? $"{steady / ddp:0.00}" : "n/a";
-                Console.WriteLine($"| {workers} | {batch} | {steps} | {epochText} | {steadyText} | {ddp:0} | {epochRatio} | {steadyRatio} | {LoadAverage()} |");
+                string poolRatio = steady > 0 ? $"{steady / ddpWithPool:0.00}" : "n/a";
+                Console.WriteLine($"| {workers} | {batch} | {steps} | {epochText} | {steadyText} | {ddp:0} | {ddpWithPool:0} | {epochRatio} | {steadyRatio} | " +
+                    $"{poolRatio} | {LoadAverage()} |");
             }
             Console.WriteLine();
             return 0;
@@ -153,11 +159,14 @@ internal static class ClusterBenchmark
         return (ends.Count - WarmupSteps) * (double)batch / (nanoseconds / 1e9);
     }
 
-    /// <summary>Best global samples/s of DDP over <paramref name="steps"/> steps of <paramref name="batch"/> samples.</summary>
-    private static double RunDdp(string script, int workers, int batch, int steps)
+    /// <summary>
+    /// Best global samples/s of DDP over <paramref name="steps"/> steps of <paramref name="batch"/> samples; with
+    /// <paramref name="blasPool"/>, OpenBLAS keeps its own pool of threads in each rank.
+    /// </summary>
+    private static double RunDdp(string script, int workers, int batch, int steps, bool blasPool)
     {
         var (exitCode, stdout, stderr) = Execute(Python, [script, "--ranks", Text(workers), "--batch", Text(batch), "--steps", Text(steps),
-            "--warmup", Text(WarmupSteps), "--rounds", "1"]);
+            "--warmup", Text(WarmupSteps), "--rounds", "1", .. blasPool ? ["--blas-pool"] : Array.Empty<string>()]);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"{Python} {script} exited with code {exitCode}: {stderr}");

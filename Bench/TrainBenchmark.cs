@@ -26,9 +26,9 @@ internal static class TrainBenchmark
     private static readonly TorchSetting[] s_torchSettings =
     [
         new("default", 0, false),
-        new("set_num_threads(2)", 2, false),
-        new("set_num_threads(2), OMP_WAIT_POLICY=PASSIVE", 2, true),
-        new("set_num_threads(1)", 1, false),
+        new("2 threads", 2, false),
+        new("2 threads, OMP_WAIT_POLICY=PASSIVE", 2, true),
+        new("1 thread", 1, false),
     ];
 
     public static int Run(string[] args)
@@ -85,7 +85,7 @@ internal static class TrainBenchmark
             // Each PyTorch figure is taken right after the C# figures of its row, so both see about the same load.
             Console.WriteLine($"Against PyTorch, micro-shards of the default size {MicroShards.DefaultSize}; each row measured C# first, then PyTorch:");
             Console.WriteLine();
-            Console.WriteLine("| Batch | PyTorch setting | PyTorch threads | PyTorch samples/s | C# 1 thread samples/s | C# 2 threads samples/s | " +
+            Console.WriteLine("| Batch | PyTorch setting | PyTorch threads, OpenBLAS threads | PyTorch samples/s | C# 1 thread samples/s | C# 2 threads samples/s | " +
                 "C# 1 thread / PyTorch | C# 2 threads / PyTorch |");
             Console.WriteLine("|---:|---|---:|---:|---:|---:|---:|---:|");
             foreach (int batch in new[] { 128, 512 })
@@ -96,7 +96,7 @@ internal static class TrainBenchmark
                     var result = RunTorch(script, setting, "--model", TorchModel(job.Spec), "--mode", "throughput", "--batch", Text(batch), "--steps",
                         Text(Math.Max(20, steps * 128 / batch)), "--rounds", Text(rounds));
                     double theirs = result.GetProperty("samples_per_second").GetDouble();
-                    Console.WriteLine($"| {batch} | {setting.Name} | {result.GetProperty("threads").GetInt32()} | {theirs:0} | " +
+                    Console.WriteLine($"| {batch} | {setting.Name} | {result.GetProperty("threads").GetInt32()}, {BlasThreads(result)} | {theirs:0} | " +
                         $"{ours[0].SamplesPerSecond:0} | {ours[1].SamplesPerSecond:0} | {ours[0].SamplesPerSecond / theirs:0.00} | " +
                         $"{ours[1].SamplesPerSecond / theirs:0.00} |");
                 }
@@ -207,6 +207,10 @@ internal static class TrainBenchmark
         string last = output.TrimEnd().Split('\n')[^1];
         return JsonDocument.Parse(last).RootElement.Clone();
     }
+
+    // "n/a" where torch does not use OpenBLAS (pytorch_mlp.py reports null then).
+    private static string BlasThreads(JsonElement result) =>
+        result.TryGetProperty("blas_threads", out var threads) && threads.ValueKind == JsonValueKind.Number ? Text(threads.GetInt32()) : "n/a";
 
     private static string Text(double value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -12,10 +12,12 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
+import torch_threads
+
 
 def run(rank, world_size, port, plan):
     # One compute thread per process, as each C# peer's all-reduce runs on one thread at a time.
-    torch.set_num_threads(1)
+    torch_threads.limit(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
     for size_bytes, iterations in plan:
         tensor = torch.ones(size_bytes // 8, dtype=torch.int64)

@@ -7,6 +7,8 @@ import time
 
 import torch
 
+import torch_threads
+
 BATCH = 128
 # (in channels, side, out channels, kernel, padding): examples/fashion-mnist-lenet5.yaml's conv1 and conv2.
 LAYERS = [(1, 28, 6, 5, 2), (6, 14, 16, 5, 0)]
@@ -34,7 +36,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=0.002)
     parser.add_argument("--rounds", type=int, default=150)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    torch_threads.limit(args.threads)
     torch.manual_seed(0)
     rows = []
     with torch.no_grad():

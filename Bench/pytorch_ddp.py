@@ -1,6 +1,7 @@
 """PyTorch DistributedDataParallel side of `Bench -- cluster`: the reference MLP 784-256-128-10 (ReLU, softmax
 cross-entropy, Adam 1e-3, as in pytorch_mlp.py) on Fashion-MNIST, trained by RANKS processes on gloo over loopback,
-one compute thread each (torch.set_num_threads(1)). Every step takes the next --batch samples of one shared
+one compute thread each (torch_threads.limit(1): torch's threads and OpenBLAS's pool; --blas-pool leaves OpenBLAS its
+own pool of one thread per core, as earlier versions of this script did). Every step takes the next --batch samples of one shared
 permutation (the global batch) and gives each rank its contiguous share; DDP averages the gradients.
 
 Times --steps steps after --warmup steps, --rounds times, between barriers, and prints on its last line one JSON
@@ -21,10 +22,14 @@ from torch.nn.parallel import DistributedDataParallel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pytorch_mlp  # noqa: E402  (the same data reader and model as the single-process benchmark)
+import torch_threads  # noqa: E402
 
 
 def run(rank, args, port):
-    torch.set_num_threads(1)
+    if args.blas_pool:
+        torch.set_num_threads(1)
+    else:
+        torch_threads.limit(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=args.ranks)
     (x, y), _ = pytorch_mlp.load(args.data)
     model, _, loss_fn = pytorch_mlp.build(args.seed)
@@ -60,7 +65,7 @@ def run(rank, args, port):
         best = max(best, args.steps * args.batch / (time.perf_counter() - start))
     if rank == 0:
         print(json.dumps({"samples_per_second": best, "ranks": args.ranks, "threads": torch.get_num_threads(),
-                          "torch": torch.__version__}), flush=True)
+                          "blas_threads": torch_threads.blas_threads(), "torch": torch.__version__}), flush=True)
     dist.destroy_process_group()
 
 
@@ -79,6 +84,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--blas-pool", action="store_true",
+                        help="leave OpenBLAS its own pool of one thread per core (the GEMMs of each rank then use every core)")
     args = parser.parse_args()
     if args.batch < args.ranks:
         parser.error(f"--batch {args.batch} must be at least --ranks {args.ranks}")

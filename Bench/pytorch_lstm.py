@@ -1,7 +1,7 @@
 """PyTorch reference for the row-sequential LSTM (examples/fashion-mnist-lstm.yaml): nn.LSTM(28, 128,
 batch_first) over 28 rows, the final hidden state into Linear(128, 10), softmax cross-entropy, Adam, batch 128
 of random images (throughput does not depend on the pixels). Prints the best training samples/s of 3 rounds of
-40 steps for torch.set_num_threads(1) and (2).
+40 steps for 1 and 2 threads (torch_threads.limit: torch's threads and OpenBLAS's pool).
 
     /usr/bin/python3 Bench/pytorch_lstm.py            # OMP_WAIT_POLICY=PASSIVE in the environment helps 2 threads
 """
@@ -10,9 +10,11 @@ import time
 
 import torch
 
+import torch_threads
+
 
 def measure(threads, rounds=3, steps=40, batch=128):
-    torch.set_num_threads(threads)
+    torch_threads.limit(threads)
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(28, 128, batch_first=True)
     head = torch.nn.Linear(128, 10)
@@ -39,4 +41,4 @@ def measure(threads, rounds=3, steps=40, batch=128):
 
 if __name__ == "__main__":
     for threads in (1, 2):
-        print(f"set_num_threads({threads}): {measure(threads):.0f} samples/s")
+        print(f"{threads} thread(s): {measure(threads):.0f} samples/s")

@@ -8,7 +8,8 @@ Modes:
   accuracy:   trains epoch by epoch until the test accuracy reaches --target (or --max-epochs) and reports the
               training seconds (evaluation excluded) spent until then
 
-Thread settings are the caller's: --threads N calls torch.set_num_threads(N) (0 keeps torch's default);
+Thread settings are the caller's: --threads N bounds both torch's threads and OpenBLAS's pool to N
+(torch_threads.limit); 0 keeps the defaults (one torch thread here, and OpenBLAS's pool of one thread per core).
 OMP_WAIT_POLICY and friends come from the environment. --device cuda[:N] trains on that GPU (data, model and optimizer
 state on the device; each timed round ends with torch.cuda.synchronize()); the default is cpu.
 """
@@ -22,6 +23,8 @@ import time
 import numpy as np
 import torch
 from torch import nn
+
+import torch_threads
 
 
 def read_idx(path):
@@ -131,10 +134,10 @@ def main():
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     if args.threads > 0:
-        torch.set_num_threads(args.threads)
+        torch_threads.limit(args.threads)
     train, test = load(args.data)
     result = throughput(args, train) if args.mode == "throughput" else accuracy(args, train, test)
-    result.update({"threads": torch.get_num_threads(), "torch": torch.__version__})
+    result.update({"threads": torch.get_num_threads(), "blas_threads": torch_threads.blas_threads(), "torch": torch.__version__})
     print(json.dumps(result))
 
 
