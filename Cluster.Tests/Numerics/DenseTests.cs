@@ -44,6 +44,35 @@ public class DenseTests
     }
 
     [Fact]
+    public void Forward_SameParameterVersion_KeepsThePackedWeightAndANewOneRepacks()
+    {
+        using var kept = SingleDense(40, 37, 3);
+        using var plain = SingleDense(40, 37, 3);
+        float[] input = GradientCheck.RandomValues(120, 6);
+        var context = GradientCheck.Training(3);
+        context.ParameterVersion = 7;
+
+        float[] first = kept.Forward(context, input, 3).ToArray();
+        // Bitwise the unpacked product, and again with the weight kept from the first pass.
+        Assert.Equal(plain.Forward(GradientCheck.Training(3), input, 3).ToArray(), first);
+        Assert.Equal(first, kept.Forward(context, input, 3).ToArray());
+        // New parameters under a new version: the packed weight is made again from them.
+        foreach (var model in new[] { kept, plain })
+        {
+            var weight = model.Store.ValuesOf(model.Store.Parameters[0]);
+            for (int i = 0; i < weight.Length; i++)
+            {
+                weight[i] = -0.5f * weight[i] + 0.01f * i;
+            }
+        }
+        context.ParameterVersion = 8;
+        float[] changed = kept.Forward(context, input, 3).ToArray();
+
+        Assert.NotEqual(first, changed);
+        Assert.Equal(plain.Forward(GradientCheck.Training(3), input, 3).ToArray(), changed);
+    }
+
+    [Fact]
     public void Forward_DropConnectEvaluation_UsesPlainWeights()
     {
         using var plain = SingleDense(5, 4, 3);

@@ -60,10 +60,11 @@ public sealed class GradientEngine : IDisposable
     /// <summary>
     /// Forward and backward over the samples of one micro-shard at optimizer step <paramref name="step"/>;
     /// adds the gradient sum into <paramref name="gradients"/> and the sample-weighted state change into
-    /// <paramref name="bufferChanges"/>.
+    /// <paramref name="bufferChanges"/>. <paramref name="parameterVersion"/> is <see cref="StepContext.ParameterVersion"/>:
+    /// shards computed with one nonzero version promise the same parameters (0 promises nothing).
     /// </summary>
     public ShardResult Compute(long step, ReadOnlySpan<int> sampleIds, FixedPointAccumulator gradients,
-        FixedPointAccumulator bufferChanges)
+        FixedPointAccumulator bufferChanges, long parameterVersion = 0)
     {
         int rows = sampleIds.Length;
         if (rows == 0 || rows > MaxShard)
@@ -84,7 +85,7 @@ public sealed class GradientEngine : IDisposable
             _data.GatherTargets(features, targets, sampleIds);
         }
 
-        PrepareContext(step, sampleIds);
+        PrepareContext(step, sampleIds, parameterVersion);
         var buffers = _model.Store.BufferValues;
         buffers.CopyTo(_buffersBefore);
 
@@ -112,7 +113,7 @@ public sealed class GradientEngine : IDisposable
         return new ShardResult(lossSum, correct, rows);
     }
 
-    private void PrepareContext(long step, ReadOnlySpan<int> sampleIds)
+    private void PrepareContext(long step, ReadOnlySpan<int> sampleIds, long parameterVersion)
     {
         for (int i = 0; i < sampleIds.Length; i++)
         {
@@ -120,6 +121,7 @@ public sealed class GradientEngine : IDisposable
         }
         _context.Seed = _seed;
         _context.Step = step;
+        _context.ParameterVersion = parameterVersion;
     }
 
     public void Dispose()

@@ -36,6 +36,9 @@ public sealed class MicroShardRunner : IShardRunner
     private int[] _shardStarts = [];
     private int[] _shardLengths = [];
     private long _step;
+    // Each call's parameters, for the engines' passes (StepContext.ParameterVersion): nothing changes them during a call.
+    private static long s_parameterVersions;
+    private long _parameterVersion;
     private int _shards;
     private int _nextShard;
     private int _members;
@@ -169,6 +172,7 @@ public sealed class MicroShardRunner : IShardRunner
 
     private void Run(long step, int shards, FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges)
     {
+        _parameterVersion = Interlocked.Increment(ref s_parameterVersions);
         int members = Math.Min(_engines.Length, shards);
         _firstNonFiniteShard = int.MaxValue;
         if (members <= 1)
@@ -176,7 +180,7 @@ public sealed class MicroShardRunner : IShardRunner
             bool finite = gradients.IsFinite && bufferChanges.IsFinite;
             for (int shard = 0; shard < shards; shard++)
             {
-                _results[shard] = _engines[0].Compute(step, ShardIds(shard), gradients, bufferChanges);
+                _results[shard] = _engines[0].Compute(step, ShardIds(shard), gradients, bufferChanges, _parameterVersion);
                 if (finite && !(gradients.IsFinite && bufferChanges.IsFinite))
                 {
                     finite = false;
@@ -241,7 +245,7 @@ public sealed class MicroShardRunner : IShardRunner
             bool finite = gradients.IsFinite && buffers.IsFinite;
             while ((shard = Interlocked.Increment(ref _nextShard) - 1) < _shards)
             {
-                _results[shard] = _engines[member].Compute(_step, ShardIds(shard), gradients, buffers);
+                _results[shard] = _engines[member].Compute(_step, ShardIds(shard), gradients, buffers, _parameterVersion);
                 if (finite && !(gradients.IsFinite && buffers.IsFinite))
                 {
                     // Each member takes shards in increasing order, so its first offender is its lowest.

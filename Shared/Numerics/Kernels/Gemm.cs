@@ -20,6 +20,48 @@ public static class Gemm
         bool transposeA = false, bool transposeB = false, bool accumulate = false) =>
         Multiply(GemmInstructionSets.Best, ComputeThreads.ForCurrentThread, c, a, b, m, n, k, transposeA, transposeB, accumulate);
 
+    /// <summary>
+    /// c (M, N) = op(a) (M, K) · op(b) (K, N), or c += ... when <paramref name="accumulate"/>, with op(b) packed
+    /// beforehand (<see cref="GemmPackedB.Pack"/>, which gives N and K): bitwise the result of the call with b itself.
+    /// </summary>
+    public static void Multiply(Span<float> c, ReadOnlySpan<float> a, GemmPackedB b, int m, bool transposeA = false,
+        bool accumulate = false) =>
+        Multiply(ComputeThreads.ForCurrentThread, c, a, b, m, transposeA, accumulate);
+
+    /// <summary>As the public overload with a packed b, with the thread count given (tests pin it).</summary>
+    internal static unsafe void Multiply(int threads, Span<float> c, ReadOnlySpan<float> a, GemmPackedB b, int m,
+        bool transposeA = false, bool accumulate = false)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        if (b.K == 0)
+        {
+            throw new InvalidOperationException("Invalid b: nothing is packed in it yet (GemmPackedB.Pack first)");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        int n = b.N, k = b.K;
+        long mn = (long)m * n, mk = (long)m * k;
+        if (c.Length < mn || a.Length < mk)
+        {
+            throw new ArgumentException(
+                $"Invalid spans for Gemm({m}x{n}x{k}) with a packed b: c[{c.Length}], a[{a.Length}] (need at least c[{mn}], a[{mk}])");
+        }
+        c = c[..(int)mn];
+        a = a[..(int)mk];
+        if (c.Overlaps(a))
+        {
+            throw new ArgumentException($"Invalid c for Gemm({m}x{n}x{k}): it overlaps a (the output must not alias an input)", nameof(c));
+        }
+        if (mn == 0)
+        {
+            return;
+        }
+        fixed (float* cp = c, ap = a)
+        {
+            GemmJob.Execute(new GemmOperands(cp, ap, null, m, n, k, transposeA, transposeB: false, accumulate, b.Panels), b.Set, threads);
+        }
+    }
+
     /// <summary>As the public overload, with the instruction set and thread count given (tests pin both).</summary>
     internal static unsafe void Multiply(GemmInstructionSet set, int threads, Span<float> c, ReadOnlySpan<float> a,
         ReadOnlySpan<float> b, int m, int n, int k, bool transposeA = false, bool transposeB = false,

@@ -56,12 +56,18 @@ internal sealed unsafe class GemmJob
     private void Plan(int threads)
     {
         int mr = MicroTileRows(_set), nr = MicroTileColumns(_set);
-        bool skinny = _op.N <= GemmSkinnyKernels.Nr && _set >= GemmInstructionSet.Vector256
-            && _op.K <= int.MaxValue / GemmSkinnyKernels.Nr;
+        bool skinny = IsSkinny(_op.N, _op.K, _set);
         if (skinny)
         {
-            _skinnyB = GemmWorkspace.Current.SkinnyB(_op.K * GemmSkinnyKernels.Nr);
-            GemmSkinnyDriver.PackB(_op, _skinnyB);
+            if (_op.PackedB != null)
+            {
+                _skinnyB = _op.PackedB;
+            }
+            else
+            {
+                _skinnyB = GemmWorkspace.Current.SkinnyB(_op.K * GemmSkinnyKernels.Nr);
+                GemmSkinnyDriver.PackB(_op, _skinnyB);
+            }
             mr = _set == GemmInstructionSet.Vector512 ? GemmSkinnyKernel512.Mr : GemmSkinnyKernel256.Mr;
         }
         int rowTiles = (_op.M + mr - 1) / mr, columnTiles = (_op.N + nr - 1) / nr;
@@ -112,6 +118,10 @@ internal sealed unsafe class GemmJob
         }
     }
 
+    /// <summary>Whether a product with <paramref name="n"/> columns and depth <paramref name="k"/> takes the skinny path.</summary>
+    internal static bool IsSkinny(int n, int k, GemmInstructionSet set) =>
+        n <= GemmSkinnyKernels.Nr && set >= GemmInstructionSet.Vector256 && k <= int.MaxValue / GemmSkinnyKernels.Nr;
+
     private static int MicroTileRows(GemmInstructionSet set) => set switch
     {
         GemmInstructionSet.Vector512 => GemmMicroKernel512.Mr,
@@ -120,7 +130,7 @@ internal sealed unsafe class GemmJob
         _ => GemmMicroKernelScalar.Mr,
     };
 
-    private static int MicroTileColumns(GemmInstructionSet set) => set switch
+    internal static int MicroTileColumns(GemmInstructionSet set) => set switch
     {
         GemmInstructionSet.Vector512 => GemmMicroKernel512.Nr,
         GemmInstructionSet.Vector256 => GemmMicroKernel256.Nr,

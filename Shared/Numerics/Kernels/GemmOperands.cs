@@ -3,12 +3,13 @@ namespace DistributedTrainer.Numerics.Kernels;
 /// <summary>
 /// One GEMM call as pointers and strides: element (i, p) of op(A) is at A[i * ALane + p * AStep] and element
 /// (p, j) of op(B) at B[j * BLane + p * BStep], whichever way each operand is stored; C is (M, N) row-major.
-/// The pointers are pinned by the caller for the whole call.
+/// The pointers are pinned by the caller for the whole call. With <see cref="PackedB"/>, op(B) comes packed
+/// (<see cref="GemmPackedB"/>) and B is not read.
 /// </summary>
 internal readonly unsafe struct GemmOperands
 {
     public GemmOperands(float* c, float* a, float* b, int m, int n, int k, bool transposeA, bool transposeB,
-        bool accumulate)
+        bool accumulate, float* packedB = null)
     {
         C = c;
         A = a;
@@ -22,6 +23,7 @@ internal readonly unsafe struct GemmOperands
         BLane = transposeB ? k : 1;
         BStep = transposeB ? 1 : n;
         Accumulate = accumulate;
+        PackedB = packedB;
     }
 
     public float* C { get; }
@@ -29,6 +31,9 @@ internal readonly unsafe struct GemmOperands
     public float* A { get; }
 
     public float* B { get; }
+
+    /// <summary>op(B) packed whole in the layout of <see cref="GemmPackedB"/>, or null when B is packed per call.</summary>
+    public float* PackedB { get; }
 
     public int M { get; }
 

@@ -21,7 +21,10 @@ internal static unsafe class GemmPackedDriver
         int mcMax = Math.Min(blocking.Mc, RoundUp(i1 - i0, mr));
         GemmWorkspace workspace = GemmWorkspace.Current;
         float* packedA = workspace.PackedA(mcMax * blocking.Kc);
-        float* packedB = workspace.PackedB(ncMax * blocking.Kc);
+        // A B packed whole beforehand (GemmPackedB) holds every panel with all of K: the panel of column j's k block
+        // from p starts at j * K + p * nr.
+        bool prepacked = op.PackedB != null;
+        float* packedB = prepacked ? null : workspace.PackedB(ncMax * blocking.Kc);
         float* tile = stackalloc float[mr * nr];
         nint ldc = op.N;
         for (int jc = j0; jc < j1; jc += ncMax)
@@ -32,7 +35,10 @@ internal static unsafe class GemmPackedDriver
                 int kc = Math.Min(blocking.Kc, op.K - pc);
                 // The first k block writes C (or adds to it when accumulating); later blocks add their part.
                 bool add = op.Accumulate || pc > 0;
-                GemmPacking.Pack(packedB, op.B + (jc * op.BLane) + (pc * op.BStep), op.BLane, op.BStep, nc, kc, nr);
+                if (!prepacked)
+                {
+                    GemmPacking.Pack(packedB, op.B + (jc * op.BLane) + (pc * op.BStep), op.BLane, op.BStep, nc, kc, nr);
+                }
                 for (int ic = i0; ic < i1; ic += mcMax)
                 {
                     int mc = Math.Min(mcMax, i1 - ic);
@@ -41,7 +47,7 @@ internal static unsafe class GemmPackedDriver
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int cols = Math.Min(nr, nc - jr);
-                        float* bPanel = packedB + (jr * kc);
+                        float* bPanel = prepacked ? op.PackedB + ((long)(jc + jr) * op.K) + (pc * nr) : packedB + (jr * kc);
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int rows = Math.Min(mr, mc - ir);

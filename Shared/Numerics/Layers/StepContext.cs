@@ -17,4 +17,12 @@ public sealed class StepContext
 
     /// <summary>Global sample id of each row of the current batch (its index in the training set).</summary>
     public long[] SampleIds { get; set; } = [];
+
+    /// <summary>
+    /// A number its setter promises to change whenever the parameters may have changed since the last pass, so that
+    /// a layer may keep what it derives from its parameters alone (a weight packed for the GEMM) while the number
+    /// stays the same: the micro-shards of one step share their parameters. 0, the default, promises nothing, and
+    /// nothing is kept.
+    /// </summary>
+    public long ParameterVersion { get; set; }
 }
