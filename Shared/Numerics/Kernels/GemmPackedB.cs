@@ -9,7 +9,8 @@ namespace DistributedTrainer.Numerics.Kernels;
 /// <remarks>
 /// The layout is the one the kernels read: column panels of the micro-tile's width, each with all of K
 /// (<see cref="GemmPacking.Pack"/> over the whole matrix), so that the k block starting at p of the panel holding
-/// column j starts at j * K + p * width. For C of at most 16 columns it is the skinny path's (K, 16).
+/// column j starts at j * K + p * width. Where the product takes the skinny path (at most 16 columns, on 256-bit
+/// vectors or wider) it is that path's (K, 16).
 /// </remarks>
 public sealed unsafe class GemmPackedB : IDisposable
 {
@@ -23,9 +24,6 @@ public sealed unsafe class GemmPackedB : IDisposable
 
     /// <summary>The instruction set whose kernels it is packed for.</summary>
     internal GemmInstructionSet Set { get; private set; }
-
-    /// <summary>Whether it is packed for the skinny path (C of at most 16 columns).</summary>
-    internal bool Skinny { get; private set; }
 
     /// <summary>The packed panels; valid after <see cref="Pack"/>.</summary>
     internal float* Panels => _buffer!.Pointer;
@@ -64,7 +62,7 @@ public sealed unsafe class GemmPackedB : IDisposable
             _buffer?.Dispose();
             _buffer = new AlignedBuffer((int)length);
         }
-        (N, K, Set, Skinny) = (n, k, set, skinny);
+        (N, K, Set) = (n, k, set);
         fixed (float* source = b)
         {
             // Element (p, j) of op(B) is at b[j * lane + p * step], the strides GemmOperands gives the unpacked call.

@@ -30,7 +30,7 @@ public sealed class Dense : Layer
     // The key of the mask in _maskScale; every micro-batch of a step reuses it instead of redrawing.
     private (ulong Seed, long Step, int Layer)? _maskKey;
     // The weight packed for the forward GEMM, kept while StepContext.ParameterVersion says the parameters are the same
-    // (the micro-shards of a step): packing the transposed weight is about a tenth of a 32-row forward pass.
+    // (the micro-shards of a step): packing the transposed weight for every 32-row shard was 8 % of its compute.
     private readonly GemmPackedB _packedWeight = new();
     private long _packedVersion;
 
