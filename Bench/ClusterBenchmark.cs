@@ -12,7 +12,7 @@ namespace DistributedTrainer.Bench;
 /// <summary>
 /// Training samples/s of the local cluster against PyTorch DistributedDataParallel, side by side in one run, on the
 /// reference MLP (examples/fashion-mnist-mlp.yaml) at batch 128 and 512, with 2 and 3 workers (`--workers 2,3`):
-/// - the cluster: `trainctl local SPEC --workers W --threads-per-worker 1 --epochs 1 --json --out DIR` (a coordinator
+/// - the cluster: `trainctl local SPEC --workers W --threads-per-worker T --epochs 1 --json --out DIR` (a coordinator
 ///   and W worker processes on loopback), two figures: the job's own train_samples_per_second over the epoch
 ///   (evaluation, process start and worker registration excluded; the workers' data loading and ring set-up, which
 ///   the job's first step waits for, and the first steps' JIT warm-up included), and the steady figure: the steps after
@@ -24,6 +24,8 @@ namespace DistributedTrainer.Bench;
 ///   own pool of one thread per core (Debian's default, which torch.set_num_threads does not bound), so each rank's
 ///   GEMMs may use every core. The ratios are against the first, the configuration the cluster runs.
 /// Each row measures the cluster first, then DDP, so both see about the same load; a figure is the best of the rounds.
+/// `--threads-per-worker T` (default 1, the issue's comparison) gives each worker T kernel threads: with 2, a worker
+/// computes on both cores while its partner waits, as a DDP rank's OpenBLAS pool does.
 /// `--micro-shard N` sets the cluster's micro_shard_size (a job setting, default the spec's: 32); `--micro-shard
 /// per-worker` sets it to the batch over the workers, so that each worker computes its share in one pass, as a DDP rank
 /// does.
@@ -51,6 +53,12 @@ internal static class ClusterBenchmark
             Console.Error.WriteLine($"--micro-shard: '{microShard}' is neither a positive number of samples nor '{PerWorker}'");
             return 2;
         }
+        string threadsOption = Option(args, "--threads-per-worker") ?? "1";
+        if (!(int.TryParse(threadsOption, NumberStyles.None, CultureInfo.InvariantCulture, out int threadsPerWorker) && threadsPerWorker > 0))
+        {
+            Console.Error.WriteLine($"--threads-per-worker: '{threadsOption}' is not a positive number of threads");
+            return 2;
+        }
         int rounds = quick ? 1 : 2;
         string trainctl = Option(args, "--trainctl") is { } given ? Path.GetFullPath(given) : LocateTrainctl();
         if (!File.Exists(trainctl))
@@ -64,7 +72,7 @@ internal static class ClusterBenchmark
         try
         {
             Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {DefaultSpec}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; " +
-                $"cluster: trainctl local ({trainctl}), W workers x 1 thread, one epoch, micro_shard_size {microShard ?? "the spec's"}; DDP: gloo, W processes x 1 thread (torch's and OpenBLAS's), and again with OpenBLAS's own pool; best of {rounds} round(s).");
+                $"cluster: trainctl local ({trainctl}), W workers x {threadsPerWorker} thread(s), one epoch, micro_shard_size {microShard ?? "the spec's"}; DDP: gloo, W processes x 1 thread (torch's and OpenBLAS's), and again with OpenBLAS's own pool; best of {rounds} round(s).");
             Console.WriteLine();
             Console.WriteLine($"| Workers | Batch | Steps | Cluster samples/s, epoch | Cluster samples/s, after {WarmupSteps} steps | DDP samples/s, after {WarmupSteps} steps | " +
                 "DDP with OpenBLAS's pool | Epoch / DDP | Steady / DDP | Steady / DDP with pool | Load average after |");
@@ -79,7 +87,7 @@ internal static class ClusterBenchmark
                 string? clusterFailure = null;
                 for (int round = 0; round < rounds; round++)
                 {
-                    var run = RunCluster(trainctl, job.Spec, workers, batch, microShard switch
+                    var run = RunCluster(trainctl, job.Spec, workers, threadsPerWorker, batch, microShard switch
                         {
                             null => job.Spec.MicroShardSize,
                             PerWorker => batch / workers,
@@ -112,10 +120,12 @@ internal static class ClusterBenchmark
     private const string PerWorker = "per-worker";
 
     /// <summary>
-    /// One epoch of the spec at <paramref name="batch"/> on `trainctl local` with <paramref name="workers"/> workers: its samples/s
+    /// One epoch of the spec at <paramref name="batch"/> on `trainctl local` with <paramref name="workers"/> workers of
+    /// <paramref name="threadsPerWorker"/> kernel threads: its samples/s
     /// over the epoch and after the warm-up steps, or zeros and why it failed.
     /// </summary>
-    private static (double Epoch, double Steady, string? Failure) RunCluster(string trainctl, JobSpec reference, int workers, int batch, int microShardSize, string directory)
+    private static (double Epoch, double Steady, string? Failure) RunCluster(string trainctl, JobSpec reference, int workers, int threadsPerWorker, int batch,
+        int microShardSize, string directory)
     {
         Directory.CreateDirectory(directory);
         var spec = reference.Clone();
@@ -124,7 +134,7 @@ internal static class ClusterBenchmark
         spec.Epochs = 1;
         string specPath = Path.Combine(directory, "spec.json");
         File.WriteAllText(specPath, JsonFormatter.Default.Format(spec));
-        var (exitCode, stdout, stderr) = Execute("dotnet", [trainctl, "local", specPath, "--workers", Text(workers), "--threads-per-worker", "1",
+        var (exitCode, stdout, stderr) = Execute("dotnet", [trainctl, "local", specPath, "--workers", Text(workers), "--threads-per-worker", Text(threadsPerWorker),
             "--json", "--out", Path.Combine(directory, "out")]);
         if (exitCode != 0)
         {
