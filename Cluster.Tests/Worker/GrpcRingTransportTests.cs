@@ -127,6 +127,24 @@ public sealed class GrpcRingTransportTests
         await Assert.ThrowsAsync<RingException>(() => rank0);
     }
 
+    [Fact]
+    public async Task ReceiveAsync_AChunkFromASenderNobodyHereWrote_HandsItsPieceToTheReader()
+    {
+        byte[] payload = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+        var chunk = new RingChunk { JobId = "j-2", Step = 7, Phase = RingPhase.AllGather, Round = 1, ChunkIndex = 2, Offset = 5, FromRank = 0, Payload = ByteString.CopyFrom(payload) };
+        var sender = new ForeignSender(chunk);
+        await using var server = await LoopbackGrpcServer.StartAsync(services => services.AddSingleton(sender), app => app.MapGrpcService<ForeignSender>());
+        using var channel = GrpcChannels.Create(server.Address);
+        await using var transport = GrpcRingTransport.Open(new CollectiveService(), channel, "j-2", rank: 1, size: 2);
+        var reader = new RecordingPieceReader();
+
+        await transport.ReceiveAsync(reader, CancellationToken.None);
+
+        var piece = Assert.Single(reader.Pieces);
+        Assert.Equal(new RingPieceHeader(7, CollectivePhase.AllGather, 1, 2, 5, 0), piece.Header);
+        Assert.Equal(payload, piece.Payload);
+    }
+
     [Theory]
     [InlineData("j-1", 0, RingPhase.ReduceScatter, 8, "job j-1 from rank 0 on the stream of job j-2 from rank 0")]
     [InlineData("j-2", 1, RingPhase.ReduceScatter, 8, "job j-2 from rank 1 on the stream of job j-2 from rank 0")]
@@ -145,9 +163,11 @@ public sealed class GrpcRingTransportTests
         using var channel = GrpcChannels.Create(server.Address);
         await using var transport = GrpcRingTransport.Open(new CollectiveService(), channel, "j-2", rank: 1, size: 2);
 
-        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await transport.ReceiveAsync(CancellationToken.None));
+        var reader = new RecordingPieceReader();
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await transport.ReceiveAsync(reader, CancellationToken.None));
 
         Assert.Equal($"Invalid ring chunk 0: {reason}", error.Message);
+        Assert.Empty(reader.Pieces);
     }
 
     /// <summary>A previous rank written with the generated stubs: it answers every subscription with one given chunk.</summary>

@@ -9,9 +9,9 @@ namespace DistributedTrainer.Worker.Collective;
 /// <summary>
 /// A rank's ring link over gRPC: its trainer.v1.Collective/Subscribe stream from the previous rank, opened when the
 /// ring is prepared and reused by every step, and the next rank's subscription to it on the local
-/// <see cref="CollectiveService"/>, on which it writes its own pieces. Payloads are copied once on each side: from the
-/// caller's buffer into the stream's (<see cref="OutgoingRingChunk.Write"/>), and from the received bytes into a pooled
-/// buffer (<see cref="IncomingRingChunk.Read"/>).
+/// <see cref="CollectiveService"/>, on which it writes its own pieces. A payload is copied once on the sending side,
+/// from the caller's buffer into the stream's (<see cref="OutgoingRingChunk.Write"/>), and the receiving ring adds or
+/// copies it into place from the bytes the client received (<see cref="IncomingRingChunk.Read"/>).
 /// </summary>
 /// <remarks>
 /// After a <see cref="RingException"/> the stream may be broken or hold stale pieces: dispose the transport
@@ -20,13 +20,10 @@ namespace DistributedTrainer.Worker.Collective;
 /// </remarks>
 internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
 {
-    /// <summary>Subscribe, client side: the subscription as the generated message, chunks read by hand.</summary>
-    private static readonly Method<RingSubscription, IncomingRingChunk> Subscribe = new(MethodType.ServerStreaming,
-        CollectiveServiceBase.Descriptor.FullName, "Subscribe", ClusterMarshallers.Protobuf(RingSubscription.Parser),
-        ClusterMarshallers.ReadOnly(IncomingRingChunk.Read));
-
     private readonly CollectiveService _local;
     private readonly AsyncServerStreamingCall<IncomingRingChunk> _subscription;
+    // The reader of the receive in progress: the subscription's deserializer hands it the piece, during MoveNext.
+    private IRingPieceReader? _reader;
     private readonly Task<RingSubscriber> _subscriber;
     private readonly OutgoingRingChunk _outgoing = new();
     private readonly int _previous;
@@ -41,7 +38,11 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         _previous = (rank + size - 1) % size;
         _next = (rank + 1) % size;
         _subscriber = local.Subscriber(jobId, _next);
-        _subscription = previous.CreateCallInvoker().AsyncServerStreamingCall(Subscribe, null, new CallOptions(headers),
+        // Subscribe, client side: the subscription as the generated message, each chunk read by hand into the ring.
+        var subscribe = new Method<RingSubscription, IncomingRingChunk>(MethodType.ServerStreaming, CollectiveServiceBase.Descriptor.FullName,
+            "Subscribe", ClusterMarshallers.Protobuf(RingSubscription.Parser),
+            ClusterMarshallers.ReadOnly(context => IncomingRingChunk.Read(context, JobId, _previous, _reader)));
+        _subscription = previous.CreateCallInvoker().AsyncServerStreamingCall(subscribe, null, new CallOptions(headers),
             new RingSubscription { JobId = jobId, FromRank = _previous, ToRank = rank });
     }
 
@@ -98,9 +99,11 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         }
     }
 
-    public async ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken)
+    public async ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(reader);
         bool received;
+        _reader = reader;
         try
         {
             received = await _subscription.ResponseStream.MoveNext(cancellationToken);
@@ -110,20 +113,19 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
             // The client reports a cancelled read as the call's CANCELLED status; the ring expects the cancellation.
             throw new OperationCanceledException(e.Message, e, cancellationToken);
         }
+        finally
+        {
+            _reader = null;
+        }
         if (!received)
         {
             throw new IOException($"rank {_previous} ended its stream of job {JobId}'s pieces");
         }
-        IncomingRingChunk chunk = _subscription.ResponseStream.Current;
-        string? problem = chunk.Malformed ?? chunk.Invalid
-            ?? (chunk.JobId != JobId || chunk.FromRank != _previous ? $"job {chunk.JobId} from rank {chunk.FromRank} on the stream of job {JobId} from rank {_previous}" : null);
-        if (problem is not null)
+        if (_subscription.ResponseStream.Current.Problem is { } problem)
         {
-            chunk.Piece?.Dispose();
             throw new InvalidDataException($"Invalid ring chunk {_received}: {problem}");
         }
         _received++;
-        return chunk.Piece!.Value;
     }
 
     /// <summary>Ends the next rank's subscription (its stream ends OK) and drops this rank's own.</summary>

@@ -1,51 +1,68 @@
+using System.Buffers;
 using DistributedTrainer.Training.Collective;
 using Grpc.Core;
 
 namespace DistributedTrainer.Worker.Collective;
 
 /// <summary>
-/// A trainer.v1.RingChunk as the receiving rank reads it (<see cref="Read"/>): its piece, the payload copied once from
-/// the response body into a pooled buffer, or what is wrong with it. Bad bytes travel as a value to the transport,
-/// which fails the receive naming the chunk's number and the reason, rather than as an exception from the marshaller,
-/// which the client would report as a status of its own.
+/// A trainer.v1.RingChunk as the receiving rank reads it (<see cref="Read"/>): checked, and its piece handed to the
+/// ring's reader straight from the response body, or what is wrong with it. Bad bytes travel as a value to the
+/// transport, which fails the receive naming the chunk's number and the reason, rather than as an exception from the
+/// marshaller, which the client would report as a status of its own.
 /// </summary>
 internal sealed class IncomingRingChunk
 {
-    private IncomingRingChunk(string jobId, int fromRank, RingPiece? piece, string? malformed, string? invalid)
+    /// <summary>A chunk whose piece the reader took.</summary>
+    public static readonly IncomingRingChunk Delivered = new(null);
+
+    private IncomingRingChunk(string? problem)
     {
-        JobId = jobId;
-        FromRank = fromRank;
-        Piece = piece;
-        Malformed = malformed;
-        Invalid = invalid;
+        Problem = problem;
     }
 
-    public string JobId { get; }
+    /// <summary>Why the chunk was not handed to the reader: not a RingChunk, not well formed, or from another stream; null when it was.</summary>
+    public string? Problem { get; }
 
-    public int FromRank { get; }
-
-    /// <summary>The piece to queue (its buffer returns to the pool when it is disposed); null when the chunk is bad.</summary>
-    public RingPiece? Piece { get; }
-
-    /// <summary>Why the bytes are not a RingChunk; null when they are.</summary>
-    public string? Malformed { get; }
-
-    /// <summary>Why the chunk cannot be queued (<see cref="RingChunkMapping.Problem"/>); null when it is well formed.</summary>
-    public string? Invalid { get; }
-
-    /// <summary>Reads the message in <paramref name="context"/>; its bytes are valid only during this call.</summary>
-    public static IncomingRingChunk Read(DeserializationContext context)
+    /// <summary>
+    /// Reads the message in <paramref name="context"/>, whose bytes are valid only during this call, and hands its piece
+    /// to <paramref name="reader"/> when it is a well-formed chunk of <paramref name="jobId"/> from <paramref name="fromRank"/>.
+    /// </summary>
+    /// <param name="reader">The ring's reader of the receive waiting for this chunk; null when none waits.</param>
+    public static IncomingRingChunk Read(DeserializationContext context, string jobId, int fromRank, IRingPieceReader? reader)
     {
         if (RingChunkParser.TryParse(context.PayloadAsReadOnlySequence(), out RingChunkView chunk) is { } malformed)
         {
-            return new IncomingRingChunk(string.Empty, 0, null, malformed, null);
+            return new IncomingRingChunk(malformed);
         }
 
-        if (RingChunkMapping.Problem(chunk) is { } problem)
+        string? problem = RingChunkMapping.Problem(chunk)
+            ?? (chunk.JobId != jobId || chunk.FromRank != fromRank ? $"job {chunk.JobId} from rank {chunk.FromRank} on the stream of job {jobId} from rank {fromRank}" : null)
+            ?? (reader is null ? "no receive was waiting for it" : null);
+        if (problem is not null)
         {
-            return new IncomingRingChunk(chunk.JobId, chunk.FromRank, null, null, problem);
+            return new IncomingRingChunk(problem);
         }
 
-        return new IncomingRingChunk(chunk.JobId, chunk.FromRank, RingChunkMapping.ToPiece(chunk), null, null);
+        RingPieceHeader header = RingChunkMapping.Header(chunk);
+        ReadOnlySequence<byte> payload = chunk.Payload;
+        if (payload.IsSingleSegment)
+        {
+            reader!.Read(header, payload.FirstSpan);
+            return Delivered;
+        }
+
+        // A message the client buffered in more than one segment: the reader takes one span, so it gets a copy.
+        int length = checked((int)payload.Length);
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            payload.CopyTo(rented);
+            reader!.Read(header, rented.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+        return Delivered;
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training.Collective;
 
@@ -7,19 +6,9 @@ namespace DistributedTrainer.Worker.Collective;
 /// <summary>Maps trainer.v1.RingChunk to the ring's pieces and back; the only place that knows both.</summary>
 internal static class RingChunkMapping
 {
-    /// <summary>
-    /// The piece of a received chunk, its payload copied into a buffer rented from <see cref="ArrayPool{T}.Shared"/>
-    /// (returned when the piece is disposed): the chunk's bytes belong to the request body, which moves on.
-    /// </summary>
-    public static RingPiece ToPiece(in RingChunkView chunk)
-    {
-        int length = checked((int)chunk.Payload.Length);
-        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
-        chunk.Payload.CopyTo(rented);
-        return new RingPiece(
-            new RingPieceHeader(chunk.Step, FromProto(chunk.Phase), chunk.Round, chunk.ChunkIndex, chunk.Offset, chunk.FromRank, FromProto(chunk.Encoding)),
-            rented, length);
-    }
+    /// <summary>The piece header of a received chunk.</summary>
+    public static RingPieceHeader Header(in RingChunkView chunk) =>
+        new(chunk.Step, FromProto(chunk.Phase), chunk.Round, chunk.ChunkIndex, chunk.Offset, chunk.FromRank, FromProto(chunk.Encoding));
 
     /// <summary>The reason a received chunk cannot be queued, or null when it is well formed.</summary>
     public static string? Problem(in RingChunkView chunk) =>

@@ -7,7 +7,7 @@ namespace DistributedTrainer.Worker.Collective;
 
 /// <summary>
 /// Reads a serialized trainer.v1.RingChunk without parsing it into a message object, so the payload is not
-/// copied into a fresh array per piece: the caller copies it once, into a pooled buffer. Follows protobuf's
+/// copied into a fresh array per piece: the ring adds or copies it into place from where it lies. Follows protobuf's
 /// rules for what it reads: fields in any order, the last of a repeated field wins, unknown fields (and known
 /// numbers with another wire type) are skipped.
 /// </summary>

@@ -21,5 +21,5 @@ internal sealed class FaultyRingTransport(IRingTransport inner, WorkerFaults fau
         await inner.SendAsync(header, payload, cancellationToken);
     }
 
-    public ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken) => inner.ReceiveAsync(cancellationToken);
+    public ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken) => inner.ReceiveAsync(reader, cancellationToken);
 }

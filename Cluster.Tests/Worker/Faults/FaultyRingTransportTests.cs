@@ -1,3 +1,4 @@
+using DistributedTrainer.Tests.Training.Collective;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Worker.Faults;
 using Xunit;
@@ -16,11 +17,10 @@ public sealed class FaultyRingTransportTests
         await faulty.SendAsync(new RingPieceHeader(4, CollectivePhase.AllGather, 0, 0, 0, 0), payload, CancellationToken.None);
         await faulty.SendAsync(new RingPieceHeader(5, CollectivePhase.AllGather, 0, 0, 0, 0), payload, CancellationToken.None);
 
-        using (var piece = await ring[1].ReceiveAsync(CancellationToken.None))
-        {
-            Assert.Equal(4, piece.Header.Step);
-        }
+        var reader = new RecordingPieceReader();
+        await ring[1].ReceiveAsync(reader, CancellationToken.None);
         using var quiet = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ring[1].ReceiveAsync(quiet.Token).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ring[1].ReceiveAsync(reader, quiet.Token).AsTask());
+        Assert.Equal([4L], reader.Pieces.Select(piece => piece.Header.Step));
     }
 }

@@ -17,6 +17,9 @@ public interface IRingTransport
     /// </summary>
     ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken);
 
-    /// <summary>Waits for the next piece from the previous rank. The caller disposes the piece after using it.</summary>
-    ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// Waits for the next piece from the previous rank and hands it to <paramref name="reader"/> once before it
+    /// returns. A piece the transport itself finds malformed never reaches the reader: the receive fails instead.
+    /// </summary>
+    ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken);
 }

@@ -5,7 +5,7 @@ namespace DistributedTrainer.Training.Collective;
 
 /// <summary>
 /// A ring of ranks in one process, linked by bounded channels: the transport for tests and single-process
-/// simulation. Each send copies the payload into a pooled buffer that the receiver returns when it disposes
+/// simulation. Each send copies the payload into a pooled buffer that the receiver returns once its reader took
 /// the piece.
 /// </summary>
 public sealed class InProcessRingTransport : IRingTransport
@@ -62,5 +62,10 @@ public sealed class InProcessRingTransport : IRingTransport
         }
     }
 
-    public ValueTask<RingPiece> ReceiveAsync(CancellationToken cancellationToken) => _inbox.Reader.ReadAsync(cancellationToken);
+    public async ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        using RingPiece piece = await _inbox.Reader.ReadAsync(cancellationToken);
+        reader.Read(piece.Header, piece.Payload.Span);
+    }
 }

@@ -227,6 +227,7 @@ public sealed class RingAllReduce
         where T : unmanaged
     {
         int perPiece = PieceLength<T>(vector.Length);
+        var applier = new PieceApplier<T>(phase, vector);
         using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
         try
         {
@@ -236,12 +237,11 @@ public sealed class RingAllReduce
                 for (int chunk = 0; chunk * perPiece < length; chunk++)
                 {
                     int start = offset + chunk * perPiece;
-                    int count = Math.Min(perPiece, offset + length - start);
+                    applier.Expect(new RingPieceHeader(step, phase, round, chunk, start, Previous), Math.Min(perPiece, offset + length - start));
                     CancellationToken token = timer.Start();
-                    RingPiece piece;
                     try
                     {
-                        piece = await _transport.ReceiveAsync(token);
+                        await _transport.ReceiveAsync(applier, token);
                     }
                     catch (OperationCanceledException e) when (timer.Expired)
                     {
@@ -255,21 +255,9 @@ public sealed class RingAllReduce
                     }
 
                     timer.Stop();
-                    using (piece)
+                    if (applier.Problem is { } problem)
                     {
-                        // A reduce-scatter piece may come packed or raw; an all-gather piece is raw.
-                        PieceEncoding encoding = phase == CollectivePhase.ReduceScatter && piece.Header.Encoding == PieceEncoding.FixedPointBlocks
-                            ? PieceEncoding.FixedPointBlocks
-                            : PieceEncoding.Raw;
-                        var expected = new RingPieceHeader(step, phase, round, chunk, start, Previous, encoding);
-                        int bytes = count * Unsafe.SizeOf<T>();
-                        if (piece.Header != expected || (encoding == PieceEncoding.Raw && piece.Payload.Length != bytes)
-                            || !Apply(phase, encoding, vector.Span.Slice(start, count), piece.Payload.Span))
-                        {
-                            string size = encoding == PieceEncoding.Raw ? $"{bytes} bytes" : $"{count} elements";
-                            throw Failure($"rank {Rank} expected {Describe(expected, size)} but received {Describe(piece.Header, $"{piece.Payload.Length} bytes")}",
-                                Previous, phase, round, chunk);
-                        }
+                        throw Failure($"rank {Rank} {problem}", Previous, phase, round, chunk);
                     }
 
                     arrived.Release();
@@ -291,25 +279,66 @@ public sealed class RingAllReduce
 
     private int Mod(int segment) => ((segment % Size) + Size) % Size;
 
-    /// <summary>Copies or adds the piece's elements; false when a packed payload is not a packing of the piece's elements.</summary>
-    private static bool Apply<T>(CollectivePhase phase, PieceEncoding encoding, Span<T> destination, ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// A call's <see cref="IRingPieceReader"/>: checks each received piece against the one expected next and adds or
+    /// copies it into the vector, straight from the transport's bytes. A piece that does not fit leaves its reason in
+    /// <see cref="Problem"/>, for the ring to fail the call with.
+    /// </summary>
+    private sealed class PieceApplier<T>(CollectivePhase phase, Memory<T> vector) : IRingPieceReader
         where T : unmanaged
     {
-        if (phase == CollectivePhase.AllGather)
+        private RingPieceHeader _expected;
+        private int _count;
+
+        /// <summary>Null once the expected piece was applied; otherwise what was wrong, or that none came.</summary>
+        public string? Problem { get; private set; }
+
+        /// <summary>Sets the next piece expected: <paramref name="header"/> (raw) and its element count.</summary>
+        public void Expect(RingPieceHeader header, int count)
         {
-            payload.CopyTo(MemoryMarshal.AsBytes(destination));
+            _expected = header;
+            _count = count;
+            Problem = $"expected {Describe(header, $"{count} elements")} but the transport handed over no piece";
+        }
+
+        public void Read(RingPieceHeader header, ReadOnlySpan<byte> payload)
+        {
+            // A reduce-scatter piece may come packed or raw; an all-gather piece is raw.
+            PieceEncoding encoding = phase == CollectivePhase.ReduceScatter && header.Encoding == PieceEncoding.FixedPointBlocks
+                ? PieceEncoding.FixedPointBlocks
+                : PieceEncoding.Raw;
+            RingPieceHeader expected = _expected with { Encoding = encoding };
+            int bytes = _count * Unsafe.SizeOf<T>();
+            if (header == expected && (encoding == PieceEncoding.FixedPointBlocks || payload.Length == bytes)
+                && Apply(encoding, vector.Span.Slice((int)expected.Offset, _count), payload))
+            {
+                Problem = null;
+                return;
+            }
+
+            string size = encoding == PieceEncoding.Raw ? $"{bytes} bytes" : $"{_count} elements";
+            Problem = $"expected {Describe(expected, size)} but received {Describe(header, $"{payload.Length} bytes")}";
+        }
+
+        /// <summary>Copies or adds the piece's elements; false when a packed payload is not a packing of the piece's elements.</summary>
+        private bool Apply(PieceEncoding encoding, Span<T> destination, ReadOnlySpan<byte> payload)
+        {
+            if (phase == CollectivePhase.AllGather)
+            {
+                payload.CopyTo(MemoryMarshal.AsBytes(destination));
+                return true;
+            }
+
+            // Reduce-scatter runs on long only (see ReduceScatterAsync); the payload may be unaligned, which x64 and Arm64 loads allow.
+            Span<long> sums = MemoryMarshal.Cast<T, long>(destination);
+            if (encoding == PieceEncoding.FixedPointBlocks)
+            {
+                return FixedPointBlocks.TryAdd(payload, sums);
+            }
+
+            TensorPrimitives.Add(sums, MemoryMarshal.Cast<byte, long>(payload), sums);
             return true;
         }
-
-        // Reduce-scatter runs on long only (see ReduceScatterAsync); the payload may be unaligned, which x64 and Arm64 loads allow.
-        Span<long> sums = MemoryMarshal.Cast<T, long>(destination);
-        if (encoding == PieceEncoding.FixedPointBlocks)
-        {
-            return FixedPointBlocks.TryAdd(payload, sums);
-        }
-
-        TensorPrimitives.Add(sums, MemoryMarshal.Cast<byte, long>(payload), sums);
-        return true;
     }
 
     private RingException Failure(string message, int peer, CollectivePhase phase, int round, int chunk, Exception? inner = null) =>

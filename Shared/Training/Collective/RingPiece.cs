@@ -3,19 +3,12 @@ using System.Buffers;
 namespace DistributedTrainer.Training.Collective;
 
 /// <summary>
-/// A received piece: its header and its payload (raw little-endian elements). Dispose it once the payload was
-/// used; a payload rented from <see cref="ArrayPool{T}.Shared"/> then goes back to the pool.
+/// A piece queued in an <see cref="InProcessRingTransport"/>: its header and its payload, in a buffer rented from
+/// <see cref="ArrayPool{T}.Shared"/> that goes back to the pool when the piece is disposed.
 /// </summary>
-public readonly struct RingPiece : IDisposable
+internal readonly struct RingPiece : IDisposable
 {
-    private readonly byte[]? _rented;
-
-    /// <summary>A piece whose payload the transport does not pool (e.g. one parsed from a gRPC message).</summary>
-    public RingPiece(RingPieceHeader header, ReadOnlyMemory<byte> payload)
-    {
-        Header = header;
-        Payload = payload;
-    }
+    private readonly byte[] _rented;
 
     /// <summary>A piece whose payload lies at the start of <paramref name="rented"/>, an array from <see cref="ArrayPool{T}.Shared"/>.</summary>
     public RingPiece(RingPieceHeader header, byte[] rented, int length)
@@ -32,9 +25,6 @@ public readonly struct RingPiece : IDisposable
 
     public void Dispose()
     {
-        if (_rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_rented);
-        }
+        ArrayPool<byte>.Shared.Return(_rented);
     }
 }
