@@ -14,7 +14,9 @@ namespace DistributedTrainer.Bench;
 /// --sizes 1,4,16,64 (MiB), --piece-bytes N (default 1 MiB), --values wide|gradient: what the vectors hold (default
 /// wide: sums that need all 8 bytes, so every byte crosses as with gloo; gradient: shaped like a training step's sums,
 /// which the reduce-scatter packs to about half; the all-gather carries the sums raw either way). Bus bandwidth counts
-/// 8 bytes per element whatever crossed.
+/// 8 bytes per element whatever crossed. --rounds R (default 1) runs the ring and gloo R times each, alternating, and
+/// reports the median time and CPU of each side, the ratio of the medians and the range of the rounds' ratios: on a
+/// shared two-core machine one round's ratio can move by half between runs minutes apart.
 /// `Bench ring --peer RANK SIZE PLAN PIECE_BYTES VALUES` is the child mode.
 /// </summary>
 internal static class RingBenchmark
@@ -34,6 +36,13 @@ internal static class RingBenchmark
         int[] sizesMb = Option(args, "--sizes") is { } sizes ? Ints(sizes) : quick ? [1, 4] : [1, 4, 16, 64];
         int[] ranks = Option(args, "--ranks") is { } counts ? Ints(counts) : quick ? [2] : [2, 3, 4];
         RingValues values = Option(args, "--values") is { } kind ? Enum.Parse<RingValues>(kind, ignoreCase: true) : RingValues.Wide;
+        int rounds = Option(args, "--rounds") is { } count ? Int(count) : 1;
+        if (rounds < 1)
+        {
+            Console.Error.WriteLine($"Invalid --rounds: {rounds} (must be >= 1)");
+            return 2;
+        }
+
         string plan = string.Join(',', sizesMb.Select(mb => FormattableString.Invariant($"{mb * 1024L * 1024}:{Iterations(mb)}")));
         string gloo = Path.Combine(AppContext.BaseDirectory, "gloo_allreduce.py");
 
@@ -42,20 +51,45 @@ internal static class RingBenchmark
             ? "Values: sums that need all 8 bytes (the reduce-scatter's packing saves nothing)."
             : FormattableString.Invariant($"Values: shaped like a training step's gradient sums; the reduce-scatter packs them to {PackedBytesPerElement():0.00} bytes per element."));
         Console.WriteLine("busbw = 2(n-1)/n · bytes / time. Ratio = gRPC ring busbw / gloo busbw (above 1: faster than gloo).");
+        if (rounds > 1)
+        {
+            Console.WriteLine($"{rounds} rounds of the ring and gloo, alternating: medians of each side, the ratio of the medians, and the range of the rounds' ratios.");
+        }
+
         Console.WriteLine();
-        Console.WriteLine("| Ranks | Size | Iterations | gRPC ring ms | gRPC ring busbw MB/s | gloo ms | gloo busbw MB/s | Ratio | Ring CPU ms | gloo CPU ms |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(rounds > 1
+            ? "| Ranks | Size | Iterations | gRPC ring ms | gRPC ring busbw MB/s | gloo ms | gloo busbw MB/s | Ratio | Rounds' ratios | Ring CPU ms | gloo CPU ms |"
+            : "| Ranks | Size | Iterations | gRPC ring ms | gRPC ring busbw MB/s | gloo ms | gloo busbw MB/s | Ratio | Ring CPU ms | gloo CPU ms |");
+        Console.WriteLine(rounds > 1 ? "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|" : "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (int n in ranks)
         {
-            Dictionary<long, (double Seconds, double Cpu)> ours = RunRing(n, plan, pieceBytes, values);
-            Dictionary<long, (double Seconds, double Cpu)> theirs = File.Exists(Python) ? RunGloo(gloo, n, plan) : [];
+            var ours = new List<Dictionary<long, (double Seconds, double Cpu)>>();
+            var theirs = new List<Dictionary<long, (double Seconds, double Cpu)>>();
+            for (int round = 0; round < rounds; round++)
+            {
+                ours.Add(RunRing(n, plan, pieceBytes, values));
+                if (File.Exists(Python))
+                {
+                    theirs.Add(RunGloo(gloo, n, plan));
+                }
+            }
+
             foreach (int mb in sizesMb)
             {
                 long bytes = mb * 1024L * 1024;
-                (double a, double aCpu) = ours[bytes];
-                (double b, double bCpu) = theirs.TryGetValue(bytes, out var t) ? t : (double.NaN, double.NaN);
+                double a = Median([.. ours.Select(round => round[bytes].Seconds)]);
+                double aCpu = Median([.. ours.Select(round => round[bytes].Cpu)]);
+                double b = Median([.. theirs.Select(round => round[bytes].Seconds)]);
+                double bCpu = Median([.. theirs.Select(round => round[bytes].Cpu)]);
+                string range = "";
+                if (rounds > 1)
+                {
+                    double[] ratios = [.. theirs.Zip(ours, (gloo, ring) => gloo[bytes].Seconds / ring[bytes].Seconds)];
+                    range = ratios.Length > 0 ? FormattableString.Invariant($" {ratios.Min():0.00}-{ratios.Max():0.00} |") : " |";
+                }
+
                 Console.WriteLine(FormattableString.Invariant(
-                    $"| {n} | {mb} MiB | {Iterations(mb)} | {a * 1e3:0.00} | {BusBandwidth(n, bytes, a):0} | {b * 1e3:0.00} | {BusBandwidth(n, bytes, b):0} | {b / a:0.00} | {aCpu * 1e3:0.00} | {bCpu * 1e3:0.00} |"));
+                    $"| {n} | {mb} MiB | {Iterations(mb)} | {a * 1e3:0.00} | {BusBandwidth(n, bytes, a):0} | {b * 1e3:0.00} | {BusBandwidth(n, bytes, b):0} | {b / a:0.00} |{range} {aCpu * 1e3:0.00} | {bCpu * 1e3:0.00} |"));
             }
         }
 
