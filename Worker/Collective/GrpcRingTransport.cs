@@ -22,12 +22,12 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
 {
     private readonly CollectiveService _local;
     private readonly AsyncServerStreamingCall<IncomingRingChunk> _subscription;
-    // The reader of the receive in progress: the subscription's deserializer hands it the piece, during MoveNext.
-    private IRingPieceReader? _reader;
     private readonly Task<RingSubscriber> _subscriber;
     private readonly OutgoingRingChunk _outgoing = new();
     private readonly int _previous;
     private readonly int _next;
+    // The reader of the receive in progress: the subscription's deserializer hands it the piece, during MoveNext.
+    private IRingPieceReader? _reader;
     private long _received;
 
     private GrpcRingTransport(CollectiveService local, GrpcChannel previous, string jobId, int rank, int size, Metadata? headers)

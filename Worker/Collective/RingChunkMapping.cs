@@ -10,7 +10,7 @@ internal static class RingChunkMapping
     public static RingPieceHeader Header(in RingChunkView chunk) =>
         new(chunk.Step, FromProto(chunk.Phase), chunk.Round, chunk.ChunkIndex, chunk.Offset, chunk.FromRank, FromProto(chunk.Encoding));
 
-    /// <summary>The reason a received chunk cannot be queued, or null when it is well formed.</summary>
+    /// <summary>The reason a received chunk cannot be handed to the ring, or null when it is well formed.</summary>
     public static string? Problem(in RingChunkView chunk) =>
         chunk.JobId.Length == 0 ? "job_id is empty"
         : chunk.FromRank < 0 ? $"from_rank {chunk.FromRank} is negative"

@@ -236,6 +236,25 @@ public sealed class RingAllReduceTests
         Assert.Throws<ArgumentException>(() => new RingAllReduce(InProcessRingTransport.CreateRing(1)[0], 0, 1, new RingOptions { MaxPieceBytes = maxPieceBytes }));
     }
 
+    [Fact]
+    public async Task AllGatherAsync_TransportReturnsWithoutHandingOverAPiece_ThrowsNamingThePiece()
+    {
+        var rank1 = new RingAllReduce(new PiecelessTransport(), 1, 2);
+
+        RingException error = await Assert.ThrowsAsync<RingException>(() => rank1.AllGatherAsync<float>(new float[4], step: 4));
+
+        Assert.Equal("rank 1 expected chunk 0 of all-gather round 0 of step 4 from rank 0 (offset 0, 2 elements) but the transport handed over no piece",
+            error.Message);
+    }
+
+    /// <summary>A broken transport: every send succeeds and every receive returns at once, without a piece.</summary>
+    private sealed class PiecelessTransport : IRingTransport
+    {
+        public ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+    }
+
     private static RingAllReduce[] CreateRing(int size, RingOptions? options = null) =>
         [.. InProcessRingTransport.CreateRing(size).Select((link, rank) => new RingAllReduce(link, rank, size, options))];
 }

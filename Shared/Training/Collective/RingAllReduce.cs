@@ -289,16 +289,21 @@ public sealed class RingAllReduce
     {
         private RingPieceHeader _expected;
         private int _count;
+        private bool _handedOver;
+        private string? _mismatch;
 
         /// <summary>Null once the expected piece was applied; otherwise what was wrong, or that none came.</summary>
-        public string? Problem { get; private set; }
+        public string? Problem => _handedOver
+            ? _mismatch
+            : $"expected {Describe(_expected, $"{_count} elements")} but the transport handed over no piece";
 
         /// <summary>Sets the next piece expected: <paramref name="header"/> (raw) and its element count.</summary>
         public void Expect(RingPieceHeader header, int count)
         {
             _expected = header;
             _count = count;
-            Problem = $"expected {Describe(header, $"{count} elements")} but the transport handed over no piece";
+            _handedOver = false;
+            _mismatch = null;
         }
 
         public void Read(RingPieceHeader header, ReadOnlySpan<byte> payload)
@@ -309,15 +314,15 @@ public sealed class RingAllReduce
                 : PieceEncoding.Raw;
             RingPieceHeader expected = _expected with { Encoding = encoding };
             int bytes = _count * Unsafe.SizeOf<T>();
+            _handedOver = true;
             if (header == expected && (encoding == PieceEncoding.FixedPointBlocks || payload.Length == bytes)
                 && Apply(encoding, vector.Span.Slice((int)expected.Offset, _count), payload))
             {
-                Problem = null;
                 return;
             }
 
             string size = encoding == PieceEncoding.Raw ? $"{bytes} bytes" : $"{_count} elements";
-            Problem = $"expected {Describe(expected, size)} but received {Describe(header, $"{payload.Length} bytes")}";
+            _mismatch = $"expected {Describe(expected, size)} but received {Describe(header, $"{payload.Length} bytes")}";
         }
 
         /// <summary>Copies or adds the piece's elements; false when a packed payload is not a packing of the piece's elements.</summary>
