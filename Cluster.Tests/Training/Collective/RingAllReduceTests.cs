@@ -86,6 +86,33 @@ public sealed class RingAllReduceTests
         Assert.Equal(1L << 34, vectors[1][1199]);
     }
 
+    [Theory]
+    // Each rank sends one segment of 512 sums as two pieces of 256 (one block each), 2048 bytes raw.
+    [InlineData(0L, 0L, 1 + 1)] // both pack to a width byte
+    [InlineData(0L, 1L << 56, 1 + 2048)] // the second saves less than a sixteenth: raw
+    [InlineData(1L << 56, 0L, 2048 + 2048)] // after a piece that did not pay, the next goes raw unpacked
+    [InlineData(1L << 54, 1L << 54, 1793 + 1793)] // 7 bytes of 8 save an eighth: packed
+    public async Task ReduceScatterAsync_PiecesPackedOnlyWhilePackingPays_SentBytesAndPlainSum(long first, long second, long expectedSent)
+    {
+        long[][] vectors = [new long[1024], new long[1024]];
+        foreach (long[] vector in vectors)
+        {
+            for (int segment = 0; segment < 2; segment++)
+            {
+                vector.AsSpan(segment * 512, 256).Fill(first);
+                vector.AsSpan(segment * 512 + 256, 256).Fill(second);
+            }
+        }
+        long[] expected = RingHarness.PlainSum(vectors, 1024);
+        RingAllReduce[] ring = CreateRing(2, new RingOptions { MaxPieceBytes = 256 * sizeof(long) });
+
+        long[] sent = await Task.WhenAll(ring.Select((r, i) => r.ReduceScatterAsync(vectors[i], step: 2)));
+
+        Assert.Equal([expectedSent, expectedSent], sent);
+        Assert.Equal(RingHarness.Segment(expected, 2, 0), RingHarness.Segment(vectors[0], 2, 0));
+        Assert.Equal(RingHarness.Segment(expected, 2, 1), RingHarness.Segment(vectors[1], 2, 1));
+    }
+
     [Fact]
     public async Task ReduceScatterAsync_PeerSendsRawPieces_AddsThemAsWell()
     {

@@ -20,8 +20,8 @@ namespace DistributedTrainer.Training.Collective;
 /// has arrived, so the rounds overlap rather than wait for each other.</para>
 /// <para>Reduce-scatter sums 64-bit fixed-point values (<see cref="FixedPointAccumulator.Values"/>): integer
 /// addition is associative, so every ring size and order gives the identical sum. Its pieces travel packed
-/// (<see cref="FixedPointBlocks"/>: each block of values as wide as it needs), and a receiver adds raw pieces as
-/// well. One instance per rank and ring layout; calls on one instance must not overlap. A packed piece is packed into
+/// (<see cref="FixedPointBlocks"/>: each block of values as wide as it needs) unless packing saves less than a
+/// sixteenth of a piece, and a receiver adds raw pieces as well. One instance per rank and ring layout; calls on one instance must not overlap. A packed piece is packed into
 /// a pooled buffer one piece long; a raw piece goes to the transport straight from the vector, which the ring does not
 /// write while the piece is being sent (it writes the segment received, not the one sent).</para>
 /// </remarks>
@@ -159,10 +159,11 @@ public sealed class RingAllReduce
         where T : unmanaged
     {
         int perPiece = PieceLength<T>(vector.Length);
-        PieceEncoding encoding = phase == CollectivePhase.ReduceScatter ? PieceEncoding.FixedPointBlocks : PieceEncoding.Raw;
+        // The reduce-scatter packs its pieces while packing pays (see Payload); the all-gather sends them raw.
+        bool packing = phase == CollectivePhase.ReduceScatter;
         // Packed pieces are packed into a pooled buffer; raw ones go to the transport straight from the vector.
-        byte[] buffer = encoding == PieceEncoding.FixedPointBlocks ? ArrayPool<byte>.Shared.Rent(FixedPointBlocks.MaxPackedBytes(perPiece)) : [];
-        Memory<byte> raw = encoding == PieceEncoding.Raw ? new BytesOfMemory<T>(vector).Memory : Memory<byte>.Empty;
+        byte[] buffer = packing ? ArrayPool<byte>.Shared.Rent(FixedPointBlocks.MaxPackedBytes(perPiece)) : [];
+        Memory<byte> raw = new BytesOfMemory<T>(vector).Memory;
         using var timer = new PieceTimer(_options.PieceTimeout, call.Token);
         int round = 0;
         int chunk = 0;
@@ -182,9 +183,7 @@ public sealed class RingAllReduce
 
                     int start = offset + chunk * perPiece;
                     int count = Math.Min(perPiece, offset + length - start);
-                    ReadOnlyMemory<byte> payload = encoding == PieceEncoding.FixedPointBlocks
-                        ? buffer.AsMemory(0, FixedPointBlocks.Pack(MemoryMarshal.Cast<T, long>(vector.Span.Slice(start, count)), buffer))
-                        : raw.Slice(start * Unsafe.SizeOf<T>(), count * Unsafe.SizeOf<T>());
+                    (ReadOnlyMemory<byte> payload, PieceEncoding encoding) = Payload(ref packing, vector, start, count, raw, buffer);
                     var header = new RingPieceHeader(step, phase, round, chunk, start, Rank, encoding);
                     CancellationToken token = timer.Start();
                     try
@@ -221,6 +220,32 @@ public sealed class RingAllReduce
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>
+    /// The piece of <paramref name="count"/> elements at <paramref name="start"/> as it is sent: packed into
+    /// <paramref name="buffer"/> while <paramref name="packing"/>, otherwise raw, straight from the vector. Packing costs a
+    /// pass over the piece and the receiver's unpacking; a piece it shrinks by less than a sixteenth goes raw, and so do
+    /// the call's later pieces, without that pass: a call's sums are alike in width (a training step's pack to about half),
+    /// and partial sums grow as the rounds add ranks' values.
+    /// </summary>
+    private static (ReadOnlyMemory<byte> Payload, PieceEncoding Encoding) Payload<T>(ref bool packing, Memory<T> vector, int start, int count,
+        Memory<byte> raw, byte[] buffer)
+        where T : unmanaged
+    {
+        Memory<byte> rawPiece = raw.Slice(start * Unsafe.SizeOf<T>(), count * Unsafe.SizeOf<T>());
+        if (packing)
+        {
+            int packed = FixedPointBlocks.Pack(MemoryMarshal.Cast<T, long>(vector.Span.Slice(start, count)), buffer);
+            if (packed <= rawPiece.Length - rawPiece.Length / 16)
+            {
+                return (buffer.AsMemory(0, packed), PieceEncoding.FixedPointBlocks);
+            }
+
+            packing = false;
+        }
+
+        return (rawPiece, PieceEncoding.Raw);
     }
 
     private async Task ReceiveAllAsync<T>(CollectivePhase phase, Memory<T> vector, long step, SemaphoreSlim arrived, CancellationTokenSource call)
