@@ -20,10 +20,11 @@ namespace DistributedTrainer.Training.Collective;
 /// has arrived, so the rounds overlap rather than wait for each other.</para>
 /// <para>Reduce-scatter sums 64-bit fixed-point values (<see cref="FixedPointAccumulator.Values"/>): integer
 /// addition is associative, so every ring size and order gives the identical sum. Its pieces travel packed
-/// (<see cref="FixedPointBlocks"/>: each block of values as wide as it needs) unless packing saves less than a
-/// sixteenth of a piece, and a receiver adds raw pieces as well. One instance per rank and ring layout; calls on one instance must not overlap. A packed piece is packed into
-/// a pooled buffer one piece long; a raw piece goes to the transport straight from the vector, which the ring does not
-/// write while the piece is being sent (it writes the segment received, not the one sent).</para>
+/// (<see cref="FixedPointBlocks"/>: each block of values as wide as it needs) unless packing saves too little, and a
+/// receiver adds raw pieces as well. One instance per rank and ring layout; calls on one instance must not overlap. A
+/// packed piece is packed into a pooled buffer one piece long; a raw piece goes to the transport straight from the
+/// vector, which the ring does not write while the piece is being sent (it writes the segment received, not the one
+/// sent).</para>
 /// </remarks>
 public sealed class RingAllReduce
 {
@@ -73,7 +74,7 @@ public sealed class RingAllReduce
     /// </summary>
     /// <param name="vector">This rank's fixed-point values; the same length on every rank.</param>
     /// <param name="step">Training step, checked on every received piece.</param>
-    /// <returns>The payload bytes this rank sent (packed: fewer than 8 per element sent).</returns>
+    /// <returns>The payload bytes this rank sent: fewer than 8 per element sent in packed pieces, 8 in raw ones.</returns>
     /// <exception cref="RingException">A peer missed a deadline, sent a piece that does not fit, or its link failed.</exception>
     public Task<long> ReduceScatterAsync(Memory<long> vector, long step, CancellationToken cancellationToken = default) =>
         RunAsync(CollectivePhase.ReduceScatter, vector, step, cancellationToken);
@@ -136,6 +137,10 @@ public sealed class RingAllReduce
 
     // Pieces are not cut smaller than this: below it a piece costs more in messages than it gains in overlap.
     private const int MinPieceBytes = 256 * 1024;
+
+    // A piece travels packed only if packing saves at least 1 / PackingSavingDenominator of its raw bytes: less does not
+    // pay for the packing pass and the receiver's unpacking (see Payload).
+    private const int PackingSavingDenominator = 16;
 
     /// <summary>
     /// Elements per piece of a vector of <paramref name="length"/>: at most <see cref="RingOptions.MaxPieceBytes"/>,
@@ -225,9 +230,10 @@ public sealed class RingAllReduce
     /// <summary>
     /// The piece of <paramref name="count"/> elements at <paramref name="start"/> as it is sent: packed into
     /// <paramref name="buffer"/> while <paramref name="packing"/>, otherwise raw, straight from the vector. Packing costs a
-    /// pass over the piece and the receiver's unpacking; a piece it shrinks by less than a sixteenth goes raw, and so do
-    /// the call's later pieces, without that pass: a call's sums are alike in width (a training step's pack to about half),
-    /// and partial sums grow as the rounds add ranks' values.
+    /// pass over the piece and the receiver's unpacking; a piece it shrinks by less than a sixteenth
+    /// (<see cref="PackingSavingDenominator"/>) goes raw, and so do the call's later pieces, without that pass: a call's
+    /// sums are alike in width (a training step's pack to about half), and partial sums grow as the rounds add ranks'
+    /// values.
     /// </summary>
     private static (ReadOnlyMemory<byte> Payload, PieceEncoding Encoding) Payload<T>(ref bool packing, Memory<T> vector, int start, int count,
         Memory<byte> raw, byte[] buffer)
@@ -237,7 +243,7 @@ public sealed class RingAllReduce
         if (packing)
         {
             int packed = FixedPointBlocks.Pack(MemoryMarshal.Cast<T, long>(vector.Span.Slice(start, count)), buffer);
-            if (packed <= rawPiece.Length - rawPiece.Length / 16)
+            if (packed <= rawPiece.Length - rawPiece.Length / PackingSavingDenominator)
             {
                 return (buffer.AsMemory(0, packed), PieceEncoding.FixedPointBlocks);
             }
