@@ -48,7 +48,7 @@ internal static class RingBenchmark
 
         Console.WriteLine($"Ring all-reduce of int64 vectors, {Environment.ProcessorCount} cores, gRPC pieces of {pieceBytes} bytes; mean of a timed series after as many untimed calls.");
         Console.WriteLine(values == RingValues.Wide
-            ? "Values: sums that need all 8 bytes (the reduce-scatter's packing saves nothing)."
+            ? "Values: sums that need all 8 bytes (packing would save nothing, so the reduce-scatter sends them raw)."
             : FormattableString.Invariant($"Values: shaped like a training step's gradient sums; the reduce-scatter packs them to {PackedBytesPerElement():0.00} bytes per element."));
         Console.WriteLine("busbw = 2(n-1)/n · bytes / time. Ratio = gRPC ring busbw / gloo busbw (above 1: faster than gloo).");
         if (rounds > 1)

@@ -77,11 +77,14 @@ internal static class RingPeer
         return 0;
     }
 
-    /// <summary>Values whose sums over the ranks need all 8 bytes, so the reduce-scatter's packing saves nothing.</summary>
+    /// <summary>
+    /// Values whose partial sums over any number of ranks up to 8 need all 8 bytes (k x 0x1555... for k = 1 to 8), so
+    /// packing would save nothing and every piece crosses raw. (0x5555... summed over 3 ranks wraps to -1, one byte.)
+    /// </summary>
     private static long[] WideValues(int length)
     {
         long[] vector = new long[length];
-        vector.AsSpan().Fill(0x5555_5555_5555_5555);
+        vector.AsSpan().Fill(0x1555_5555_5555_5555);
         return vector;
     }
 }
