@@ -53,7 +53,7 @@ internal sealed class ShapedNetwork : IDisposable
         for (int k = 0; k < workers; k++)
         {
             string name = Namespace(k);
-            string hostEnd = $"dtsv{k}";
+            string hostEnd = HostEnd(k);
             Ip("netns", "add", name);
             Ip("link", "add", hostEnd, "type", "veth", "peer", "name", "eth0", "netns", name);
             Ip("link", "set", hostEnd, "master", Bridge, "up");
@@ -92,13 +92,29 @@ internal sealed class ShapedNetwork : IDisposable
     {
         for (int k = 0; k < _workers; k++)
         {
+            // Deleting a namespace leaves its veth pair to the kernel's deferred cleanup, so the host end would outlive
+            // it for a moment and the next network's link of that name fail with "File exists". Deleting an end of the
+            // pair deletes both, at once.
+            TryRun("ip", "link", "del", HostEnd(k));
             TryRun("ip", "netns", "del", Namespace(k));
         }
         TryRun("ip", "link", "del", Bridge);
     }
 
+    // The end of worker k's veth pair that is in this process's namespace, on the bridge.
+    private static string HostEnd(int k) => $"dtsv{k}";
+
     private static void RemoveLeftovers()
     {
+        // Lines of `ip -o link show` begin "INDEX: NAME[@PEER]: ...".
+        foreach (string line in Run("ip", "-o", "link", "show").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string name = line.Split(':')[1].Trim().Split('@')[0];
+            if (name.StartsWith("dtsv", StringComparison.Ordinal))
+            {
+                TryRun("ip", "link", "del", name);
+            }
+        }
         foreach (string line in Run("ip", "netns", "list").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             string name = line.Split(' ')[0];
