@@ -77,14 +77,16 @@ internal static class RingBenchmark
             foreach (int mb in sizesMb)
             {
                 long bytes = mb * 1024L * 1024;
+                // gloo's rounds that reached this size (a failed run reports the sizes before it), each with the ring's round beside it.
+                var pairs = theirs.Zip(ours).Where(pair => pair.First.ContainsKey(bytes)).Select(pair => (Gloo: pair.First[bytes], Ring: pair.Second[bytes])).ToList();
                 double a = Median([.. ours.Select(round => round[bytes].Seconds)]);
                 double aCpu = Median([.. ours.Select(round => round[bytes].Cpu)]);
-                double b = Median([.. theirs.Select(round => round[bytes].Seconds)]);
-                double bCpu = Median([.. theirs.Select(round => round[bytes].Cpu)]);
+                double b = Median([.. pairs.Select(pair => pair.Gloo.Seconds)]);
+                double bCpu = Median([.. pairs.Select(pair => pair.Gloo.Cpu)]);
                 string range = "";
                 if (rounds > 1)
                 {
-                    double[] ratios = [.. theirs.Zip(ours, (gloo, ring) => gloo[bytes].Seconds / ring[bytes].Seconds)];
+                    double[] ratios = [.. pairs.Select(pair => pair.Gloo.Seconds / pair.Ring.Seconds)];
                     range = ratios.Length > 0 ? FormattableString.Invariant($" {ratios.Min():0.00}-{ratios.Max():0.00} |") : " |";
                 }
 
