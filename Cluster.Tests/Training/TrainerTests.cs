@@ -1,4 +1,5 @@
 using Xunit;
+using DistributedTrainer.Checkpoints;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Training;
 
@@ -79,5 +80,43 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(uninterrupted.Buffers, resumed.Buffers);
         Assert.Equal(uninterrupted.Summary.Steps, resumed.Summary.Steps);
         Directory.Delete(_directory + "-resumed", recursive: true);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledInTheFirstEpochsEvaluation_CheckpointsItsStepsAndResumesBitwise()
+    {
+        var uninterrupted = Train();
+        var spec = SyntheticJobs.Spec();
+        var data = SyntheticJobs.Blobs();
+        using var stop = new CancellationTokenSource();
+
+        using (var trainer = Trainer.Create(spec, data, model => new StoppedAtEvaluation(new LocalGradientBackend(spec, data, model), stop), _directory))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => trainer.RunAsync(new RecordingObserver(), cancellation: stop.Token).AsTask());
+        }
+        string? saved = new CheckpointStore(_directory).LoadLatest().Directory;
+        Assert.Equal("step-000000012", Path.GetFileName(saved));
+        var resumed = Train(checkpoints: _directory + "-resumed", resume: saved);
+
+        Assert.Equal(uninterrupted.Parameters, resumed.Parameters);
+        Assert.Equal(uninterrupted.Buffers, resumed.Buffers);
+        Assert.Equal(uninterrupted.Summary.Steps, resumed.Summary.Steps);
+        Directory.Delete(_directory + "-resumed", recursive: true);
+    }
+
+    /// <summary>A local backend whose first evaluation is stopped, as a coordinator's SIGTERM stops a job at an epoch's end.</summary>
+    private sealed class StoppedAtEvaluation(LocalGradientBackend inner, CancellationTokenSource stop) : IGradientBackend
+    {
+        public ValueTask<ShardResult> ComputeAsync(long step, ReadOnlyMemory<int> batch, StepGradient gradient, CancellationToken cancellationToken) =>
+            inner.ComputeAsync(step, batch, gradient, cancellationToken);
+
+        public ValueTask<ShardResult> EvaluateAsync(DataSplit split, CancellationToken cancellationToken)
+        {
+            stop.Cancel();
+            cancellationToken.ThrowIfCancellationRequested();
+            return inner.EvaluateAsync(split, cancellationToken);
+        }
+
+        public void Dispose() => inner.Dispose();
     }
 }

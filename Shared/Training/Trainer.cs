@@ -254,7 +254,18 @@ public sealed class Trainer : IDisposable
             trainingSeconds += trainWatch.Elapsed.TotalSeconds;
             double epochTrainSeconds = trainWatch.Elapsed.TotalSeconds;
 
-            var report = await EndEpochAsync(epochWatch, epochTrainSeconds, trainCount, cancellation);
+            EpochReport report;
+            try
+            {
+                report = await EndEpochAsync(epochWatch, epochTrainSeconds, trainCount, cancellation);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                // Stopped in the epoch's evaluation, which changes nothing: the checkpoint holds the epoch's steps, and a
+                // resume evaluates the epoch again. Without it a stop here lost every step since the last checkpoint.
+                SaveCheckpoint();
+                throw;
+            }
             _cursor = new TrainingCursor(_cursor.Step, _cursor.Epoch + 1, 0, 0.0, 0);
             stoppedEarly = ObserveEarlyStopping(report, observer);
             string? checkpoint = SaveCheckpoint();
