@@ -51,8 +51,9 @@ internal static class RingPeer
             var stopwatch = new Stopwatch();
             for (int i = 0; i < iterations; i++)
             {
-                // Every call reduces the same values (the sums of the last one would be wider or narrower), so the
-                // copy stays off the clock and out of the CPU time (gloo's script reduces in place, copying nothing).
+                // Every call reduces the same values (the sums of the last one would be wider or narrower). The copy
+                // stays off the clock and out of the CPU time; gloo's script makes the same copy between its calls, so
+                // where ranks outnumber the cores both sides lose the same time to it.
                 start.CopyTo(vector, 0);
                 TimeSpan before = Environment.CpuUsage.TotalTime;
                 stopwatch.Start();

@@ -1,7 +1,8 @@
 """PyTorch gloo all-reduce on loopback: the reference for `Bench ring`.
 
 usage: /usr/bin/python3 gloo_allreduce.py RANKS BYTES:ITERATIONS[,BYTES:ITERATIONS...]
-Spawns RANKS processes; for each size, all-reduces an int64 tensor ITERATIONS times untimed, then ITERATIONS times timed.
+Spawns RANKS processes; for each size, all-reduces an int64 tensor ITERATIONS times untimed, then ITERATIONS times timed,
+each call from the same values, restored off the clock (as the C# peers do).
 Rank 0 prints "result BYTES ITERATIONS SECONDS CPU_SECONDS" per size (CPU: rank 0's process, user + system), then "done" (the format RingBenchmark reads).
 """
 import socket
@@ -20,16 +21,21 @@ def run(rank, world_size, port, plan):
     torch_threads.limit(1)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
     for size_bytes, iterations in plan:
-        tensor = torch.ones(size_bytes // 8, dtype=torch.int64)
+        start = torch.ones(size_bytes // 8, dtype=torch.int64)
+        tensor = torch.empty_like(start)
         for _ in range(iterations):  # untimed, as many as timed: the same warm-up as the C# ring's
+            tensor.copy_(start)
             dist.all_reduce(tensor)
         dist.barrier()
-        start = time.perf_counter()
-        cpu_start = time.process_time()
+        elapsed, cpu = 0.0, 0.0
         for _ in range(iterations):
+            # Each call starts from the same values, restored off the clock, as the C# peers restore theirs: every
+            # rank pays the same copy between calls, which competes for the cores when ranks outnumber them.
+            tensor.copy_(start)
+            wall_before, cpu_before = time.perf_counter(), time.process_time()
             dist.all_reduce(tensor)
-        elapsed = time.perf_counter() - start
-        cpu = time.process_time() - cpu_start
+            elapsed += time.perf_counter() - wall_before
+            cpu += time.process_time() - cpu_before
         if rank == 0:
             print(f"result {size_bytes} {iterations} {elapsed!r} {cpu!r}", flush=True)
     dist.barrier()
