@@ -106,9 +106,12 @@ internal static class LinkBenchmark
             }
             foreach (var (way, list) in results)
             {
-                Console.WriteLine($"| {(way == BySender ? "the sender (the ring's link)" : "the receiver")} | {Median([.. list.Select(r => r.MiBs)]):F0} | {Median([.. list.Select(r => r.Sender)]):F3} | " +
-                    $"{Median([.. list.Select(r => r.Receiver)]):F3} | {Median([.. list.Select(r => r.Sender + r.Receiver)]):F3} | " +
-                    $"{string.Join(", ", list.Select(r => (r.Sender + r.Receiver).ToString("F3", CultureInfo.InvariantCulture)))} |");
+                double[] both = [.. list.Select(r => r.Sender + r.Receiver)];
+                string name = way == BySender ? "the sender (the ring's link)" : "the receiver";
+                Console.WriteLine(FormattableString.Invariant(
+                    $"| {name} | {Median([.. list.Select(r => r.MiBs)]):F0} | {Median([.. list.Select(r => r.Sender)]):F3} | ") +
+                    FormattableString.Invariant($"{Median([.. list.Select(r => r.Receiver)]):F3} | {Median(both):F3} | ") +
+                    $"{string.Join(", ", both.Select(b => b.ToString("F3", CultureInfo.InvariantCulture)))} |");
             }
             return 0;
         }
@@ -123,7 +126,8 @@ internal static class LinkBenchmark
     }
 
     // One call of `messages` MiB: MiB/s and the sender's and receiver's CPU seconds per GiB.
-    private static async Task<(double MiBs, double Sender, double Receiver)> Once(GrpcChannel channel, Process server, Method<Blob, Blob> method, int messages)
+    private static async Task<(double MiBs, double Sender, double Receiver)> Once(GrpcChannel channel, Process server,
+        Method<Blob, Blob> method, int messages)
     {
         TimeSpan clientBefore = Environment.CpuUsage.TotalTime;
         server.Refresh();
