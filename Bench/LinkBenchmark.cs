@@ -7,6 +7,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using static DistributedTrainer.Bench.BenchEnvironment;
+using static DistributedTrainer.Bench.ChildProcesses;
 
 namespace DistributedTrainer.Bench;
 
@@ -69,19 +70,12 @@ internal static class LinkBenchmark
 
     private static async Task<int> Measure(int messages, int rounds, string[] ways)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        start.ArgumentList.Add(typeof(LinkBenchmark).Assembly.Location);
-        start.ArgumentList.Add("link");
-        start.ArgumentList.Add("--serve");
-        using var server = Process.Start(start)!;
+        string[] command = [.. Self(), "link", "--serve"];
+        using Process server = Start(command[0], command[1..]);
         try
         {
-            string? line = await server.StandardOutput.ReadLineAsync();
-            if (line is null || !line.StartsWith(ListeningPrefix, StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"The server did not start (first line: '{line}').");
-            }
-            var address = new Uri($"http://127.0.0.1:{int.Parse(line[ListeningPrefix.Length..], CultureInfo.InvariantCulture)}");
+            string port = ExpectLine(server, ListeningPrefix)[ListeningPrefix.Length..];
+            var address = new Uri($"http://127.0.0.1:{int.Parse(port, CultureInfo.InvariantCulture)}");
             using var channel = GrpcChannels.Create(address, new GrpcChannelSettings
             {
                 MaxReceiveMessageSize = 8 * MessageBytes, MaxSendMessageSize = 8 * MessageBytes, LargeResponseStreams = true,

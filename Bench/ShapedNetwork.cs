@@ -14,6 +14,7 @@ namespace DistributedTrainer.Bench;
 internal sealed class ShapedNetwork : IDisposable
 {
     private const string Bridge = "dtscale0";
+    private const string HostEndPrefix = "dtsv";
     private const string Prefix = "10.77.0.";
     private readonly int _workers;
 
@@ -102,7 +103,7 @@ internal sealed class ShapedNetwork : IDisposable
     }
 
     // The end of worker k's veth pair that is in this process's namespace, on the bridge.
-    private static string HostEnd(int k) => $"dtsv{k}";
+    private static string HostEnd(int k) => $"{HostEndPrefix}{k}";
 
     private static void RemoveLeftovers()
     {
@@ -110,7 +111,7 @@ internal sealed class ShapedNetwork : IDisposable
         foreach (string line in Run("ip", "-o", "link", "show").Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             string name = line.Split(':')[1].Trim().Split('@')[0];
-            if (name.StartsWith("dtsv", StringComparison.Ordinal))
+            if (name.StartsWith(HostEndPrefix, StringComparison.Ordinal))
             {
                 TryRun("ip", "link", "del", name);
             }
