@@ -69,14 +69,16 @@ internal sealed class WorkerServer : IAsyncDisposable
 
         // The coordinator's calls and the ring peers' streams carry the token (the workers of a cluster share it);
         // health stays open for probes.
+        var collective = new CollectiveService();
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
             BindAddress = options.Host ?? IPAddress.Loopback,
             Port = options.Port,
             Token = options.Token,
             ConfigureLogging = logging,
+            // The next rank's subscription to this worker's ring pieces, written without Kestrel's copies.
+            CleartextConnections = (next, tokens) => DirectSubscriptions.Middleware(next, collective, tokens),
         });
-        var collective = new CollectiveService();
         var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger,
             options.DataRoots is null ? null : new DataRoots(options.DataRoots), DeviceShardRunners.For(options.Device));
         builder.Services.AddSingleton(collective);

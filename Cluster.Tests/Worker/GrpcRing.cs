@@ -24,21 +24,37 @@ internal sealed class GrpcRing : IAsyncDisposable
     public IReadOnlyList<GrpcRingTransport> Transports => _transports;
 
     /// <param name="largeResponseStreams">The receiving channels' <see cref="GrpcChannelSettings.LargeResponseStreams"/>: true (the workers' setting) or false (SocketsHttpHandler).</param>
-    public static async Task<GrpcRing> StartAsync(int size, string jobId = "j-1", int receiveLimit = MessageLimit, bool largeResponseStreams = true)
+    /// <param name="direct">Whether the servers serve lean subscriptions with <see cref="DirectSubscriptions"/>, as workers do.</param>
+    /// <param name="kestrelService">Whether the servers map the Collective service on Kestrel, as workers do; false leaves the direct path alone.</param>
+    /// <param name="token">The servers' bearer token; null for none.</param>
+    /// <param name="subscriberToken">The token the subscriptions present; null for none.</param>
+    public static async Task<GrpcRing> StartAsync(int size, string jobId = "j-1", int receiveLimit = MessageLimit, bool largeResponseStreams = true,
+        bool direct = true, bool kestrelService = true, string? token = null, string? subscriberToken = null)
     {
         var ring = new GrpcRing();
         var services = new CollectiveService[size];
         for (int i = 0; i < size; i++)
         {
             var service = services[i] = new CollectiveService();
-            ring._servers.Add(await LoopbackGrpcServer.StartAsync(s => s.AddSingleton(service), app => app.MapGrpcService<CollectiveService>()));
+            var options = new GrpcEndpointOptions
+            {
+                Token = token,
+                CleartextConnections = direct ? (next, tokens) => DirectSubscriptions.Middleware(next, service, tokens) : null,
+            };
+            ring._servers.Add(await LoopbackGrpcServer.StartAsync(s => s.AddSingleton(service), app =>
+            {
+                if (kestrelService)
+                {
+                    app.MapGrpcService<CollectiveService>();
+                }
+            }, options));
         }
 
         for (int i = 0; i < size; i++)
         {
             var channel = GrpcChannels.Create(ring._servers[(i + size - 1) % size].Address, new GrpcChannelSettings { MaxReceiveMessageSize = receiveLimit, LargeResponseStreams = largeResponseStreams });
             ring._channels.Add(channel);
-            ring._transports.Add(GrpcRingTransport.Open(services[i], channel, jobId, i, size));
+            ring._transports.Add(GrpcRingTransport.Open(services[i], channel, jobId, i, size, BearerToken.Headers(subscriberToken)));
         }
 
         return ring;

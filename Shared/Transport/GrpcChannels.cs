@@ -12,6 +12,12 @@ namespace DistributedTrainer.Transport;
 /// </summary>
 public static class GrpcChannels
 {
+    /// <summary>
+    /// The request header of a call on the lean handler (<see cref="GrpcChannelSettings.LargeResponseStreams"/>), whose
+    /// connection carries that call alone: a server may serve such a connection outside its HTTP/2 stack.
+    /// </summary>
+    public const string SoleRequestHeader = "dt-sole-request";
+
     // The largest stream window SocketsHttpHandler takes, like the server's (GrpcKestrel.StreamWindowSize).
     private const int StreamWindowSize = 16 * 1024 * 1024;
 

@@ -22,6 +22,7 @@ public static class GrpcServerHosting
     public static WebApplicationBuilder CreateBuilder(GrpcEndpointOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        BearerTokenPolicy? tokens = options.TokenPolicy();
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         // Without the zero-byte read that waits for data before taking a buffer, every socket read is one system
         // call instead of two; the cost is one idle block per connection, and a cluster has few connections.
@@ -29,7 +30,14 @@ public static class GrpcServerHosting
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.ApplyGrpcLimits();
-            kestrel.Listen(options.BindAddress, options.Port, listen => listen.UseGrpcProtocols(options.Certificate));
+            kestrel.Listen(options.BindAddress, options.Port, listen =>
+            {
+                listen.UseGrpcProtocols(options.Certificate);
+                if (options.Certificate is null && options.CleartextConnections is { } middleware)
+                {
+                    listen.Use(next => middleware(next, tokens));
+                }
+            });
         });
         // Kestrel's 4 KiB blocks cap each socket read at 4 KiB: 256 receive calls and pipe segments per MiB of a
         // large message. 64 KiB blocks cut the server's CPU per GiB received by about 40% (docs/BENCHMARKS.md).
@@ -42,9 +50,9 @@ public static class GrpcServerHosting
             grpc.MaxSendMessageSize = options.MaxSendMessageSize;
             // Handlers throw RpcException with messages written for the caller; anything else says no more than its type.
             grpc.EnableDetailedErrors = false;
-            if (options.Token is not null || options.ServiceTokens.Values.Any(token => token is not null))
+            if (tokens is not null)
             {
-                grpc.Interceptors.Add<BearerTokenInterceptor>(new BearerTokenPolicy(options.Token, options.ServiceTokens, options.OpenServices));
+                grpc.Interceptors.Add<BearerTokenInterceptor>(tokens);
             }
             grpc.Interceptors.Add<ServerStoppingInterceptor>();
         });

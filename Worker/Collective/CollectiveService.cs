@@ -37,16 +37,28 @@ internal sealed class CollectiveService : CollectiveServiceBase
     private TaskCompletionSource<RingSubscriber> Slot(string jobId, int toRank) =>
         _subscribers.GetOrAdd((jobId, toRank), static _ => new TaskCompletionSource<RingSubscriber>(TaskCreationOptions.RunContinuationsAsynchronously));
 
-    public override async Task Subscribe(RingSubscription request, IServerStreamWriter<OutgoingRingChunk> responses, ServerCallContext context)
+    public override Task Subscribe(RingSubscription request, IServerStreamWriter<OutgoingRingChunk> responses, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responses);
         ArgumentNullException.ThrowIfNull(context);
+        return ServeAsync(request, new RingSubscriber(responses.WriteAsync, request.ToRank), context.CancellationToken);
+    }
+
+    /// <summary>
+    /// Hands <paramref name="subscriber"/> to the sending rank's transport and waits until the sender is done with it
+    /// (the call then ends OK) or the receiver leaves (<paramref name="receiverLeft"/>); the one home of a subscription's
+    /// life, whether Kestrel or a <see cref="DirectRingStream"/> serves it.
+    /// </summary>
+    /// <exception cref="RpcException">INVALID_ARGUMENT for a request without a job or with a negative rank; FAILED_PRECONDITION
+    /// when the receiver already subscribed to the job here.</exception>
+    internal async Task ServeAsync(RingSubscription request, RingSubscriber subscriber, CancellationToken receiverLeft)
+    {
         if (string.IsNullOrEmpty(request.JobId) || request.FromRank < 0 || request.ToRank < 0)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,
                 $"Invalid subscription: job '{request.JobId}', from_rank {request.FromRank}, to_rank {request.ToRank} (needs a job id and ranks >= 0)"));
         }
-        var subscriber = new RingSubscriber(responses, request.ToRank);
         var slot = Slot(request.JobId, request.ToRank);
         if (!slot.TrySetResult(subscriber))
         {
@@ -55,9 +67,9 @@ internal sealed class CollectiveService : CollectiveServiceBase
         }
         try
         {
-            await subscriber.Closed.WaitAsync(context.CancellationToken);
+            await subscriber.Closed.WaitAsync(receiverLeft);
         }
-        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (receiverLeft.IsCancellationRequested)
         {
             // The receiver left: the sender's next write fails and names it; a sender that never came finds no stale entry.
             _subscribers.TryRemove(KeyValuePair.Create((request.JobId, request.ToRank), slot));

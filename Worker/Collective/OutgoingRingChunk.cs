@@ -8,8 +8,9 @@ namespace DistributedTrainer.Worker.Collective;
 
 /// <summary>
 /// A trainer.v1.RingChunk as the sending rank writes it: the header's fields and the payload, written by hand from
-/// where the payload lies (<see cref="Write"/>), so it is copied once, into the stream's buffer. Reused for every
-/// send: the stream serializes it before its write returns.
+/// where the payload lies, so it is copied once, into Kestrel's stream (<see cref="Write"/>), or not at all on a
+/// <see cref="DirectRingStream"/> (<see cref="WriteHead"/>, then the payload). Reused for every send: the stream
+/// serializes it before its write returns.
 /// </summary>
 internal sealed class OutgoingRingChunk
 {
@@ -34,32 +35,13 @@ internal sealed class OutgoingRingChunk
     /// <summary>Serializes <paramref name="chunk"/> as the generated serializer would (fields in order, defaults left out).</summary>
     public static void Write(OutgoingRingChunk chunk, SerializationContext context)
     {
-        int jobIdBytes = Encoding.UTF8.GetByteCount(chunk.JobId);
-        RingPieceHeader header = chunk.Header;
-        long phase = (long)RingChunkMapping.ToProto(header.Phase);
-        long encoding = (long)RingChunkMapping.ToProto(header.Encoding);
         int payloadBytes = chunk.Payload.Length;
-        int size = (jobIdBytes == 0 ? 0 : WireWriter.LengthDelimitedSize(JobIdField, jobIdBytes))
-            + VarintSize(StepField, header.Step) + VarintSize(PhaseField, phase) + VarintSize(RoundField, header.Round)
-            + VarintSize(ChunkIndexField, header.ChunkIndex) + VarintSize(OffsetField, header.Offset)
-            + (payloadBytes == 0 ? 0 : WireWriter.LengthDelimitedSize(PayloadField, payloadBytes))
-            + VarintSize(FromRankField, header.FromRank) + VarintSize(EncodingField, encoding);
+        int headBytes = chunk.FieldsBeforePayloadSize();
+        int size = headBytes + (payloadBytes == 0 ? 0 : WireWriter.LengthDelimitedSize(PayloadField, payloadBytes)) + chunk.FieldsAfterPayloadSize();
         context.SetPayloadLength(size);
         IBufferWriter<byte> writer = context.GetBufferWriter();
-
-        Span<byte> head = writer.GetSpan(jobIdBytes + 8 * WireWriter.MaxVarintBytes);
-        int written = 0;
-        if (jobIdBytes != 0)
-        {
-            written += WireWriter.WriteLengthPrefix(head, JobIdField, jobIdBytes);
-            written += Encoding.UTF8.GetBytes(chunk.JobId, head[written..]);
-        }
-
-        written += WriteVarint(head[written..], StepField, header.Step);
-        written += WriteVarint(head[written..], PhaseField, phase);
-        written += WriteVarint(head[written..], RoundField, header.Round);
-        written += WriteVarint(head[written..], ChunkIndexField, header.ChunkIndex);
-        written += WriteVarint(head[written..], OffsetField, header.Offset);
+        Span<byte> head = writer.GetSpan(headBytes + WireWriter.MaxVarintBytes + 1);
+        int written = chunk.WriteFieldsBeforePayload(head);
         if (payloadBytes != 0)
         {
             written += WireWriter.WriteLengthPrefix(head[written..], PayloadField, payloadBytes);
@@ -67,11 +49,59 @@ internal sealed class OutgoingRingChunk
 
         writer.Advance(written);
         writer.Write(chunk.Payload.Span);
-        Span<byte> tail = writer.GetSpan(2 * 2 * WireWriter.MaxVarintBytes);
-        int tailBytes = WriteVarint(tail, FromRankField, header.FromRank);
-        tailBytes += WriteVarint(tail[tailBytes..], EncodingField, encoding);
-        writer.Advance(tailBytes);
+        Span<byte> tail = writer.GetSpan(chunk.FieldsAfterPayloadSize());
+        writer.Advance(chunk.WriteFieldsAfterPayload(tail));
         context.Complete();
+    }
+
+    /// <summary>The bytes <see cref="WriteHead"/> writes at most.</summary>
+    public int HeadSize => FieldsBeforePayloadSize() + FieldsAfterPayloadSize() + WireWriter.MaxVarintBytes + 1;
+
+    /// <summary>
+    /// Writes every field but the payload's bytes, the payload's tag and length last, so that the payload can follow from
+    /// where it lies (protobuf reads fields in any order); returns the bytes written. The direct path's serialization
+    /// (<see cref="DirectRingStream"/>).
+    /// </summary>
+    public int WriteHead(Span<byte> destination)
+    {
+        int written = WriteFieldsBeforePayload(destination);
+        written += WriteFieldsAfterPayload(destination[written..]);
+        return Payload.IsEmpty ? written : written + WireWriter.WriteLengthPrefix(destination[written..], PayloadField, Payload.Length);
+    }
+
+    private int FieldsBeforePayloadSize()
+    {
+        int jobIdBytes = Encoding.UTF8.GetByteCount(JobId);
+        return (jobIdBytes == 0 ? 0 : WireWriter.LengthDelimitedSize(JobIdField, jobIdBytes))
+            + VarintSize(StepField, Header.Step) + VarintSize(PhaseField, (long)RingChunkMapping.ToProto(Header.Phase)) + VarintSize(RoundField, Header.Round)
+            + VarintSize(ChunkIndexField, Header.ChunkIndex) + VarintSize(OffsetField, Header.Offset);
+    }
+
+    private int FieldsAfterPayloadSize() =>
+        VarintSize(FromRankField, Header.FromRank) + VarintSize(EncodingField, (long)RingChunkMapping.ToProto(Header.Encoding));
+
+    private int WriteFieldsBeforePayload(Span<byte> destination)
+    {
+        int written = 0;
+        int jobIdBytes = Encoding.UTF8.GetByteCount(JobId);
+        if (jobIdBytes != 0)
+        {
+            written += WireWriter.WriteLengthPrefix(destination, JobIdField, jobIdBytes);
+            written += Encoding.UTF8.GetBytes(JobId, destination[written..]);
+        }
+
+        written += WriteVarint(destination[written..], StepField, Header.Step);
+        written += WriteVarint(destination[written..], PhaseField, (long)RingChunkMapping.ToProto(Header.Phase));
+        written += WriteVarint(destination[written..], RoundField, Header.Round);
+        written += WriteVarint(destination[written..], ChunkIndexField, Header.ChunkIndex);
+        written += WriteVarint(destination[written..], OffsetField, Header.Offset);
+        return written;
+    }
+
+    private int WriteFieldsAfterPayload(Span<byte> destination)
+    {
+        int written = WriteVarint(destination, FromRankField, Header.FromRank);
+        return written + WriteVarint(destination[written..], EncodingField, (long)RingChunkMapping.ToProto(Header.Encoding));
     }
 
     // int32, int64 and enum fields: negative values take ten bytes (sign-extended), as protobuf writes them.

@@ -11,7 +11,10 @@ namespace DistributedTrainer.Worker.Collective;
 /// outlived the handler would touch the request after ASP.NET Core disposed it (a cancelled write then throws from
 /// the canceller's callback instead of failing the step).
 /// </remarks>
-internal sealed class RingSubscriber(IServerStreamWriter<OutgoingRingChunk> stream, int toRank)
+/// <param name="write">Writes one piece on the subscription's stream: Kestrel's (<see cref="CollectiveService.Subscribe"/>) or a
+/// <see cref="DirectRingStream"/>'s.</param>
+/// <param name="toRank">The receiving rank, named when a write finds the subscription ended.</param>
+internal sealed class RingSubscriber(Func<OutgoingRingChunk, CancellationToken, Task> write, int toRank)
 {
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly object _gate = new();
@@ -31,7 +34,7 @@ internal sealed class RingSubscriber(IServerStreamWriter<OutgoingRingChunk> stre
             {
                 throw new IOException($"rank {toRank} ended its subscription");
             }
-            return _inFlight = stream.WriteAsync(chunk, cancellationToken);
+            return _inFlight = write(chunk, cancellationToken);
         }
     }
 

@@ -655,6 +655,7 @@ internal sealed class LeanHttp2Stream : Stream
         HPack.WriteLiteral(block, ":scheme", address.Scheme);
         HPack.WriteLiteral(block, ":authority", address.Authority);
         HPack.WriteLiteral(block, ":path", address.PathAndQuery);
+        HPack.WriteLiteral(block, GrpcChannels.SoleRequestHeader, "1");
         IEnumerable<KeyValuePair<string, HeaderStringValues>> headers = request.Headers.NonValidated;
         if (request.Content is not null)
         {

@@ -1,0 +1,512 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using System.Net.Sockets;
+using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Transport;
+using DistributedTrainer.Transport.Internal;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.AspNetCore.Connections;
+
+namespace DistributedTrainer.Worker.Collective;
+
+/// <summary>
+/// The sending end of one ring subscription served without Kestrel's HTTP/2: the next rank's lean client opened a
+/// connection for this call alone (<see cref="GrpcChannels.SoleRequestHeader"/>), so the connection is this one
+/// server-streaming call. Each piece leaves as DATA frames whose payload the socket sends straight from the ring's
+/// vector; Kestrel would copy it twice (into the stream's pipe, then into the connection's), which was a fifth of a
+/// ring peer's CPU at 3 and 4 ranks (docs/BENCHMARKS.md).
+/// </summary>
+/// <remarks>
+/// <para>The wire is the same gRPC as Kestrel's: the response's headers, RingChunk messages, trailers with the status.
+/// What the direct path does not read (a second stream, frames beyond what this client sends) resets the connection,
+/// and the client's call fails as it would on any broken connection.</para>
+/// <para>Writes are the ring's sends, one at a time, and this end's acknowledgements, all under one lock; the reads
+/// take the client's SETTINGS, PINGs and window updates and notice when it leaves (RST_STREAM, GOAWAY or the
+/// connection closing), which ends the subscription as Kestrel's cancellation of the call would.</para>
+/// </remarks>
+internal sealed class DirectRingStream : IAsyncDisposable
+{
+    private const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8;
+    private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4;
+    private const int FrameHeaderBytes = 9;
+    private const int GrpcPrefixBytes = 5;
+    private const int InitialWindowSizeSetting = 0x4, MaxFrameSizeSetting = 0x5;
+
+    /// <summary>The largest frame this end reads: the HTTP/2 default, which it never raises.</summary>
+    private const int MaxReadFrameBytes = 16 * 1024;
+
+    /// <summary>The largest subscription request read (a job id and two ranks take a few dozen bytes).</summary>
+    private const int MaxRequestBytes = 4 * 1024;
+
+    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+
+    private readonly Socket _socket;
+    private readonly PipeReader _input;
+    private readonly int _streamId;
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private byte[] _head = new byte[1024];
+    private readonly CancellationTokenSource _receiverLeft = new();
+    private readonly MemoryStream _request = new();
+    private readonly TaskCompletionSource<RingSubscription> _requested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // What the client lets this end send (RFC 9113 6.9), under _windowGate.
+    private readonly object _windowGate = new();
+    private long _connectionWindow = 65_535;
+    private long _streamWindow = 65_535;
+    private int _initialWindow = 65_535;
+    private int _maxFrame = 16 * 1024;
+    private TaskCompletionSource? _windowOpened;
+    private Exception? _broken;
+    private int _toRank = -1;
+
+    private DirectRingStream(Socket socket, PipeReader input, int streamId)
+    {
+        _socket = socket;
+        _input = input;
+        _streamId = streamId;
+    }
+
+    /// <summary>
+    /// The subscription's start when <paramref name="received"/>, a connection's first bytes, begin with the connection
+    /// preface, frames and then a complete HEADERS frame of a sole-request call to trainer.v1.Collective/Subscribe: the
+    /// bytes through that frame (<c>Length</c>), its stream id and its authorization header; otherwise null, and the
+    /// connection is Kestrel's.
+    /// </summary>
+    public static (int Length, int StreamId, string? Authorization)? SubscriptionIn(ReadOnlySpan<byte> received)
+    {
+        if (!received.StartsWith(Preface))
+        {
+            return null;
+        }
+        ReadOnlySpan<byte> frames = received[Preface.Length..];
+        while (frames.Length >= FrameHeaderBytes)
+        {
+            int length = (frames[0] << 16) | (frames[1] << 8) | frames[2];
+            if (frames.Length < FrameHeaderBytes + length)
+            {
+                return null;
+            }
+            byte type = frames[3], flags = frames[4];
+            if (type == Headers)
+            {
+                int streamId = BinaryPrimitives.ReadInt32BigEndian(frames[5..]) & int.MaxValue;
+                // Padding, priority or a CONTINUATION: not the sole-request client, which sends none.
+                int through = received.Length - frames.Length + FrameHeaderBytes + length;
+                return (flags & ~(EndHeaders | EndStream)) == 0 && (flags & EndHeaders) != 0
+                    && SubscriptionHeaders(frames.Slice(FrameHeaderBytes, length)) is { } subscription
+                    ? (through, streamId, subscription.Authorization)
+                    : null;
+            }
+            frames = frames[(FrameHeaderBytes + length)..];
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Serves the subscription on <paramref name="socket"/> (written directly) and <paramref name="input"/> (the
+    /// connection's received bytes after <paramref name="start"/>, the bytes <see cref="SubscriptionIn"/> accepted),
+    /// until the sender closes it, the receiver leaves, the connection fails or <paramref name="connectionClosed"/> (the
+    /// server closing the connection, or about to) is cancelled.
+    /// </summary>
+    public static async Task ServeAsync(Socket socket, PipeReader input, ReadOnlyMemory<byte> start, int streamId, string? authorization,
+        BearerTokenPolicy? tokens, CollectiveService service, CancellationToken connectionClosed)
+    {
+        await using var stream = new DirectRingStream(socket, input, streamId);
+        using var left = CancellationTokenSource.CreateLinkedTokenSource(stream._receiverLeft.Token, connectionClosed);
+        Task reading = stream.ReadAsync(start, left.Token);
+        try
+        {
+            await stream.SendFrameAsync(Settings, 0, 0, []);
+            RingSubscription request = await stream._requested.Task.WaitAsync(left.Token);
+            await stream.SendHeadersAsync(endStream: false, (":status", "200"), ("content-type", "application/grpc"));
+            Status status = Status.DefaultSuccess;
+            try
+            {
+                if (tokens?.Refusal($"/{Protos.V1.Collective.Descriptor.FullName}/Subscribe", authorization) is { } refusal)
+                {
+                    throw new RpcException(new Status(StatusCode.Unauthenticated, refusal));
+                }
+                await service.ServeAsync(request, new RingSubscriber(stream.WriteAsync, request.ToRank), left.Token);
+            }
+            catch (RpcException e)
+            {
+                status = e.Status;
+            }
+            if (!left.IsCancellationRequested)
+            {
+                await stream.SendHeadersAsync(endStream: true, ("grpc-status", ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture)),
+                    ("grpc-message", PercentEncoded(status.Detail)));
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or InvalidDataException or ObjectDisposedException)
+        {
+            // The receiver left or the connection broke: the ring's next send fails and names the receiver.
+        }
+        finally
+        {
+            await stream._receiverLeft.CancelAsync();
+            await reading;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _receiverLeft.Dispose();
+        _writing.Dispose();
+        _request.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private static (bool Subscription, string? Authorization)? SubscriptionHeaders(ReadOnlySpan<byte> block)
+    {
+        List<KeyValuePair<string, string>> fields;
+        try
+        {
+            fields = HPack.Read(block);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+        string? Field(string name) => fields.FirstOrDefault(field => field.Key == name).Value;
+        bool subscription = Field(":method") == "POST" && Field(":path") == $"/{Protos.V1.Collective.Descriptor.FullName}/Subscribe"
+            && Field(GrpcChannels.SoleRequestHeader) is not null && (Field("content-type")?.StartsWith("application/grpc", StringComparison.Ordinal) ?? false);
+        return subscription ? (true, Field("authorization")) : null;
+    }
+
+    // grpc-message as gRPC carries it (PROTOCOL-HTTP2.md): printable ASCII but '%' as is, every other UTF-8 byte as %XX.
+    private static string PercentEncoded(string message)
+    {
+        var encoded = new StringBuilder(message.Length);
+        foreach (byte b in Encoding.UTF8.GetBytes(message))
+        {
+            encoded.Append(b is >= 0x20 and <= 0x7E && b != (byte)'%' ? ((char)b).ToString() : $"%{b:X2}");
+        }
+        return encoded.ToString();
+    }
+
+    // One piece: the message's head (its prefix, fields and the payload's length) in the first frame's send, then the
+    // payload from the ring's memory, in frames as large as the client's windows and frame size allow.
+    private async Task WriteAsync(OutgoingRingChunk chunk, CancellationToken cancellationToken)
+    {
+        ReadOnlyMemory<byte> payload = chunk.Payload;
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            ThrowIfBroken();
+            if (_head.Length < FrameHeaderBytes + GrpcPrefixBytes + chunk.HeadSize)
+            {
+                _head = new byte[FrameHeaderBytes + GrpcPrefixBytes + chunk.HeadSize];
+            }
+            int fields = chunk.WriteHead(_head.AsSpan(FrameHeaderBytes + GrpcPrefixBytes));
+            _head[FrameHeaderBytes] = 0;
+            BinaryPrimitives.WriteInt32BigEndian(_head.AsSpan(FrameHeaderBytes + 1), fields + payload.Length);
+            int headBytes = GrpcPrefixBytes + fields;
+            int total = headBytes + payload.Length;
+            int sent = 0;
+            while (sent < total)
+            {
+                int frame = await ReserveAsync(total - sent, cancellationToken);
+                int headPart = Math.Clamp(headBytes - sent, 0, frame);
+                // The head starts at FrameHeaderBytes, so a frame's header written just before the head's unsent bytes
+                // (at `sent`) covers only bytes sent already.
+                int headerAt = Math.Min(sent, headBytes);
+                WriteFrameHeader(_head.AsSpan(headerAt), frame, Data, 0, _streamId);
+                await SendAsync(_head.AsMemory(headerAt, FrameHeaderBytes + headPart), cancellationToken);
+                if (frame > headPart)
+                {
+                    int payloadStart = sent + headPart - headBytes;
+                    await SendAsync(payload.Slice(payloadStart, frame - headPart), cancellationToken);
+                }
+                sent += frame;
+            }
+        }
+        catch (OperationCanceledException e)
+        {
+            // A message may be half sent: nothing more can go on this connection.
+            Break(new IOException("a send was cancelled part of the way", e));
+            throw;
+        }
+        catch (SocketException e)
+        {
+            Break(e);
+            ThrowIfBroken();
+            throw;
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    private void ThrowIfBroken()
+    {
+        lock (_windowGate)
+        {
+            ThrowIfBrokenLocked();
+        }
+    }
+
+    // Under _windowGate.
+    private void ThrowIfBrokenLocked()
+    {
+        if (_broken is not null)
+        {
+            throw new IOException($"the subscription of rank {_toRank} is over: {_broken.Message}", _broken);
+        }
+    }
+
+    // Takes up to `wanted` bytes of both windows and the frame size, waiting while either window is shut.
+    private async ValueTask<int> ReserveAsync(int wanted, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task opened;
+            lock (_windowGate)
+            {
+                ThrowIfBrokenLocked();
+                long open = Math.Min(_connectionWindow, _streamWindow);
+                if (open > 0)
+                {
+                    int take = (int)Math.Min(Math.Min(open, wanted), _maxFrame);
+                    _connectionWindow -= take;
+                    _streamWindow -= take;
+                    return take;
+                }
+                _windowOpened ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                opened = _windowOpened.Task;
+            }
+            await opened.WaitAsync(cancellationToken);
+        }
+    }
+
+    // The client's frames: first those that came with its request's headers, then whatever follows, until it leaves.
+    private async Task ReadAsync(ReadOnlyMemory<byte> start, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // The frames that came before and with the request's headers (SubscriptionIn's bytes end with them).
+            ReadOnlySequence<byte> first = new(start[Preface.Length..]);
+            bool going = await OnFramesAsync(ref first);
+            while (going)
+            {
+                ReadResult result = await _input.ReadAsync(cancellationToken);
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                going = await OnFramesAsync(ref buffer) && !result.IsCompleted && !result.IsCanceled;
+                _input.AdvanceTo(buffer.Start, buffer.End);
+            }
+            Break(new IOException("the receiver ended the call or closed the connection"));
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or InvalidDataException or ConnectionResetException)
+        {
+            Break(e);
+        }
+        finally
+        {
+            _requested.TrySetCanceled(CancellationToken.None);
+            await _receiverLeft.CancelAsync();
+        }
+    }
+
+    // Handles every whole frame in `buffer` and leaves it at the first incomplete one; false once the client has left.
+    private ValueTask<bool> OnFramesAsync(ref ReadOnlySequence<byte> buffer)
+    {
+        // Frames are handled one by one below; the awaits happen in OnFrameAsync's writes, so collect first.
+        var frames = new List<(byte Type, byte Flags, int Stream, byte[] Payload)>();
+        var reader = new SequenceReader<byte>(buffer);
+        Span<byte> header = stackalloc byte[FrameHeaderBytes];
+        while (reader.Remaining >= FrameHeaderBytes)
+        {
+            reader.TryCopyTo(header);
+            int length = (header[0] << 16) | (header[1] << 8) | header[2];
+            if (length > MaxReadFrameBytes)
+            {
+                throw new InvalidDataException($"a frame of {length} bytes (this end reads at most {MaxReadFrameBytes})");
+            }
+            if (reader.Remaining < FrameHeaderBytes + length)
+            {
+                break;
+            }
+            reader.Advance(FrameHeaderBytes);
+            byte[] payload = new byte[length];
+            reader.TryCopyTo(payload);
+            reader.Advance(length);
+            frames.Add((header[3], header[4], BinaryPrimitives.ReadInt32BigEndian(header[5..]) & int.MaxValue, payload));
+        }
+        buffer = buffer.Slice(reader.Position);
+        return OnFramesAsync(frames);
+    }
+
+    private async ValueTask<bool> OnFramesAsync(List<(byte Type, byte Flags, int Stream, byte[] Payload)> frames)
+    {
+        foreach (var (type, flags, stream, payload) in frames)
+        {
+            if (!await OnFrameAsync(type, flags, stream, payload))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private async ValueTask<bool> OnFrameAsync(byte type, byte flags, int stream, byte[] payload)
+    {
+        switch (type)
+        {
+            case Settings when (flags & Ack) == 0:
+                ApplySettings(payload);
+                await SendFrameAsync(Settings, Ack, 0, []);
+                return true;
+            case Ping when (flags & Ack) == 0:
+                await SendFrameAsync(Ping, Ack, 0, payload);
+                return true;
+            case WindowUpdate:
+                Open(stream, BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue);
+                return true;
+            case Data when stream == _streamId:
+                OnRequestData(payload, endStream: (flags & EndStream) != 0);
+                return true;
+            case Headers when stream == _streamId:
+                return true;
+            case Headers or RstStream or GoAway:
+                // A second stream, or the client ending this one or the connection: the subscription is over.
+                return false;
+            default:
+                // Acknowledgements, PRIORITY and unknown frame types carry nothing for this end.
+                return true;
+        }
+    }
+
+    // The request message, bounded, and parsed once the client has ended its side of the stream.
+    private void OnRequestData(byte[] payload, bool endStream)
+    {
+        if (_request.Length + payload.Length > GrpcPrefixBytes + MaxRequestBytes)
+        {
+            throw new InvalidDataException($"a subscription request over {MaxRequestBytes} bytes");
+        }
+        _request.Write(payload);
+        if (!endStream)
+        {
+            return;
+        }
+        ReadOnlySpan<byte> message = _request.GetBuffer().AsSpan(0, (int)_request.Length);
+        if (message.Length < GrpcPrefixBytes || message[0] != 0 || BinaryPrimitives.ReadInt32BigEndian(message[1..]) != message.Length - GrpcPrefixBytes)
+        {
+            throw new InvalidDataException("the subscription request is not one uncompressed gRPC message");
+        }
+        RingSubscription request;
+        try
+        {
+            request = RingSubscription.Parser.ParseFrom(message[GrpcPrefixBytes..]);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException("the subscription request is not a RingSubscription", e);
+        }
+        _toRank = request.ToRank;
+        _requested.TrySetResult(request);
+    }
+
+    private void ApplySettings(ReadOnlySpan<byte> settings)
+    {
+        lock (_windowGate)
+        {
+            for (int at = 0; at + 6 <= settings.Length; at += 6)
+            {
+                int id = BinaryPrimitives.ReadUInt16BigEndian(settings[at..]);
+                int value = BinaryPrimitives.ReadInt32BigEndian(settings[(at + 2)..]);
+                if (id == InitialWindowSizeSetting)
+                {
+                    _streamWindow += value - _initialWindow;
+                    _initialWindow = value;
+                }
+                else if (id == MaxFrameSizeSetting)
+                {
+                    _maxFrame = value;
+                }
+            }
+            Signal();
+        }
+    }
+
+    private void Open(int stream, int increment)
+    {
+        lock (_windowGate)
+        {
+            if (stream == 0)
+            {
+                _connectionWindow += increment;
+            }
+            else if (stream == _streamId)
+            {
+                _streamWindow += increment;
+            }
+            Signal();
+        }
+    }
+
+    private void Break(Exception e)
+    {
+        lock (_windowGate)
+        {
+            _broken ??= e;
+            Signal();
+        }
+    }
+
+    // Under _windowGate: wakes a writer waiting for a window (or for the news that it never opens).
+    private void Signal()
+    {
+        _windowOpened?.TrySetResult();
+        _windowOpened = null;
+    }
+
+    private async Task SendHeadersAsync(bool endStream, params (string Name, string Value)[] fields)
+    {
+        var block = new List<byte>();
+        foreach ((string name, string value) in fields)
+        {
+            HPack.WriteLiteral(block, name, value);
+        }
+        await SendFrameAsync(Headers, (byte)(EndHeaders | (endStream ? EndStream : 0)), _streamId, [.. block]);
+    }
+
+    private async Task SendFrameAsync(byte type, byte flags, int stream, byte[] payload)
+    {
+        byte[] frame = new byte[FrameHeaderBytes + payload.Length];
+        WriteFrameHeader(frame, payload.Length, type, flags, stream);
+        payload.CopyTo(frame, FrameHeaderBytes);
+        await _writing.WaitAsync();
+        try
+        {
+            await SendAsync(frame, CancellationToken.None);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    private async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        while (!bytes.IsEmpty)
+        {
+            int sent = await _socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
+            bytes = bytes[sent..];
+        }
+    }
+
+    private static void WriteFrameHeader(Span<byte> destination, int length, byte type, byte flags, int stream)
+    {
+        destination[0] = (byte)(length >> 16);
+        destination[1] = (byte)(length >> 8);
+        destination[2] = (byte)length;
+        destination[3] = type;
+        destination[4] = flags;
+        BinaryPrimitives.WriteInt32BigEndian(destination[5..], stream);
+    }
+}
