@@ -14,7 +14,7 @@ namespace DistributedTrainer.Bench;
 /// <summary>
 /// One gRPC link of the ring, both ways round: 1 MiB messages from a sender to a receiver in two processes on loopback,
 /// the receiver consuming each into a buffer of its own (as the ring adds or copies a piece into place).
-/// - served by the sender (the ring's link): the receiver subscribes as a client (the lean h2c handler,
+/// - served by the sender (the ring's link before its direct streams, Worker/Collective/DirectRingStream): the receiver subscribes as a client (the lean h2c handler,
 ///   <see cref="GrpcChannels"/> with large response streams) and Kestrel writes the messages on the server stream;
 /// - served by the receiver: the sender is the lean client and writes them on a client stream into Kestrel.
 /// Each way gives MiB/s and each side's CPU time per GiB moved (user + system, from the kernel's counters), which the
@@ -101,7 +101,7 @@ internal static class LinkBenchmark
             foreach (var (way, list) in results)
             {
                 double[] both = [.. list.Select(r => r.Sender + r.Receiver)];
-                string name = way == BySender ? "the sender (the ring's link)" : "the receiver";
+                string name = way == BySender ? "the sender (Kestrel)" : "the receiver";
                 Console.WriteLine(FormattableString.Invariant(
                     $"| {name} | {Median([.. list.Select(r => r.MiBs)]):F0} | {Median([.. list.Select(r => r.Sender)]):F3} | ") +
                     FormattableString.Invariant($"{Median([.. list.Select(r => r.Receiver)]):F3} | {Median(both):F3} | ") +

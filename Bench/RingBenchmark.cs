@@ -17,7 +17,9 @@ namespace DistributedTrainer.Bench;
 /// 8 bytes per element whatever crossed. --rounds R (default 1) runs the ring and gloo R times each, alternating, and
 /// reports the median time and CPU of each side, the ratio of the medians and the range of the rounds' ratios: on a
 /// shared two-core machine one round's ratio can move by half between runs minutes apart.
-/// `Bench ring --peer RANK SIZE PLAN PIECE_BYTES VALUES` is the child mode.
+/// --sender direct|kestrel: what serves each rank's pieces to the next (default direct, as workers do: a DirectRingStream
+/// sends them from the vector; kestrel: Kestrel's HTTP/2, as before, to compare against).
+/// `Bench ring --peer RANK SIZE PLAN PIECE_BYTES VALUES SENDER` is the child mode.
 /// </summary>
 internal static class RingBenchmark
 {
@@ -25,10 +27,10 @@ internal static class RingBenchmark
 
     public static int Run(string[] args)
     {
-        if (args.Length == 6 && args[0] == "--peer")
+        if (args.Length == 7 && args[0] == "--peer")
         {
-            return RingPeer.RunAsync(Int(args[1]), Int(args[2]), ParsePlan(args[3]), Int(args[4]), Enum.Parse<RingValues>(args[5], ignoreCase: true))
-                .GetAwaiter().GetResult();
+            return RingPeer.RunAsync(Int(args[1]), Int(args[2]), ParsePlan(args[3]), Int(args[4]), Enum.Parse<RingValues>(args[5], ignoreCase: true),
+                Enum.Parse<RingSender>(args[6], ignoreCase: true)).GetAwaiter().GetResult();
         }
 
         bool quick = args.Contains("--quick");
@@ -37,6 +39,7 @@ internal static class RingBenchmark
         int[] ranks = Option(args, "--ranks") is { } counts ? Ints(counts) : quick ? [2] : [2, 3, 4];
         RingValues values = Option(args, "--values") is { } kind ? Enum.Parse<RingValues>(kind, ignoreCase: true) : RingValues.Wide;
         int rounds = Option(args, "--rounds") is { } count ? Int(count) : 1;
+        RingSender sender = Option(args, "--sender") is { } writer ? Enum.Parse<RingSender>(writer, ignoreCase: true) : RingSender.Direct;
         if (rounds < 1)
         {
             Console.Error.WriteLine($"Invalid --rounds: {rounds} (must be >= 1)");
@@ -46,7 +49,7 @@ internal static class RingBenchmark
         string plan = string.Join(',', sizesMb.Select(mb => FormattableString.Invariant($"{mb * 1024L * 1024}:{Iterations(mb)}")));
         string gloo = Path.Combine(AppContext.BaseDirectory, "gloo_allreduce.py");
 
-        Console.WriteLine($"Ring all-reduce of int64 vectors, {Environment.ProcessorCount} cores, gRPC pieces of {pieceBytes} bytes; mean of a timed series after as many untimed calls.");
+        Console.WriteLine($"Ring all-reduce of int64 vectors, {Environment.ProcessorCount} cores, gRPC pieces of {pieceBytes} bytes served by {sender}; mean of a timed series after as many untimed calls.");
         Console.WriteLine(values == RingValues.Wide
             ? "Values: sums that need all 8 bytes (packing would save nothing, so the reduce-scatter sends them raw)."
             : FormattableString.Invariant($"Values: shaped like a training step's gradient sums; the reduce-scatter packs them to {PackedBytesPerElement():0.00} bytes per element."));
@@ -67,7 +70,7 @@ internal static class RingBenchmark
             var theirs = new List<Dictionary<long, (double Seconds, double Cpu)>>();
             for (int round = 0; round < rounds; round++)
             {
-                ours.Add(RunRing(n, plan, pieceBytes, values));
+                ours.Add(RunRing(n, plan, pieceBytes, values, sender));
                 if (File.Exists(Python))
                 {
                     theirs.Add(RunGloo(gloo, n, plan));
@@ -111,14 +114,14 @@ internal static class RingBenchmark
         return (double)Training.Collective.FixedPointBlocks.Pack(vector, packed) / vector.Length;
     }
 
-    private static Dictionary<long, (double Seconds, double Cpu)> RunRing(int n, string plan, int pieceBytes, RingValues values)
+    private static Dictionary<long, (double Seconds, double Cpu)> RunRing(int n, string plan, int pieceBytes, RingValues values, RingSender sender)
     {
         var peers = new List<Process>();
         try
         {
             for (int rank = 0; rank < n; rank++)
             {
-                peers.Add(Start(Self()[0], [.. Self()[1..], "ring", "--peer", Text(rank), Text(n), plan, Text(pieceBytes), values.ToString()]));
+                peers.Add(Start(Self()[0], [.. Self()[1..], "ring", "--peer", Text(rank), Text(n), plan, Text(pieceBytes), values.ToString(), sender.ToString()]));
             }
 
             string ports = string.Join(' ', peers.Select(p => ExpectLine(p, "port ").Split(' ')[1]));

@@ -19,10 +19,14 @@ namespace DistributedTrainer.Bench;
 /// </summary>
 internal static class RingPeer
 {
-    public static async Task<int> RunAsync(int rank, int size, IReadOnlyList<(long Bytes, int Iterations)> plan, int pieceBytes, RingValues values)
+    public static async Task<int> RunAsync(int rank, int size, IReadOnlyList<(long Bytes, int Iterations)> plan, int pieceBytes, RingValues values,
+        RingSender sender)
     {
         var service = new CollectiveService();
-        var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions());
+        var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
+        {
+            CleartextConnections = sender == RingSender.Direct ? (next, tokens) => DirectSubscriptions.Middleware(next, service, tokens) : null,
+        });
         builder.Services.AddSingleton(service);
         await using WebApplication app = builder.Build();
         app.MapGrpcService<CollectiveService>();
