@@ -49,7 +49,8 @@ internal static class RingBenchmark
         string plan = string.Join(',', sizesMb.Select(mb => FormattableString.Invariant($"{mb * 1024L * 1024}:{Iterations(mb)}")));
         string gloo = Path.Combine(AppContext.BaseDirectory, "gloo_allreduce.py");
 
-        Console.WriteLine($"Ring all-reduce of int64 vectors, {Environment.ProcessorCount} cores, gRPC pieces of {pieceBytes} bytes served by {sender}; mean of a timed series after as many untimed calls.");
+        Console.WriteLine($"Ring all-reduce of int64 vectors, {Environment.ProcessorCount} cores, gRPC pieces of {pieceBytes} bytes served by {sender}; " +
+            "mean of a timed series after as many untimed calls.");
         Console.WriteLine(values == RingValues.Wide
             ? "Values: sums that need all 8 bytes (packing would save nothing, so the reduce-scatter sends them raw)."
             : FormattableString.Invariant($"Values: shaped like a training step's gradient sums; the reduce-scatter packs them to {PackedBytesPerElement():0.00} bytes per element."));

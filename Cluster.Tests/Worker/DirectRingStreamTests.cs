@@ -177,7 +177,8 @@ public sealed class DirectRingStreamTests
     private static byte[] HeaderBlock(string path, (string Name, string Value)[] extra)
     {
         var block = new List<byte>();
-        foreach ((string name, string value) in new[] { (":method", "POST"), (":scheme", "http"), (":path", path), ("content-type", "application/grpc") }.Concat(extra))
+        (string, string)[] fields = [(":method", "POST"), (":scheme", "http"), (":path", path), ("content-type", "application/grpc"), .. extra];
+        foreach ((string name, string value) in fields)
         {
             HPack.WriteLiteral(block, name, value);
         }
