@@ -190,11 +190,12 @@ internal sealed class DirectRingStream : IAsyncDisposable
     }
 
     // One piece: the message's head (its prefix, fields and the payload's length) in the first frame's send, then the
-    // payload from the ring's memory, in frames as large as the client's windows and frame size allow.
+    // payload from the ring's memory, in frames as large as the client's windows and frame size allow. The ring's send loop
+    // is the only writer of DATA; each frame takes the write lock only once its window is granted, so the reads can
+    // always answer the client (and so take its window updates) while a piece waits.
     private async Task WriteAsync(OutgoingRingChunk chunk, CancellationToken cancellationToken)
     {
         ReadOnlyMemory<byte> payload = chunk.Payload;
-        await _writing.WaitAsync(cancellationToken);
         try
         {
             ThrowIfBroken();
@@ -216,11 +217,18 @@ internal sealed class DirectRingStream : IAsyncDisposable
                 // (at `sent`) covers only bytes sent already.
                 int headerAt = Math.Min(sent, headBytes);
                 WriteFrameHeader(_head.AsSpan(headerAt), frame, Data, 0, _streamId);
-                await SendAsync(_head.AsMemory(headerAt, FrameHeaderBytes + headPart), cancellationToken);
-                if (frame > headPart)
+                await _writing.WaitAsync(cancellationToken);
+                try
                 {
-                    int payloadStart = sent + headPart - headBytes;
-                    await SendAsync(payload.Slice(payloadStart, frame - headPart), cancellationToken);
+                    await SendAsync(_head.AsMemory(headerAt, FrameHeaderBytes + headPart), cancellationToken);
+                    if (frame > headPart)
+                    {
+                        await SendAsync(payload.Slice(sent + headPart - headBytes, frame - headPart), cancellationToken);
+                    }
+                }
+                finally
+                {
+                    _writing.Release();
                 }
                 sent += frame;
             }
@@ -236,10 +244,6 @@ internal sealed class DirectRingStream : IAsyncDisposable
             Break(e);
             ThrowIfBroken();
             throw;
-        }
-        finally
-        {
-            _writing.Release();
         }
     }
 
