@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using DistributedTrainer.Tests.Training.Collective;
+using DistributedTrainer.Tests.Transport;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Transport.Internal;
@@ -137,9 +137,9 @@ public sealed class DirectRingStreamTests
     [Fact]
     public void SubscriptionIn_TheRequestsBodyInTheSameRead_EndsAfterTheHeadersFrame()
     {
-        byte[] headers = Frame(0x1, 0x4, 1, HeaderBlock(("dt-sole-request", "1"), ("authorization", "Bearer t")));
-        byte[] start = [.. Preface, .. Frame(0x4, 0, 0, new byte[6]), .. headers];
-        byte[] received = [.. start, .. Frame(0x0, 0, 1, new byte[20])[..12]];
+        byte[] headers = Http2Frames.Frame(0x1, 0x4, 1, HeaderBlock(("dt-sole-request", "1"), ("authorization", "Bearer t")));
+        byte[] start = [.. Preface, .. Http2Frames.Frame(0x4, 0, 0, new byte[6]), .. headers];
+        byte[] received = [.. start, .. Http2Frames.Frame(0x0, 0, 1, new byte[20])[..12]];
 
         var subscription = DirectRingStream.SubscriptionIn(received);
 
@@ -154,7 +154,7 @@ public sealed class DirectRingStreamTests
     public void SubscriptionIn_NotASoleRequestSubscription_Null(string path, bool soleRequest, byte flags, string why)
     {
         (string, string)[] extra = soleRequest ? [("dt-sole-request", "1")] : [];
-        byte[] received = [.. Preface, .. Frame(0x1, flags, 1, HeaderBlock(path, extra))];
+        byte[] received = [.. Preface, .. Http2Frames.Frame(0x1, flags, 1, HeaderBlock(path, extra))];
 
         Assert.True(DirectRingStream.SubscriptionIn(received) is null, why);
     }
@@ -163,9 +163,9 @@ public sealed class DirectRingStreamTests
     public void SubscriptionIn_HuffmanCodedHeadersOrAFrameCutShort_Null()
     {
         byte[] huffman = [0x00, 0x81, 0xFF, 0x01, (byte)'x'];
-        byte[] whole = Frame(0x1, 0x4, 1, HeaderBlock(("dt-sole-request", "1")));
+        byte[] whole = Http2Frames.Frame(0x1, 0x4, 1, HeaderBlock(("dt-sole-request", "1")));
 
-        Assert.Null(DirectRingStream.SubscriptionIn([.. Preface, .. Frame(0x1, 0x4, 1, huffman)]));
+        Assert.Null(DirectRingStream.SubscriptionIn([.. Preface, .. Http2Frames.Frame(0x1, 0x4, 1, huffman)]));
         Assert.Null(DirectRingStream.SubscriptionIn([.. Preface, .. whole[..^1]]));
         Assert.Null(DirectRingStream.SubscriptionIn(whole));
     }
@@ -183,19 +183,6 @@ public sealed class DirectRingStreamTests
             HPack.WriteLiteral(block, name, value);
         }
         return [.. block];
-    }
-
-    private static byte[] Frame(byte type, byte flags, int stream, byte[] payload)
-    {
-        byte[] frame = new byte[9 + payload.Length];
-        frame[0] = (byte)(payload.Length >> 16);
-        frame[1] = (byte)(payload.Length >> 8);
-        frame[2] = (byte)payload.Length;
-        frame[3] = type;
-        frame[4] = flags;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(5), stream);
-        payload.CopyTo(frame, 9);
-        return frame;
     }
 
     private static IEnumerable<Exception> Causes(Exception error)

@@ -34,7 +34,6 @@ internal sealed class DirectRingStream : IAsyncDisposable
     private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4;
     private const int FrameHeaderBytes = 9;
     private const int GrpcPrefixBytes = 5;
-    private const int InitialWindowSizeSetting = 0x4, MaxFrameSizeSetting = 0x5;
 
     /// <summary>The largest frame this end reads: the HTTP/2 default, which it never raises.</summary>
     private const int MaxReadFrameBytes = 16 * 1024;
@@ -48,19 +47,13 @@ internal sealed class DirectRingStream : IAsyncDisposable
     private readonly PipeReader _input;
     private readonly int _streamId;
     private readonly SemaphoreSlim _writing = new(1, 1);
-    private byte[] _head = new byte[1024];
     private readonly CancellationTokenSource _receiverLeft = new();
     private readonly MemoryStream _request = new();
     private readonly TaskCompletionSource<RingSubscription> _requested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Http2SendWindows _windows;
 
-    // What the client lets this end send (RFC 9113 6.9), under _windowGate.
-    private readonly object _windowGate = new();
-    private long _connectionWindow = 65_535;
-    private long _streamWindow = 65_535;
-    private int _initialWindow = 65_535;
-    private int _maxFrame = 16 * 1024;
-    private TaskCompletionSource? _windowOpened;
-    private Exception? _broken;
+    // A piece's frame header, gRPC prefix and fields; only the ring's send loop writes them.
+    private byte[] _head = new byte[1024];
     private int _toRank = -1;
 
     private DirectRingStream(Socket socket, PipeReader input, int streamId)
@@ -68,6 +61,7 @@ internal sealed class DirectRingStream : IAsyncDisposable
         _socket = socket;
         _input = input;
         _streamId = streamId;
+        _windows = new Http2SendWindows(streamId);
     }
 
     /// <summary>
@@ -198,7 +192,7 @@ internal sealed class DirectRingStream : IAsyncDisposable
         ReadOnlyMemory<byte> payload = chunk.Payload;
         try
         {
-            ThrowIfBroken();
+            _windows.ThrowIfClosed();
             if (_head.Length < FrameHeaderBytes + GrpcPrefixBytes + chunk.HeadSize)
             {
                 _head = new byte[FrameHeaderBytes + GrpcPrefixBytes + chunk.HeadSize];
@@ -211,7 +205,7 @@ internal sealed class DirectRingStream : IAsyncDisposable
             int sent = 0;
             while (sent < total)
             {
-                int frame = await ReserveAsync(total - sent, cancellationToken);
+                int frame = await _windows.TakeAsync(total - sent, cancellationToken);
                 int headPart = Math.Clamp(headBytes - sent, 0, frame);
                 // The head starts at FrameHeaderBytes, so a frame's header written just before the head's unsent bytes
                 // (at `sent`) covers only bytes sent already.
@@ -242,49 +236,8 @@ internal sealed class DirectRingStream : IAsyncDisposable
         catch (SocketException e)
         {
             Break(e);
-            ThrowIfBroken();
+            _windows.ThrowIfClosed();
             throw;
-        }
-    }
-
-    private void ThrowIfBroken()
-    {
-        lock (_windowGate)
-        {
-            ThrowIfBrokenLocked();
-        }
-    }
-
-    // Under _windowGate.
-    private void ThrowIfBrokenLocked()
-    {
-        if (_broken is not null)
-        {
-            throw new IOException($"the subscription of rank {_toRank} is over: {_broken.Message}", _broken);
-        }
-    }
-
-    // Takes up to `wanted` bytes of both windows and the frame size, waiting while either window is shut.
-    private async ValueTask<int> ReserveAsync(int wanted, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            Task opened;
-            lock (_windowGate)
-            {
-                ThrowIfBrokenLocked();
-                long open = Math.Min(_connectionWindow, _streamWindow);
-                if (open > 0)
-                {
-                    int take = (int)Math.Min(Math.Min(open, wanted), _maxFrame);
-                    _connectionWindow -= take;
-                    _streamWindow -= take;
-                    return take;
-                }
-                _windowOpened ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                opened = _windowOpened.Task;
-            }
-            await opened.WaitAsync(cancellationToken);
         }
     }
 
@@ -362,14 +315,14 @@ internal sealed class DirectRingStream : IAsyncDisposable
         switch (type)
         {
             case Settings when (flags & Ack) == 0:
-                ApplySettings(payload);
+                _windows.ApplySettings(payload);
                 await SendFrameAsync(Settings, Ack, 0, []);
                 return true;
             case Ping when (flags & Ack) == 0:
                 await SendFrameAsync(Ping, Ack, 0, payload);
                 return true;
             case WindowUpdate:
-                Open(stream, BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue);
+                _windows.Open(stream, BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue);
                 return true;
             case Data when stream == _streamId:
                 OnRequestData(payload, endStream: (flags & EndStream) != 0);
@@ -415,59 +368,8 @@ internal sealed class DirectRingStream : IAsyncDisposable
         _requested.TrySetResult(request);
     }
 
-    private void ApplySettings(ReadOnlySpan<byte> settings)
-    {
-        lock (_windowGate)
-        {
-            for (int at = 0; at + 6 <= settings.Length; at += 6)
-            {
-                int id = BinaryPrimitives.ReadUInt16BigEndian(settings[at..]);
-                int value = BinaryPrimitives.ReadInt32BigEndian(settings[(at + 2)..]);
-                if (id == InitialWindowSizeSetting)
-                {
-                    _streamWindow += value - _initialWindow;
-                    _initialWindow = value;
-                }
-                else if (id == MaxFrameSizeSetting)
-                {
-                    _maxFrame = value;
-                }
-            }
-            Signal();
-        }
-    }
-
-    private void Open(int stream, int increment)
-    {
-        lock (_windowGate)
-        {
-            if (stream == 0)
-            {
-                _connectionWindow += increment;
-            }
-            else if (stream == _streamId)
-            {
-                _streamWindow += increment;
-            }
-            Signal();
-        }
-    }
-
-    private void Break(Exception e)
-    {
-        lock (_windowGate)
-        {
-            _broken ??= e;
-            Signal();
-        }
-    }
-
-    // Under _windowGate: wakes a writer waiting for a window (or for the news that it never opens).
-    private void Signal()
-    {
-        _windowOpened?.TrySetResult();
-        _windowOpened = null;
-    }
+    // Every later send fails naming the receiver and the reason; a waiting one wakes to fail.
+    private void Break(Exception e) => _windows.Close(new IOException($"the subscription of rank {_toRank} is over: {e.Message}", e));
 
     private async Task SendHeadersAsync(bool endStream, params (string Name, string Value)[] fields)
     {

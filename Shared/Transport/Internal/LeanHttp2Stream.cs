@@ -19,8 +19,6 @@ namespace DistributedTrainer.Transport.Internal;
 /// </remarks>
 internal sealed class LeanHttp2Stream : Stream
 {
-    /// <summary>The largest frame this client accepts: the most HTTP/2 allows (SETTINGS_MAX_FRAME_SIZE).</summary>
-    private const int MaxFrameBytes = (1 << 24) - 1;
 
     /// <summary>The flow-control window of the stream and the connection; an update goes out when half is used.</summary>
     private const int WindowBytes = 16 * 1024 * 1024;
@@ -37,10 +35,6 @@ internal sealed class LeanHttp2Stream : Stream
     /// and goes straight into the reader's memory instead of being copied out of the buffer.
     /// </summary>
     private const int ReadAheadBytes = 16 * 1024;
-
-    // What every HTTP/2 peer accepts until its SETTINGS say otherwise: frames of 16 KiB, windows of 64 KiB - 1.
-    private const int InitialPeerFrameBytes = 16 * 1024;
-    private const int InitialPeerWindowBytes = 65_535;
 
     private const int FrameHeaderBytes = 9;
     private const int StreamId = 1;
@@ -77,14 +71,9 @@ internal sealed class LeanHttp2Stream : Stream
     // Writes (the body's DATA, and the reader's acknowledgements and window updates) one at a time.
     private readonly SemaphoreSlim _writing = new(1, 1);
 
-    // What the server lets this client send (RFC 9113 6.9), under _windowGate: the reads take the server's SETTINGS
-    // and WINDOW_UPDATEs, so a body larger than the windows goes on as the response is read.
-    private readonly object _windowGate = new();
-    private long _connectionSendWindow = InitialPeerWindowBytes;
-    private long _streamSendWindow = InitialPeerWindowBytes;
-    private int _peerInitialWindow = InitialPeerWindowBytes;
-    private int _peerMaxFrame = InitialPeerFrameBytes;
-    private TaskCompletionSource? _windowOpened;
+    // What the server lets this client send: the reads take the server's SETTINGS and WINDOW_UPDATEs, so a body larger
+    // than the windows goes on as the response is read.
+    private readonly Http2SendWindows _windows = new(StreamId);
 
     /// <param name="socket">A connected socket; disposed with this stream.</param>
     public LeanHttp2Stream(Socket socket)
@@ -115,11 +104,11 @@ internal sealed class LeanHttp2Stream : Stream
     {
         var frames = new List<byte>(Preface);
         AppendSettings(frames);
-        AppendFrame(frames, WindowUpdate, 0, 0, BigEndian(WindowBytes - InitialPeerWindowBytes));
+        AppendFrame(frames, WindowUpdate, 0, 0, BigEndian(WindowBytes - Http2SendWindows.InitialWindowBytes));
         byte[] headerBlock = HeaderBlock(request);
-        if (headerBlock.Length > InitialPeerFrameBytes)
+        if (headerBlock.Length > Http2SendWindows.InitialFrameBytes)
         {
-            throw new HttpRequestException($"Invalid request: its headers take {headerBlock.Length} bytes (this client writes at most {InitialPeerFrameBytes})");
+            throw new HttpRequestException($"Invalid request: its headers take {headerBlock.Length} bytes (this client writes at most {Http2SendWindows.InitialFrameBytes})");
         }
         AppendFrame(frames, Headers, (byte)(EndHeaders | (request.Content is null ? EndStream : 0)), StreamId, headerBlock);
 
@@ -227,12 +216,8 @@ internal sealed class LeanHttp2Stream : Stream
     {
         if (disposing && !_disposed)
         {
-            lock (_windowGate)
-            {
-                _disposed = true;
-                _windowOpened?.TrySetException(new ObjectDisposedException(nameof(LeanHttp2Stream)));
-                _windowOpened = null;
-            }
+            _disposed = true;
+            _windows.Close(new ObjectDisposedException(nameof(LeanHttp2Stream)));
             _connection.Dispose();
         }
         base.Dispose(disposing);
@@ -243,9 +228,9 @@ internal sealed class LeanHttp2Stream : Stream
     {
         await FillAsync(FrameHeaderBytes, cancellationToken);
         (int length, byte type, byte flags, int streamId) = ReadFrameHeader();
-        if (length > MaxFrameBytes)
+        if (length > Http2SendWindows.MaxFrameBytes)
         {
-            throw new InvalidDataException($"a frame of {length} bytes (the most allowed is {MaxFrameBytes})");
+            throw new InvalidDataException($"a frame of {length} bytes (the most allowed is {Http2SendWindows.MaxFrameBytes})");
         }
 
         switch (type)
@@ -286,7 +271,7 @@ internal sealed class LeanHttp2Stream : Stream
                 await FillAsync(length, cancellationToken);
                 if ((flags & Ack) == 0)
                 {
-                    OnSettings(_buffer.AsSpan(_start, length));
+                    _windows.ApplySettings(_buffer.AsSpan(_start, length));
                 }
                 _start += length;
                 if ((flags & Ack) == 0)
@@ -298,7 +283,7 @@ internal sealed class LeanHttp2Stream : Stream
                 await FillAsync(length, cancellationToken);
                 int increment = length == 4 ? (int)(BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start)) & 0x7FFF_FFFF) : 0;
                 _start += length;
-                OpenWindow(streamId, increment);
+                _windows.Open(streamId, increment);
                 break;
             case Ping:
                 await FillAsync(length, cancellationToken);
@@ -458,7 +443,7 @@ internal sealed class LeanHttp2Stream : Stream
     // A small frame goes out in one send; a large one as its header and then its payload, so the payload is not copied.
     private async ValueTask SendDataFrameAsync(byte flags, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
-        bool whole = payload.Length <= InitialPeerFrameBytes;
+        bool whole = payload.Length <= Http2SendWindows.InitialFrameBytes;
         byte[] frame = new byte[FrameHeaderBytes + (whole ? payload.Length : 0)];
         WriteFrameHeader(frame, payload.Length, Data, flags, StreamId);
         if (whole)
@@ -501,85 +486,13 @@ internal sealed class LeanHttp2Stream : Stream
     {
         do
         {
-            int length;
-            Task? opened = null;
-            lock (_windowGate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                length = (int)Math.Min(Math.Min(data.Length, _peerMaxFrame), Math.Min(_connectionSendWindow, _streamSendWindow));
-                if (length > 0 || data.IsEmpty)
-                {
-                    _connectionSendWindow -= length;
-                    _streamSendWindow -= length;
-                }
-                else
-                {
-                    _windowOpened ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    opened = _windowOpened.Task;
-                }
-            }
-            if (opened is not null)
-            {
-                await opened.WaitAsync(cancellationToken);
-                continue;
-            }
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int length = await _windows.TakeAsync(data.Length, cancellationToken);
             bool last = endStream && length == data.Length;
             await SendDataFrameAsync(last ? EndStream : (byte)0, data[..length], cancellationToken);
             data = data[length..];
         }
         while (!data.IsEmpty);
-    }
-
-    private void OnSettings(ReadOnlySpan<byte> settings)
-    {
-        for (int at = 0; at + 6 <= settings.Length; at += 6)
-        {
-            ushort id = BinaryPrimitives.ReadUInt16BigEndian(settings[at..]);
-            uint value = BinaryPrimitives.ReadUInt32BigEndian(settings[(at + 2)..]);
-            if (id == 0x4)
-            {
-                // A new initial window moves the open stream's window by the difference (RFC 9113 6.9.2).
-                if (value > int.MaxValue)
-                {
-                    throw new InvalidDataException($"SETTINGS_INITIAL_WINDOW_SIZE {value} (the most allowed is {int.MaxValue})");
-                }
-                lock (_windowGate)
-                {
-                    _streamSendWindow += (int)value - _peerInitialWindow;
-                    _peerInitialWindow = (int)value;
-                }
-                OpenWindow(-1, 0);
-            }
-            else if (id == 0x5)
-            {
-                if (value is < InitialPeerFrameBytes or > MaxFrameBytes)
-                {
-                    throw new InvalidDataException($"SETTINGS_MAX_FRAME_SIZE {value} (must be in [{InitialPeerFrameBytes}, {MaxFrameBytes}])");
-                }
-                lock (_windowGate)
-                {
-                    _peerMaxFrame = (int)value;
-                }
-            }
-        }
-    }
-
-    // Adds a WINDOW_UPDATE's increment to the connection's window (stream 0) or the request's, and wakes a waiting write.
-    private void OpenWindow(int streamId, int increment)
-    {
-        lock (_windowGate)
-        {
-            if (streamId == 0)
-            {
-                _connectionSendWindow += increment;
-            }
-            else if (streamId == StreamId)
-            {
-                _streamSendWindow += increment;
-            }
-            _windowOpened?.TrySetResult();
-            _windowOpened = null;
-        }
     }
 
     private (int Length, byte Type, byte Flags, int StreamId) ReadFrameHeader()
@@ -675,7 +588,7 @@ internal sealed class LeanHttp2Stream : Stream
     {
         // Table size 0 (a reader without a table), push off, the stream window, the largest frames, the header limit.
         var settings = new List<byte>();
-        foreach ((ushort id, int value) in new (ushort, int)[] { (0x1, 0), (0x2, 0), (0x4, WindowBytes), (0x5, MaxFrameBytes), (0x6, MaxHeaderBlockBytes) })
+        foreach ((ushort id, int value) in new (ushort, int)[] { (0x1, 0), (0x2, 0), (0x4, WindowBytes), (0x5, Http2SendWindows.MaxFrameBytes), (0x6, MaxHeaderBlockBytes) })
         {
             settings.Add((byte)(id >> 8));
             settings.Add((byte)id);
