@@ -43,12 +43,8 @@ public sealed class GrpcEndpointOptions
 
     /// <summary>
     /// Connection middleware of a cleartext endpoint, before Kestrel's HTTP/2 reads a connection: given the rest of the
-    /// pipeline and the endpoint's token policy (<see cref="TokenPolicy"/>), so that what it serves itself is checked as
-    /// calls are. Null (the default): none. Not used with a <see cref="Certificate"/>.
+    /// pipeline and the token policy the server's interceptor applies (null when no token is set), so that what it
+    /// serves itself is checked as calls are. Null (the default): none. Not used with a <see cref="Certificate"/>.
     /// </summary>
     public Func<ConnectionDelegate, BearerTokenPolicy?, ConnectionDelegate>? CleartextConnections { get; init; }
-
-    /// <summary>The policy the server's interceptor applies: null when neither <see cref="Token"/> nor any service token is set.</summary>
-    public BearerTokenPolicy? TokenPolicy() =>
-        Token is not null || ServiceTokens.Values.Any(token => token is not null) ? new BearerTokenPolicy(Token, ServiceTokens, OpenServices) : null;
 }

@@ -22,7 +22,9 @@ public static class GrpcServerHosting
     public static WebApplicationBuilder CreateBuilder(GrpcEndpointOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        BearerTokenPolicy? tokens = options.TokenPolicy();
+        BearerTokenPolicy? tokens = options.Token is not null || options.ServiceTokens.Values.Any(token => token is not null)
+            ? new BearerTokenPolicy(options.Token, options.ServiceTokens, options.OpenServices)
+            : null;
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         // Without the zero-byte read that waits for data before taking a buffer, every socket read is one system
         // call instead of two; the cost is one idle block per connection, and a cluster has few connections.

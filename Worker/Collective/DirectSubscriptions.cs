@@ -30,7 +30,16 @@ internal static class DirectSubscriptions
             return;
         }
         PipeReader input = connection.Transport.Input;
-        ReadResult first = await input.ReadAsync(connection.ConnectionClosed);
+        ReadResult first;
+        try
+        {
+            first = await input.ReadAsync(connection.ConnectionClosed);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ConnectionResetException or IOException)
+        {
+            // Gone before its first bytes (a TCP probe, an aborted connection): nothing for anyone to serve.
+            return;
+        }
         ReadOnlySequence<byte> buffer = first.Buffer;
         byte[]? start = buffer.Length is > 0 and <= MaxFirstBytes ? buffer.ToArray() : null;
         if (start is null || DirectRingStream.SubscriptionIn(start) is not { } subscription)
