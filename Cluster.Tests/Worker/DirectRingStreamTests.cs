@@ -170,7 +170,7 @@ public sealed class DirectRingStreamTests
         Assert.Null(DirectRingStream.SubscriptionIn(whole));
     }
 
-    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+    private static readonly byte[] Preface = Http2Framing.Preface.ToArray();
 
     private static byte[] HeaderBlock(params (string Name, string Value)[] extra) => HeaderBlock("/trainer.v1.Collective/Subscribe", extra);
 

@@ -10,6 +10,7 @@ using DistributedTrainer.Transport.Internal;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.AspNetCore.Connections;
+using static DistributedTrainer.Transport.Internal.Http2Framing;
 
 namespace DistributedTrainer.Worker.Collective;
 
@@ -30,9 +31,6 @@ namespace DistributedTrainer.Worker.Collective;
 /// </remarks>
 internal sealed class DirectRingStream : IAsyncDisposable
 {
-    private const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, Ping = 0x6, GoAway = 0x7, WindowUpdate = 0x8;
-    private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4;
-    private const int FrameHeaderBytes = 9;
     private const int GrpcPrefixBytes = 5;
 
     /// <summary>The largest frame this end reads: the HTTP/2 default, which it never raises.</summary>
@@ -40,8 +38,6 @@ internal sealed class DirectRingStream : IAsyncDisposable
 
     /// <summary>The largest subscription request read (a job id and two ranks take a few dozen bytes).</summary>
     private const int MaxRequestBytes = 4 * 1024;
-
-    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
     private readonly Socket _socket;
     private readonly PipeReader _input;
@@ -210,7 +206,7 @@ internal sealed class DirectRingStream : IAsyncDisposable
                 // The head starts at FrameHeaderBytes, so a frame's header written just before the head's unsent bytes
                 // (at `sent`) covers only bytes sent already.
                 int headerAt = Math.Min(sent, headBytes);
-                WriteFrameHeader(_head.AsSpan(headerAt), frame, Data, 0, _streamId);
+                WriteFrameHeader(_head.AsSpan(headerAt), frame, Http2Framing.Data, 0, _streamId);
                 await _writing.WaitAsync(cancellationToken);
                 try
                 {
@@ -324,7 +320,7 @@ internal sealed class DirectRingStream : IAsyncDisposable
             case WindowUpdate:
                 _windows.Open(stream, BinaryPrimitives.ReadInt32BigEndian(payload) & int.MaxValue);
                 return true;
-            case Data when stream == _streamId:
+            case Http2Framing.Data when stream == _streamId:
                 OnRequestData(payload, endStream: (flags & EndStream) != 0);
                 return true;
             case Headers when stream == _streamId:
@@ -404,15 +400,5 @@ internal sealed class DirectRingStream : IAsyncDisposable
             int sent = await _socket.SendAsync(bytes, SocketFlags.None, cancellationToken);
             bytes = bytes[sent..];
         }
-    }
-
-    private static void WriteFrameHeader(Span<byte> destination, int length, byte type, byte flags, int stream)
-    {
-        destination[0] = (byte)(length >> 16);
-        destination[1] = (byte)(length >> 8);
-        destination[2] = (byte)length;
-        destination[3] = type;
-        destination[4] = flags;
-        BinaryPrimitives.WriteInt32BigEndian(destination[5..], stream);
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using static DistributedTrainer.Transport.Internal.Http2Framing;
 
 namespace DistributedTrainer.Transport.Internal;
 
@@ -36,15 +37,7 @@ internal sealed class LeanHttp2Stream : Stream
     /// </summary>
     private const int ReadAheadBytes = 16 * 1024;
 
-    private const int FrameHeaderBytes = 9;
     private const int StreamId = 1;
-
-    private const byte Data = 0x0, Headers = 0x1, RstStream = 0x3, Settings = 0x4, PushPromise = 0x5, Ping = 0x6, GoAway = 0x7,
-        WindowUpdate = 0x8, Continuation = 0x9;
-
-    private const byte EndStream = 0x1, Ack = 0x1, EndHeaders = 0x4, Padded = 0x8, PriorityFlag = 0x20;
-
-    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
     // Headers that belong to HTTP/1.1 connections and must not be sent on HTTP/2 (RFC 9113 8.2.2).
     private static readonly HashSet<string> ConnectionHeaders = new(StringComparer.OrdinalIgnoreCase)
@@ -102,7 +95,7 @@ internal sealed class LeanHttp2Stream : Stream
     /// <exception cref="HttpRequestException">The connection failed or the server broke the protocol.</exception>
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var frames = new List<byte>(Preface);
+        var frames = new List<byte>(Preface.ToArray());
         AppendSettings(frames);
         AppendFrame(frames, WindowUpdate, 0, 0, BigEndian(WindowBytes - Http2SendWindows.InitialWindowBytes));
         byte[] headerBlock = HeaderBlock(request);
@@ -603,17 +596,6 @@ internal sealed class LeanHttp2Stream : Stream
         WriteFrameHeader(header, payload.Length, type, flags, streamId);
         frames.AddRange(header);
         frames.AddRange(payload);
-    }
-
-    // RFC 9113 4.1: length (24 bits), type, flags, stream id (31 bits).
-    private static void WriteFrameHeader(Span<byte> header, int length, byte type, byte flags, int streamId)
-    {
-        header[0] = (byte)(length >> 16);
-        header[1] = (byte)(length >> 8);
-        header[2] = (byte)length;
-        header[3] = type;
-        header[4] = flags;
-        BinaryPrimitives.WriteInt32BigEndian(header[5..], streamId);
     }
 
     private static byte[] BigEndian(int value)
