@@ -25,7 +25,8 @@ namespace DistributedTrainer.Worker.Collective;
 /// <para>The wire is the same gRPC as Kestrel's: the response's headers, RingChunk messages, trailers with the status.
 /// What the direct path does not read (a second stream, frames beyond what this client sends) resets the connection,
 /// and the client's call fails as it would on any broken connection.</para>
-/// <para>Writes are the ring's sends, one at a time, and this end's acknowledgements, all under one lock; the reads
+/// <para>Writes are the ring's sends, one at a time, each frame once its window is granted, and this end's
+/// acknowledgements, all under one lock; the reads
 /// take the client's SETTINGS, PINGs and window updates and notice when it leaves (RST_STREAM, GOAWAY or the
 /// connection closing), which ends the subscription as Kestrel's cancellation of the call would.</para>
 /// </remarks>
@@ -75,15 +76,13 @@ internal sealed class DirectRingStream : IAsyncDisposable
         ReadOnlySpan<byte> frames = received[Preface.Length..];
         while (frames.Length >= FrameHeaderBytes)
         {
-            int length = (frames[0] << 16) | (frames[1] << 8) | frames[2];
+            var (length, type, flags, streamId) = ReadFrameHeader(frames);
             if (frames.Length < FrameHeaderBytes + length)
             {
                 return null;
             }
-            byte type = frames[3], flags = frames[4];
             if (type == Headers)
             {
-                int streamId = BinaryPrimitives.ReadInt32BigEndian(frames[5..]) & int.MaxValue;
                 // Padding, priority or a CONTINUATION: not the sole-request client, which sends none.
                 int through = received.Length - frames.Length + FrameHeaderBytes + length;
                 return (flags & ~(EndHeaders | EndStream)) == 0 && (flags & EndHeaders) != 0
@@ -244,13 +243,21 @@ internal sealed class DirectRingStream : IAsyncDisposable
         {
             // The frames that came before and with the request's headers (SubscriptionIn's bytes end with them).
             ReadOnlySequence<byte> first = new(start[Preface.Length..]);
-            bool going = await OnFramesAsync(ref first);
+            bool going = true;
+            while (going && TryReadFrame(ref first, out var frame))
+            {
+                going = await OnFrameAsync(frame.Type, frame.Flags, frame.Stream, frame.Payload);
+            }
             while (going)
             {
                 ReadResult result = await _input.ReadAsync(cancellationToken);
                 ReadOnlySequence<byte> buffer = result.Buffer;
-                going = await OnFramesAsync(ref buffer) && !result.IsCompleted && !result.IsCanceled;
+                while (going && TryReadFrame(ref buffer, out var frame))
+                {
+                    going = await OnFrameAsync(frame.Type, frame.Flags, frame.Stream, frame.Payload);
+                }
                 _input.AdvanceTo(buffer.Start, buffer.End);
+                going &= !result.IsCompleted && !result.IsCanceled;
             }
             Break(new IOException("the receiver ended the call or closed the connection"));
         }
@@ -265,44 +272,26 @@ internal sealed class DirectRingStream : IAsyncDisposable
         }
     }
 
-    // Handles every whole frame in `buffer` and leaves it at the first incomplete one; false once the client has left.
-    private ValueTask<bool> OnFramesAsync(ref ReadOnlySequence<byte> buffer)
+    // Takes the first whole frame off `buffer`; false, with `buffer` as it was, when it holds none.
+    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out (byte Type, byte Flags, int Stream, byte[] Payload) frame)
     {
-        // Frames are handled one by one below; the awaits happen in OnFrameAsync's writes, so collect first.
-        var frames = new List<(byte Type, byte Flags, int Stream, byte[] Payload)>();
-        var reader = new SequenceReader<byte>(buffer);
+        frame = default;
         Span<byte> header = stackalloc byte[FrameHeaderBytes];
-        while (reader.Remaining >= FrameHeaderBytes)
+        if (!new SequenceReader<byte>(buffer).TryCopyTo(header))
         {
-            reader.TryCopyTo(header);
-            int length = (header[0] << 16) | (header[1] << 8) | header[2];
-            if (length > MaxReadFrameBytes)
-            {
-                throw new InvalidDataException($"a frame of {length} bytes (this end reads at most {MaxReadFrameBytes})");
-            }
-            if (reader.Remaining < FrameHeaderBytes + length)
-            {
-                break;
-            }
-            reader.Advance(FrameHeaderBytes);
-            byte[] payload = new byte[length];
-            reader.TryCopyTo(payload);
-            reader.Advance(length);
-            frames.Add((header[3], header[4], BinaryPrimitives.ReadInt32BigEndian(header[5..]) & int.MaxValue, payload));
+            return false;
         }
-        buffer = buffer.Slice(reader.Position);
-        return OnFramesAsync(frames);
-    }
-
-    private async ValueTask<bool> OnFramesAsync(List<(byte Type, byte Flags, int Stream, byte[] Payload)> frames)
-    {
-        foreach (var (type, flags, stream, payload) in frames)
+        var (length, type, flags, stream) = ReadFrameHeader(header);
+        if (length > MaxReadFrameBytes)
         {
-            if (!await OnFrameAsync(type, flags, stream, payload))
-            {
-                return false;
-            }
+            throw new InvalidDataException($"a frame of {length} bytes (this end reads at most {MaxReadFrameBytes})");
         }
+        if (buffer.Length < FrameHeaderBytes + length)
+        {
+            return false;
+        }
+        frame = (type, flags, stream, buffer.Slice(FrameHeaderBytes, length).ToArray());
+        buffer = buffer.Slice(FrameHeaderBytes + length);
         return true;
     }
 

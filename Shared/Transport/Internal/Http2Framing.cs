@@ -20,6 +20,10 @@ internal static class Http2Framing
     /// <summary>What a client sends first on a connection (RFC 9113 3.4).</summary>
     public static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8;
 
+    /// <summary>The fields of the frame header at the start of <paramref name="header"/> (at least <see cref="FrameHeaderBytes"/> long).</summary>
+    public static (int Length, byte Type, byte Flags, int StreamId) ReadFrameHeader(ReadOnlySpan<byte> header) =>
+        ((header[0] << 16) | (header[1] << 8) | header[2], header[3], header[4], BinaryPrimitives.ReadInt32BigEndian(header[5..]) & int.MaxValue);
+
     public static void WriteFrameHeader(Span<byte> header, int length, byte type, byte flags, int streamId)
     {
         header[0] = (byte)(length >> 16);

@@ -490,10 +490,9 @@ internal sealed class LeanHttp2Stream : Stream
 
     private (int Length, byte Type, byte Flags, int StreamId) ReadFrameHeader()
     {
-        ReadOnlySpan<byte> header = _buffer.AsSpan(_start, FrameHeaderBytes);
+        var header = Http2Framing.ReadFrameHeader(_buffer.AsSpan(_start, FrameHeaderBytes));
         _start += FrameHeaderBytes;
-        return ((header[0] << 16) | (header[1] << 8) | header[2], header[3], header[4],
-            (int)(BinaryPrimitives.ReadUInt32BigEndian(header[5..]) & 0x7FFF_FFFF));
+        return header;
     }
 
     private static void ExpectStream(int streamId, string frame)
