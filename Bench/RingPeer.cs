@@ -25,7 +25,7 @@ internal static class RingPeer
         var service = new CollectiveService();
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
-            CleartextConnections = sender == RingSender.Direct ? (next, tokens) => DirectSubscriptions.Middleware(next, service, tokens) : null,
+            CleartextConnections = sender == RingSender.Direct ? (next, context) => DirectSubscriptions.Middleware(next, service, context) : null,
         });
         builder.Services.AddSingleton(service);
         await using WebApplication app = builder.Build();

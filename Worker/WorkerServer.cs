@@ -77,7 +77,7 @@ internal sealed class WorkerServer : IAsyncDisposable
             Token = options.Token,
             ConfigureLogging = logging,
             // The next rank's subscription to this worker's ring pieces, written without Kestrel's copies.
-            CleartextConnections = (next, tokens) => DirectSubscriptions.Middleware(next, collective, tokens),
+            CleartextConnections = (next, context) => DirectSubscriptions.Middleware(next, collective, context),
         });
         var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger,
             options.DataRoots is null ? null : new DataRoots(options.DataRoots), DeviceShardRunners.For(options.Device));

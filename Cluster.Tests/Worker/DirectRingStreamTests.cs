@@ -134,6 +134,27 @@ public sealed class DirectRingStreamTests
         Assert.Contains("rank 1", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ReceiveAsync_SendersServerStops_UnavailableOnEitherPath(bool direct)
+    {
+        // Only the path under test can serve: the direct stream, or Kestrel's Collective service.
+        await using GrpcRing ring = await GrpcRing.StartAsync(2, direct: direct, kestrelService: !direct);
+        var header = new RingPieceHeader(1, CollectivePhase.AllGather, 0, 0, 0, 0);
+        await ring.Transports[0].SendAsync(header, new byte[8], CancellationToken.None);
+        await ring.Transports[1].ReceiveAsync(new RecordingPieceReader(), CancellationToken.None);
+
+        // Rank 0's server serves rank 1's subscription; its sender never closes it.
+        await ring.Servers[0].StopAsync();
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await ring.Transports[1].ReceiveAsync(new RecordingPieceReader(), deadline.Token));
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal(ServerStoppingInterceptor.Stopped.Detail, error.Status.Detail);
+    }
+
     [Fact]
     public void SubscriptionIn_TheRequestsBodyInTheSameRead_EndsAfterTheHeadersFrame()
     {

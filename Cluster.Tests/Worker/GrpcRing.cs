@@ -23,6 +23,9 @@ internal sealed class GrpcRing : IAsyncDisposable
 
     public IReadOnlyList<GrpcRingTransport> Transports => _transports;
 
+    /// <summary>Each rank's server, which the next rank subscribes to.</summary>
+    public IReadOnlyList<LoopbackGrpcServer> Servers => _servers;
+
     /// <param name="largeResponseStreams">The receiving channels' <see cref="GrpcChannelSettings.LargeResponseStreams"/>: true (the workers' setting) or false (SocketsHttpHandler).</param>
     /// <param name="direct">Whether the servers serve lean subscriptions with <see cref="DirectSubscriptions"/>, as workers do.</param>
     /// <param name="kestrelService">Whether the servers map the Collective service on Kestrel, as workers do; false leaves the direct path alone.</param>
@@ -39,10 +42,12 @@ internal sealed class GrpcRing : IAsyncDisposable
             var options = new GrpcEndpointOptions
             {
                 Token = token,
-                CleartextConnections = direct ? (next, tokens) => DirectSubscriptions.Middleware(next, service, tokens) : null,
+                CleartextConnections = direct ? (next, context) => DirectSubscriptions.Middleware(next, service, context) : null,
             };
             ring._servers.Add(await LoopbackGrpcServer.StartAsync(s => s.AddSingleton(service), app =>
             {
+                // As the worker's server: a stopping server ends its calls, on either path.
+                app.MapGrpcInfrastructure();
                 if (kestrelService)
                 {
                     app.MapGrpcService<CollectiveService>();

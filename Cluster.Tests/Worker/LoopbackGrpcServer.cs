@@ -30,6 +30,9 @@ internal sealed class LoopbackGrpcServer : IAsyncDisposable
         return new LoopbackGrpcServer(app);
     }
 
+    /// <summary>Stops as a process does on SIGTERM: health NOT_SERVING, a short drain, open calls ended with UNAVAILABLE.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
     public async ValueTask DisposeAsync()
     {
         // Cut the streams still open (ring streams end only when their sender closes them).

@@ -43,8 +43,8 @@ public sealed class GrpcEndpointOptions
 
     /// <summary>
     /// Connection middleware of a cleartext endpoint, before Kestrel's HTTP/2 reads a connection: given the rest of the
-    /// pipeline and the token policy the server's interceptor applies (null when no token is set), so that what it
-    /// serves itself is checked as calls are. Null (the default): none. Not used with a <see cref="Certificate"/>.
+    /// pipeline and the server's token policy and shutdown (<see cref="CleartextConnectionContext"/>), so that what it
+    /// serves itself is checked and ended as calls are. Null (the default): none. Not used with a <see cref="Certificate"/>.
     /// </summary>
-    public Func<ConnectionDelegate, BearerTokenPolicy?, ConnectionDelegate>? CleartextConnections { get; init; }
+    public Func<ConnectionDelegate, CleartextConnectionContext, ConnectionDelegate>? CleartextConnections { get; init; }
 }

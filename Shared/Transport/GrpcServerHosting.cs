@@ -37,7 +37,9 @@ public static class GrpcServerHosting
                 listen.UseGrpcProtocols(options.Certificate);
                 if (options.Certificate is null && options.CleartextConnections is { } middleware)
                 {
-                    listen.Use(next => middleware(next, tokens));
+                    // The pipeline is built when the server starts, once its services exist.
+                    listen.Use(next => middleware(next,
+                        new CleartextConnectionContext(tokens, listen.ApplicationServices.GetRequiredService<CallShutdown>().Ending)));
                 }
             });
         });

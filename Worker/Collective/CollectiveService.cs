@@ -47,12 +47,13 @@ internal sealed class CollectiveService : CollectiveServiceBase
 
     /// <summary>
     /// Hands <paramref name="subscriber"/> to the sending rank's transport and waits until the sender is done with it
-    /// (the call then ends OK) or the receiver leaves (<paramref name="receiverLeft"/>); the one home of a subscription's
-    /// life, whether Kestrel or a <see cref="DirectRingStream"/> serves it.
+    /// (the call then ends OK) or the call ends first (<paramref name="callEnded"/>: the receiver left, or the server
+    /// ends its calls); the one home of a subscription's life, whether Kestrel or a <see cref="DirectRingStream"/> serves it.
     /// </summary>
     /// <exception cref="RpcException">INVALID_ARGUMENT for a request without a job or with a negative rank; FAILED_PRECONDITION
     /// when the receiver already subscribed to the job here.</exception>
-    internal async Task ServeAsync(RingSubscription request, RingSubscriber subscriber, CancellationToken receiverLeft)
+    /// <exception cref="OperationCanceledException"><paramref name="callEnded"/> fired first.</exception>
+    internal async Task ServeAsync(RingSubscription request, RingSubscriber subscriber, CancellationToken callEnded)
     {
         if (string.IsNullOrEmpty(request.JobId) || request.FromRank < 0 || request.ToRank < 0)
         {
@@ -67,12 +68,14 @@ internal sealed class CollectiveService : CollectiveServiceBase
         }
         try
         {
-            await subscriber.Closed.WaitAsync(receiverLeft);
+            await subscriber.Closed.WaitAsync(callEnded);
         }
-        catch (OperationCanceledException) when (receiverLeft.IsCancellationRequested)
+        catch (OperationCanceledException) when (callEnded.IsCancellationRequested)
         {
-            // The receiver left: the sender's next write fails and names it; a sender that never came finds no stale entry.
+            // The sender's next write fails and names the receiver; a sender that never came finds no stale entry. The
+            // cancellation goes on to the caller, which turns a stopping server's into UNAVAILABLE.
             _subscribers.TryRemove(KeyValuePair.Create((request.JobId, request.ToRank), slot));
+            throw;
         }
         finally
         {

@@ -98,32 +98,39 @@ internal sealed class DirectRingStream : IAsyncDisposable
     /// <summary>
     /// Serves the subscription on <paramref name="socket"/> (written directly) and <paramref name="input"/> (the
     /// connection's received bytes after <paramref name="start"/>, the bytes <see cref="SubscriptionIn"/> accepted),
-    /// until the sender closes it, the receiver leaves, the connection fails or <paramref name="connectionClosed"/> (the
-    /// server closing the connection, or about to) is cancelled.
+    /// until the sender closes it, the receiver leaves, the connection fails or <paramref name="connectionClosed"/>
+    /// fires, or the server ends its calls (<see cref="CleartextConnectionContext.CallsEnding"/>): then with
+    /// UNAVAILABLE, as <see cref="ServerStoppingInterceptor"/> ends the calls Kestrel serves.
     /// </summary>
     public static async Task ServeAsync(Socket socket, PipeReader input, ReadOnlyMemory<byte> start, int streamId, string? authorization,
-        BearerTokenPolicy? tokens, CollectiveService service, CancellationToken connectionClosed)
+        CleartextConnectionContext server, CollectiveService service, CancellationToken connectionClosed)
     {
         await using var stream = new DirectRingStream(socket, input, streamId);
         using var left = CancellationTokenSource.CreateLinkedTokenSource(stream._receiverLeft.Token, connectionClosed);
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(left.Token, server.CallsEnding);
         Task reading = stream.ReadAsync(start, left.Token);
         try
         {
             await stream.SendFrameAsync(Settings, 0, 0, []);
-            RingSubscription request = await stream._requested.Task.WaitAsync(left.Token);
+            RingSubscription request = await stream._requested.Task.WaitAsync(ending.Token);
             await stream.SendHeadersAsync(endStream: false, (":status", "200"), ("content-type", "application/grpc"));
-            Status status = Status.DefaultSuccess;
+            Status status;
             try
             {
-                if (tokens?.Refusal($"/{Protos.V1.Collective.Descriptor.FullName}/Subscribe", authorization) is { } refusal)
+                if (server.Tokens?.Refusal($"/{Protos.V1.Collective.Descriptor.FullName}/Subscribe", authorization) is { } refusal)
                 {
                     throw new RpcException(new Status(StatusCode.Unauthenticated, refusal));
                 }
-                await service.ServeAsync(request, new RingSubscriber(stream.WriteAsync, request.ToRank), left.Token);
+                await service.ServeAsync(request, new RingSubscriber(stream.WriteAsync, request.ToRank), ending.Token);
+                status = Status.DefaultSuccess;
             }
             catch (RpcException e)
             {
                 status = e.Status;
+            }
+            catch (OperationCanceledException) when (server.CallsEnding.IsCancellationRequested && !left.IsCancellationRequested)
+            {
+                status = ServerStoppingInterceptor.Stopped;
             }
             if (!left.IsCancellationRequested)
             {

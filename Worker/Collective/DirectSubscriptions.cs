@@ -20,8 +20,8 @@ internal static class DirectSubscriptions
 
     /// <param name="next">Kestrel's HTTP/2.</param>
     /// <param name="service">The worker's Collective service, whose subscriptions the direct streams serve too.</param>
-    /// <param name="tokens">The endpoint's token policy (the interceptor's); null when it takes no tokens.</param>
-    public static ConnectionDelegate Middleware(ConnectionDelegate next, CollectiveService service, BearerTokenPolicy? tokens) => async connection =>
+    /// <param name="server">The endpoint's token policy (the interceptor's) and the moment its calls end.</param>
+    public static ConnectionDelegate Middleware(ConnectionDelegate next, CollectiveService service, CleartextConnectionContext server) => async connection =>
     {
         Socket? socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
         if (socket is null)
@@ -51,10 +51,7 @@ internal static class DirectSubscriptions
         }
         // The request's body may have come in the same read: it stays in the pipe for the stream to read.
         input.AdvanceTo(buffer.GetPosition(subscription.Length));
-        // Kestrel asks a connection to close when the server stops, and waits for it: the subscription ends then too.
-        CancellationToken closing = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
-        using var closed = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, closing);
         await DirectRingStream.ServeAsync(socket, input, start.AsMemory(0, subscription.Length), subscription.StreamId, subscription.Authorization,
-            tokens, service, closed.Token);
+            server, service, connection.ConnectionClosed);
     };
 }

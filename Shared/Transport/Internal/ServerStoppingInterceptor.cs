@@ -83,5 +83,8 @@ internal sealed class ServerStoppingInterceptor(CallShutdown shutdown) : Interce
     private bool IsStop(Exception exception) =>
         shutdown.Stopping && exception is OperationCanceledException or IOException or RpcException;
 
-    private static RpcException Unavailable() => new(new Status(StatusCode.Unavailable, "The server is shutting down"));
+    /// <summary>The status of a call the stopping server ended.</summary>
+    internal static readonly Status Stopped = new(StatusCode.Unavailable, "The server is shutting down");
+
+    private static RpcException Unavailable() => new(Stopped);
 }
