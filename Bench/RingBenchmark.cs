@@ -46,6 +46,13 @@ internal static class RingBenchmark
             return 2;
         }
 
+        // Checked here, once, rather than by every child as it builds its ring.
+        if (pieceBytes < 8 || pieceBytes > Training.Collective.RingOptions.MaxPieceBytesLimit)
+        {
+            Console.Error.WriteLine($"Invalid --piece-bytes: {pieceBytes} (must be in [8, {Training.Collective.RingOptions.MaxPieceBytesLimit}])");
+            return 2;
+        }
+
         string plan = string.Join(',', sizesMb.Select(mb => FormattableString.Invariant($"{mb * 1024L * 1024}:{Iterations(mb)}")));
         string gloo = Path.Combine(AppContext.BaseDirectory, "gloo_allreduce.py");
 
