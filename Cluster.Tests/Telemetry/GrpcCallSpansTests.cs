@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Telemetry;
+using DistributedTrainer.Tests.Training.Collective;
+using DistributedTrainer.Tests.Worker;
+using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using Grpc.Health.V1;
 using OpenTelemetry;
@@ -50,5 +53,36 @@ public sealed class GrpcCallSpansTests
             Assert.Equal(("grpc", "grpc.health.v1.Health/Check", "OK"),
                 (serverSpan.GetTagItem("rpc.system.name"), serverSpan.GetTagItem("rpc.method"), serverSpan.GetTagItem("rpc.response.status_code")));
         }
+    }
+
+    [Fact]
+    public async Task DirectRingSubscription_ServerSpanNamedAndTaggedAsAspNetCoresWithItsStatus()
+    {
+        var exporter = new InMemorySpanExporter();
+        string jobId = $"job-{Guid.NewGuid():N}";
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddProcessor(new SimpleActivityExportProcessor(exporter)).Build();
+        // Only the direct path serves: Kestrel maps no Collective service.
+        await using GrpcRing ring = await GrpcRing.StartAsync(2, jobId, kestrelService: false);
+        await ring.Transports[0].SendAsync(new RingPieceHeader(1, CollectivePhase.AllGather, 0, 0, 0, 0), new byte[8], CancellationToken.None);
+        await ring.Transports[1].ReceiveAsync(new RecordingPieceReader(), CancellationToken.None);
+
+        // Rank 0 leaves: the subscription it serves to rank 1 ends OK, and its own, served by rank 1, is cancelled.
+        await ring.Transports[0].DisposeAsync();
+        await Assert.ThrowsAsync<IOException>(async () => await ring.Transports[1].ReceiveAsync(new RecordingPieceReader(), CancellationToken.None));
+
+        List<Activity> spans = [];
+        for (var wait = Stopwatch.StartNew(); spans.Count < 2 && wait.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(20))
+        {
+            spans = [.. exporter.Spans.Where(span => span.Kind == ActivityKind.Server && (string?)span.GetTagItem(TrainingAttributes.JobId) == jobId)];
+        }
+        Assert.Equal(2, spans.Count);
+        Assert.All(spans, span => Assert.Equal(("trainer.v1.Collective/Subscribe", "grpc", "trainer.v1.Collective/Subscribe"),
+            (span.DisplayName, span.GetTagItem("rpc.system.name"), span.GetTagItem("rpc.method"))));
+        Assert.Equal(["CANCELLED", "OK"], spans.Select(span => (string?)span.GetTagItem("rpc.response.status_code")).Order());
+        // Each continues its caller's trace under the client span of the call, whose end comes with the ring's.
+        await ring.DisposeAsync();
+        tracing.ForceFlush();
+        Assert.All(spans, span => Assert.Single(exporter.Spans, client => client.Kind == ActivityKind.Client
+            && (client.TraceId, client.SpanId, client.DisplayName) == (span.TraceId, span.ParentSpanId, "trainer.v1.Collective/Subscribe")));
     }
 }

@@ -145,12 +145,17 @@ public sealed class DirectRingStreamTests
         await ring.Transports[0].SendAsync(header, new byte[8], CancellationToken.None);
         await ring.Transports[1].ReceiveAsync(new RecordingPieceReader(), CancellationToken.None);
 
-        // Rank 0's server serves rank 1's subscription; its sender never closes it.
+        // Rank 0's server serves rank 1's subscription; its sender never closes it. Rank 1 waits for a piece, as a ring
+        // between steps does: its client reads the server's GOAWAY and the call's end, and closes the connection, which
+        // the server waits for.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        Task<RpcException> receiving = Assert.ThrowsAsync<RpcException>(async () =>
+            await ring.Transports[1].ReceiveAsync(new RecordingPieceReader(), deadline.Token));
+        var stopping = Stopwatch.StartNew();
         await ring.Servers[0].StopAsync();
 
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
-            await ring.Transports[1].ReceiveAsync(new RecordingPieceReader(), deadline.Token));
+        RpcException error = await receiving;
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"the stop took {stopping.Elapsed}");
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.Equal(ServerStoppingInterceptor.Stopped.Detail, error.Status.Detail);
     }
@@ -158,13 +163,15 @@ public sealed class DirectRingStreamTests
     [Fact]
     public void SubscriptionIn_TheRequestsBodyInTheSameRead_EndsAfterTheHeadersFrame()
     {
-        byte[] headers = Http2Frames.Frame(0x1, 0x4, 1, HeaderBlock(("dt-sole-request", "1"), ("authorization", "Bearer t")));
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        byte[] headers = Http2Frames.Frame(0x1, 0x4, 1, HeaderBlock(("dt-sole-request", "1"), ("authorization", "Bearer t"), ("traceparent", traceParent)));
         byte[] start = [.. Preface, .. Http2Frames.Frame(0x4, 0, 0, new byte[6]), .. headers];
         byte[] received = [.. start, .. Http2Frames.Frame(0x0, 0, 1, new byte[20])[..12]];
 
         var subscription = DirectRingStream.SubscriptionIn(received);
 
-        Assert.Equal((start.Length, 1, "Bearer t"), subscription);
+        Assert.True(ActivityContext.TryParse(traceParent, null, isRemote: true, out ActivityContext caller));
+        Assert.Equal(new DirectRingStream.SubscriptionStart(start.Length, 1, "Bearer t", caller), subscription);
     }
 
     [Theory]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using DistributedTrainer.Diagnostics;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 
@@ -10,10 +11,13 @@ namespace DistributedTrainer.Telemetry;
 /// Names ASP.NET Core's server span of a gRPC call as the client's span is named (<c>trainer.v1.WorkerControl/Step</c>)
 /// and gives it the RPC attributes the Grpc.Net.Client instrumentation gives the client's (<c>rpc.system.name</c>,
 /// <c>rpc.method</c>, <c>rpc.response.status_code</c>), which the ASP.NET Core instrumentation leaves to HTTP:
-/// grpc-dotnet tags the span with <c>grpc.method</c> and <c>grpc.status_code</c> only.
+/// grpc-dotnet tags the span with <c>grpc.method</c> and <c>grpc.status_code</c> only. A call served outside ASP.NET
+/// Core (a worker's direct ring streams) gets the same span from <see cref="StartOutsideAspNetCore"/>.
 /// </summary>
 internal static class GrpcServerSpans
 {
+    private const string StatusTag = "rpc.response.status_code";
+
     private const string GrpcMethodTag = "grpc.method";
     private const string GrpcStatusTag = "grpc.status_code";
 
@@ -42,13 +46,44 @@ internal static class GrpcServerSpans
         {
             return;
         }
-        string method = path.TrimStart('/');
+        Name(activity, path.TrimStart('/'));
+        if (int.TryParse(activity.GetTagItem(GrpcStatusTag)?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out int status))
+        {
+            SetStatus(activity, (StatusCode)status);
+        }
+    }
+
+    /// <summary>
+    /// The server span of a call that a process serves outside ASP.NET Core, named and tagged as <see cref="Enrich"/>
+    /// names and tags ASP.NET Core's, from the training source. Give it the call's status with <see cref="SetStatus"/>
+    /// and dispose it when the call ends. Null when nothing listens.
+    /// </summary>
+    /// <param name="method">The full method, e.g. <c>trainer.v1.Collective/Subscribe</c>.</param>
+    /// <param name="caller">The caller's span, from the request's <c>traceparent</c>; default: the span is the root of a
+    /// trace of its own, as ASP.NET Core's span of a call without trace context is.</param>
+    /// <param name="jobId">The job the call serves.</param>
+    public static Activity? StartOutsideAspNetCore(string method, ActivityContext caller, string jobId)
+    {
+        // Nothing of this process's flow is the call's parent: with a default context, the source would take the current span.
+        Activity? previous = Activity.Current;
+        Activity.Current = null;
+        Activity? activity = TrainingDiagnostics.Source.StartActivity(method, ActivityKind.Server, caller, [new(TrainingAttributes.JobId, jobId)]);
+        Activity.Current = previous;
+        if (activity is not null)
+        {
+            Name(activity, method);
+        }
+        return activity;
+    }
+
+    /// <summary>Tags the call's status as the gRPC spec writes it (OK, UNAVAILABLE, ...).</summary>
+    public static void SetStatus(Activity activity, StatusCode status) =>
+        activity.SetTag(StatusTag, StatusNames.GetValueOrDefault(status, ((int)status).ToString(CultureInfo.InvariantCulture)));
+
+    private static void Name(Activity activity, string method)
+    {
         activity.DisplayName = method;
         activity.SetTag("rpc.system.name", "grpc");
         activity.SetTag("rpc.method", method);
-        if (int.TryParse(activity.GetTagItem(GrpcStatusTag)?.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out int status))
-        {
-            activity.SetTag("rpc.response.status_code", StatusNames.GetValueOrDefault((StatusCode)status, status.ToString(CultureInfo.InvariantCulture)));
-        }
     }
 }

@@ -1,10 +1,12 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using System.Net.Sockets;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Telemetry;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Transport.Internal;
 using Google.Protobuf;
@@ -40,6 +42,9 @@ internal sealed class DirectRingStream : IAsyncDisposable
     /// <summary>The largest subscription request read (a job id and two ranks take a few dozen bytes).</summary>
     private const int MaxRequestBytes = 4 * 1024;
 
+    /// <summary>The method this end serves, as spans name it; its request path is this after a '/'.</summary>
+    private static readonly string SubscribeMethod = $"{Protos.V1.Collective.Descriptor.FullName}/Subscribe";
+
     private readonly Socket _socket;
     private readonly PipeReader _input;
     private readonly int _streamId;
@@ -61,13 +66,19 @@ internal sealed class DirectRingStream : IAsyncDisposable
         _windows = new Http2SendWindows(streamId);
     }
 
+    /// <summary>What a connection's first bytes say of the subscription that starts it.</summary>
+    /// <param name="Length">The bytes through the request's HEADERS frame.</param>
+    /// <param name="StreamId">The call's HTTP/2 stream.</param>
+    /// <param name="Authorization">The authorization header; null without one.</param>
+    /// <param name="Caller">The caller's span from the request's trace context; default without one.</param>
+    public sealed record SubscriptionStart(int Length, int StreamId, string? Authorization, ActivityContext Caller);
+
     /// <summary>
     /// The subscription's start when <paramref name="received"/>, a connection's first bytes, begin with the connection
-    /// preface, frames and then a complete HEADERS frame of a sole-request call to trainer.v1.Collective/Subscribe: the
-    /// bytes through that frame (<c>Length</c>), its stream id and its authorization header; otherwise null, and the
-    /// connection is Kestrel's.
+    /// preface, frames and then a complete HEADERS frame of a sole-request call to trainer.v1.Collective/Subscribe;
+    /// otherwise null, and the connection is Kestrel's.
     /// </summary>
-    public static (int Length, int StreamId, string? Authorization)? SubscriptionIn(ReadOnlySpan<byte> received)
+    public static SubscriptionStart? SubscriptionIn(ReadOnlySpan<byte> received)
     {
         if (!received.StartsWith(Preface))
         {
@@ -87,7 +98,7 @@ internal sealed class DirectRingStream : IAsyncDisposable
                 int through = received.Length - frames.Length + FrameHeaderBytes + length;
                 return (flags & ~(EndHeaders | EndStream)) == 0 && (flags & EndHeaders) != 0
                     && SubscriptionHeaders(frames.Slice(FrameHeaderBytes, length)) is { } subscription
-                    ? (through, streamId, subscription.Authorization)
+                    ? new SubscriptionStart(through, streamId, subscription.Authorization, subscription.Caller)
                     : null;
             }
             frames = frames[(FrameHeaderBytes + length)..];
@@ -102,22 +113,25 @@ internal sealed class DirectRingStream : IAsyncDisposable
     /// fires, or the server ends its calls (<see cref="CleartextConnectionContext.CallsEnding"/>): then with
     /// UNAVAILABLE, as <see cref="ServerStoppingInterceptor"/> ends the calls Kestrel serves.
     /// </summary>
-    public static async Task ServeAsync(Socket socket, PipeReader input, ReadOnlyMemory<byte> start, int streamId, string? authorization,
+    public static async Task ServeAsync(Socket socket, PipeReader input, ReadOnlyMemory<byte> start, SubscriptionStart subscription,
         CleartextConnectionContext server, CollectiveService service, CancellationToken connectionClosed)
     {
-        await using var stream = new DirectRingStream(socket, input, streamId);
+        await using var stream = new DirectRingStream(socket, input, subscription.StreamId);
         using var left = CancellationTokenSource.CreateLinkedTokenSource(stream._receiverLeft.Token, connectionClosed);
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(left.Token, server.CallsEnding);
         Task reading = stream.ReadAsync(start, left.Token);
+        Activity? span = null;
         try
         {
             await stream.SendFrameAsync(Settings, 0, 0, []);
             RingSubscription request = await stream._requested.Task.WaitAsync(ending.Token);
+            // The span ASP.NET Core would have given the call on Kestrel.
+            span = GrpcServerSpans.StartOutsideAspNetCore(SubscribeMethod, subscription.Caller, request.JobId);
             await stream.SendHeadersAsync(endStream: false, (":status", "200"), ("content-type", "application/grpc"));
             Status status;
             try
             {
-                if (server.Tokens?.Refusal($"/{Protos.V1.Collective.Descriptor.FullName}/Subscribe", authorization) is { } refusal)
+                if (server.Tokens?.Refusal("/" + SubscribeMethod, subscription.Authorization) is { } refusal)
                 {
                     throw new RpcException(new Status(StatusCode.Unauthenticated, refusal));
                 }
@@ -137,13 +151,16 @@ internal sealed class DirectRingStream : IAsyncDisposable
                 await stream.SendHeadersAsync(endStream: true, ("grpc-status", ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture)),
                     ("grpc-message", PercentEncoded(status.Detail)));
             }
+            SetStatus(span, left.IsCancellationRequested ? StatusCode.Cancelled : status.StatusCode);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or InvalidDataException or ObjectDisposedException)
         {
             // The receiver left or the connection broke: the ring's next send fails and names the receiver.
+            SetStatus(span, StatusCode.Cancelled);
         }
         finally
         {
+            span?.Dispose();
             await stream._receiverLeft.CancelAsync();
             await reading;
         }
@@ -157,7 +174,7 @@ internal sealed class DirectRingStream : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    private static (bool Subscription, string? Authorization)? SubscriptionHeaders(ReadOnlySpan<byte> block)
+    private static (string? Authorization, ActivityContext Caller)? SubscriptionHeaders(ReadOnlySpan<byte> block)
     {
         List<KeyValuePair<string, string>> fields;
         try
@@ -169,9 +186,19 @@ internal sealed class DirectRingStream : IAsyncDisposable
             return null;
         }
         string? Field(string name) => fields.FirstOrDefault(field => field.Key == name).Value;
-        bool subscription = Field(":method") == "POST" && Field(":path") == $"/{Protos.V1.Collective.Descriptor.FullName}/Subscribe"
+        bool subscription = Field(":method") == "POST" && Field(":path") == "/" + SubscribeMethod
             && Field(GrpcChannels.SoleRequestHeader) is not null && (Field("content-type")?.StartsWith("application/grpc", StringComparison.Ordinal) ?? false);
-        return subscription ? (true, Field("authorization")) : null;
+        // The caller's span, as ASP.NET Core reads it, so that this end's span continues the caller's trace.
+        ActivityContext.TryParse(Field("traceparent"), Field("tracestate"), isRemote: true, out ActivityContext caller);
+        return subscription ? (Field("authorization"), caller) : null;
+    }
+
+    private static void SetStatus(Activity? span, StatusCode status)
+    {
+        if (span is not null)
+        {
+            GrpcServerSpans.SetStatus(span, status);
+        }
     }
 
     // grpc-message as gRPC carries it (PROTOCOL-HTTP2.md): printable ASCII but '%' as is, every other UTF-8 byte as %XX.

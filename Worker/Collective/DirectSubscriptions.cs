@@ -51,7 +51,6 @@ internal static class DirectSubscriptions
         }
         // The request's body may have come in the same read: it stays in the pipe for the stream to read.
         input.AdvanceTo(buffer.GetPosition(subscription.Length));
-        await DirectRingStream.ServeAsync(socket, input, start.AsMemory(0, subscription.Length), subscription.StreamId, subscription.Authorization,
-            server, service, connection.ConnectionClosed);
+        await DirectRingStream.ServeAsync(socket, input, start.AsMemory(0, subscription.Length), subscription, server, service, connection.ConnectionClosed);
     };
 }
