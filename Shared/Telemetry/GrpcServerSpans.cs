@@ -76,9 +76,9 @@ internal static class GrpcServerSpans
         return activity;
     }
 
-    /// <summary>Tags the call's status as the gRPC spec writes it (OK, UNAVAILABLE, ...).</summary>
-    public static void SetStatus(Activity activity, StatusCode status) =>
-        activity.SetTag(StatusTag, StatusNames.GetValueOrDefault(status, ((int)status).ToString(CultureInfo.InvariantCulture)));
+    /// <summary>Tags the call's status as the gRPC spec writes it (OK, UNAVAILABLE, ...); nothing without a span.</summary>
+    public static void SetStatus(Activity? activity, StatusCode status) =>
+        activity?.SetTag(StatusTag, StatusNames.GetValueOrDefault(status, ((int)status).ToString(CultureInfo.InvariantCulture)));
 
     private static void Name(Activity activity, string method)
     {

@@ -151,12 +151,12 @@ internal sealed class DirectRingStream : IAsyncDisposable
                 await stream.SendHeadersAsync(endStream: true, ("grpc-status", ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture)),
                     ("grpc-message", PercentEncoded(status.Detail)));
             }
-            SetStatus(span, left.IsCancellationRequested ? StatusCode.Cancelled : status.StatusCode);
+            GrpcServerSpans.SetStatus(span, left.IsCancellationRequested ? StatusCode.Cancelled : status.StatusCode);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or InvalidDataException or ObjectDisposedException)
         {
             // The receiver left or the connection broke: the ring's next send fails and names the receiver.
-            SetStatus(span, StatusCode.Cancelled);
+            GrpcServerSpans.SetStatus(span, StatusCode.Cancelled);
         }
         finally
         {
@@ -191,14 +191,6 @@ internal sealed class DirectRingStream : IAsyncDisposable
         // The caller's span, as ASP.NET Core reads it, so that this end's span continues the caller's trace.
         ActivityContext.TryParse(Field("traceparent"), Field("tracestate"), isRemote: true, out ActivityContext caller);
         return subscription ? (Field("authorization"), caller) : null;
-    }
-
-    private static void SetStatus(Activity? span, StatusCode status)
-    {
-        if (span is not null)
-        {
-            GrpcServerSpans.SetStatus(span, status);
-        }
     }
 
     // grpc-message as gRPC carries it (PROTOCOL-HTTP2.md): printable ASCII but '%' as is, every other UTF-8 byte as %XX.
