@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
-using System.Text;
 using System.Net.Sockets;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Telemetry;
@@ -149,7 +148,8 @@ internal sealed class DirectRingStream : IAsyncDisposable
             if (!left.IsCancellationRequested)
             {
                 await stream.SendHeadersAsync(endStream: true, ("grpc-status", ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture)),
-                    ("grpc-message", PercentEncoded(status.Detail)));
+                    // gRPC clients percent-decode grpc-message (PROTOCOL-HTTP2.md); escaping more than the spec asks is still decoded.
+                    ("grpc-message", Uri.EscapeDataString(status.Detail)));
             }
             GrpcServerSpans.SetStatus(span, left.IsCancellationRequested ? StatusCode.Cancelled : status.StatusCode);
         }
@@ -188,20 +188,13 @@ internal sealed class DirectRingStream : IAsyncDisposable
         string? Field(string name) => fields.FirstOrDefault(field => field.Key == name).Value;
         bool subscription = Field(":method") == "POST" && Field(":path") == "/" + SubscribeMethod
             && Field(GrpcChannels.SoleRequestHeader) is not null && (Field("content-type")?.StartsWith("application/grpc", StringComparison.Ordinal) ?? false);
+        if (!subscription)
+        {
+            return null;
+        }
         // The caller's span, as ASP.NET Core reads it, so that this end's span continues the caller's trace.
         ActivityContext.TryParse(Field("traceparent"), Field("tracestate"), isRemote: true, out ActivityContext caller);
-        return subscription ? (Field("authorization"), caller) : null;
-    }
-
-    // grpc-message as gRPC carries it (PROTOCOL-HTTP2.md): printable ASCII but '%' as is, every other UTF-8 byte as %XX.
-    private static string PercentEncoded(string message)
-    {
-        var encoded = new StringBuilder(message.Length);
-        foreach (byte b in Encoding.UTF8.GetBytes(message))
-        {
-            encoded.Append(b is >= 0x20 and <= 0x7E && b != (byte)'%' ? ((char)b).ToString() : $"%{b:X2}");
-        }
-        return encoded.ToString();
+        return (Field("authorization"), caller);
     }
 
     // One piece: the message's head (its prefix, fields and the payload's length) in the first frame's send, then the
