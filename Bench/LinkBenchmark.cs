@@ -1,7 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
+using DistributedTrainer.Worker.Collective;
+using DistributedTrainer.Worker.Control;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -12,11 +15,17 @@ using static DistributedTrainer.Bench.ChildProcesses;
 namespace DistributedTrainer.Bench;
 
 /// <summary>
-/// One gRPC link of the ring, both ways round: 1 MiB messages from a sender to a receiver in two processes on loopback,
+/// One link of the ring, four ways: 1 MiB messages from a sender to a receiver in two processes on loopback,
 /// the receiver consuming each into a buffer of its own (as the ring adds or copies a piece into place).
-/// - served by the sender (the ring's link before its direct streams, Worker/Collective/DirectRingStream): the receiver subscribes as a client (the lean h2c handler,
-///   <see cref="GrpcChannels"/> with large response streams) and Kestrel writes the messages on the server stream;
-/// - served by the receiver: the sender is the lean client and writes them on a client stream into Kestrel.
+/// - direct (the ring's link as workers serve it): the receiver subscribes to trainer.v1.Collective as a worker's ring
+///   does (<see cref="GrpcRingTransport"/> on the lean h2c handler) and the sender's <see cref="DirectRingStream"/>
+///   writes ring pieces on the connection outside Kestrel;
+/// - served by the sender through Kestrel (the ring's link before its direct streams): the receiver subscribes as a
+///   client (the lean h2c handler, <see cref="GrpcChannels"/> with large response streams) and Kestrel writes the
+///   messages on the server stream;
+/// - served by the receiver: the sender is the lean client and writes them on a client stream into Kestrel;
+/// - raw TCP (Bench/tcp_link.py, Python sockets, no gRPC or HTTP/2): the floor the kernel's copies and TCP set, where
+///   Debian's python3 is installed.
 /// Each way gives MiB/s and each side's CPU time per GiB moved (user + system, from the kernel's counters), which the
 /// load of a shared machine disturbs far less than MiB/s.
 /// </summary>
@@ -25,14 +34,20 @@ internal static class LinkBenchmark
     private const int MessageBytes = 1024 * 1024;
     private const string ListeningPrefix = "listening on ";
     private const string ServiceName = "bench.v1.Link";
+    private const string Direct = "direct";
     private const string BySender = "sender";
     private const string ByReceiver = "receiver";
+    private const string RawTcp = "tcp";
+    private const string Python = "/usr/bin/python3";
 
     private static readonly Marshaller<Blob> BlobMarshaller = Marshallers.Create<Blob>(Blob.Write, Blob.Read);
 
     private static readonly Method<Blob, Blob> DownMethod = new(MethodType.ServerStreaming, ServiceName, "Down", BlobMarshaller, BlobMarshaller);
 
     private static readonly Method<Blob, Blob> UpMethod = new(MethodType.ClientStreaming, ServiceName, "Up", BlobMarshaller, BlobMarshaller);
+
+    // Direct: the count of pieces in, the number of the ring job that will carry them out.
+    private static readonly Method<Blob, Blob> PrepareDirectMethod = new(MethodType.Unary, ServiceName, "PrepareDirect", BlobMarshaller, BlobMarshaller);
 
     public static int Run(string[] args)
     {
@@ -42,10 +57,10 @@ internal static class LinkBenchmark
         }
         int messages = 1024;
         int rounds = 5;
-        string[] ways = [BySender, ByReceiver];
+        string[] ways = File.Exists(Python) ? [Direct, BySender, ByReceiver, RawTcp] : [Direct, BySender, ByReceiver];
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
-            if (args[i] == "--served-by" && args[i + 1] is BySender or ByReceiver)
+            if (args[i] == "--served-by" && args[i + 1] is Direct or BySender or ByReceiver or RawTcp)
             {
                 ways = [args[i + 1]];
                 continue;
@@ -62,8 +77,12 @@ internal static class LinkBenchmark
             else
             {
                 throw new ArgumentException(
-                    $"Invalid argument: {args[i]} {args[i + 1]} (expected --messages N or --rounds R, both >= 1, or --served-by {BySender}|{ByReceiver})");
+                    $"Invalid argument: {args[i]} {args[i + 1]} (expected --messages N or --rounds R, both >= 1, or --served-by {Direct}|{BySender}|{ByReceiver}|{RawTcp})");
             }
+        }
+        if (!File.Exists(Python))
+        {
+            Console.WriteLine($"{Python} not found: the raw TCP row is left out (apt-get install python3).");
         }
         return Measure(messages, rounds, ways).GetAwaiter().GetResult();
     }
@@ -85,23 +104,27 @@ internal static class LinkBenchmark
             Console.WriteLine();
             Console.WriteLine("| Served by | MiB/s | Sender CPU s/GiB | Receiver CPU s/GiB | Both, s/GiB | Rounds' both |");
             Console.WriteLine("|---|---:|---:|---:|---:|---|");
+            using var ringChannel = GrpcChannels.Create(address, RingLink.ChannelSettings);
             var results = ways.ToDictionary(way => way, _ => new List<(double MiBs, double Sender, double Receiver)>());
             foreach (string way in ways)
             {
                 // Past the JIT's tiering (30 calls of a method, then a recompile in the background) before the clock starts.
-                await Once(channel, server, way == BySender ? DownMethod : UpMethod, 64);
+                await Once(channel, ringChannel, server, way, 64);
             }
             for (int round = 0; round < rounds; round++)
             {
                 foreach (string way in ways)
                 {
-                    results[way].Add(await Once(channel, server, way == BySender ? DownMethod : UpMethod, messages));
+                    results[way].Add(await Once(channel, ringChannel, server, way, messages));
                 }
             }
             foreach (var (way, list) in results)
             {
                 double[] both = [.. list.Select(r => r.Sender + r.Receiver)];
-                string name = way == BySender ? "the sender (Kestrel)" : "the receiver";
+                string name = way switch
+                {
+                    Direct => "the sender (direct)", BySender => "the sender (Kestrel)", ByReceiver => "the receiver", _ => "raw TCP, no gRPC (Python sockets)",
+                };
                 Console.WriteLine(FormattableString.Invariant(
                     $"| {name} | {Median([.. list.Select(r => r.MiBs)]):F0} | {Median([.. list.Select(r => r.Sender)]):F3} | ") +
                     FormattableString.Invariant($"{Median([.. list.Select(r => r.Receiver)]):F3} | {Median(both):F3} | ") +
@@ -119,17 +142,33 @@ internal static class LinkBenchmark
         }
     }
 
-    // One call of `messages` MiB: MiB/s and the sender's and receiver's CPU seconds per GiB.
-    private static async Task<(double MiBs, double Sender, double Receiver)> Once(GrpcChannel channel, Process server,
-        Method<Blob, Blob> method, int messages)
+    // One call of `messages` MiB one way: MiB/s and the sender's and receiver's CPU seconds per GiB.
+    private static async Task<(double MiBs, double Sender, double Receiver)> Once(GrpcChannel channel, GrpcChannel ringChannel,
+        Process server, string way, int messages)
     {
+        if (way == RawTcp)
+        {
+            return RawTcpOnce(messages);
+        }
         TimeSpan clientBefore = Environment.CpuUsage.TotalTime;
         server.Refresh();
         TimeSpan serverBefore = server.TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         var invoker = channel.CreateCallInvoker();
         var options = new CallOptions(deadline: DateTime.UtcNow.AddMinutes(5));
-        if (method == DownMethod)
+        if (way == Direct)
+        {
+            Blob job = await invoker.AsyncUnaryCall(PrepareDirectMethod, null, options, new Blob { Count = messages });
+            // Rank 1 of a two-rank ring that only receives: its own Collective service never hears from rank 0.
+            await using var transport = GrpcRingTransport.Open(new CollectiveService(), ringChannel, DirectJobId(job.Count), rank: 1, size: 2);
+            var sink = new PieceSink();
+            for (int i = 0; i < messages; i++)
+            {
+                await transport.ReceiveAsync(sink, CancellationToken.None);
+            }
+            Check(sink.Received, messages);
+        }
+        else if (way == BySender)
         {
             using var call = invoker.AsyncServerStreamingCall(DownMethod, null, options, new Blob { Count = messages });
             int received = 0;
@@ -155,8 +194,20 @@ internal static class LinkBenchmark
         server.Refresh();
         double serverCpu = (server.TotalProcessorTime - serverBefore).TotalSeconds;
         double gib = messages / 1024.0;
-        // Down: the server sends, the client receives; Up the other way round.
-        return method == DownMethod ? (messages / seconds, serverCpu / gib, client / gib) : (messages / seconds, client / gib, serverCpu / gib);
+        // Direct and Down: the server sends, the client receives; Up the other way round.
+        return way == ByReceiver ? (messages / seconds, client / gib, serverCpu / gib) : (messages / seconds, serverCpu / gib, client / gib);
+    }
+
+    // The floor: both ends are the script's processes, each timing its own CPU over the transfer.
+    private static (double MiBs, double Sender, double Receiver) RawTcpOnce(int messages)
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "tcp_link.py");
+        using Process python = Start(Python, [script, messages.ToString(CultureInfo.InvariantCulture)]);
+        string[] parts = ExpectLine(python, "result ").Split(' ');
+        python.WaitForExit();
+        double seconds = double.Parse(parts[1], CultureInfo.InvariantCulture);
+        double gib = messages / 1024.0;
+        return (messages / seconds, double.Parse(parts[2], CultureInfo.InvariantCulture) / gib, double.Parse(parts[3], CultureInfo.InvariantCulture) / gib);
     }
 
     private static void Check(int received, int sent)
@@ -167,9 +218,17 @@ internal static class LinkBenchmark
         }
     }
 
+    private static string DirectJobId(int number) => $"link-{number.ToString(CultureInfo.InvariantCulture)}";
+
     private static async Task<int> Serve()
     {
-        var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions { MaxReceiveMessageSize = 8 * MessageBytes });
+        var collective = new CollectiveService();
+        var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
+        {
+            MaxReceiveMessageSize = 8 * MessageBytes,
+            CleartextConnections = (next, context) => DirectSubscriptions.Middleware(next, collective, context),
+        });
+        builder.Services.AddSingleton(collective);
         builder.Services.AddSingleton<LinkService>();
         await using var app = builder.Build();
         app.MapGrpcService<LinkService>();
@@ -223,17 +282,68 @@ internal static class LinkBenchmark
         }
     }
 
+    /// <summary>The direct way's receiver: copies each piece into a buffer of its own, as the ring copies one into place.</summary>
+    private sealed class PieceSink : IRingPieceReader
+    {
+        private readonly byte[] _sink = new byte[MessageBytes];
+
+        public int Received { get; private set; }
+
+        public void Read(RingPieceHeader header, ReadOnlySpan<byte> payload)
+        {
+            payload.CopyTo(_sink);
+            Received++;
+        }
+    }
+
     /// <summary>
-    /// Down (server stream) and Up (client stream) bound by hand, as generated stubs bind: grpc-dotnet takes a handler
-    /// only if it is a public virtual method declared on the bound type, hence the unsealed class.
+    /// Down (server stream), Up (client stream) and PrepareDirect bound by hand, as generated stubs bind: grpc-dotnet
+    /// takes a handler only if it is a public virtual method declared on the bound type, hence the unsealed class.
     /// </summary>
     [BindServiceMethod(typeof(LinkService), nameof(BindService))]
-    internal class LinkService
+    internal class LinkService(CollectiveService collective)
     {
+        private int _directJobs;
+
         public static void BindService(ServiceBinderBase binder, LinkService? service)
         {
             binder.AddMethod(DownMethod, service is null ? null : service.Down);
             binder.AddMethod(UpMethod, service is null ? null : service.Up);
+            binder.AddMethod(PrepareDirectMethod, service is null ? null : service.PrepareDirect);
+        }
+
+        /// <summary>
+        /// Starts a ring job of its own that sends request.Count pieces to rank 1 once rank 1 subscribes, through the
+        /// sending side a worker's ring uses, then ends the stream; answers with the job's number.
+        /// </summary>
+        public virtual Task<Blob> PrepareDirect(Blob request, ServerCallContext context)
+        {
+            int number = Interlocked.Increment(ref _directJobs);
+            _ = SendDirectAsync(DirectJobId(number), request.Count);
+            return Task.FromResult(new Blob { Count = number });
+        }
+
+        private async Task SendDirectAsync(string jobId, int messages)
+        {
+            try
+            {
+                RingSubscriber subscriber = await collective.Subscriber(jobId, toRank: 1).WaitAsync(TimeSpan.FromMinutes(1));
+                var chunk = new OutgoingRingChunk { JobId = jobId, Payload = new byte[MessageBytes] };
+                for (int i = 0; i < messages; i++)
+                {
+                    chunk.Header = new RingPieceHeader(Step: 0, CollectivePhase.AllGather, Round: 0, ChunkIndex: i, Offset: 0, FromRank: 0);
+                    await subscriber.WriteAsync(chunk, CancellationToken.None);
+                }
+            }
+            catch (Exception e) when (e is IOException or TimeoutException)
+            {
+                // The receiver's side fails the measurement and says why; this side's reason goes to the log.
+                Console.Error.WriteLine($"{jobId}: {e.Message}");
+            }
+            finally
+            {
+                collective.RemoveSubscriber(jobId, toRank: 1);
+            }
         }
 
         public virtual async Task Down(Blob request, IServerStreamWriter<Blob> responses, ServerCallContext context)
