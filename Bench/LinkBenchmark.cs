@@ -57,7 +57,8 @@ internal static class LinkBenchmark
         }
         int messages = 1024;
         int rounds = 5;
-        string[] ways = File.Exists(Python) ? [Direct, BySender, ByReceiver, RawTcp] : [Direct, BySender, ByReceiver];
+        bool python = File.Exists(Python);
+        string[] ways = python ? [Direct, BySender, ByReceiver, RawTcp] : [Direct, BySender, ByReceiver];
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             if (args[i] == "--served-by" && args[i + 1] is Direct or BySender or ByReceiver or RawTcp)
@@ -80,7 +81,7 @@ internal static class LinkBenchmark
                     $"Invalid argument: {args[i]} {args[i + 1]} (expected --messages N or --rounds R, both >= 1, or --served-by {Direct}|{BySender}|{ByReceiver}|{RawTcp})");
             }
         }
-        if (!File.Exists(Python))
+        if (!python)
         {
             Console.WriteLine($"{Python} not found: the raw TCP row is left out (apt-get install python3).");
         }

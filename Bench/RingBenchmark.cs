@@ -46,10 +46,14 @@ internal static class RingBenchmark
             return 2;
         }
 
-        // Checked here, once, rather than by every child as it builds its ring.
-        if (pieceBytes < 8 || pieceBytes > Training.Collective.RingOptions.MaxPieceBytesLimit)
+        // Checked here, once, by the ring's own rule, rather than by every child as it builds its ring.
+        try
         {
-            Console.Error.WriteLine($"Invalid --piece-bytes: {pieceBytes} (must be in [8, {Training.Collective.RingOptions.MaxPieceBytesLimit}])");
+            new Training.Collective.RingOptions { MaxPieceBytes = pieceBytes }.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"Invalid --piece-bytes: {e.Message}");
             return 2;
         }
 
