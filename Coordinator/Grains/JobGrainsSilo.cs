@@ -61,8 +61,10 @@ internal static class JobGrainsSilo
             throw new ArgumentOutOfRangeException(nameof(idleJobCollectionAge), collectionAge, "Invalid idle job collection age (must be positive)");
         }
         Directory.CreateDirectory(paths.JobsDirectory);
-        // Orleans logs every silo start-up step at Information; the coordinator's own lines stay readable.
+        // Orleans logs every silo start-up step at Information, and the Polly pipeline it places grains through logs every
+        // attempt (two lines per job); the coordinator's own lines stay readable.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.UseOrleans(silo =>
         {
             if (hosting == SiloHosting.Kubernetes)
