@@ -134,11 +134,12 @@ internal sealed class WorkerServer : IAsyncDisposable
         }
         bool known = await _registration.LeaveAsync();
         var logger = _loggers.CreateLogger("DistributedTrainer.Worker");
-        WorkerLog.Leaving(logger, _coordinator!, known ? "known there" : "not known there or unreachable", drain);
         if (!known)
         {
+            WorkerLog.LeavingUnheld(logger, _coordinator!);
             return;
         }
+        WorkerLog.Leaving(logger, _coordinator!, drain);
         var waited = Stopwatch.StartNew();
         while (_control.HeldJobId is not null && waited.Elapsed < drain)
         {

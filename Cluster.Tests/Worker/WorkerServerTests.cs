@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Tests.Coordinator;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1;
+using Microsoft.Extensions.Logging;
 using Xunit;
 using CollectiveRpc = DistributedTrainer.Protos.V1.Collective;
 
@@ -28,6 +31,25 @@ public sealed class WorkerServerTests
         var registration = Assert.Single(coordinator.Registrations);
         Assert.Equal((worker.Address.ToString().TrimEnd('/'), 2, "pod-a"), (registration.Address, registration.Threads, registration.Name));
         Assert.Equal("w-1", worker.WorkerId);
+    }
+
+    [Fact]
+    public async Task LeaveAsync_CoordinatorGone_SaysItCouldNotTellItAndLeavesAtOnce()
+    {
+        var logs = new CapturedLogs();
+        var coordinator = await FakeCoordinator.StartAsync();
+        await using var worker = await WorkerServer.StartAsync(Options(coordinator.Address), logging => logging.AddProvider(logs.Provider()));
+        Assert.True(await FakeCoordinator.WaitUntilAsync(() => worker.WorkerId == "w-1", Patience));
+        await coordinator.DisposeAsync();
+
+        var leaving = Stopwatch.StartNew();
+        await worker.LeaveAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(leaving.Elapsed < TimeSpan.FromSeconds(10), $"leaving took {leaving.Elapsed}");
+        // The leave is one call: its failure says so, and nothing claims a retry or a wait that does not happen.
+        Assert.Contains(logs.Lines, line => line.StartsWith("DistributedTrainer.Worker[13] Stopping: could not tell", StringComparison.Ordinal));
+        Assert.Contains(logs.Lines, line => line.StartsWith("DistributedTrainer.Worker[14] ", StringComparison.Ordinal) && line.Contains("leaving at once", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, line => line.Contains("waiting up to", StringComparison.Ordinal));
     }
 
     [Fact]
