@@ -32,8 +32,14 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Job {StaleJobId} was never stopped; dropped it to prepare job {JobId}")]
     public static partial void StaleJobReplaced(ILogger logger, string staleJobId, string jobId);
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Stopping: told {Coordinator} this worker is leaving; waiting up to {Drain} for the job it holds to release it")]
-    public static partial void Leaving(ILogger logger, Uri coordinator, TimeSpan drain);
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Stopping: told {Coordinator} this worker is leaving; waiting up to {Drain} for job {JobId} to release it")]
+    public static partial void Leaving(ILogger logger, Uri coordinator, TimeSpan drain, string jobId);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Stopping: job {JobId} still holds this worker after {Drain}; leaving anyway")]
+    public static partial void DrainTimedOut(ILogger logger, string jobId, TimeSpan drain);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Gradients computed on {Device}")]
+    public static partial void ComputingOn(ILogger logger, string device);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Stopping: could not tell {Coordinator} this worker is leaving: {Reason}")]
     public static partial void LeaveUntold(ILogger logger, Uri coordinator, string reason);
@@ -41,9 +47,6 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Stopping: {Coordinator} did not know this worker or could not be told, so nothing will release it; leaving at once")]
     public static partial void LeavingUnheld(ILogger logger, Uri coordinator);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Stopping: job {JobId} still holds this worker after {Drain}; leaving anyway")]
-    public static partial void DrainTimedOut(ILogger logger, string jobId, TimeSpan drain);
-
-    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Gradients computed on {Device}")]
-    public static partial void ComputingOn(ILogger logger, string device);
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Stopping: told {Coordinator} this worker is leaving; it holds no job")]
+    public static partial void LeavingFree(ILogger logger, Uri coordinator);
 }

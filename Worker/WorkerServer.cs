@@ -139,7 +139,12 @@ internal sealed class WorkerServer : IAsyncDisposable
             WorkerLog.LeavingUnheld(logger, _coordinator!);
             return;
         }
-        WorkerLog.Leaving(logger, _coordinator!, drain);
+        if (_control.HeldJobId is not { } holding)
+        {
+            WorkerLog.LeavingFree(logger, _coordinator!);
+            return;
+        }
+        WorkerLog.Leaving(logger, _coordinator!, drain, holding);
         var waited = Stopwatch.StartNew();
         while (_control.HeldJobId is not null && waited.Elapsed < drain)
         {

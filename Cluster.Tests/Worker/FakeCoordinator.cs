@@ -81,5 +81,8 @@ internal sealed class FakeCoordinator : IAsyncDisposable
             Interlocked.Increment(ref state.Heartbeats);
             return Task.FromResult(new HeartbeatResponse { Known = state.Known.ContainsKey(request.WorkerId) });
         }
+
+        public override Task<LeaveResponse> Leave(LeaveRequest request, ServerCallContext context) =>
+            Task.FromResult(new LeaveResponse { Known = state.Known.TryRemove(request.WorkerId, out _) });
     }
 }

@@ -53,6 +53,22 @@ public sealed class WorkerServerTests
     }
 
     [Fact]
+    public async Task LeaveAsync_HoldingNoJob_SaysSoAndLeavesAtOnce()
+    {
+        var logs = new CapturedLogs();
+        await using var coordinator = await FakeCoordinator.StartAsync();
+        await using var worker = await WorkerServer.StartAsync(Options(coordinator.Address), logging => logging.AddProvider(logs.Provider()));
+        Assert.True(await FakeCoordinator.WaitUntilAsync(() => worker.WorkerId == "w-1", Patience));
+
+        var leaving = Stopwatch.StartNew();
+        await worker.LeaveAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(leaving.Elapsed < TimeSpan.FromSeconds(10), $"leaving took {leaving.Elapsed}");
+        Assert.Contains(logs.Lines, line => line.StartsWith("DistributedTrainer.Worker[15] ", StringComparison.Ordinal) && line.Contains("it holds no job", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, line => line.Contains("waiting up to", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Heartbeat_CoordinatorForgotTheWorker_RegistersAgain()
     {
         await using var coordinator = await FakeCoordinator.StartAsync();
