@@ -42,11 +42,11 @@ internal static partial class WorkerLog
     public static partial void ComputingOn(ILogger logger, string device);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Stopping: could not tell {Coordinator} this worker is leaving: {Reason}")]
-    public static partial void LeaveUntold(ILogger logger, Uri coordinator, string reason);
+    public static partial void LeaveNotTold(ILogger logger, Uri coordinator, string reason);
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "Stopping: {Coordinator} did not know this worker or could not be told, so nothing will release it; leaving at once")]
-    public static partial void LeavingUnheld(ILogger logger, Uri coordinator);
+    public static partial void LeavingWithoutRelease(ILogger logger, Uri coordinator);
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Stopping: told {Coordinator} this worker is leaving; it holds no job")]
-    public static partial void LeavingFree(ILogger logger, Uri coordinator);
+    public static partial void LeavingWithNoJob(ILogger logger, Uri coordinator);
 }

@@ -136,12 +136,12 @@ internal sealed class WorkerServer : IAsyncDisposable
         var logger = _loggers.CreateLogger("DistributedTrainer.Worker");
         if (!known)
         {
-            WorkerLog.LeavingUnheld(logger, _coordinator!);
+            WorkerLog.LeavingWithoutRelease(logger, _coordinator!);
             return;
         }
         if (_control.HeldJobId is not { } holding)
         {
-            WorkerLog.LeavingFree(logger, _coordinator!);
+            WorkerLog.LeavingWithNoJob(logger, _coordinator!);
             return;
         }
         WorkerLog.Leaving(logger, _coordinator!, drain, holding);

@@ -115,7 +115,7 @@ internal sealed class CoordinatorRegistration : IAsyncDisposable
         }
         catch (RpcException unreachable)
         {
-            WorkerLog.LeaveUntold(_logger, _coordinator, $"{unreachable.StatusCode} {unreachable.Status.Detail}");
+            WorkerLog.LeaveNotTold(_logger, _coordinator, $"{unreachable.StatusCode} {unreachable.Status.Detail}");
             return false;
         }
     }
