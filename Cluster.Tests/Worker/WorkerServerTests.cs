@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Tests.Coordinator;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker;
 using Grpc.Core;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace DistributedTrainer.Tests.Coordinator;
+namespace DistributedTrainer.Tests;
 
 /// <summary>Every formatted log message (and exception) of the loggers its provider makes, in memory.</summary>
 internal sealed class CapturedLogs
