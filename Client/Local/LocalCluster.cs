@@ -190,16 +190,21 @@ internal sealed class LocalCluster : IDisposable
                 return;
             }
             _stopped = true;
-            // Workers first: a worker whose coordinator vanished would log connection errors while it waits to be stopped.
-            // All are asked at once, then each gets a few seconds to flush its files before it is killed.
-            for (int i = _children.Count - 1; i >= 0; i--)
+            // The workers first, all at once, and the coordinator once they are gone: a stopping worker tells the
+            // coordinator it is leaving, which fails (and says so in its log) when the coordinator is stopping too.
+            // Each gets a few seconds to flush its files before it is killed. (A coordinator a drill replaced is among
+            // the others, already exited.)
+            var workers = _children.Where(child => child != Coordinator).ToList();
+            foreach (var worker in workers)
             {
-                _children[i].RequestStop();
+                worker.RequestStop();
             }
-            for (int i = _children.Count - 1; i >= 0; i--)
+            foreach (var worker in workers)
             {
-                _children[i].Stop(StopGrace);
+                worker.Stop(StopGrace);
             }
+            Coordinator?.RequestStop();
+            Coordinator?.Stop(StopGrace);
         }
     }
 

@@ -280,6 +280,13 @@ public sealed class LocalCommandTests : IDisposable
             var pids = ReadPids(output);
             Assert.Equal(["coordinator", "worker-1", "worker-2"], pids.Keys.Order(StringComparer.Ordinal));
             Assert.Empty(Remaining(pids));
+            // The workers stop before the coordinator, so each tells it that it is leaving instead of finding it gone.
+            foreach (string worker in new[] { "worker-1", "worker-2" })
+            {
+                string log = File.ReadAllText(Path.Combine(output, "logs", worker + ".log"));
+                Assert.Contains("this worker is leaving; it holds no job", log, StringComparison.Ordinal);
+                Assert.DoesNotContain("could not tell", log, StringComparison.Ordinal);
+            }
 
             // Every process wrote its spans into OUT/telemetry, and one step reads back as one tree across them.
             string telemetry = Path.Combine(output, "telemetry");
