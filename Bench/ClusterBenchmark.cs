@@ -29,6 +29,8 @@ namespace DistributedTrainer.Bench;
 /// `--micro-shard N` sets the cluster's micro_shard_size (a job setting, default the spec's: 32); `--micro-shard
 /// per-worker` sets it to the batch over the workers, so that each worker computes its share in one pass, as a DDP rank
 /// does.
+/// `--pin` confines each worker to a CPU of its own (`trainctl local --pin-workers`) and each DDP rank likewise
+/// (pytorch_ddp.py --pin): both sides pinned, or neither.
 /// trainctl is the one built beside Bench (Bench.csproj builds Client, which builds Coordinator and Worker), or the
 /// `--trainctl PATH` given: a published layout's (docs/BENCHMARKS.md times a ReadyToRun one that way).
 /// </summary>
@@ -60,6 +62,7 @@ internal static class ClusterBenchmark
             return 2;
         }
         int rounds = quick ? 1 : 2;
+        bool pin = args.Contains("--pin");
         string trainctl = Option(args, "--trainctl") is { } given ? Path.GetFullPath(given) : LocateTrainctl();
         if (!File.Exists(trainctl))
         {
@@ -72,7 +75,8 @@ internal static class ClusterBenchmark
         try
         {
             Console.WriteLine($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; spec {DefaultSpec}; {Environment.ProcessorCount} cores; load average {LoadAverage()}; " +
-                $"cluster: trainctl local ({trainctl}), W workers x {threadsPerWorker} thread(s), one epoch, micro_shard_size {microShard ?? "the spec's"}; DDP: gloo, W processes x 1 thread (torch's and OpenBLAS's), and again with OpenBLAS's own pool; best of {rounds} round(s).");
+                $"cluster: trainctl local ({trainctl}), W workers x {threadsPerWorker} thread(s), one epoch, micro_shard_size {microShard ?? "the spec's"}; DDP: gloo, W processes x 1 thread (torch's and OpenBLAS's), and again with OpenBLAS's own pool; " +
+                (pin ? "every worker and every rank confined to CPUs of its own; " : "") + $"best of {rounds} round(s).");
             Console.WriteLine();
             Console.WriteLine($"| Workers | Batch | Steps | Cluster samples/s, epoch | Cluster samples/s, after {WarmupSteps} steps | DDP samples/s, after {WarmupSteps} steps | " +
                 "DDP with OpenBLAS's pool | Epoch / DDP | Steady / DDP | Steady / DDP with pool | Load average after |");
@@ -93,12 +97,12 @@ internal static class ClusterBenchmark
                             PerWorker => batch / workers,
                             _ => givenMicroShard,
                         },
-                        Path.Combine(scratch, $"w{workers}-b{batch}-r{round}"));
+                        pin, Path.Combine(scratch, $"w{workers}-b{batch}-r{round}"));
                     epoch = Math.Max(epoch, run.Epoch);
                     steady = Math.Max(steady, run.Steady);
                     clusterFailure ??= run.Failure;
-                    ddp = Math.Max(ddp, RunDdp(script, workers, batch, steps, blasPool: false));
-                    ddpWithPool = Math.Max(ddpWithPool, RunDdp(script, workers, batch, steps, blasPool: true));
+                    ddp = Math.Max(ddp, RunDdp(script, workers, batch, steps, blasPool: false, pin));
+                    ddpWithPool = Math.Max(ddpWithPool, RunDdp(script, workers, batch, steps, blasPool: true, pin));
                 }
                 string epochText = epoch > 0 ? $"{epoch:0}" : $"failed: {clusterFailure}";
                 string steadyText = steady > 0 ? $"{steady:0}" : "n/a";
@@ -121,11 +125,11 @@ internal static class ClusterBenchmark
 
     /// <summary>
     /// One epoch of the spec at <paramref name="batch"/> on `trainctl local` with <paramref name="workers"/> workers of
-    /// <paramref name="threadsPerWorker"/> kernel threads: its samples/s
-    /// over the epoch and after the warm-up steps, or zeros and why it failed.
+    /// <paramref name="threadsPerWorker"/> kernel threads, each confined to CPUs of its own with <paramref name="pin"/>: its
+    /// samples/s over the epoch and after the warm-up steps, or zeros and why it failed.
     /// </summary>
     private static (double Epoch, double Steady, string? Failure) RunCluster(string trainctl, JobSpec reference, int workers, int threadsPerWorker, int batch,
-        int microShardSize, string directory)
+        int microShardSize, bool pin, string directory)
     {
         Directory.CreateDirectory(directory);
         var spec = reference.Clone();
@@ -135,7 +139,7 @@ internal static class ClusterBenchmark
         string specPath = Path.Combine(directory, "spec.json");
         File.WriteAllText(specPath, JsonFormatter.Default.Format(spec));
         var (exitCode, stdout, stderr) = Execute("dotnet", [trainctl, "local", specPath, "--workers", Text(workers), "--threads-per-worker", Text(threadsPerWorker),
-            "--json", "--out", Path.Combine(directory, "out")]);
+            "--json", "--out", Path.Combine(directory, "out"), .. pin ? ["--pin-workers"] : Array.Empty<string>()]);
         if (exitCode != 0)
         {
             // trainctl's own error line ("trainctl: worker-1 (pid N) exited with code 1 ..."), else its last line.
@@ -171,12 +175,13 @@ internal static class ClusterBenchmark
 
     /// <summary>
     /// Best global samples/s of DDP over <paramref name="steps"/> steps of <paramref name="batch"/> samples; with
-    /// <paramref name="blasPool"/>, OpenBLAS keeps its own pool of threads in each rank.
+    /// <paramref name="blasPool"/>, OpenBLAS keeps its own pool of threads in each rank; with <paramref name="pin"/>, each rank
+    /// is confined to a CPU of its own.
     /// </summary>
-    private static double RunDdp(string script, int workers, int batch, int steps, bool blasPool)
+    private static double RunDdp(string script, int workers, int batch, int steps, bool blasPool, bool pin)
     {
         var (exitCode, stdout, stderr) = Execute(Python, [script, "--ranks", Text(workers), "--batch", Text(batch), "--steps", Text(steps),
-            "--warmup", Text(WarmupSteps), "--rounds", "1", .. blasPool ? ["--blas-pool"] : Array.Empty<string>()]);
+            "--warmup", Text(WarmupSteps), "--rounds", "1", .. blasPool ? ["--blas-pool"] : Array.Empty<string>(), .. pin ? ["--pin"] : Array.Empty<string>()]);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"{Python} {script} exited with code {exitCode}: {stderr}");

@@ -26,6 +26,9 @@ import torch_threads  # noqa: E402
 
 
 def run(rank, args, port):
+    if args.pin:
+        # Before torch and gloo start their threads, which inherit it: rank r on the r-th CPU this process may use.
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[rank]})
     if args.blas_pool:
         torch.set_num_threads(1)
     else:
@@ -86,9 +89,12 @@ def main():
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--blas-pool", action="store_true",
                         help="leave OpenBLAS its own pool of one thread per core (the GEMMs of each rank then use every core)")
+    parser.add_argument("--pin", action="store_true", help="confine rank r to the r-th CPU this process may run on")
     args = parser.parse_args()
     if args.batch < args.ranks:
         parser.error(f"--batch {args.batch} must be at least --ranks {args.ranks}")
+    if args.pin and args.ranks > len(os.sched_getaffinity(0)):
+        parser.error(f"--pin: {args.ranks} ranks need a CPU each; this process may run on {len(os.sched_getaffinity(0))}")
     mp.spawn(run, args=(args, free_port()), nprocs=args.ranks, join=True)
 
 

@@ -5,7 +5,7 @@ using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 
 // The worker process: `Worker --coordinator URL|--coordinator-file PATH [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
-// [--data-root DIR]... [--fault F]... [--device cpu|cuda[:N]|cpu-accelerator]`.
+// [--data-root DIR]... [--fault F]... [--device cpu|cuda[:N]|cpu-accelerator] [--cpus LIST]`.
 // Stdout carries one line, "listening on URL", for parents that started it with --port 0; logs go to stderr.
 WorkerOptions options;
 try
@@ -18,10 +18,16 @@ catch (ArgumentException invalid)
     Console.Error.WriteLine($"Worker: {invalid.Message}");
     return 2;
 }
-if (options.Threads > 0)
+if (options.Cpus is { } cpus)
 {
-    // The process computes for one job at a time, so its kernels may use all the threads it was given.
-    ComputeThreads.Count = options.Threads;
+    // First, before the servers start their threads: the threads started later inherit the confinement.
+    CpuAffinity.PinProcess(cpus);
+}
+if (options.Threads > 0 || options.Cpus is not null)
+{
+    // The process computes for one job at a time, so its kernels may use all the threads it was given, or one per
+    // CPU it is confined to (the runtime counted the machine's before).
+    ComputeThreads.Count = options.Threads > 0 ? options.Threads : options.Cpus!.Count;
 }
 
 // Traces and metrics: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else JSON lines in DT_TELEMETRY_DIR if set.

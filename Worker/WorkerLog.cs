@@ -49,4 +49,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Stopping: told {Coordinator} this worker is leaving; it holds no job")]
     public static partial void LeavingWithNoJob(ILogger logger, Uri coordinator);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "Threads confined to CPUs {Cpus} (--cpus)")]
+    public static partial void ConfinedToCpus(ILogger logger, string cpus);
 }

@@ -1,6 +1,7 @@
 using DistributedTrainer.Transport;
 using System.Globalization;
 using System.Net;
+using DistributedTrainer.Numerics;
 using DistributedTrainer.Training;
 using DistributedTrainer.Worker.Faults;
 
@@ -55,12 +56,19 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     /// <summary>Longest wait between attempts to reach a coordinator that does not answer (default 10 s).</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The CPUs every thread of the worker is confined to (<c>--cpus LIST</c>, e.g. <c>0-1</c>; Linux only), so that workers
+    /// sharing a machine keep cores of their own; null (the default): wherever the scheduler puts them. Without
+    /// <c>--threads</c>, the worker computes with one kernel thread per CPU given.
+    /// </summary>
+    public IReadOnlyList<int>? Cpus { get; init; }
+
     /// <summary>Faults injected into the worker's ring traffic (<c>--fault</c>, for drills and tests); none by default.</summary>
     public WorkerFaults Faults { get; init; } = WorkerFaults.None;
 
     /// <summary>
     /// Parses <c>--coordinator URL|--coordinator-file PATH [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
-    /// [--data-root DIR]... [--fault F]... [--device D]</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
+    /// [--data-root DIR]... [--fault F]... [--device D] [--cpus LIST]</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
     /// may come from <paramref name="environmentToken"/> (DT_CLUSTER_TOKEN, else DT_COORDINATOR_TOKEN).
     /// <c>--fault</c> may repeat (see <see cref="WorkerFaults"/>).
     /// </summary>
@@ -70,7 +78,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var faults = WorkerFaults.None;
         var dataRoots = new List<string>();
-        string[] known = ["--coordinator", "--coordinator-file", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device"];
+        string[] known = ["--coordinator", "--coordinator-file", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device", "--cpus"];
         for (int i = 0; i < args.Count; i++)
         {
             if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -124,6 +132,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             throw new ArgumentException($"Invalid --name: '{name}' (must be 1 to 253 characters without spaces)");
         }
         var device = values.TryGetValue("--device", out var deviceText) ? ComputeDevice.Parse(deviceText) : ComputeDevice.Cpu;
+        var cpus = values.TryGetValue("--cpus", out var cpusText) ? ParseCpus(cpusText) : null;
         string? token = values.GetValueOrDefault("--cluster-token") ?? values.GetValueOrDefault("--token") ?? environmentToken;
         return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token)
         {
@@ -131,7 +140,31 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             Device = device,
             DataRoots = dataRoots.Count > 0 ? dataRoots : null,
             CoordinatorFile = coordinatorFile,
+            Cpus = cpus,
         };
+    }
+
+    // A CPU list this process may be confined to, checked here so that a bad one stops the worker before it serves.
+    private static IReadOnlyList<int> ParseCpus(string text)
+    {
+        if (!CpuAffinity.IsSupported)
+        {
+            throw new ArgumentException("Invalid --cpus: confining a worker to CPUs needs Linux");
+        }
+        IReadOnlyList<int> cpus;
+        try
+        {
+            cpus = CpuAffinity.Parse(text);
+        }
+        catch (FormatException invalid)
+        {
+            throw new ArgumentException($"Invalid --cpus: '{text}' ({invalid.Message})");
+        }
+        if (CpuAffinity.Refusal(cpus) is { } refusal)
+        {
+            throw new ArgumentException($"Invalid --cpus: '{text}' ({refusal})");
+        }
+        return cpus;
     }
 
     /// <summary>An http:// or https:// URL; else an error naming <paramref name="flag"/>.</summary>

@@ -94,6 +94,12 @@ internal sealed class WorkerServer : IAsyncDisposable
             await app.StartAsync();
             address = app.BoundAddress();
             WorkerLog.Listening(logger, address, options.Advertise ?? address, threads, options.Token is null ? "off" : "bearer token");
+            if (options.Cpus is not null)
+            {
+                // Read back on this thread, started after the confinement: the line says what the kernel applies.
+                string confined = CpuAffinity.Format(CpuAffinity.Allowed());
+                WorkerLog.ConfinedToCpus(logger, confined);
+            }
             if (options.CoordinatorFile is { } file)
             {
                 // Serving already: the wait overlaps the coordinator's start-up. Registered once its address is known.

@@ -47,7 +47,12 @@ internal static class LocalCommand
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
-        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults, devices };
+        var pinWorkers = new Option<bool>("--pin-workers")
+        {
+            Description = "Confine each worker to CPUs of its own (Linux): worker K gets the K-th group of --threads-per-worker CPUs " +
+                "among those trainctl may run on; the coordinator runs on any. Needs workers x threads-per-worker CPUs.",
+        };
+        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults, devices, pinWorkers };
         command.SetAction((parsed, cancellation) => RunAsync(new LocalArguments(
             parsed.GetValue(spec)!.FullName,
             parsed.GetValue(workers),
@@ -56,7 +61,8 @@ internal static class LocalCommand
             parsed.GetValue(output)?.FullName,
             parsed.GetValue(json),
             parsed.GetValue(faults) ?? [],
-            parsed.GetValue(devices) ?? []), cancellation));
+            parsed.GetValue(devices) ?? [],
+            parsed.GetValue(pinWorkers)), cancellation));
         return command;
     }
 
@@ -70,6 +76,8 @@ internal static class LocalCommand
         }
         var faults = LocalFaults.Parse(arguments.Faults, arguments.Workers);
         var devices = LocalDevices.Parse(arguments.Devices, arguments.Workers);
+        int threadsPerWorker = ThreadsPerWorker(arguments);
+        var workerCpus = arguments.PinWorkers ? WorkerCpus.Assign(arguments.Workers, threadsPerWorker) : null;
         JobSpec spec;
         try
         {
@@ -92,7 +100,6 @@ internal static class LocalCommand
         }
         string outputDirectory = arguments.OutputDirectory ?? Path.GetFullPath(Path.Combine("out", spec.Name));
         Directory.CreateDirectory(outputDirectory);
-        int threadsPerWorker = arguments.ThreadsPerWorker ?? Math.Max(1, Environment.ProcessorCount / arguments.Workers);
 
         LocalCluster cluster;
         try
@@ -100,7 +107,7 @@ internal static class LocalCommand
             // Synchronous, and before the first await: the children are forked from the main thread, which lives as
             // long as trainctl (their parent-death signal is tied to the forking thread).
             cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline, faults,
-                LocalDataRoots.Of(spec), devices);
+                LocalDataRoots.Of(spec), devices, workerCpus);
         }
         catch (ChildProcessException failed)
         {
@@ -110,7 +117,8 @@ internal static class LocalCommand
         using (cluster)
         {
             string dashboard = cluster.Coordinator.DashboardAddress is { } page ? $" (dashboard {page.ToString().TrimEnd('/')})" : "";
-            diagnostics.WriteLine($"local cluster: coordinator {cluster.CoordinatorAddress.ToString().TrimEnd('/')}{dashboard}, {arguments.Workers} worker(s) x {threadsPerWorker} thread(s) on {devices.Describe(arguments.Workers)}; " +
+            diagnostics.WriteLine($"local cluster: coordinator {cluster.CoordinatorAddress.ToString().TrimEnd('/')}{dashboard}, {arguments.Workers} worker(s) x {threadsPerWorker} thread(s) on {devices.Describe(arguments.Workers)}" +
+                (workerCpus is null ? "" : $", confined to CPUs {string.Join(" / ", workerCpus)}") + "; " +
                 $"logs in {Path.Combine(outputDirectory, LocalCluster.LogsDirectory)}");
             using var connection = CoordinatorConnection.Open(cluster.CoordinatorAddress);
             string? jobId = null;
@@ -243,6 +251,10 @@ internal static class LocalCommand
         {
             LocalFaults.Parse(arguments.Faults, arguments.Workers);
             LocalDevices.Parse(arguments.Devices, arguments.Workers);
+            if (arguments.PinWorkers)
+            {
+                WorkerCpus.Assign(arguments.Workers, ThreadsPerWorker(arguments));
+            }
         }
         catch (ArgumentException invalid)
         {
@@ -250,6 +262,10 @@ internal static class LocalCommand
         }
         return null;
     }
+
+    // --threads-per-worker, or the cores shared out among the workers.
+    private static int ThreadsPerWorker(LocalArguments arguments) =>
+        arguments.ThreadsPerWorker ?? Math.Max(1, Environment.ProcessorCount / arguments.Workers);
 
     /// <summary>Reads and checks the spec, applies --epochs, and sets min_workers = max_workers = --workers (saying so when that changes them).</summary>
     private static JobSpec LoadSpec(LocalArguments arguments, LocalFaults faults, TextWriter diagnostics)
@@ -300,7 +316,8 @@ internal static class LocalCommand
 
 /// <summary>The parsed flags of `trainctl local`.</summary>
 internal sealed record LocalArguments(string SpecPath, int Workers, int? ThreadsPerWorker = null, int? Epochs = null,
-    string? OutputDirectory = null, bool Json = false, IReadOnlyList<string>? FaultList = null, IReadOnlyList<string>? DeviceList = null)
+    string? OutputDirectory = null, bool Json = false, IReadOnlyList<string>? FaultList = null, IReadOnlyList<string>? DeviceList = null,
+    bool PinWorkers = false)
 {
     /// <summary>--fault values, "K:SPEC" each; empty without drills.</summary>
     public IReadOnlyList<string> Faults => FaultList ?? [];

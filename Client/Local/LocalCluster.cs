@@ -80,8 +80,9 @@ internal sealed class LocalCluster : IDisposable
     /// <param name="faults">The workers' drills (their exits are expected); the coordinator's is run by <see cref="RestartCoordinator"/>.</param>
     /// <param name="dataRoots">The only directories the coordinator and the workers may read job data from.</param>
     /// <param name="devices">What each worker computes on; a worker without one takes its default (cpu).</param>
+    /// <param name="workerCpus">The CPU list each worker is confined to (<see cref="WorkerCpus"/>), worker K's at K - 1; null: none.</param>
     public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline,
-        LocalFaults faults, IReadOnlyList<string> dataRoots, LocalDevices devices)
+        LocalFaults faults, IReadOnlyList<string> dataRoots, LocalDevices devices, IReadOnlyList<string>? workerCpus = null)
     {
         var cluster = new LocalCluster(executables, outputDirectory, dataRoots);
         try
@@ -95,8 +96,9 @@ internal sealed class LocalCluster : IDisposable
                 string name = $"worker-{i}";
                 IEnumerable<string> workerFaults = faults.Workers.GetValueOrDefault(i)?.SelectMany(fault => new[] { "--fault", fault }) ?? [];
                 string[] device = devices.Of(i) is { } chosen ? ["--device", chosen.ToString()] : [];
+                string[] cpus = workerCpus is null ? [] : ["--cpus", workerCpus[i - 1]];
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
-                    ["--coordinator-file", cluster._coordinatorAddressPath, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cluster._dataRootArguments],
+                    ["--coordinator-file", cluster._coordinatorAddressPath, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cpus, .. cluster._dataRootArguments],
                     Path.Combine(cluster._logs, name + ".log"), cluster._environment), expectExit: faults.ExitingWorkers.Contains(i)));
             }
             cluster.CoordinatorAddress = cluster.Coordinator.WaitForAddress(startupDeadline);

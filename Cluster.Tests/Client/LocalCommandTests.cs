@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using DistributedTrainer.Numerics;
 using DistributedTrainer.Tests.Coordinator;
 using Xunit;
 
@@ -34,6 +35,44 @@ public sealed class LocalCommandTests : IDisposable
         Assert.Equal(2, result.ExitCode);
         Assert.Contains(flag + ":", result.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_directory, "out", "pids")), "no process may be started for bad flags");
+    }
+
+    [Fact]
+    public void Local_PinWorkersOnMoreCpusThanThere_ExitsWith2AndNamesTheFlag()
+    {
+        string threads = (CpuAffinity.Allowed().Count + 1).ToString(CultureInfo.InvariantCulture);
+
+        var result = TrainctlProcess.Run(Timeout, "local", WriteSpec(), "--workers", "1", "--threads-per-worker", threads, "--pin-workers",
+            "--out", Path.Combine(_directory, "out"));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"--pin-workers: 1 worker(s) x {threads} thread(s) need {threads} CPUs of their own", result.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_directory, "out", "pids")), "no process may be started for bad flags");
+    }
+
+    [Fact]
+    public void Local_PinWorkers_EachWorkerComputesOnACpuOfItsOwn()
+    {
+        var cpus = CpuAffinity.Allowed();
+        int workers = Math.Min(2, cpus.Count);
+        string output = Path.Combine(_directory, "out");
+        try
+        {
+            var result = TrainctlProcess.Run(Timeout, "local", WriteSpec(epochs: 1), "--workers", workers.ToString(CultureInfo.InvariantCulture),
+                "--threads-per-worker", "1", "--pin-workers", "--json", "--out", output);
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.Contains($"confined to CPUs {string.Join(" / ", cpus.Take(workers))}", result.Stderr, StringComparison.Ordinal);
+            for (int worker = 1; worker <= workers; worker++)
+            {
+                string log = File.ReadAllText(Path.Combine(output, "logs", $"worker-{worker}.log"));
+                Assert.Contains($"Threads confined to CPUs {cpus[worker - 1]} (--cpus)", log, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            KillRemaining(output);
+        }
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using DistributedTrainer.Numerics;
 using DistributedTrainer.Training;
 using DistributedTrainer.Worker;
 using Xunit;
@@ -20,6 +21,27 @@ public sealed class WorkerOptionsTests
         Assert.Equal(4, options.Threads);
         Assert.Equal("pod-3", options.Name);
         Assert.Equal("secret", options.Token);
+    }
+
+    [Fact]
+    public void Parse_Cpus_KeepsTheList()
+    {
+        int cpu = CpuAffinity.Allowed()[^1];
+
+        var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--cpus", cpu.ToString(System.Globalization.CultureInfo.InvariantCulture)], environmentToken: null);
+
+        Assert.Equal([cpu], options.Cpus);
+    }
+
+    [Theory]
+    [InlineData("0-", "Invalid --cpus: '0-' ('0-' is neither a CPU number nor a range")]
+    [InlineData("2-1", "Invalid --cpus: '2-1' (the range '2-1' runs downwards)")]
+    [InlineData("1023", "Invalid --cpus: '1023' (CPU 1023 is not one this process may run on: ")]
+    public void Parse_BadCpus_RefusedNamingTheFlagAndWhy(string cpus, string message)
+    {
+        var invalid = Assert.Throws<ArgumentException>(() => WorkerOptions.Parse(["--coordinator", "http://c:1", "--cpus", cpus], environmentToken: null));
+
+        Assert.StartsWith(message, invalid.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -24,6 +24,38 @@ public sealed class WorkerProgramTests
     }
 
     [Fact]
+    public async Task Main_Cpus_ConfinesEveryThreadAndSaysSo()
+    {
+        int cpu = DistributedTrainer.Numerics.CpuAffinity.Allowed()[^1];
+        string list = cpu.ToString(CultureInfo.InvariantCulture);
+        using var worker = await WorkerProcess.StartAsync("--coordinator", "http://127.0.0.1:1", "--port", "0", "--cpus", list);
+
+        // Every thread the runtime and the servers started, the main thread's earliest ones included.
+        var threads = Directory.GetDirectories($"/proc/{worker.Id}/task")
+            .Select(task => File.ReadLines(Path.Combine(task, "status"))
+                .Single(line => line.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal)).Split(':')[1].Trim())
+            .ToList();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!worker.Stderr.Contains("Threads confined to CPUs", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(threads.Count > 5, $"only {threads.Count} threads");
+        Assert.All(threads, allowed => Assert.Equal(list, allowed));
+        Assert.Contains($"Threads confined to CPUs {list} (--cpus)", worker.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Main_CpusNotAllowed_ExitsTwoNamingTheFlag()
+    {
+        var (exitCode, stderr) = WorkerProcess.Run(TimeSpan.FromSeconds(30), "--coordinator", "http://127.0.0.1:1", "--cpus", "1023");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Worker: Invalid --cpus: '1023' (CPU 1023 is not one this process may run on", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Main_Killed_LeavesNoProcess()
     {
         var worker = await WorkerProcess.StartAsync("--coordinator", "http://127.0.0.1:1", "--port", "0");
