@@ -15,6 +15,9 @@ public static partial class CpuAffinity
     // The kernel's cpu_set_t covers 1024 CPUs; a larger mask is accepted and a smaller one refused on larger machines.
     private const int MaskWords = 1024 / 64;
 
+    // errno of sched_setaffinity for a thread that no longer exists.
+    private const int Esrch = 3;
+
     /// <summary>The highest CPU number a list may name.</summary>
     public const int MaxCpu = MaskWords * 64 - 1;
 
@@ -147,8 +150,6 @@ public static partial class CpuAffinity
             }
         }
     }
-
-    private const int Esrch = 3;
 
     private static bool TryCpu(string text, out int cpu) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out cpu) && cpu <= MaxCpu;
