@@ -23,11 +23,12 @@ if (options.Cpus is { } cpus)
     // First, before the servers start their threads: the threads started later inherit the confinement.
     CpuAffinity.PinProcess(cpus);
 }
-if (options.Threads > 0 || options.Cpus is not null)
+// The process computes for one job at a time, so its kernels may use all the threads it was given, or one per CPU it
+// is confined to (the runtime counted the machine's before).
+int computeThreads = options.Threads > 0 ? options.Threads : options.Cpus?.Count ?? 0;
+if (computeThreads > 0)
 {
-    // The process computes for one job at a time, so its kernels may use all the threads it was given, or one per
-    // CPU it is confined to (the runtime counted the machine's before).
-    ComputeThreads.Count = options.Threads > 0 ? options.Threads : options.Cpus!.Count;
+    ComputeThreads.Count = computeThreads;
 }
 
 // Traces and metrics: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else JSON lines in DT_TELEMETRY_DIR if set.

@@ -96,7 +96,7 @@ internal sealed class WorkerServer : IAsyncDisposable
             WorkerLog.Listening(logger, address, options.Advertise ?? address, threads, options.Token is null ? "off" : "bearer token");
             if (options.Cpus is not null)
             {
-                // Read back on this thread, started after the confinement: the line says what the kernel applies.
+                // Read back from the kernel, so that the line says what it applies, not what was asked.
                 string confined = CpuAffinity.Format(CpuAffinity.Allowed());
                 WorkerLog.ConfinedToCpus(logger, confined);
             }

@@ -12,7 +12,7 @@ namespace DistributedTrainer.Numerics;
 /// </summary>
 public static partial class CpuAffinity
 {
-    // The kernel's cpu_set_t covers 1024 CPUs; a larger mask is accepted and a smaller one refused on larger machines.
+    // The masks cover 1024 CPUs, as glibc's cpu_set_t does.
     private const int MaskWords = 1024 / 64;
 
     // errno of sched_setaffinity for a thread that no longer exists.
@@ -136,7 +136,7 @@ public static partial class CpuAffinity
             foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
             {
                 int thread = int.Parse(Path.GetFileName(task), NumberStyles.None, CultureInfo.InvariantCulture);
-                if (pinned.Contains(thread))
+                if (!pinned.Add(thread))
                 {
                     continue;
                 }
@@ -146,7 +146,6 @@ public static partial class CpuAffinity
                 {
                     throw new InvalidOperationException($"sched_setaffinity of thread {thread} failed: errno {Marshal.GetLastPInvokeError()}");
                 }
-                pinned.Add(thread);
             }
         }
     }
