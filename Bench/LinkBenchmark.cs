@@ -5,6 +5,7 @@ using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Control;
+using DistributedTrainer.Worker.Direct;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -227,7 +228,7 @@ internal static class LinkBenchmark
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
             MaxReceiveMessageSize = 8 * MessageBytes,
-            CleartextConnections = (next, context) => DirectSubscriptions.Middleware(next, collective, context),
+            CleartextConnections = (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method> { [DirectRingStream.Path] = DirectRingStream.Method(collective) }, context),
         });
         builder.Services.AddSingleton(collective);
         builder.Services.AddSingleton<LinkService>();

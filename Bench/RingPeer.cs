@@ -4,6 +4,7 @@ using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Control;
+using DistributedTrainer.Worker.Direct;
 using DistributedTrainer.Worker.Faults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,7 +26,7 @@ internal static class RingPeer
         var service = new CollectiveService();
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
-            CleartextConnections = sender == RingSender.Direct ? (next, context) => DirectSubscriptions.Middleware(next, service, context) : null,
+            CleartextConnections = sender == RingSender.Direct ? (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method> { [DirectRingStream.Path] = DirectRingStream.Method(service) }, context) : null,
         });
         builder.Services.AddSingleton(service);
         await using WebApplication app = builder.Build();

@@ -8,6 +8,7 @@ using DistributedTrainer.Training;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
 using DistributedTrainer.Worker.Control;
+using DistributedTrainer.Worker.Direct;
 using DistributedTrainer.Worker.Faults;
 using DistributedTrainer.Worker.Registration;
 using Microsoft.AspNetCore.Builder;
@@ -70,17 +71,22 @@ internal sealed class WorkerServer : IAsyncDisposable
         // The coordinator's calls and the ring peers' streams carry the token (the workers of a cluster share it);
         // health stays open for probes.
         var collective = new CollectiveService();
+        var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger,
+            options.DataRoots is null ? null : new DataRoots(options.DataRoots), DeviceShardRunners.For(options.Device));
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
             BindAddress = options.Host ?? IPAddress.Loopback,
             Port = options.Port,
             Token = options.Token,
             ConfigureLogging = logging,
-            // The next rank's subscription to this worker's ring pieces, written without Kestrel's copies.
-            CleartextConnections = (next, context) => DirectSubscriptions.Middleware(next, collective, context),
+            // The next rank's subscription to this worker's ring pieces and the coordinator's Step calls, written without
+            // Kestrel's copies.
+            CleartextConnections = (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method>
+            {
+                [DirectRingStream.Path] = DirectRingStream.Method(collective),
+                [DirectStepStream.Path] = DirectStepStream.Method(control),
+            }, context),
         });
-        var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger,
-            options.DataRoots is null ? null : new DataRoots(options.DataRoots), DeviceShardRunners.For(options.Device));
         builder.Services.AddSingleton(collective);
         builder.Services.AddSingleton(control);
         var app = builder.Build();

@@ -160,59 +160,6 @@ public sealed class DirectRingStreamTests
         Assert.Equal(ServerStoppingInterceptor.Stopped.Detail, error.Status.Detail);
     }
 
-    [Fact]
-    public void SubscriptionIn_TheRequestsBodyInTheSameRead_EndsAfterTheHeadersFrame()
-    {
-        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-        byte[] headers = Http2Frames.Frame(0x1, 0x4, 1, HeaderBlock(("dt-sole-request", "1"), ("authorization", "Bearer t"), ("traceparent", traceParent)));
-        byte[] start = [.. Preface, .. Http2Frames.Frame(0x4, 0, 0, new byte[6]), .. headers];
-        byte[] received = [.. start, .. Http2Frames.Frame(0x0, 0, 1, new byte[20])[..12]];
-
-        var subscription = DirectRingStream.SubscriptionIn(received);
-
-        Assert.True(ActivityContext.TryParse(traceParent, null, isRemote: true, out ActivityContext caller));
-        Assert.Equal(new DirectRingStream.SubscriptionStart(start.Length, 1, "Bearer t", caller), subscription);
-    }
-
-    [Theory]
-    [InlineData("/trainer.v1.Collective/Subscribe", false, 0x4, "no sole-request header")]
-    [InlineData("/trainer.v1.WorkerControl/Step", true, 0x4, "another method")]
-    [InlineData("/trainer.v1.Collective/Subscribe", true, 0x0, "headers continued in a CONTINUATION frame")]
-    [InlineData("/trainer.v1.Collective/Subscribe", true, 0x24, "a priority block")]
-    public void SubscriptionIn_NotASoleRequestSubscription_Null(string path, bool soleRequest, byte flags, string why)
-    {
-        (string, string)[] extra = soleRequest ? [("dt-sole-request", "1")] : [];
-        byte[] received = [.. Preface, .. Http2Frames.Frame(0x1, flags, 1, HeaderBlock(path, extra))];
-
-        Assert.True(DirectRingStream.SubscriptionIn(received) is null, why);
-    }
-
-    [Fact]
-    public void SubscriptionIn_HuffmanCodedHeadersOrAFrameCutShort_Null()
-    {
-        byte[] huffman = [0x00, 0x81, 0xFF, 0x01, (byte)'x'];
-        byte[] whole = Http2Frames.Frame(0x1, 0x4, 1, HeaderBlock(("dt-sole-request", "1")));
-
-        Assert.Null(DirectRingStream.SubscriptionIn([.. Preface, .. Http2Frames.Frame(0x1, 0x4, 1, huffman)]));
-        Assert.Null(DirectRingStream.SubscriptionIn([.. Preface, .. whole[..^1]]));
-        Assert.Null(DirectRingStream.SubscriptionIn(whole));
-    }
-
-    private static readonly byte[] Preface = Http2Framing.Preface.ToArray();
-
-    private static byte[] HeaderBlock(params (string Name, string Value)[] extra) => HeaderBlock("/trainer.v1.Collective/Subscribe", extra);
-
-    private static byte[] HeaderBlock(string path, (string Name, string Value)[] extra)
-    {
-        var block = new List<byte>();
-        (string, string)[] fields = [(":method", "POST"), (":scheme", "http"), (":path", path), ("content-type", "application/grpc"), .. extra];
-        foreach ((string name, string value) in fields)
-        {
-            HPack.WriteLiteral(block, name, value);
-        }
-        return [.. block];
-    }
-
     private static IEnumerable<Exception> Causes(Exception error)
     {
         for (Exception? cause = error; cause is not null; cause = cause.InnerException)

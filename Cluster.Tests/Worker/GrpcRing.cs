@@ -1,6 +1,7 @@
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
+using DistributedTrainer.Worker.Direct;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ internal sealed class GrpcRing : IAsyncDisposable
     public IReadOnlyList<LoopbackGrpcServer> Servers => _servers;
 
     /// <param name="largeResponseStreams">The receiving channels' <see cref="GrpcChannelSettings.LargeResponseStreams"/>: true (the workers' setting) or false (SocketsHttpHandler).</param>
-    /// <param name="direct">Whether the servers serve lean subscriptions with <see cref="DirectSubscriptions"/>, as workers do.</param>
+    /// <param name="direct">Whether the servers serve lean subscriptions with <see cref="DirectCalls"/>, as workers do.</param>
     /// <param name="kestrelService">Whether the servers map the Collective service on Kestrel, as workers do; false leaves the direct path alone.</param>
     /// <param name="token">The servers' bearer token; null for none.</param>
     /// <param name="subscriberToken">The token the subscriptions present; null for none.</param>
@@ -42,7 +43,7 @@ internal sealed class GrpcRing : IAsyncDisposable
             var options = new GrpcEndpointOptions
             {
                 Token = token,
-                CleartextConnections = direct ? (next, context) => DirectSubscriptions.Middleware(next, service, context) : null,
+                CleartextConnections = direct ? (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method> { [DirectRingStream.Path] = DirectRingStream.Method(service) }, context) : null,
             };
             ring._servers.Add(await LoopbackGrpcServer.StartAsync(s => s.AddSingleton(service), app =>
             {

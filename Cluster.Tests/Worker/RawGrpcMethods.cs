@@ -31,8 +31,10 @@ internal static class RawGrpcMethods
     /// <summary>A duplex call of <paramref name="service"/>/<paramref name="method"/> sending <paramref name="messages"/>; the answers' bytes.</summary>
     public static async Task<List<byte[]>> DuplexStreamingAsync(GrpcChannel channel, string service, string method, params byte[][] messages)
     {
+        // Cancelled rather than given a deadline, which would leave a worker's Step call to Kestrel (DirectCall.StartIn).
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         using var call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(
-            new Method<byte[], byte[]>(MethodType.DuplexStreaming, service, method, Bytes, Bytes), null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20)));
+            new Method<byte[], byte[]>(MethodType.DuplexStreaming, service, method, Bytes, Bytes), null, new CallOptions(cancellationToken: timeout.Token));
         try
         {
             foreach (byte[] message in messages)

@@ -1,25 +1,36 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using DistributedTrainer.ClusterApi;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Tests.Cluster;
 using DistributedTrainer.Tests.Data;
+using DistributedTrainer.Tests.Telemetry;
+using DistributedTrainer.Telemetry;
 using DistributedTrainer.Transport;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using StatusCode = Grpc.Core.StatusCode;
 using Xunit;
 
 namespace DistributedTrainer.Tests.Worker;
 
 /// <summary>
 /// WorkerControl on one real worker (a ring of one), called through the generated client as any gRPC client would:
-/// every malformed call is refused with the field named.
+/// every malformed call is refused with the field named, whether Kestrel serves the Step calls
+/// (<see cref="WorkerControlServiceOnKestrelTests"/>) or the worker's direct path does (<see cref="WorkerControlServiceDirectTests"/>).
 /// </summary>
-public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
+/// <param name="channel">How the tests' channel calls the worker.</param>
+/// <param name="stepServer">The activity source of the server span that the stack serving Step calls starts.</param>
+public abstract class WorkerControlServiceTests(GrpcChannelSettings channel, string stepServer) : IAsyncLifetime, IDisposable
 {
     private const string JobId = "j-1";
     private const string GanJobId = "j-gan";
     private readonly TemporaryDirectory _directory = new();
+    private readonly CancellationTokenSource _stepCalls = new(TimeSpan.FromSeconds(60));
     private WorkerFleet _fleet = null!;
     private GrpcChannel _channel = null!;
     private WorkerControl.WorkerControlClient _client = null!;
@@ -30,7 +41,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     {
         _spec = ClusterJobs.WriteSpec(_directory.Path);
         _fleet = await WorkerFleet.StartAsync(1);
-        _channel = GrpcChannels.Create(_fleet.Servers[0].Address);
+        _channel = GrpcChannels.Create(_fleet.Servers[0].Address, channel);
         _client = new WorkerControl.WorkerControlClient(_channel);
         _prepared = await _client.PrepareJobAsync(Prepare(JobId), Deadline());
     }
@@ -40,10 +51,16 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     public void Dispose()
     {
         _channel?.Dispose();
+        _stepCalls.Dispose();
         _directory.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private static CallOptions Deadline() => new(deadline: DateTime.UtcNow.AddSeconds(20));
+
+    // A deadline (grpc-timeout) leaves a call to Kestrel even from the lean client, as the coordinator's Step calls carry
+    // none: the tests' Step calls are bounded by cancelling them instead.
+    private CallOptions StepCallOptions() => new(cancellationToken: _stepCalls.Token);
 
     private PrepareJobRequest Prepare(string jobId, long generation = 1) => new()
     {
@@ -62,7 +79,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     /// <summary>The header, then <paramref name="pieces"/> (default: the whole parameter vector as valid pieces); the answers.</summary>
     private async Task<List<StepResponse>> StepAsync(StepHeader header, IEnumerable<ParameterPiece>? pieces = null)
     {
-        using var call = _client.Step(Deadline());
+        using var call = _client.Step(StepCallOptions());
         try
         {
             await call.RequestStream.WriteAsync(new StepRequest { Header = header });
@@ -93,6 +110,37 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
 
     private async Task<RpcException> StepFailsAsync(StepHeader header, IEnumerable<ParameterPiece>? pieces = null) =>
         await Assert.ThrowsAsync<RpcException>(() => StepAsync(header, pieces));
+
+    [Fact]
+    public async Task Step_UnderTheCallersSpan_ServedByTheExpectedStackWithAServerSpanOfItsStatus()
+    {
+        var exporter = new InMemorySpanExporter();
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddProcessor(new SimpleActivityExportProcessor(exporter)).Build();
+        ActivityTraceId trace;
+        using (Activity? step = TrainingDiagnostics.StartStep(JobId, 0, 1))
+        {
+            trace = step!.TraceId;
+            await StepAsync(Header(batchSize: 0));
+        }
+
+        // The server's span ends once the trailers are out, which may be just after the client has read them.
+        Activity? server = null;
+        for (var wait = Stopwatch.StartNew(); server is null && wait.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(20))
+        {
+            server = exporter.Spans.FirstOrDefault(span => span.TraceId == trace && span.Kind == ActivityKind.Server && span.DisplayName == "trainer.v1.WorkerControl/Step");
+        }
+        Assert.NotNull(server);
+        Assert.Equal((stepServer, "OK"), (server.Source.Name, (string?)server.GetTagItem("rpc.response.status_code")));
+    }
+
+    [Fact]
+    public async Task Step_RequestMessageOverFourMiB_ResourceExhausted()
+    {
+        var failure = await Assert.ThrowsAsync<RpcException>(() =>
+            RawGrpcMethods.DuplexStreamingAsync(_channel, "trainer.v1.WorkerControl", "Step", new byte[4 * 1024 * 1024 + 1]));
+
+        Assert.Equal(StatusCode.ResourceExhausted, failure.StatusCode);
+    }
 
     [Fact]
     public void PrepareJob_SyntheticSpec_ReportsTheFlatVectorLengths()
@@ -461,7 +509,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     {
         double received = LossOf(await StepAsync(OneShard(optimizerState: true), WholeVectorWithOptimizerState()));
         double updated = LossOf(await StepAsync(OneShard(UpdateOfStep0()), []));
-        using var call = _client.Step(Deadline());
+        using var call = _client.Step(StepCallOptions());
 
         var answers = new List<List<StepResponse>>();
         foreach (var (header, pieces) in new[]
@@ -495,7 +543,7 @@ public sealed class WorkerControlServiceTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Step_StreamWaitingForTheNextStep_EndsOkWhenTheJobIsStopped()
     {
-        using var call = _client.Step(Deadline());
+        using var call = _client.Step(StepCallOptions());
         await call.RequestStream.WriteAsync(new StepRequest { Header = Header(batchSize: 0) });
         foreach (var piece in WholeVector())
         {

@@ -12,7 +12,7 @@ namespace DistributedTrainer.Telemetry;
 /// and gives it the RPC attributes the Grpc.Net.Client instrumentation gives the client's (<c>rpc.system.name</c>,
 /// <c>rpc.method</c>, <c>rpc.response.status_code</c>), which the ASP.NET Core instrumentation leaves to HTTP:
 /// grpc-dotnet tags the span with <c>grpc.method</c> and <c>grpc.status_code</c> only. A call served outside ASP.NET
-/// Core (a worker's direct ring streams) gets the same span from <see cref="StartOutsideAspNetCore"/>.
+/// Core (a worker's direct calls) gets the same span from <see cref="StartOutsideAspNetCore"/>.
 /// </summary>
 internal static class GrpcServerSpans
 {
@@ -61,13 +61,12 @@ internal static class GrpcServerSpans
     /// <param name="method">The full method, e.g. <c>trainer.v1.Collective/Subscribe</c>.</param>
     /// <param name="caller">The caller's span, from the request's <c>traceparent</c>; default: the span is the root of a
     /// trace of its own, as ASP.NET Core's span of a call without trace context is.</param>
-    /// <param name="jobId">The job the call serves.</param>
-    public static Activity? StartOutsideAspNetCore(string method, ActivityContext caller, string jobId)
+    public static Activity? StartOutsideAspNetCore(string method, ActivityContext caller)
     {
         // Nothing of this process's flow is the call's parent: with a default context, the source would take the current span.
         Activity? previous = Activity.Current;
         Activity.Current = null;
-        Activity? activity = TrainingDiagnostics.Source.StartActivity(method, ActivityKind.Server, caller, [new(TrainingAttributes.JobId, jobId)]);
+        Activity? activity = TrainingDiagnostics.Source.StartActivity(method, ActivityKind.Server, caller);
         Activity.Current = previous;
         if (activity is not null)
         {

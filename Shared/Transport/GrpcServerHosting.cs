@@ -39,7 +39,7 @@ public static class GrpcServerHosting
                 {
                     // The pipeline is built when the server starts, once its services exist.
                     listen.Use(next => middleware(next,
-                        new CleartextConnectionContext(tokens, listen.ApplicationServices.GetRequiredService<CallShutdown>().Ending)));
+                        new CleartextConnectionContext(tokens, listen.ApplicationServices.GetRequiredService<CallShutdown>())));
                 }
             });
         });

@@ -42,9 +42,12 @@ internal sealed class IncomingStepRequest : IDisposable
     public string? Malformed { get; }
 
     /// <summary>Reads the message in <paramref name="context"/>; its bytes are valid only during this call.</summary>
-    public static IncomingStepRequest Read(DeserializationContext context)
+    public static IncomingStepRequest Read(DeserializationContext context) => Read(context.PayloadAsReadOnlySequence());
+
+    /// <summary>Reads the message <paramref name="payload"/>; its bytes are valid only during this call.</summary>
+    public static IncomingStepRequest Read(ReadOnlySequence<byte> payload)
     {
-        if (StepStreamParser.TryParse(context.PayloadAsReadOnlySequence(), StepStreamFields.Request, out StepStreamView<StepHeader> view) is { } malformed)
+        if (StepStreamParser.TryParse(payload, StepStreamFields.Request, out StepStreamView<StepHeader> view) is { } malformed)
         {
             return new IncomingStepRequest(StepRequest.KindOneofCase.None, null, 0, null, 0, malformed);
         }

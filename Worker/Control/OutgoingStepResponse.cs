@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Protos.V1;
+using DistributedTrainer.Training.Collective;
 using Grpc.Core;
 
 namespace DistributedTrainer.Worker.Control;
@@ -32,6 +33,20 @@ internal sealed class OutgoingStepResponse
 
     /// <summary>Forgets the piece or result, so the vector is not held past the step.</summary>
     public void Clear() => (_offset, _gradients, _result) = (0, ReadOnlyMemory<float>.Empty, null);
+
+    /// <summary>The bytes <see cref="WriteHead"/> writes at most.</summary>
+    public int HeadSize => _result is { } result ? StepStreamWriter.MessageSize(StepStreamFields.Response, result) : StepStreamWriter.PieceHeadBytes;
+
+    /// <summary>The gradient piece's values, raw little-endian float32, which follow the head; empty for the result.</summary>
+    public ReadOnlyMemory<byte> Payload => _gradients.IsEmpty ? ReadOnlyMemory<byte>.Empty : new BytesOfMemory<float>(MemoryMarshal.AsMemory(_gradients)).Memory;
+
+    /// <summary>
+    /// Writes the message but its <see cref="Payload"/>, which follows from where it lies; returns the bytes written. The
+    /// direct path's serialization (<see cref="DirectStepStream"/>).
+    /// </summary>
+    public int WriteHead(Span<byte> destination) => _result is { } result
+        ? StepStreamWriter.WriteMessage(destination, StepStreamFields.Response, result)
+        : StepStreamWriter.WritePieceHead(destination, StepStreamFields.Response, _offset, _gradients.Length * sizeof(float));
 
     /// <summary>Serializes <paramref name="response"/> as the generated serializer would.</summary>
     public static void Write(OutgoingStepResponse response, SerializationContext context)

@@ -53,7 +53,11 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
         Guard("PrepareJob", () => PrepareJobAsync(request, context));
 
     public override Task Step(IAsyncStreamReader<IncomingStepRequest> requests, IServerStreamWriter<OutgoingStepResponse> responses, ServerCallContext context) =>
-        Guard("Step", () => StepAsync(requests, responses, context));
+        ServeStepAsync(requests, responses, context.CancellationToken);
+
+    /// <summary>A Step call, served by Kestrel (<see cref="Step"/>) or directly (<see cref="DirectStepStream"/>); <paramref name="callEnded"/> fires when the call ends.</summary>
+    internal Task ServeStepAsync(IAsyncStreamReader<IncomingStepRequest> requests, IServerStreamWriter<OutgoingStepResponse> responses, CancellationToken callEnded) =>
+        Guard("Step", () => StepAsync(requests, responses, callEnded));
 
     public override Task<EvaluateResponse> Evaluate(EvaluateRequest request, ServerCallContext context) =>
         Guard("Evaluate", () => EvaluateAsync(request, context));
@@ -137,9 +141,9 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
     /// The steps of one Step call, one after another (cluster.proto): each begins with its header; the call ends OK when the
     /// coordinator completes its side between steps, or when the job is stopped while the stream waits for the next step.
     /// </summary>
-    private async Task StepAsync(IAsyncStreamReader<IncomingStepRequest> requests, IServerStreamWriter<OutgoingStepResponse> responses, ServerCallContext context)
+    private async Task StepAsync(IAsyncStreamReader<IncomingStepRequest> requests, IServerStreamWriter<OutgoingStepResponse> responses, CancellationToken callEnded)
     {
-        if (!await requests.MoveNext(context.CancellationToken))
+        if (!await requests.MoveNext(callEnded))
         {
             throw new ArgumentException("Invalid request stream: empty (the first message must be the StepHeader)");
         }
@@ -157,9 +161,9 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
                 }
                 var header = first.Header!;
                 job = Job(header.JobId);
-                await job.StepAsync(header, requests, responses, context.CancellationToken);
+                await job.StepAsync(header, requests, responses, callEnded);
             }
-            if (!await NextStepAsync(requests, job, context.CancellationToken))
+            if (!await NextStepAsync(requests, job, callEnded))
             {
                 return;
             }

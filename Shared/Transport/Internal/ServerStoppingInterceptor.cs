@@ -80,8 +80,11 @@ internal sealed class ServerStoppingInterceptor(CallShutdown shutdown) : Interce
     // another of this server's calls ended (a worker's ring stream before its step), and the status it would send then
     // names the wrong cause. That holds from the stop's start, not only once the drain ends the calls: a host stopped
     // with a cancelled token (a killed worker in the drills) aborts its connections at once, within the drain.
-    private bool IsStop(Exception exception) =>
-        shutdown.Stopping && exception is OperationCanceledException or IOException or RpcException;
+    private bool IsStop(Exception exception) => IsStop(shutdown.Stopping, exception);
+
+    /// <summary>Whether <paramref name="exception"/>, a call's failure, is the stop's: the one rule for every call a server serves.</summary>
+    internal static bool IsStop(bool stopping, Exception exception) =>
+        stopping && exception is OperationCanceledException or IOException or RpcException;
 
     /// <summary>The status of a call the stopping server ended.</summary>
     internal static readonly Status Stopped = new(StatusCode.Unavailable, "The server is shutting down");
