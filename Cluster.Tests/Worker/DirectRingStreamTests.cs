@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DistributedTrainer.Tests.Training.Collective;
-using DistributedTrainer.Tests.Transport;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Transport.Internal;

@@ -64,8 +64,6 @@ public static class StepStreamWriter
     public static void WriteMessage(SerializationContext context, StepStreamFields fields, IMessage message)
     {
         ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(fields);
-        ArgumentNullException.ThrowIfNull(message);
         int size = MessageSize(fields, message);
         context.SetPayloadLength(size);
         IBufferWriter<byte> writer = context.GetBufferWriter();
