@@ -541,6 +541,23 @@ public abstract class WorkerControlServiceTests(GrpcChannelSettings channel, str
     }
 
     [Fact]
+    public async Task Step_StreamWaitingForTheNextStep_UnavailableWhenTheWorkerStops()
+    {
+        using var call = _client.Step(StepCallOptions());
+        await call.RequestStream.WriteAsync(new StepRequest { Header = Header(batchSize: 0) });
+        foreach (var piece in WholeVector())
+        {
+            await call.RequestStream.WriteAsync(new StepRequest { Parameters = piece });
+        }
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        await _fleet.Servers[0].DisposeAsync();
+
+        var failure = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.Unavailable, failure.StatusCode);
+    }
+
+    [Fact]
     public async Task Step_StreamWaitingForTheNextStep_EndsOkWhenTheJobIsStopped()
     {
         using var call = _client.Step(StepCallOptions());
