@@ -540,16 +540,24 @@ public abstract class WorkerControlServiceTests(GrpcChannelSettings channel, str
         Assert.All(answers, responses => Assert.Equal(responses.Count - 1, responses.Count(r => r.KindCase == StepResponse.KindOneofCase.Gradients)));
     }
 
-    [Fact]
-    public async Task Step_StreamWaitingForTheNextStep_UnavailableWhenTheWorkerStops()
+    /// <summary>A Step call whose first step, a parameter sync, was answered: the worker waits for the next step's header.</summary>
+    private async Task<AsyncDuplexStreamingCall<StepRequest, StepResponse>> StepStreamWaitingForTheNextStepAsync()
     {
-        using var call = _client.Step(StepCallOptions());
+        var call = _client.Step(StepCallOptions());
         await call.RequestStream.WriteAsync(new StepRequest { Header = Header(batchSize: 0) });
         foreach (var piece in WholeVector())
         {
             await call.RequestStream.WriteAsync(new StepRequest { Parameters = piece });
         }
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StepResponse.KindOneofCase.Result, call.ResponseStream.Current.KindCase);
+        return call;
+    }
+
+    [Fact]
+    public async Task Step_StreamWaitingForTheNextStep_UnavailableWhenTheWorkerStops()
+    {
+        using var call = await StepStreamWaitingForTheNextStepAsync();
 
         await _fleet.Servers[0].DisposeAsync();
 
@@ -560,14 +568,7 @@ public abstract class WorkerControlServiceTests(GrpcChannelSettings channel, str
     [Fact]
     public async Task Step_StreamWaitingForTheNextStep_EndsOkWhenTheJobIsStopped()
     {
-        using var call = _client.Step(StepCallOptions());
-        await call.RequestStream.WriteAsync(new StepRequest { Header = Header(batchSize: 0) });
-        foreach (var piece in WholeVector())
-        {
-            await call.RequestStream.WriteAsync(new StepRequest { Parameters = piece });
-        }
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-        Assert.Equal(StepResponse.KindOneofCase.Result, call.ResponseStream.Current.KindCase);
+        using var call = await StepStreamWaitingForTheNextStepAsync();
 
         await _client.StopJobAsync(new StopJobRequest { JobId = JobId }, Deadline());
 
