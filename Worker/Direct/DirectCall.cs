@@ -192,11 +192,13 @@ internal sealed class DirectCall : IAsyncDisposable
                 // A handler's bug: the client gets what grpc-dotnet sends for one, and Kestrel logs it once it is rethrown.
                 (status, bug) = (new Status(StatusCode.Unknown, "Exception was thrown by handler."), ExceptionDispatchInfo.Capture(e));
             }
-            if (!left.IsCancellationRequested)
+            // The status the trailers carry is the call's, even if the client leaves as soon as it has read them.
+            bool clientLeft = left.IsCancellationRequested;
+            if (!clientLeft)
             {
                 await direct.SendTrailersAsync(status, trailers);
             }
-            GrpcServerSpans.SetStatus(direct.Span, left.IsCancellationRequested ? StatusCode.Cancelled : status.StatusCode);
+            GrpcServerSpans.SetStatus(direct.Span, clientLeft ? StatusCode.Cancelled : status.StatusCode);
             direct._responseEnded = true;
             await LingerAsync(reading, server.CallsEnding);
             bug?.Throw();
