@@ -112,7 +112,7 @@ public abstract class WorkerControlServiceTests(GrpcChannelSettings channel, str
         await Assert.ThrowsAsync<RpcException>(() => StepAsync(header, pieces));
 
     [Fact]
-    public async Task Step_UnderTheCallersSpan_ServedByTheExpectedStackWithAServerSpanOfItsStatus()
+    public async Task Step_UnderTheCallersSpan_ServedByTheExpectedStackWithAServerSpanOfItsJobAndStatus()
     {
         var exporter = new InMemorySpanExporter();
         using var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddProcessor(new SimpleActivityExportProcessor(exporter)).Build();
@@ -130,7 +130,8 @@ public abstract class WorkerControlServiceTests(GrpcChannelSettings channel, str
             server = exporter.Spans.FirstOrDefault(span => span.TraceId == trace && span.Kind == ActivityKind.Server && span.DisplayName == "trainer.v1.WorkerControl/Step");
         }
         Assert.NotNull(server);
-        Assert.Equal((stepServer, "OK"), (server.Source.Name, (string?)server.GetTagItem("rpc.response.status_code")));
+        Assert.Equal((stepServer, "OK", JobId),
+            (server.Source.Name, (string?)server.GetTagItem("rpc.response.status_code"), (string?)server.GetTagItem(TrainingAttributes.JobId)));
     }
 
     [Fact]

@@ -56,7 +56,8 @@ internal static class GrpcServerSpans
     /// <summary>
     /// The server span of a call that a process serves outside ASP.NET Core, named and tagged as <see cref="Enrich"/>
     /// names and tags ASP.NET Core's, from the training source. Give it the call's status with <see cref="SetStatus"/>
-    /// and dispose it when the call ends. Null when nothing listens.
+    /// and dispose it when the call ends. Like ASP.NET Core's, it is the current span of the flow that serves the call
+    /// from here on (its handler tags it). Null when nothing listens.
     /// </summary>
     /// <param name="method">The full method, e.g. <c>trainer.v1.Collective/Subscribe</c>.</param>
     /// <param name="caller">The caller's span, from the request's <c>traceparent</c>; default: the span is the root of a
@@ -64,10 +65,8 @@ internal static class GrpcServerSpans
     public static Activity? StartOutsideAspNetCore(string method, ActivityContext caller)
     {
         // Nothing of this process's flow is the call's parent: with a default context, the source would take the current span.
-        Activity? previous = Activity.Current;
         Activity.Current = null;
         Activity? activity = TrainingDiagnostics.Source.StartActivity(method, ActivityKind.Server, caller);
-        Activity.Current = previous;
         if (activity is not null)
         {
             Name(activity, method);

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Protos.V1;
 using Grpc.Core;
 
@@ -60,6 +62,8 @@ internal sealed class CollectiveService : CollectiveServiceBase
             throw new RpcException(new Status(StatusCode.InvalidArgument,
                 $"Invalid subscription: job '{request.JobId}', from_rank {request.FromRank}, to_rank {request.ToRank} (needs a job id and ranks >= 0)"));
         }
+        // The call's server span, Kestrel's or the direct call's.
+        Activity.Current?.SetTag(TrainingAttributes.JobId, request.JobId);
         var slot = Slot(request.JobId, request.ToRank);
         if (!slot.TrySetResult(subscriber))
         {

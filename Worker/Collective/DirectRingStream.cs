@@ -1,5 +1,4 @@
 using DistributedTrainer.Protos.V1;
-using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Worker.Direct;
 using Google.Protobuf;
 using Grpc.Core;
@@ -30,7 +29,6 @@ internal static class DirectRingStream
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "Invalid subscription: the request stream ended before its one RingSubscription"));
         }
-        call.Span?.SetTag(TrainingAttributes.JobId, request.JobId);
         call.Name = $"the subscription of rank {request.ToRank}";
         await service.ServeAsync(request, new RingSubscriber((chunk, cancellationToken) => WriteAsync(call, chunk, cancellationToken), request.ToRank), callEnded);
     }

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
 using DistributedTrainer.ClusterApi;
 using DistributedTrainer.Data;
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Training;
 using DistributedTrainer.Training.Collective;
@@ -161,6 +163,11 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
                 }
                 var header = first.Header!;
                 job = Job(header.JobId);
+                if (step == 0)
+                {
+                    // The call's server span, Kestrel's or the direct call's: a call serves one job's steps.
+                    Activity.Current?.SetTag(TrainingAttributes.JobId, job.JobId);
+                }
                 await job.StepAsync(header, requests, responses, callEnded);
             }
             if (!await NextStepAsync(requests, job, callEnded))
