@@ -1,11 +1,16 @@
 using System.Diagnostics;
 using DistributedTrainer.Diagnostics;
+using DistributedTrainer.Protos.V1;
 using DistributedTrainer.Telemetry;
 using DistributedTrainer.Tests.Training.Collective;
 using DistributedTrainer.Tests.Worker;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
+using DistributedTrainer.Worker.Collective;
+using Grpc.Core;
 using Grpc.Health.V1;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using Xunit;
@@ -84,5 +89,32 @@ public sealed class GrpcCallSpansTests
         tracing.ForceFlush();
         Assert.All(spans, span => Assert.Single(exporter.Spans, client => client.Kind == ActivityKind.Client
             && (client.TraceId, client.SpanId, client.DisplayName) == (span.TraceId, span.ParentSpanId, "trainer.v1.Collective/Subscribe")));
+    }
+
+    [Fact]
+    public async Task KestrelRingSubscription_ServerSpanTaggedWithItsJob()
+    {
+        var exporter = new InMemorySpanExporter();
+        string jobId = $"job-{Guid.NewGuid():N}";
+        using var tracing = Sdk.CreateTracerProviderBuilder().AddTrainerTracing().AddProcessor(new SimpleActivityExportProcessor(exporter)).Build();
+        var service = new CollectiveService();
+        await using var server = await LoopbackGrpcServer.StartAsync(services => services.AddSingleton(service), app => app.MapGrpcService<CollectiveService>());
+        using var channel = GrpcChannels.Create(server.Address);
+        // An ordinary grpc-dotnet client's call, which Kestrel serves (the direct path takes only the lean client's).
+        using (var call = new Protos.V1.Collective.CollectiveClient(channel).Subscribe(new RingSubscription { JobId = jobId, FromRank = 0, ToRank = 1 },
+            new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10))))
+        {
+            await service.Subscriber(jobId, 1).WaitAsync(TimeSpan.FromSeconds(10));
+            service.RemoveSubscriber(jobId, 1);
+            Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        }
+
+        Activity? span = null;
+        for (var wait = Stopwatch.StartNew(); span is null && wait.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(20))
+        {
+            span = exporter.Spans.FirstOrDefault(candidate => candidate.Kind == ActivityKind.Server && (string?)candidate.GetTagItem(TrainingAttributes.JobId) == jobId);
+        }
+        Assert.NotNull(span);
+        Assert.Equal(("trainer.v1.Collective/Subscribe", "Microsoft.AspNetCore"), (span.DisplayName, span.Source.Name));
     }
 }
