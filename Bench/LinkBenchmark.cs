@@ -228,7 +228,7 @@ internal static class LinkBenchmark
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
             MaxReceiveMessageSize = 8 * MessageBytes,
-            CleartextConnections = (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method> { [DirectRingStream.Path] = DirectRingStream.Method(collective) }, context),
+            CleartextConnections = (next, context) => DirectCalls.Middleware(next, context, DirectRingStream.Method(collective)),
         });
         builder.Services.AddSingleton(collective);
         builder.Services.AddSingleton<LinkService>();

@@ -26,7 +26,7 @@ internal static class RingPeer
         var service = new CollectiveService();
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
-            CleartextConnections = sender == RingSender.Direct ? (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method> { [DirectRingStream.Path] = DirectRingStream.Method(service) }, context) : null,
+            CleartextConnections = sender == RingSender.Direct ? (next, context) => DirectCalls.Middleware(next, context, DirectRingStream.Method(service)) : null,
         });
         builder.Services.AddSingleton(service);
         await using WebApplication app = builder.Build();

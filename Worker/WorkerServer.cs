@@ -81,11 +81,8 @@ internal sealed class WorkerServer : IAsyncDisposable
             ConfigureLogging = logging,
             // The next rank's subscription to this worker's ring pieces and the coordinator's Step calls, written without
             // Kestrel's copies.
-            CleartextConnections = (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method>
-            {
-                [DirectRingStream.Path] = DirectRingStream.Method(collective),
-                [DirectStepStream.Path] = DirectStepStream.Method(control),
-            }, context),
+            CleartextConnections = (next, context) =>
+                DirectCalls.Middleware(next, context, DirectRingStream.Method(collective), DirectStepStream.Method(control)),
         });
         builder.Services.AddSingleton(collective);
         builder.Services.AddSingleton(control);

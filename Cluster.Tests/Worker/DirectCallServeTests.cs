@@ -14,6 +14,8 @@ namespace DistributedTrainer.Tests.Worker;
 public sealed class DirectCallServeTests
 {
     private const string Service = "test.Direct";
+    private const string EchoPath = $"/{Service}/Echo";
+    private const string CallPath = $"/{Service}/Call";
 
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(bytes => bytes, bytes => bytes);
 
@@ -22,7 +24,7 @@ public sealed class DirectCallServeTests
     {
         // Eight 3 MB messages: each spans frames of 512 KiB, and together twice the 16 MiB window, which the handler's
         // reads must give back for the client to go on.
-        await using var server = await StartAsync(new DirectCall.Method(4 * 1024 * 1024, async (call, callEnded) =>
+        await using var server = await StartAsync(new DirectCall.Method(EchoPath, 4 * 1024 * 1024, async (call, callEnded) =>
         {
             while (await call.ReadMessageAsync(message => System.Buffers.BuffersExtensions.ToArray(message), callEnded) is (true, var message))
             {
@@ -55,7 +57,7 @@ public sealed class DirectCallServeTests
     [Fact]
     public async Task ServeAsync_HandlerThrowsAStatusWithTrailers_ClientGetsBoth()
     {
-        await using var server = await StartAsync(new DirectCall.Method(1024, (_, _) =>
+        await using var server = await StartAsync(new DirectCall.Method(CallPath, 1024, (_, _) =>
             throw new RpcException(new Status(StatusCode.Aborted, "ring reduce-scatter failed: rank 2 left"), new Metadata { { "dt-peer-rank", "2" } })));
         using var channel = LeanChannel(server);
 
@@ -68,7 +70,7 @@ public sealed class DirectCallServeTests
     [Fact]
     public async Task ServeAsync_HandlerFailsWithABug_UnknownWithoutItsMessage()
     {
-        await using var server = await StartAsync(new DirectCall.Method(1024, (_, _) => throw new InvalidCastException("secret detail")));
+        await using var server = await StartAsync(new DirectCall.Method(CallPath, 1024, (_, _) => throw new InvalidCastException("secret detail")));
         using var channel = LeanChannel(server);
 
         var failure = await Assert.ThrowsAsync<RpcException>(() => CallAsync(channel, [1]));
@@ -79,7 +81,7 @@ public sealed class DirectCallServeTests
     [Fact]
     public async Task ServeAsync_MessageOverTheLimitOrStreamEndedInsideOne_ResourceExhaustedOrInternal()
     {
-        await using var server = await StartAsync(new DirectCall.Method(1024, async (call, callEnded) =>
+        await using var server = await StartAsync(new DirectCall.Method(CallPath, 1024, async (call, callEnded) =>
         {
             while ((await call.ReadMessageAsync(message => message.Length, callEnded)).Read)
             {
@@ -100,7 +102,7 @@ public sealed class DirectCallServeTests
     {
         // The handler answers after the first message; the client goes on writing 2 MB before it reads: its writes must
         // not fail on a connection closed under them.
-        await using var server = await StartAsync(new DirectCall.Method(1024 * 1024, async (call, callEnded) =>
+        await using var server = await StartAsync(new DirectCall.Method(CallPath, 1024 * 1024, async (call, callEnded) =>
         {
             await call.ReadMessageAsync(message => message.Length, callEnded);
             throw new RpcException(new Status(StatusCode.InvalidArgument, "Invalid request: the first is enough"));
@@ -142,10 +144,6 @@ public sealed class DirectCallServeTests
     private static Task<LoopbackGrpcServer> StartAsync(DirectCall.Method method) =>
         LoopbackGrpcServer.StartAsync(_ => { }, app => app.MapGrpcInfrastructure(), new GrpcEndpointOptions
         {
-            CleartextConnections = (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method>
-            {
-                [$"/{Service}/Echo"] = method,
-                [$"/{Service}/Call"] = method,
-            }, context),
+            CleartextConnections = (next, context) => DirectCalls.Middleware(next, context, method),
         });
 }

@@ -43,7 +43,7 @@ internal sealed class GrpcRing : IAsyncDisposable
             var options = new GrpcEndpointOptions
             {
                 Token = token,
-                CleartextConnections = direct ? (next, context) => DirectCalls.Middleware(next, new Dictionary<string, DirectCall.Method> { [DirectRingStream.Path] = DirectRingStream.Method(service) }, context) : null,
+                CleartextConnections = direct ? (next, context) => DirectCalls.Middleware(next, context, DirectRingStream.Method(service)) : null,
             };
             ring._servers.Add(await LoopbackGrpcServer.StartAsync(s => s.AddSingleton(service), app =>
             {

@@ -15,11 +15,11 @@ internal static class DirectRingStream
     /// <summary>The largest subscription request read (a job id and two ranks take a few dozen bytes).</summary>
     private const int MaxRequestBytes = 4 * 1024;
 
-    /// <summary>The request path of the method served.</summary>
-    public static readonly string Path = $"/{Protos.V1.Collective.Descriptor.FullName}/Subscribe";
+    // The request path of the method served.
+    private static readonly string Path = $"/{Protos.V1.Collective.Descriptor.FullName}/Subscribe";
 
     /// <summary>The method as a direct call serves it, with <paramref name="service"/>'s subscriptions.</summary>
-    public static DirectCall.Method Method(CollectiveService service) => new(MaxRequestBytes, (call, callEnded) => ServeAsync(call, service, callEnded));
+    public static DirectCall.Method Method(CollectiveService service) => new(Path, MaxRequestBytes, (call, callEnded) => ServeAsync(call, service, callEnded));
 
     // The one request, then the subscription's life, which CollectiveService keeps as it does for the calls Kestrel serves.
     private static async Task ServeAsync(DirectCall call, CollectiveService service, CancellationToken callEnded)

@@ -13,12 +13,12 @@ internal static class DirectStepStream
     /// <summary>The largest request message read: the coordinator's (WorkerClient) and Kestrel's limit.</summary>
     private const int MaxRequestBytes = 4 * 1024 * 1024;
 
-    /// <summary>The request path of the method served.</summary>
-    public static readonly string Path = $"/{WorkerControlServiceBase.Descriptor.FullName}/Step";
+    // The request path of the method served.
+    private static readonly string Path = $"/{WorkerControlServiceBase.Descriptor.FullName}/Step";
 
     /// <summary>The method as a direct call serves it, with <paramref name="service"/>'s steps.</summary>
     public static DirectCall.Method Method(WorkerControlService service) =>
-        new(MaxRequestBytes, (call, callEnded) => service.ServeStepAsync(new Requests(call), new Responses(call), callEnded));
+        new(Path, MaxRequestBytes, (call, callEnded) => service.ServeStepAsync(new Requests(call), new Responses(call), callEnded));
 
     /// <summary>The request's messages as the handler reads them on Kestrel (<see cref="IncomingStepRequest.Read(System.Buffers.ReadOnlySequence{byte})"/>).</summary>
     private sealed class Requests(DirectCall call) : IAsyncStreamReader<IncomingStepRequest>

@@ -85,6 +85,9 @@ internal sealed class DirectCall : IAsyncDisposable
     // A response message's frame header, gRPC prefix and fields; only the handler's writes touch it.
     private byte[] _head = new byte[1024];
 
+    // The server's span of the call, as ASP.NET Core would start it; null when nobody listens.
+    private Activity? _span;
+
     private DirectCall(Socket socket, PipeReader input, int streamId, int maxMessageBytes)
     {
         _socket = socket;
@@ -103,13 +106,11 @@ internal sealed class DirectCall : IAsyncDisposable
     public sealed record Start(int Length, int StreamId, string Path, string? Authorization, ActivityContext Caller);
 
     /// <summary>How a method is served here.</summary>
+    /// <param name="Path">The method's request path: "/" and its full name.</param>
     /// <param name="MaxRequestBytes">The largest request message the method takes; a larger one ends the call with RESOURCE_EXHAUSTED.</param>
     /// <param name="Handler">Serves the call until its status is OK, or throws the status (an <see cref="RpcException"/>);
     /// its token fires when the client leaves or the server ends its calls.</param>
-    public sealed record Method(int MaxRequestBytes, Func<DirectCall, CancellationToken, Task> Handler);
-
-    /// <summary>The server's span of the call, as ASP.NET Core would start it; null when nobody listens.</summary>
-    public Activity? Span { get; private set; }
+    public sealed record Method(string Path, int MaxRequestBytes, Func<DirectCall, CancellationToken, Task> Handler);
 
     /// <summary>Who the call serves, as failures name it once the handler knows (e.g. "the subscription of rank 2").</summary>
     public string Name { get; set; } = "the call";
@@ -162,7 +163,7 @@ internal sealed class DirectCall : IAsyncDisposable
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(left.Token, server.CallsEnding);
         Task reading = direct.ReadAsync(start, left.Token);
         // The span ASP.NET Core would have given the call on Kestrel.
-        direct.Span = GrpcServerSpans.StartOutsideAspNetCore(call.Path.TrimStart('/'), call.Caller);
+        direct._span = GrpcServerSpans.StartOutsideAspNetCore(call.Path.TrimStart('/'), call.Caller);
         try
         {
             await direct.SendSettingsAsync();
@@ -198,7 +199,7 @@ internal sealed class DirectCall : IAsyncDisposable
             {
                 await direct.SendTrailersAsync(status, trailers);
             }
-            GrpcServerSpans.SetStatus(direct.Span, clientLeft ? StatusCode.Cancelled : status.StatusCode);
+            GrpcServerSpans.SetStatus(direct._span, clientLeft ? StatusCode.Cancelled : status.StatusCode);
             direct._responseEnded = true;
             await LingerAsync(reading, server.CallsEnding);
             bug?.Throw();
@@ -206,11 +207,11 @@ internal sealed class DirectCall : IAsyncDisposable
         catch (Exception e) when (IsConnectionFailure(e))
         {
             // The client left or the connection broke: a handler's next write fails and names the call.
-            GrpcServerSpans.SetStatus(direct.Span, StatusCode.Cancelled);
+            GrpcServerSpans.SetStatus(direct._span, StatusCode.Cancelled);
         }
         finally
         {
-            direct.Span?.Dispose();
+            direct._span?.Dispose();
             await direct._clientLeft.CancelAsync();
             await reading;
         }

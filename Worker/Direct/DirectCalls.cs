@@ -20,11 +20,11 @@ internal static class DirectCalls
     private const int MaxFirstBytes = 64 * 1024;
 
     /// <param name="next">Kestrel's HTTP/2.</param>
-    /// <param name="methods">The methods served directly, by request path ("/package.Service/Method").</param>
     /// <param name="server">The endpoint's token policy (the interceptor's) and the moment its calls end.</param>
-    public static ConnectionDelegate Middleware(ConnectionDelegate next, IReadOnlyDictionary<string, DirectCall.Method> methods,
-        CleartextConnectionContext server)
+    /// <param name="methods">The methods served directly, each at its own path.</param>
+    public static ConnectionDelegate Middleware(ConnectionDelegate next, CleartextConnectionContext server, params DirectCall.Method[] methods)
     {
+        var byPath = methods.ToDictionary(method => method.Path, StringComparer.Ordinal);
         return async connection =>
         {
             Socket? socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
@@ -47,7 +47,7 @@ internal static class DirectCalls
             ReadOnlySequence<byte> buffer = first.Buffer;
             // The request's first messages may have come in the same read, however large: only its start is looked at.
             byte[] start = buffer.Slice(0, Math.Min(buffer.Length, MaxFirstBytes)).ToArray();
-            if (DirectCall.StartIn(start) is not { } call || !methods.TryGetValue(call.Path, out var method))
+            if (DirectCall.StartIn(start) is not { } call || !byPath.TryGetValue(call.Path, out var method))
             {
                 // Nothing consumed, nothing examined: Kestrel's first read returns these bytes at once.
                 input.AdvanceTo(buffer.Start);
