@@ -5,7 +5,7 @@ using DistributedTrainer.Telemetry;
 using DistributedTrainer.Worker;
 
 // The worker process: `Worker --coordinator URL|--coordinator-file PATH [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
-// [--data-root DIR]... [--fault F]... [--device cpu|cuda[:N]|cpu-accelerator] [--cpus LIST]`.
+// [--data-root DIR]... [--fault F]... [--device cpu|cuda[:N]|cpu-accelerator] [--cpus LIST] [--shard-board DIR]`.
 // Stdout carries one line, "listening on URL", for parents that started it with --port 0; logs go to stderr.
 WorkerOptions options;
 try

@@ -52,4 +52,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "Threads confined to CPUs {Cpus} (--cpus)")]
     public static partial void ConfinedToCpus(ILogger logger, string cpus);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Job {JobId} computes only its own micro-shards: the shard board in {Directory} could not be opened ({Reason})")]
+    public static partial void ShardBoardUnavailable(ILogger logger, string jobId, string directory, string reason);
 }

@@ -63,12 +63,19 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     /// </summary>
     public IReadOnlyList<int>? Cpus { get; init; }
 
+    /// <summary>
+    /// A directory the workers on this machine share (<c>--shard-board DIR</c>, e.g. on <c>/dev/shm</c>): each job's workers
+    /// there publish their micro-shards on a board in it, and one done with its own step takes over the shards another has
+    /// not started (the result does not change); null (the default): every worker computes its own shards.
+    /// </summary>
+    public string? ShardBoardDirectory { get; init; }
+
     /// <summary>Faults injected into the worker's ring traffic (<c>--fault</c>, for drills and tests); none by default.</summary>
     public WorkerFaults Faults { get; init; } = WorkerFaults.None;
 
     /// <summary>
     /// Parses <c>--coordinator URL|--coordinator-file PATH [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
-    /// [--data-root DIR]... [--fault F]... [--device D] [--cpus LIST]</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
+    /// [--data-root DIR]... [--fault F]... [--device D] [--cpus LIST] [--shard-board DIR]</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
     /// may come from <paramref name="environmentToken"/> (DT_CLUSTER_TOKEN, else DT_COORDINATOR_TOKEN).
     /// <c>--fault</c> may repeat (see <see cref="WorkerFaults"/>).
     /// </summary>
@@ -78,7 +85,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var faults = WorkerFaults.None;
         var dataRoots = new List<string>();
-        string[] known = ["--coordinator", "--coordinator-file", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device", "--cpus"];
+        string[] known = ["--coordinator", "--coordinator-file", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device", "--cpus", "--shard-board"];
         for (int i = 0; i < args.Count; i++)
         {
             if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -134,6 +141,11 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         var device = values.TryGetValue("--device", out var deviceText) ? ComputeDevice.Parse(deviceText) : ComputeDevice.Cpu;
         var cpus = values.TryGetValue("--cpus", out var cpusText) ? ParseCpus(cpusText) : null;
         string? token = values.GetValueOrDefault("--cluster-token") ?? values.GetValueOrDefault("--token") ?? environmentToken;
+        string? shardBoard = values.GetValueOrDefault("--shard-board");
+        if (shardBoard is not null && !Directory.Exists(shardBoard))
+        {
+            throw new ArgumentException($"Invalid --shard-board: '{shardBoard}' (no such directory)");
+        }
         return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token)
         {
             Faults = faults,
@@ -141,6 +153,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             DataRoots = dataRoots.Count > 0 ? dataRoots : null,
             CoordinatorFile = coordinatorFile,
             Cpus = cpus,
+            ShardBoardDirectory = shardBoard,
         };
     }
 

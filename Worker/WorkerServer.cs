@@ -72,7 +72,7 @@ internal sealed class WorkerServer : IAsyncDisposable
         // health stays open for probes.
         var collective = new CollectiveService();
         var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger,
-            options.DataRoots is null ? null : new DataRoots(options.DataRoots), DeviceShardRunners.For(options.Device));
+            options.DataRoots is null ? null : new DataRoots(options.DataRoots), DeviceShardRunners.For(options.Device), options.ShardBoardDirectory);
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
             BindAddress = options.Host ?? IPAddress.Loopback,

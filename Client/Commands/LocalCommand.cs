@@ -52,7 +52,12 @@ internal static class LocalCommand
             Description = "Confine each worker to CPUs of its own (Linux): worker K gets the K-th group of --threads-per-worker CPUs " +
                 "among those trainctl may run on; the coordinator runs on any. Needs workers x threads-per-worker CPUs.",
         };
-        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults, devices, pinWorkers };
+        var ownShardsOnly = new Option<bool>("--own-shards-only")
+        {
+            Description = "Each worker computes only the micro-shards the coordinator gave it. By default a worker done with its own takes " +
+                "over those another has not started (through OUT/shard-board; the result is the same bit for bit).",
+        };
+        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults, devices, pinWorkers, ownShardsOnly };
         command.SetAction((parsed, cancellation) => RunAsync(new LocalArguments(
             parsed.GetValue(spec)!.FullName,
             parsed.GetValue(workers),
@@ -62,7 +67,8 @@ internal static class LocalCommand
             parsed.GetValue(json),
             parsed.GetValue(faults) ?? [],
             parsed.GetValue(devices) ?? [],
-            parsed.GetValue(pinWorkers)), cancellation));
+            parsed.GetValue(pinWorkers),
+            parsed.GetValue(ownShardsOnly)), cancellation));
         return command;
     }
 
@@ -107,7 +113,7 @@ internal static class LocalCommand
             // Synchronous, and before the first await: the children are forked from the main thread, which lives as
             // long as trainctl (their parent-death signal is tied to the forking thread).
             cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline, faults,
-                LocalDataRoots.Of(spec), devices, workerCpus);
+                LocalDataRoots.Of(spec), devices, workerCpus, shareShards: !arguments.OwnShardsOnly);
         }
         catch (ChildProcessException failed)
         {
@@ -317,7 +323,7 @@ internal static class LocalCommand
 /// <summary>The parsed flags of `trainctl local`.</summary>
 internal sealed record LocalArguments(string SpecPath, int Workers, int? ThreadsPerWorker = null, int? Epochs = null,
     string? OutputDirectory = null, bool Json = false, IReadOnlyList<string>? FaultList = null, IReadOnlyList<string>? DeviceList = null,
-    bool PinWorkers = false)
+    bool PinWorkers = false, bool OwnShardsOnly = false)
 {
     /// <summary>--fault values, "K:SPEC" each; empty without drills.</summary>
     public IReadOnlyList<string> Faults => FaultList ?? [];

@@ -17,6 +17,7 @@ internal sealed class LocalCluster : IDisposable
     public const string CoordinatorAddressFile = "coordinator.url";
     public const string LogsDirectory = "logs";
     public const string StateDirectoryName = "state";
+    public const string ShardBoardDirectory = "shard-board";
 
     private readonly List<ChildProcess> _children = [];
     // Children whose exit is part of a drill (a worker's exit@STEP, a coordinator killed to be restarted).
@@ -81,10 +82,15 @@ internal sealed class LocalCluster : IDisposable
     /// <param name="dataRoots">The only directories the coordinator and the workers may read job data from.</param>
     /// <param name="devices">What each worker computes on; a worker without one takes its default (cpu).</param>
     /// <param name="workerCpus">The CPU list each worker is confined to (<see cref="WorkerCpus"/>), worker K's at K - 1; null: none.</param>
+    /// <param name="shareShards">Whether the workers share their micro-shards on a board in <c>OUT/shard-board</c>
+    /// (<c>Worker --shard-board</c>): one done with its own takes over those another has not started.</param>
     public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline,
-        LocalFaults faults, IReadOnlyList<string> dataRoots, LocalDevices devices, IReadOnlyList<string>? workerCpus = null)
+        LocalFaults faults, IReadOnlyList<string> dataRoots, LocalDevices devices, IReadOnlyList<string>? workerCpus = null, bool shareShards = true)
     {
         var cluster = new LocalCluster(executables, outputDirectory, dataRoots);
+        string[] shardBoard = shareShards
+            ? ["--shard-board", Directory.CreateDirectory(Path.Combine(outputDirectory, ShardBoardDirectory)).FullName]
+            : [];
         try
         {
             // A file left by an earlier run in this directory would send the workers to a coordinator that is gone.
@@ -98,7 +104,7 @@ internal sealed class LocalCluster : IDisposable
                 string[] device = devices.Of(i) is { } chosen ? ["--device", chosen.ToString()] : [];
                 string[] cpus = workerCpus is null ? [] : ["--cpus", workerCpus[i - 1]];
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
-                    ["--coordinator-file", cluster._coordinatorAddressPath, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cpus, .. cluster._dataRootArguments],
+                    ["--coordinator-file", cluster._coordinatorAddressPath, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cpus, .. shardBoard, .. cluster._dataRootArguments],
                     Path.Combine(cluster._logs, name + ".log"), cluster._environment), expectExit: faults.ExitingWorkers.Contains(i)));
             }
             cluster.CoordinatorAddress = cluster.Coordinator.WaitForAddress(startupDeadline);

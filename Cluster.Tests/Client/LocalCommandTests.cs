@@ -76,6 +76,24 @@ public sealed class LocalCommandTests : IDisposable
     }
 
     [Fact]
+    public void Local_OwnShardsOnly_WorkersGetNoShardBoard()
+    {
+        string output = Path.Combine(_directory, "out");
+        try
+        {
+            var result = TrainctlProcess.Run(Timeout, "local", WriteSpec(epochs: 1), "--workers", "2", "--threads-per-worker", "1",
+                "--own-shards-only", "--json", "--out", output);
+
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            Assert.False(Directory.Exists(Path.Combine(output, "shard-board")));
+        }
+        finally
+        {
+            KillRemaining(output);
+        }
+    }
+
+    [Fact]
     public void Local_WithoutWorkers_ExitsWith2AndNamesTheFlag()
     {
         var result = TrainctlProcess.Run(Timeout, "local", WriteSpec());
@@ -316,6 +334,8 @@ public sealed class LocalCommandTests : IDisposable
             Assert.NotEmpty(Directory.GetFiles(Path.Combine(output, "tensorboard"), "*", SearchOption.AllDirectories));
             Assert.NotEmpty(Directory.GetDirectories(Path.Combine(output, "checkpoints"), "step-*"));
             Assert.True(File.Exists(Path.Combine(output, "logs", "worker-2.log")));
+            // The workers shared the job's micro-shards on a board there, and deleted it with the job.
+            Assert.Empty(Directory.GetFiles(Path.Combine(output, "shard-board")));
             var pids = ReadPids(output);
             Assert.Equal(["coordinator", "worker-1", "worker-2"], pids.Keys.Order(StringComparer.Ordinal));
             Assert.Empty(Remaining(pids));

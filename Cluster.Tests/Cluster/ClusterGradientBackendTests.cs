@@ -75,6 +75,40 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
         Assert.Equal(3, cluster.Epochs.Count);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task RunAsync_WorkersSharingAShardBoard_MatchLocalBackendBitwise(int workers)
+    {
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
+        await using var fleet = await WorkerFleet.StartAsync(workers, shardBoard: directory.Path);
+
+        var cluster = TrainOnCluster(job, fleet, "j-board");
+
+        AssertSameRun(local, cluster);
+    }
+
+    [Fact]
+    public async Task RunAsync_AWorkerStartingLate_ItsShardsTakenOverOnTheBoardAndTheResultUnchanged()
+    {
+        using var directory = new TemporaryDirectory();
+        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path, epochs: 1));
+        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
+        using var takenOver = new OutcomeCounts("train.worker.shards_taken_over");
+        // Rank 1 holds every ring piece 50 ms, so rank 0 gets rank 1's parameter segment, and starts computing, that much
+        // after rank 1, which meanwhile computes its own shards and takes over rank 0's.
+        await using var fleet = await WorkerFleet.StartAsync(2, faults: rank => rank == 1 ? WorkerFaults.None.With("delay-ring=50") : WorkerFaults.None,
+            shardBoard: directory.Path);
+
+        var cluster = TrainOnCluster(job, fleet, "j-late");
+
+        AssertSameRun(local, cluster);
+        Assert.True(takenOver.Of("j-late") > 0, "rank 1 took over none of rank 0's shards");
+        Assert.Empty(Directory.GetFiles(directory.Path, "*.shards"));
+    }
+
     [FashionMnistFact]
     public async Task RunAsync_ReferenceExample200StepsOnTwoWorkers_MatchesLocalBackendBitwise()
     {

@@ -22,7 +22,8 @@ internal sealed class WorkerFleet : IAsyncDisposable
     /// <param name="count">Workers to start.</param>
     /// <param name="token">Bearer token the workers require.</param>
     /// <param name="faults">Ring faults of the worker at each rank; none when null.</param>
-    public static async Task<WorkerFleet> StartAsync(int count, string? token = null, Func<int, WorkerFaults>? faults = null)
+    /// <param name="shardBoard">The directory of the shard boards the workers share (<c>--shard-board</c>); none when null.</param>
+    public static async Task<WorkerFleet> StartAsync(int count, string? token = null, Func<int, WorkerFaults>? faults = null, string? shardBoard = null)
     {
         var fleet = new WorkerFleet();
         try
@@ -32,6 +33,7 @@ internal sealed class WorkerFleet : IAsyncDisposable
                 fleet._servers.Add(await WorkerServer.StartAsync(new WorkerOptions(Coordinator: null, Threads: 1, Token: token)
                 {
                     Faults = faults?.Invoke(i) ?? WorkerFaults.None,
+                    ShardBoardDirectory = shardBoard,
                 }));
             }
             return fleet;

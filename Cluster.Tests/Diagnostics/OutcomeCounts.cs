@@ -5,8 +5,8 @@ using DistributedTrainer.Diagnostics;
 namespace DistributedTrainer.Tests.Diagnostics;
 
 /// <summary>
-/// Sums of one of the trainer's counters tagged <c>job.id</c> and <c>outcome</c>, by job and outcome, while listening:
-/// counted by job, because other tests' workers in this process record their own jobs.
+/// Sums of one of the trainer's counters tagged <c>job.id</c> and, for most, <c>outcome</c>, by job and outcome, while
+/// listening: counted by job, because other tests' workers in this process record their own jobs.
 /// </summary>
 internal sealed class OutcomeCounts : IDisposable
 {
@@ -32,9 +32,9 @@ internal sealed class OutcomeCounts : IDisposable
                 job = tag.Key == TrainingAttributes.JobId ? (string?)tag.Value : job;
                 outcome = tag.Key == TrainingAttributes.Outcome ? (string?)tag.Value : outcome;
             }
-            if (job is not null && outcome is not null)
+            if (job is not null)
             {
-                _sums.AddOrUpdate((job, outcome), value, (_, sum) => sum + value);
+                _sums.AddOrUpdate((job, outcome ?? ""), value, (_, sum) => sum + value);
             }
         });
         _listener.Start();
@@ -42,6 +42,9 @@ internal sealed class OutcomeCounts : IDisposable
 
     /// <summary>The sum of <paramref name="outcome"/>'s measurements of <paramref name="job"/> so far; 0 for none.</summary>
     public long Of(string job, string outcome) => _sums.GetValueOrDefault((job, outcome));
+
+    /// <summary>The sum of the measurements of <paramref name="job"/> so far, whatever their outcome; 0 for none.</summary>
+    public long Of(string job) => _sums.Where(sum => sum.Key.Job == job).Sum(sum => sum.Value);
 
     public void Dispose() => _listener.Dispose();
 }

@@ -45,6 +45,25 @@ public sealed class WorkerOptionsTests
     }
 
     [Fact]
+    public void Parse_ShardBoard_KeepsTheDirectory()
+    {
+        string directory = Path.GetTempPath();
+
+        var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--shard-board", directory], environmentToken: null);
+
+        Assert.Equal(directory, options.ShardBoardDirectory);
+        Assert.Null(WorkerOptions.Parse(["--coordinator", "http://c:1"], environmentToken: null).ShardBoardDirectory);
+    }
+
+    [Fact]
+    public void Parse_ShardBoardThatIsNoDirectory_RefusedNamingTheFlag()
+    {
+        var invalid = Assert.Throws<ArgumentException>(() => WorkerOptions.Parse(["--coordinator", "http://c:1", "--shard-board", "/no/such/dir"], environmentToken: null));
+
+        Assert.Equal("Invalid --shard-board: '/no/such/dir' (no such directory)", invalid.Message);
+    }
+
+    [Fact]
     public void Parse_CoordinatorFile_KeptAndNoCoordinatorYet()
     {
         var options = WorkerOptions.Parse(["--coordinator-file", "/tmp/out/coordinator.url", "--port", "0"], environmentToken: null);

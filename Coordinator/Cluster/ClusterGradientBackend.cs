@@ -47,6 +47,9 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private readonly ShardBalancer _balancer;
     // This attempt's micro-shards by rank, from the balancer: the headers and the collection read the same split.
     private (int First, int Count)[] _assignment = [];
+    // Per shard of the step collected last, the rank that reported it; per rank, the samples of the shards it reported.
+    private int[] _reportedBy = [];
+    private int[] _computedSamples = [];
     private StepResult[] _stepResults = [];
     private ShardResult[] _shardResults = [];
     // The network the step in flight updates: non-finite indices of the workers' sums are named in it.
@@ -172,7 +175,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 // A segment update keeps the state the workers held; pieces bring it when there is an optimizer to send.
                 _workersHoldState = segmentUpdate is not null || SentState is not null;
                 _deadlines.Record(Stopwatch.GetElapsedTime(started));
-                Balance(samples);
+                Balance();
                 _nextStep = step + 1;
                 return result;
             }
@@ -317,26 +320,34 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         if (_shardResults.Length < shards)
         {
             _shardResults = new ShardResult[shards];
+            _reportedBy = new int[shards];
         }
+        _reportedBy.AsSpan(0, shards).Fill(-1);
         for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
             var result = _stepResults[rank];
-            var (first, count) = _assignment[rank];
-            if (result.Shards.Count != count)
-            {
-                throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
-                    $"it reported {result.Shards.Count} shard outcomes for its {count} shards");
-            }
-            for (int k = 0; k < count; k++)
+            // A worker reports the shards it computed: its own, or the first of them and those it took over from workers on
+            // its machine that had not started them (--shard-board). Each lands at its index, whoever computed it.
+            int samples = 0;
+            for (int k = 0; k < result.Shards.Count; k++)
             {
                 var outcome = result.Shards[k];
-                if (outcome.ShardIndex != first + k)
+                int index = outcome.ShardIndex;
+                if (index < 0 || index >= shards)
                 {
                     throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
-                        $"its outcome {k} is for shard {outcome.ShardIndex}, not {first + k}");
+                        $"its outcome {k} is for shard {index}, not one of the step's {shards}");
                 }
-                _shardResults[first + k] = new ShardResult(outcome.LossSum, outcome.Correct, outcome.Samples);
+                if (_reportedBy[index] >= 0)
+                {
+                    throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
+                        $"it reported shard {index}, which rank {_reportedBy[index]} reported too");
+                }
+                _reportedBy[index] = rank;
+                _shardResults[index] = new ShardResult(outcome.LossSum, outcome.Correct, outcome.Samples);
+                samples += outcome.Samples;
             }
+            _computedSamples[rank] = samples;
             // Each worker reports its own lowest offending index; marking them all keeps the lowest, as the
             // local sums do (gradient sums first in the flat vector, buffer changes after).
             if (result.FirstNonFiniteIndex >= 0)
@@ -350,6 +361,16 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 // Gradient health: which worker, which micro-shard of the batch and which layer held the NaN or infinity.
                 string shard = result.NonFiniteShard >= 0 ? $"micro-shard {result.NonFiniteShard}" : "an unknown micro-shard";
                 _onEvent($"Step {step + 1}: worker {_ring.Workers[rank].Endpoint.Id} (rank {rank}) found NaN or infinity in {shard}, first at {where}");
+            }
+        }
+        for (int shard = 0; shard < shards; shard++)
+        {
+            if (_reportedBy[shard] < 0)
+            {
+                // Its own worker either computed it and left it out, or saw it taken over by a worker that left it out.
+                int rank = Array.FindIndex(_assignment, run => shard >= run.First && shard < run.First + run.Count);
+                throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
+                    $"no worker reported its shard {shard}");
             }
         }
         // From default in shard order, exactly as MicroShardRunner.Compute sums.
@@ -392,6 +413,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         if (_stepResults.Length != calls.Length)
         {
             _stepResults = new StepResult[calls.Length];
+            _computedSamples = new int[calls.Length];
         }
         (int First, int Count)[]? followingSplit = null;
         StepHeader[]? followingHeaders = null;
@@ -508,11 +530,11 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private Optimizer? SentState => _generator is null ? _optimizer : null;
 
     // Feeds the workers' compute times of the step just collected to the balancer; names chronic stragglers.
-    private void Balance(int batchLength)
+    private void Balance()
     {
         var ids = _ring.Workers.Select(worker => worker.Endpoint.Id).ToArray();
-        var samples = _assignment.Select(run => run.Count == 0 ? 0
-            : Math.Min((run.First + run.Count) * _shardSize, batchLength) - run.First * _shardSize).ToArray();
+        // The samples each worker computed in its compute time, taken-over shards included.
+        var samples = _computedSamples;
         var seconds = _stepResults.Select(result => result.ComputeSeconds).ToArray();
         foreach (string message in _balancer.Observe(ids, samples, seconds))
         {

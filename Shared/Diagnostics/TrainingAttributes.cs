@@ -21,6 +21,12 @@ public static class TrainingAttributes
     /// <summary>The number of micro-shards a worker computes in the step (int).</summary>
     public const string MicroShards = "micro_shards";
 
+    /// <summary>How many of its own micro-shards a worker computed in the step, when co-located workers took over the rest (int).</summary>
+    public const string MicroShardsComputed = "micro_shards.computed";
+
+    /// <summary>How many micro-shards of co-located workers a worker took over in the step (int).</summary>
+    public const string MicroShardsTakenOver = "micro_shards.taken_over";
+
     /// <summary>The ring phase: <c>reduce_scatter</c> or <c>all_gather</c>.</summary>
     public const string RingPhase = "ring.phase";
 

@@ -69,6 +69,12 @@ public static class TrainingMetrics
     /// </summary>
     public static readonly Counter<long> ParameterSegments = Meter.CreateCounter<long>("train.worker.parameter_segments", unit: "{step}", description: "Training steps a worker computed, by how its parameter segment arrived: received from the coordinator or updated in place.");
 
+    /// <summary>
+    /// Micro-shards a worker took over from a worker on the same machine that had not started them
+    /// (<c>train.worker.shards_taken_over</c>; workers sharing a <c>--shard-board</c>).
+    /// </summary>
+    public static readonly Counter<long> ShardsTakenOver = Meter.CreateCounter<long>("train.worker.shards_taken_over", unit: "{shard}", description: "Micro-shards a worker took over from a co-located worker that had not started them.");
+
     /// <summary>The depth of the queues registered with <see cref="TrackQueue"/> (<c>trainer.queue.depth</c>, tagged <c>queue</c>).</summary>
     public static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge("trainer.queue.depth", ObserveQueues, unit: "{item}", description: "Items waiting in a queue.");
 
@@ -155,6 +161,15 @@ public static class TrainingMetrics
         }
 
         ParameterSegments.Add(1, JobTag(jobId), new KeyValuePair<string, object?>(TrainingAttributes.Outcome, updated ? "updated" : "received"));
+    }
+
+    /// <summary>Counts the <paramref name="count"/> micro-shards a worker of <paramref name="jobId"/> took over in one step.</summary>
+    public static void RecordShardsTakenOver(string jobId, int count)
+    {
+        if (count > 0)
+        {
+            ShardsTakenOver.Add(count, JobTag(jobId));
+        }
     }
 
     /// <summary>Counts one worker step's samples of <paramref name="jobId"/> that were read ahead (hits) and read during the step (misses).</summary>

@@ -41,6 +41,9 @@ public sealed class MicroShardRunner : IShardRunner
     private long _parameterVersion;
     private int _shards;
     private int _nextShard;
+    // The call's shards come from here when given (ComputeShardsFrom); from _nextShard otherwise.
+    private IShardQueue? _queue;
+    private int _computedShards;
     private int _members;
     private int _firstNonFiniteShard;
 
@@ -109,7 +112,7 @@ public sealed class MicroShardRunner : IShardRunner
             _shardStarts[shard] = shard * _shardSize;
             _shardLengths[shard] = Math.Min(_shardSize, batchLength - shard * _shardSize);
         }
-        Run(step, shards, gradients, bufferChanges);
+        Run(step, shards, gradients, bufferChanges, null);
         var sum = default(ShardResult);
         for (int shard = 0; shard < shards; shard++)
         {
@@ -125,6 +128,36 @@ public sealed class MicroShardRunner : IShardRunner
     /// each shard's result to <paramref name="results"/>[k].
     /// </summary>
     public void ComputeShards(long step, ReadOnlySpan<int> sampleIds, ReadOnlySpan<int> shardLengths,
+        FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, Span<ShardResult> results) =>
+        ComputeShards(null, step, sampleIds, shardLengths, gradients, bufferChanges, results);
+
+    /// <summary>
+    /// As <see cref="ComputeShards(long, ReadOnlySpan{int}, ReadOnlySpan{int}, FixedPointAccumulator, FixedPointAccumulator, Span{ShardResult})"/>,
+    /// but computes only the shards it takes from <paramref name="queue"/>, which hands them out in order and may give the
+    /// rest to another worker. Returns how many it computed: the first that many shards, whose results are in
+    /// <paramref name="results"/>.
+    /// </summary>
+    public int ComputeShardsFrom(IShardQueue queue, long step, ReadOnlySpan<int> sampleIds, ReadOnlySpan<int> shardLengths,
+        FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, Span<ShardResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return ComputeShards(queue, step, sampleIds, shardLengths, gradients, bufferChanges, results);
+    }
+
+    /// <summary>
+    /// Forward and backward over one more shard, <paramref name="sampleIds"/>, with the parameters of the last call: a shard
+    /// taken over from another worker of the same step. Adds into the sums as the calls above do.
+    /// </summary>
+    public ShardResult ComputeAnother(long step, ReadOnlySpan<int> sampleIds, FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges)
+    {
+        if (sampleIds.Length < 1 || sampleIds.Length > _shardSize)
+        {
+            throw new ArgumentException($"Invalid sampleIds: {sampleIds.Length} ids (must be in [1, {_shardSize}])", nameof(sampleIds));
+        }
+        return _engines[0].Compute(step, sampleIds, gradients, bufferChanges, _parameterVersion);
+    }
+
+    private int ComputeShards(IShardQueue? queue, long step, ReadOnlySpan<int> sampleIds, ReadOnlySpan<int> shardLengths,
         FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, Span<ShardResult> results)
     {
         int shards = shardLengths.Length;
@@ -152,8 +185,9 @@ public sealed class MicroShardRunner : IShardRunner
             throw new ArgumentException($"Invalid shard_lengths: they cover {start} of the {sampleIds.Length} sample ids", nameof(shardLengths));
         }
         sampleIds.CopyTo(_ids);
-        Run(step, shards, gradients, bufferChanges);
-        _results.AsSpan(0, shards).CopyTo(results);
+        Run(step, shards, gradients, bufferChanges, queue);
+        _results.AsSpan(0, _computedShards).CopyTo(results);
+        return _computedShards;
     }
 
     private void EnsureShardCapacity(int shards, int samples)
@@ -170,16 +204,18 @@ public sealed class MicroShardRunner : IShardRunner
         }
     }
 
-    private void Run(long step, int shards, FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges)
+    private void Run(long step, int shards, FixedPointAccumulator gradients, FixedPointAccumulator bufferChanges, IShardQueue? queue)
     {
         _parameterVersion = Interlocked.Increment(ref s_parameterVersions);
         int members = Math.Min(_engines.Length, shards);
         _firstNonFiniteShard = int.MaxValue;
+        (_shards, _nextShard, _queue, _computedShards) = (shards, 0, queue, 0);
         if (members <= 1)
         {
             bool finite = gradients.IsFinite && bufferChanges.IsFinite;
-            for (int shard = 0; shard < shards; shard++)
+            while (TryTakeNext(out int shard))
             {
+                _computedShards++;
                 _results[shard] = _engines[0].Compute(step, ShardIds(shard), gradients, bufferChanges, _parameterVersion);
                 if (finite && !(gradients.IsFinite && bufferChanges.IsFinite))
                 {
@@ -200,7 +236,7 @@ public sealed class MicroShardRunner : IShardRunner
         }
         _gradientSums[0] = gradients;
         _bufferSums[0] = bufferChanges;
-        (_step, _shards, _nextShard, _members) = (step, shards, 0, members);
+        (_step, _members) = (step, members);
         try
         {
             _team!.Run(members, _work);
@@ -232,6 +268,20 @@ public sealed class MicroShardRunner : IShardRunner
         }
     }
 
+    // The queue hands shards out in order, so the shards computed are always the first _computedShards.
+    private bool TryTakeNext(out int shard)
+    {
+        if (_queue is not null)
+        {
+            bool taken = _queue.TryTakeNext(out shard);
+            return !taken ? false
+                : (uint)shard < (uint)_shards ? true
+                : throw new InvalidOperationException($"The shard queue handed out shard {shard} of a step with {_shards}");
+        }
+        shard = Interlocked.Increment(ref _nextShard) - 1;
+        return shard < _shards;
+    }
+
     private ReadOnlySpan<int> ShardIds(int shard) => _ids.AsSpan(_shardStarts[shard], _shardLengths[shard]);
 
     private void Work(int member)
@@ -243,8 +293,9 @@ public sealed class MicroShardRunner : IShardRunner
             var gradients = _gradientSums[member];
             var buffers = _bufferSums[member];
             bool finite = gradients.IsFinite && buffers.IsFinite;
-            while ((shard = Interlocked.Increment(ref _nextShard) - 1) < _shards)
+            while (TryTakeNext(out shard))
             {
+                Interlocked.Increment(ref _computedShards);
                 _results[shard] = _engines[member].Compute(_step, ShardIds(shard), gradients, buffers, _parameterVersion);
                 if (finite && !(gradients.IsFinite && buffers.IsFinite))
                 {

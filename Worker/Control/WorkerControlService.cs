@@ -25,6 +25,7 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
     private readonly DataRoots? _dataRoots;
     private readonly int _defaultThreads;
     private readonly ShardRunnerFactory _runners;
+    private readonly string? _shardBoards;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private WorkerJob? _job;
@@ -36,9 +37,12 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
     /// <param name="logger">Where the service logs.</param>
     /// <param name="dataRoots">Where the jobs' data may be read from; null: wherever the coordinator's specs say.</param>
     /// <param name="runners">What computes the jobs' micro-shards (the worker's --device); default the SIMD kernels.</param>
+    /// <param name="shardBoards">The directory of the jobs' shard boards shared with the workers on this machine
+    /// (--shard-board); null for none.</param>
     public WorkerControlService(CollectiveService collective, int defaultThreads, FaultDrill faults, string? token, ILogger logger,
-        DataRoots? dataRoots = null, ShardRunnerFactory? runners = null)
+        DataRoots? dataRoots = null, ShardRunnerFactory? runners = null, string? shardBoards = null)
     {
+        _shardBoards = shardBoards;
         _dataRoots = dataRoots;
         _runners = runners ?? ShardRunners.Cpu;
         _collective = collective;
@@ -50,6 +54,20 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
 
     /// <summary>The job this worker holds, or null; a stopping worker waits until its coordinator releases it.</summary>
     public string? HeldJobId => Volatile.Read(ref _job)?.JobId;
+
+    // A board that cannot be opened costs only speed: the job's workers then compute their own shards.
+    private ShardBoard? OpenShardBoard(string jobId)
+    {
+        try
+        {
+            return ShardBoard.Open(_shardBoards!, jobId);
+        }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            WorkerLog.ShardBoardUnavailable(_logger, jobId, _shardBoards!, failure.Message);
+            return null;
+        }
+    }
 
     public override Task<PrepareJobResponse> PrepareJob(PrepareJobRequest request, ServerCallContext context) =>
         Guard("PrepareJob", () => PrepareJobAsync(request, context));
@@ -122,7 +140,8 @@ internal sealed class WorkerControlService : WorkerControlServiceBase, IAsyncDis
                 int threads = request.Threads > 0 ? request.Threads : _defaultThreads;
                 // Loading the data takes a while; keep it off the request's thread.
                 var spec = Confined(request.Spec);
-                _job = await Task.Run(() => WorkerJob.Create(request.JobId, spec, threads, _runners, _collective, _faults, _token), context.CancellationToken);
+                _job = await Task.Run(() => WorkerJob.Create(request.JobId, spec, threads, _runners, _collective, _faults, _token,
+                    _shardBoards is null ? null : OpenShardBoard), context.CancellationToken);
             }
             await _job.ConnectAsync(request.Rank, ring, request.Generation, context.CancellationToken);
             WorkerLog.JobPrepared(_logger, request.JobId, request.Rank, request.WorldSize, request.Generation);

@@ -74,11 +74,22 @@ internal sealed class WorkerJob : IAsyncDisposable
     private int[] _indices = [];
     private ShardResult[] _results = [];
     private RingLink? _link;
+    // The machine's shared shards of this job (--shard-board); null when the worker computes only its own.
+    private readonly ShardBoard? _board;
+    // This step's shards as the board hands them to this worker's engines; null when they are not on the board.
+    private IShardQueue? _ownShards;
+    // How many of this step's own shards this worker computed (the first ones); the rest were taken over elsewhere.
+    private int _ownComputed;
+    // The outcomes of the shards this worker took over from co-located workers in this step, and the first of them
+    // that turned its sums non-finite (-1: none did).
+    private readonly List<ShardOutcome> _takenOver = [];
+    private int _takenOverNonFinite = -1;
+    private int[] _takenOverIds = [];
     private bool _hasParameters;
     private bool _stopped;
 
     private WorkerJob(string jobId, CollectiveService collective, FaultDrill faults, string? token, JobSpec spec, LoadedData data, int threads,
-        ShardRunnerFactory runners)
+        ShardRunnerFactory runners, Func<string, ShardBoard?>? openBoard)
     {
         JobId = jobId;
         _collective = collective;
@@ -125,6 +136,13 @@ internal sealed class WorkerJob : IAsyncDisposable
                 throw;
             }
         }
+        // Another worker can compute this worker's shards when both hold the samples in memory and compute on the CPU
+        // kernels, whose sums are the same on every worker (a device's are too, but a device runner takes whole batches).
+        if (openBoard is not null && _runner is MicroShardRunner && _readAhead is null && faults.Faults.ComputeWait is null)
+        {
+            _board = openBoard(jobId);
+            _takenOverIds = new int[_shardSize];
+        }
         _stores = [.. _models.Select(model => model.Store)];
         _parameters = new float[FlatVectors.ParameterLength(_stores)];
         _flatGradients = new long[_stores.Max(FlatVectors.GradientLength)];
@@ -164,11 +182,13 @@ internal sealed class WorkerJob : IAsyncDisposable
     /// and ring links present <paramref name="token"/> (the workers' bearer token; null for none).
     /// </summary>
     /// <exception cref="JobInputException">The spec or its data is invalid.</exception>
+    /// <param name="openBoard">Opens the job's shard board shared with the workers on this machine; null, or a board of
+    /// null, when there is none.</param>
     public static WorkerJob Create(string jobId, JobSpec spec, int threads, ShardRunnerFactory runners, CollectiveService collective,
-        FaultDrill faults, string? token)
+        FaultDrill faults, string? token, Func<string, ShardBoard?>? openBoard = null)
     {
         var input = JobInput.FromSpec(spec);
-        return new WorkerJob(jobId, collective, faults, token, input.Spec, input.Data, threads, runners);
+        return new WorkerJob(jobId, collective, faults, token, input.Spec, input.Data, threads, runners, openBoard);
     }
 
     /// <summary>
@@ -225,6 +245,10 @@ internal sealed class WorkerJob : IAsyncDisposable
         {
             var link = CurrentLink(header.Generation);
             int shards = CheckHeader(header);
+            // Published before the parameters arrive, so that a worker done early can take over shards of one that starts late.
+            _ownShards = shards > 0 && header.Update == StepHeader.Types.Update.Unspecified
+                ? _board?.Publish(Rank, link.Generation, header.Step, _ids.AsSpan(0, header.SampleIds.Count), _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards))
+                : null;
             var (gradients, buffers) = Sums(header.Update);
             var flatGradients = _flatGradients.AsMemory(0, gradients.Length + buffers.Length);
             var ring = link.Ring(TimeSpan.FromMilliseconds(header.RingTimeoutMs));
@@ -273,6 +297,12 @@ internal sealed class WorkerJob : IAsyncDisposable
                     compute?.SetTag(TrainingAttributes.WorkerRank, ring.Rank);
                     compute?.SetTag(TrainingAttributes.MicroShards, shards);
                     Compute(header, shards, gradients, buffers);
+                    if (_takenOver.Count > 0 || _ownComputed < shards)
+                    {
+                        compute?.SetTag(TrainingAttributes.MicroShardsComputed, _ownComputed);
+                        compute?.SetTag(TrainingAttributes.MicroShardsTakenOver, _takenOver.Count);
+                        TrainingMetrics.RecordShardsTakenOver(JobId, _takenOver.Count);
+                    }
                     await _faults.StretchAsync(watch.Elapsed, token);
                 }
                 // A drilled slowdown or stand-in wait counts as computation: the coordinator balances shards by this time.
@@ -285,7 +315,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 }
                 RecordRingTraffic(ring, reduceScatterBytes);
                 await SendMeanGradientsAsync(responses, flatGradients, header.BatchSize, token);
-                await WriteResultAsync(responses, Result(header, shards, computeSeconds, gradients, buffers), token);
+                await WriteResultAsync(responses, Result(header, computeSeconds, gradients, buffers), token);
                 _heldStep = header.Step;
             }
             catch
@@ -317,6 +347,8 @@ internal sealed class WorkerJob : IAsyncDisposable
     {
         var lengths = _lengths.AsSpan(0, shards);
         var ids = _ids.AsSpan(0, header.SampleIds.Count);
+        (_ownComputed, _takenOverNonFinite) = (shards, -1);
+        _takenOver.Clear();
         if (_faults.Faults.ComputeWait is { } wait)
         {
             // The scaling benchmark's stand-in (compute=US): fixed gradient sums shaped like a step's, every sample scored
@@ -333,7 +365,13 @@ internal sealed class WorkerJob : IAsyncDisposable
             FaultDrill.StandInForComputation(wait);
             return;
         }
-        if (_adversarial is null)
+        if (_ownShards is not null)
+        {
+            var runner = (MicroShardRunner)_runner!;
+            _ownComputed = runner.ComputeShardsFrom(_ownShards, header.Step, ids, lengths, gradients, buffers, _results);
+            TakeOverShards(runner, header.Step, gradients, buffers);
+        }
+        else if (_adversarial is null)
         {
             _runner!.ComputeShards(header.Step, ids, lengths, gradients, buffers, _results);
         }
@@ -344,6 +382,29 @@ internal sealed class WorkerJob : IAsyncDisposable
         else
         {
             _adversarial.Generator(header.Step, lengths, _indices.AsSpan(0, shards), gradients, buffers, _results);
+        }
+    }
+
+    /// <summary>
+    /// Computes the shards the other workers on this machine have not started in this step, from the next rank on, into
+    /// this worker's sums: its own are done, and theirs would otherwise keep the whole ring waiting.
+    /// </summary>
+    private void TakeOverShards(MicroShardRunner runner, long step, FixedPointAccumulator gradients, FixedPointAccumulator buffers)
+    {
+        int trainCount = _data.Train.Count;
+        for (int offset = 1; offset < WorldSize; offset++)
+        {
+            int rank = (Rank + offset) % WorldSize;
+            while (_board!.TryTakeOver(rank, Generation, step, _shardSize, trainCount, _takenOverIds, out int length, out int index))
+            {
+                bool finite = gradients.IsFinite && buffers.IsFinite;
+                var result = runner.ComputeAnother(step, _takenOverIds.AsSpan(0, length), gradients, buffers);
+                if (finite && !(gradients.IsFinite && buffers.IsFinite))
+                {
+                    _takenOverNonFinite = index;
+                }
+                _takenOver.Add(new ShardOutcome { ShardIndex = index, LossSum = result.LossSum, Correct = result.Correct, Samples = result.Samples });
+            }
         }
     }
 
@@ -680,7 +741,7 @@ internal sealed class WorkerJob : IAsyncDisposable
         }
     }
 
-    private StepResult Result(StepHeader header, int shards, double computeSeconds, FixedPointAccumulator gradients, FixedPointAccumulator buffers)
+    private StepResult Result(StepHeader header, double computeSeconds, FixedPointAccumulator gradients, FixedPointAccumulator buffers)
     {
         int firstNonFiniteShard = _runner?.FirstNonFiniteShard ?? _adversarial!.FirstNonFiniteShard;
         var result = new StepResult
@@ -689,14 +750,17 @@ internal sealed class WorkerJob : IAsyncDisposable
             FirstNonFiniteIndex = !gradients.IsFinite ? gradients.FirstNonFiniteIndex
                 : !buffers.IsFinite ? gradients.Length + (long)buffers.FirstNonFiniteIndex
                 : -1,
-            NonFiniteShard = firstNonFiniteShard < 0 ? -1 : header.ShardIndices[firstNonFiniteShard],
+            NonFiniteShard = firstNonFiniteShard >= 0 ? header.ShardIndices[firstNonFiniteShard] : _takenOverNonFinite,
             ComputeSeconds = computeSeconds,
         };
-        for (int k = 0; k < shards; k++)
+        // The shards it computed: the first of its own (all of them, unless co-located workers took over the rest), then
+        // those it took over.
+        for (int k = 0; k < _ownComputed; k++)
         {
             var shard = _results[k];
             result.Shards.Add(new ShardOutcome { ShardIndex = header.ShardIndices[k], LossSum = shard.LossSum, Correct = shard.Correct, Samples = shard.Samples });
         }
+        result.Shards.AddRange(_takenOver);
         return result;
     }
 
@@ -725,6 +789,7 @@ internal sealed class WorkerJob : IAsyncDisposable
                 await _readAhead.DisposeAsync();
             }
             _runner?.Dispose();
+            _board?.Dispose();
             _evaluator?.Dispose();
             _adversarial?.Dispose();
             DisposeModels();
