@@ -59,35 +59,22 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public async Task RunAsync_SyntheticJobOnWorkers_MatchesLocalBackendBitwise(int workers)
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    [InlineData(2, true)]
+    [InlineData(4, true)]
+    public async Task RunAsync_SyntheticJobOnWorkers_MatchesLocalBackendBitwise(int workers, bool sharingAShardBoard)
     {
         using var directory = new TemporaryDirectory();
         var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
         var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
-        await using var fleet = await WorkerFleet.StartAsync(workers);
+        await using var fleet = await WorkerFleet.StartAsync(workers, shardBoard: sharingAShardBoard ? directory.Path : null);
 
         var cluster = TrainOnCluster(job, fleet, "j-eq");
 
         AssertSameRun(local, cluster);
         Assert.Equal(3, cluster.Epochs.Count);
-    }
-
-    [Theory]
-    [InlineData(2)]
-    [InlineData(4)]
-    public async Task RunAsync_WorkersSharingAShardBoard_MatchLocalBackendBitwise(int workers)
-    {
-        using var directory = new TemporaryDirectory();
-        var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
-        var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
-        await using var fleet = await WorkerFleet.StartAsync(workers, shardBoard: directory.Path);
-
-        var cluster = TrainOnCluster(job, fleet, "j-board");
-
-        AssertSameRun(local, cluster);
     }
 
     [Fact]

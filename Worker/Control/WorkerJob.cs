@@ -136,8 +136,8 @@ internal sealed class WorkerJob : IAsyncDisposable
                 throw;
             }
         }
-        // Another worker can compute this worker's shards when both hold the samples in memory and compute on the CPU
-        // kernels, whose sums are the same on every worker (a device's are too, but a device runner takes whole batches).
+        // Another worker can compute this worker's shards when both hold every sample in memory (not only the rows read
+        // ahead from shard files) and compute on the CPU kernels, whose engines take a step's shards one at a time.
         if (openBoard is not null && _runner is MicroShardRunner && _readAhead is null && faults.Faults.ComputeWait is null)
         {
             _board = openBoard(jobId);
