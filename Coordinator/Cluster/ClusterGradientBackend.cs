@@ -47,11 +47,9 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     private readonly ShardBalancer _balancer;
     // This attempt's micro-shards by rank, from the balancer: the headers and the collection read the same split.
     private (int First, int Count)[] _assignment = [];
-    // Per shard of the step collected last, the rank that reported it; per rank, the samples of the shards it reported.
-    private int[] _reportedBy = [];
-    private int[] _computedSamples = [];
+    // The shard outcomes of the step collected last, placed by index whichever worker computed them.
+    private readonly ShardOutcomes _outcomes = new();
     private StepResult[] _stepResults = [];
-    private ShardResult[] _shardResults = [];
     // The network the step in flight updates: non-finite indices of the workers' sums are named in it.
     private Model _updated;
     // The step number the next collective uses: a parameter sync before an evaluation takes the step after the last one.
@@ -317,37 +315,13 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     /// <summary>Checks the workers' results of a step, marks non-finite sums and adds the shard results in shard order.</summary>
     private ShardResult Collect(long step, int shards, StepGradient gradient)
     {
-        if (_shardResults.Length < shards)
+        if (_outcomes.Place(_stepResults, _assignment, shards) is { } fault)
         {
-            _shardResults = new ShardResult[shards];
-            _reportedBy = new int[shards];
+            throw new WorkerFailedException(_ring.Workers[fault.Rank].Endpoint.Id, fault.Rank, step, "step", fault.Reason);
         }
-        _reportedBy.AsSpan(0, shards).Fill(-1);
         for (int rank = 0; rank < _ring.Workers.Count; rank++)
         {
             var result = _stepResults[rank];
-            // A worker reports the shards it computed: its own, or the first of them and those it took over from workers on
-            // its machine that had not started them (--shard-board). Each lands at its index, whoever computed it.
-            int samples = 0;
-            for (int k = 0; k < result.Shards.Count; k++)
-            {
-                var outcome = result.Shards[k];
-                int index = outcome.ShardIndex;
-                if (index < 0 || index >= shards)
-                {
-                    throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
-                        $"its outcome {k} is for shard {index}, not one of the step's {shards}");
-                }
-                if (_reportedBy[index] >= 0)
-                {
-                    throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
-                        $"it reported shard {index}, which rank {_reportedBy[index]} reported too");
-                }
-                _reportedBy[index] = rank;
-                _shardResults[index] = new ShardResult(outcome.LossSum, outcome.Correct, outcome.Samples);
-                samples += outcome.Samples;
-            }
-            _computedSamples[rank] = samples;
             // Each worker reports its own lowest offending index; marking them all keeps the lowest, as the
             // local sums do (gradient sums first in the flat vector, buffer changes after).
             if (result.FirstNonFiniteIndex >= 0)
@@ -363,23 +337,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
                 _onEvent($"Step {step + 1}: worker {_ring.Workers[rank].Endpoint.Id} (rank {rank}) found NaN or infinity in {shard}, first at {where}");
             }
         }
-        for (int shard = 0; shard < shards; shard++)
-        {
-            if (_reportedBy[shard] < 0)
-            {
-                // Its own worker either computed it and left it out, or saw it taken over by a worker that left it out.
-                int rank = Array.FindIndex(_assignment, run => shard >= run.First && shard < run.First + run.Count);
-                throw new WorkerFailedException(_ring.Workers[rank].Endpoint.Id, rank, step, "step",
-                    $"no worker reported its shard {shard}");
-            }
-        }
-        // From default in shard order, exactly as MicroShardRunner.Compute sums.
-        var sum = default(ShardResult);
-        for (int shard = 0; shard < shards; shard++)
-        {
-            sum += _shardResults[shard];
-        }
-        return sum;
+        return _outcomes.Sum(shards);
     }
 
     /// <summary>
@@ -413,7 +371,6 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
         if (_stepResults.Length != calls.Length)
         {
             _stepResults = new StepResult[calls.Length];
-            _computedSamples = new int[calls.Length];
         }
         (int First, int Count)[]? followingSplit = null;
         StepHeader[]? followingHeaders = null;
@@ -534,7 +491,7 @@ internal sealed class ClusterGradientBackend : IGradientBackend, IAdversarialBac
     {
         var ids = _ring.Workers.Select(worker => worker.Endpoint.Id).ToArray();
         // The samples each worker computed in its compute time, taken-over shards included.
-        var samples = _computedSamples;
+        var samples = _outcomes.SamplesByRank;
         var seconds = _stepResults.Select(result => result.ComputeSeconds).ToArray();
         foreach (string message in _balancer.Observe(ids, samples, seconds))
         {
