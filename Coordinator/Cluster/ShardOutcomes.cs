@@ -68,14 +68,6 @@ internal sealed class ShardOutcomes
         return null;
     }
 
-    /// <summary>The placed shards' results summed in shard order from default, exactly as MicroShardRunner.Compute sums.</summary>
-    public ShardResult Sum(int shards)
-    {
-        var sum = default(ShardResult);
-        for (int shard = 0; shard < shards; shard++)
-        {
-            sum += _results[shard];
-        }
-        return sum;
-    }
+    /// <summary>The step's result from the placed shards (<see cref="ShardResult.InShardOrder"/>).</summary>
+    public ShardResult Sum(int shards) => ShardResult.InShardOrder(_results.AsSpan(0, shards));
 }

@@ -129,12 +129,7 @@ public sealed class DeviceShardRunner : IShardRunner
             _lengths[shard] = Math.Min(_shardSize, batch.Length - shard * _shardSize);
         }
         ComputeShards(step, batch, _lengths.AsSpan(0, shards), gradients, bufferChanges, _results);
-        var sum = default(ShardResult);
-        for (int shard = 0; shard < shards; shard++)
-        {
-            sum += _results[shard];
-        }
-        return sum;
+        return ShardResult.InShardOrder(_results.AsSpan(0, shards));
     }
 
     /// <inheritdoc />

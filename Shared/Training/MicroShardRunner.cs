@@ -113,12 +113,7 @@ public sealed class MicroShardRunner : IShardRunner
             _shardLengths[shard] = Math.Min(_shardSize, batchLength - shard * _shardSize);
         }
         Run(step, shards, gradients, bufferChanges, null);
-        var sum = default(ShardResult);
-        for (int shard = 0; shard < shards; shard++)
-        {
-            sum += _results[shard];
-        }
-        return sum;
+        return ShardResult.InShardOrder(_results.AsSpan(0, shards));
     }
 
     /// <summary>

@@ -29,11 +29,10 @@ internal sealed unsafe class ShardBoard : IDisposable
     /// <summary>Sample ids a slot holds; a step with more is computed by its own worker only.</summary>
     public const int MaxSampleIds = 16384;
 
-    // A slot: the word (8 bytes), the generation (8), the number of shards (4), padding to 64; then the shards' starts,
-    // lengths and indices (MaxShards ints each) and the sample ids.
+    // A slot: the word (8 bytes), the number of shards (4), padding to 64; then the shards' starts, lengths and indices
+    // (MaxShards ints each) and the sample ids.
     private const int WordOffset = 0;
-    private const int GenerationOffset = 8;
-    private const int ShardCountOffset = 16;
+    private const int ShardCountOffset = 8;
     private const int StartsOffset = 64;
     private const int LengthsOffset = StartsOffset + MaxShards * sizeof(int);
     private const int IndicesOffset = LengthsOffset + MaxShards * sizeof(int);
@@ -63,9 +62,10 @@ internal sealed unsafe class ShardBoard : IDisposable
         var file = MemoryMappedFile.CreateFromFile(path, FileMode.OpenOrCreate, null, FileBytes, MemoryMappedFileAccess.ReadWrite);
         try
         {
-            if (new FileInfo(path).Length != FileBytes)
+            long length = new FileInfo(path).Length;
+            if (length != FileBytes)
             {
-                throw new IOException($"Shard board {path} holds {new FileInfo(path).Length} bytes, not {FileBytes}");
+                throw new IOException($"Shard board {path} holds {length} bytes, not {FileBytes}");
             }
             return new ShardBoard(path, file, file.CreateViewAccessor(0, FileBytes));
         }
@@ -106,7 +106,6 @@ internal sealed unsafe class ShardBoard : IDisposable
             start += lengths[k];
         }
         sampleIds.CopyTo(new Span<int>(slot + IdsOffset, MaxSampleIds));
-        *(long*)(slot + GenerationOffset) = generation;
         *(int*)(slot + ShardCountOffset) = lengths.Length;
         uint key = Key(generation, step);
         Interlocked.Exchange(ref word, Word(key, 0, lengths.Length));

@@ -31,7 +31,7 @@ public sealed class LocalAdversarialBackend(JobSpec spec, Model generator, Model
         _runner.Critic(step, batch.Span, _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards), _discriminatorSums,
             _discriminatorBufferSums, _results);
         gradient.Average(_discriminatorSums, _discriminatorBufferSums, batch.Length);
-        return ValueTask.FromResult(Sum(shards));
+        return ValueTask.FromResult(ShardResult.InShardOrder(_results.AsSpan(0, shards)));
     }
 
     public ValueTask<ShardResult> GeneratorAsync(long step, int vectors, StepGradient gradient,
@@ -42,7 +42,7 @@ public sealed class LocalAdversarialBackend(JobSpec spec, Model generator, Model
         _generatorBufferSums.Clear();
         _runner.Generator(step, _lengths.AsSpan(0, shards), _indices.AsSpan(0, shards), _generatorSums, _generatorBufferSums, _results);
         gradient.Average(_generatorSums, _generatorBufferSums, vectors);
-        return ValueTask.FromResult(Sum(shards));
+        return ValueTask.FromResult(ShardResult.InShardOrder(_results.AsSpan(0, shards)));
     }
 
     // The step's shards, all of them, in order: lengths and batch indices.
@@ -61,17 +61,6 @@ public sealed class LocalAdversarialBackend(JobSpec spec, Model generator, Model
             _indices[k] = k;
         }
         return shards;
-    }
-
-    // From default in shard order, as the cluster backend sums.
-    private ShardResult Sum(int shards)
-    {
-        var sum = default(ShardResult);
-        for (int k = 0; k < shards; k++)
-        {
-            sum += _results[k];
-        }
-        return sum;
     }
 
     public void Dispose() => _runner.Dispose();
