@@ -17,8 +17,9 @@ namespace DistributedTrainer.Bench;
 /// 8 bytes per element whatever crossed. --rounds R (default 1) runs the ring and gloo R times each, alternating, and
 /// reports the median time and CPU of each side, the ratio of the medians and the range of the rounds' ratios: on a
 /// shared two-core machine one round's ratio can move by half between runs minutes apart.
-/// --sender direct|kestrel: what serves each rank's pieces to the next (default direct, as workers do: a DirectRingStream
-/// sends them from the vector; kestrel: Kestrel's HTTP/2, as before, to compare against).
+/// --sender direct|kestrel|sharedmemory: what serves each rank's pieces to the next (default direct, as workers do: a DirectRingStream
+/// sends them from the vector; kestrel: Kestrel's HTTP/2, as before, to compare against; sharedmemory: as direct, with the
+/// pieces moved through shared-memory inboxes in /dev/shm, as workers on one machine given --ring-shared-memory do).
 /// `Bench ring --peer RANK SIZE PLAN PIECE_BYTES VALUES SENDER` is the child mode.
 /// </summary>
 internal static class RingBenchmark

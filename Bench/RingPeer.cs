@@ -20,13 +20,16 @@ namespace DistributedTrainer.Bench;
 /// </summary>
 internal static class RingPeer
 {
+    /// <summary>Where the peers' shared-memory inboxes live with <see cref="RingSender.SharedMemory"/>.</summary>
+    public const string SharedMemoryDirectory = "/dev/shm";
+
     public static async Task<int> RunAsync(int rank, int size, IReadOnlyList<(long Bytes, int Iterations)> plan, int pieceBytes, RingValues values,
         RingSender sender)
     {
-        var service = new CollectiveService();
+        var service = new CollectiveService(sender == RingSender.SharedMemory ? SharedMemoryDirectory : null);
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
         {
-            CleartextConnections = sender == RingSender.Direct ? (next, context) => DirectCalls.Middleware(next, context, DirectRingStream.Method(service)) : null,
+            CleartextConnections = sender != RingSender.Kestrel ? (next, context) => DirectCalls.Middleware(next, context, DirectRingStream.Method(service)) : null,
         });
         builder.Services.AddSingleton(service);
         await using WebApplication app = builder.Build();

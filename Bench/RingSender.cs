@@ -8,4 +8,10 @@ internal enum RingSender
 
     /// <summary>Kestrel's HTTP/2 serves the subscription, as every rank did before the direct streams.</summary>
     Kestrel,
+
+    /// <summary>
+    /// As workers on one machine given <c>--ring-shared-memory /dev/shm</c>: the subscription is served as with
+    /// <see cref="Direct"/>, and the pieces move through the receiver's shared-memory inbox.
+    /// </summary>
+    SharedMemory,
 }

@@ -55,4 +55,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Job {JobId} computes only its own micro-shards: the shard board in {Directory} could not be opened ({Reason})")]
     public static partial void ShardBoardUnavailable(ILogger logger, string jobId, string directory, string reason);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Information, Message = "Ring links offer shared-memory inboxes in {Directory} to workers on this machine (--ring-shared-memory)")]
+    public static partial void RingSharedMemory(ILogger logger, string directory);
 }

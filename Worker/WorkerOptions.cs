@@ -70,12 +70,19 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
     /// </summary>
     public string? ShardBoardDirectory { get; init; }
 
+    /// <summary>
+    /// A tmpfs directory the workers on this machine share (<c>--ring-shared-memory DIR</c>, e.g. <c>/dev/shm</c>; Linux
+    /// only): a ring link between two of them moves its pieces through a shared-memory inbox there instead of loopback TCP
+    /// (the gRPC stream stays open beside it); null (the default): every link carries its pieces on its gRPC stream.
+    /// </summary>
+    public string? RingSharedMemoryDirectory { get; init; }
+
     /// <summary>Faults injected into the worker's ring traffic (<c>--fault</c>, for drills and tests); none by default.</summary>
     public WorkerFaults Faults { get; init; } = WorkerFaults.None;
 
     /// <summary>
     /// Parses <c>--coordinator URL|--coordinator-file PATH [--port P] [--host A] [--advertise URL] [--threads T] [--name N] [--cluster-token T]
-    /// [--data-root DIR]... [--fault F]... [--device D] [--cpus LIST] [--shard-board DIR]</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
+    /// [--data-root DIR]... [--fault F]... [--device D] [--cpus LIST] [--shard-board DIR] [--ring-shared-memory DIR]</c>; <c>--token</c> is another name of <c>--cluster-token</c>, and the token
     /// may come from <paramref name="environmentToken"/> (DT_CLUSTER_TOKEN, else DT_COORDINATOR_TOKEN).
     /// <c>--fault</c> may repeat (see <see cref="WorkerFaults"/>).
     /// </summary>
@@ -85,7 +92,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var faults = WorkerFaults.None;
         var dataRoots = new List<string>();
-        string[] known = ["--coordinator", "--coordinator-file", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device", "--cpus", "--shard-board"];
+        string[] known = ["--coordinator", "--coordinator-file", "--port", "--host", "--advertise", "--threads", "--name", "--token", "--cluster-token", "--data-root", "--fault", "--device", "--cpus", "--shard-board", "--ring-shared-memory"];
         for (int i = 0; i < args.Count; i++)
         {
             if (!known.Contains(args[i], StringComparer.Ordinal))
@@ -146,6 +153,11 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         {
             throw new ArgumentException($"Invalid --shard-board: '{shardBoard}' (no such directory)");
         }
+        string? ringSharedMemory = values.GetValueOrDefault("--ring-shared-memory");
+        if (ringSharedMemory is not null && !Directory.Exists(ringSharedMemory))
+        {
+            throw new ArgumentException($"Invalid --ring-shared-memory: '{ringSharedMemory}' (no such directory)");
+        }
         return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token)
         {
             Faults = faults,
@@ -154,6 +166,7 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             CoordinatorFile = coordinatorFile,
             Cpus = cpus,
             ShardBoardDirectory = shardBoard,
+            RingSharedMemoryDirectory = ringSharedMemory,
         };
     }
 

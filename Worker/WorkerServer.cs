@@ -70,7 +70,7 @@ internal sealed class WorkerServer : IAsyncDisposable
 
         // The coordinator's calls and the ring peers' streams carry the token (the workers of a cluster share it);
         // health stays open for probes.
-        var collective = new CollectiveService();
+        var collective = new CollectiveService(options.RingSharedMemoryDirectory);
         var control = new WorkerControlService(collective, threads, new FaultDrill(options.Faults), options.Token, logger,
             options.DataRoots is null ? null : new DataRoots(options.DataRoots), DeviceShardRunners.For(options.Device), options.ShardBoardDirectory);
         var builder = GrpcServerHosting.CreateBuilder(new GrpcEndpointOptions
@@ -102,6 +102,10 @@ internal sealed class WorkerServer : IAsyncDisposable
                 // Read back from the kernel, so that the line says what it applies, not what was asked.
                 string confined = CpuAffinity.Format(CpuAffinity.Allowed());
                 WorkerLog.ConfinedToCpus(logger, confined);
+            }
+            if (options.RingSharedMemoryDirectory is { } inboxes)
+            {
+                WorkerLog.RingSharedMemory(logger, inboxes);
             }
             if (options.CoordinatorFile is { } file)
             {

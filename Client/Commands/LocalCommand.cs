@@ -57,7 +57,12 @@ internal static class LocalCommand
             Description = "Each worker computes only the micro-shards the coordinator gave it. By default a worker done with its own takes " +
                 "over those another has not started (through OUT/shard-board; the result is the same bit for bit).",
         };
-        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults, devices, pinWorkers, ownShardsOnly };
+        var ringOverTcp = new Option<bool>("--ring-over-tcp")
+        {
+            Description = "The workers' ring links carry their pieces over loopback TCP. By default, on Linux, two workers pass them through " +
+                "a shared-memory inbox in /dev/shm (the gRPC stream stays open beside it; the result is the same bit for bit).",
+        };
+        var command = new Command("local", "Train a job on a coordinator and N workers started as local processes.") { spec, workers, threads, epochs, output, json, faults, devices, pinWorkers, ownShardsOnly, ringOverTcp };
         command.SetAction((parsed, cancellation) => RunAsync(new LocalArguments(
             parsed.GetValue(spec)!.FullName,
             parsed.GetValue(workers),
@@ -68,7 +73,8 @@ internal static class LocalCommand
             parsed.GetValue(faults) ?? [],
             parsed.GetValue(devices) ?? [],
             parsed.GetValue(pinWorkers),
-            parsed.GetValue(ownShardsOnly)), cancellation));
+            parsed.GetValue(ownShardsOnly),
+            parsed.GetValue(ringOverTcp)), cancellation));
         return command;
     }
 
@@ -113,7 +119,8 @@ internal static class LocalCommand
             // Synchronous, and before the first await: the children are forked from the main thread, which lives as
             // long as trainctl (their parent-death signal is tied to the forking thread).
             cluster = LocalCluster.Start(executables, arguments.Workers, threadsPerWorker, outputDirectory, StartupDeadline, faults,
-                LocalDataRoots.Of(spec), devices, workerCpus, shareShards: !arguments.OwnShardsOnly);
+                LocalDataRoots.Of(spec), devices, workerCpus, shareShards: !arguments.OwnShardsOnly,
+                ringSharedMemory: arguments.RingOverTcp ? null : LocalCluster.DefaultRingSharedMemory);
         }
         catch (ChildProcessException failed)
         {
@@ -323,7 +330,7 @@ internal static class LocalCommand
 /// <summary>The parsed flags of `trainctl local`.</summary>
 internal sealed record LocalArguments(string SpecPath, int Workers, int? ThreadsPerWorker = null, int? Epochs = null,
     string? OutputDirectory = null, bool Json = false, IReadOnlyList<string>? FaultList = null, IReadOnlyList<string>? DeviceList = null,
-    bool PinWorkers = false, bool OwnShardsOnly = false)
+    bool PinWorkers = false, bool OwnShardsOnly = false, bool RingOverTcp = false)
 {
     /// <summary>--fault values, "K:SPEC" each; empty without drills.</summary>
     public IReadOnlyList<string> Faults => FaultList ?? [];

@@ -123,7 +123,7 @@ internal static class SweepCommand
             // Synchronous and before the first await, as in `trainctl local`: the children's parent-death signal is
             // tied to the thread that forks them.
             cluster = LocalCluster.Start(executables, workers, threadsPerWorker, outputDirectory, LocalCommand.StartupDeadline,
-                LocalFaults.None, LocalDataRoots.Of(spec.Base), LocalDevices.None);
+                LocalFaults.None, LocalDataRoots.Of(spec.Base), LocalDevices.None, ringSharedMemory: LocalCluster.DefaultRingSharedMemory);
         }
         catch (ChildProcessException failed)
         {

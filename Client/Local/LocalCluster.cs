@@ -19,6 +19,12 @@ internal sealed class LocalCluster : IDisposable
     public const string StateDirectoryName = "state";
     public const string ShardBoardDirectory = "shard-board";
 
+    /// <summary>
+    /// Where the workers' ring links keep their shared-memory inboxes (<c>Worker --ring-shared-memory</c>) by default: this
+    /// machine's tmpfs, when it has one (Linux); null elsewhere, and the links stay on loopback TCP.
+    /// </summary>
+    public static string? DefaultRingSharedMemory => OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : null;
+
     private readonly List<ChildProcess> _children = [];
     // Children whose exit is part of a drill (a worker's exit@STEP, a coordinator killed to be restarted).
     private readonly HashSet<ChildProcess> _expectedExits = [];
@@ -84,9 +90,13 @@ internal sealed class LocalCluster : IDisposable
     /// <param name="workerCpus">The CPU list each worker is confined to (<see cref="WorkerCpus"/>), worker K's at K - 1; null: none.</param>
     /// <param name="shareShards">Whether the workers share their micro-shards on a board in <c>OUT/shard-board</c>
     /// (<c>Worker --shard-board</c>): one done with its own takes over those another has not started.</param>
+    /// <param name="ringSharedMemory">The tmpfs directory the workers' ring links move their pieces through
+    /// (<c>Worker --ring-shared-memory</c>); null: loopback TCP.</param>
     public static LocalCluster Start(ClusterExecutables executables, int workers, int threadsPerWorker, string outputDirectory, TimeSpan startupDeadline,
-        LocalFaults faults, IReadOnlyList<string> dataRoots, LocalDevices devices, IReadOnlyList<string>? workerCpus = null, bool shareShards = true)
+        LocalFaults faults, IReadOnlyList<string> dataRoots, LocalDevices devices, IReadOnlyList<string>? workerCpus = null, bool shareShards = true,
+        string? ringSharedMemory = null)
     {
+        string[] ringInboxes = ringSharedMemory is null ? [] : ["--ring-shared-memory", ringSharedMemory];
         var cluster = new LocalCluster(executables, outputDirectory, dataRoots);
         string[] shardBoard = shareShards
             ? ["--shard-board", Directory.CreateDirectory(Path.Combine(outputDirectory, ShardBoardDirectory)).FullName]
@@ -104,7 +114,7 @@ internal sealed class LocalCluster : IDisposable
                 string[] device = devices.Of(i) is { } chosen ? ["--device", chosen.ToString()] : [];
                 string[] cpus = workerCpus is null ? [] : ["--cpus", workerCpus[i - 1]];
                 started.Add(cluster.Add(ChildProcess.Start(name, executables.Worker,
-                    ["--coordinator-file", cluster._coordinatorAddressPath, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cpus, .. shardBoard, .. cluster._dataRootArguments],
+                    ["--coordinator-file", cluster._coordinatorAddressPath, "--name", WorkerName(i), "--port", "0", "--threads", threadsPerWorker.ToString(System.Globalization.CultureInfo.InvariantCulture), .. workerFaults, .. device, .. cpus, .. shardBoard, .. ringInboxes, .. cluster._dataRootArguments],
                     Path.Combine(cluster._logs, name + ".log"), cluster._environment), expectExit: faults.ExitingWorkers.Contains(i)));
             }
             cluster.CoordinatorAddress = cluster.Coordinator.WaitForAddress(startupDeadline);

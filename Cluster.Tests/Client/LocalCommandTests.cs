@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
+using DistributedTrainer.Client.Local;
 using DistributedTrainer.Numerics;
 using DistributedTrainer.Tests.Coordinator;
 using Xunit;
@@ -76,16 +77,17 @@ public sealed class LocalCommandTests : IDisposable
     }
 
     [Fact]
-    public void Local_OwnShardsOnly_WorkersGetNoShardBoard()
+    public void Local_OwnShardsOnlyAndRingOverTcp_WorkersGetNeitherAShardBoardNorRingInboxes()
     {
         string output = Path.Combine(_directory, "out");
         try
         {
             var result = TrainctlProcess.Run(Timeout, "local", WriteSpec(epochs: 1), "--workers", "2", "--threads-per-worker", "1",
-                "--own-shards-only", "--json", "--out", output);
+                "--own-shards-only", "--ring-over-tcp", "--json", "--out", output);
 
             Assert.True(result.ExitCode == 0, result.Stderr);
             Assert.False(Directory.Exists(Path.Combine(output, "shard-board")));
+            Assert.DoesNotContain("shared-memory inboxes", File.ReadAllText(Path.Combine(output, "logs", "worker-1.log")), StringComparison.Ordinal);
         }
         finally
         {
@@ -345,6 +347,8 @@ public sealed class LocalCommandTests : IDisposable
                 string log = File.ReadAllText(Path.Combine(output, "logs", worker + ".log"));
                 Assert.Contains("this worker is leaving; it holds no job", log, StringComparison.Ordinal);
                 Assert.DoesNotContain("could not tell", log, StringComparison.Ordinal);
+                // On Linux the ring's links pass their pieces through /dev/shm.
+                Assert.Equal(LocalCluster.DefaultRingSharedMemory is not null, log.Contains("Ring links offer shared-memory inboxes in /dev/shm", StringComparison.Ordinal));
             }
 
             // Every process wrote its spans into OUT/telemetry, and one step reads back as one tree across them.

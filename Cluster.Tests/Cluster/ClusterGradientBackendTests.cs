@@ -63,17 +63,22 @@ public sealed class ClusterGradientBackendTests(ITestOutputHelper output)
     [InlineData(4, false)]
     [InlineData(2, true)]
     [InlineData(4, true)]
-    public async Task RunAsync_SyntheticJobOnWorkers_MatchesLocalBackendBitwise(int workers, bool sharingAShardBoard)
+    public async Task RunAsync_SyntheticJobOnWorkers_MatchesLocalBackendBitwise(int workers, bool sharingTheMachine)
     {
         using var directory = new TemporaryDirectory();
         var job = JobInput.FromSpec(ClusterJobs.WriteSpec(directory.Path));
         var local = Train(job, model => new LocalGradientBackend(job.Spec, job.Data, model));
-        await using var fleet = await WorkerFleet.StartAsync(workers, shardBoard: sharingAShardBoard ? directory.Path : null);
+        using var linksInSharedMemory = new OutcomeCounts("train.worker.ring_links_in_shared_memory");
+        // Sharing the machine as `trainctl local` does: a shard board, and the ring's pieces through shared-memory inboxes.
+        await using var fleet = sharingTheMachine
+            ? await WorkerFleet.StartAsync(workers, shardBoard: directory.Path, ringSharedMemory: directory.Path)
+            : await WorkerFleet.StartAsync(workers);
 
         var cluster = TrainOnCluster(job, fleet, "j-eq");
 
         AssertSameRun(local, cluster);
         Assert.Equal(3, cluster.Epochs.Count);
+        Assert.Equal(sharingTheMachine, linksInSharedMemory.Of("j-eq") >= workers);
     }
 
     [Fact]

@@ -23,7 +23,9 @@ internal sealed class WorkerFleet : IAsyncDisposable
     /// <param name="token">Bearer token the workers require.</param>
     /// <param name="faults">Ring faults of the worker at each rank; none when null.</param>
     /// <param name="shardBoard">The directory of the shard boards the workers share (<c>--shard-board</c>); none when null.</param>
-    public static async Task<WorkerFleet> StartAsync(int count, string? token = null, Func<int, WorkerFaults>? faults = null, string? shardBoard = null)
+    /// <param name="ringSharedMemory">The directory of the ring's shared-memory inboxes (<c>--ring-shared-memory</c>); none when null.</param>
+    public static async Task<WorkerFleet> StartAsync(int count, string? token = null, Func<int, WorkerFaults>? faults = null, string? shardBoard = null,
+        string? ringSharedMemory = null)
     {
         var fleet = new WorkerFleet();
         try
@@ -34,6 +36,7 @@ internal sealed class WorkerFleet : IAsyncDisposable
                 {
                     Faults = faults?.Invoke(i) ?? WorkerFaults.None,
                     ShardBoardDirectory = shardBoard,
+                    RingSharedMemoryDirectory = ringSharedMemory,
                 }));
             }
             return fleet;

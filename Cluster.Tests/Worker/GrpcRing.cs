@@ -17,12 +17,16 @@ internal sealed class GrpcRing : IAsyncDisposable
     private readonly List<LoopbackGrpcServer> _servers = [];
     private readonly List<GrpcChannel> _channels = [];
     private readonly List<GrpcRingTransport> _transports = [];
+    private int _linksInSharedMemory;
 
     private GrpcRing()
     {
     }
 
     public IReadOnlyList<GrpcRingTransport> Transports => _transports;
+
+    /// <summary>Links whose previous rank moved them into the receiver's shared-memory inbox so far.</summary>
+    public int LinksInSharedMemory => Volatile.Read(ref _linksInSharedMemory);
 
     /// <summary>Each rank's server, which the next rank subscribes to.</summary>
     public IReadOnlyList<LoopbackGrpcServer> Servers => _servers;
@@ -32,14 +36,15 @@ internal sealed class GrpcRing : IAsyncDisposable
     /// <param name="kestrelService">Whether the servers map the Collective service on Kestrel, as workers do; false leaves the direct path alone.</param>
     /// <param name="token">The servers' bearer token; null for none.</param>
     /// <param name="subscriberToken">The token the subscriptions present; null for none.</param>
+    /// <param name="sharedMemory">Each rank's shared-memory directory (<c>Worker --ring-shared-memory</c>); none when null.</param>
     public static async Task<GrpcRing> StartAsync(int size, string jobId = "j-1", int receiveLimit = MessageLimit, bool largeResponseStreams = true,
-        bool direct = true, bool kestrelService = true, string? token = null, string? subscriberToken = null)
+        bool direct = true, bool kestrelService = true, string? token = null, string? subscriberToken = null, Func<int, string?>? sharedMemory = null)
     {
         var ring = new GrpcRing();
         var services = new CollectiveService[size];
         for (int i = 0; i < size; i++)
         {
-            var service = services[i] = new CollectiveService();
+            var service = services[i] = new CollectiveService(sharedMemory?.Invoke(i));
             var options = new GrpcEndpointOptions
             {
                 Token = token,
@@ -60,7 +65,8 @@ internal sealed class GrpcRing : IAsyncDisposable
         {
             var channel = GrpcChannels.Create(ring._servers[(i + size - 1) % size].Address, new GrpcChannelSettings { MaxReceiveMessageSize = receiveLimit, LargeResponseStreams = largeResponseStreams });
             ring._channels.Add(channel);
-            ring._transports.Add(GrpcRingTransport.Open(services[i], channel, jobId, i, size, BearerToken.Headers(subscriberToken)));
+            ring._transports.Add(GrpcRingTransport.Open(services[i], channel, jobId, i, size, BearerToken.Headers(subscriberToken),
+                () => Interlocked.Increment(ref ring._linksInSharedMemory)));
         }
 
         return ring;

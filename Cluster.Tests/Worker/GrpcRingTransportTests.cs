@@ -170,6 +170,21 @@ public sealed class GrpcRingTransportTests
         Assert.Empty(reader.Pieces);
     }
 
+    [Fact]
+    public async Task ReceiveAsync_ASenderMovingToSharedMemoryThatWasNotOffered_FailsNamingIt()
+    {
+        var sender = new ForeignSender(new RingChunk { JobId = "j-2", Phase = RingPhase.ReduceScatter, FromRank = 0, SharedMemory = true });
+        await using var server = await LoopbackGrpcServer.StartAsync(services => services.AddSingleton(sender), app => app.MapGrpcService<ForeignSender>());
+        using var channel = GrpcChannels.Create(server.Address);
+        await using var transport = GrpcRingTransport.Open(new CollectiveService(), channel, "j-2", rank: 1, size: 2);
+
+        var reader = new RecordingPieceReader();
+        var error = await Assert.ThrowsAsync<InvalidDataException>(async () => await transport.ReceiveAsync(reader, CancellationToken.None));
+
+        Assert.Equal("Invalid ring chunk 0: rank 0 moved to a shared-memory inbox this rank did not offer", error.Message);
+        Assert.Empty(reader.Pieces);
+    }
+
     /// <summary>A previous rank written with the generated stubs: it answers every subscription with one given chunk.</summary>
     private sealed class ForeignSender(RingChunk chunk) : CollectiveRpc.CollectiveBase
     {

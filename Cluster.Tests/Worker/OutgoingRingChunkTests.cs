@@ -46,4 +46,25 @@ public sealed class OutgoingRingChunkTests
         Assert.Equal(expected, written.Written);
         Assert.Equal(expected.Length, written.PayloadLength);
     }
+
+    [Fact]
+    public void Write_TheChunkMovingToSharedMemory_TheGeneratedBytesWhichParseBackAsIt()
+    {
+        var chunk = new OutgoingRingChunk
+        {
+            JobId = "j-1/g3",
+            Header = new RingPieceHeader(0, CollectivePhase.ReduceScatter, 0, 0, 0, FromRank: 2),
+            SharedMemory = true,
+        };
+        byte[] expected = new RingChunk { JobId = "j-1/g3", Phase = RingPhase.ReduceScatter, FromRank = 2, SharedMemory = true }.ToByteArray();
+
+        var written = BufferSerializationContext.Serialize(Chunks, chunk);
+        string? problem = RingChunkParser.TryParse(new System.Buffers.ReadOnlySequence<byte>(written.Written), out RingChunkView view);
+
+        Assert.Equal(expected, written.Written);
+        Assert.Null(problem);
+        Assert.True(view.SharedMemory);
+        Assert.True(view.Payload.IsEmpty);
+        Assert.Null(RingChunkMapping.Problem(view));
+    }
 }

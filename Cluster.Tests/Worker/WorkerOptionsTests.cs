@@ -64,6 +64,19 @@ public sealed class WorkerOptionsTests
     }
 
     [Fact]
+    public void Parse_RingSharedMemory_KeepsTheDirectoryAndRefusesOneThatIsNone()
+    {
+        string directory = Path.GetTempPath();
+
+        var options = WorkerOptions.Parse(["--coordinator", "http://c:1", "--ring-shared-memory", directory], environmentToken: null);
+        var invalid = Assert.Throws<ArgumentException>(() => WorkerOptions.Parse(["--coordinator", "http://c:1", "--ring-shared-memory", "/no/such/dir"], environmentToken: null));
+
+        Assert.Equal(directory, options.RingSharedMemoryDirectory);
+        Assert.Null(WorkerOptions.Parse(["--coordinator", "http://c:1"], environmentToken: null).RingSharedMemoryDirectory);
+        Assert.Equal("Invalid --ring-shared-memory: '/no/such/dir' (no such directory)", invalid.Message);
+    }
+
+    [Fact]
     public void Parse_CoordinatorFile_KeptAndNoCoordinatorYet()
     {
         var options = WorkerOptions.Parse(["--coordinator-file", "/tmp/out/coordinator.url", "--port", "0"], environmentToken: null);

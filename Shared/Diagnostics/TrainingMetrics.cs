@@ -75,6 +75,12 @@ public static class TrainingMetrics
     /// </summary>
     public static readonly Counter<long> ShardsTakenOver = Meter.CreateCounter<long>("train.worker.shards_taken_over", unit: "{shard}", description: "Micro-shards a worker took over from a co-located worker that had not started them.");
 
+    /// <summary>
+    /// Ring links whose pieces a worker receives through a shared-memory inbox rather than its gRPC stream
+    /// (<c>train.worker.ring_links_in_shared_memory</c>; one per ring generation, workers on one machine given <c>--ring-shared-memory</c>).
+    /// </summary>
+    public static readonly Counter<long> RingLinksInSharedMemory = Meter.CreateCounter<long>("train.worker.ring_links_in_shared_memory", unit: "{link}", description: "Ring links whose pieces a worker receives through a shared-memory inbox from a co-located worker.");
+
     /// <summary>The depth of the queues registered with <see cref="TrackQueue"/> (<c>trainer.queue.depth</c>, tagged <c>queue</c>).</summary>
     public static readonly ObservableGauge<long> QueueDepth = Meter.CreateObservableGauge("trainer.queue.depth", ObserveQueues, unit: "{item}", description: "Items waiting in a queue.");
 
@@ -171,6 +177,9 @@ public static class TrainingMetrics
             ShardsTakenOver.Add(count, JobTag(jobId));
         }
     }
+
+    /// <summary>Counts a ring link of <paramref name="jobId"/> that moved its pieces to a shared-memory inbox.</summary>
+    public static void RecordRingLinkInSharedMemory(string jobId) => RingLinksInSharedMemory.Add(1, JobTag(jobId));
 
     /// <summary>Counts one worker step's samples of <paramref name="jobId"/> that were read ahead (hits) and read during the step (misses).</summary>
     public static void RecordPrefetch(string jobId, long hits, long misses)

@@ -12,9 +12,15 @@ namespace DistributedTrainer.Worker.Collective;
 /// subscription's stream, and ends it when it leaves the ring. HTTP/2 flow control holds the sender back when the
 /// receiver does not read, so memory does not grow with a slow peer.
 /// </summary>
-internal sealed class CollectiveService : CollectiveServiceBase
+/// <param name="sharedMemoryDirectory">Where the ring's shared-memory inboxes live on this machine (a tmpfs such as
+/// /dev/shm): this rank's receiving links offer one there, and its sending links take up a next rank's offer found there;
+/// null: every link stays on its gRPC stream.</param>
+internal sealed class CollectiveService(string? sharedMemoryDirectory = null) : CollectiveServiceBase
 {
     private readonly ConcurrentDictionary<(string JobId, int ToRank), TaskCompletionSource<RingSubscriber>> _subscribers = new();
+
+    /// <summary>Where this worker's ring links offer and find shared-memory inboxes; null for none.</summary>
+    internal string? SharedMemoryDirectory => sharedMemoryDirectory;
 
     /// <summary>The subscription of rank <paramref name="toRank"/> to this rank's pieces of <paramref name="jobId"/>, once it has come.</summary>
     internal Task<RingSubscriber> Subscriber(string jobId, int toRank) => Slot(jobId, toRank).Task;
@@ -64,6 +70,19 @@ internal sealed class CollectiveService : CollectiveServiceBase
         }
         // The call's server span, Kestrel's or the direct call's.
         Activity.Current?.SetTag(TrainingAttributes.JobId, request.JobId);
+        if (sharedMemoryDirectory is not null
+            && SharedMemoryInbox.TryOpen(sharedMemoryDirectory, request.JobId, request.ToRank, request.SharedMemoryOffer) is { } inbox)
+        {
+            try
+            {
+                await subscriber.MoveToInboxAsync(inbox, request.JobId, request.FromRank, callEnded);
+            }
+            catch
+            {
+                await subscriber.EndAsync();
+                throw;
+            }
+        }
         var slot = Slot(request.JobId, request.ToRank);
         if (!slot.TrySetResult(subscriber))
         {

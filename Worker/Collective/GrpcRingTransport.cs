@@ -11,7 +11,9 @@ namespace DistributedTrainer.Worker.Collective;
 /// ring is prepared and reused by every step, and the next rank's subscription to it on the local
 /// <see cref="CollectiveService"/>, on which it writes its own pieces. A payload is copied once on the sending side,
 /// from the caller's buffer into the stream's (<see cref="OutgoingRingChunk.Write"/>), and the receiving ring adds or
-/// copies it into place from the bytes the client received (<see cref="IncomingRingChunk.Read"/>).
+/// copies it into place from the bytes the client received (<see cref="IncomingRingChunk.Read"/>). When the local service
+/// has a shared-memory directory, the subscription offers an inbox there, and a previous rank on the same machine moves
+/// the link into it (<see cref="SharedMemoryInbox"/>): the stream then only tells this rank when that rank is gone.
 /// </summary>
 /// <remarks>
 /// After a <see cref="RingException"/> the stream may be broken or hold stale pieces: dispose the transport
@@ -26,25 +28,38 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
     private readonly OutgoingRingChunk _outgoing = new();
     private readonly int _previous;
     private readonly int _next;
+    // This rank's shared-memory inbox, offered with the subscription; null when none was.
+    private readonly SharedMemoryInbox? _inbox;
+    // Set once the previous rank moved the link into the inbox; then the stream is only watched (_streamWatch).
+    private bool _viaInbox;
+    private Task? _streamWatch;
+    private readonly Action? _movedToSharedMemory;
     // The reader of the receive in progress: the subscription's deserializer hands it the piece, during MoveNext.
     private IRingPieceReader? _reader;
     private long _received;
 
-    private GrpcRingTransport(CollectiveService local, GrpcChannel previous, string jobId, int rank, int size, Metadata? headers)
+    private GrpcRingTransport(CollectiveService local, GrpcChannel previous, string jobId, int rank, int size, Metadata? headers, Action? movedToSharedMemory)
     {
+        _movedToSharedMemory = movedToSharedMemory;
         _local = local;
         JobId = jobId;
         Rank = rank;
         _previous = (rank + size - 1) % size;
         _next = (rank + 1) % size;
         _subscriber = local.Subscriber(jobId, _next);
+        ulong offer = 0;
+        if (local.SharedMemoryDirectory is { } directory)
+        {
+            _inbox = SharedMemoryInbox.TryCreate(directory, jobId, rank, out offer);
+        }
         // Subscribe, client side: the subscription as the generated message, each chunk read by hand into the ring.
         var subscribe = new Method<RingSubscription, IncomingRingChunk>(MethodType.ServerStreaming, CollectiveServiceBase.Descriptor.FullName,
             "Subscribe", ClusterMarshallers.Protobuf(RingSubscription.Parser),
             ClusterMarshallers.ReadOnly(context => IncomingRingChunk.Read(context, JobId, _previous, _reader)));
         _subscription = previous.CreateCallInvoker().AsyncServerStreamingCall(subscribe, null, new CallOptions(headers),
-            new RingSubscription { JobId = jobId, FromRank = _previous, ToRank = rank });
+            new RingSubscription { JobId = jobId, FromRank = _previous, ToRank = rank, SharedMemoryOffer = offer });
     }
+
 
     public string JobId { get; }
 
@@ -60,7 +75,9 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
     /// <param name="rank">This rank, in [0, size).</param>
     /// <param name="size">Ranks in the ring, at least 2 (a single rank needs no link).</param>
     /// <param name="headers">Sent with the subscription: the bearer token the previous rank requires; null for none.</param>
-    public static GrpcRingTransport Open(CollectiveService local, GrpcChannel previous, string jobId, int rank, int size, Metadata? headers = null)
+    /// <param name="movedToSharedMemory">Called once when the previous rank moves the link into this rank's shared-memory inbox.</param>
+    public static GrpcRingTransport Open(CollectiveService local, GrpcChannel previous, string jobId, int rank, int size, Metadata? headers = null,
+        Action? movedToSharedMemory = null)
     {
         ArgumentNullException.ThrowIfNull(local);
         ArgumentNullException.ThrowIfNull(previous);
@@ -79,7 +96,7 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
             throw new ArgumentException($"Invalid rank: {rank} (must be in [0, {size}))", nameof(rank));
         }
 
-        return new GrpcRingTransport(local, previous, jobId, rank, size, headers);
+        return new GrpcRingTransport(local, previous, jobId, rank, size, headers, movedToSharedMemory);
     }
 
     public async ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
@@ -99,9 +116,14 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         }
     }
 
-    public async ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken)
+    public ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        return _viaInbox ? _inbox!.ReadAsync(reader, cancellationToken) : ReceiveFromStreamAsync(reader, cancellationToken);
+    }
+
+    private async ValueTask ReceiveFromStreamAsync(IRingPieceReader reader, CancellationToken cancellationToken)
+    {
         bool received;
         _reader = reader;
         try
@@ -121,18 +143,54 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         {
             throw new IOException($"rank {_previous} ended its stream of job {JobId}'s pieces");
         }
-        if (_subscription.ResponseStream.Current.Problem is { } problem)
+        IncomingRingChunk chunk = _subscription.ResponseStream.Current;
+        if (chunk.Problem is { } problem)
         {
             throw new InvalidDataException($"Invalid ring chunk {_received}: {problem}");
+        }
+        if (chunk.SharedMemory)
+        {
+            if (_inbox is null || _received > 0)
+            {
+                throw new InvalidDataException($"Invalid ring chunk {_received}: rank {_previous} moved to a shared-memory inbox this rank did not offer");
+            }
+            _viaInbox = true;
+            _streamWatch = WatchStreamAsync(_inbox);
+            _movedToSharedMemory?.Invoke();
+            await _inbox.ReadAsync(reader, cancellationToken);
+            return;
         }
         _received++;
     }
 
-    /// <summary>Ends the next rank's subscription (its stream ends OK) and drops this rank's own.</summary>
-    public ValueTask DisposeAsync()
+    // With the pieces in the inbox the stream carries nothing more: its end, or anything on it, means the previous rank
+    // is gone or wrong, and fails this rank's wait for its next piece at once rather than at the piece's deadline.
+    private async Task WatchStreamAsync(SharedMemoryInbox inbox)
+    {
+        string reason;
+        try
+        {
+            reason = await _subscription.ResponseStream.MoveNext(CancellationToken.None)
+                ? $"rank {_previous} sent a chunk on its stream after moving to shared memory"
+                : $"rank {_previous} ended its stream of job {JobId}'s pieces";
+        }
+        catch (Exception e) when (e is RpcException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            reason = $"rank {_previous}'s stream of job {JobId}'s pieces failed: {e.Message}";
+        }
+        inbox.Fail(reason);
+    }
+
+    /// <summary>Ends the next rank's subscription (its stream ends OK), drops this rank's own and unmaps its inbox.</summary>
+    public async ValueTask DisposeAsync()
     {
         _local.RemoveSubscriber(JobId, _next);
         _subscription.Dispose();
-        return ValueTask.CompletedTask;
+        if (_streamWatch is not null)
+        {
+            // It ends with the subscription, and must be over before the inbox it tells is unmapped.
+            await _streamWatch;
+        }
+        _inbox?.Dispose();
     }
 }

@@ -15,10 +15,17 @@ internal sealed class IncomingRingChunk
     /// <summary>A chunk whose piece the reader took.</summary>
     public static readonly IncomingRingChunk Delivered = new(null);
 
-    private IncomingRingChunk(string? problem)
+    /// <summary>The chunk that moves the stream's pieces to this rank's shared-memory inbox; no reader was called.</summary>
+    public static readonly IncomingRingChunk MovedToSharedMemory = new(null, sharedMemory: true);
+
+    private IncomingRingChunk(string? problem, bool sharedMemory = false)
     {
         Problem = problem;
+        SharedMemory = sharedMemory;
     }
+
+    /// <summary>Whether this was the chunk that moves the stream's pieces to the shared-memory inbox.</summary>
+    public bool SharedMemory { get; }
 
     /// <summary>Why the chunk was not handed to the reader: not a RingChunk, not well formed, or from another stream; null when it was.</summary>
     public string? Problem { get; }
@@ -36,8 +43,12 @@ internal sealed class IncomingRingChunk
         }
 
         string? problem = RingChunkMapping.Problem(chunk)
-            ?? (chunk.JobId != jobId || chunk.FromRank != fromRank ? $"job {chunk.JobId} from rank {chunk.FromRank} on the stream of job {jobId} from rank {fromRank}" : null)
-            ?? (reader is null ? "no receive was waiting for it" : null);
+            ?? (chunk.JobId != jobId || chunk.FromRank != fromRank ? $"job {chunk.JobId} from rank {chunk.FromRank} on the stream of job {jobId} from rank {fromRank}" : null);
+        if (problem is null && chunk.SharedMemory)
+        {
+            return chunk.Payload.IsEmpty ? MovedToSharedMemory : new IncomingRingChunk("a chunk moving to shared memory carries a payload");
+        }
+        problem ??= (reader is null ? "no receive was waiting for it" : null);
         if (problem is not null)
         {
             return new IncomingRingChunk(problem);

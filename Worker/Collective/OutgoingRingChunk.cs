@@ -24,6 +24,7 @@ internal sealed class OutgoingRingChunk
     private const int PayloadField = 7;
     private const int FromRankField = 8;
     private const int EncodingField = 9;
+    private const int SharedMemoryField = 10;
 
     public string JobId { get; set; } = string.Empty;
 
@@ -31,6 +32,9 @@ internal sealed class OutgoingRingChunk
 
     /// <summary>The elements, raw little-endian; not owned, only read while the chunk is written.</summary>
     public ReadOnlyMemory<byte> Payload { get; set; }
+
+    /// <summary>Whether this is the chunk that moves the stream's pieces to the receiver's shared-memory inbox (no payload).</summary>
+    public bool SharedMemory { get; set; }
 
     /// <summary>Serializes <paramref name="chunk"/> as the generated serializer would (fields in order, defaults left out).</summary>
     public static void Write(OutgoingRingChunk chunk, SerializationContext context)
@@ -78,7 +82,8 @@ internal sealed class OutgoingRingChunk
     }
 
     private int FieldsAfterPayloadSize() =>
-        VarintSize(FromRankField, Header.FromRank) + VarintSize(EncodingField, (long)RingChunkMapping.ToProto(Header.Encoding));
+        VarintSize(FromRankField, Header.FromRank) + VarintSize(EncodingField, (long)RingChunkMapping.ToProto(Header.Encoding))
+        + VarintSize(SharedMemoryField, SharedMemory ? 1 : 0);
 
     private int WriteFieldsBeforePayload(Span<byte> destination)
     {
@@ -101,7 +106,8 @@ internal sealed class OutgoingRingChunk
     private int WriteFieldsAfterPayload(Span<byte> destination)
     {
         int written = WriteVarint(destination, FromRankField, Header.FromRank);
-        return written + WriteVarint(destination[written..], EncodingField, (long)RingChunkMapping.ToProto(Header.Encoding));
+        written += WriteVarint(destination[written..], EncodingField, (long)RingChunkMapping.ToProto(Header.Encoding));
+        return written + WriteVarint(destination[written..], SharedMemoryField, SharedMemory ? 1 : 0);
     }
 
     // int32, int64 and enum fields: negative values take ten bytes (sign-extended), as protobuf writes them.

@@ -23,6 +23,7 @@ internal static class RingChunkParser
     private const ulong PayloadTag = (7 << 3) | 2;
     private const ulong FromRankTag = 8 << 3;
     private const ulong EncodingTag = 9 << 3;
+    private const ulong SharedMemoryTag = 10 << 3;
 
     /// <summary>Reads the fields of <paramref name="message"/>.</summary>
     /// <param name="message">A serialized RingChunk.</param>
@@ -40,6 +41,7 @@ internal static class RingChunkParser
         int chunkIndex = 0;
         int fromRank = 0;
         int encoding = 0;
+        bool sharedMemory = false;
         ReadOnlySequence<byte> payload = ReadOnlySequence<byte>.Empty;
         while (!reader.End)
         {
@@ -66,7 +68,7 @@ internal static class RingChunkParser
                     }
 
                     break;
-                case StepTag or PhaseTag or RoundTag or ChunkIndexTag or OffsetTag or FromRankTag or EncodingTag:
+                case StepTag or PhaseTag or RoundTag or ChunkIndexTag or OffsetTag or FromRankTag or EncodingTag or SharedMemoryTag:
                     if (!WireReader.TryReadVarint(ref reader, out ulong value))
                     {
                         return $"field {tag >> 3} at byte {at} is a truncated varint";
@@ -81,6 +83,7 @@ internal static class RingChunkParser
                         case ChunkIndexTag: chunkIndex = (int)value; break;
                         case OffsetTag: offset = (long)value; break;
                         case FromRankTag: fromRank = (int)value; break;
+                        case SharedMemoryTag: sharedMemory = value != 0; break;
                         default: encoding = (int)value; break;
                     }
 
@@ -95,7 +98,7 @@ internal static class RingChunkParser
             }
         }
 
-        chunk = new RingChunkView(jobId, step, (RingPhase)phase, round, chunkIndex, offset, fromRank, payload, (RingEncoding)encoding);
+        chunk = new RingChunkView(jobId, step, (RingPhase)phase, round, chunkIndex, offset, fromRank, payload, (RingEncoding)encoding, sharedMemory);
         return null;
     }
 }

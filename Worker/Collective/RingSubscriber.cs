@@ -4,7 +4,9 @@ namespace DistributedTrainer.Worker.Collective;
 
 /// <summary>
 /// The next rank's Subscribe call as the sending rank holds it: the stream its pieces are written to, open until the
-/// sender leaves the ring (<see cref="Close"/>) or the receiver ends the call.
+/// sender leaves the ring (<see cref="Close"/>) or the receiver ends the call; or, once the receiver's shared-memory inbox
+/// was taken up (<see cref="MoveToInboxAsync"/>), that inbox, with the stream left open to tell each side when the other
+/// is gone.
 /// </summary>
 /// <remarks>
 /// The call's handler returns only after <see cref="EndAsync"/>, which waits for a write in flight: a write that
@@ -20,6 +22,7 @@ internal sealed class RingSubscriber(Func<OutgoingRingChunk, CancellationToken, 
     private readonly object _gate = new();
     private Task _inFlight = Task.CompletedTask;
     private bool _ended;
+    private SharedMemoryInbox? _inbox;
 
     /// <summary>Completes when the sending rank is done with the stream.</summary>
     public Task Closed => _closed.Task;
@@ -34,14 +37,36 @@ internal sealed class RingSubscriber(Func<OutgoingRingChunk, CancellationToken, 
             {
                 throw new IOException($"rank {toRank} ended its subscription");
             }
-            return _inFlight = write(chunk, cancellationToken);
+            return _inFlight = _inbox is { } inbox ? inbox.WriteAsync(chunk.Header, chunk.Payload, cancellationToken).AsTask() : write(chunk, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Tells the receiver, on the stream, that every later piece goes into <paramref name="inbox"/>, then writes them there;
+    /// the subscriber owns the inbox from here on, even if the stream fails.
+    /// </summary>
+    public async Task MoveToInboxAsync(SharedMemoryInbox inbox, string jobId, int fromRank, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _inbox = inbox;
+        }
+        var marker = new OutgoingRingChunk
+        {
+            JobId = jobId,
+            Header = new(0, Training.Collective.CollectivePhase.ReduceScatter, 0, 0, 0, fromRank),
+            SharedMemory = true,
+        };
+        await write(marker, cancellationToken);
     }
 
     /// <summary>Lets the subscription end OK.</summary>
     public void Close() => _closed.TrySetResult();
 
-    /// <summary>Refuses every later write, then waits for the one in flight; the handler calls it before it returns.</summary>
+    /// <summary>
+    /// Refuses every later write, then waits for the one in flight; the handler calls it before it returns. A write waiting
+    /// for room in the inbox fails, and the inbox is unmapped.
+    /// </summary>
     public async Task EndAsync()
     {
         Task last;
@@ -50,6 +75,7 @@ internal sealed class RingSubscriber(Func<OutgoingRingChunk, CancellationToken, 
             _ended = true;
             last = _inFlight;
         }
+        _inbox?.Dispose();
         try
         {
             await last;

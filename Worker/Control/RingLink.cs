@@ -1,3 +1,4 @@
+using DistributedTrainer.Diagnostics;
 using DistributedTrainer.Training.Collective;
 using DistributedTrainer.Transport;
 using DistributedTrainer.Worker.Collective;
@@ -77,7 +78,8 @@ internal sealed class RingLink : IAsyncDisposable
         var channel = GrpcChannels.Create(ring[(rank + ring.Count - 1) % ring.Count], ChannelSettings);
         try
         {
-            var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count, BearerToken.Headers(token));
+            var transport = GrpcRingTransport.Open(local, channel, RingId(jobId, generation), rank, ring.Count, BearerToken.Headers(token),
+                movedToSharedMemory: () => TrainingMetrics.RecordRingLinkInSharedMemory(jobId));
             IRingTransport sending = faults.HasRingFaults ? new FaultyRingTransport(transport, faults) : transport;
             return new RingLink(generation, sending, rank, ring.Count, channel, transport);
         }
