@@ -59,6 +59,39 @@ public sealed class SharedMemoryRingTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ReduceScatterAsync_GradientSums_RawThroughSharedMemoryAndPackedOverTheStream(bool sharedMemory)
+    {
+        using var directory = new TemporaryDirectory();
+        const int Length = 200_003;
+        await using GrpcRing ring = await GrpcRing.StartAsync(3, sharedMemory: sharedMemory ? _ => directory.Path : null);
+        RingAllReduce[] ranks = ring.Ranks();
+        // The first call makes the links: a sender knows its link is in shared memory once the next rank subscribed.
+        long[][] first = RingHarness.GradientLikeVectors(3, Length, seed: 1);
+        await Task.WhenAll(ranks.Select((r, i) => r.AllReduceAsync(first[i], step: 1)));
+        long[][] vectors = RingHarness.GradientLikeVectors(3, Length, seed: 2);
+        long[] expected = RingHarness.PlainSum(vectors, Length);
+
+        long[] sent = await Task.WhenAll(ranks.Select((r, i) => r.ReduceScatterAsync(vectors[i], step: 2)));
+
+        for (int rank = 0; rank < 3; rank++)
+        {
+            // A rank sends every segment but its own, 8 bytes per sum when raw.
+            long rawBytes = 8L * (Length - RingSegments.Range(Length, 3, rank).Length);
+            if (sharedMemory)
+            {
+                Assert.Equal(rawBytes, sent[rank]);
+            }
+            else
+            {
+                Assert.True(sent[rank] < rawBytes * 3 / 4, $"rank {rank} sent {sent[rank]} of {rawBytes} raw bytes");
+            }
+            Assert.Equal(RingHarness.Segment(expected, 3, rank), RingHarness.Segment(vectors[rank], 3, rank));
+        }
+    }
+
     [Fact]
     public async Task ReceiveAsync_PreviousRankLeavesTheRing_FailsAtOnceNamingItRatherThanAtTheDeadline()
     {

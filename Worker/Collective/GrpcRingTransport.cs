@@ -99,6 +99,9 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         return new GrpcRingTransport(local, previous, jobId, rank, size, headers, movedToSharedMemory);
     }
 
+    /// <summary>True once the next rank's subscription came and this rank moved the link into that rank's inbox.</summary>
+    public bool SendsByMemoryCopy => _subscriber.IsCompletedSuccessfully && _subscriber.Result.WritesToInbox;
+
     public async ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         RingSubscriber subscriber = await _subscriber.WaitAsync(cancellationToken);

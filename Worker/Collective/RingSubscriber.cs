@@ -24,6 +24,9 @@ internal sealed class RingSubscriber(Func<OutgoingRingChunk, CancellationToken, 
     private bool _ended;
     private SharedMemoryInbox? _inbox;
 
+    /// <summary>Whether the pieces go into the receiver's shared-memory inbox (<see cref="MoveToInboxAsync"/>).</summary>
+    public bool WritesToInbox => Volatile.Read(ref _inbox) is not null;
+
     /// <summary>Completes when the sending rank is done with the stream.</summary>
     public Task Closed => _closed.Task;
 

@@ -22,4 +22,6 @@ internal sealed class FaultyRingTransport(IRingTransport inner, WorkerFaults fau
     }
 
     public ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken) => inner.ReceiveAsync(reader, cancellationToken);
+
+    public bool SendsByMemoryCopy => inner.SendsByMemoryCopy;
 }

@@ -280,6 +280,8 @@ public sealed class RingAllReduceTests
         public ValueTask SendAsync(RingPieceHeader header, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
         public ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public bool SendsByMemoryCopy => false;
     }
 
     private static RingAllReduce[] CreateRing(int size, RingOptions? options = null) =>

@@ -22,4 +22,10 @@ public interface IRingTransport
     /// returns. A piece the transport itself finds malformed never reaches the reader: the receive fails instead.
     /// </summary>
     ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a piece sent now crosses as a plain copy in memory (a shared-memory inbox), where packing the
+    /// reduce-scatter's sums costs more than the bytes it saves: the ring then sends them raw.
+    /// </summary>
+    bool SendsByMemoryCopy { get; }
 }

@@ -62,6 +62,9 @@ public sealed class InProcessRingTransport : IRingTransport
         }
     }
 
+    /// <summary>False: the ring packs as it would for a link between machines, so that tests see the pieces it sends there.</summary>
+    public bool SendsByMemoryCopy => false;
+
     public async ValueTask ReceiveAsync(IRingPieceReader reader, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reader);

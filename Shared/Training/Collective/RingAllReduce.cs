@@ -164,8 +164,9 @@ public sealed class RingAllReduce
         where T : unmanaged
     {
         int perPiece = PieceLength<T>(vector.Length);
-        // The reduce-scatter packs its pieces while packing pays (see Payload); the all-gather sends them raw.
-        bool packing = phase == CollectivePhase.ReduceScatter;
+        // The reduce-scatter packs its pieces while packing pays (see Payload), which it does not where a piece crosses as a
+        // memory copy; the all-gather sends them raw.
+        bool packing = phase == CollectivePhase.ReduceScatter && !_transport.SendsByMemoryCopy;
         // Packed pieces are packed into a pooled buffer; raw ones go to the transport straight from the vector.
         byte[] buffer = packing ? ArrayPool<byte>.Shared.Rent(FixedPointBlocks.MaxPackedBytes(perPiece)) : [];
         Memory<byte> raw = new BytesOfMemory<T>(vector).Memory;
