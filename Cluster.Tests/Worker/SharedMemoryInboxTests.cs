@@ -74,6 +74,26 @@ public sealed class SharedMemoryInboxTests
     }
 
     [Fact]
+    public void TryCreate_AnOfferWhoseCreatorIsGone_RemovedAndLiveOnesKept()
+    {
+        using var directory = new TemporaryDirectory();
+        using var abandoned = SharedMemoryInbox.TryCreate(directory.Path, "ring/g1", toRank: 1, out _)!;
+        string abandonedPath = Directory.GetFiles(directory.Path).Single();
+        using var live = SharedMemoryInbox.TryCreate(directory.Path, "ring/g1", toRank: 2, out _)!;
+        // As if its creator had died: a process id that no process has.
+        using (var file = MemoryMappedFile.CreateFromFile(abandonedPath, FileMode.Open))
+        using (var view = file.CreateViewAccessor())
+        {
+            view.Write(24, int.MaxValue);
+        }
+
+        using var later = SharedMemoryInbox.TryCreate(directory.Path, "ring/g2", toRank: 1, out _)!;
+
+        Assert.False(File.Exists(abandonedPath));
+        Assert.Equal(2, Directory.GetFiles(directory.Path).Length);
+    }
+
+    [Fact]
     public async Task ReadAsync_NothingComesAndTheTokenIsCancelled_StopsWithinASliceOfTheWait()
     {
         using var directory = new TemporaryDirectory();

@@ -16,7 +16,8 @@ namespace DistributedTrainer.Worker.Collective;
 /// a random offer, and sends the offer in its subscription. The sending rank opens it only from its own directory, under
 /// the name it derives itself (<see cref="TryOpen"/>), and only if the file holds that offer: ranks on different machines,
 /// or with different directories, find no such file and keep the gRPC stream. The sender removes the name once it has the
-/// file mapped, so a crash leaves nothing behind after that.</para>
+/// file mapped, so a crash leaves nothing behind after that; an offer whose creator died before it was taken up is
+/// removed by the next inbox created in the directory.</para>
 /// <para>The queue is a byte ring of <see cref="Capacity"/> bytes: a record is a 64-byte head (the piece's header and its
 /// payload length) and the payload, padded to 64 bytes; a record that would cross the ring's end is written at its start,
 /// behind a wrap mark. The writer owns <c>head</c>, the reader <c>tail</c> (running byte counts). Each side sleeps on a
@@ -36,6 +37,7 @@ internal sealed unsafe class SharedMemoryInbox : IDisposable
     private const int MagicOffset = 0;
     private const int OfferOffset = 8;
     private const int CapacityOffset = 16;
+    private const int CreatorOffset = 24;
     private const int HeadOffset = 64;
     private const int DataSequenceOffset = 72;
     private const int TailOffset = 128;
@@ -86,6 +88,7 @@ internal sealed unsafe class SharedMemoryInbox : IDisposable
             offer = BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(sizeof(ulong)));
         }
         while (offer == 0);
+        RemoveAbandoned(directory);
         string path = PathOf(directory, ringId, toRank, offer);
         try
         {
@@ -106,6 +109,7 @@ internal sealed unsafe class SharedMemoryInbox : IDisposable
             var inbox = new SharedMemoryInbox(path, file, receiving: true);
             *(ulong*)(inbox._base + OfferOffset) = offer;
             *(long*)(inbox._base + CapacityOffset) = Capacity;
+            *(int*)(inbox._base + CreatorOffset) = Environment.ProcessId;
             Volatile.Write(ref *(ulong*)(inbox._base + MagicOffset), Magic);
             return inbox;
         }
@@ -153,6 +157,32 @@ internal sealed unsafe class SharedMemoryInbox : IDisposable
         {
             inbox?.Dispose();
             return null;
+        }
+    }
+
+    // Offers nobody took up whose creating process is gone (a worker that crashed with its link half made): their pages
+    // would stay in the tmpfs until the machine restarts.
+    private static void RemoveAbandoned(string directory)
+    {
+        Span<byte> head = stackalloc byte[CreatorOffset + sizeof(int)];
+        foreach (string path in Directory.EnumerateFiles(directory, "dt-ring-*.inbox"))
+        {
+            try
+            {
+                using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+                {
+                    file.ReadExactly(head);
+                }
+                int creator = BitConverter.ToInt32(head[CreatorOffset..]);
+                if (BitConverter.ToUInt64(head) == Magic && creator > 0 && !Directory.Exists($"/proc/{creator}"))
+                {
+                    File.Delete(path);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Taken up or removed meanwhile, or not ours to read: left alone.
+            }
         }
     }
 
