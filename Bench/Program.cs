@@ -36,7 +36,7 @@ static int Usage()
     Console.Error.WriteLine("  optimizer [--quick]            Adam step bandwidth as a fraction of a copy of the same bytes; the MLP's central update");
     Console.Error.WriteLine("  stream [--messages N] [--rounds R]   one bidi stream of 1 MiB messages: C# server vs Python grpcio server, MiB/s");
     Console.Error.WriteLine("  link [--messages N] [--rounds R] [--served-by direct|sender|receiver|tcp]   one ring link of 1 MiB messages served by the sender outside Kestrel (as workers serve the ring), by the sender through Kestrel, by the receiver, and raw TCP beside them (Python sockets): MiB/s, CPU s/GiB");
-    Console.Error.WriteLine("  ring [--quick] [--ranks 2,3,4] [--sizes 1,4,16,64] [--piece-bytes N] [--values wide|gradient] [--rounds R]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo");
+    Console.Error.WriteLine("  ring [--quick] [--ranks 2,3,4] [--sizes 1,4,16,64] [--piece-bytes N] [--values wide|gradient] [--rounds R] [--sender sharedmemory|direct|kestrel]   ring all-reduce time and bus bandwidth, 2-4 processes, beside PyTorch gloo; the links through /dev/shm as `trainctl local`'s workers (default on Linux) or over loopback TCP");
     Console.Error.WriteLine("  tracing [--quick]              training samples/s and loopback unary calls/s with and without telemetry to JSON-lines files");
     Console.Error.WriteLine("  cluster [--quick] [--workers 2,3] [--threads-per-worker T] [--micro-shard N|per-worker] [--pin] [--trainctl PATH]   training samples/s of trainctl local (W workers x T threads, default 1) beside PyTorch DDP on gloo (W x 1)");
     Console.Error.WriteLine("  elastic [--steps N] [--kill-at K] [--silent] [--spec FILE]   recovery after losing one of 3 workers mid-step");

@@ -17,9 +17,10 @@ namespace DistributedTrainer.Bench;
 /// 8 bytes per element whatever crossed. --rounds R (default 1) runs the ring and gloo R times each, alternating, and
 /// reports the median time and CPU of each side, the ratio of the medians and the range of the rounds' ratios: on a
 /// shared two-core machine one round's ratio can move by half between runs minutes apart.
-/// --sender direct|kestrel|sharedmemory: what serves each rank's pieces to the next (default direct, as workers do: a DirectRingStream
-/// sends them from the vector; kestrel: Kestrel's HTTP/2, as before, to compare against; sharedmemory: as direct, with the
-/// pieces moved through shared-memory inboxes in /dev/shm, as workers on one machine given --ring-shared-memory do).
+/// --sender sharedmemory|direct|kestrel: what carries each rank's pieces to the next (default sharedmemory where /dev/shm
+/// exists, as the workers `trainctl local` starts do: the subscription served by a DirectRingStream, and the pieces moved
+/// through shared-memory inboxes in /dev/shm; direct elsewhere, as workers on different machines do: the DirectRingStream
+/// sends them over loopback TCP from the vector; kestrel: Kestrel's HTTP/2, as before the direct streams).
 /// `Bench ring --peer RANK SIZE PLAN PIECE_BYTES VALUES SENDER` is the child mode.
 /// </summary>
 internal static class RingBenchmark
@@ -40,7 +41,8 @@ internal static class RingBenchmark
         int[] ranks = Option(args, "--ranks") is { } counts ? Ints(counts) : quick ? [2] : [2, 3, 4];
         RingValues values = Option(args, "--values") is { } kind ? Enum.Parse<RingValues>(kind, ignoreCase: true) : RingValues.Wide;
         int rounds = Option(args, "--rounds") is { } count ? Int(count) : 1;
-        RingSender sender = Option(args, "--sender") is { } writer ? Enum.Parse<RingSender>(writer, ignoreCase: true) : RingSender.Direct;
+        RingSender sender = Option(args, "--sender") is { } writer ? Enum.Parse<RingSender>(writer, ignoreCase: true)
+            : OperatingSystem.IsLinux() && Directory.Exists(RingPeer.SharedMemoryDirectory) ? RingSender.SharedMemory : RingSender.Direct;
         if (rounds < 1)
         {
             Console.Error.WriteLine($"Invalid --rounds: {rounds} (must be >= 1)");
