@@ -30,18 +30,18 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
     private readonly int _next;
     // This rank's shared-memory inbox, offered with the subscription; null when none was.
     private readonly SharedMemoryInbox? _inbox;
+    private readonly Action? _movedToSharedMemory;
     // Set once the previous rank moved the link into the inbox; then the stream is only watched (_streamWatch).
     private bool _viaInbox;
     private Task? _streamWatch;
-    private readonly Action? _movedToSharedMemory;
     // The reader of the receive in progress: the subscription's deserializer hands it the piece, during MoveNext.
     private IRingPieceReader? _reader;
     private long _received;
 
     private GrpcRingTransport(CollectiveService local, GrpcChannel previous, string jobId, int rank, int size, Metadata? headers, Action? movedToSharedMemory)
     {
-        _movedToSharedMemory = movedToSharedMemory;
         _local = local;
+        _movedToSharedMemory = movedToSharedMemory;
         JobId = jobId;
         Rank = rank;
         _previous = (rank + size - 1) % size;
@@ -59,7 +59,6 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         _subscription = previous.CreateCallInvoker().AsyncServerStreamingCall(subscribe, null, new CallOptions(headers),
             new RingSubscription { JobId = jobId, FromRank = _previous, ToRank = rank, SharedMemoryOffer = offer });
     }
-
 
     public string JobId { get; }
 
@@ -155,7 +154,9 @@ internal sealed class GrpcRingTransport : IRingTransport, IAsyncDisposable
         {
             if (_inbox is null || _received > 0)
             {
-                throw new InvalidDataException($"Invalid ring chunk {_received}: rank {_previous} moved to a shared-memory inbox this rank did not offer");
+                throw new InvalidDataException(_inbox is null
+                    ? $"Invalid ring chunk {_received}: rank {_previous} moved to a shared-memory inbox this rank did not offer"
+                    : $"Invalid ring chunk {_received}: rank {_previous} moved to shared memory after sending pieces on its stream");
             }
             _viaInbox = true;
             _streamWatch = WatchStreamAsync(_inbox);

@@ -1,3 +1,4 @@
+using DistributedTrainer.Training.Collective;
 using Grpc.Core;
 
 namespace DistributedTrainer.Worker.Collective;
@@ -57,7 +58,7 @@ internal sealed class RingSubscriber(Func<OutgoingRingChunk, CancellationToken, 
         var marker = new OutgoingRingChunk
         {
             JobId = jobId,
-            Header = new(0, Training.Collective.CollectivePhase.ReduceScatter, 0, 0, 0, fromRank),
+            Header = new(0, CollectivePhase.ReduceScatter, 0, 0, 0, fromRank),
             SharedMemory = true,
         };
         await write(marker, cancellationToken);
