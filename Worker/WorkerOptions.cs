@@ -148,16 +148,8 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
         var device = values.TryGetValue("--device", out var deviceText) ? ComputeDevice.Parse(deviceText) : ComputeDevice.Cpu;
         var cpus = values.TryGetValue("--cpus", out var cpusText) ? ParseCpus(cpusText) : null;
         string? token = values.GetValueOrDefault("--cluster-token") ?? values.GetValueOrDefault("--token") ?? environmentToken;
-        string? shardBoard = values.GetValueOrDefault("--shard-board");
-        if (shardBoard is not null && !Directory.Exists(shardBoard))
-        {
-            throw new ArgumentException($"Invalid --shard-board: '{shardBoard}' (no such directory)");
-        }
-        string? ringSharedMemory = values.GetValueOrDefault("--ring-shared-memory");
-        if (ringSharedMemory is not null && !Directory.Exists(ringSharedMemory))
-        {
-            throw new ArgumentException($"Invalid --ring-shared-memory: '{ringSharedMemory}' (no such directory)");
-        }
+        string? shardBoard = ExistingDirectory(values, "--shard-board");
+        string? ringSharedMemory = ExistingDirectory(values, "--ring-shared-memory");
         return new WorkerOptions(coordinator, port, host, advertise, threads, name, string.IsNullOrEmpty(token) ? null : token)
         {
             Faults = faults,
@@ -168,6 +160,14 @@ internal sealed record WorkerOptions(Uri? Coordinator, int Port = 0, IPAddress? 
             ShardBoardDirectory = shardBoard,
             RingSharedMemoryDirectory = ringSharedMemory,
         };
+    }
+
+    // The directory a flag names, checked here so that a missing one stops the worker before it serves; null without the flag.
+    private static string? ExistingDirectory(Dictionary<string, string> values, string flag)
+    {
+        string? directory = values.GetValueOrDefault(flag);
+        return directory is null || Directory.Exists(directory) ? directory
+            : throw new ArgumentException($"Invalid {flag}: '{directory}' (no such directory)");
     }
 
     // A CPU list this process may be confined to, checked here so that a bad one stops the worker before it serves.

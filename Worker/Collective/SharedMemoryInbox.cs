@@ -236,18 +236,15 @@ internal sealed unsafe class SharedMemoryInbox : IDisposable
             long at = head % Capacity;
             if (wrap > 0)
             {
-                *(int*)(_base + QueueOffset + at) = WrapMark;
+                ((RecordHead*)(_base + QueueOffset + at))->PayloadLength = WrapMark;
                 at = 0;
             }
             byte* record = _base + QueueOffset + at;
-            *(int*)record = payload.Length;
-            *(int*)(record + 4) = (int)header.Encoding;
-            *(long*)(record + 8) = header.Step;
-            *(int*)(record + 16) = (int)header.Phase;
-            *(int*)(record + 20) = header.Round;
-            *(int*)(record + 24) = header.ChunkIndex;
-            *(int*)(record + 28) = header.FromRank;
-            *(long*)(record + 32) = header.Offset;
+            *(RecordHead*)record = new RecordHead
+            {
+                PayloadLength = payload.Length, Encoding = (int)header.Encoding, Step = header.Step, Phase = (int)header.Phase,
+                Round = header.Round, ChunkIndex = header.ChunkIndex, FromRank = header.FromRank, Offset = header.Offset,
+            };
             payload.CopyTo(new Span<byte>(record + RecordHeadBytes, payload.Length));
             Volatile.Write(ref *(long*)(_base + HeadOffset), head + wrap + need);
             Signal(DataSequenceOffset, ReceiverWaitingOffset);
@@ -275,34 +272,33 @@ internal sealed unsafe class SharedMemoryInbox : IDisposable
         try
         {
             long tail = *(long*)(_base + TailOffset);
-            long head = Volatile.Read(ref *(long*)(_base + HeadOffset));
-            if (head == tail)
+            long written = Volatile.Read(ref *(long*)(_base + HeadOffset));
+            if (written == tail)
             {
                 return false;
             }
             long at = tail % Capacity;
-            int length = *(int*)(_base + QueueOffset + at);
+            int length = ((RecordHead*)(_base + QueueOffset + at))->PayloadLength;
             if (length == WrapMark)
             {
                 tail += Capacity - at;
                 at = 0;
-                length = *(int*)(_base + QueueOffset);
+                length = ((RecordHead*)(_base + QueueOffset))->PayloadLength;
             }
             long size = RecordBytes(length);
-            if (length < 0 || size > Capacity - at || tail + size > head)
+            if (length < 0 || size > Capacity - at || tail + size > written)
             {
                 throw new InvalidDataException($"Invalid shared-memory record at byte {tail}: payload length {length} does not fit the queue");
             }
             byte* record = _base + QueueOffset + at;
-            int encoding = *(int*)(record + 4);
-            int phase = *(int*)(record + 16);
-            if (phase is not ((int)CollectivePhase.ReduceScatter or (int)CollectivePhase.AllGather)
-                || encoding is not ((int)PieceEncoding.Raw or (int)PieceEncoding.FixedPointBlocks))
+            RecordHead head = *(RecordHead*)record;
+            if (head.Phase is not ((int)CollectivePhase.ReduceScatter or (int)CollectivePhase.AllGather)
+                || head.Encoding is not ((int)PieceEncoding.Raw or (int)PieceEncoding.FixedPointBlocks))
             {
-                throw new InvalidDataException($"Invalid shared-memory record at byte {tail}: phase {phase}, encoding {encoding}");
+                throw new InvalidDataException($"Invalid shared-memory record at byte {tail}: phase {head.Phase}, encoding {head.Encoding}");
             }
-            var header = new RingPieceHeader(*(long*)(record + 8), (CollectivePhase)phase, *(int*)(record + 20), *(int*)(record + 24),
-                *(long*)(record + 32), *(int*)(record + 28), (PieceEncoding)encoding);
+            var header = new RingPieceHeader(head.Step, (CollectivePhase)head.Phase, head.Round, head.ChunkIndex, head.Offset, head.FromRank,
+                (PieceEncoding)head.Encoding);
             reader.Read(header, new ReadOnlySpan<byte>(record + RecordHeadBytes, length));
             Volatile.Write(ref *(long*)(_base + TailOffset), tail + size);
             Signal(SpaceSequenceOffset, SenderWaitingOffset);
@@ -333,6 +329,20 @@ internal sealed unsafe class SharedMemoryInbox : IDisposable
     }
 
     private static long RecordBytes(int payloadBytes) => RecordHeadBytes + ((payloadBytes + 63L) & ~63L);
+
+    // A record's first bytes, as both processes read and write them (the rest of its 64 bytes unused): the payload's
+    // length (or the wrap mark), then the piece's header.
+    private struct RecordHead
+    {
+        public int PayloadLength;
+        public int Encoding;
+        public long Step;
+        public int Phase;
+        public int Round;
+        public int ChunkIndex;
+        public int FromRank;
+        public long Offset;
+    }
 
     private int* Word(int offset) => (int*)(_base + offset);
 
